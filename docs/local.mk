@@ -1,0 +1,1 @@
+dist_noinst_DATA += docs/libfelica.md

@@ -1,0 +1,1 @@
+# libfelica: chip sources (see local.mk)

@@ -1,0 +1,1 @@
+# libfelica: frame sources (see local.mk)

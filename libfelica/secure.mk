@@ -1,0 +1,1 @@
+# libfelica: secure sources (see local.mk)

@@ -1,0 +1,1 @@
+# backend client sources added to the modules' convenience library

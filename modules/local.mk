@@ -1,0 +1,1 @@
+# httpd modules: mod_idgw_session, the common convenience library (Redis, vault)

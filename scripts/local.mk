@@ -1,0 +1,2 @@
+# Developer and operator scripts.
+dist_noinst_SCRIPTS += scripts/idgw-dev scripts/idgw-fuzz

@@ -1,0 +1,1 @@
+# Apache::Test integration suite (t/TEST.PL, t/conf, t/*.t)

@@ -1,0 +1,1 @@
+# backend simulators (t/sim)

@@ -1,0 +1,1 @@
+# Check tests: chip part (see local.mk)

@@ -1,0 +1,1 @@
+# Check tests: frame part (see local.mk)

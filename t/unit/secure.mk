@@ -1,0 +1,1 @@
+# Check tests: secure part (see local.mk)
