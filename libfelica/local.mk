@@ -9,3 +9,4 @@ libfelica_libfelica_la_LIBADD = $(OPENSSL_LIBS)
 include $(srcdir)/libfelica/frame.mk
 include $(srcdir)/libfelica/secure.mk
 include $(srcdir)/libfelica/chip.mk
+include $(srcdir)/libfelica/issuance.mk

@@ -1,0 +1,1 @@
+# libfelica: issuance session and iD card layout sources (owned by H3b)
