@@ -1,1 +1,8 @@
-# Check tests: chip part (see local.mk)
+# Check tests: chip part (owned by H3a): secure-command payloads, chip emulator, image file
+check_PROGRAMS += t/unit/test_secure_cmd
+TESTS += t/unit/test_secure_cmd
+t_unit_test_secure_cmd_SOURCES = t/unit/test_secure_cmd.c
+t_unit_test_secure_cmd_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_secure_cmd_LDADD = $(UNIT_LIBS)
+
+include $(srcdir)/t/unit/issuance.mk

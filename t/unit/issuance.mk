@@ -1,0 +1,1 @@
+# Check tests: issuance part (owned by H3b)
