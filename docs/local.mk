@@ -1,1 +1,2 @@
-dist_noinst_DATA += docs/libfelica.md
+# The docs/ pages ship whole in the tarball.
+EXTRA_DIST += docs
