@@ -1,0 +1,1 @@
+# mod_idgw_acl and its helpers (access control)

@@ -1,0 +1,1 @@
+# Check tests of access control internals
