@@ -1,1 +1,6 @@
-# Check tests: secure part (see local.mk)
+# Check tests: AES primitives, KDF and the secure channel (host against chip).
+check_PROGRAMS += t/unit/test_crypto
+TESTS += t/unit/test_crypto
+t_unit_test_crypto_SOURCES = t/unit/test_crypto.c
+t_unit_test_crypto_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_crypto_LDADD = $(UNIT_LIBS)
