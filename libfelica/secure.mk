@@ -5,5 +5,8 @@ libfelica_libfelica_la_SOURCES += \
 	libfelica/felica_crypto.h \
 	libfelica/felica_crypto.c \
 	libfelica/felica_keys.c \
-	libfelica/felica_sc.h
-
+	libfelica/felica_sc.h \
+	libfelica/felica_sc_internal.h \
+	libfelica/felica_sc_common.c \
+	libfelica/felica_sc_host.c \
+	libfelica/felica_sc_chip.c
