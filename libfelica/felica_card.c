@@ -242,7 +242,7 @@ static int card_fields_decode(const uint8_t (*blocks)[FELICA_BLOCK_LEN],
         return FELICA_ERR_CORRUPT;
     memcpy(rec->name, name, name_len);
     rec->name[name_len] = '\0';
-    if (!felica_card_name_valid(rec->name))
+    if (strlen(rec->name) != name_len || !felica_card_name_valid(rec->name))
         return FELICA_ERR_CORRUPT;
     rec->expiry[0] = (char)('0' + (pan_blk[PAN_BCD_LEN] >> 4));
     rec->expiry[1] = (char)('0' + (pan_blk[PAN_BCD_LEN] & 0x0F));

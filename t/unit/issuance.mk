@@ -1,1 +1,7 @@
-# Check tests: issuance part (owned by H3b)
+# Check tests: issuance part (owned by H3b): the iD card layout, the issuance
+# session's save/load, and the host session against the chip emulator.
+check_PROGRAMS += t/unit/test_card
+TESTS += t/unit/test_card
+t_unit_test_card_SOURCES = t/unit/test_card.c
+t_unit_test_card_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_card_LDADD = $(UNIT_LIBS)
