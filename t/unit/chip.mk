@@ -5,4 +5,10 @@ t_unit_test_secure_cmd_SOURCES = t/unit/test_secure_cmd.c
 t_unit_test_secure_cmd_CFLAGS = $(UNIT_CFLAGS)
 t_unit_test_secure_cmd_LDADD = $(UNIT_LIBS)
 
+check_PROGRAMS += t/unit/test_image
+TESTS += t/unit/test_image
+t_unit_test_image_SOURCES = t/unit/test_image.c
+t_unit_test_image_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_image_LDADD = $(UNIT_LIBS)
+
 include $(srcdir)/t/unit/issuance.mk
