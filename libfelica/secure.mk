@@ -10,3 +10,5 @@ libfelica_libfelica_la_SOURCES += \
 	libfelica/felica_sc_common.c \
 	libfelica/felica_sc_host.c \
 	libfelica/felica_sc_chip.c
+
+dist_noinst_DATA += docs/libfelica-secure-channel.md

@@ -3,6 +3,7 @@
  * kind of tampering (wrong keys, forged cryptograms, single-byte flips of each
  * packet, replay, reorder, stale challenges, low security levels). */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -699,6 +700,48 @@ START_TEST(chip_checks_auth1_input)
 }
 END_TEST
 
+/* The worked example of docs/libfelica-secure-channel.md, pinned byte for
+ * byte (values cross-checked with an independent CMAC implementation). */
+static void assert_hex(const uint8_t *p, size_t len, const char *hex)
+{
+    char buf[2 * FELICA_MAX_FRAME + 1];
+    size_t i;
+
+    ck_assert_uint_eq(len * 2, strlen(hex));
+    for (i = 0; i < len; i++)
+        snprintf(buf + 2 * i, 3, "%02X", p[i]);
+    ck_assert_str_eq(buf, hex);
+}
+
+START_TEST(doc_worked_example)
+{
+    static const uint8_t hc[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+    felica_keyset_t keys;
+    felica_sc_t host, chip;
+    uint8_t a[64], b[64];
+    size_t al, bl;
+
+    chip_keys_for(test_idm, &keys);
+    assert_hex(keys.enc, 16, "6416A302593E738D5C4B4A423670A7F8");
+    assert_hex(keys.mac, 16, "1F45A9CD758CC49803D149AFD51B6304");
+    assert_hex(keys.dek, 16, "1E53FC0DAD361DFBD31C219D48D994F1");
+    ck_assert_int_eq(felica_sc_host_begin(&host, test_idm, 0x1100, &keys, hc), FELICA_OK);
+    ck_assert_int_eq(felica_sc_host_auth1(&host, a, sizeof a, &al), FELICA_OK);
+    assert_hex(a, al, "15A0012E4CD3001122333000110001020304050607");
+    ck_assert_int_eq(chip_answer_auth1(&chip, &keys, 1, a, al, b, &bl), FELICA_OK);
+    assert_hex(b, bl, "22A1012E4CD30011223300003003100ADE11920B40E8CB60A14798F564FAF1000001");
+    ck_assert_int_eq(felica_sc_host_auth1_done(&host, b, bl), FELICA_OK);
+    assert_hex(host.s_enc, 16, "D8894926AE4DB87218D25FF8B1EEB1A9");
+    assert_hex(host.s_mac, 16, "9C37E4E51AB898C5E9C02CD7EB643AAB");
+    assert_hex(host.s_rmac, 16, "2B683406B1BF755C373D4ADE53822429");
+    ck_assert_int_eq(felica_sc_host_auth2(&host, FELICA_SL_FULL, a, sizeof a, &al), FELICA_OK);
+    assert_hex(a, al, "1BA2012E4CD300112233338D9F834ADD032948FD47A00463AF40A4");
+    ck_assert_int_eq(felica_sc_chip_auth2(&chip, a, al, b, sizeof b, &bl), FELICA_OK);
+    assert_hex(b, bl, "16A3012E4CD300112233000000005927BF36FAD18A57");
+    ck_assert_int_eq(felica_sc_host_auth2_done(&host, b, bl), FELICA_OK);
+}
+END_TEST
+
 static Suite *sc_suite(void)
 {
     Suite *s = suite_create("felica_sc");
@@ -719,6 +762,7 @@ static Suite *sc_suite(void)
     tcase_add_test(tc, error_response_outside_channel);
     tcase_add_test(tc, states_and_counter_limits);
     tcase_add_test(tc, chip_checks_auth1_input);
+    tcase_add_test(tc, doc_worked_example);
     suite_add_tcase(s, tc);
     return s;
 }
