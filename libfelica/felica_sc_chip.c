@@ -146,13 +146,13 @@ static int open_command(felica_sc_t *sc, const uint8_t *cmd, size_t cmd_len,
     if (rc == FELICA_OK)
         rc = sc_open(sc, icv, 1, pkt.u.secure.payload, pkt.u.secure.payload_len,
                      payload, cap, payload_len);
+    if (rc == FELICA_OK) {
+        memcpy(sc->mac_chain, chain, 16);
+        sc->counter = (uint16_t)(sc->counter + 1);
+        *code = pkt.code;
+    }
     felica_wipe(&pkt, sizeof pkt);
-    if (rc != FELICA_OK)
-        return rc;
-    memcpy(sc->mac_chain, chain, 16);
-    sc->counter = (uint16_t)(sc->counter + 1);
-    *code = cmd[1];
-    return FELICA_OK;
+    return rc;
 }
 
 int felica_sc_chip_unwrap(felica_sc_t *sc, const uint8_t *cmd, size_t cmd_len,
