@@ -194,11 +194,18 @@ int felica_issuance_next(felica_issuance_t *s, uint8_t *out, size_t cap, size_t 
     return FELICA_OK;
 }
 
-/* Status flags inside the channel, in the caller's terms. */
-static int status_error(int rc, uint8_t sf2)
+/* A chip error status in the caller's terms: the area exists already (Create
+ * Area), or the area is missing (Auth1 to it, Delete Area). */
+static int status_error(int rc, const uint8_t *res, size_t len)
 {
-    if (rc == FELICA_ERR_STATUS && sf2 == FELICA_SF2_SERVICE_EXISTS)
+    felica_packet_t pkt;
+    if (rc != FELICA_ERR_STATUS || felica_decode(res, len, &pkt) != FELICA_OK)
+        return rc;
+    uint8_t sf2 = pkt.code == FELICA_CMD_AUTH1 + 1 ? pkt.u.auth1_res.sf2 : pkt.u.secure_res.sf2;
+    if (sf2 == FELICA_SF2_SERVICE_EXISTS)
         return FELICA_ERR_EXISTS;
+    if (sf2 == FELICA_SF2_SERVICE_CODE)
+        return FELICA_ERR_NOT_FOUND;
     return rc;
 }
 
@@ -223,7 +230,7 @@ static int consume_read(struct felica_issuance *s, const uint8_t *res, size_t le
         rc = iss_check_reads(s);
     felica_wipe(payload, sizeof payload);
     felica_wipe(&got, sizeof got);
-    return status_error(rc, sf2);
+    return rc;
 }
 
 static int consume_change(struct felica_issuance *s, const uint8_t *res, size_t len)
@@ -235,7 +242,7 @@ static int consume_change(struct felica_issuance *s, const uint8_t *res, size_t 
         rc = FELICA_ERR_STATUS;
     if (rc == FELICA_OK && plen != 0)
         rc = FELICA_ERR_BAD_PARAM;              /* an update answers nothing */
-    return status_error(rc, sf2);
+    return rc;
 }
 
 /* Envelope checks before any cryptography: the answer to our command, from our chip. */
@@ -271,7 +278,7 @@ int felica_issuance_consume(felica_issuance_t *s, const uint8_t *res, size_t len
         }
     }
     if (rc != FELICA_OK)
-        return fail(s, rc);
+        return fail(s, status_error(rc, res, len));
     s->steps++;
     s->awaiting = 0;
     felica_wipe(s->pending, sizeof s->pending);

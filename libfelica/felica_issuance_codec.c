@@ -167,7 +167,12 @@ static int body_consistent(const struct felica_issuance *s)
         return 0;
     if (s->awaiting != (s->pending_len != 0) || (s->awaiting && s->state != FELICA_ISS_RUNNING))
         return 0;
-    if (s->have >> FELICA_CARD_USED_BLOCKS || memcmp(s->sc.idm, s->idm, FELICA_IDM_LEN) != 0)
+    if (s->have >> FELICA_CARD_USED_BLOCKS)
+        return 0;
+    /* a live channel is to this chip; a finished session has wiped it */
+    if (s->sc.state != FELICA_SC_IDLE && memcmp(s->sc.idm, s->idm, FELICA_IDM_LEN) != 0)
+        return 0;
+    if (s->state != FELICA_ISS_RUNNING && s->sc.state != FELICA_SC_IDLE)
         return 0;
     return 1;
 }

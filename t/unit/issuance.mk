@@ -5,3 +5,9 @@ TESTS += t/unit/test_card
 t_unit_test_card_SOURCES = t/unit/test_card.c
 t_unit_test_card_CFLAGS = $(UNIT_CFLAGS)
 t_unit_test_card_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += t/unit/test_issuance
+TESTS += t/unit/test_issuance
+t_unit_test_issuance_SOURCES = t/unit/test_issuance.c t/unit/iss_fixture.c t/unit/iss_fixture.h
+t_unit_test_issuance_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_issuance_LDADD = $(UNIT_LIBS)
