@@ -8,3 +8,4 @@ include $(srcdir)/t/unit/chip.mk
 include $(srcdir)/t/unit/modules.mk
 include $(srcdir)/t/unit/backend.mk
 include $(srcdir)/t/unit/acl.mk
+include $(srcdir)/t/unit/convert.mk

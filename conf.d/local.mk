@@ -1,0 +1,1 @@
+# sample configuration and its installation

@@ -1,0 +1,1 @@
+# mod_idgw_convert and its helpers (smartphone API, conversion, relay)

@@ -1,0 +1,1 @@
+# terminal simulator (the app's role on libfelica's chip emulator)
