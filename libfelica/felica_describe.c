@@ -110,7 +110,8 @@ static void put_auth1_res(out_t *o, const felica_packet_t *p)
     if (p->u.auth1_res.sf1 != 0)
         return;
     put(o, "kvn: 0x%02x\n", (unsigned)p->u.auth1_res.kvn);
-    put(o, "scp: 0x%02x i=0x%02x\n", (unsigned)p->u.auth1_res.scp_id, (unsigned)p->u.auth1_res.scp_i);
+    put(o, "scp_id: 0x%02x\n", (unsigned)p->u.auth1_res.scp_id);
+    put(o, "scp_i: 0x%02x\n", (unsigned)p->u.auth1_res.scp_i);
     put_hex(o, "card_challenge", p->u.auth1_res.card_challenge, 8);
     put_hex(o, "card_cryptogram", p->u.auth1_res.card_cryptogram, 8);
     put(o, "sequence_counter: %lu\n", (unsigned long)p->u.auth1_res.seq_counter);

@@ -16,12 +16,16 @@
  *   responses to Auth2 and the secure commands (code + 1):
  *                      SF1 | SF2 | then, inside the channel: CTR(2, BE) | ENCRYPTED(16*k, k >= 0) | R-MAC(8)
  *                      (an error answered outside the channel, e.g. after a MAC
- *                      failure, is SF1 | SF2 alone: LEN = 12)
+ *                      failure, is SF1 | SF2 alone: LEN = 12, SF1 != 0)
  *
  * All decoders are strict: they check LEN against the buffer, every count
  * against the remaining bytes and the limits below, and return a precise
- * felica_err_t.  Decoded structures hold copies, never pointers into the input,
- * except felica_frame_t which is a view of the caller's buffer. */
+ * felica_err_t: LEN != buffer length (or LEN = 0) and bytes left after the
+ * last field are FELICA_ERR_LEN_MISMATCH, a field running past the end
+ * FELICA_ERR_TRUNCATED, a count or value out of range FELICA_ERR_BAD_PARAM,
+ * an unknown code FELICA_ERR_BAD_CODE (docs/libfelica.md has the full policy).
+ * Decoded structures hold copies, never pointers into the input, except
+ * felica_frame_t which is a view of the caller's buffer. */
 #ifndef FELICA_FRAME_H
 #define FELICA_FRAME_H
 
@@ -110,6 +114,7 @@ typedef struct felica_packet {
     uint8_t idm[FELICA_IDM_LEN];
     union {
         struct { uint16_t system_code; uint8_t request_code; uint8_t time_slot; } polling;
+        /* request_data: 2 bytes, big-endian on the wire, present when has_rd = 1 */
         struct { uint8_t pmm[FELICA_PMM_LEN]; int has_rd; uint16_t request_data; } polling_res;
         struct { uint8_t n; uint16_t node[FELICA_MAX_NODES]; } req_service;
         struct { uint8_t n; uint16_t key_version[FELICA_MAX_NODES]; } req_service_res;
@@ -166,7 +171,9 @@ const char *felica_code_name(uint8_t code);
 /* Human meaning of an SF2 value, or NULL when unknown. */
 const char *felica_sf2_name(uint8_t sf2);
 
-/* Print every field of a packet, one "name: value" per line, into buf (felicactl decode). */
+/* Print every field of a packet, one "name: value" per line, into buf (felicactl decode).
+ * Returns FELICA_OK; the decoder's error (buf then holds one "error: ..." line);
+ * or FELICA_ERR_BUFFER when cap is too small (buf keeps the whole lines that fit). */
 int felica_describe(const uint8_t *pkt, size_t len, char *buf, size_t cap);
 
 #endif

@@ -688,6 +688,12 @@ START_TEST(describe_secure_write)
     ck_assert_int_eq(describe_hex("0c" "ab" IDM "ff" "c0", d, sizeof(d)), FELICA_OK);
     ck_assert_ptr_nonnull(strstr(d, "sf2: 0xc0 (authentication, MAC or cryptogram failed)\n"));
     ck_assert_ptr_nonnull(strstr(d, "channel: none"));
+
+    ck_assert_int_eq(describe_hex("22" "a1" IDM "00" "00" "01" "03" "10" CARD_CHAL CARD_CRYPT "000005",
+                                  d, sizeof(d)), FELICA_OK);
+    ck_assert_ptr_nonnull(strstr(d, "scp_id: 0x03\n"));
+    ck_assert_ptr_nonnull(strstr(d, "card_challenge: " CARD_CHAL "\n"));
+    ck_assert_ptr_nonnull(strstr(d, "sequence_counter: 5\n"));
 }
 END_TEST
 
