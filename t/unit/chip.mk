@@ -11,4 +11,10 @@ t_unit_test_image_SOURCES = t/unit/test_image.c
 t_unit_test_image_CFLAGS = $(UNIT_CFLAGS)
 t_unit_test_image_LDADD = $(UNIT_LIBS)
 
+check_PROGRAMS += t/unit/test_chip
+TESTS += t/unit/test_chip
+t_unit_test_chip_SOURCES = t/unit/test_chip.c
+t_unit_test_chip_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_chip_LDADD = $(UNIT_LIBS)
+
 include $(srcdir)/t/unit/issuance.mk
