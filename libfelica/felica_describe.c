@@ -11,6 +11,7 @@
 typedef struct out {
     char *buf;
     size_t cap, len;
+    size_t line_start;              /* where the line being written began */
     int overflow;
 } out_t;
 
@@ -27,10 +28,12 @@ static void put(out_t *o, const char *fmt, ...)
     va_end(ap);
     if (n < 0 || (size_t)n >= o->cap - o->len) {
         o->overflow = 1;
-        o->buf[o->len] = '\0';                /* keep only whole lines */
+        o->buf[o->line_start] = '\0';         /* keep only whole lines */
         return;
     }
     o->len += (size_t)n;
+    if (n > 0 && o->buf[o->len - 1] == '\n')
+        o->line_start = o->len;
 }
 
 static void put_hex(out_t *o, const char *name, const uint8_t *p, size_t n)
@@ -210,6 +213,7 @@ int felica_describe(const uint8_t *pkt, size_t len, char *buf, size_t cap)
     o.buf = buf;
     o.cap = cap;
     o.len = 0;
+    o.line_start = 0;
     o.overflow = 0;
     rc = felica_decode(pkt, len, &p);
     if (rc != FELICA_OK) {

@@ -708,6 +708,24 @@ START_TEST(describe_errors)
     ck_assert_int_eq(describe_hex("34" "a6" IDM "0002" ENC_A ENC_B CMAC, small, sizeof(small)),
                      FELICA_ERR_BUFFER);
     ck_assert_str_eq(small, "code: 0xa6 (Secure Write)\nlength: 52\n");
+    /* cut in the middle of a hex line: that line is dropped whole */
+    ck_assert_int_eq(describe_hex("34" "a6" IDM "0002" ENC_A ENC_B CMAC, d, sizeof(d)), FELICA_OK);
+    size_t full = strlen(d);
+    for (size_t cap = 1; cap <= full; cap++) {
+        char buf[sizeof(d)];
+        int rc = describe_hex("34" "a6" IDM "0002" ENC_A ENC_B CMAC, buf, cap);
+        size_t l = strlen(buf);
+        ck_assert_int_eq(rc, FELICA_ERR_BUFFER);
+        ck_assert_uint_lt(l, cap);
+        ck_assert(l == 0 || buf[l - 1] == '\n');
+        ck_assert(strncmp(buf, d, l) == 0);
+    }
+    ck_assert_int_eq(describe_hex("34" "a6" IDM "0002" ENC_A ENC_B CMAC, small, 0), FELICA_ERR_BUFFER);
+    {
+        char exact[sizeof(d)];
+        ck_assert_int_eq(describe_hex("34" "a6" IDM "0002" ENC_A ENC_B CMAC, exact, full + 1), FELICA_OK);
+        ck_assert_str_eq(exact, d);
+    }
     /* every example describes */
     for (size_t i = 0; i < N_VECTORS; i++)
         ck_assert_int_eq(describe_hex(vectors[i].hex, d, sizeof(d)), FELICA_OK);
