@@ -1,0 +1,198 @@
+/* test_backend_config.c: directive value parsers, merge and the startup
+ * check of the backend client's configuration. */
+#include <check.h>
+#include <stdlib.h>
+#include <apr_general.h>
+#include "idgw_backend.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+    apr_terminate();
+}
+
+START_TEST(url_accepts)
+{
+    idgw_backend_url_t u;
+
+    ck_assert_ptr_null(idgw_backend_parse_url(pool, "https://cremo.idgw.test:8441/fp/cremo", &u));
+    ck_assert_int_eq(u.tls, 1);
+    ck_assert_str_eq(u.host, "cremo.idgw.test");
+    ck_assert_uint_eq(u.port, 8441);
+    ck_assert_str_eq(u.path, "/fp/cremo");
+    ck_assert_str_eq(u.host_header, "cremo.idgw.test:8441");
+    ck_assert_ptr_null(idgw_backend_parse_url(pool, "http://127.0.0.1", &u));
+    ck_assert_int_eq(u.tls, 0);
+    ck_assert_uint_eq(u.port, 80);
+    ck_assert_str_eq(u.path, "/");
+    ck_assert_ptr_null(idgw_backend_parse_url(pool, "HTTPS://[::1]:8443/x?y=1", &u));
+    ck_assert_str_eq(u.host, "::1");
+    ck_assert_str_eq(u.host_header, "[::1]:8443");
+    ck_assert_str_eq(u.path, "/x?y=1");
+    ck_assert_ptr_null(idgw_backend_parse_url(pool, "https://[::1]", &u));
+    ck_assert_uint_eq(u.port, 443);
+}
+END_TEST
+
+START_TEST(url_rejects)
+{
+    static const char *bad[] = {
+        "", "ftp://x/", "https://", "https://:8443/", "https://host:0/", "https://host:65536/",
+        "https://host:12a/", "https://user@host/", "https://ho st/", "https://host/a b",
+        "https://host/a#frag", "https://host/\r\nX: y", "https://[::1/", "https://[zz]/",
+        "https://[::1]x/", "https://host:/", "http://h\x80st/",
+    };
+    idgw_backend_url_t u;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(idgw_backend_parse_url(pool, bad[i], &u) != NULL, "accepted '%s'", bad[i]);
+    ck_assert_ptr_nonnull(idgw_backend_parse_url(pool, NULL, &u));
+}
+END_TEST
+
+START_TEST(durations)
+{
+    apr_interval_time_t t;
+
+    ck_assert_ptr_null(idgw_backend_parse_duration(pool, "250ms", &t));
+    ck_assert_int_eq(t, apr_time_from_msec(250));
+    ck_assert_ptr_null(idgw_backend_parse_duration(pool, "3s", &t));
+    ck_assert_int_eq(t, apr_time_from_sec(3));
+    ck_assert_ptr_null(idgw_backend_parse_duration(pool, "7", &t));
+    ck_assert_int_eq(t, apr_time_from_sec(7));
+    ck_assert_ptr_null(idgw_backend_parse_duration(pool, "2m", &t));
+    ck_assert_int_eq(t, apr_time_from_sec(120));
+    ck_assert_ptr_nonnull(idgw_backend_parse_duration(pool, "0ms", &t));
+    ck_assert_ptr_nonnull(idgw_backend_parse_duration(pool, "61m", &t));
+    ck_assert_ptr_nonnull(idgw_backend_parse_duration(pool, "-1s", &t));
+    ck_assert_ptr_nonnull(idgw_backend_parse_duration(pool, "5 s", &t));
+    ck_assert_ptr_nonnull(idgw_backend_parse_duration(pool, "9999999999s", &t));
+    ck_assert_ptr_nonnull(idgw_backend_parse_duration(pool, "s", &t));
+}
+END_TEST
+
+START_TEST(sizes_and_counts)
+{
+    apr_int64_t n;
+    int c;
+
+    ck_assert_ptr_null(idgw_backend_parse_size(pool, "64k", &n));
+    ck_assert_int_eq(n, 65536);
+    ck_assert_ptr_null(idgw_backend_parse_size(pool, "1M", &n));
+    ck_assert_int_eq(n, 1048576);
+    ck_assert_ptr_null(idgw_backend_parse_size(pool, "100", &n));
+    ck_assert_int_eq(n, 100);
+    ck_assert_ptr_nonnull(idgw_backend_parse_size(pool, "65m", &n));
+    ck_assert_ptr_nonnull(idgw_backend_parse_size(pool, "0", &n));
+    ck_assert_ptr_nonnull(idgw_backend_parse_size(pool, "1g", &n));
+    ck_assert_ptr_null(idgw_backend_parse_count(pool, "16", 1, 1024, &c));
+    ck_assert_int_eq(c, 16);
+    ck_assert_ptr_nonnull(idgw_backend_parse_count(pool, "0", 1, 1024, &c));
+    ck_assert_ptr_nonnull(idgw_backend_parse_count(pool, "1025", 1, 1024, &c));
+    ck_assert_ptr_nonnull(idgw_backend_parse_count(pool, "1x", 1, 1024, &c));
+    ck_assert_ptr_nonnull(idgw_backend_parse_count(pool, "", 1, 1024, &c));
+}
+END_TEST
+
+START_TEST(merge_set_wins)
+{
+    idgw_backend_conf_t base, add, out;
+
+    idgw_backend_conf_init(&base, "cremo");
+    idgw_backend_conf_init(&add, NULL);
+    ck_assert_ptr_null(idgw_backend_conf_set_url(pool, &base, "https://a.test/x"));
+    base.io_timeout = apr_time_from_sec(9);
+    base.pool_max = 4;
+    add.io_timeout = apr_time_from_sec(2);
+    add.ca_file = "/ca.pem";
+    idgw_backend_conf_merge(&out, &base, &add);
+    ck_assert_str_eq(out.name, "cremo");
+    ck_assert_str_eq(out.url.host, "a.test");
+    ck_assert_int_eq(out.io_timeout, apr_time_from_sec(2));
+    ck_assert_int_eq(out.pool_max, 4);
+    ck_assert_str_eq(out.ca_file, "/ca.pem");
+    /* Defaults come from the getters, never stored. */
+    ck_assert_int_eq(out.connect_timeout, IDGW_BE_UNSET);
+    ck_assert_int_eq(idgw_backend_conf_connect_timeout(&out), IDGW_BE_DEFAULT_CONNECT_TIMEOUT);
+    ck_assert_int_eq(idgw_backend_conf_pool_keep(&out), 4);   /* capped by pool_max */
+    ck_assert_int_eq(idgw_backend_conf_retries(&out), IDGW_BE_DEFAULT_RETRIES);
+}
+END_TEST
+
+START_TEST(startup_check)
+{
+    idgw_backend_conf_t c;
+    idgw_backend_error_t err;
+
+    idgw_backend_conf_init(&c, "brand");
+    ck_assert_ptr_nonnull(idgw_backend_conf_check(pool, &c));            /* no URL */
+    ck_assert_ptr_null(idgw_backend_conf_set_url(pool, &c, "https://127.0.0.1:8443/"));
+    ck_assert_ptr_nonnull(idgw_backend_conf_check(pool, &c));            /* no CA */
+    c.ca_file = IDGW_SRCDIR "/configure.ac";
+    ck_assert_ptr_null(idgw_backend_conf_check(pool, &c));
+    c.cert_file = IDGW_SRCDIR "/configure.ac";
+    ck_assert_ptr_nonnull(idgw_backend_conf_check(pool, &c));            /* cert without key */
+    c.cert_file = NULL;
+    c.ca_file = "/nonexistent/ca.pem";
+    ck_assert_ptr_nonnull(idgw_backend_conf_check(pool, &c));
+    ck_assert_ptr_null(idgw_backend_create(pool, &c, &err));
+    ck_assert_int_eq(err.category, IDGW_BE_ERR_CONFIG);
+    /* A CA file that is not PEM fails when the TLS context is built. */
+    c.ca_file = IDGW_SRCDIR "/configure.ac";
+    ck_assert_ptr_null(idgw_backend_create(pool, &c, &err));
+    ck_assert_int_eq(err.category, IDGW_BE_ERR_CONFIG);
+    idgw_backend_conf_init(&c, "plain");
+    ck_assert_ptr_null(idgw_backend_conf_set_url(pool, &c, "http://127.0.0.1:8443/"));
+    c.pool_max = 2;
+    c.pool_keep = 3;
+    ck_assert_ptr_nonnull(idgw_backend_conf_check(pool, &c));
+    c.pool_keep = 2;
+    c.total_timeout = apr_time_from_msec(100);
+    c.connect_timeout = apr_time_from_msec(200);
+    ck_assert_ptr_nonnull(idgw_backend_conf_check(pool, &c));
+    c.ca_file = "/x";
+    c.total_timeout = IDGW_BE_UNSET;
+    c.connect_timeout = IDGW_BE_UNSET;
+    ck_assert_ptr_nonnull(idgw_backend_conf_check(pool, &c));            /* TLS opts on http */
+}
+END_TEST
+
+START_TEST(category_names_are_stable)
+{
+    ck_assert_str_eq(idgw_backend_category_name(IDGW_BE_ERR_TIMEOUT), "timeout");
+    ck_assert_str_eq(idgw_backend_category_name(IDGW_BE_ERR_OVERSIZE), "oversize");
+    ck_assert_str_eq(idgw_backend_category_logid(IDGW_BE_ERR_TLS), "IDGW-BE-0004");
+    ck_assert_str_eq(idgw_backend_category_name((idgw_backend_category_t)99), "unknown");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("backend_config");
+    TCase *tc = tcase_create("config");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, url_accepts);
+    tcase_add_test(tc, url_rejects);
+    tcase_add_test(tc, durations);
+    tcase_add_test(tc, sizes_and_counts);
+    tcase_add_test(tc, merge_set_wins);
+    tcase_add_test(tc, startup_check);
+    tcase_add_test(tc, category_names_are_stable);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
