@@ -10,3 +10,7 @@ libfelica_libfelica_la_SOURCES += \
 	libfelica/felica_chip.c \
 	libfelica/felica_chip_public.c \
 	libfelica/felica_chip_secure.c
+
+bin_PROGRAMS += libfelica/felicactl
+libfelica_felicactl_SOURCES = libfelica/felicactl.c
+libfelica_felicactl_LDADD = libfelica/libfelica.la $(OPENSSL_LIBS)
