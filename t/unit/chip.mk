@@ -17,4 +17,12 @@ t_unit_test_chip_SOURCES = t/unit/test_chip.c
 t_unit_test_chip_CFLAGS = $(UNIT_CFLAGS)
 t_unit_test_chip_LDADD = $(UNIT_LIBS)
 
+# runs the felicactl built in this tree (bin_PROGRAMS are built before check)
+check_PROGRAMS += t/unit/test_felicactl
+TESTS += t/unit/test_felicactl
+t_unit_test_felicactl_SOURCES = t/unit/test_felicactl.c
+t_unit_test_felicactl_CPPFLAGS = $(AM_CPPFLAGS) -DFELICACTL_PATH=\"$(abs_top_builddir)/libfelica/felicactl\"
+t_unit_test_felicactl_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_felicactl_LDADD = $(UNIT_LIBS)
+
 include $(srcdir)/t/unit/issuance.mk
