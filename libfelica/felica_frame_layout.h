@@ -23,10 +23,7 @@
 #define FELICA_SC_CTR_LEN 2
 #define FELICA_SC_MAC_LEN 8
 #define FELICA_SC_CHALLENGE_LEN 8
-#define FELICA_AUTH1_BODY_LEN (1 + 2 + FELICA_SC_CHALLENGE_LEN)
-#define FELICA_AUTH1_KEYINFO_LEN (3 + 8 + 8 + 3)   /* KVN SCP_ID I CC CCRYPT SEQ */
-#define FELICA_AUTH1_SCP_ID 0x03
-#define FELICA_AUTH2_BODY_LEN (1 + 8 + FELICA_SC_MAC_LEN)
+#define FELICA_AUTH1_SCP_ID 0x03           /* felica_sc.h's FELICA_SCP_ID */
 #define FELICA_SEQ_MAX 0xFFFFFFu
 
 /* 1 for TSN values the Polling command allows: 0x00, 0x01, 0x03, 0x07, 0x0F. */
