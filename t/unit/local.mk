@@ -9,3 +9,4 @@ include $(srcdir)/t/unit/modules.mk
 include $(srcdir)/t/unit/backend.mk
 include $(srcdir)/t/unit/acl.mk
 include $(srcdir)/t/unit/convert.mk
+include $(srcdir)/t/unit/status.mk

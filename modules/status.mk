@@ -1,0 +1,1 @@
+# mod_idgw_status and the shared counters (metrics)

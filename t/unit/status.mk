@@ -1,0 +1,1 @@
+# Check tests of the metrics
