@@ -1,11 +1,22 @@
 # mod_idgw_acl and its helpers (access control)
 #
-# libidgw_acl.la: the module's code without the httpd glue that needs a running
-# server, linked into mod_idgw_acl.so and into the Check tests alike.
+# libidgw_acl.la: the module's code without the module record, linked into
+# mod_idgw_acl.so and into the Check tests alike.
+# httpd's ap_config_auto.h defines PACKAGE_* itself; drop configure's -D
+# definitions of them so the two do not collide (warning-free build).
+ACL_HTTPD_CPPFLAGS = -UPACKAGE_NAME -UPACKAGE_STRING -UPACKAGE_TARNAME \
+	-UPACKAGE_VERSION -UPACKAGE_BUGREPORT -UPACKAGE_URL \
+	$(APXS_CPPFLAGS) $(APR_CFLAGS) $(APU_CFLAGS)
+
 noinst_LTLIBRARIES += modules/libidgw_acl.la
 modules_libidgw_acl_la_SOURCES = \
 	modules/idgw_cidr.c modules/idgw_cidr.h \
 	modules/idgw_limiter.c modules/idgw_limiter.h \
-	modules/idgw_acl_limiter_table.c
-modules_libidgw_acl_la_CPPFLAGS = $(AM_CPPFLAGS) $(APXS_CPPFLAGS) $(APR_CFLAGS) $(APU_CFLAGS)
+	modules/idgw_acl_limiter_table.c \
+	modules/idgw_acl_lists.c modules/idgw_acl_lists.h \
+	modules/idgw_acl_cache.c modules/idgw_acl_cache.h \
+	modules/idgw_acl_script.c modules/idgw_acl_script.h \
+	modules/idgw_acl_errors.c modules/idgw_acl_errors.h \
+	modules/idgw_acl_config.c modules/idgw_acl_config.h
+modules_libidgw_acl_la_CPPFLAGS = $(AM_CPPFLAGS) $(ACL_HTTPD_CPPFLAGS)
 modules_libidgw_acl_la_LIBADD = $(APR_LIBS)

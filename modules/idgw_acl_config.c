@@ -1,0 +1,415 @@
+/* idgw_acl_config: directives, merging and start-up validation of
+ * mod_idgw_acl (see idgw_acl_config.h and docs/directives-acl.md). */
+#include "idgw_acl_config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+#include <http_log.h>
+
+extern module AP_MODULE_DECLARE_DATA idgw_acl_module;
+
+/* ---- what start-up validation needs to see across sections ------------ */
+
+/* Where each relevant directive appeared, for idgw_acl_config_validate. */
+static apr_array_header_t *enabled_at;     /* const char* "file:line" */
+static int carriers_seen;
+static apr_array_header_t *open_at;        /* IdgwAclRedisDown open */
+static int limits_seen;
+
+void idgw_acl_config_reset(void)
+{
+    enabled_at = NULL;
+    open_at = NULL;
+    carriers_seen = 0;
+    limits_seen = 0;
+}
+
+static const char *where(cmd_parms *cmd)
+{
+    if (cmd->directive == NULL) {
+        return "(unknown)";
+    }
+    return apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                        cmd->directive->line_num);
+}
+
+static void remember(apr_array_header_t **arr, cmd_parms *cmd)
+{
+    if (*arr == NULL) {
+        *arr = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(*arr, const char *) = where(cmd);
+}
+
+const char *idgw_acl_config_validate(apr_pool_t *p)
+{
+    if (enabled_at && enabled_at->nelts > 0 && !carriers_seen) {
+        return apr_psprintf(p, "IdgwAcl On (%s) but no IdgwAclCarrierNetworks "
+                            "anywhere: list the carrier's source networks, or "
+                            "write 'IdgwAclCarrierNetworks any' to accept every "
+                            "bearer deliberately",
+                            APR_ARRAY_IDX(enabled_at, 0, const char *));
+    }
+    if (open_at && open_at->nelts > 0 && !limits_seen) {
+        return apr_psprintf(p, "IdgwAclRedisDown open (%s) needs at least one "
+                            "IdgwAclRateLimit: failing open is only allowed to a "
+                            "bounded local limiter",
+                            APR_ARRAY_IDX(open_at, 0, const char *));
+    }
+    return NULL;
+}
+
+/* ---- create / merge ------------------------------------------------------ */
+
+void *idgw_acl_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    idgw_acl_dir_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->enabled = IDGW_ACL_UNSET;
+    c->whitelist_mode = IDGW_ACL_UNSET;
+    c->redis_down = IDGW_ACL_UNSET;
+    for (int i = 0; i < IDGW_ACL_DIMS; i++) {
+        c->limits[i].set = IDGW_ACL_UNSET;
+    }
+    c->strikes.set = IDGW_ACL_UNSET;
+    c->breaches.set = IDGW_ACL_UNSET;
+    return c;
+}
+
+#define MERGE_INT(field) (add->field != IDGW_ACL_UNSET ? add->field : base->field)
+
+void *idgw_acl_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const idgw_acl_dir_conf *base = basev, *add = addv;
+    idgw_acl_dir_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->enabled = MERGE_INT(enabled);
+    c->whitelist_mode = MERGE_INT(whitelist_mode);
+    c->redis_down = MERGE_INT(redis_down);
+    if (add->carriers_set) {
+        c->carriers_set = 1;
+        c->carriers_any = add->carriers_any;
+        c->carriers = add->carriers;
+    }
+    else {
+        c->carriers_set = base->carriers_set;
+        c->carriers_any = base->carriers_any;
+        c->carriers = base->carriers;
+    }
+    c->whitelist_set = add->whitelist_set ? 1 : base->whitelist_set;
+    memcpy(c->whitelist, add->whitelist_set ? add->whitelist : base->whitelist,
+           sizeof(c->whitelist));
+    for (int i = 0; i < IDGW_ACL_DIMS; i++) {
+        c->limits[i] = add->limits[i].set != IDGW_ACL_UNSET ? add->limits[i]
+                                                             : base->limits[i];
+    }
+    c->strikes = add->strikes.set != IDGW_ACL_UNSET ? add->strikes : base->strikes;
+    c->breaches = add->breaches.set != IDGW_ACL_UNSET ? add->breaches : base->breaches;
+    return c;
+}
+
+void *idgw_acl_create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    idgw_acl_srv_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->local_slots = IDGW_ACL_UNSET;
+    return c;
+}
+
+void *idgw_acl_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const idgw_acl_srv_conf *base = basev, *add = addv;
+    idgw_acl_srv_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->local_slots = MERGE_INT(local_slots);
+    return c;
+}
+
+/* ---- getters --------------------------------------------------------------- */
+
+int idgw_acl_enabled(const idgw_acl_dir_conf *c)
+{
+    return c->enabled == 1;
+}
+
+int idgw_acl_whitelist_mode(const idgw_acl_dir_conf *c)
+{
+    return c->whitelist_mode == 1;
+}
+
+idgw_acl_redis_down idgw_acl_redis_down_policy(const idgw_acl_dir_conf *c)
+{
+    return c->redis_down == IDGW_ACL_REDIS_DOWN_OPEN ? IDGW_ACL_REDIS_DOWN_OPEN
+                                                     : IDGW_ACL_REDIS_DOWN_CLOSED;
+}
+
+const idgw_acl_limit *idgw_acl_limit_get(const idgw_acl_dir_conf *c, idgw_acl_dim dim)
+{
+    if ((int)dim < 0 || (int)dim >= IDGW_ACL_DIMS || c->limits[dim].set != 1) {
+        return NULL;
+    }
+    return &c->limits[dim];
+}
+
+int idgw_acl_any_limit(const idgw_acl_dir_conf *c)
+{
+    for (int i = 0; i < IDGW_ACL_DIMS; i++) {
+        if (c->limits[i].set == 1) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const idgw_acl_autoban *idgw_acl_autoban_get(const idgw_acl_dir_conf *c, int strikes)
+{
+    const idgw_acl_autoban *a = strikes ? &c->strikes : &c->breaches;
+    return a->set == 1 ? a : NULL;
+}
+
+int idgw_acl_local_slots(const idgw_acl_srv_conf *c)
+{
+    return c->local_slots == IDGW_ACL_UNSET ? IDGW_ACL_DEFAULT_LOCAL_SLOTS
+                                            : c->local_slots;
+}
+
+/* ---- directive handlers ---------------------------------------------------- */
+
+static const char *set_enabled(cmd_parms *cmd, void *mconfig, int on)
+{
+    idgw_acl_dir_conf *c = mconfig;
+
+    c->enabled = on;
+    if (on) {
+        remember(&enabled_at, cmd);
+    }
+    return NULL;
+}
+
+static const char *set_whitelist_mode(cmd_parms *cmd, void *mconfig, int on)
+{
+    ((idgw_acl_dir_conf *)mconfig)->whitelist_mode = on;
+    return NULL;
+}
+
+static const char *add_carrier(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    idgw_acl_dir_conf *c = mconfig;
+    const char *err;
+
+    if (!c->carriers_set) {
+        c->carriers_set = 1;
+        c->carriers = idgw_cidr_set_make(cmd->pool);
+    }
+    carriers_seen = 1;
+    if (strcmp(arg, "any") == 0) {
+        if (idgw_cidr_set_count(c->carriers) > 0) {
+            return "IdgwAclCarrierNetworks: 'any' cannot be combined with networks";
+        }
+        c->carriers_any = 1;
+        return NULL;
+    }
+    if (c->carriers_any) {
+        return "IdgwAclCarrierNetworks: 'any' cannot be combined with networks";
+    }
+    if ((err = idgw_cidr_set_add(c->carriers, arg)) != NULL) {
+        return apr_pstrcat(cmd->pool, "IdgwAclCarrierNetworks: ", err, NULL);
+    }
+    return NULL;
+}
+
+static const char *add_whitelist(cmd_parms *cmd, void *mconfig, const char *kind_name,
+                                 const char *value)
+{
+    idgw_acl_dir_conf *c = mconfig;
+    int kind = idgw_acl_kind_parse(kind_name);
+    const char *norm, *err;
+
+    if (kind < 0 || kind == IDGW_ACL_ADDR) {
+        return apr_psprintf(cmd->pool, "IdgwAclWhitelist: kind must be terminal, idm "
+                            "or user, not '%s'", kind_name);
+    }
+    if ((err = idgw_acl_value_check(cmd->pool, (idgw_acl_kind)kind, value, &norm))) {
+        return apr_pstrcat(cmd->pool, "IdgwAclWhitelist: ", err, NULL);
+    }
+    if (!c->whitelist_set) {
+        c->whitelist_set = 1;
+        for (int k = 0; k < IDGW_ACL_KINDS; k++) {
+            c->whitelist[k] = apr_hash_make(cmd->pool);
+        }
+    }
+    apr_hash_set(c->whitelist[kind], norm, APR_HASH_KEY_STRING, norm);
+    return NULL;
+}
+
+/* Parses a decimal integer in [min, max]; 1 on success. */
+static int parse_int_range(const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v;
+
+    if (s == NULL || *s < '0' || *s > '9') {
+        return 0;
+    }
+    v = strtol(s, &end, 10);
+    if (*end != '\0' || v < min || v > max) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static const char *set_rate_limit(cmd_parms *cmd, void *mconfig, const char *dim_name,
+                                  const char *rate, const char *burst_text)
+{
+    idgw_acl_dir_conf *c = mconfig;
+    int dim = idgw_acl_dim_parse(dim_name);
+    idgw_acl_limit *l;
+    const char *err;
+    long burst;
+
+    if (dim < 0) {
+        return apr_psprintf(cmd->pool, "IdgwAclRateLimit: dimension must be addr, "
+                            "terminal or endpoint, not '%s'", dim_name);
+    }
+    l = &c->limits[dim];
+    memset(l, 0, sizeof(*l));
+    if (strcmp(rate, "off") == 0) {
+        if (burst_text) {
+            return "IdgwAclRateLimit: 'off' takes no burst";
+        }
+        l->set = 0;
+        return NULL;
+    }
+    if ((err = idgw_rate_parse(rate, &l->count, &l->period_us)) != NULL) {
+        return apr_pstrcat(cmd->pool, "IdgwAclRateLimit: ", err, NULL);
+    }
+    /* By default a client may use a whole period's allowance at once. */
+    burst = l->count > IDGW_GCRA_BURST_MAX ? IDGW_GCRA_BURST_MAX : (long)l->count;
+    if (burst_text && !parse_int_range(burst_text, 1, IDGW_GCRA_BURST_MAX, &burst)) {
+        return "IdgwAclRateLimit: BURST must be an integer between 1 and 1000000";
+    }
+    l->burst = (uint32_t)burst;
+    if ((err = idgw_gcra_init(&l->gcra, l->count, l->period_us, l->burst)) != NULL) {
+        return apr_pstrcat(cmd->pool, "IdgwAclRateLimit: ", err, NULL);
+    }
+    /* The endpoint is the section the limit was written in: a bounded set of
+     * names, unlike request URIs, which a client chooses. */
+    l->endpoint = cmd->path ? apr_pstrdup(cmd->pool, cmd->path) : "/";
+    l->set = 1;
+    limits_seen = 1;
+    return NULL;
+}
+
+static const char *set_autoban(cmd_parms *cmd, void *mconfig, int argc,
+                               char *const argv[])
+{
+    idgw_acl_dir_conf *c = mconfig;
+    idgw_acl_autoban *a;
+    const char *err;
+    long count;
+
+    if (argc < 2) {
+        return "IdgwAclAutoBan: usage: strikes|breaches COUNT WINDOW DURATION, or "
+               "strikes|breaches off";
+    }
+    if (strcmp(argv[0], "strikes") == 0) {
+        a = &c->strikes;
+    }
+    else if (strcmp(argv[0], "breaches") == 0) {
+        a = &c->breaches;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "IdgwAclAutoBan: first argument must be "
+                            "strikes or breaches, not '%s'", argv[0]);
+    }
+    memset(a, 0, sizeof(*a));
+    if (argc == 2 && strcmp(argv[1], "off") == 0) {
+        a->set = 0;
+        return NULL;
+    }
+    if (argc != 4) {
+        return "IdgwAclAutoBan: usage: strikes|breaches COUNT WINDOW DURATION "
+               "(e.g. strikes 3 10m 1h), or strikes|breaches off";
+    }
+    if (!parse_int_range(argv[1], 1, 1000, &count)) {
+        return "IdgwAclAutoBan: COUNT must be an integer between 1 and 1000";
+    }
+    if ((err = idgw_duration_parse(argv[2], &a->window_us)) != NULL) {
+        return apr_pstrcat(cmd->pool, "IdgwAclAutoBan: WINDOW: ", err, NULL);
+    }
+    if ((err = idgw_duration_parse(argv[3], &a->ban_us)) != NULL) {
+        return apr_pstrcat(cmd->pool, "IdgwAclAutoBan: DURATION: ", err, NULL);
+    }
+    a->count = (int)count;
+    a->set = 1;
+    return NULL;
+}
+
+static const char *set_redis_down(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    idgw_acl_dir_conf *c = mconfig;
+
+    if (strcmp(arg, "closed") == 0) {
+        c->redis_down = IDGW_ACL_REDIS_DOWN_CLOSED;
+    }
+    else if (strcmp(arg, "open") == 0) {
+        c->redis_down = IDGW_ACL_REDIS_DOWN_OPEN;
+        remember(&open_at, cmd);
+    }
+    else {
+        return apr_psprintf(cmd->pool, "IdgwAclRedisDown: must be closed or open, "
+                            "not '%s'", arg);
+    }
+    return NULL;
+}
+
+static const char *set_local_slots(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    idgw_acl_srv_conf *c = ap_get_module_config(cmd->server->module_config,
+                                                &idgw_acl_module);
+    long n;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE);
+
+    if (err) {
+        return err;
+    }
+    if (!parse_int_range(arg, 64, 4194304, &n)) {
+        return "IdgwAclLocalTableSize: must be an integer between 64 and 4194304";
+    }
+    c->local_slots = (int)n;
+    return NULL;
+}
+
+const command_rec idgw_acl_cmds[] = {
+    AP_INIT_FLAG("IdgwAcl", set_enabled, NULL, RSRC_CONF | ACCESS_CONF,
+                 "On|Off: apply idgw access control here (default Off)"),
+    AP_INIT_ITERATE("IdgwAclCarrierNetworks", add_carrier, NULL, RSRC_CONF | ACCESS_CONF,
+                    "CIDR... | any: the only client networks (carrier bearers) that "
+                    "may pass, IPv4 or IPv6, e.g. 192.0.2.0/24 2001:db8::/32; host "
+                    "bits must be zero"),
+    AP_INIT_FLAG("IdgwAclWhitelistMode", set_whitelist_mode, NULL, RSRC_CONF | ACCESS_CONF,
+                 "On|Off: pre-launch mode, only whitelisted terminals, chips or users "
+                 "pass (default Off)"),
+    AP_INIT_ITERATE2("IdgwAclWhitelist", add_whitelist, NULL, RSRC_CONF | ACCESS_CONF,
+                     "terminal|idm|user VALUE...: static whitelist entries, used with "
+                     "those in Redis (scripts/idgw-acl add --list white)"),
+    AP_INIT_TAKE23("IdgwAclRateLimit", set_rate_limit, NULL, RSRC_CONF | ACCESS_CONF,
+                   "addr|terminal|endpoint COUNT/UNIT [BURST] | off: fleet-wide GCRA "
+                   "limit, UNIT s, m, h, d or seconds; BURST defaults to COUNT"),
+    AP_INIT_TAKE_ARGV("IdgwAclAutoBan", set_autoban, NULL, RSRC_CONF | ACCESS_CONF,
+                      "strikes|breaches COUNT WINDOW DURATION | off: ban a terminal, "
+                      "chip or address for DURATION after COUNT sequence errors "
+                      "(strikes) or rate-limit refusals (breaches) within WINDOW"),
+    AP_INIT_TAKE1("IdgwAclRedisDown", set_redis_down, NULL, RSRC_CONF | ACCESS_CONF,
+                  "closed|open: when Redis cannot be reached refuse with 503 "
+                  "(closed, default) or serve within the per-process limiter (open)"),
+    AP_INIT_TAKE1("IdgwAclLocalTableSize", set_local_slots, NULL, RSRC_CONF,
+                  "N: entries of the per-process limiter table (64..4194304, "
+                  "default 65536)"),
+    { NULL }
+};

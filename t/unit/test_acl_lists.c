@@ -1,0 +1,302 @@
+/* Check tests of the blacklist/whitelist snapshot, its cache and the script
+ * helpers (modules/idgw_acl_lists.c, idgw_acl_cache.c, idgw_acl_script.c). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_hash.h>
+
+#include "idgw_acl_cache.h"
+#include "idgw_acl_lists.h"
+#include "idgw_acl_script.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+    apr_terminate();
+}
+
+static const char *norm(idgw_acl_kind kind, const char *text)
+{
+    const char *out = NULL;
+    const char *err = idgw_acl_value_check(pool, kind, text, &out);
+    return err ? NULL : out;
+}
+
+static idgw_acl_identity identity(const char *addr, const char *terminal,
+                                  const char *idm, const char *user)
+{
+    idgw_acl_identity id;
+
+    memset(&id, 0, sizeof(id));
+    if (addr) {
+        ck_assert(idgw_ip_parse(addr, &id.ip));
+        id.has_ip = 1;
+        id.v[IDGW_ACL_ADDR] = addr;
+    }
+    id.v[IDGW_ACL_TERMINAL] = terminal;
+    id.v[IDGW_ACL_IDM] = idm;
+    id.v[IDGW_ACL_USER] = user;
+    return id;
+}
+
+START_TEST(values_are_checked_and_normalised)
+{
+    ck_assert_str_eq(norm(IDGW_ACL_TERMINAL, "T-0001.a:b_c"), "T-0001.a:b_c");
+    ck_assert_ptr_null(norm(IDGW_ACL_TERMINAL, "T 1"));
+    ck_assert_ptr_null(norm(IDGW_ACL_TERMINAL, "T|1"));
+    ck_assert_ptr_null(norm(IDGW_ACL_TERMINAL, ""));
+    ck_assert_ptr_nonnull(norm(IDGW_ACL_TERMINAL,
+        "1234567890123456789012345678901234567890123456789012345678901234"));
+    ck_assert_ptr_null(norm(IDGW_ACL_TERMINAL,
+        "12345678901234567890123456789012345678901234567890123456789012345"));
+    ck_assert_str_eq(norm(IDGW_ACL_IDM, "01fe0102030405aB"), "01FE0102030405AB");
+    ck_assert_ptr_null(norm(IDGW_ACL_IDM, "01fe0102030405a"));
+    ck_assert_ptr_null(norm(IDGW_ACL_IDM, "01fe0102030405ag"));
+    ck_assert_str_eq(norm(IDGW_ACL_USER, "alice+test@example.jp"), "alice+test@example.jp");
+    ck_assert_ptr_null(norm(IDGW_ACL_USER, "alice smith"));
+    ck_assert_str_eq(norm(IDGW_ACL_ADDR, "192.0.2.7"), "192.0.2.7/32");
+    ck_assert_str_eq(norm(IDGW_ACL_ADDR, "2001:DB8::/32"), "2001:db8::/32");
+    ck_assert_ptr_null(norm(IDGW_ACL_ADDR, "192.0.2.7/24"));
+    ck_assert_int_eq(idgw_acl_kind_parse("idm"), IDGW_ACL_IDM);
+    ck_assert_int_eq(idgw_acl_kind_parse("card"), -1);
+    ck_assert_str_eq(idgw_acl_kind_name(IDGW_ACL_ADDR), "addr");
+}
+END_TEST
+
+START_TEST(entries_encode_and_decode)
+{
+    idgw_acl_entry e;
+    const char *enc = idgw_acl_entry_encode(pool, 1700000000123LL, 1690000000000LL,
+                                            "admin", "fraud|report\nseen");
+
+    ck_assert_str_eq(enc, "1700000000123|1690000000000|admin|fraud report seen");
+    ck_assert_ptr_null(idgw_acl_entry_decode(pool, enc, &e));
+    ck_assert_int_eq(e.expires_ms, 1700000000123LL);
+    ck_assert_int_eq(e.added_ms, 1690000000000LL);
+    ck_assert_str_eq(e.source, "admin");
+    ck_assert_str_eq(e.reason, "fraud report seen");
+    /* The reason may contain '|' when read back: only the first three split. */
+    ck_assert_ptr_null(idgw_acl_entry_decode(pool, "0|5|auto-strikes|a|b", &e));
+    ck_assert_str_eq(e.reason, "a|b");
+    {
+        const char *bad[] = { "", "0|0|admin", "x|0|admin|r", "0|-1|admin|r",
+                              "0|0||r", "0|0|ad min|r", "1234567890123456|0|admin|r" };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            ck_assert_msg(idgw_acl_entry_decode(pool, bad[i], &e) != NULL,
+                          "'%s' accepted", bad[i]);
+        }
+    }
+    ck_assert_ptr_nonnull(idgw_acl_entry_decode(pool, NULL, &e));
+}
+END_TEST
+
+START_TEST(lookups_honour_expiry)
+{
+    idgw_acl_lists *l = idgw_acl_lists_make(pool, 7);
+    int64_t now = 1000000;
+
+    ck_assert_int_eq(idgw_acl_lists_version(l), 7);
+    ck_assert_ptr_null(idgw_acl_lists_add(l, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL,
+                                          "T1", "0|1|admin|stolen"));
+    ck_assert_ptr_null(idgw_acl_lists_add(l, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL,
+                                          "T2", "1000500|1|auto-strikes|3 errors"));
+    ck_assert_ptr_null(idgw_acl_lists_add(l, IDGW_ACL_BLACKLIST, IDGW_ACL_IDM,
+                                          "0123456789abcdef", "0|1|admin|x"));
+    /* Malformed fields or values are refused, not half-added. */
+    ck_assert_ptr_nonnull(idgw_acl_lists_add(l, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL,
+                                             "bad id", "0|1|admin|x"));
+    ck_assert_ptr_nonnull(idgw_acl_lists_add(l, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL,
+                                             "T3", "garbage"));
+    ck_assert_int_eq(idgw_acl_lists_count(l, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL), 2);
+
+    ck_assert_ptr_nonnull(idgw_acl_lists_find(l, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL, "T1", now));
+    ck_assert_ptr_nonnull(idgw_acl_lists_find(l, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL, "T2", now));
+    ck_assert_ptr_nonnull(idgw_acl_lists_find(l, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL, "T2", 1000499));
+    ck_assert_ptr_null(idgw_acl_lists_find(l, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL, "T2", 1000500));
+    ck_assert_ptr_null(idgw_acl_lists_find(l, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL, "T3", now));
+    ck_assert_ptr_null(idgw_acl_lists_find(l, IDGW_ACL_WHITELIST, IDGW_ACL_TERMINAL, "T1", now));
+    /* IDm entries are stored upper case, as the session module stores them. */
+    ck_assert_ptr_nonnull(idgw_acl_lists_find(l, IDGW_ACL_BLACKLIST, IDGW_ACL_IDM,
+                                              "0123456789ABCDEF", now));
+}
+END_TEST
+
+START_TEST(address_entries_hosts_and_prefixes)
+{
+    idgw_acl_lists *l = idgw_acl_lists_make(pool, 1);
+    idgw_ip ip;
+    const idgw_acl_entry *e;
+
+    ck_assert_ptr_null(idgw_acl_lists_add(l, IDGW_ACL_BLACKLIST, IDGW_ACL_ADDR,
+                                          "198.51.100.7/32", "0|1|admin|host"));
+    ck_assert_ptr_null(idgw_acl_lists_add(l, IDGW_ACL_BLACKLIST, IDGW_ACL_ADDR,
+                                          "203.0.113.0/24", "500|1|admin|expired net"));
+    ck_assert_ptr_null(idgw_acl_lists_add(l, IDGW_ACL_BLACKLIST, IDGW_ACL_ADDR,
+                                          "203.0.0.0/16", "0|1|admin|live net"));
+    ck_assert_ptr_null(idgw_acl_lists_add(l, IDGW_ACL_BLACKLIST, IDGW_ACL_ADDR,
+                                          "2001:db8:bad::/48", "0|1|admin|v6"));
+
+    ck_assert(idgw_ip_parse("198.51.100.7", &ip));
+    e = idgw_acl_lists_find_ip(l, IDGW_ACL_BLACKLIST, &ip, 1000);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_str_eq(e->reason, "host");
+    ck_assert(idgw_ip_parse("198.51.100.8", &ip));
+    ck_assert_ptr_null(idgw_acl_lists_find_ip(l, IDGW_ACL_BLACKLIST, &ip, 1000));
+    /* The /24 has expired, the /16 around it has not: the live one answers. */
+    ck_assert(idgw_ip_parse("203.0.113.9", &ip));
+    e = idgw_acl_lists_find_ip(l, IDGW_ACL_BLACKLIST, &ip, 1000);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_str_eq(e->reason, "live net");
+    ck_assert(idgw_ip_parse("2001:db8:bad:1::5", &ip));
+    ck_assert_ptr_nonnull(idgw_acl_lists_find_ip(l, IDGW_ACL_BLACKLIST, &ip, 1000));
+    ck_assert(idgw_ip_parse("::ffff:198.51.100.7", &ip));
+    ck_assert_ptr_nonnull(idgw_acl_lists_find_ip(l, IDGW_ACL_BLACKLIST, &ip, 1000));
+}
+END_TEST
+
+START_TEST(blocked_and_whitelisted_decisions)
+{
+    idgw_acl_lists *l = idgw_acl_lists_make(pool, 3);
+    apr_hash_t *static_wl[IDGW_ACL_KINDS] = { NULL };
+    idgw_acl_identity id;
+    idgw_acl_kind kind = IDGW_ACL_KINDS;
+    const idgw_acl_entry *e;
+
+    ck_assert_ptr_null(idgw_acl_lists_add(l, IDGW_ACL_BLACKLIST, IDGW_ACL_USER,
+                                          "mallory", "0|1|admin|chargebacks"));
+    ck_assert_ptr_null(idgw_acl_lists_add(l, IDGW_ACL_WHITELIST, IDGW_ACL_IDM,
+                                          "00112233445566AA", "0|1|admin|test chip"));
+    id = identity("192.0.2.1", "T9", "0011223344556677", "mallory");
+    e = idgw_acl_lists_blocked(l, &id, 10, &kind);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(kind, IDGW_ACL_USER);
+    ck_assert_str_eq(e->value, "mallory");
+    id = identity("192.0.2.1", "T9", "0011223344556677", "alice");
+    ck_assert_ptr_null(idgw_acl_lists_blocked(l, &id, 10, &kind));
+    ck_assert_ptr_null(idgw_acl_lists_blocked(NULL, &id, 10, &kind));
+
+    ck_assert(!idgw_acl_lists_whitelisted(l, static_wl, &id, 10));
+    id.v[IDGW_ACL_IDM] = "00112233445566AA";
+    ck_assert(idgw_acl_lists_whitelisted(l, static_wl, &id, 10));
+    /* Static entries from IdgwAclWhitelist count as well. */
+    id = identity(NULL, "T-pilot-1", NULL, NULL);
+    ck_assert(!idgw_acl_lists_whitelisted(l, static_wl, &id, 10));
+    static_wl[IDGW_ACL_TERMINAL] = apr_hash_make(pool);
+    apr_hash_set(static_wl[IDGW_ACL_TERMINAL], "T-pilot-1", APR_HASH_KEY_STRING, "1");
+    ck_assert(idgw_acl_lists_whitelisted(NULL, static_wl, &id, 10));
+    /* A request that names nobody is never whitelisted. */
+    id = identity("192.0.2.1", NULL, NULL, NULL);
+    ck_assert(!idgw_acl_lists_whitelisted(l, static_wl, &id, 10));
+}
+END_TEST
+
+START_TEST(cache_installs_only_newer_snapshots)
+{
+    idgw_acl_cache *c;
+    apr_pool_t *p1, *p2, *p3;
+    idgw_acl_lists *l;
+    idgw_acl_identity id = identity("192.0.2.1", "T1", NULL, NULL);
+    idgw_acl_entry e;
+    idgw_acl_kind kind;
+
+    ck_assert_ptr_null(idgw_acl_cache_create(&c, pool));
+    ck_assert_int_eq(idgw_acl_cache_version(c), -1);
+    ck_assert(!idgw_acl_cache_blocked(c, &id, 10, pool, &e, &kind));
+
+    apr_pool_create(&p1, pool);
+    l = idgw_acl_lists_make(p1, 5);
+    ck_assert_ptr_null(idgw_acl_lists_add(l, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL,
+                                          "T1", "0|1|admin|lost phone"));
+    idgw_acl_cache_install(c, l, p1);
+    ck_assert_int_eq(idgw_acl_cache_version(c), 5);
+    ck_assert(idgw_acl_cache_blocked(c, &id, 10, pool, &e, &kind));
+    ck_assert_str_eq(e.reason, "lost phone");
+
+    /* An older snapshot (a slower concurrent refresh) is dropped. */
+    apr_pool_create(&p2, pool);
+    idgw_acl_cache_install(c, idgw_acl_lists_make(p2, 4), p2);
+    ck_assert_int_eq(idgw_acl_cache_version(c), 5);
+    ck_assert(idgw_acl_cache_blocked(c, &id, 10, pool, &e, &kind));
+
+    /* A newer one replaces it; the copy taken before stays valid. */
+    apr_pool_create(&p3, pool);
+    idgw_acl_cache_install(c, idgw_acl_lists_make(p3, 6), p3);
+    ck_assert_int_eq(idgw_acl_cache_version(c), 6);
+    ck_assert(!idgw_acl_cache_blocked(c, &id, 10, pool, &e, &kind));
+    ck_assert_str_eq(e.reason, "lost phone");
+}
+END_TEST
+
+START_TEST(script_keys_and_deny_codes)
+{
+    const char *keys[IDGW_ACL_LIST_KEYS];
+    idgw_acl_check_reply r;
+
+    ck_assert_str_eq(idgw_acl_key_version(pool, "idgw:"), "idgw:acl:ver");
+    ck_assert_str_eq(idgw_acl_key_rate(pool, "idgw:", IDGW_ACL_DIM_ADDR, "192.0.2.1"),
+                     "idgw:acl:rl:addr:192.0.2.1");
+    ck_assert_str_eq(idgw_acl_key_breach(pool, "x:", IDGW_ACL_DIM_TERMINAL, "T1"),
+                     "x:acl:br:terminal:T1");
+    ck_assert_str_eq(idgw_acl_key_strike(pool, "x:", IDGW_ACL_IDM, "00"), "x:acl:st:idm:00");
+    idgw_acl_lists_keys(pool, "idgw:", keys);
+    ck_assert_str_eq(keys[0], "idgw:acl:bl:terminal");
+    ck_assert_str_eq(keys[3], "idgw:acl:bl:addr");
+    ck_assert_str_eq(keys[IDGW_ACL_KINDS + 1], "idgw:acl:wl:idm");
+    ck_assert_int_eq(idgw_acl_dim_parse("endpoint"), IDGW_ACL_DIM_ENDPOINT);
+    ck_assert_int_eq(idgw_acl_dim_parse("user"), -1);
+    ck_assert_int_eq(idgw_acl_dim_ban_kind(IDGW_ACL_DIM_ENDPOINT), -1);
+    ck_assert_int_eq(idgw_acl_dim_ban_kind(IDGW_ACL_DIM_ADDR), IDGW_ACL_ADDR);
+
+    ck_assert(idgw_acl_deny_code_parse("IDGW-ACL-429:2:150000:1:42", &r));
+    ck_assert_int_eq(r.refused, 2);
+    ck_assert_int_eq(r.retry_us, 150000);
+    ck_assert_int_eq(r.banned, 1);
+    ck_assert_int_eq(r.version, 42);
+    {
+        const char *bad[] = { "IDGW-SEQ-001", "IDGW-ACL-429:", "IDGW-ACL-429:0:1:0:1",
+                              "IDGW-ACL-429:4:1:0:1", "IDGW-ACL-429:1:1:2:1",
+                              "IDGW-ACL-429:1:1:0:1:", "IDGW-ACL-429:1:1:0:", 
+                              "IDGW-ACL-429:1:-1:0:1", "IDGW-ACL-429:1:1:0:1x" };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            ck_assert_msg(!idgw_acl_deny_code_parse(bad[i], &r), "'%s' accepted", bad[i]);
+        }
+    }
+    ck_assert(!idgw_acl_deny_code_parse(NULL, &r));
+    /* The scripts never print numbers with Lua's lossy %.14g. */
+    ck_assert_ptr_null(strstr(idgw_acl_lua_check, "tostring("));
+    ck_assert_ptr_nonnull(strstr(idgw_acl_lua_part, "'DENY'"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("acl_lists");
+    TCase *tc = tcase_create("acl_lists");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, values_are_checked_and_normalised);
+    tcase_add_test(tc, entries_encode_and_decode);
+    tcase_add_test(tc, lookups_honour_expiry);
+    tcase_add_test(tc, address_entries_hosts_and_prefixes);
+    tcase_add_test(tc, blocked_and_whitelisted_decisions);
+    tcase_add_test(tc, cache_installs_only_newer_snapshots);
+    tcase_add_test(tc, script_keys_and_deny_codes);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
