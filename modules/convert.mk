@@ -1,1 +1,11 @@
 # mod_idgw_convert and its helpers (smartphone API, conversion, relay)
+#
+# libidgw_convert.la: the handler's code that needs no running httpd (safe XML
+# parse of the app's requests, field checks, answers), linked into
+# mod_idgw_convert.so and into the Check tests alike.
+noinst_LTLIBRARIES += modules/libidgw_convert.la
+modules_libidgw_convert_la_SOURCES = \
+	modules/idgw_sp_xml.c modules/idgw_sp_xml.h
+modules_libidgw_convert_la_CPPFLAGS = $(AM_CPPFLAGS) $(APXS_CPPFLAGS) $(APR_CFLAGS) \
+	$(APU_CFLAGS) $(XML2_CFLAGS)
+modules_libidgw_convert_la_LIBADD = $(XML2_LIBS) $(APU_LIBS) $(APR_LIBS)
