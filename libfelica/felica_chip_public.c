@@ -116,6 +116,7 @@ int chip_request_response(felica_chip_t *chip, const uint8_t *cmd, size_t len,
     chip_resp_t r = { resp, cap, 0 };
     int rc;
 
+    (void)cmd;               /* no parameters: only the length is checked */
     if (len != 2 + FELICA_IDM_LEN)
         return FELICA_OK;
     rc = resp_start(&r, chip, FELICA_CMD_REQUEST_RESPONSE + 1);
@@ -130,6 +131,7 @@ int chip_request_system_code(felica_chip_t *chip, const uint8_t *cmd, size_t len
     chip_resp_t r = { resp, cap, 0 };
     int rc;
 
+    (void)cmd;               /* no parameters: only the length is checked */
     if (len != 2 + FELICA_IDM_LEN)
         return FELICA_OK;
     rc = resp_start(&r, chip, FELICA_CMD_REQUEST_SYSTEM_CODE + 1);

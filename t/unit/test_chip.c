@@ -104,7 +104,8 @@ static size_t build(uint8_t *pkt, uint8_t code, const uint8_t *idm, const uint8_
 {
     pkt[1] = code;
     memcpy(pkt + 2, idm, 8);
-    memcpy(pkt + 10, body, n);
+    if (n > 0)
+        memcpy(pkt + 10, body, n);
     pkt[0] = (uint8_t)(10 + n);
     return 10 + n;
 }
