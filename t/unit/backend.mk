@@ -13,3 +13,9 @@ t_unit_test_backend_client_LDADD = $(BACKEND_TEST_LIBS)
 t_unit_test_backend_config_SOURCES = t/unit/test_backend_config.c
 t_unit_test_backend_config_CFLAGS = $(BACKEND_TEST_CFLAGS)
 t_unit_test_backend_config_LDADD = $(BACKEND_TEST_LIBS)
+
+check_PROGRAMS += t/unit/test_telegram
+TESTS += t/unit/test_telegram
+t_unit_test_telegram_SOURCES = t/unit/test_telegram.c
+t_unit_test_telegram_CFLAGS = $(BACKEND_TEST_CFLAGS)
+t_unit_test_telegram_LDADD = $(BACKEND_TEST_LIBS)
