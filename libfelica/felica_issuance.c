@@ -91,7 +91,7 @@ int felica_issuance_new(felica_issuance_t **out, const uint8_t idm[FELICA_IDM_LE
     if (s == NULL)
         return FELICA_ERR_NOMEM;
     s->op = (uint8_t)req->op;
-    s->slot = req->slot;
+    s->slot = iss_is_card_op(req->op) ? req->slot : 0;
     s->make_main = req->make_main;
     s->result_slot = FELICA_CARD_NO_SLOT;
     s->step = ISS_STEP_AUTH1;

@@ -24,10 +24,7 @@
 #define BLOB_NONCE_LEN 12
 #define BLOB_TAG_LEN 16
 
-#define SC_LEN (1 + 8 + 2 + 1 + 1 + 8 + 8 + 5 * 16 + 2 + 4)
-#define CARD_LEN (FELICA_CARD_SLOT_BLOCKS * FELICA_BLOCK_LEN)
-#define BODY_LEN (8 + 4 + 8 + SC_LEN + CARD_LEN + ISS_CREATE_LEN + 1 + FELICA_MAX_FRAME + 2 \
-                  + FELICA_CARD_USED_BLOCKS * FELICA_BLOCK_LEN)
+#define BODY_LEN ISS_BODY_LEN
 #define BLOB_LEN (BLOB_HDR_LEN + BLOB_NONCE_LEN + BODY_LEN + BLOB_TAG_LEN)
 
 _Static_assert(BLOB_LEN <= FELICA_ISS_SAVED_MAX, "saved session must fit FELICA_ISS_SAVED_MAX");
@@ -121,7 +118,7 @@ static int has_card(const struct felica_issuance *s)
            && (s->op == FELICA_ISS_WRITE_CARD || s->op == FELICA_ISS_UPDATE_CARD);
 }
 
-static int encode_body(const struct felica_issuance *s, uint8_t body[BODY_LEN])
+int iss_body_encode(const struct felica_issuance *s, uint8_t body[ISS_BODY_LEN])
 {
     uint8_t card[FELICA_CARD_SLOT_BLOCKS][FELICA_BLOCK_LEN];
     memset(card, 0, sizeof card);
@@ -149,35 +146,56 @@ static int encode_body(const struct felica_issuance *s, uint8_t body[BODY_LEN])
     return c.bad || c.pos != BODY_LEN ? FELICA_ERR_BUFFER : FELICA_OK;
 }
 
-static int body_consistent(const struct felica_issuance *s)
+/* Where the session stands must be a place its plan can reach. */
+static int progress_consistent(const struct felica_issuance *s)
 {
-    if (!iss_op_valid(s->op) || s->make_main > 1 || s->step > ISS_STEP_END
-        || s->state > FELICA_ISS_FAILED || s->awaiting > 1 || s->sc.state > FELICA_SC_OPEN)
+    int card_write = iss_is_card_op(s->op) && s->op != FELICA_ISS_READ_CARDS
+                     && s->op != FELICA_ISS_READ_CARDS_FULL;
+    if (!iss_step_valid(s, s->step))
         return 0;
-    if (iss_is_card_op(s->op) && s->slot >= FELICA_CARD_SLOTS
-        && !(s->op == FELICA_ISS_WRITE_CARD && s->slot == FELICA_ISS_ANY_SLOT))
+    if (s->state == FELICA_ISS_FAILED)
+        return s->error < 0 && s->step != ISS_STEP_END && !s->awaiting && s->have == 0
+               && s->sc.state == FELICA_SC_IDLE;
+    if (s->error != 0 || (s->state == FELICA_ISS_DONE) != (s->step == ISS_STEP_END))
         return 0;
-    if (s->result_slot >= FELICA_CARD_SLOTS && s->result_slot != FELICA_CARD_NO_SLOT)
+    if (s->state == FELICA_ISS_DONE && s->sc.state != FELICA_SC_IDLE)
         return 0;
-    if (s->state == FELICA_ISS_RUNNING && (s->step == ISS_STEP_END || s->error != 0))
+    /* the card slot is chosen when the reads are checked, before the write */
+    int chosen = card_write && s->step >= ISS_STEP_CHANGE;
+    if (chosen ? s->result_slot >= FELICA_CARD_SLOTS : s->result_slot != FELICA_CARD_NO_SLOT)
         return 0;
-    if (s->state == FELICA_ISS_DONE && (s->step != ISS_STEP_END || s->error != 0))
+    if (chosen && s->slot != FELICA_ISS_ANY_SLOT && s->result_slot != s->slot)
         return 0;
-    if (s->state == FELICA_ISS_FAILED && s->error == 0)
+    if (s->have != iss_blocks_read_before(s, s->step))
         return 0;
+    /* a packet handed out is the one this step sends */
     if (s->awaiting != (s->pending_len != 0) || (s->awaiting && s->state != FELICA_ISS_RUNNING))
         return 0;
-    if (s->have >> FELICA_CARD_USED_BLOCKS)
-        return 0;
-    /* a live channel is to this chip; a finished session has wiped it */
-    if (s->sc.state != FELICA_SC_IDLE && memcmp(s->sc.idm, s->idm, FELICA_IDM_LEN) != 0)
-        return 0;
-    if (s->state != FELICA_ISS_RUNNING && s->sc.state != FELICA_SC_IDLE)
+    if (s->awaiting && (s->pending_len < 10 || s->pending[0] != s->pending_len
+                        || s->pending[1] != iss_step_code(s, s->step)
+                        || memcmp(s->pending + 2, s->idm, FELICA_IDM_LEN) != 0))
         return 0;
     return 1;
 }
 
-static int decode_body(const uint8_t body[BODY_LEN], struct felica_issuance *s)
+static int body_consistent(const struct felica_issuance *s)
+{
+    if (!iss_op_valid(s->op) || s->make_main > 1 || s->step > ISS_STEP_END
+        || s->state > FELICA_ISS_FAILED || s->awaiting > 1 || s->sc.state > FELICA_SC_OPEN
+        || s->pending_len > FELICA_MAX_FRAME)
+        return 0;
+    if (iss_is_card_op(s->op) && s->slot >= FELICA_CARD_SLOTS
+        && !(s->op == FELICA_ISS_WRITE_CARD && s->slot == FELICA_ISS_ANY_SLOT))
+        return 0;
+    if (!iss_is_card_op(s->op) && s->slot != 0)
+        return 0;
+    /* a live channel is to this chip; a finished session has wiped it */
+    if (s->sc.state != FELICA_SC_IDLE && memcmp(s->sc.idm, s->idm, FELICA_IDM_LEN) != 0)
+        return 0;
+    return progress_consistent(s);
+}
+
+int iss_body_decode(const uint8_t body[ISS_BODY_LEN], struct felica_issuance *s)
 {
     uint8_t card[FELICA_CARD_SLOT_BLOCKS][FELICA_BLOCK_LEN];
     cursor_t c = { .in = body, .len = BODY_LEN };
@@ -259,7 +277,7 @@ int felica_issuance_save(const felica_issuance_t *s, const uint8_t key[FELICA_IS
     uint8_t body[BODY_LEN];
     uint8_t *nonce = out + BLOB_HDR_LEN, *ct = nonce + BLOB_NONCE_LEN;
     blob_header(out, BODY_LEN);
-    int rc = encode_body(s, body);
+    int rc = iss_body_encode(s, body);
     if (rc == FELICA_OK)
         rc = felica_random(nonce, BLOB_NONCE_LEN);
     if (rc == FELICA_OK)
@@ -304,7 +322,7 @@ int felica_issuance_load(felica_issuance_t **out, const uint8_t key[FELICA_ISS_S
     struct felica_issuance *s = NULL;
     if (rc == FELICA_OK) {
         s = calloc(1, sizeof *s);
-        rc = s == NULL ? FELICA_ERR_NOMEM : decode_body(body, s);
+        rc = s == NULL ? FELICA_ERR_NOMEM : iss_body_decode(body, s);
     }
     felica_wipe(body, sizeof body);
     if (rc != FELICA_OK) {

@@ -40,6 +40,17 @@ struct felica_issuance {
     uint8_t blocks[FELICA_CARD_USED_BLOCKS][FELICA_BLOCK_LEN];
 };
 
+/* ---- felica_issuance_codec.c ---- */
+/* Plaintext body of a saved session (the sealed part of the blob). */
+#define ISS_SC_LEN (1 + 8 + 2 + 1 + 1 + 8 + 8 + 5 * 16 + 2 + 4)
+#define ISS_BODY_LEN (8 + 4 + FELICA_IDM_LEN + ISS_SC_LEN \
+                      + FELICA_CARD_SLOT_BLOCKS * FELICA_BLOCK_LEN + ISS_CREATE_LEN \
+                      + 1 + FELICA_MAX_FRAME + 2 + FELICA_CARD_USED_BLOCKS * FELICA_BLOCK_LEN)
+/* Serialise / parse and check a body (into a zeroed *s; FELICA_ERR_CORRUPT).
+ * The fuzz harness and its seed generator use them to reach past the seal. */
+int iss_body_encode(const struct felica_issuance *s, uint8_t body[ISS_BODY_LEN]);
+int iss_body_decode(const uint8_t body[ISS_BODY_LEN], struct felica_issuance *s);
+
 /* ---- felica_issuance_plan.c ---- */
 int iss_op_valid(int op);
 int iss_is_card_op(int op);
@@ -47,6 +58,12 @@ int iss_is_card_op(int op);
 uint8_t iss_step_after(const struct felica_issuance *s, uint8_t step);
 /* The blocks the READ_A / READ_B step reads. */
 void iss_read_list(const struct felica_issuance *s, uint8_t step, felica_secure_rw_t *rw);
+/* The command code of a step (0 for END). */
+uint8_t iss_step_code(const struct felica_issuance *s, uint8_t step);
+/* Whether step is on this operation's plan. */
+int iss_step_valid(const struct felica_issuance *s, uint8_t step);
+/* The blocks held once every read before step is done. */
+uint16_t iss_blocks_read_before(const struct felica_issuance *s, uint8_t step);
 /* After the reads: check the chip's blocks and refuse what the layout forbids. */
 int iss_check_reads(struct felica_issuance *s);
 /* The Secure Write of a card operation (sets result_slot). */

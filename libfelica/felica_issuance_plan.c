@@ -35,6 +35,45 @@ uint8_t iss_step_after(const struct felica_issuance *s, uint8_t step)
     }
 }
 
+uint8_t iss_step_code(const struct felica_issuance *s, uint8_t step)
+{
+    switch (step) {
+    case ISS_STEP_AUTH1: return FELICA_CMD_AUTH1;
+    case ISS_STEP_AUTH2: return FELICA_CMD_AUTH2;
+    case ISS_STEP_READ_A:
+    case ISS_STEP_READ_B: return FELICA_CMD_SECURE_READ;
+    case ISS_STEP_CHANGE:
+        if (s->op == FELICA_ISS_ISSUE_AREA)
+            return FELICA_CMD_CREATE_AREA;
+        return s->op == FELICA_ISS_DELETE_AREA ? FELICA_CMD_DELETE_AREA : FELICA_CMD_SECURE_WRITE;
+    default: return 0;
+    }
+}
+
+int iss_step_valid(const struct felica_issuance *s, uint8_t step)
+{
+    for (uint8_t st = ISS_STEP_AUTH1;; st = iss_step_after(s, st)) {
+        if (st == step)
+            return 1;
+        if (st == ISS_STEP_END)
+            return 0;
+    }
+}
+
+uint16_t iss_blocks_read_before(const struct felica_issuance *s, uint8_t step)
+{
+    uint16_t have = 0;
+    felica_secure_rw_t rw;
+    for (uint8_t st = ISS_STEP_AUTH1; st < step && st != ISS_STEP_END; st = iss_step_after(s, st)) {
+        if (st != ISS_STEP_READ_A && st != ISS_STEP_READ_B)
+            continue;
+        iss_read_list(s, st, &rw);
+        for (unsigned i = 0; i < rw.n; i++)
+            have = (uint16_t)(have | 1u << rw.block[i]);
+    }
+    return have;
+}
+
 static void add_block(felica_secure_rw_t *rw, uint16_t block)
 {
     rw->block[rw->n++] = block;
