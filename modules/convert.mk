@@ -5,7 +5,8 @@
 # mod_idgw_convert.so and into the Check tests alike.
 noinst_LTLIBRARIES += modules/libidgw_convert.la
 modules_libidgw_convert_la_SOURCES = \
-	modules/idgw_sp_xml.c modules/idgw_sp_xml.h
+	modules/idgw_sp_xml.c modules/idgw_sp_xml.h \
+	modules/idgw_sp_request.c modules/idgw_sp_request.h
 modules_libidgw_convert_la_CPPFLAGS = $(AM_CPPFLAGS) $(APXS_CPPFLAGS) $(APR_CFLAGS) \
 	$(APU_CFLAGS) $(XML2_CFLAGS)
 modules_libidgw_convert_la_LIBADD = $(XML2_LIBS) $(APU_LIBS) $(APR_LIBS)
