@@ -1,5 +1,5 @@
 /* felica_card.c: the iD area's blocks <-> header and card records.
- * Byte layouts are in felica_card.h and docs/libfelica-chip.md. */
+ * Byte layouts are in felica_card.h and docs/libfelica-issuance.md. */
 #include <string.h>
 #include "felica_card.h"
 #include "felica_crypto.h"

@@ -1,7 +1,7 @@
 /* felica_card.h: the iD card application's layout on the chip.
  *
  * The iD area holds a header block and two card slots of six blocks each
- * (docs/libfelica-chip.md has every byte).  A card record carries only what a
+ * (docs/libfelica-issuance.md has every byte).  A card record carries only what a
  * contactless payment needs: PAN, expiry, holder name, issuer, status and a
  * reference to the issuer's display data.  There is no field for CVV, track
  * data or a PIN, on the chip or in these structures.

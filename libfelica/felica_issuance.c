@@ -308,6 +308,11 @@ int felica_issuance_op(const felica_issuance_t *s)
     return s->op;
 }
 
+void felica_issuance_idm(const felica_issuance_t *s, uint8_t idm[FELICA_IDM_LEN])
+{
+    memcpy(idm, s->idm, FELICA_IDM_LEN);
+}
+
 unsigned felica_issuance_steps(const felica_issuance_t *s)
 {
     return s->steps;

@@ -22,7 +22,7 @@
  * Create/Delete Area), which the chip applies all-or-nothing, so an operation
  * cut off at any point leaves the chip as before or as intended.
  *
- * Operations and their command plans (docs/libfelica-chip.md):
+ * Operations and their command plans (docs/libfelica-issuance.md):
  *   ISSUE_AREA       system channel: Create Area (iD area keys diversified from
  *                    the area master keys for this IDm, wrapped under K-DEK)
  *   DELETE_AREA      system channel: Delete Area
@@ -106,6 +106,8 @@ int felica_issuance_consume(felica_issuance_t *s, const uint8_t *res, size_t len
 int felica_issuance_state(const felica_issuance_t *s);    /* enum felica_iss_state */
 int felica_issuance_error(const felica_issuance_t *s);    /* why it FAILED, else FELICA_OK */
 int felica_issuance_op(const felica_issuance_t *s);
+/* The chip this session talks to (check it after a load). */
+void felica_issuance_idm(const felica_issuance_t *s, uint8_t idm[FELICA_IDM_LEN]);
 /* Number of chip responses accepted so far. */
 unsigned felica_issuance_steps(const felica_issuance_t *s);
 

@@ -1,5 +1,5 @@
 # libfelica: the iD card application layout and the host-side issuance
-# session (owned by H3b); see docs/libfelica-chip.md.
+# session (owned by H3b); see docs/libfelica-issuance.md.
 libfelica_libfelica_la_SOURCES += \
 	libfelica/felica_card.h \
 	libfelica/felica_card.c \

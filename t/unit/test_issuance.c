@@ -60,6 +60,11 @@ static void assert_same_results(const felica_issuance_t *a, const felica_issuanc
     felica_card_masked_t ma[2], mb[2];
     felica_card_t fa[2], fb[2];
     uint8_t sa = 0, sb = 0;
+    uint8_t ia[FELICA_IDM_LEN], ib[FELICA_IDM_LEN];
+    felica_issuance_idm(a, ia);
+    felica_issuance_idm(b, ib);
+    ck_assert_mem_eq(ia, fx_idm, FELICA_IDM_LEN);
+    ck_assert_mem_eq(ib, fx_idm, FELICA_IDM_LEN);
     ck_assert_int_eq(felica_issuance_state(a), felica_issuance_state(b));
     ck_assert_int_eq(felica_issuance_error(a), felica_issuance_error(b));
     ck_assert_uint_eq(felica_issuance_steps(a), felica_issuance_steps(b));
