@@ -267,7 +267,8 @@ int felica_issuance_consume(felica_issuance_t *s, const uint8_t *res, size_t len
         return FELICA_ERR_STATE;
     if (!s->awaiting)
         return fail(s, FELICA_ERR_STATE);       /* a response nobody asked for */
-    int rc = check_envelope(s, res, len);
+    /* silence from the chip (or a lost answer) ends the session too */
+    int rc = len == 0 ? FELICA_ERR_TRUNCATED : check_envelope(s, res, len);
     if (rc == FELICA_OK) {
         switch (s->step) {
         case ISS_STEP_AUTH1: rc = felica_sc_host_auth1_done(&s->sc, res, len); break;

@@ -322,6 +322,12 @@ START_TEST(test_failed_session_stays_failed)
     r.b[1] = FELICA_CMD_AUTH2 + 1;
     ck_assert_int_eq(felica_issuance_consume(s, r.b, r.len), FELICA_ERR_BAD_CODE);
     felica_issuance_free(s);
+    /* silence from the chip fails it */
+    ck_assert_int_eq(felica_issuance_new(&s, fx_idm, &keys, &req), FELICA_OK);
+    ck_assert_int_eq(felica_issuance_next(s, p.b, sizeof p.b, &p.len), FELICA_OK);
+    ck_assert_int_eq(felica_issuance_consume(s, NULL, 0), FELICA_ERR_TRUNCATED);
+    ck_assert_int_eq(felica_issuance_state(s), FELICA_ISS_FAILED);
+    felica_issuance_free(s);
     /* a small output buffer is not a failure: the packet stays due */
     ck_assert_int_eq(felica_issuance_new(&s, fx_idm, &keys, &req), FELICA_OK);
     ck_assert_int_eq(felica_issuance_next(s, p.b, 4, &p.len), FELICA_ERR_BUFFER);
@@ -353,6 +359,44 @@ START_TEST(test_refusals_from_chip_state)
 }
 END_TEST
 
+/* A chip with a card whose area block `block` byte `pos` is set to value. */
+static felica_chip_t *chip_with_damage(unsigned block, unsigned pos, uint8_t value)
+{
+    felica_chip_t *chip = chip_with_area();
+    ck_assert_int_eq(fx_run_op(chip, FELICA_ISS_WRITE_CARD, 0, 0, 0), FELICA_OK);
+    felica_image_t *img = malloc(sizeof *img);
+    ck_assert_ptr_nonnull(img);
+    *img = *felica_chip_image(chip);
+    felica_chip_free(chip);
+    felica_image_find_area(img, FELICA_ID_AREA)->blocks[block][pos] = value;
+    ck_assert_int_eq(felica_chip_new(img, NULL, &chip), FELICA_OK);
+    felica_image_wipe(img);
+    free(img);
+    return chip;
+}
+
+START_TEST(test_damaged_chip_data_refused)
+{
+    /* an unknown status in slot 0: no listing, no write beside it */
+    felica_chip_t *chip = chip_with_damage(felica_card_block(0, FELICA_CARD_BLK_STATUS), 0, 7);
+    ck_assert_int_eq(fx_run_op(chip, FELICA_ISS_READ_CARDS, 0, 0, 0), FELICA_ERR_CORRUPT);
+    ck_assert_int_eq(fx_run_op(chip, FELICA_ISS_WRITE_CARD, 1, 1, 0), FELICA_ERR_CORRUPT);
+    felica_chip_free(chip);
+    /* a future layout version: refused as such */
+    chip = chip_with_damage(0, 2, 2);
+    ck_assert_int_eq(fx_run_op(chip, FELICA_ISS_READ_CARDS, 0, 0, 0), FELICA_ERR_VERSION);
+    ck_assert_int_eq(fx_run_op(chip, FELICA_ISS_DELETE_CARD, 0, 0, 0), FELICA_ERR_VERSION);
+    felica_chip_free(chip);
+    /* a PAN that fails Luhn: the full read and an update refuse it */
+    chip = chip_with_damage(felica_card_block(0, FELICA_CARD_BLK_PAN), 7, 0x12);
+    ck_assert_int_eq(fx_run_op(chip, FELICA_ISS_READ_CARDS_FULL, 0, 0, 0), FELICA_ERR_CORRUPT);
+    ck_assert_int_eq(fx_run_op(chip, FELICA_ISS_UPDATE_CARD, 0, 0, 0), FELICA_ERR_CORRUPT);
+    /* the listing reads only status blocks, so it still works */
+    ck_assert_int_eq(fx_run_op(chip, FELICA_ISS_READ_CARDS, 0, 0, 0), FELICA_OK);
+    felica_chip_free(chip);
+}
+END_TEST
+
 static Suite *issuance_suite(void)
 {
     Suite *s = suite_create("issuance");
@@ -366,6 +410,7 @@ static Suite *issuance_suite(void)
     tcase_add_test(tc, test_bad_requests_refused);
     tcase_add_test(tc, test_failed_session_stays_failed);
     tcase_add_test(tc, test_refusals_from_chip_state);
+    tcase_add_test(tc, test_damaged_chip_data_refused);
     suite_add_tcase(s, tc);
     return s;
 }
