@@ -100,9 +100,9 @@ int idgw_sp_member_valid(const char *s)
     return charset_valid(s, IDGW_SP_MEMBER_MAX, "-");
 }
 
-int idgw_sp_receipt_valid(const char *s)
+int idgw_sp_card_id_valid(const char *s)
 {
-    return charset_valid(s, IDGW_SP_RECEIPT_MAX, NULL);
+    return charset_valid(s, IDGW_SP_CARD_ID_MAX, NULL);
 }
 
 int idgw_sp_password_valid(const char *s)
@@ -119,12 +119,7 @@ int idgw_sp_password_valid(const char *s)
 
 int idgw_sp_issuer_valid(const char *s)
 {
-    if (!s || strlen(s) != 4)
-        return 0;
-    for (int i = 0; i < 4; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
+    return s && strlen(s) >= IDGW_SP_ISSUER_MIN && charset_valid(s, IDGW_SP_ISSUER_MAX, NULL);
 }
 
 int idgw_sp_slot_parse(const char *s, int any_ok)
@@ -235,29 +230,63 @@ static int only_fields(decode_ctx *c, const char *const *allowed)
     return extra ? bad_field(c, apr_pstrdup(c->p, extra)) : 1;
 }
 
+static int decode_issuer(decode_ctx *c, int optional);
+
 static int decode_open(decode_ctx *c)
 {
-    static const char *const allowed[] = { "terminal", "appVersion", "idm", "pmm", "member",
-                                           "password", NULL };
+    static const char *const allowed[] = { "terminal", "appVersion", "idm", "pmm", NULL };
     idgw_sp_request *o = c->out;
-    const char *t, *pw;
+    const char *t;
 
     if (!only_fields(c, allowed))
         return 0;
     if (!(o->terminal = field_copy(c, "terminal", idgw_sp_terminal_valid))
-        || !(o->app_version = field_copy(c, "appVersion", idgw_sp_app_version_valid))
-        || !(o->member = field_copy(c, "member", idgw_sp_member_valid)))
+        || !(o->app_version = field_copy(c, "appVersion", idgw_sp_app_version_valid)))
         return 0;
     if (!(t = field_text(c, "idm", 0)) || !idgw_sp_idm_valid(t, o->idm))
         return t ? bad_field(c, "idm") : 0;
     if (!(t = field_text(c, "pmm", 0)) || !idgw_sp_idm_valid(t, o->pmm))
         return t ? bad_field(c, "pmm") : 0;
+    return 1;
+}
+
+/* source, issuer (the download center needs it, CREMO issues its own
+ * cards), member, password: who the cardholder is at the card's source. */
+static int decode_credentials(decode_ctx *c)
+{
+    idgw_sp_request *o = c->out;
+    const char *t, *pw;
+
+    if (!(t = field_text(c, "source", 0)))
+        return 0;
+    if ((o->source = idgw_sp_source_parse(t)) == IDGW_SP_SOURCE_NONE)
+        return bad_field(c, "source");
+    if (!decode_issuer(c, 1))
+        return 0;
+    if ((o->source == IDGW_SP_SOURCE_DLC) != (o->issuer[0] != '\0'))
+        return bad_field(c, "issuer");
+    if (!(o->member = field_copy(c, "member", idgw_sp_member_valid)))
+        return 0;
     if (!(pw = field_text(c, "password", 0)))
         return 0;
     if (!idgw_sp_password_valid(pw))
         return bad_field(c, "password");
     o->password = apr_pstrdup(c->p, pw);
     apr_pool_cleanup_register(c->p, (void *)o->password, wipe_string, apr_pool_cleanup_null);
+    return 1;
+}
+
+static int decode_card_id(decode_ctx *c, int optional)
+{
+    const char *t = field_text(c, "cardId", optional);
+
+    if (!t)
+        return 0;
+    if (!*t && optional)
+        return 1;
+    if (!idgw_sp_card_id_valid(t))
+        return bad_field(c, "cardId");
+    c->out->card_id = apr_pstrdup(c->p, t);
     return 1;
 }
 
@@ -281,27 +310,20 @@ static int decode_issuer(decode_ctx *c, int optional)
         return 1;
     if (!idgw_sp_issuer_valid(t))
         return bad_field(c, "issuer");
-    memcpy(c->out->issuer, t, 5);
+    memcpy(c->out->issuer, t, strlen(t) + 1);
     return 1;
 }
 
 static int decode_add_card(decode_ctx *c)
 {
-    static const char *const allowed[] = { "source", "issuer", "slot", "main", NULL };
+    static const char *const allowed[] = { "source", "issuer", "member", "password", "cardId",
+                                           "slot", "main", NULL };
     idgw_sp_request *o = c->out;
     const char *t;
 
-    if (!only_fields(c, allowed))
+    if (!only_fields(c, allowed) || !decode_credentials(c) || !decode_card_id(c, 1)
+        || !decode_slot(c, 1))
         return 0;
-    if (!(t = field_text(c, "source", 0)))
-        return 0;
-    if ((o->source = idgw_sp_source_parse(t)) == IDGW_SP_SOURCE_NONE)
-        return bad_field(c, "source");
-    if (!decode_issuer(c, 1) || !decode_slot(c, 1))
-        return 0;
-    /* the download center needs the issuer; CREMO issues its own cards */
-    if ((o->source == IDGW_SP_SOURCE_DLC) != (o->issuer[0] != '\0'))
-        return bad_field(c, "issuer");
     if (!(t = field_text(c, "main", 1)))
         return 0;
     if (*t && (o->make_main = idgw_sp_bool_parse(t)) < 0)
@@ -316,15 +338,14 @@ static int decode_slot_only(decode_ctx *c)
     return only_fields(c, allowed) && decode_slot(c, 0);
 }
 
-static int decode_restore(decode_ctx *c)
+/* update, delete, store, restore: a named card of the cardholder, a slot */
+static int decode_card_op(decode_ctx *c)
 {
-    static const char *const allowed[] = { "receipt", "slot", NULL };
+    static const char *const allowed[] = { "source", "issuer", "member", "password", "cardId",
+                                           "slot", NULL };
 
-    if (!only_fields(c, allowed))
-        return 0;
-    if (!(c->out->receipt = field_copy(c, "receipt", idgw_sp_receipt_valid)))
-        return 0;
-    return decode_slot(c, 1);
+    return only_fields(c, allowed) && decode_credentials(c) && decode_card_id(c, 0)
+        && decode_slot(c, c->out->op == IDGW_OP_RESTORE_CARD);
 }
 
 static int decode_display(decode_ctx *c)
@@ -360,9 +381,9 @@ static int decode_request_step(decode_ctx *c)
     case IDGW_OP_ADD_CARD:      return decode_add_card(c);
     case IDGW_OP_UPDATE_CARD:
     case IDGW_OP_DELETE_CARD:
-    case IDGW_OP_SET_MAIN:
-    case IDGW_OP_STORE_CARD:    return decode_slot_only(c);
-    case IDGW_OP_RESTORE_CARD:  return decode_restore(c);
+    case IDGW_OP_STORE_CARD:
+    case IDGW_OP_RESTORE_CARD:  return decode_card_op(c);
+    case IDGW_OP_SET_MAIN:      return decode_slot_only(c);
     case IDGW_OP_DISPLAY_DATA:  return decode_display(c);
     case IDGW_OP_CLOSE:
     case IDGW_OP_ISSUE_AREA:

@@ -25,7 +25,9 @@
 #define IDGW_SP_PASSWORD_MIN 4
 #define IDGW_SP_PASSWORD_MAX 64
 #define IDGW_SP_APP_VERSION_MAX 16
-#define IDGW_SP_RECEIPT_MAX 32
+#define IDGW_SP_CARD_ID_MAX 20
+#define IDGW_SP_ISSUER_MIN 2
+#define IDGW_SP_ISSUER_MAX 8
 
 typedef enum idgw_sp_source {
     IDGW_SP_SOURCE_NONE = 0,
@@ -48,14 +50,14 @@ typedef struct idgw_sp_request {
     const char *app_version;            /* [0-9A-Za-z.-]{1,16} */
     char idm[17];                       /* 16 hex, upper case */
     char pmm[17];
+    /* card operations: the cardholder's credentials at the card's source */
+    idgw_sp_source source;
     const char *member;                 /* [A-Za-z0-9-]{1,32} */
     const char *password;               /* printable ASCII, 4..64; wiped with the pool */
-    /* card operations */
-    idgw_sp_source source;
-    char issuer[5];                     /* 4 digits, "" when absent */
+    char issuer[IDGW_SP_ISSUER_MAX + 1];   /* [A-Za-z0-9]{2,8}, "" when absent */
+    const char *card_id;                /* [A-Za-z0-9]{1,20}, NULL when absent */
     int slot;                           /* 0, 1, IDGW_SP_SLOT_ANY; -1 when absent */
     int make_main;
-    const char *receipt;                /* [A-Za-z0-9]{1,32} */
     /* relay */
     uint8_t packet[IDGW_SP_PACKET_MAX];
     size_t packet_len;
@@ -86,7 +88,7 @@ int idgw_sp_app_version_valid(const char *s);
 int idgw_sp_member_valid(const char *s);
 int idgw_sp_password_valid(const char *s);
 int idgw_sp_issuer_valid(const char *s);
-int idgw_sp_receipt_valid(const char *s);
+int idgw_sp_card_id_valid(const char *s);
 /* "0", "1", or (any_ok) "any" -> 0, 1, IDGW_SP_SLOT_ANY; -1 otherwise. */
 int idgw_sp_slot_parse(const char *s, int any_ok);
 /* "true" / "false" -> 1 / 0; -1 otherwise. */

@@ -30,48 +30,40 @@ static idgw_sp_result decode(idgw_op op, idgw_step step, const char *body, idgw_
     return res;
 }
 
-#define OPEN_BODY(pw) \
+#define OPEN_BODY(idm) \
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?><open version=\"1\">" \
     "<terminal>T-0001</terminal><appVersion>1.0.0</appVersion>" \
-    "<idm>012e4cd1a2b3c4d5</idm><pmm>0120220427674EFF</pmm>" \
-    "<member>M0000001</member><password>" pw "</password></open>"
+    "<idm>" idm "</idm><pmm>0120220427674EFF</pmm></open>"
 
 START_TEST(open_example)
 {
     idgw_sp_request rq;
-    idgw_sp_result r = decode(IDGW_OP_OPEN, IDGW_STEP_REQUEST, OPEN_BODY("s3cret-pw"), &rq);
+    idgw_sp_result r = decode(IDGW_OP_OPEN, IDGW_STEP_REQUEST, OPEN_BODY("012e4cd1a2b3c4d5"), &rq);
 
     ck_assert_int_eq(r.status, IDGW_SP_OK);
     ck_assert_str_eq(rq.terminal, "T-0001");
     ck_assert_str_eq(rq.app_version, "1.0.0");
     ck_assert_str_eq(rq.idm, "012E4CD1A2B3C4D5");
     ck_assert_str_eq(rq.pmm, "0120220427674EFF");
-    ck_assert_str_eq(rq.member, "M0000001");
-    ck_assert_str_eq(rq.password, "s3cret-pw");
 }
 END_TEST
 
 START_TEST(open_bad_fields)
 {
     static const struct { const char *body; const char *field; } cases[] = {
-        { OPEN_BODY("abc"), "password" },
-        { OPEN_BODY("has space"), "password" },
-        { "<open version=\"1\"><terminal>T 1</terminal><appVersion>1</appVersion><idm>012E4CD1A2B3C4D5</idm>"
-          "<pmm>0120220427674EFF</pmm><member>M1</member><password>abcd</password></open>", "terminal" },
-        { "<open version=\"1\"><terminal>T1</terminal><appVersion>1</appVersion><idm>012E4CD1A2B3C4</idm>"
-          "<pmm>0120220427674EFF</pmm><member>M1</member><password>abcd</password></open>", "idm" },
-        { "<open version=\"1\"><terminal>T1</terminal><appVersion>1</appVersion><idm>012E4CD1A2B3C4DX</idm>"
-          "<pmm>0120220427674EFF</pmm><member>M1</member><password>abcd</password></open>", "idm" },
-        { "<open version=\"1\"><terminal>T1</terminal><appVersion>1</appVersion><idm>012E4CD1A2B3C4D5</idm>"
-          "<pmm>0120220427674EFF</pmm><password>abcd</password></open>", "member" },
+        { OPEN_BODY("012E4CD1A2B3C4"), "idm" },
+        { OPEN_BODY("012E4CD1A2B3C4DX"), "idm" },
+        { OPEN_BODY("012E4CD1A2B3C4D5</idm><idm>012E4CD1A2B3C4D5"), "idm" },
+        { "<open version=\"1\"><terminal>T 1</terminal><appVersion>1</appVersion>"
+          "<idm>012E4CD1A2B3C4D5</idm><pmm>0120220427674EFF</pmm></open>", "terminal" },
         { "<open version=\"1\"><terminal>T1</terminal><terminal>T2</terminal><appVersion>1</appVersion>"
-          "<idm>012E4CD1A2B3C4D5</idm><pmm>0120220427674EFF</pmm><member>M1</member>"
-          "<password>abcd</password></open>", "terminal" },
+          "<idm>012E4CD1A2B3C4D5</idm><pmm>0120220427674EFF</pmm></open>", "terminal" },
+        { "<open version=\"1\"><terminal>T1</terminal><appVersion>1</appVersion>"
+          "<idm>012E4CD1A2B3C4D5</idm></open>", "pmm" },
         { "<open version=\"1\"><terminal>T1</terminal><appVersion>1</appVersion><idm>012E4CD1A2B3C4D5</idm>"
-          "<pmm>0120220427674EFF</pmm><member>M1</member><password>abcd</password><pan>4111</pan></open>",
-          "pan" },
-        { "<open version=\"1\"><terminal><b/></terminal><appVersion>1</appVersion><idm>012E4CD1A2B3C4D5</idm>"
-          "<pmm>0120220427674EFF</pmm><member>M1</member><password>abcd</password></open>", "terminal" },
+          "<pmm>0120220427674EFF</pmm><pan>4111</pan></open>", "pan" },
+        { "<open version=\"1\"><terminal><b/></terminal><appVersion>1</appVersion>"
+          "<idm>012E4CD1A2B3C4D5</idm><pmm>0120220427674EFF</pmm></open>", "terminal" },
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -120,92 +112,120 @@ START_TEST(hostile_xml_is_bad_xml)
 }
 END_TEST
 
+#define CREDS_CREMO "<source>cremo</source><member>DCM0001</member><password>docomo01</password>"
+#define CREDS_DLC "<source>dlc</source><issuer>SKR</issuer><member>SKR0001</member>" \
+    "<password>sakura01</password>"
+
 START_TEST(add_card_sources)
 {
     idgw_sp_request rq;
     idgw_sp_result r;
 
     r = decode(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST,
-               "<add_card version=\"1\"><source>cremo</source><slot>any</slot></add_card>", &rq);
+               "<add_card version=\"1\">" CREDS_CREMO "<slot>any</slot></add_card>", &rq);
     ck_assert_int_eq(r.status, IDGW_SP_OK);
     ck_assert_int_eq(rq.source, IDGW_SP_SOURCE_CREMO);
+    ck_assert_str_eq(rq.member, "DCM0001");
+    ck_assert_str_eq(rq.password, "docomo01");
     ck_assert_int_eq(rq.slot, IDGW_SP_SLOT_ANY);
     ck_assert_int_eq(rq.make_main, 0);
     ck_assert_str_eq(rq.issuer, "");
+    ck_assert_ptr_null(rq.card_id);
 
     r = decode(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST,
-               "<add_card version=\"1\"><source>dlc</source><issuer>0102</issuer><slot>1</slot>"
+               "<add_card version=\"1\">" CREDS_DLC "<cardId>C401</cardId><slot>1</slot>"
                "<main>true</main></add_card>", &rq);
     ck_assert_int_eq(r.status, IDGW_SP_OK);
     ck_assert_int_eq(rq.source, IDGW_SP_SOURCE_DLC);
-    ck_assert_str_eq(rq.issuer, "0102");
+    ck_assert_str_eq(rq.issuer, "SKR");
+    ck_assert_str_eq(rq.card_id, "C401");
     ck_assert_int_eq(rq.slot, 1);
     ck_assert_int_eq(rq.make_main, 1);
 
     /* the download center needs an issuer, CREMO refuses one */
     r = decode(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST,
-               "<add_card version=\"1\"><source>dlc</source><slot>1</slot></add_card>", &rq);
+               "<add_card version=\"1\"><source>dlc</source><member>SKR0001</member>"
+               "<password>sakura01</password><slot>1</slot></add_card>", &rq);
     ck_assert_int_eq(r.status, IDGW_SP_BAD_FIELD);
     ck_assert_str_eq(r.field, "issuer");
     r = decode(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST,
-               "<add_card version=\"1\"><source>cremo</source><issuer>0001</issuer><slot>0</slot></add_card>",
+               "<add_card version=\"1\">" CREDS_CREMO "<issuer>DCM</issuer><slot>0</slot></add_card>",
                &rq);
     ck_assert_str_eq(r.field, "issuer");
     r = decode(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST,
                "<add_card version=\"1\"><source>bank</source><slot>0</slot></add_card>", &rq);
     ck_assert_str_eq(r.field, "source");
     r = decode(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST,
-               "<add_card version=\"1\"><source>cremo</source><slot>2</slot></add_card>", &rq);
+               "<add_card version=\"1\">" CREDS_CREMO "<slot>2</slot></add_card>", &rq);
     ck_assert_str_eq(r.field, "slot");
     r = decode(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST,
-               "<add_card version=\"1\"><source>cremo</source><slot>0</slot><main>yes</main></add_card>",
-               &rq);
+               "<add_card version=\"1\">" CREDS_CREMO "<slot>0</slot><main>yes</main></add_card>", &rq);
     ck_assert_str_eq(r.field, "main");
+    r = decode(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST,
+               "<add_card version=\"1\"><source>cremo</source><member>DCM0001</member>"
+               "<password>a b c</password><slot>0</slot></add_card>", &rq);
+    ck_assert_str_eq(r.field, "password");
+    r = decode(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST,
+               "<add_card version=\"1\">" CREDS_CREMO "<cardId>C-1</cardId><slot>0</slot></add_card>",
+               &rq);
+    ck_assert_str_eq(r.field, "cardId");
 }
 END_TEST
 
-START_TEST(slot_operations)
+START_TEST(card_operations)
 {
-    static const idgw_op ops[] = { IDGW_OP_UPDATE_CARD, IDGW_OP_DELETE_CARD, IDGW_OP_SET_MAIN,
-                                   IDGW_OP_STORE_CARD };
+    static const idgw_op ops[] = { IDGW_OP_UPDATE_CARD, IDGW_OP_DELETE_CARD, IDGW_OP_STORE_CARD,
+                                   IDGW_OP_RESTORE_CARD };
 
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         const char *name = idgw_op_name(ops[i]);
-        char ok[128], any[128], none[128];
+        char ok[300], any[300], nocard[300];
         idgw_sp_request rq;
         idgw_sp_result r;
 
-        snprintf(ok, sizeof ok, "<%s version=\"1\"><slot>1</slot></%s>", name, name);
-        snprintf(any, sizeof any, "<%s version=\"1\"><slot>any</slot></%s>", name, name);
-        snprintf(none, sizeof none, "<%s version=\"1\"/>", name);
+        snprintf(ok, sizeof ok, "<%s version=\"1\">" CREDS_CREMO "<cardId>C101</cardId>"
+                 "<slot>1</slot></%s>", name, name);
+        snprintf(any, sizeof any, "<%s version=\"1\">" CREDS_CREMO "<cardId>C101</cardId>"
+                 "<slot>any</slot></%s>", name, name);
+        snprintf(nocard, sizeof nocard, "<%s version=\"1\">" CREDS_CREMO "<slot>1</slot></%s>",
+                 name, name);
         r = decode(ops[i], IDGW_STEP_REQUEST, ok, &rq);
         ck_assert_int_eq(r.status, IDGW_SP_OK);
         ck_assert_int_eq(rq.slot, 1);
-        ck_assert_int_eq(decode(ops[i], IDGW_STEP_REQUEST, any, &rq).status, IDGW_SP_BAD_FIELD);
-        ck_assert_int_eq(decode(ops[i], IDGW_STEP_REQUEST, none, &rq).status, IDGW_SP_BAD_FIELD);
+        ck_assert_str_eq(rq.card_id, "C101");
+        /* only a restore may let the chip choose the slot */
+        ck_assert_int_eq(decode(ops[i], IDGW_STEP_REQUEST, any, &rq).status,
+                         ops[i] == IDGW_OP_RESTORE_CARD ? IDGW_SP_OK : IDGW_SP_BAD_FIELD);
+        r = decode(ops[i], IDGW_STEP_REQUEST, nocard, &rq);
+        ck_assert_int_eq(r.status, IDGW_SP_BAD_FIELD);
+        ck_assert_str_eq(r.field, "cardId");
     }
 }
 END_TEST
 
-START_TEST(restore_and_display)
+START_TEST(set_main_and_display)
 {
     idgw_sp_request rq;
     idgw_sp_result r;
 
-    r = decode(IDGW_OP_RESTORE_CARD, IDGW_STEP_REQUEST,
-               "<restore_card version=\"1\"><receipt>R7F3A9C21</receipt><slot>any</slot></restore_card>",
+    r = decode(IDGW_OP_SET_MAIN, IDGW_STEP_REQUEST, "<set_main version=\"1\"><slot>1</slot></set_main>",
                &rq);
     ck_assert_int_eq(r.status, IDGW_SP_OK);
-    ck_assert_str_eq(rq.receipt, "R7F3A9C21");
-    r = decode(IDGW_OP_RESTORE_CARD, IDGW_STEP_REQUEST,
-               "<restore_card version=\"1\"><receipt>R-1</receipt><slot>any</slot></restore_card>", &rq);
-    ck_assert_str_eq(r.field, "receipt");
+    ck_assert_int_eq(rq.slot, 1);
+    ck_assert_int_eq(decode(IDGW_OP_SET_MAIN, IDGW_STEP_REQUEST,
+                            "<set_main version=\"1\"><slot>any</slot></set_main>", &rq).status,
+                     IDGW_SP_BAD_FIELD);
+    ck_assert_int_eq(decode(IDGW_OP_SET_MAIN, IDGW_STEP_REQUEST, "<set_main version=\"1\"/>",
+                            &rq).status, IDGW_SP_BAD_FIELD);
     r = decode(IDGW_OP_DISPLAY_DATA, IDGW_STEP_REQUEST,
-               "<display_data version=\"1\"><issuer>0001</issuer></display_data>", &rq);
+               "<display_data version=\"1\"><issuer>DCM</issuer></display_data>", &rq);
     ck_assert_int_eq(r.status, IDGW_SP_OK);
-    ck_assert_str_eq(rq.issuer, "0001");
+    ck_assert_str_eq(rq.issuer, "DCM");
     r = decode(IDGW_OP_DISPLAY_DATA, IDGW_STEP_REQUEST,
-               "<display_data version=\"1\"><issuer>01</issuer></display_data>", &rq);
+               "<display_data version=\"1\"><issuer>D</issuer></display_data>", &rq);
+    ck_assert_str_eq(r.field, "issuer");
+    r = decode(IDGW_OP_DISPLAY_DATA, IDGW_STEP_REQUEST,
+               "<display_data version=\"1\"><issuer>ABCDEFGHI</issuer></display_data>", &rq);
     ck_assert_str_eq(r.field, "issuer");
 }
 END_TEST
@@ -258,7 +278,8 @@ START_TEST(field_checks)
     ck_assert_int_eq(idgw_sp_terminal_valid("a/b"), 0);
     ck_assert_int_eq(idgw_sp_password_valid("abcd"), 1);
     ck_assert_int_eq(idgw_sp_password_valid("ab\x7f" "d"), 0);
-    ck_assert_int_eq(idgw_sp_issuer_valid("12a4"), 0);
+    ck_assert_int_eq(idgw_sp_issuer_valid("DC-M"), 0);
+    ck_assert_int_eq(idgw_sp_issuer_valid("DCM"), 1);
     ck_assert_int_eq(idgw_sp_slot_parse("01", 1), -1);
     ck_assert_int_eq(idgw_sp_bool_parse("TRUE"), -1);
     {
@@ -288,8 +309,8 @@ int main(void)
     tcase_add_test(tc, root_and_version);
     tcase_add_test(tc, hostile_xml_is_bad_xml);
     tcase_add_test(tc, add_card_sources);
-    tcase_add_test(tc, slot_operations);
-    tcase_add_test(tc, restore_and_display);
+    tcase_add_test(tc, card_operations);
+    tcase_add_test(tc, set_main_and_display);
     tcase_add_test(tc, relay_packets);
     tcase_add_test(tc, field_checks);
     suite_add_tcase(s, tc);
