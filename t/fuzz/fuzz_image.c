@@ -9,13 +9,20 @@
  * body parser instead of stopping at the checksum).  An image that loads must
  * re-encode to the same bytes; it then becomes a chip (in memory) that gets a
  * few packets addressed to it, built from its own areas and keys' versions.
+ * The image holds the chip's keys, so the harness also plays the FeliCa server:
+ * it opens the system channel and each keyed area's channel with the host side
+ * of felica_sc and sends authentic secure commands whose plaintext payloads
+ * are bytes of the input, so the payload decoders and the chip's handlers are
+ * fuzzed behind a valid MAC.
  * Invariants: no crash, no out-of-bounds access, no answer longer than a frame. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include "felica_chip.h"
+#include "felica_crypto.h"
 #include "felica_image.h"
+#include "felica_sc.h"
 
 static void exchange(felica_chip_t *chip, const uint8_t *cmd, size_t len)
 {
@@ -37,6 +44,135 @@ static size_t packet(uint8_t *pkt, uint8_t code, const uint8_t *idm, const uint8
         memcpy(pkt + 10, body, n);
     pkt[0] = (uint8_t)(10 + n);
     return 10 + n;
+}
+
+/* Open a channel as the FeliCa server would; 1 when open. */
+static int host_auth(felica_chip_t *chip, const uint8_t idm[8], uint16_t area,
+                     const felica_keyset_t *keys, felica_sc_t *sc)
+{
+    static const uint8_t challenge[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    uint8_t cmd[FELICA_MAX_FRAME], resp[FELICA_MAX_FRAME];
+    size_t len = 0, rlen = 0;
+
+    if (felica_sc_host_begin(sc, idm, area, keys, challenge) != FELICA_OK
+        || felica_sc_host_auth1(sc, cmd, sizeof(cmd), &len) != FELICA_OK
+        || felica_chip_process(chip, cmd, len, resp, sizeof(resp), &rlen) != FELICA_OK
+        || felica_sc_host_auth1_done(sc, resp, rlen) != FELICA_OK
+        || felica_sc_host_auth2(sc, FELICA_SL_FULL, cmd, sizeof(cmd), &len) != FELICA_OK
+        || felica_chip_process(chip, cmd, len, resp, sizeof(resp), &rlen) != FELICA_OK
+        || felica_sc_host_auth2_done(sc, resp, rlen) != FELICA_OK)
+        return 0;
+    return 1;
+}
+
+/* One authentic secure command around an arbitrary payload; 1 while the
+ * channel stays open. */
+static int host_send(felica_chip_t *chip, felica_sc_t *sc, uint8_t code,
+                     const uint8_t *payload, size_t len)
+{
+    uint8_t cmd[FELICA_MAX_FRAME], resp[FELICA_MAX_FRAME], out[FELICA_MAX_FRAME], sf1, sf2;
+    size_t clen = 0, rlen = 0, olen = 0;
+    int rc;
+
+    if (felica_sc_host_wrap(sc, code, payload, len, cmd, sizeof(cmd), &clen) != FELICA_OK)
+        return 0;
+    if (felica_chip_process(chip, cmd, clen, resp, sizeof(resp), &rlen) != FELICA_OK
+        || rlen > FELICA_MAX_FRAME)
+        abort();
+    rc = felica_sc_host_unwrap(sc, resp, rlen, out, sizeof(out), &olen, &sf1, &sf2);
+    return rc == FELICA_OK || rc == FELICA_ERR_STATUS;
+}
+
+/* A well-formed Create Area for the system channel. */
+static size_t create_area_payload(const felica_keyset_t *sys, uint16_t area, uint16_t n_blocks,
+                                  uint8_t *out)
+{
+    felica_keyset_t k;
+    size_t i;
+
+    k.kvn = 0x10;
+    for (i = 0; i < 16; i++) {
+        k.enc[i] = (uint8_t)i;
+        k.mac[i] = (uint8_t)(i + 16);
+        k.dek[i] = (uint8_t)(i + 32);
+    }
+    out[0] = (uint8_t)area;
+    out[1] = (uint8_t)(area >> 8);
+    out[2] = (uint8_t)n_blocks;
+    out[3] = (uint8_t)(n_blocks >> 8);
+    out[4] = k.kvn;
+    felica_key_wrap(sys->dek, k.enc, out + 5);
+    felica_key_wrap(sys->dek, k.mac, out + 21);
+    felica_key_wrap(sys->dek, k.dek, out + 37);
+    felica_kcv(k.enc, out + 53);
+    felica_kcv(k.mac, out + 56);
+    felica_kcv(k.dek, out + 59);
+    return 62;
+}
+
+/* Authentic secure commands with payloads cut from the input. */
+static void drive_channels(felica_chip_t *chip, const felica_image_t *img,
+                           const uint8_t *tail, size_t tail_len)
+{
+    static const uint8_t codes[4] = { FELICA_CMD_SECURE_READ, FELICA_CMD_SECURE_WRITE,
+                                      FELICA_CMD_CREATE_AREA, FELICA_CMD_DELETE_AREA };
+    felica_keyset_t keys;
+    felica_sc_t sc;
+    uint8_t payload[64];
+    size_t pos = 0, n;
+    uint8_t i;
+
+    if (img->n_sys_keys > 0) {
+        keys = img->sys_keys[0];
+        if (host_auth(chip, img->idm, FELICA_AREA_SYSTEM, &keys, &sc)) {
+            n = create_area_payload(&keys, (uint16_t)(0x7000 + (tail_len & 0x3F) * 0x40),
+                                    (uint16_t)(1 + tail_len % 256), payload);
+            host_send(chip, &sc, FELICA_CMD_CREATE_AREA, payload, n);
+            /* fuzzed payloads until the channel closes or the input is used up */
+            while (pos + 1 < tail_len) {
+                n = tail[pos] % 224;
+                if (n > tail_len - pos - 1)
+                    n = tail_len - pos - 1;
+                if (!host_send(chip, &sc, codes[tail[pos] >> 6], tail + pos + 1, n))
+                    break;
+                pos += 1 + n;
+            }
+        }
+    }
+    for (i = 0; i < img->n_areas; i++) {
+        const felica_area_state_t *a = &img->areas[i];
+        if (a->n_keysets == 0)
+            continue;
+        keys = a->keys[0];
+        if (!host_auth(chip, img->idm, a->code, &keys, &sc))
+            continue;
+        /* a valid read and write of the last block, then fuzzed payloads */
+        payload[0] = (uint8_t)a->code;
+        payload[1] = (uint8_t)(a->code >> 8);
+        payload[2] = 1;
+        payload[3] = (uint8_t)(a->n_blocks - 1);
+        payload[4] = (uint8_t)((a->n_blocks - 1) >> 8);
+        memset(payload + 5, 0x3C, 16);
+        host_send(chip, &sc, FELICA_CMD_SECURE_WRITE, payload, 21);
+        host_send(chip, &sc, FELICA_CMD_SECURE_READ, payload, 5);
+        for (pos = 0; pos + 1 < tail_len && pos < 600;) {
+            n = tail[pos] % 224;
+            if (n > tail_len - pos - 1)
+                n = tail_len - pos - 1;
+            if (n >= 2) {
+                /* aim at this area: the first two payload bytes are its code */
+                uint8_t buf[224];
+                memcpy(buf, tail + pos + 1, n);
+                buf[0] = (uint8_t)a->code;
+                buf[1] = (uint8_t)(a->code >> 8);
+                if (!host_send(chip, &sc, codes[tail[pos] >> 7], buf, n))
+                    break;
+            }
+            pos += 1 + n;
+        }
+        felica_wipe(&sc, sizeof(sc));
+    }
+    felica_wipe(&keys, sizeof(keys));
 }
 
 static void drive_chip(const felica_image_t *img, const uint8_t *tail, size_t tail_len)
@@ -93,6 +229,7 @@ static void drive_chip(const felica_image_t *img, const uint8_t *tail, size_t ta
         n = tail_len > 200 ? 200 : tail_len;
         exchange(chip, pkt, packet(pkt, 0xA6, img->idm, tail, n));
     }
+    drive_channels(chip, img, tail, tail_len);
     felica_chip_free(chip);
 }
 

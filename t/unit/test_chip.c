@@ -724,9 +724,23 @@ START_TEST(sequence_counter_exhausted)
 }
 END_TEST
 
+/* The whole image file, for byte-exact comparisons. */
+static size_t slurp(const char *path, uint8_t *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n;
+
+    ck_assert_ptr_nonnull(f);
+    n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
 /* A write whose persistence fails changes neither the chip nor the file. */
 START_TEST(failed_persistence_changes_nothing)
 {
+    static uint8_t file_before[FELICA_IMAGE_MAX_LEN], file_after[FELICA_IMAGE_MAX_LEN];
+    size_t flen_before, flen_after;
     felica_chip_t *chip = make_chip(1);
     felica_image_fault_t fault = { -1, 0, 0 };   /* every write fails at once */
     static felica_image_t before, on_disk;
@@ -736,6 +750,7 @@ START_TEST(failed_persistence_changes_nothing)
 
     authenticate(chip, &sc, KEYED_AREA, &keyed_keys);
     before = *felica_chip_image(chip);
+    flen_before = slurp(image_path, file_before, sizeof(file_before));
     felica_chip_set_fault(chip, &fault);
     len = rw_payload(FELICA_CMD_SECURE_WRITE, KEYED_AREA, 3, 0, 0x5C, payload);
     ck_assert_int_eq(secure(chip, &sc, FELICA_CMD_SECURE_WRITE, payload, len, NULL, NULL, &sf1, &sf2),
@@ -767,6 +782,10 @@ START_TEST(failed_persistence_changes_nothing)
         assert_error_answer(resp, n, FELICA_CMD_AUTH1, FELICA_SF2_WRITE_FAILED);
         ck_assert_uint_eq(felica_chip_image(chip)->seq_counter, before.seq_counter);
     }
+    /* the file is byte for byte what it was */
+    flen_after = slurp(image_path, file_after, sizeof(file_after));
+    ck_assert_uint_eq(flen_after, flen_before);
+    ck_assert_mem_eq(file_after, file_before, flen_before);
     felica_chip_set_fault(chip, NULL);
     authenticate(chip, &sc, KEYED_AREA, &keyed_keys);
     ck_assert_int_eq(secure(chip, &sc, FELICA_CMD_SECURE_WRITE, payload, len, NULL, NULL, &sf1, &sf2),
