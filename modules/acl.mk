@@ -1,13 +1,13 @@
 # mod_idgw_acl and its helpers (access control)
 #
-# libidgw_acl.la: the module's code without the module record, linked into
-# mod_idgw_acl.so and into the Check tests alike.
 # httpd's ap_config_auto.h defines PACKAGE_* itself; drop configure's -D
 # definitions of them so the two do not collide (warning-free build).
 ACL_HTTPD_CPPFLAGS = -UPACKAGE_NAME -UPACKAGE_STRING -UPACKAGE_TARNAME \
 	-UPACKAGE_VERSION -UPACKAGE_BUGREPORT -UPACKAGE_URL \
-	$(APXS_CPPFLAGS) $(APR_CFLAGS) $(APU_CFLAGS)
+	$(APXS_CPPFLAGS) $(APR_CFLAGS) $(APU_CFLAGS) $(HIREDIS_CFLAGS)
 
+# libidgw_acl.la: the module's code without the module record, linked into
+# mod_idgw_acl.so and into the Check tests alike.
 noinst_LTLIBRARIES += modules/libidgw_acl.la
 modules_libidgw_acl_la_SOURCES = \
 	modules/idgw_cidr.c modules/idgw_cidr.h \
@@ -16,7 +16,23 @@ modules_libidgw_acl_la_SOURCES = \
 	modules/idgw_acl_lists.c modules/idgw_acl_lists.h \
 	modules/idgw_acl_cache.c modules/idgw_acl_cache.h \
 	modules/idgw_acl_script.c modules/idgw_acl_script.h \
+	modules/idgw_acl_reply.c modules/idgw_acl_reply.h \
 	modules/idgw_acl_errors.c modules/idgw_acl_errors.h \
-	modules/idgw_acl_config.c modules/idgw_acl_config.h
-modules_libidgw_acl_la_CPPFLAGS = $(AM_CPPFLAGS) $(ACL_HTTPD_CPPFLAGS)
-modules_libidgw_acl_la_LIBADD = $(APR_LIBS)
+	modules/idgw_acl_config.c modules/idgw_acl_config.h \
+	modules/idgw_acl_request.c modules/idgw_acl_request.h \
+	modules/idgw_acl_export.h
+modules_libidgw_acl_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules $(ACL_HTTPD_CPPFLAGS)
+modules_libidgw_acl_la_LIBADD = $(HIREDIS_LIBS) $(APR_LIBS)
+
+# The module: mod_idgw_session's common library supplies the Redis pool,
+# the script argument builder and the XML errors.
+modules_LTLIBRARIES += modules/mod_idgw_acl.la
+modules_mod_idgw_acl_la_SOURCES = modules/mod_idgw_acl.c
+modules_mod_idgw_acl_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules \
+	$(ACL_HTTPD_CPPFLAGS) $(OPENSSL_CFLAGS) $(XML2_CFLAGS)
+modules_mod_idgw_acl_la_LDFLAGS = -module -avoid-version -shared
+modules_mod_idgw_acl_la_LIBADD = modules/libidgw_acl.la modules/libidgw.la \
+	$(HIREDIS_LIBS) $(OPENSSL_LIBS) $(XML2_LIBS) $(APU_LIBS) $(APR_LIBS)
+
+# The admin command.
+dist_noinst_SCRIPTS += scripts/idgw-acl

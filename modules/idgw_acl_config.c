@@ -45,6 +45,11 @@ static void remember(apr_array_header_t **arr, cmd_parms *cmd)
     APR_ARRAY_PUSH(*arr, const char *) = where(cmd);
 }
 
+int idgw_acl_config_in_use(void)
+{
+    return enabled_at != NULL && enabled_at->nelts > 0;
+}
+
 const char *idgw_acl_config_validate(apr_pool_t *p)
 {
     if (enabled_at && enabled_at->nelts > 0 && !carriers_seen) {

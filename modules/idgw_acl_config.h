@@ -79,6 +79,9 @@ int idgw_acl_local_slots(const idgw_acl_srv_conf *c);
  * Returns NULL or the message to log before refusing to start. */
 const char *idgw_acl_config_validate(apr_pool_t *p);
 
+/* 1 if "IdgwAcl On" appears anywhere in the configuration. */
+int idgw_acl_config_in_use(void);
+
 /* Forgets the sections recorded for validate (pre_config: a restart
  * reads the configuration again). */
 void idgw_acl_config_reset(void);

@@ -28,18 +28,41 @@
     "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"                  \
     "local now_ms = math.floor(now / 1000)\n"
 
+/* Prunes expired entries from the eight list hashes K[2..9] and returns
+ * them as eight flat {field, value, ...} arrays. */
+#define LUA_DUMP_HELPER \
+    "local function dump(K, now_ms)\n" \
+    "  local out = {}\n" \
+    "  for i = 2, 9 do\n" \
+    "    local flat = redis.call('HGETALL', K[i])\n" \
+    "    local keep = {}\n" \
+    "    for j = 1, #flat, 2 do\n" \
+    "      local exp = tonumber(string.match(flat[j + 1], '^(%d+)|'))\n" \
+    "      if exp and exp ~= 0 and exp <= now_ms then\n" \
+    "        redis.call('HDEL', K[i], flat[j])\n" \
+    "      else\n" \
+    "        keep[#keep + 1] = flat[j]\n" \
+    "        keep[#keep + 1] = flat[j + 1]\n" \
+    "      end\n" \
+    "    end\n" \
+    "    out[#out + 1] = keep\n" \
+    "  end\n" \
+    "  return out\n" \
+    "end\n"
+
 /* Body of function(K, A): K and A are this check's KEYS and ARGV (the whole
  * of them standalone, its slice when folded into the session script). */
 #define LUA_CHECK_BODY \
     LUA_BAN_HELPER \
+    LUA_DUMP_HELPER \
     LUA_NOW \
     "local n = tonumber(A[1])\n" \
     "local refused, retry, banned = 0, 0, 0\n" \
     "local new = {}\n" \
     "for i = 1, n do\n" \
-    "  local a = 2 + (i - 1) * 6\n" \
+    "  local a, k = 3 + (i - 1) * 6, 10 + (i - 1) * 3\n" \
     "  local T, tau = tonumber(A[a]), tonumber(A[a + 1])\n" \
-    "  local tat = tonumber(redis.call('GET', K[2 + (i - 1) * 3]) or '0') or 0\n" \
+    "  local tat = tonumber(redis.call('GET', K[k]) or '0') or 0\n" \
     "  local ceiling = now + tau + T\n" \
     "  if tat > ceiling then tat = ceiling end\n" \
     "  local base = tat\n" \
@@ -52,27 +75,28 @@
     "end\n" \
     "if refused == 0 then\n" \
     "  for i = 1, n do\n" \
-    "    redis.call('SET', K[2 + (i - 1) * 3], string.format('%d', new[i]),\n" \
+    "    redis.call('SET', K[10 + (i - 1) * 3], string.format('%d', new[i]),\n" \
     "      'PX', string.format('%d', math.ceil((new[i] - now) / 1000) + 1000))\n" \
     "  end\n" \
     "else\n" \
-    "  local a = 2 + (refused - 1) * 6\n" \
+    "  local a, k = 3 + (refused - 1) * 6, 10 + (refused - 1) * 3\n" \
     "  local threshold = tonumber(A[a + 2])\n" \
     "  if threshold > 0 then\n" \
-    "    local bkey = K[3 + (refused - 1) * 3]\n" \
-    "    local count = redis.call('INCR', bkey)\n" \
-    "    if count == 1 then redis.call('PEXPIRE', bkey, A[a + 3]) end\n" \
+    "    local count = redis.call('INCR', K[k + 1])\n" \
+    "    if count == 1 then redis.call('PEXPIRE', K[k + 1], A[a + 3]) end\n" \
     "    if count >= threshold then\n" \
-    "      redis.call('DEL', bkey)\n" \
-    "      banned = ban(K[4 + (refused - 1) * 3], A[a + 5],\n" \
-    "        now_ms + tonumber(A[a + 4]), now_ms, 'auto-breaches',\n" \
-    "        string.format('%d rate-limit breaches within %d s', count,\n" \
-    "          tonumber(A[a + 3]) / 1000))\n" \
+    "      redis.call('DEL', K[k + 1])\n" \
+    "      banned = ban(K[k + 2], A[a + 5], now_ms + tonumber(A[a + 4]), now_ms,\n" \
+    "        'auto-breaches', string.format('%d rate-limit breaches within %d s',\n" \
+    "          count, tonumber(A[a + 3]) / 1000))\n" \
     "      if banned == 1 then redis.call('INCR', K[1]) end\n" \
     "    end\n" \
     "  end\n" \
     "end\n" \
-    "return { redis.call('GET', K[1]) or '0', refused, retry, banned }\n"
+    "local ver = redis.call('GET', K[1]) or '0'\n" \
+    "local lists = 0\n" \
+    "if ver ~= A[2] then lists = dump(K, now_ms) end\n" \
+    "return { ver, refused, retry, banned, lists }\n"
 
 const char idgw_acl_lua_check[] =
     "local function acl_check(K, A)\n"
@@ -82,57 +106,38 @@ const char idgw_acl_lua_check[] =
 
 /* As a part of mod_idgw_session's per-request script (idgw_script.h): a
  * refusal stops the request before the session is touched, so a refused
- * request never advances the sequence number.  The code carries what the
- * standalone reply would: IDGW-ACL-429:<dimension>:<retry us>:<banned>:<version>
- * (idgw_acl_deny_code_parse reads it back). */
+ * request never advances the sequence number. */
 const char idgw_acl_lua_part[] =
     "local function acl_check(K, A)\n"
     LUA_CHECK_BODY
     "end\n"
     "local r = acl_check(K, A)\n"
-    "if r[2] ~= 0 then\n"
-    "  return { 'DENY', string.format('IDGW-ACL-429:%d:%d:%d:%s', r[2], r[3], r[4], r[1]), 429 }\n"
-    "end\n"
+    "if r[2] ~= 0 then return { 'DENY', '" IDGW_ACL_RATE_CODE "', 429 } end\n"
     "return r\n";
 
-const char idgw_acl_lua_strike[] =
+const char idgw_acl_lua_strikes_part[] =
+    "if tonumber(A[1]) == 0 then return 0 end\n"
+    "if type(core) ~= 'table' or core[1] ~= 'ERR' or tonumber(core[3]) ~= 1 then\n"
+    "  return 0\n"
+    "end\n"
     LUA_BAN_HELPER
     LUA_NOW
-    "local n, threshold = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
-    "local window, ban_ms = tonumber(ARGV[3]), tonumber(ARGV[4])\n"
-    "local top, bans = 0, 0\n"
-    "for i = 1, n do\n"
-    "  local skey, hkey, value = KEYS[2 + (i - 1) * 2], KEYS[3 + (i - 1) * 2], ARGV[4 + i]\n"
-    "  local c = redis.call('INCR', skey)\n"
-    "  if c == 1 then redis.call('PEXPIRE', skey, string.format('%d', window)) end\n"
-    "  if c > top then top = c end\n"
-    "  if threshold > 0 and c >= threshold then\n"
-    "    redis.call('DEL', skey)\n"
-    "    bans = bans + ban(hkey, value, now_ms + ban_ms, now_ms, 'auto-strikes',\n"
-    "      string.format('%d sequence errors within %d s', c, window / 1000))\n"
-    "  end\n"
-    "end\n"
-    "if bans > 0 then redis.call('INCR', KEYS[1]) end\n"
-    "return { top, bans }\n";
-
-const char idgw_acl_lua_lists[] =
-    LUA_NOW
-    "local out = { redis.call('GET', KEYS[1]) or '0' }\n"
-    "for i = 2, #KEYS do\n"
-    "  local flat = redis.call('HGETALL', KEYS[i])\n"
-    "  local keep = {}\n"
-    "  for j = 1, #flat, 2 do\n"
-    "    local exp = tonumber(string.match(flat[j + 1], '^(%d+)|'))\n"
-    "    if exp and exp ~= 0 and exp <= now_ms then\n"
-    "      redis.call('HDEL', KEYS[i], flat[j])\n"
-    "    else\n"
-    "      keep[#keep + 1] = flat[j]\n"
-    "      keep[#keep + 1] = flat[j + 1]\n"
+    "local bans = 0\n"
+    "for i = 1, 2 do\n"
+    "  local v = A[3 + i]\n"
+    "  if v ~= '' then\n"
+    "    local c = redis.call('INCR', K[1 + i])\n"
+    "    if c == 1 then redis.call('PEXPIRE', K[1 + i], A[2]) end\n"
+    "    if c >= tonumber(A[1]) then\n"
+    "      redis.call('DEL', K[1 + i])\n"
+    "      bans = bans + ban(K[3 + i], v, now_ms + tonumber(A[3]), now_ms,\n"
+    "        'auto-strikes', string.format('%d sequence errors within %d s', c,\n"
+    "          tonumber(A[2]) / 1000))\n"
     "    end\n"
     "  end\n"
-    "  out[#out + 1] = keep\n"
     "end\n"
-    "return out\n";
+    "if bans > 0 then redis.call('INCR', K[1]) end\n"
+    "return bans\n";
 
 static const char *const dim_names[IDGW_ACL_DIMS] = { "addr", "terminal", "endpoint" };
 
@@ -199,44 +204,4 @@ void idgw_acl_lists_keys(apr_pool_t *p, const char *prefix,
                 idgw_acl_key_list(p, prefix, (idgw_acl_list)list, (idgw_acl_kind)kind);
         }
     }
-}
-
-/* Reads a decimal integer up to the next ':' (or the end when last). */
-static const char *take_int(const char *s, int last, int64_t max, int64_t *out)
-{
-    int64_t v = 0;
-    const char *c = s;
-
-    for (; *c >= '0' && *c <= '9'; c++) {
-        if (c - s >= 18) {
-            return NULL;
-        }
-        v = v * 10 + (*c - '0');
-    }
-    if (c == s || v > max || (last ? *c != '\0' : *c != ':')) {
-        return NULL;
-    }
-    *out = v;
-    return last ? c : c + 1;
-}
-
-int idgw_acl_deny_code_parse(const char *code, idgw_acl_check_reply *out)
-{
-    static const char tag[] = "IDGW-ACL-429:";
-    const char *c;
-    int64_t dim, banned;
-
-    if (code == NULL || strncmp(code, tag, sizeof(tag) - 1) != 0) {
-        return 0;
-    }
-    c = code + sizeof(tag) - 1;
-    if ((c = take_int(c, 0, IDGW_ACL_DIMS, &dim)) == NULL || dim < 1 ||
-        (c = take_int(c, 0, INT64_C(1) << 50, &out->retry_us)) == NULL ||
-        (c = take_int(c, 0, 1, &banned)) == NULL ||
-        take_int(c, 1, INT64_C(1) << 53, &out->version) == NULL) {
-        return 0;
-    }
-    out->refused = (int)dim;
-    out->banned = (int)banned;
-    return 1;
 }

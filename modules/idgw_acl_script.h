@@ -13,26 +13,36 @@
  * All time comes from Redis (TIME), so the nodes' clocks do not matter and
  * every node applies the same limit to the same state.
  *
- * CHECK (once per request; the fleet-wide rate limits and the list version):
- *   KEYS[1] version key; per limited dimension i = 1..n, three keys:
- *     rate key, breach key, blacklist hash of the dimension's kind
- *   ARGV[1] n; per dimension six values:
+ * CHECK, once per request: the fleet-wide rate limits, and the lists when
+ * this node's copy is out of date.  Folded into mod_idgw_session's
+ * per-request script as a part that runs before the session core (so the
+ * steady path costs one round trip in all), or run alone where no session
+ * check runs.  Body of function(K, A):
+ *   K[1] version key, K[2..9] the list hashes (idgw_acl_lists_keys order),
+ *   then per limited dimension i = 1..n three keys:
+ *     rate key, breach key, blacklist hash of the dimension's ban kind
+ *   A[1] n, A[2] the version this node holds ("-1": none), then per
+ *   dimension six values:
  *     T (us), tau (us), breach threshold (0: no auto-ban), breach window (ms),
  *     ban duration (ms), the value to ban
  *   Either every dimension passes and all their states advance, or none
- *   advances (a refused request costs nothing), the first refusing dimension is
- *   reported, its breach counter grows and, at the threshold, a temporary ban
- *   is written and the version bumped.
- *   Reply: { version, refused dimension (0: none), retry after (us), banned (0/1) }
+ *   advances (a refused request costs nothing), the first refusing dimension
+ *   is reported, its breach counter grows and, at the threshold, a temporary
+ *   ban is written and the version bumped.
+ *   Reply: { version, refused dimension (0: none), retry after (us),
+ *            banned (0/1), lists }  where lists is 0 when the node's version
+ *   is current, else eight flat {field, value, ...} arrays (expired entries
+ *   pruned on the way).
+ *   As a part, a refusal becomes {'DENY', IDGW_ACL_RATE_CODE, 429}.
  *
- * STRIKE (after a sequence error, off the steady path):
- *   KEYS[1] version key; per identity i = 1..n: strike key, blacklist hash
- *   ARGV[1] n, ARGV[2] threshold, ARGV[3] window (ms), ARGV[4] ban (ms),
- *   ARGV[4+i] value of identity i
- *   Reply: { highest strike count, number of bans written }
- *
- * LISTS (when the version changed): prunes expired entries and returns
- *   { version, then per hash in idgw_acl_lists_keys order: {field, value, ...} }
+ * STRIKES, a part after the session core: when the core refused the request
+ * with a strike (a sequence error), count it per terminal id and address and
+ * ban at the threshold.  Body of function(K, A, core):
+ *   K[1] version key, K[2] strike counter (terminal), K[3] strike counter
+ *   (address), K[4] blacklist terminal hash, K[5] blacklist addr hash
+ *   A[1] threshold, A[2] window (ms), A[3] ban (ms), A[4] terminal id or "",
+ *   A[5] address entry or ""
+ *   Reply: the number of bans written.
  */
 #ifndef IDGW_ACL_SCRIPT_H
 #define IDGW_ACL_SCRIPT_H
@@ -43,24 +53,15 @@
 
 #include "idgw_acl_lists.h"
 
-extern const char idgw_acl_lua_check[];
-/* The same check as a part of mod_idgw_session's per-request script
- * (idgw_script.h): body of function(K, A, core), run before the core. */
-extern const char idgw_acl_lua_part[];
-extern const char idgw_acl_lua_strike[];
-extern const char idgw_acl_lua_lists[];
+/* The code a folded CHECK denies with (same as IDGW_E_ACL_RATE). */
+#define IDGW_ACL_RATE_CODE "IDGW-ACL-004"
 
-/* What CHECK answered. */
-typedef struct {
-    int64_t version;     /* of the lists */
-    int refused;         /* 0, or 1 + index of the refusing dimension in the call */
-    int64_t retry_us;    /* when refused: wait before a request could pass */
-    int banned;          /* 1 if this refusal just earned an auto-ban */
-} idgw_acl_check_reply;
+/* Number of list hashes and the first per-dimension key in CHECK. */
+#define IDGW_ACL_LIST_KEYS (IDGW_ACL_LISTS * IDGW_ACL_KINDS)
 
-/* Parses the DENY code of the folded check, "IDGW-ACL-429:D:RETRY:BANNED:VER".
- * Returns 1 and fills *out, or 0 when code is anything else. */
-int idgw_acl_deny_code_parse(const char *code, idgw_acl_check_reply *out);
+extern const char idgw_acl_lua_check[];        /* standalone script */
+extern const char idgw_acl_lua_part[];         /* CHECK as a "before" part */
+extern const char idgw_acl_lua_strikes_part[]; /* STRIKES as an "after" part */
 
 /* Rate-limit dimensions. */
 typedef enum {
@@ -87,9 +88,7 @@ const char *idgw_acl_key_breach(apr_pool_t *p, const char *prefix,
 const char *idgw_acl_key_strike(apr_pool_t *p, const char *prefix,
                                 idgw_acl_kind kind, const char *value);
 
-/* The hashes LISTS reads, in reply order: every list x every kind. */
-#define IDGW_ACL_LIST_KEYS (IDGW_ACL_LISTS * IDGW_ACL_KINDS)
-void idgw_acl_lists_keys(apr_pool_t *p, const char *prefix,
+/* The list hashes in CHECK's key and reply order: every list x every kind. */void idgw_acl_lists_keys(apr_pool_t *p, const char *prefix,
                          const char *keys[IDGW_ACL_LIST_KEYS]);
 
 #endif /* IDGW_ACL_SCRIPT_H */

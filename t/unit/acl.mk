@@ -1,6 +1,6 @@
 # Check tests of access control internals
 ACL_UNIT_CFLAGS = $(UNIT_CFLAGS) $(ACL_HTTPD_CPPFLAGS) -I$(top_srcdir)/modules
-ACL_UNIT_LIBS = modules/libidgw_acl.la $(UNIT_LIBS) $(APR_LIBS)
+ACL_UNIT_LIBS = modules/libidgw_acl.la $(UNIT_LIBS) $(HIREDIS_LIBS) $(APR_LIBS)
 
 check_PROGRAMS += t/unit/test_cidr t/unit/test_limiter t/unit/test_acl_lists
 TESTS += t/unit/test_cidr t/unit/test_limiter t/unit/test_acl_lists

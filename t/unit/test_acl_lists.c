@@ -6,8 +6,11 @@
 
 #include <apr_general.h>
 #include <apr_hash.h>
+#include <apr_strings.h>
 
 #include "idgw_acl_cache.h"
+#include "idgw_acl_errors.h"
+#include "idgw_acl_reply.h"
 #include "idgw_acl_lists.h"
 #include "idgw_acl_script.h"
 
@@ -237,10 +240,9 @@ START_TEST(cache_installs_only_newer_snapshots)
 }
 END_TEST
 
-START_TEST(script_keys_and_deny_codes)
+START_TEST(script_keys_and_codes)
 {
     const char *keys[IDGW_ACL_LIST_KEYS];
-    idgw_acl_check_reply r;
 
     ck_assert_str_eq(idgw_acl_key_version(pool, "idgw:"), "idgw:acl:ver");
     ck_assert_str_eq(idgw_acl_key_rate(pool, "idgw:", IDGW_ACL_DIM_ADDR, "192.0.2.1"),
@@ -257,24 +259,122 @@ START_TEST(script_keys_and_deny_codes)
     ck_assert_int_eq(idgw_acl_dim_ban_kind(IDGW_ACL_DIM_ENDPOINT), -1);
     ck_assert_int_eq(idgw_acl_dim_ban_kind(IDGW_ACL_DIM_ADDR), IDGW_ACL_ADDR);
 
-    ck_assert(idgw_acl_deny_code_parse("IDGW-ACL-429:2:150000:1:42", &r));
-    ck_assert_int_eq(r.refused, 2);
-    ck_assert_int_eq(r.retry_us, 150000);
-    ck_assert_int_eq(r.banned, 1);
-    ck_assert_int_eq(r.version, 42);
-    {
-        const char *bad[] = { "IDGW-SEQ-001", "IDGW-ACL-429:", "IDGW-ACL-429:0:1:0:1",
-                              "IDGW-ACL-429:4:1:0:1", "IDGW-ACL-429:1:1:2:1",
-                              "IDGW-ACL-429:1:1:0:1:", "IDGW-ACL-429:1:1:0:", 
-                              "IDGW-ACL-429:1:-1:0:1", "IDGW-ACL-429:1:1:0:1x" };
-        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-            ck_assert_msg(!idgw_acl_deny_code_parse(bad[i], &r), "'%s' accepted", bad[i]);
-        }
-    }
-    ck_assert(!idgw_acl_deny_code_parse(NULL, &r));
     /* The scripts never print numbers with Lua's lossy %.14g. */
     ck_assert_ptr_null(strstr(idgw_acl_lua_check, "tostring("));
-    ck_assert_ptr_nonnull(strstr(idgw_acl_lua_part, "'DENY'"));
+    ck_assert_ptr_nonnull(strstr(idgw_acl_lua_part, "'DENY', '" IDGW_ACL_RATE_CODE "', 429"));
+    ck_assert_str_eq(IDGW_E_ACL_RATE.code, IDGW_ACL_RATE_CODE);
+    ck_assert_int_eq(IDGW_E_ACL_RATE.http_status, 429);
+}
+END_TEST
+
+/* ---- hand-built hiredis replies ------------------------------------------ */
+
+static redisReply *r_int(long long v)
+{
+    redisReply *r = apr_pcalloc(pool, sizeof(*r));
+    r->type = REDIS_REPLY_INTEGER;
+    r->integer = v;
+    return r;
+}
+
+static redisReply *r_str(const char *s)
+{
+    redisReply *r = apr_pcalloc(pool, sizeof(*r));
+    r->type = REDIS_REPLY_STRING;
+    r->str = apr_pstrdup(pool, s);
+    r->len = strlen(s);
+    return r;
+}
+
+static redisReply *r_arr(size_t n, redisReply **elems)
+{
+    redisReply *r = apr_pcalloc(pool, sizeof(*r));
+    r->type = REDIS_REPLY_ARRAY;
+    r->elements = n;
+    r->element = apr_pmemdup(pool, elems, sizeof(*elems) * (n ? n : 1));
+    return r;
+}
+
+static redisReply *check_reply(const char *ver, long long refused, long long retry,
+                               long long banned, redisReply *lists)
+{
+    redisReply *e[5] = { r_str(ver), r_int(refused), r_int(retry), r_int(banned), lists };
+    return r_arr(5, e);
+}
+
+static redisReply *eight_lists(void)
+{
+    redisReply *h[IDGW_ACL_LIST_KEYS];
+    redisReply *bl_terminal[4] = { r_str("T1"), r_str("0|1|admin|stolen"),
+                                   r_str("bad id"), r_str("0|1|admin|x") };
+    redisReply *bl_addr[2] = { r_str("198.51.100.0/24"), r_str("0|1|admin|net") };
+    redisReply *wl_idm[2] = { r_str("00112233445566aa"), r_str("0|1|admin|pilot") };
+
+    for (int i = 0; i < IDGW_ACL_LIST_KEYS; i++) {
+        h[i] = r_arr(0, NULL);
+    }
+    h[IDGW_ACL_TERMINAL] = r_arr(4, bl_terminal);
+    h[IDGW_ACL_ADDR] = r_arr(2, bl_addr);
+    h[IDGW_ACL_KINDS + IDGW_ACL_IDM] = r_arr(2, wl_idm);
+    return r_arr(IDGW_ACL_LIST_KEYS, h);
+}
+
+START_TEST(check_replies_parse_strictly)
+{
+    idgw_acl_check_reply rep;
+    idgw_acl_lists *l;
+    idgw_acl_identity id;
+    idgw_acl_kind kind;
+    const char *problem = NULL;
+    int skipped = -1;
+
+    ck_assert_ptr_null(idgw_acl_reply_parse(check_reply("12", 0, 0, 0, r_int(0)), 2, &rep));
+    ck_assert_int_eq(rep.version, 12);
+    ck_assert_int_eq(rep.refused, 0);
+    ck_assert_ptr_null(rep.lists);
+
+    ck_assert_ptr_null(idgw_acl_reply_parse(check_reply("13", 2, 250000, 1, eight_lists()),
+                                            2, &rep));
+    ck_assert_int_eq(rep.refused, 2);
+    ck_assert_int_eq(rep.retry_us, 250000);
+    ck_assert_int_eq(rep.banned, 1);
+    ck_assert_ptr_nonnull(rep.lists);
+
+    l = idgw_acl_reply_lists(pool, rep.version, rep.lists, &skipped, &problem);
+    ck_assert_int_eq(skipped, 1);
+    ck_assert_ptr_nonnull(strstr(problem, "bl:terminal"));
+    ck_assert_int_eq(idgw_acl_lists_version(l), 13);
+    id = identity("198.51.100.77", "T2", NULL, NULL);
+    ck_assert_ptr_nonnull(idgw_acl_lists_blocked(l, &id, 5, &kind));
+    ck_assert_int_eq(kind, IDGW_ACL_ADDR);
+    id = identity("192.0.2.1", "T1", "00112233445566AA", NULL);
+    ck_assert_ptr_nonnull(idgw_acl_lists_blocked(l, &id, 5, &kind));
+    ck_assert_int_eq(kind, IDGW_ACL_TERMINAL);
+    ck_assert(idgw_acl_lists_whitelisted(l, NULL, &id, 5));
+
+    /* Shapes that are not CHECK's are errors, never guesses. */
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(NULL, 1, &rep));
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(r_int(1), 1, &rep));
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("x1", 0, 0, 0, r_int(0)), 1, &rep));
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("1", 3, 0, 0, r_int(0)), 2, &rep));
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("1", 0, -1, 0, r_int(0)), 2, &rep));
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("1", 0, 0, 2, r_int(0)), 2, &rep));
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("1", 0, 0, 0, r_int(1)), 2, &rep));
+    {
+        redisReply *few[2] = { r_arr(0, NULL), r_arr(0, NULL) };
+        ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("1", 0, 0, 0, r_arr(2, few)),
+                                                   2, &rep));
+    }
+    {
+        redisReply *lists = eight_lists();
+        redisReply *odd[1] = { r_str("T1") };
+        lists->element[0] = r_arr(1, odd);
+        ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("1", 0, 0, 0, lists), 2, &rep));
+    }
+    ck_assert(!idgw_acl_version_parse("", 0, &rep.version));
+    ck_assert(!idgw_acl_version_parse("12345678901234567", 17, &rep.version));
+    ck_assert(idgw_acl_version_parse("0", 1, &rep.version));
+    ck_assert_int_eq(rep.version, 0);
 }
 END_TEST
 
@@ -292,7 +392,8 @@ int main(void)
     tcase_add_test(tc, address_entries_hosts_and_prefixes);
     tcase_add_test(tc, blocked_and_whitelisted_decisions);
     tcase_add_test(tc, cache_installs_only_newer_snapshots);
-    tcase_add_test(tc, script_keys_and_deny_codes);
+    tcase_add_test(tc, script_keys_and_codes);
+    tcase_add_test(tc, check_replies_parse_strictly);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,116 @@
+/* idgw_acl_reply: parse CHECK's reply (see idgw_acl_reply.h). */
+#include "idgw_acl_reply.h"
+
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "idgw_acl_script.h"
+
+int idgw_acl_version_parse(const char *s, size_t len, int64_t *out)
+{
+    int64_t v = 0;
+
+    if (s == NULL || len == 0 || len > 16) {
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+static int get_int(const redisReply *e, long long min, long long max, long long *out)
+{
+    if (e == NULL || e->type != REDIS_REPLY_INTEGER || e->integer < min ||
+        e->integer > max) {
+        return 0;
+    }
+    *out = e->integer;
+    return 1;
+}
+
+const char *idgw_acl_reply_parse(const redisReply *reply, int ndims,
+                                 idgw_acl_check_reply *out)
+{
+    long long refused, retry, banned;
+    const redisReply *ver, *lists;
+
+    memset(out, 0, sizeof(*out));
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 5) {
+        return "reply is not a five-element array";
+    }
+    ver = reply->element[0];
+    if (ver->type != REDIS_REPLY_STRING ||
+        !idgw_acl_version_parse(ver->str, ver->len, &out->version)) {
+        return "version is not a decimal string";
+    }
+    if (!get_int(reply->element[1], 0, ndims, &refused) ||
+        !get_int(reply->element[2], 0, INT64_C(1) << 50, &retry) ||
+        !get_int(reply->element[3], 0, 1, &banned)) {
+        return "refused/retry/banned out of range";
+    }
+    lists = reply->element[4];
+    if (lists->type == REDIS_REPLY_INTEGER && lists->integer == 0) {
+        out->lists = NULL;
+    }
+    else if (lists->type == REDIS_REPLY_ARRAY && lists->elements == IDGW_ACL_LIST_KEYS) {
+        for (size_t i = 0; i < lists->elements; i++) {
+            const redisReply *h = lists->element[i];
+            if (h->type != REDIS_REPLY_ARRAY || h->elements % 2 != 0) {
+                return "a list is not an array of field/value pairs";
+            }
+        }
+        out->lists = lists;
+    }
+    else {
+        return "lists are neither 0 nor eight arrays";
+    }
+    out->refused = (int)refused;
+    out->retry_us = retry;
+    out->banned = (int)banned;
+    return NULL;
+}
+
+idgw_acl_lists *idgw_acl_reply_lists(apr_pool_t *p, int64_t version,
+                                     const redisReply *lists, int *skipped,
+                                     const char **first_problem)
+{
+    idgw_acl_lists *l = idgw_acl_lists_make(p, version);
+
+    *skipped = 0;
+    if (first_problem) {
+        *first_problem = NULL;
+    }
+    for (size_t i = 0; lists && i < lists->elements && i < IDGW_ACL_LIST_KEYS; i++) {
+        const redisReply *h = lists->element[i];
+        idgw_acl_list list = (idgw_acl_list)(i / IDGW_ACL_KINDS);
+        idgw_acl_kind kind = (idgw_acl_kind)(i % IDGW_ACL_KINDS);
+
+        for (size_t j = 0; j + 1 < h->elements; j += 2) {
+            const redisReply *f = h->element[j], *v = h->element[j + 1];
+            const char *err;
+
+            if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+                strlen(f->str) != f->len || strlen(v->str) != v->len) {
+                err = "field or value is not a plain string";
+            }
+            else {
+                err = idgw_acl_lists_add(l, list, kind, f->str, v->str);
+            }
+            if (err) {
+                (*skipped)++;
+                if (first_problem && *first_problem == NULL) {
+                    *first_problem = apr_psprintf(p, "%s:%s: %s",
+                                                  idgw_acl_list_name(list),
+                                                  idgw_acl_kind_name(kind), err);
+                }
+            }
+        }
+    }
+    return l;
+}

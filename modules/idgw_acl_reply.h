@@ -1,0 +1,38 @@
+/* idgw_acl_reply: reading CHECK's reply (idgw_acl_script.h) and turning its
+ * lists into a snapshot (idgw_acl_lists).  Every element is checked for type
+ * and range: a reply that does not have the expected shape is an error, never
+ * a guess. */
+#ifndef IDGW_ACL_REPLY_H
+#define IDGW_ACL_REPLY_H
+
+#include <stdint.h>
+
+#include <apr_pools.h>
+#include <hiredis/hiredis.h>
+
+#include "idgw_acl_lists.h"
+
+typedef struct {
+    int64_t version;            /* of the lists in Redis */
+    int refused;                /* 0, or the 1-based refusing dimension of the call */
+    int64_t retry_us;           /* when refused */
+    int banned;                 /* the refusal just earned an auto-ban */
+    const redisReply *lists;    /* NULL: the node's copy is current */
+} idgw_acl_check_reply;
+
+/* Parses CHECK's reply; ndims is how many dimensions the call carried.
+ * Returns NULL or what is wrong (static string). */
+const char *idgw_acl_reply_parse(const redisReply *reply, int ndims,
+                                 idgw_acl_check_reply *out);
+
+/* Builds the snapshot at version from the eight list arrays.  Entries that
+ * fail validation are skipped and counted in *skipped (the first problem in
+ * *first_problem, may be NULL): one bad entry must not blind the node. */
+idgw_acl_lists *idgw_acl_reply_lists(apr_pool_t *p, int64_t version,
+                                     const redisReply *lists, int *skipped,
+                                     const char **first_problem);
+
+/* Parses a decimal version string ("0".."2^53"); 1 on success. */
+int idgw_acl_version_parse(const char *s, size_t len, int64_t *out);
+
+#endif /* IDGW_ACL_REPLY_H */

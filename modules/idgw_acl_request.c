@@ -1,0 +1,521 @@
+/* idgw_acl_request: the per-request decisions of mod_idgw_acl
+ * (see idgw_acl_request.h for the order of things). */
+#include "idgw_acl_request.h"
+
+#include <string.h>
+
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <util_filter.h>
+
+#include "idgw_acl_errors.h"
+#include "idgw_acl_reply.h"
+#include "idgw_acl_script.h"
+#include "idgw_xml_error.h"
+
+APLOG_USE_MODULE(idgw_acl);
+
+idgw_acl_globals idgw_acl_g;
+
+idgw_acl_req *idgw_acl_req_get(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &idgw_acl_module);
+}
+
+static int64_t now_ms(void)
+{
+    return (int64_t)(apr_time_now() / 1000);
+}
+
+/* ---- refusals ------------------------------------------------------------ */
+
+static int refuse_rate(request_rec *r, int64_t retry_us)
+{
+    int64_t secs = (retry_us + 999999) / 1000000;
+
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, secs < 1 ? 1 : secs));
+    return idgw_xml_error_send(r, &IDGW_E_ACL_RATE);
+}
+
+static const char *expiry_text(apr_pool_t *p, const idgw_acl_entry *e)
+{
+    if (e->expires_ms == 0) {
+        return "permanent";
+    }
+    return apr_psprintf(p, "for another %" APR_INT64_T_FMT " s",
+                        (e->expires_ms - now_ms() + 999) / 1000);
+}
+
+/* ---- the client and what it claims to be ---------------------------------- */
+
+/* The address mod_remoteip settled on (never X-Forwarded-For ourselves). */
+static int client_address(request_rec *r, idgw_acl_req *q)
+{
+    idgw_cidr host;
+    char buf[IDGW_CIDR_TEXT_MAX];
+    const char *slash;
+
+    if (!idgw_ip_from_sockaddr(r->useragent_addr, &q->id.ip) &&
+        !idgw_ip_parse(r->useragent_ip, &q->id.ip)) {
+        return 0;
+    }
+    memset(&host, 0, sizeof(host));
+    memcpy(host.addr, q->id.ip.addr, sizeof(host.addr));
+    host.family = q->id.ip.family;
+    host.bits = host.family == 4 ? 32 : 128;
+    idgw_cidr_format(&host, buf, sizeof(buf));
+    q->id.has_ip = 1;
+    q->id.v[IDGW_ACL_ADDR] = apr_pstrdup(r->pool, buf);      /* list form: a.b.c.d/32 */
+    slash = strchr(buf, '/');
+    q->addr_text = apr_pstrmemdup(r->pool, buf, (apr_size_t)(slash - buf));
+    return 1;
+}
+
+static const char *const identity_headers[IDGW_ACL_ADDR] = {
+    IDGW_HEADER_TERMINAL, IDGW_HEADER_IDM, IDGW_ACL_HEADER_USER
+};
+
+static int read_identities(request_rec *r, idgw_acl_req *q)
+{
+    for (int k = IDGW_ACL_TERMINAL; k < IDGW_ACL_ADDR; k++) {
+        const char *h = apr_table_get(r->headers_in, identity_headers[k]);
+        const char *norm, *err;
+
+        if (h == NULL) {
+            continue;
+        }
+        if ((err = idgw_acl_value_check(r->pool, (idgw_acl_kind)k, h, &norm)) != NULL) {
+            /* The value is hostile: say which header, not what it held. */
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          "IDGW0311: malformed %s header from %s: %s",
+                          identity_headers[k], q->addr_text, err);
+            return idgw_xml_error_send(r, &IDGW_E_ACL_IDENTITY);
+        }
+        q->id.v[k] = norm;
+    }
+    return OK;
+}
+
+static void collect_dims(idgw_acl_req *q)
+{
+    for (int d = 0; d < IDGW_ACL_DIMS; d++) {
+        const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, (idgw_acl_dim)d);
+        const char *value = NULL;
+
+        if (l == NULL) {
+            continue;
+        }
+        switch (d) {
+        case IDGW_ACL_DIM_ADDR:     value = q->addr_text; break;
+        case IDGW_ACL_DIM_TERMINAL: value = q->id.v[IDGW_ACL_TERMINAL]; break;
+        default:                    value = l->endpoint; break;
+        }
+        if (value != NULL) {
+            q->dims[q->ndims] = (idgw_acl_dim)d;
+            q->dim_values[q->ndims++] = value;
+        }
+    }
+}
+
+/* ---- decisions on this node ------------------------------------------------- */
+
+static int local_limits(request_rec *r, idgw_acl_req *q)
+{
+    apr_time_t now = apr_time_now();
+
+    for (int i = 0; i < q->ndims; i++) {
+        const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, q->dims[i]);
+        const char *key = apr_pstrcat(r->pool, idgw_acl_dim_name(q->dims[i]), ":",
+                                      q->dim_values[i], NULL);
+        int64_t retry = 0;
+
+        if (!idgw_limiter_check(idgw_acl_g.limiter, &l->gcra, key, strlen(key),
+                                (int64_t)now, &retry)) {
+            apr_uint32_t n = apr_atomic_inc32(&idgw_acl_g.local_refusals) + 1;
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          "IDGW0320: rate limit %s %u/%" APR_INT64_T_FMT "s burst %u "
+                          "reached by %s (per-process limiter, refusals here: %u)",
+                          idgw_acl_dim_name(q->dims[i]), l->count,
+                          l->period_us / 1000000, l->burst, q->dim_values[i], n);
+            return refuse_rate(r, retry);
+        }
+    }
+    return OK;
+}
+
+static int check_lists(request_rec *r, idgw_acl_req *q)
+{
+    idgw_acl_entry e;
+    idgw_acl_kind kind = IDGW_ACL_KINDS;
+    int64_t now = now_ms();
+
+    if (idgw_acl_cache_blocked(idgw_acl_g.cache, &q->id, now, r->pool, &e, &kind)) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                      "IDGW0312: refused: %s %s is blacklisted (%s, %s, %s)",
+                      idgw_acl_kind_name(kind), e.value, e.source, expiry_text(r->pool, &e),
+                      e.reason);
+        return idgw_xml_error_send(r, &IDGW_E_ACL_BLOCKED);
+    }
+    if (idgw_acl_whitelist_mode(q->conf) &&
+        !idgw_acl_cache_whitelisted(idgw_acl_g.cache,
+                                    q->conf->whitelist_set ? q->conf->whitelist : NULL,
+                                    &q->id, now)) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                      "IDGW0313: refused: whitelist mode, terminal %s IDm %s user %s "
+                      "not listed (client %s)",
+                      q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
+                      q->id.v[IDGW_ACL_IDM] ? q->id.v[IDGW_ACL_IDM] : "-",
+                      q->id.v[IDGW_ACL_USER] ? q->id.v[IDGW_ACL_USER] : "-", q->addr_text);
+        return idgw_xml_error_send(r, &IDGW_E_ACL_NOT_LISTED);
+    }
+    return OK;
+}
+
+int idgw_acl_access(request_rec *r)
+{
+    idgw_acl_dir_conf *conf = ap_get_module_config(r->per_dir_config, &idgw_acl_module);
+    idgw_acl_req *q;
+    int rc;
+
+    if (!idgw_acl_enabled(conf) || r->main || r->prev) {
+        return DECLINED;
+    }
+    q = apr_pcalloc(r->pool, sizeof(*q));
+    q->conf = conf;
+    ap_set_module_config(r->request_config, &idgw_acl_module, q);
+    if (idgw_acl_g.limiter == NULL || idgw_acl_g.cache == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "IDGW0303: access control not initialised in this process");
+        return idgw_xml_error_send(r, &IDGW_E_ACL_UNAVAILABLE);
+    }
+    if (!client_address(r, q)) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                      "IDGW0301: client address is neither IPv4 nor IPv6: refused");
+        return idgw_xml_error_send(r, &IDGW_E_ACL_BEARER);
+    }
+    if (!conf->carriers_set) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "IDGW0302: IdgwAcl On but no IdgwAclCarrierNetworks applies to %s: "
+                      "refused", r->uri);
+        return idgw_xml_error_send(r, &IDGW_E_ACL_BEARER);
+    }
+    if (!conf->carriers_any && idgw_cidr_set_find(conf->carriers, &q->id.ip) < 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "IDGW0310: refused: %s is not on a carrier network", q->addr_text);
+        return idgw_xml_error_send(r, &IDGW_E_ACL_BEARER);
+    }
+    if ((rc = read_identities(r, q)) != OK) {
+        return rc;
+    }
+    collect_dims(q);
+    if ((rc = local_limits(r, q)) != OK) {
+        return rc;
+    }
+    /* Before this process first loaded the lists, the fleet-wide check
+     * decides (it brings them along). */
+    if (idgw_acl_cache_version(idgw_acl_g.cache) >= 0 && (rc = check_lists(r, q)) != OK) {
+        return rc;
+    }
+    if (q->ndims > 0) {
+        ap_add_output_filter(IDGW_ACL_RETRY_FILTER, q, r, r->connection);
+    }
+    /* DECLINED, not OK: OK from check_access_ex would skip authn/authz, and
+     * the operator's Require rules must still apply. */
+    return DECLINED;
+}
+
+int idgw_acl_identity_check(request_rec *r, const char *kind_name, const char *value)
+{
+    idgw_acl_req *q = idgw_acl_req_get(r);
+    int kind = idgw_acl_kind_parse(kind_name);
+    const char *norm, *err;
+
+    if (q == NULL) {
+        return OK;
+    }
+    if (kind < 0 || kind == IDGW_ACL_ADDR) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "IDGW0304: idgw_acl_identity_check: unknown kind");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if ((err = idgw_acl_value_check(r->pool, (idgw_acl_kind)kind, value, &norm)) != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "IDGW0311: malformed %s from %s: %s",
+                      kind_name, q->addr_text, err);
+        return idgw_xml_error_send(r, &IDGW_E_ACL_IDENTITY);
+    }
+    q->id.v[kind] = norm;
+    return check_lists(r, q);
+}
+
+/* ---- the fleet-wide check ------------------------------------------------------- */
+
+/* Pushes CHECK's KEYS and ARGV (idgw_acl_script.h); q may be NULL where
+ * access control is off (the call then only keeps the lists current). */
+static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
+{
+    const char *lists[IDGW_ACL_LIST_KEYS];
+    const char *prefix = idgw_acl_g.prefix;
+    const idgw_acl_autoban *breaches = q ? idgw_acl_autoban_get(q->conf, 0) : NULL;
+    int64_t cached = idgw_acl_cache_version(idgw_acl_g.cache);
+    int n = q ? q->ndims : 0;
+
+    idgw_acl_lists_keys(r->pool, prefix, lists);
+    idgw_script_args_key(a, idgw_acl_key_version(r->pool, prefix));
+    for (int i = 0; i < IDGW_ACL_LIST_KEYS; i++) {
+        idgw_script_args_key(a, lists[i]);
+    }
+    idgw_script_args_int(a, n);
+    idgw_script_args_int(a, cached);
+    if (q) {
+        q->cached_version = cached;
+    }
+    for (int i = 0; i < n; i++) {
+        idgw_acl_dim d = q->dims[i];
+        const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, d);
+        int ban_kind = idgw_acl_dim_ban_kind(d);
+        int autoban = breaches != NULL && ban_kind >= 0;
+        const char *ban_value = ban_kind >= 0 ? q->id.v[ban_kind] : "";
+
+        idgw_script_args_key(a, idgw_acl_key_rate(r->pool, prefix, d, q->dim_values[i]));
+        idgw_script_args_key(a, idgw_acl_key_breach(r->pool, prefix, d, q->dim_values[i]));
+        idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, IDGW_ACL_BLACKLIST,
+                                                  ban_kind >= 0 ? (idgw_acl_kind)ban_kind
+                                                                : IDGW_ACL_ADDR));
+        idgw_script_args_int(a, l->gcra.interval);
+        idgw_script_args_int(a, l->gcra.tolerance);
+        idgw_script_args_int(a, autoban ? breaches->count : 0);
+        idgw_script_args_int(a, autoban ? breaches->window_us / 1000 : 1000);
+        idgw_script_args_int(a, autoban ? breaches->ban_us / 1000 : 0);
+        idgw_script_args_str(a, ban_value ? ban_value : "");
+    }
+}
+
+static void install_lists(request_rec *r, const idgw_acl_check_reply *rep)
+{
+    apr_pool_t *owner;
+    idgw_acl_lists *lists;
+    const char *problem = NULL;
+    int skipped = 0;
+
+    /* Unmanaged: the snapshot outlives this request and is freed by the
+     * cache when a newer one replaces it. */
+    if (apr_pool_create_unmanaged(&owner) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "IDGW0334: no memory for the list snapshot; keeping version %"
+                      APR_INT64_T_FMT, idgw_acl_cache_version(idgw_acl_g.cache));
+        return;
+    }
+    lists = idgw_acl_reply_lists(owner, rep->version, rep->lists, &skipped, &problem);
+    if (skipped > 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "IDGW0331: %d malformed list entries skipped (first: %s)",
+                      skipped, problem);
+    }
+    idgw_acl_cache_install(idgw_acl_g.cache, lists, owner);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "IDGW0332: lists refreshed to version %" APR_INT64_T_FMT, rep->version);
+}
+
+static int apply_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_reply *rep)
+{
+    if (rep->lists) {
+        install_lists(r, rep);
+    }
+    if (q == NULL) {
+        return OK;
+    }
+    q->fleet_done = 1;
+    if (rep->refused) {
+        int i = rep->refused - 1;
+        if (rep->banned) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "IDGW0322: auto-ban: %s %s after repeated rate-limit breaches",
+                          idgw_acl_dim_name(q->dims[i]), q->dim_values[i]);
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "IDGW0321: fleet-wide rate limit %s reached by %s",
+                      idgw_acl_dim_name(q->dims[i]), q->dim_values[i]);
+        return refuse_rate(r, rep->retry_us);
+    }
+    return check_lists(r, q);
+}
+
+/* Redis could not answer: the IdgwAclRedisDown policy decides, and every
+ * such decision is counted and logged. */
+static int degraded(request_rec *r, idgw_acl_req *q, const char *why)
+{
+    apr_uint32_t n = apr_atomic_inc32(&idgw_acl_g.degraded) + 1;
+
+    if (idgw_acl_redis_down_policy(q->conf) == IDGW_ACL_REDIS_DOWN_OPEN &&
+        idgw_acl_any_limit(q->conf)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "IDGW0341: Redis unavailable (%s): serving %s within the "
+                      "per-process limiter (fail open); degraded decisions in this "
+                      "process: %u", why, q->addr_text, n);
+        q->fleet_done = 1;
+        return check_lists(r, q);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "IDGW0340: Redis unavailable (%s): refusing %s (fail closed); "
+                  "degraded decisions in this process: %u", why, q->addr_text, n);
+    return idgw_xml_error_send(r, &IDGW_E_ACL_UNAVAILABLE);
+}
+
+int idgw_acl_fixups_late(request_rec *r)
+{
+    idgw_acl_req *q = idgw_acl_req_get(r);
+    idgw_script_args a;
+    idgw_acl_check_reply rep;
+    idgw_redis_conn *c = NULL;
+    redisReply *reply;
+    const char **argv;
+    size_t *lens;
+    char err[256] = "";
+    const char *perr;
+    int argc, rc;
+    apr_status_t rv;
+
+    /* Only where no session check folded CHECK into its script. */
+    if (q == NULL || q->fleet_done || r->main || r->prev) {
+        return DECLINED;
+    }
+    if (idgw_acl_g.pool == NULL) {
+        return degraded(r, q, "no Redis connection pool in this process");
+    }
+    idgw_script_args_init(&a, r->pool);
+    check_args(r, q, &a);
+    argc = idgw_script_args_argv(&a, &idgw_acl_g.check_script, 0, &argv, &lens);
+    rv = idgw_redis_pool_acquire(idgw_acl_g.pool, &c, err, sizeof(err));
+    if (rv != APR_SUCCESS) {
+        return degraded(r, q, rv == APR_EAGAIN ? "failing fast after a recent failure"
+                                               : apr_pstrdup(r->pool, err));
+    }
+    reply = idgw_redis_evalsha(c, &idgw_acl_g.check_script, argc, argv, lens);
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        const char *why = reply ? apr_pstrndup(r->pool, reply->str, 120)
+                                : "connection lost";
+        if (reply && idgw_redis_classify(reply) == IDGW_REDIS_UNAVAILABLE) {
+            idgw_redis_pool_trip(idgw_acl_g.pool);
+        }
+        if (reply) {
+            freeReplyObject(reply);
+        }
+        idgw_redis_pool_release(idgw_acl_g.pool, c);
+        return degraded(r, q, why);
+    }
+    apr_atomic_inc32(&idgw_acl_g.fleet_checks);
+    if ((perr = idgw_acl_reply_parse(reply, q->ndims, &rep)) != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0333: unexpected reply from "
+                      "the access check script: %s", perr);
+        freeReplyObject(reply);
+        idgw_redis_pool_release(idgw_acl_g.pool, c);
+        return degraded(r, q, "unexpected script reply");
+    }
+    rc = apply_reply(r, q, &rep);
+    freeReplyObject(reply);
+    idgw_redis_pool_release(idgw_acl_g.pool, c);
+    return rc == OK ? DECLINED : rc;
+}
+
+/* ---- the parts folded into mod_idgw_session's script ------------------------------ */
+
+static void check_part_args(request_rec *r, idgw_script_args *a)
+{
+    check_args(r, idgw_acl_req_get(r), a);
+}
+
+static int check_part_result(request_rec *r, const struct redisReply *result)
+{
+    idgw_acl_req *q = idgw_acl_req_get(r);
+    idgw_acl_check_reply rep;
+    const char *perr = idgw_acl_reply_parse(result, q ? q->ndims : 0, &rep);
+
+    apr_atomic_inc32(&idgw_acl_g.fleet_checks);
+    if (perr != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0333: unexpected reply from "
+                      "the access check part: %s", perr);
+        return q ? degraded(r, q, "unexpected script reply") : OK;
+    }
+    return apply_reply(r, q, &rep);
+}
+
+static void strikes_part_args(request_rec *r, idgw_script_args *a)
+{
+    idgw_acl_req *q = idgw_acl_req_get(r);
+    const idgw_acl_autoban *ab = q ? idgw_acl_autoban_get(q->conf, 1) : NULL;
+    const char *prefix = idgw_acl_g.prefix;
+    const char *ver = idgw_acl_key_version(r->pool, prefix);
+    const char *tid = q ? q->id.v[IDGW_ACL_TERMINAL] : NULL;
+    const char *addr = q ? q->id.v[IDGW_ACL_ADDR] : NULL;
+
+    idgw_script_args_key(a, ver);
+    /* Absent identities keep their key slot (the script skips them). */
+    idgw_script_args_key(a, tid ? idgw_acl_key_strike(r->pool, prefix, IDGW_ACL_TERMINAL, tid)
+                                : ver);
+    idgw_script_args_key(a, addr ? idgw_acl_key_strike(r->pool, prefix, IDGW_ACL_ADDR, addr)
+                                 : ver);
+    idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, IDGW_ACL_BLACKLIST,
+                                              IDGW_ACL_TERMINAL));
+    idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, IDGW_ACL_BLACKLIST,
+                                              IDGW_ACL_ADDR));
+    idgw_script_args_int(a, ab ? ab->count : 0);
+    idgw_script_args_int(a, ab ? ab->window_us / 1000 : 1000);
+    idgw_script_args_int(a, ab ? ab->ban_us / 1000 : 0);
+    idgw_script_args_str(a, tid ? tid : "");
+    idgw_script_args_str(a, addr ? addr : "");
+}
+
+static int strikes_part_result(request_rec *r, const struct redisReply *result)
+{
+    idgw_acl_req *q = idgw_acl_req_get(r);
+
+    if (q && result && result->type == REDIS_REPLY_INTEGER && result->integer > 0) {
+        const idgw_acl_autoban *ab = idgw_acl_autoban_get(q->conf, 1);
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "IDGW0330: auto-ban for %" APR_INT64_T_FMT " s: terminal %s / "
+                      "address %s after %d sequence errors",
+                      ab ? ab->ban_us / 1000000 : 0,
+                      q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
+                      q->addr_text, ab ? ab->count : 0);
+    }
+    return OK;
+}
+
+const idgw_script_part idgw_acl_check_part = {
+    "acl_check", idgw_acl_lua_part, 0, check_part_args, check_part_result
+};
+
+const idgw_script_part idgw_acl_strikes_part = {
+    "acl_strikes", idgw_acl_lua_strikes_part, 1, strikes_part_args, strikes_part_result
+};
+
+/* ---- Retry-After on a refusal the session module sent for us -------------------- */
+
+apr_status_t idgw_acl_retry_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    idgw_acl_req *q = f->ctx;
+
+    if (r->status == HTTP_TOO_MANY_REQUESTS && q != NULL &&
+        apr_table_get(r->err_headers_out, "Retry-After") == NULL &&
+        apr_table_get(r->headers_out, "Retry-After") == NULL) {
+        /* A refused request is due again within one interval of its
+         * strictest dimension: T bounds the wait. */
+        int64_t wait = 0;
+        for (int i = 0; i < q->ndims; i++) {
+            const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, q->dims[i]);
+            if (l && l->gcra.interval > wait) {
+                wait = l->gcra.interval;
+            }
+        }
+        wait = (wait + 999999) / 1000000;
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%" APR_INT64_T_FMT, wait < 1 ? 1 : wait));
+    }
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
