@@ -179,16 +179,15 @@ int iss_check_reads(struct felica_issuance *s)
     for (unsigned slot = 0; rc == FELICA_OK && slot < FELICA_CARD_SLOTS; slot++)
         if (have_block(s, felica_card_block(slot, FELICA_CARD_BLK_STATUS)))
             rc = slot_view(s, slot, &m[slot], pan[slot]);
-    if (rc == FELICA_OK && s->op == FELICA_ISS_READ_CARDS_FULL) {
-        if (s->have != (1u << FELICA_CARD_USED_BLOCKS) - 1) {
-            rc = FELICA_OK;                     /* first half: checked when complete */
-        } else {
-            felica_card_area_t area;
-            rc = felica_card_area_decode((const uint8_t (*)[FELICA_BLOCK_LEN])s->blocks, &area);
-            felica_card_area_wipe(&area);
-        }
-    } else if (rc == FELICA_OK) {
+    int all_read = s->have == (1u << FELICA_CARD_USED_BLOCKS) - 1;
+    if (rc == FELICA_OK && s->op != FELICA_ISS_READ_CARDS_FULL) {
         rc = check_card_op(s, &h, m, pan);
+    } else if (rc == FELICA_OK && all_read) {
+        /* the full read: the whole layout, cross-checked (its first half
+         * was checked block by block above) */
+        felica_card_area_t area;
+        rc = felica_card_area_decode((const uint8_t (*)[FELICA_BLOCK_LEN])s->blocks, &area);
+        felica_card_area_wipe(&area);
     }
     felica_wipe(pan, sizeof pan);
     return rc;
