@@ -60,8 +60,9 @@ static const field_spec_t s_brand_res[] = {
     E("logoType", "image/png|image/gif", 0, 1), END};
 static const field_spec_t s_felica_start_req[] = {
     IDM, F("pmm", K_HEX, 16, 16, 0, 1),
-    E("operation", "ISSUE_AREA|DELETE_AREA|WRITE_CARD|READ_CARDS|DELETE_CARD|SET_MAIN", 1, 1),
-    E("slot", "1|2", 0, 1), F("cardId", K_ALNUM, 1, 20, 0, 1),
+    E("operation", "ISSUE_AREA|DELETE_AREA|WRITE_CARD|UPDATE_CARD|DELETE_CARD|SET_MAIN|READ_CARDS",
+      1, 1),
+    E("slot", "1|2", 0, 1), E("makeMain", "0|1", 0, 1), F("cardId", K_ALNUM, 1, 20, 0, 1),
     F("issuerCode", K_ALNUM, 2, 8, 0, 1), F("pan", K_PAN, 12, 19, 0, 1),
     F("expiry", K_YYMM, 4, 4, 0, 1), F("holderName", K_TEXT, 1, 26, 0, 1),
     F("brandVersion", K_DIGITS, 1, 8, 0, 1), END};
@@ -72,7 +73,7 @@ static const field_spec_t s_felica_start_res[] = {
 static const field_spec_t s_felica_exchange_req[] = {OP_ID(1), PACKETS(1), END};
 static const field_spec_t s_felica_exchange_res[] = {
     OP_ID(1), E("state", "CONTINUE|DONE", 1, 1), PACKETS(0), E("mainSlot", "0|1|2", 0, 1),
-    E("cardSlot", "1|2", 0, 2), F("cardId", K_ALNUM, 1, 20, 0, 2),
+    E("cardSlot", "1|2", 0, 2), E("cardStatus", "ACTIVE|SUSPENDED|DEPOSITED", 0, 2),
     F("issuerCode", K_ALNUM, 2, 8, 0, 2), F("last4", K_DIGITS, 4, 4, 0, 2),
     F("brandVersion", K_DIGITS, 1, 8, 0, 2), END};
 

@@ -1,1 +1,25 @@
-# backend simulators (t/sim)
+# Backend simulators (t/sim): mod_idgw_sim, an httpd module serving CREMO, the
+# card information download center, the brand download center and the FeliCa
+# server over TLS on loopback; started with scripts/idgw-sim.  A test double:
+# built for the tests and the dev stack, never installed.
+noinst_LTLIBRARIES += t/sim/mod_idgw_sim.la
+t_sim_mod_idgw_sim_la_SOURCES = t/sim/sim.h t/sim/mod_idgw_sim.c t/sim/sim_data.c \
+	t/sim/sim_cards.c t/sim/sim_brand.c t/sim/sim_felica.c t/sim/sim_fault.c
+# -U: configure's PACKAGE_* would clash with httpd's ap_config_auto.h
+t_sim_mod_idgw_sim_la_CPPFLAGS = -UPACKAGE_NAME -UPACKAGE_STRING -UPACKAGE_TARNAME \
+	-UPACKAGE_VERSION -UPACKAGE_BUGREPORT -UPACKAGE_URL \
+	$(AM_CPPFLAGS) -I$(top_srcdir)/modules $(APXS_CPPFLAGS) \
+	$(APR_CFLAGS) $(APU_CFLAGS) $(OPENSSL_CFLAGS) $(XML2_CFLAGS)
+t_sim_mod_idgw_sim_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+t_sim_mod_idgw_sim_la_LIBADD = modules/libidgw_backend.la libfelica/libfelica.la \
+	$(OPENSSL_LIBS) $(XML2_LIBS)
+
+EXTRA_DIST += t/sim/conf/sim.conf.in t/sim/data t/sim/tests scripts/idgw-pki scripts/idgw-sim \
+	docs/feature-phone-interface.md docs/directives-backend.md
+
+# HTTP-level tests of the simulators: start them, prove, stop them.
+check-sim: t/sim/mod_idgw_sim.la libfelica/felicactl
+	IDGW_BUILD="$(abs_top_builddir)" IDGW_SRC="$(abs_top_srcdir)" \
+	IDGW_SIM_RUN="$(abs_top_builddir)/run-sim-check" \
+	$(SHELL) $(top_srcdir)/t/sim/run-tests
+.PHONY: check-sim
