@@ -1,1 +1,21 @@
 # mod_idgw_status and the shared counters (metrics)
+#
+# libidgw_metrics.la: the shared counter table and its renderers (no httpd
+# dependency), linked into mod_idgw_status.so and into the Check tests alike.
+# httpd's ap_config_auto.h defines PACKAGE_* itself: drop configure's.
+STATUS_HTTPD_CPPFLAGS = -UPACKAGE_NAME -UPACKAGE_STRING -UPACKAGE_TARNAME \
+	-UPACKAGE_VERSION -UPACKAGE_BUGREPORT -UPACKAGE_URL \
+	-I$(top_srcdir)/modules $(APXS_CPPFLAGS) $(APR_CFLAGS) $(APU_CFLAGS) $(HIREDIS_CFLAGS)
+
+noinst_LTLIBRARIES += modules/libidgw_metrics.la
+modules_libidgw_metrics_la_SOURCES = modules/idgw_metrics.c modules/idgw_metrics.h
+modules_libidgw_metrics_la_CPPFLAGS = $(AM_CPPFLAGS) $(STATUS_HTTPD_CPPFLAGS)
+modules_libidgw_metrics_la_LIBADD = $(APR_LIBS)
+
+modules_LTLIBRARIES += modules/mod_idgw_status.la
+modules_mod_idgw_status_la_SOURCES = modules/mod_idgw_status.c
+modules_mod_idgw_status_la_CPPFLAGS = $(AM_CPPFLAGS) $(STATUS_HTTPD_CPPFLAGS)
+modules_mod_idgw_status_la_LDFLAGS = -module -avoid-version -shared
+modules_mod_idgw_status_la_LIBADD = modules/libidgw_metrics.la $(HIREDIS_LIBS) $(APR_LIBS)
+
+dist_noinst_SCRIPTS += scripts/idgw-bench

@@ -1,0 +1,577 @@
+/*
+ * mod_idgw_status.c - counters an operator can read.
+ *
+ * Owns the shared counter table (idgw_metrics.h): creates it in post_config
+ * in memory the children inherit, keeps it across graceful restarts (it
+ * hangs off the process pool, so counters survive "apachectl graceful"), and
+ * exports optional functions the other idgw modules call to count.  Serves
+ * the "idgw-status" handler:
+ *     <Location /idgw-status>
+ *         SetHandler idgw-status
+ *         Require ip 127.0.0.1
+ *     </Location>
+ * as an HTML page, or as Prometheus text with ?format=prometheus or an
+ * Accept header asking for text/plain / OpenMetrics (what Prometheus sends).
+ * Counts every request carrying the idgw-op note when it is logged, and
+ * optionally reads fleet-wide figures from Redis keys (IdgwStatusFleetKey).
+ */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <ap_provider.h>
+#include <apr_optional.h>
+#include <apr_shm.h>
+#include <apr_strings.h>
+
+#include <hiredis/hiredis.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "idgw_metrics.h"
+
+#define STATUS_HANDLER "idgw-status"
+#define SHM_USERDATA_KEY "idgw_status_metrics_shm"
+#define FLEET_DEFAULT_TIMEOUT_MS 200
+#define FLEET_MAX_KEYS 64
+#define UNSET (-1)
+
+module AP_MODULE_DECLARE_DATA idgw_status_module;
+
+/* The table; set in post_config in the parent, inherited by the children. */
+static idgw_metrics *metrics;
+
+typedef struct fleet_key {
+    const char *name;          /* label value: [A-Za-z0-9_] */
+    const char *key;           /* the Redis key */
+} fleet_key;
+
+typedef struct status_conf {
+    int series;                        /* IdgwStatusSeries (main server only) */
+    const char *redis_host;            /* IdgwStatusRedis */
+    apr_port_t redis_port;
+    int redis_timeout_ms;              /* IdgwStatusRedisTimeout */
+    apr_array_header_t *fleet;         /* IdgwStatusFleetKey, fleet_key */
+} status_conf;
+
+typedef struct status_dir_conf {
+    const char *count_as;              /* IdgwStatusCount: op label for unnamed requests */
+} status_dir_conf;
+
+/* ---- configuration ------------------------------------------------------ */
+
+static void *create_dir_conf(apr_pool_t *p, char *dir)
+{
+    return apr_pcalloc(p, sizeof(status_dir_conf));
+}
+
+static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    status_dir_conf *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+
+    c->count_as = add->count_as ? add->count_as : base->count_as;
+    return c;
+}
+
+static const char *set_count_as(cmd_parms *cmd, void *dirv, const char *arg)
+{
+    status_dir_conf *d = dirv;
+
+    if (strcasecmp(arg, "off") == 0) {
+        d->count_as = "";           /* set, and off: overrides an outer location */
+        return NULL;
+    }
+    if (arg[0] == '\0' || strlen(arg) >= IDGW_METRICS_LABEL_MAX
+        || strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(arg))
+        return "IdgwStatusCount: Off, or an operation label of 1-31 characters of [a-z0-9_]";
+    d->count_as = arg;
+    return NULL;
+}
+
+static void *create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    status_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->series = UNSET;
+    c->redis_timeout_ms = UNSET;
+    c->fleet = apr_array_make(p, 4, sizeof(fleet_key));
+    return c;
+}
+
+static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    status_conf *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+
+    c->series = add->series != UNSET ? add->series : base->series;
+    c->redis_host = add->redis_host ? add->redis_host : base->redis_host;
+    c->redis_port = add->redis_host ? add->redis_port : base->redis_port;
+    c->redis_timeout_ms = add->redis_timeout_ms != UNSET ? add->redis_timeout_ms
+                                                         : base->redis_timeout_ms;
+    c->fleet = add->fleet->nelts ? add->fleet : base->fleet;
+    return c;
+}
+
+static status_conf *server_conf(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &idgw_status_module);
+}
+
+static const char *set_series(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    long n;
+
+    if (err)
+        return err;
+    n = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || n < IDGW_METRICS_MIN_SERIES || n > IDGW_METRICS_MAX_SERIES)
+        return apr_psprintf(cmd->pool, "IdgwStatusSeries: a number from %d to %d",
+                            IDGW_METRICS_MIN_SERIES, IDGW_METRICS_MAX_SERIES);
+    server_conf(cmd->server)->series = (int)n;
+    return NULL;
+}
+
+static const char *set_redis(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    status_conf *c = server_conf(cmd->server);
+    char *host, *scope;
+    apr_port_t port;
+
+    if (apr_parse_addr_port(&host, &scope, &port, arg, cmd->pool) != APR_SUCCESS
+        || !host || scope)
+        return "IdgwStatusRedis: host:port, e.g. 127.0.0.1:6379";
+    c->redis_host = host;
+    c->redis_port = port ? port : 6379;
+    return NULL;
+}
+
+static const char *set_redis_timeout(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    char *end;
+    long ms = strtol(arg, &end, 10);
+
+    if (*arg == '\0' || *end != '\0' || ms < 1 || ms > 10000)
+        return "IdgwStatusRedisTimeout: milliseconds from 1 to 10000";
+    server_conf(cmd->server)->redis_timeout_ms = (int)ms;
+    return NULL;
+}
+
+static const char *add_fleet_key(cmd_parms *cmd, void *dummy, const char *name, const char *key)
+{
+    status_conf *c = server_conf(cmd->server);
+    fleet_key *f;
+
+    if (name[0] == '\0' || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(name)
+        || strlen(name) >= IDGW_METRICS_LABEL_MAX)
+        return "IdgwStatusFleetKey: the name is 1-31 characters of [A-Za-z0-9_]";
+    if (key[0] == '\0' || strlen(key) > 512)
+        return "IdgwStatusFleetKey: the Redis key is 1-512 bytes";
+    if (c->fleet->nelts >= FLEET_MAX_KEYS)
+        return apr_psprintf(cmd->pool, "IdgwStatusFleetKey: at most %d keys", FLEET_MAX_KEYS);
+    f = apr_array_push(c->fleet);
+    f->name = name;
+    f->key = key;
+    return NULL;
+}
+
+static const command_rec status_cmds[] = {
+    AP_INIT_TAKE1("IdgwStatusSeries", set_series, NULL, RSRC_CONF,
+                  "IdgwStatusSeries N: size of the shared counter table in series "
+                  "(16-65536, default 1024; global)"),
+    AP_INIT_TAKE1("IdgwStatusRedis", set_redis, NULL, RSRC_CONF,
+                  "IdgwStatusRedis host:port: where the status page reads fleet-wide figures"),
+    AP_INIT_TAKE1("IdgwStatusRedisTimeout", set_redis_timeout, NULL, RSRC_CONF,
+                  "IdgwStatusRedisTimeout ms: connect and command timeout for the fleet "
+                  "figures (default 200)"),
+    AP_INIT_TAKE2("IdgwStatusFleetKey", add_fleet_key, NULL, RSRC_CONF,
+                  "IdgwStatusFleetKey name redis-key: show the key's size (set, sorted set, "
+                  "hash, list) or integer value (string) as idgw_fleet_value{name=...}"),
+    AP_INIT_TAKE1("IdgwStatusCount", set_count_as, NULL, OR_OPTIONS | ACCESS_CONF,
+                  "IdgwStatusCount label|Off: count requests here that no idgw module named "
+                  "(e.g. refused before the session check) as op=label"),
+    { NULL }
+};
+
+/* ---- the shared segment ---------------------------------------------------- */
+
+static apr_status_t create_segment(apr_shm_t **shm, apr_size_t size, server_rec *s,
+                                   apr_pool_t *pconf)
+{
+    apr_pool_t *pproc = s->process->pool;
+    apr_status_t rv = apr_shm_create(shm, size, NULL, pproc);
+
+    if (rv == APR_ENOTIMPL) {   /* no anonymous shared memory: a named one */
+        const char *file = ap_runtime_dir_relative(pconf, "idgw-status.shm");
+        apr_shm_remove(file, pconf);
+        rv = apr_shm_create(shm, size, apr_pstrdup(pproc, file), pproc);
+    }
+    return rv;
+}
+
+/* Reuse the table of the previous configuration cycle when it has the
+ * wanted size, so counters survive a graceful restart; else make a new one
+ * (children of the old generation keep their own mapping of the old one). */
+static int setup_segment(apr_pool_t *pconf, server_rec *s)
+{
+    status_conf *c = server_conf(s);
+    unsigned series = c->series != UNSET ? (unsigned)c->series : IDGW_METRICS_DEFAULT_SERIES;
+    apr_size_t size = idgw_metrics_size(series);
+    apr_shm_t *shm = NULL;
+    idgw_metrics *m = NULL;
+    apr_status_t rv;
+
+    apr_pool_userdata_get((void **)&shm, SHM_USERDATA_KEY, s->process->pool);
+    if (shm) {
+        m = idgw_metrics_attach(apr_shm_baseaddr_get(shm), apr_shm_size_get(shm));
+        if (m && idgw_metrics_size(idgw_metrics_series_capacity(m)) == size) {
+            metrics = m;
+            return OK;
+        }
+        apr_shm_destroy(shm);
+        apr_pool_userdata_set(NULL, SHM_USERDATA_KEY, apr_pool_cleanup_null, s->process->pool);
+    }
+    rv = create_segment(&shm, size, s, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "IDGW-STATUS-001: cannot create the shared counter table (%"
+                     APR_SIZE_T_FMT " bytes)", size);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    m = idgw_metrics_init(apr_shm_baseaddr_get(shm), apr_shm_size_get(shm), series,
+                          apr_time_now());
+    if (!m) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "IDGW-STATUS-002: the shared counter table is smaller than asked");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_userdata_set(shm, SHM_USERDATA_KEY, apr_pool_cleanup_null, s->process->pool);
+    metrics = m;
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
+                 "IDGW-STATUS-003: shared counter table of %u series created",
+                 idgw_metrics_series_capacity(m));
+    return OK;
+}
+
+static int status_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                              server_rec *s)
+{
+    return setup_segment(pconf, s);
+}
+
+/* ---- optional functions for the other modules ------------------------------- */
+
+static void idgw_metrics_count(int metric, const char *l1, const char *l2, const char *l3,
+                          apr_uint64_t n)
+{
+    if (metrics)
+        idgw_metrics_add(metrics, (idgw_metric)metric, l1, l2, l3, n);
+}
+
+static void idgw_metrics_backend_call(const char *backend, const char *result,
+                                 apr_interval_time_t elapsed)
+{
+    if (!metrics)
+        return;
+    idgw_metrics_add(metrics, IDGW_M_BACKEND_CALLS, backend, result, NULL, 1);
+    idgw_metrics_observe(metrics, IDGW_M_BACKEND_SECONDS, backend, NULL, NULL, elapsed);
+}
+
+static void idgw_metrics_request_note(request_rec *r, const char *session_log, const char *op,
+                                 const char *step, const char *result)
+{
+    if (session_log)
+        apr_table_set(r->notes, IDGW_NOTE_SESSION, session_log);
+    if (op)
+        apr_table_set(r->notes, IDGW_NOTE_OP, op);
+    if (step)
+        apr_table_set(r->notes, IDGW_NOTE_STEP, step);
+    if (result)
+        apr_table_set(r->notes, IDGW_NOTE_RESULT, result);
+}
+
+/* ---- counting requests when they are logged --------------------------------- */
+
+/* A result for requests whose handler set none: from the final status. */
+static const char *result_from_status(int status)
+{
+    if (status == HTTP_FORBIDDEN)
+        return "denied";
+    if (status == HTTP_TOO_MANY_REQUESTS)
+        return "rate_limited";
+    if (status == HTTP_CONFLICT)
+        return "sequence_error";
+    if (status == HTTP_SERVICE_UNAVAILABLE)
+        return "unavailable";
+    if (status >= 500)
+        return "server_error";
+    if (status >= 400)
+        return "client_error";
+    return "ok";
+}
+
+static int status_log_transaction(request_rec *r)
+{
+    const request_rec *last = r;
+    const char *op, *result;
+
+    if (!metrics)
+        return DECLINED;
+    op = apr_table_get(r->notes, IDGW_NOTE_OP);
+    if (!op) {
+        const status_dir_conf *d = ap_get_module_config(r->per_dir_config, &idgw_status_module);
+        if (!d || !d->count_as || d->count_as[0] == '\0')
+            return DECLINED;
+        op = d->count_as;
+        apr_table_setn(r->notes, IDGW_NOTE_OP, op);     /* for the access log */
+    }
+    while (last->next)      /* an ErrorDocument redirect: the final status */
+        last = last->next;
+    result = apr_table_get(r->notes, IDGW_NOTE_RESULT);
+    if (!result) {
+        result = result_from_status(last->status);
+        apr_table_setn(r->notes, IDGW_NOTE_RESULT, result);     /* for the access log */
+    }
+    idgw_metrics_add(metrics, IDGW_M_REQUESTS, op, apr_table_get(r->notes, IDGW_NOTE_STEP),
+                     result, 1);
+    idgw_metrics_observe(metrics, IDGW_M_REQUEST_SECONDS, op, NULL, NULL,
+                         apr_time_now() - r->request_time);
+    return DECLINED;
+}
+
+/* ---- fleet-wide figures from Redis ----------------------------------------- */
+
+/* The command that sizes a key of a given TYPE; NULL for types we do not show. */
+static const char *size_command(const char *type)
+{
+    if (strcmp(type, "set") == 0)
+        return "SCARD";
+    if (strcmp(type, "zset") == 0)
+        return "ZCARD";
+    if (strcmp(type, "hash") == 0)
+        return "HLEN";
+    if (strcmp(type, "list") == 0)
+        return "LLEN";
+    if (strcmp(type, "string") == 0)
+        return "GET";
+    return NULL;
+}
+
+/* A reply as an integer figure: integers, or strings holding an integer. */
+static int reply_number(const redisReply *rep, long long *out)
+{
+    char *end;
+
+    if (rep->type == REDIS_REPLY_INTEGER) {
+        *out = rep->integer;
+        return 1;
+    }
+    if (rep->type == REDIS_REPLY_NIL) {
+        *out = 0;
+        return 1;
+    }
+    if (rep->type == REDIS_REPLY_STRING && rep->len > 0 && rep->len < 24) {
+        *out = strtoll(rep->str, &end, 10);
+        return *end == '\0';
+    }
+    return 0;
+}
+
+static void fleet_error(const char *kind)
+{
+    if (metrics)
+        idgw_metrics_add(metrics, IDGW_M_REDIS_ERRORS, "status_fleet", kind, NULL, 1);
+}
+
+/* Read every fleet key: TYPE for all (pipelined), then the sizes (pipelined).
+ * Fills values[i] (-1: not a number) and returns 1 when Redis answered. */
+static int fleet_read(request_rec *r, const status_conf *c, long long *values)
+{
+    const fleet_key *keys = (const fleet_key *)c->fleet->elts;
+    int n = c->fleet->nelts, i, ok = 0;
+    int ms = c->redis_timeout_ms != UNSET ? c->redis_timeout_ms : FLEET_DEFAULT_TIMEOUT_MS;
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    const char **cmds = apr_pcalloc(r->pool, sizeof(*cmds) * (apr_size_t)n);
+    redisContext *rc = redisConnectWithTimeout(c->redis_host, c->redis_port, tv);
+    redisReply *rep;
+
+    if (!rc || rc->err) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "IDGW-STATUS-010: fleet figures: cannot connect to Redis %s:%u: %s",
+                      c->redis_host, (unsigned)c->redis_port, rc ? rc->errstr : "no memory");
+        fleet_error("connect");
+        goto out;
+    }
+    redisSetTimeout(rc, tv);
+    for (i = 0; i < n; i++)
+        redisAppendCommand(rc, "TYPE %s", keys[i].key);
+    for (i = 0; i < n; i++) {
+        if (redisGetReply(rc, (void **)&rep) != REDIS_OK)
+            goto io_error;
+        cmds[i] = rep->type == REDIS_REPLY_STATUS ? size_command(rep->str) : NULL;
+        freeReplyObject(rep);
+        if (cmds[i])
+            redisAppendCommand(rc, "%s %s", cmds[i], keys[i].key);
+    }
+    for (i = 0; i < n; i++) {
+        values[i] = 0;          /* type "none": the key does not exist */
+        if (!cmds[i])
+            continue;
+        if (redisGetReply(rc, (void **)&rep) != REDIS_OK)
+            goto io_error;
+        if (!reply_number(rep, &values[i]))
+            values[i] = -1;
+        freeReplyObject(rep);
+    }
+    ok = 1;
+    goto out;
+io_error:
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                  "IDGW-STATUS-011: fleet figures: Redis %s:%u: %s", c->redis_host,
+                  (unsigned)c->redis_port, rc->errstr);
+    fleet_error(rc->err == REDIS_ERR_IO && strstr(rc->errstr, "temporarily") ? "timeout" : "io");
+out:
+    if (rc)
+        redisFree(rc);
+    return ok;
+}
+
+/* ---- the handler ------------------------------------------------------------- */
+
+static int rwrite(void *ctx, const char *data, size_t len)
+{
+    return ap_rwrite(data, (int)len, ctx) < 0 ? -1 : 0;
+}
+
+static int wants_prometheus(request_rec *r, int *bad)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+    char *args = r->args ? apr_pstrdup(r->pool, r->args) : NULL;
+    char *tok, *last;
+
+    *bad = 0;
+    for (tok = args ? apr_strtok(args, "&", &last) : NULL; tok; tok = apr_strtok(NULL, "&", &last)) {
+        if (strcmp(tok, "format=prometheus") == 0)
+            return 1;
+        if (strcmp(tok, "format=html") == 0)
+            return 0;
+        if (strncmp(tok, "format=", 7) == 0) {
+            *bad = 1;
+            return 0;
+        }
+    }
+    if (accept && !ap_strstr_c(accept, "text/html")
+        && (ap_strstr_c(accept, "text/plain") || ap_strstr_c(accept, "application/openmetrics-text")))
+        return 1;
+    return 0;
+}
+
+static void render_fleet(request_rec *r, const status_conf *c, int prometheus)
+{
+    const fleet_key *keys = (const fleet_key *)c->fleet->elts;
+    long long *values;
+    int i, up;
+
+    if (!c->redis_host || c->fleet->nelts == 0)
+        return;
+    values = apr_pcalloc(r->pool, sizeof(*values) * (apr_size_t)c->fleet->nelts);
+    up = fleet_read(r, c, values);
+    if (prometheus) {
+        ap_rputs("# HELP idgw_fleet_up Whether the fleet figures could be read from Redis.\n"
+                 "# TYPE idgw_fleet_up gauge\n", r);
+        ap_rprintf(r, "idgw_fleet_up %d\n", up);
+        ap_rputs("# HELP idgw_fleet_value Fleet-wide figures from Redis (size or value of "
+                 "the key).\n# TYPE idgw_fleet_value gauge\n", r);
+        for (i = 0; up && i < c->fleet->nelts; i++)
+            if (values[i] >= 0)
+                ap_rprintf(r, "idgw_fleet_value{name=\"%s\"} %" APR_INT64_T_FMT "\n",
+                           keys[i].name, (apr_int64_t)values[i]);
+        return;
+    }
+    ap_rprintf(r, "<h2>fleet-wide (Redis %s)</h2>\n", up ? "answered" : "unreachable");
+    if (!up)
+        return;
+    ap_rputs("<table border=\"1\">\n<tr><th>name</th><th>value</th></tr>\n", r);
+    for (i = 0; i < c->fleet->nelts; i++) {
+        if (values[i] >= 0)
+            ap_rprintf(r, "<tr><td>%s</td><td>%" APR_INT64_T_FMT "</td></tr>\n",
+                       keys[i].name, (apr_int64_t)values[i]);
+        else
+            ap_rprintf(r, "<tr><td>%s</td><td>not a number</td></tr>\n", keys[i].name);
+    }
+    ap_rputs("</table>\n", r);
+}
+
+static int status_handler(request_rec *r)
+{
+    const status_conf *c;
+    int prometheus, bad;
+
+    if (!r->handler || strcmp(r->handler, STATUS_HANDLER) != 0)
+        return DECLINED;
+    r->allowed |= (AP_METHOD_BIT << M_GET);
+    if (r->method_number != M_GET)
+        return HTTP_METHOD_NOT_ALLOWED;
+    if (!metrics)
+        return HTTP_SERVICE_UNAVAILABLE;
+    prometheus = wants_prometheus(r, &bad);
+    if (bad)
+        return HTTP_BAD_REQUEST;
+    c = server_conf(r->server);
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_type(r, prometheus ? "text/plain; version=0.0.4; charset=utf-8"
+                                      : "text/html; charset=utf-8");
+    if (r->header_only)
+        return OK;
+    if (prometheus) {
+        ap_rprintf(r, "# HELP idgw_status_start_time_seconds When the counters started "
+                      "(survives graceful restarts).\n"
+                      "# TYPE idgw_status_start_time_seconds gauge\n"
+                      "idgw_status_start_time_seconds %" APR_TIME_T_FMT "\n",
+                   apr_time_sec(idgw_metrics_created(metrics)));
+        idgw_metrics_render_prometheus(metrics, rwrite, r);
+        render_fleet(r, c, 1);
+        return OK;
+    }
+    ap_rputs(DOCTYPE_HTML_4_01 "<html><head><title>idgw status</title></head><body>\n"
+             "<h1>idgw status</h1>\n", r);
+    ap_rprintf(r, "<p>server: %s, counting since %s (%" APR_TIME_T_FMT " s)</p>\n",
+               ap_escape_html(r->pool, ap_get_server_name(r)),
+               ap_ht_time(r->pool, idgw_metrics_created(metrics), "%Y-%m-%d %H:%M:%S %Z", 1),
+               apr_time_sec(apr_time_now() - idgw_metrics_created(metrics)));
+    ap_rputs("<p>machine-readable: <a href=\"?format=prometheus\">?format=prometheus</a></p>\n", r);
+    idgw_metrics_render_html(metrics, rwrite, r);
+    render_fleet(r, c, 0);
+    ap_rputs("</body></html>\n", r);
+    return OK;
+}
+
+/* ---- registration ------------------------------------------------------------- */
+
+static void status_register_hooks(apr_pool_t *p)
+{
+    static const char *const before_log[] = { "mod_log_config.c", NULL };
+
+    ap_hook_post_config(status_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* ahead of mod_log_config, so anything set here is in the access log */
+    ap_hook_log_transaction(status_log_transaction, NULL, before_log, APR_HOOK_MIDDLE);
+    APR_REGISTER_OPTIONAL_FN(idgw_metrics_count);
+    APR_REGISTER_OPTIONAL_FN(idgw_metrics_backend_call);
+    APR_REGISTER_OPTIONAL_FN(idgw_metrics_request_note);
+}
+
+AP_DECLARE_MODULE(idgw_status) = {
+    STANDARD20_MODULE_STUFF,
+    create_dir_conf,
+    merge_dir_conf,
+    create_server_conf,
+    merge_server_conf,
+    status_cmds,
+    status_register_hooks
+};
