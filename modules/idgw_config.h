@@ -1,0 +1,28 @@
+/*
+ * idgw_config.h - parsing of directive values, shared by the idgw modules.
+ * Each parser returns NULL on success or a message saying what was expected.
+ */
+#ifndef IDGW_CONFIG_H
+#define IDGW_CONFIG_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+
+#include "idgw_redis.h"
+#include "idgw_session_call.h"
+
+/* "250ms", "30s", "15m", "2h"; a bare number is seconds.  Range [min, max]. */
+const char *idgw_parse_duration(const char *s, apr_interval_time_t min,
+                                apr_interval_time_t max, apr_interval_time_t *out);
+
+/* Decimal integer in [min, max]. */
+const char *idgw_parse_int(const char *s, long min, long max, long *out);
+
+/* "host:port", "host" (default port) or "[v6addr]:port". */
+const char *idgw_parse_hostport(apr_pool_t *p, const char *s, int default_port,
+                                idgw_redis_addr *out);
+
+/* off | log | enforce */
+const char *idgw_parse_addr_policy(const char *s, idgw_addr_policy *out);
+
+#endif

@@ -1,0 +1,196 @@
+/*
+ * idgw_lua_session.c - the Lua text of the scripts Redis runs for sessions.
+ *
+ * Kept in C so the build needs no generator; idgw_script.c puts the
+ * per-request script together (transition table + core + parts).
+ * Conventions inside the scripts:
+ *   - time comes from Redis (TIME), one clock for the whole fleet;
+ *   - every key written gets an expiry in the same script;
+ *   - values are compared as Lua strings, which Lua interns: equality is a
+ *     pointer comparison, so it does not leak how many leading bytes match.
+ */
+#include "idgw_lua_session.h"
+
+/* Helpers and the session core: function session_core(K, A) -> result table.
+ * K: 1 session hash, 2 vault (operation), 3 vault (session),
+ *    4 strike counter (terminal), 5 strike counter (address)
+ * A: 1 mode (open|step|status), 2 op, 3 step, 4 seq, 5 digest, 6 terminal id,
+ *    7 IDm, 8 client address, 9 address policy (0 off, 1 log, 2 enforce),
+ *    10 idle ms, 11 lifetime ms, 12 max relays, 13 strike window ms,
+ *    14 pending lease ms
+ * Results: {'OK', from, to, seq, relays, created_ms, deadline_ms, addr_mismatch, kind}
+ *          {'RETX', answer, addr_mismatch}
+ *          {'ERR', code, struck, invalidated}
+ *          {'COLLIDE'}                                  (open: id in use) */
+const char idgw_lua_session_core[] =
+"local function now_ms()\n"
+"  local t = redis.call('TIME')\n"
+"  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"end\n"
+"local function strike(K, A)\n"
+"  for i = 4, 5 do\n"
+"    if redis.call('INCR', K[i]) == 1 or redis.call('PTTL', K[i]) < 0 then\n"
+"      redis.call('PEXPIRE', K[i], A[13])\n"
+"    end\n"
+"  end\n"
+"end\n"
+"local function touch(K, now, dl, idle)\n"
+"  local ttl = math.max(1, math.min(idle, dl - now))\n"
+"  redis.call('PEXPIRE', K[1], ttl)\n"
+"  redis.call('PEXPIRE', K[2], ttl)\n"
+"  redis.call('PEXPIRE', K[3], ttl)\n"
+"end\n"
+"local function fail(K, A, st, code)\n"
+"  strike(K, A)\n"
+"  if st == 'closed' then return {'ERR', code, 1, 0} end\n"
+"  redis.call('HSET', K[1], 'st', 'dead', 'ans', '')\n"
+"  redis.call('DEL', K[2], K[3])\n"
+"  redis.call('PEXPIRE', K[1], A[10])\n"
+"  return {'ERR', code, 1, 1}\n"
+"end\n"
+"local function session_open(K, A, now)\n"
+"  if redis.call('EXISTS', K[1]) == 1 then return {'COLLIDE'} end\n"
+"  local life, idle = tonumber(A[11]), tonumber(A[10])\n"
+"  local dl = now + life\n"
+"  redis.call('HSET', K[1], 'st', 'ready', 'seq', '0', 'tid', A[6], 'idm', A[7],\n"
+"             'addr', A[8], 'ct', string.format('%.0f', now), 'dl', string.format('%.0f', dl),\n"
+"             'nr', '0', 'dg', '', 'ans', '', 'pt', '0', 'prev', 'none')\n"
+"  redis.call('PEXPIRE', K[1], math.min(idle, life))\n"
+"  return {'OK', 'none', 'ready', 0, 0, now, dl, 0, 'OPEN'}\n"
+"end\n"
+"local function session_core(K, A)\n"
+"  local now = now_ms()\n"
+"  if A[1] == 'open' then return session_open(K, A, now) end\n"
+"  local s = redis.call('HMGET', K[1], 'st', 'seq', 'tid', 'idm', 'addr', 'dl', 'nr',\n"
+"                       'dg', 'ans', 'pt', 'ct', 'prev')\n"
+"  if not s[1] then strike(K, A); return {'ERR', 'IDGW-SES-001', 1, 0} end\n"
+"  local st, lseq, dl, idle = s[1], tonumber(s[2]), tonumber(s[6]), tonumber(A[10])\n"
+"  local nr, ct = tonumber(s[7]), tonumber(s[11])\n"
+"  if st == 'dead' then strike(K, A); return {'ERR', 'IDGW-SES-002', 1, 0} end\n"
+"  if s[3] ~= A[6] or s[4] ~= A[7] then return fail(K, A, st, 'IDGW-SES-005') end\n"
+"  local amis = 0\n"
+"  if s[5] ~= A[8] then\n"
+"    amis = 1\n"
+"    if A[9] == '2' then return fail(K, A, st, 'IDGW-SES-006') end\n"
+"  end\n"
+"  if now >= dl then\n"
+"    redis.call('DEL', K[1], K[2], K[3])\n"
+"    return {'ERR', 'IDGW-SES-004', 0, 1}\n"
+"  end\n"
+"  if A[1] == 'status' then\n"
+"    if st == 'closed' then return {'ERR', 'IDGW-SES-003', 0, 0} end\n"
+"    touch(K, now, dl, idle)\n"
+"    return {'OK', st, st, lseq, nr, ct, dl, amis, 'STATUS'}\n"
+"  end\n"
+"  local seq = tonumber(A[4])\n"
+"  if seq == lseq and lseq > 0 then\n"
+"    if A[5] ~= s[8] then return fail(K, A, st, 'IDGW-SEQ-003') end\n"
+"    if s[9] ~= '' then\n"
+"      if st ~= 'closed' then touch(K, now, dl, idle) end\n"
+"      return {'RETX', s[9], amis}\n"
+"    end\n"
+"    if now - tonumber(s[10]) < tonumber(A[14]) then return {'ERR', 'IDGW-SEQ-004', 0, 0} end\n"
+"    -- the first attempt never committed an answer within the lease: run it again\n"
+"    redis.call('HSET', K[1], 'pt', string.format('%.0f', now))\n"
+"    if st ~= 'closed' then touch(K, now, dl, idle) end\n"
+"    return {'OK', s[12], st, seq, nr, ct, dl, amis, 'RECLAIM'}\n"
+"  end\n"
+"  if st == 'closed' then strike(K, A); return {'ERR', 'IDGW-SES-003', 1, 0} end\n"
+"  if seq ~= lseq + 1 then return fail(K, A, st, 'IDGW-SEQ-001') end\n"
+"  local nxt = T[st .. '|' .. A[2] .. '|' .. A[3]]\n"
+"  if not nxt then return fail(K, A, st, 'IDGW-SEQ-002') end\n"
+"  if A[3] == 'relay' then\n"
+"    nr = nr + 1\n"
+"    if nr > tonumber(A[12]) then return fail(K, A, st, 'IDGW-SEQ-005') end\n"
+"  else\n"
+"    nr = 0\n"
+"  end\n"
+"  redis.call('HSET', K[1], 'st', nxt, 'seq', A[4], 'dg', A[5], 'ans', '',\n"
+"             'pt', string.format('%.0f', now), 'prev', st, 'nr', nr)\n"
+"  if nxt == 'closed' then\n"
+"    redis.call('DEL', K[2], K[3])\n"
+"    redis.call('PEXPIRE', K[1], math.max(1, math.min(idle, dl - now)))\n"
+"  else\n"
+"    touch(K, now, dl, idle)\n"
+"  end\n"
+"  return {'OK', st, nxt, seq, nr, ct, dl, amis, 'NEW'}\n"
+"end\n";
+
+/* Runs the parts and the core; P (the parts) and T (the table) are defined
+ * above it by the assembler. */
+const char idgw_lua_session_dispatch[] =
+"local nparts = tonumber(ARGV[1])\n"
+"if nparts ~= #P then return redis.error_reply('idgw: script part count mismatch') end\n"
+"local function take(t, from, n)\n"
+"  local r = {}\n"
+"  for i = 1, n do r[i] = t[from + i - 1] end\n"
+"  return r\n"
+"end\n"
+"local slices, ki, ai = {}, 1, 2 + 2 * (nparts + 1)\n"
+"for i = 0, nparts do\n"
+"  local nk, na = tonumber(ARGV[2 + 2 * i]), tonumber(ARGV[3 + 2 * i])\n"
+"  slices[i] = {take(KEYS, ki, nk), take(ARGV, ai, na)}\n"
+"  ki, ai = ki + nk, ai + na\n"
+"end\n"
+"local out = {}\n"
+"for i = 1, nparts do\n"
+"  if not P[i].after then\n"
+"    local r = P[i].fn(slices[i][1], slices[i][2], nil)\n"
+"    if type(r) == 'table' and r[1] == 'DENY' then\n"
+"      return {{'DENY', i, tostring(r[2]), tonumber(r[3]) or 403}}\n"
+"    end\n"
+"    out[i + 1] = r or false\n"
+"  end\n"
+"end\n"
+"local core = session_core(slices[0][1], slices[0][2])\n"
+"out[1] = core\n"
+"for i = 1, nparts do\n"
+"  if P[i].after then out[i + 1] = P[i].fn(slices[i][1], slices[i][2], core) or false end\n"
+"end\n"
+"return out\n";
+
+/* Commit the answer of an accepted step (pipelined: nobody waits for it).
+ * KEYS: 1 session, 2 vault (operation)
+ * ARGV: 1 seq, 2 outcome (ok|abort), 3 answer, 4 drop operation vault (0|1)
+ * Only the step that claimed the sequence number may commit, and only once. */
+const char idgw_lua_commit[] =
+"local s = redis.call('HMGET', KEYS[1], 'seq', 'st', 'ans')\n"
+"if not s[1] or s[2] == 'dead' or s[1] ~= ARGV[1] or s[3] ~= '' then return 0 end\n"
+"redis.call('HSET', KEYS[1], 'ans', ARGV[3])\n"
+"if ARGV[2] == 'abort' then\n"
+"  if s[2] ~= 'closed' then redis.call('HSET', KEYS[1], 'st', 'ready', 'nr', '0') end\n"
+"  redis.call('DEL', KEYS[2])\n"
+"elseif ARGV[4] == '1' then\n"
+"  redis.call('DEL', KEYS[2])\n"
+"end\n"
+"return 1\n";
+
+/* Record a strike and optionally invalidate the session.
+ * KEYS: 1 strike (terminal), 2 strike (address), 3 session, 4 vault op, 5 vault session
+ * ARGV: 1 strike window ms, 2 invalidate (0|1), 3 tombstone ms */
+const char idgw_lua_strike[] =
+"for i = 1, 2 do\n"
+"  if redis.call('INCR', KEYS[i]) == 1 or redis.call('PTTL', KEYS[i]) < 0 then\n"
+"    redis.call('PEXPIRE', KEYS[i], ARGV[1])\n"
+"  end\n"
+"end\n"
+"if ARGV[2] == '1' then\n"
+"  local st = redis.call('HGET', KEYS[3], 'st')\n"
+"  if st and st ~= 'closed' and st ~= 'dead' then\n"
+"    redis.call('HSET', KEYS[3], 'st', 'dead', 'ans', '')\n"
+"    redis.call('DEL', KEYS[4], KEYS[5])\n"
+"    redis.call('PEXPIRE', KEYS[3], ARGV[3])\n"
+"  end\n"
+"end\n"
+"return 1\n";
+
+/* Store a sealed vault item; the item expires with the session at the latest.
+ * KEYS: 1 session, 2 vault hash   ARGV: 1 item name, 2 sealed blob */
+const char idgw_lua_vault_put[] =
+"local st = redis.call('HGET', KEYS[1], 'st')\n"
+"if not st or st == 'dead' or st == 'closed' then return 0 end\n"
+"local ttl = redis.call('PTTL', KEYS[1])\n"
+"if ttl <= 0 then return 0 end\n"
+"redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])\n"
+"redis.call('PEXPIRE', KEYS[2], ttl)\n"
+"return 1\n";

@@ -1,0 +1,222 @@
+/*
+ * idgw_redis.c - one prepared Redis connection (see idgw_redis.h).
+ */
+#include "idgw_redis.h"
+
+#include <apr_strings.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct timeval to_timeval(apr_interval_time_t t)
+{
+    struct timeval tv;
+
+    tv.tv_sec = (long)apr_time_sec(t);
+    tv.tv_usec = (long)apr_time_usec(t);
+    return tv;
+}
+
+idgw_redis_error_kind idgw_redis_classify(const redisReply *reply)
+{
+    if (!reply || reply->type != REDIS_REPLY_ERROR)
+        return IDGW_REDIS_OK;
+    if (strncmp(reply->str, "NOSCRIPT", 8) == 0)
+        return IDGW_REDIS_NOSCRIPT;
+    /* a script that tried to write on a replica: the error text carries READONLY */
+    if (strncmp(reply->str, "READONLY", 8) == 0 || strstr(reply->str, "-READONLY")
+        || strstr(reply->str, "READONLY You can't write"))
+        return IDGW_REDIS_READONLY;
+    if (strncmp(reply->str, "LOADING", 7) == 0 || strncmp(reply->str, "MASTERDOWN", 10) == 0
+        || strncmp(reply->str, "BUSY", 4) == 0 || strncmp(reply->str, "TRYAGAIN", 8) == 0)
+        return IDGW_REDIS_UNAVAILABLE;
+    return IDGW_REDIS_OTHER;
+}
+
+int idgw_redis_dead(const idgw_redis_conn *c)
+{
+    return !c->ctx || c->ctx->err != 0;
+}
+
+void idgw_redis_close(idgw_redis_conn *c)
+{
+    if (c->ctx) {
+        redisFree(c->ctx);
+        c->ctx = NULL;
+    }
+}
+
+/* Run one setup command; its error text goes to err (never the arguments). */
+static int setup_command(idgw_redis_conn *c, const char *what, int argc, const char **argv,
+                         const size_t *lens, int expect_type, redisReply **keep,
+                         char *err, size_t errlen)
+{
+    redisReply *r = redisCommandArgv(c->ctx, argc, argv, lens);
+
+    if (!r) {
+        apr_snprintf(err, errlen, "%s: %s", what, c->ctx->errstr);
+        return 0;
+    }
+    if (r->type == REDIS_REPLY_ERROR || (expect_type && r->type != expect_type)) {
+        apr_snprintf(err, errlen, "%s refused: %.120s", what,
+                     r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        freeReplyObject(r);
+        return 0;
+    }
+    if (keep)
+        *keep = r;
+    else
+        freeReplyObject(r);
+    return 1;
+}
+
+static int verify_role_master(idgw_redis_conn *c, char *err, size_t errlen)
+{
+    const char *argv[] = { "ROLE" };
+    size_t lens[] = { 4 };
+    redisReply *r = NULL;
+    int ok;
+
+    if (!setup_command(c, "ROLE", 1, argv, lens, REDIS_REPLY_ARRAY, &r, err, errlen))
+        return 0;
+    ok = r->elements >= 1 && r->element[0]->type == REDIS_REPLY_STRING
+        && strcmp(r->element[0]->str, "master") == 0;
+    if (!ok)
+        apr_snprintf(err, errlen, "ROLE: the server is not a master");
+    freeReplyObject(r);
+    return ok;
+}
+
+static int prepare(const idgw_redis_cfg *cfg, idgw_redis_conn *c, int verify_master,
+                   const idgw_script *const *scripts, int nscripts, char *err, size_t errlen)
+{
+    int i;
+
+    if (redisSetTimeout(c->ctx, to_timeval(cfg->command_timeout)) != REDIS_OK
+        || redisEnableKeepAlive(c->ctx) != REDIS_OK) {
+        apr_snprintf(err, errlen, "setting timeout/keepalive: %s", c->ctx->errstr);
+        return 0;
+    }
+    if (cfg->password) {
+        const char *argv[] = { "AUTH", cfg->password };
+        size_t lens[] = { 4, strlen(cfg->password) };
+
+        if (!setup_command(c, "AUTH", 2, argv, lens, 0, NULL, err, errlen))
+            return 0;
+    }
+    if (cfg->database) {
+        char dbuf[16];
+        const char *argv[2];
+        size_t lens[2];
+
+        apr_snprintf(dbuf, sizeof(dbuf), "%d", cfg->database);
+        argv[0] = "SELECT"; lens[0] = 6;
+        argv[1] = dbuf; lens[1] = strlen(dbuf);
+        if (!setup_command(c, "SELECT", 2, argv, lens, 0, NULL, err, errlen))
+            return 0;
+    }
+    if (verify_master && !verify_role_master(c, err, errlen))
+        return 0;
+    for (i = 0; i < nscripts; i++) {
+        const char *argv[] = { "SCRIPT", "LOAD", scripts[i]->text };
+        size_t lens[] = { 6, 4, scripts[i]->len };
+
+        if (!setup_command(c, "SCRIPT LOAD", 3, argv, lens, REDIS_REPLY_STRING, NULL,
+                           err, errlen))
+            return 0;
+    }
+    return 1;
+}
+
+apr_status_t idgw_redis_connect(const idgw_redis_cfg *cfg, const idgw_redis_addr *addr,
+                                int verify_master, const idgw_script *const *scripts,
+                                int nscripts, idgw_redis_conn **out,
+                                char *err, size_t errlen)
+{
+    idgw_redis_conn *c = calloc(1, sizeof(*c));
+
+    if (!c) {
+        apr_snprintf(err, errlen, "out of memory");
+        return APR_ENOMEM;
+    }
+    c->ctx = redisConnectWithTimeout(addr->host, addr->port, to_timeval(cfg->connect_timeout));
+    if (!c->ctx || c->ctx->err) {
+        apr_snprintf(err, errlen, "connect to %s:%d: %s", addr->host, addr->port,
+                     c->ctx ? c->ctx->errstr : "out of memory");
+        idgw_redis_close(c);
+        free(c);
+        return APR_ECONNREFUSED;
+    }
+    if (!prepare(cfg, c, verify_master, scripts, nscripts, err, errlen)) {
+        idgw_redis_close(c);
+        free(c);
+        return APR_EGENERAL;
+    }
+    *out = c;
+    return APR_SUCCESS;
+}
+
+int idgw_redis_drain(idgw_redis_conn *c, char *err, size_t errlen)
+{
+    int errors = 0;
+
+    while (c->pending > 0) {
+        void *reply = NULL;
+
+        if (redisGetReply(c->ctx, &reply) != REDIS_OK || !reply)
+            return -1;
+        c->pending--;
+        if (((redisReply *)reply)->type == REDIS_REPLY_ERROR && errors++ == 0)
+            apr_snprintf(err, errlen, "%.160s", ((redisReply *)reply)->str);
+        freeReplyObject(reply);
+    }
+    return errors;
+}
+
+redisReply *idgw_redis_command(idgw_redis_conn *c, int argc, const char **argv,
+                               const size_t *lens)
+{
+    char ignored[8];
+
+    if (idgw_redis_dead(c) || idgw_redis_drain(c, ignored, sizeof(ignored)) < 0)
+        return NULL;
+    return redisCommandArgv(c->ctx, argc, argv, lens);
+}
+
+redisReply *idgw_redis_evalsha(idgw_redis_conn *c, const idgw_script *s, int argc,
+                               const char **argv, const size_t *lens)
+{
+    redisReply *r = idgw_redis_command(c, argc, argv, lens);
+
+    if (r && idgw_redis_classify(r) == IDGW_REDIS_NOSCRIPT) {
+        const char *load[] = { "SCRIPT", "LOAD", s->text };
+        size_t load_lens[] = { 6, 4, s->len };
+        redisReply *lr;
+
+        freeReplyObject(r);
+        lr = idgw_redis_command(c, 3, load, load_lens);
+        if (!lr)
+            return NULL;
+        if (lr->type == REDIS_REPLY_ERROR)
+            return lr;    /* the caller reports the error reply */
+        freeReplyObject(lr);
+        r = idgw_redis_command(c, argc, argv, lens);
+    }
+    return r;
+}
+
+apr_status_t idgw_redis_send(idgw_redis_conn *c, int argc, const char **argv,
+                             const size_t *lens)
+{
+    int done = 0;
+
+    if (idgw_redis_dead(c))
+        return APR_EGENERAL;
+    if (redisAppendCommandArgv(c->ctx, argc, argv, lens) != REDIS_OK)
+        return APR_EGENERAL;
+    do {
+        if (redisBufferWrite(c->ctx, &done) != REDIS_OK)
+            return APR_EGENERAL;
+    } while (!done);
+    c->pending++;
+    return APR_SUCCESS;
+}

@@ -1,0 +1,291 @@
+/*
+ * idgw_redis_pool.c - per-child Redis connection pool (see idgw_redis_pool.h).
+ */
+#include "idgw_redis_pool.h"
+
+#include <apr_reslist.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POOL_CONN_TTL apr_time_from_sec(300)
+
+struct idgw_redis_pool {
+    const idgw_redis_cfg *cfg;
+    const idgw_script *const *scripts;
+    int nscripts;
+    apr_reslist_t *list;
+    apr_thread_mutex_t *lock;       /* guards everything below */
+    apr_time_t breaker_until;
+    char last_error[256];
+    /* sentinel: the master as last resolved */
+    char master_host[IDGW_REDIS_HOST_MAX];
+    int master_port;
+    int master_known;
+    int last_sentinel;
+    unsigned long generation;
+    unsigned long fail_epoch;       /* bumped whenever Redis failed */
+    idgw_redis_pool_stats stats;
+};
+
+static void set_error(idgw_redis_pool *pl, const char *msg)
+{
+    apr_thread_mutex_lock(pl->lock);
+    apr_cpystrn(pl->last_error, msg, sizeof(pl->last_error));
+    apr_thread_mutex_unlock(pl->lock);
+}
+
+static void open_breaker_locked(idgw_redis_pool *pl)
+{
+    pl->breaker_until = apr_time_now() + pl->cfg->breaker_time;
+    /* every pooled connection made before this failure is suspect: PING it first */
+    pl->fail_epoch++;
+}
+
+/* Which address to connect to; with sentinels resolve when not known. */
+static apr_status_t target(idgw_redis_pool *pl, char *host, size_t hostlen, int *port,
+                           unsigned long *generation, char *err, size_t errlen)
+{
+    int first, answered = 0;
+    apr_status_t rv;
+
+    if (pl->cfg->nsentinels == 0) {
+        apr_cpystrn(host, pl->cfg->server.host, hostlen);
+        *port = pl->cfg->server.port;
+        *generation = 0;
+        return APR_SUCCESS;
+    }
+    apr_thread_mutex_lock(pl->lock);
+    if (pl->master_known) {
+        apr_cpystrn(host, pl->master_host, hostlen);
+        *port = pl->master_port;
+        *generation = pl->generation;
+        apr_thread_mutex_unlock(pl->lock);
+        return APR_SUCCESS;
+    }
+    first = pl->last_sentinel;
+    pl->stats.resolves++;
+    apr_thread_mutex_unlock(pl->lock);
+
+    rv = idgw_redis_sentinel_resolve(pl->cfg, first, host, hostlen, port, &answered,
+                                     err, errlen);
+    if (rv != APR_SUCCESS)
+        return rv;
+    apr_thread_mutex_lock(pl->lock);
+    apr_cpystrn(pl->master_host, host, sizeof(pl->master_host));
+    pl->master_port = *port;
+    pl->master_known = 1;
+    pl->last_sentinel = answered;
+    *generation = ++pl->generation;
+    apr_thread_mutex_unlock(pl->lock);
+    return APR_SUCCESS;
+}
+
+static void forget_master(idgw_redis_pool *pl, unsigned long generation)
+{
+    if (pl->cfg->nsentinels == 0)
+        return;
+    apr_thread_mutex_lock(pl->lock);
+    if (pl->generation == generation)
+        pl->master_known = 0;
+    apr_thread_mutex_unlock(pl->lock);
+}
+
+static apr_status_t conn_construct(void **res, void *params, apr_pool_t *p)
+{
+    idgw_redis_pool *pl = params;
+    char host[IDGW_REDIS_HOST_MAX], err[256];
+    idgw_redis_addr addr;
+    unsigned long generation = 0;
+    idgw_redis_conn *c = NULL;
+    apr_status_t rv;
+
+    rv = target(pl, host, sizeof(host), &addr.port, &generation, err, sizeof(err));
+    if (rv == APR_SUCCESS) {
+        addr.host = host;
+        rv = idgw_redis_connect(pl->cfg, &addr, pl->cfg->nsentinels > 0, pl->scripts,
+                                pl->nscripts, &c, err, sizeof(err));
+        if (rv != APR_SUCCESS)
+            forget_master(pl, generation);
+    }
+    apr_thread_mutex_lock(pl->lock);
+    if (rv == APR_SUCCESS) {
+        pl->stats.connects++;
+        c->generation = generation;
+        c->epoch = pl->fail_epoch;
+        c->last_used = apr_time_now();
+        *res = c;
+    } else {
+        pl->stats.connect_failures++;
+        apr_cpystrn(pl->last_error, err, sizeof(pl->last_error));
+        open_breaker_locked(pl);
+    }
+    apr_thread_mutex_unlock(pl->lock);
+    return rv;
+}
+
+static apr_status_t conn_destruct(void *res, void *params, apr_pool_t *p)
+{
+    idgw_redis_conn *c = res;
+
+    idgw_redis_close(c);
+    free(c);
+    return APR_SUCCESS;
+}
+
+apr_status_t idgw_redis_pool_create(apr_pool_t *p, const idgw_redis_cfg *cfg,
+                                    const idgw_script *const *scripts, int nscripts,
+                                    idgw_redis_pool **out)
+{
+    idgw_redis_pool *pl = apr_pcalloc(p, sizeof(*pl));
+    apr_status_t rv;
+    int max = cfg->pool_max > 0 ? cfg->pool_max : 1;
+
+    pl->cfg = cfg;
+    pl->scripts = scripts;
+    pl->nscripts = nscripts;
+    rv = apr_thread_mutex_create(&pl->lock, APR_THREAD_MUTEX_DEFAULT, p);
+    if (rv != APR_SUCCESS)
+        return rv;
+    rv = apr_reslist_create(&pl->list, 0, max, max, POOL_CONN_TTL, conn_construct,
+                            conn_destruct, pl, p);
+    if (rv != APR_SUCCESS)
+        return rv;
+    /* a thread waits for a free connection no longer than a command may take */
+    apr_reslist_timeout_set(pl->list, cfg->command_timeout);
+    *out = pl;
+    return APR_SUCCESS;
+}
+
+static int breaker_open(idgw_redis_pool *pl)
+{
+    int open;
+
+    apr_thread_mutex_lock(pl->lock);
+    open = apr_time_now() < pl->breaker_until;
+    if (open)
+        pl->stats.fast_failures++;
+    apr_thread_mutex_unlock(pl->lock);
+    return open;
+}
+
+/*
+ * PING a connection that sat idle long enough for a server or NAT to drop
+ * it, or that was made before Redis last failed (a restart closed it).
+ * Connections in steady use are never PINGed: no extra round trip.
+ */
+static int still_alive(idgw_redis_pool *pl, idgw_redis_conn *c)
+{
+    const char *argv[] = { "PING" };
+    size_t lens[] = { 4 };
+    redisReply *r;
+    unsigned long epoch;
+    int ok;
+
+    if (idgw_redis_dead(c))
+        return 0;
+    apr_thread_mutex_lock(pl->lock);
+    epoch = pl->fail_epoch;
+    apr_thread_mutex_unlock(pl->lock);
+    if (c->epoch == epoch && apr_time_now() - c->last_used < pl->cfg->idle_check)
+        return 1;
+    apr_thread_mutex_lock(pl->lock);
+    pl->stats.pings++;
+    apr_thread_mutex_unlock(pl->lock);
+    r = idgw_redis_command(c, 1, argv, lens);
+    ok = r && r->type == REDIS_REPLY_STATUS;
+    if (r)
+        freeReplyObject(r);
+    if (ok)
+        c->epoch = epoch;
+    return ok;
+}
+
+static void invalidate(idgw_redis_pool *pl, idgw_redis_conn *c, int trip)
+{
+    int readonly = c->readonly_seen;
+    unsigned long generation = c->generation;
+
+    apr_thread_mutex_lock(pl->lock);
+    pl->stats.invalidated++;
+    if (trip)
+        open_breaker_locked(pl);
+    apr_thread_mutex_unlock(pl->lock);
+    if (trip || readonly)
+        forget_master(pl, generation);
+    apr_reslist_invalidate(pl->list, c);
+}
+
+apr_status_t idgw_redis_pool_acquire(idgw_redis_pool *pl, idgw_redis_conn **out,
+                                     char *err, size_t errlen)
+{
+    int attempt;
+
+    for (attempt = 0; attempt < 3; attempt++) {
+        void *res = NULL;
+        idgw_redis_conn *c;
+        apr_status_t rv;
+
+        if (breaker_open(pl)) {
+            apr_thread_mutex_lock(pl->lock);
+            apr_snprintf(err, errlen, "Redis failed recently (%s); not retrying yet",
+                         pl->last_error[0] ? pl->last_error : "no detail");
+            apr_thread_mutex_unlock(pl->lock);
+            return APR_EAGAIN;
+        }
+        rv = apr_reslist_acquire(pl->list, &res);
+        if (rv != APR_SUCCESS) {
+            apr_thread_mutex_lock(pl->lock);
+            if (APR_STATUS_IS_TIMEUP(rv))
+                apr_snprintf(err, errlen, "no free Redis connection in time");
+            else
+                apr_snprintf(err, errlen, "%s", pl->last_error);
+            apr_thread_mutex_unlock(pl->lock);
+            return rv;
+        }
+        c = res;
+        if (still_alive(pl, c)) {
+            *out = c;
+            return APR_SUCCESS;
+        }
+        /* a stale connection is not Redis failing: drop it and take another */
+        invalidate(pl, c, 0);
+    }
+    apr_snprintf(err, errlen, "no live Redis connection after 3 attempts");
+    return APR_EGENERAL;
+}
+
+void idgw_redis_pool_release(idgw_redis_pool *pl, idgw_redis_conn *c)
+{
+    int stale;
+
+    if (idgw_redis_dead(c)) {
+        set_error(pl, c->ctx ? c->ctx->errstr : "connection lost");
+        invalidate(pl, c, 1);
+        return;
+    }
+    apr_thread_mutex_lock(pl->lock);
+    stale = pl->cfg->nsentinels > 0 && (!pl->master_known || c->generation != pl->generation);
+    apr_thread_mutex_unlock(pl->lock);
+    if (c->readonly_seen || stale) {
+        invalidate(pl, c, 0);
+        return;
+    }
+    c->last_used = apr_time_now();
+    apr_reslist_release(pl->list, c);
+}
+
+void idgw_redis_pool_trip(idgw_redis_pool *pl)
+{
+    apr_thread_mutex_lock(pl->lock);
+    open_breaker_locked(pl);
+    apr_thread_mutex_unlock(pl->lock);
+}
+
+void idgw_redis_pool_get_stats(idgw_redis_pool *pl, idgw_redis_pool_stats *st)
+{
+    apr_thread_mutex_lock(pl->lock);
+    *st = pl->stats;
+    apr_thread_mutex_unlock(pl->lock);
+}

@@ -1,0 +1,357 @@
+/*
+ * idgw_session_cfg.c - mod_idgw_session's directives.
+ *
+ * Directive names are defined once, here; values are parsed and checked when
+ * the configuration is read, so a bad value stops httpd with a message that
+ * names the directive.  Unset values stay IDGW_UNSET / NULL; merging lets the
+ * value that was set win; defaults are applied once in cfg_finish().
+ */
+#include "idgw_session_cfg.h"
+#include "idgw_config.h"
+
+#include <apr_strings.h>
+#include <http_log.h>
+#include <ap_mpm.h>
+
+#define D_CONNECT_TIMEOUT   apr_time_from_msec(200)
+#define D_COMMAND_TIMEOUT   apr_time_from_msec(500)
+#define D_IDLE_CHECK        apr_time_from_sec(10)
+#define D_RETRY_INTERVAL    apr_time_from_sec(1)
+#define D_IDLE              apr_time_from_sec(300)
+#define D_LIFETIME          apr_time_from_sec(1800)
+#define D_STRIKE_WINDOW     apr_time_from_sec(3600)
+#define D_PENDING_LEASE     apr_time_from_sec(30)
+#define D_MAX_RELAYS        64
+#define D_MAX_BODY          65536
+#define D_PREFIX            "idgw:"
+
+#define HOUR apr_time_from_sec(3600)
+
+void *idgw_session_create_srv(apr_pool_t *p, server_rec *s)
+{
+    idgw_session_srv *c = apr_pcalloc(p, sizeof(*c));
+
+    c->redis.database = IDGW_UNSET;
+    c->redis.connect_timeout = IDGW_UNSET;
+    c->redis.command_timeout = IDGW_UNSET;
+    c->redis.idle_check = IDGW_UNSET;
+    c->redis.breaker_time = IDGW_UNSET;
+    c->redis.pool_max = IDGW_UNSET;
+    c->idle = c->lifetime = c->strike_window = c->pending_lease = IDGW_UNSET;
+    c->max_relays = IDGW_UNSET;
+    c->addr_policy = IDGW_UNSET;
+    c->max_body = IDGW_UNSET;
+    return c;
+}
+
+#define PICK(f) (add->f != IDGW_UNSET ? add->f : base->f)
+#define PICKP(f) (add->f ? add->f : base->f)
+
+void *idgw_session_merge_srv(apr_pool_t *p, void *basev, void *addv)
+{
+    idgw_session_srv *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+
+    c->redis = add->redis_server_set || add->redis.nsentinels ? add->redis : base->redis;
+    c->redis_server_set = base->redis_server_set || add->redis_server_set;
+    c->redis.password = PICKP(redis.password);
+    c->redis.master_name = PICKP(redis.master_name);
+    c->redis.database = PICK(redis.database);
+    c->redis.connect_timeout = PICK(redis.connect_timeout);
+    c->redis.command_timeout = PICK(redis.command_timeout);
+    c->redis.idle_check = PICK(redis.idle_check);
+    c->redis.breaker_time = PICK(redis.breaker_time);
+    c->redis.pool_max = PICK(redis.pool_max);
+    c->key_prefix = PICKP(key_prefix);
+    c->idle = PICK(idle);
+    c->lifetime = PICK(lifetime);
+    c->strike_window = PICK(strike_window);
+    c->pending_lease = PICK(pending_lease);
+    c->max_relays = PICK(max_relays);
+    c->addr_policy = PICK(addr_policy);
+    c->max_body = PICK(max_body);
+    c->vault_key_file = PICKP(vault_key_file);
+    return c;
+}
+
+void *idgw_session_create_dir(apr_pool_t *p, char *dir)
+{
+    idgw_session_dir *d = apr_pcalloc(p, sizeof(*d));
+
+    d->enabled = IDGW_UNSET;
+    return d;
+}
+
+void *idgw_session_merge_dir(apr_pool_t *p, void *basev, void *addv)
+{
+    idgw_session_dir *base = basev, *add = addv, *d = apr_pcalloc(p, sizeof(*d));
+
+    d->enabled = PICK(enabled);
+    return d;
+}
+
+int idgw_session_dir_enabled(const idgw_session_dir *d)
+{
+    return d->enabled == 1;
+}
+
+static idgw_session_srv *srv_of(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config, &idgw_session_module);
+}
+
+/* Server-wide directives are read from the main server only: one pool per child. */
+static const char *global_only(cmd_parms *cmd)
+{
+    return ap_check_cmd_context(cmd, GLOBAL_ONLY);
+}
+
+static const char *fail(cmd_parms *cmd, const char *arg, const char *why)
+{
+    return apr_psprintf(cmd->pool, "%s '%s': %s", cmd->cmd->name, arg, why);
+}
+
+static const char *set_server(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    idgw_session_srv *c = srv_of(cmd);
+    const char *err = global_only(cmd);
+
+    if (err)
+        return err;
+    if ((err = idgw_parse_hostport(cmd->pool, arg, 6379, &c->redis.server)))
+        return fail(cmd, arg, err);
+    c->redis_server_set = 1;
+    return NULL;
+}
+
+static const char *set_sentinels(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    idgw_session_srv *c = srv_of(cmd);
+    const char *err = global_only(cmd);
+
+    if (err)
+        return err;
+    if (c->redis.nsentinels == IDGW_REDIS_MAX_SENTINELS)
+        return fail(cmd, arg, "too many sentinels");
+    if ((err = idgw_parse_hostport(cmd->pool, arg, 26379,
+                                   &c->redis.sentinels[c->redis.nsentinels])))
+        return fail(cmd, arg, err);
+    c->redis.nsentinels++;
+    return NULL;
+}
+
+static const char *set_string(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = global_only(cmd);
+    idgw_session_srv *c = srv_of(cmd);
+    const char **field = (const char **)((char *)c + (apr_size_t)cmd->info);
+
+    if (err)
+        return err;
+    if (!*arg)
+        return fail(cmd, arg, "must not be empty");
+    *field = arg;
+    return NULL;
+}
+
+static const char *set_prefix(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = global_only(cmd);
+
+    if (err)
+        return err;
+    if (!idgw_key_prefix_valid(arg))
+        return fail(cmd, arg, "1 to 64 printable characters without spaces or braces");
+    srv_of(cmd)->key_prefix = arg;
+    return NULL;
+}
+
+static const char *set_key_file(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = global_only(cmd);
+
+    if (err)
+        return err;
+    srv_of(cmd)->vault_key_file = ap_server_root_relative(cmd->pool, arg);
+    if (!srv_of(cmd)->vault_key_file)
+        return fail(cmd, arg, "invalid path");
+    return NULL;
+}
+
+typedef struct duration_rule {
+    apr_size_t offset;
+    apr_interval_time_t min, max;
+} duration_rule;
+
+#define SRV_OFF(f) APR_OFFSETOF(idgw_session_srv, f)
+static const duration_rule r_connect = { SRV_OFF(redis.connect_timeout), 1000, 60 * APR_USEC_PER_SEC };
+static const duration_rule r_command = { SRV_OFF(redis.command_timeout), 1000, 60 * APR_USEC_PER_SEC };
+static const duration_rule r_idle_check = { SRV_OFF(redis.idle_check), 0, HOUR };
+static const duration_rule r_retry = { SRV_OFF(redis.breaker_time), 0, 60 * APR_USEC_PER_SEC };
+static const duration_rule r_idle = { SRV_OFF(idle), APR_USEC_PER_SEC, 24 * HOUR };
+static const duration_rule r_lifetime = { SRV_OFF(lifetime), APR_USEC_PER_SEC, 7 * 24 * HOUR };
+static const duration_rule r_strike = { SRV_OFF(strike_window), APR_USEC_PER_SEC, 30 * 24 * HOUR };
+static const duration_rule r_lease = { SRV_OFF(pending_lease), 1000, HOUR };
+
+static const char *set_duration(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const duration_rule *rule = cmd->info;
+    const char *err = global_only(cmd);
+    apr_interval_time_t *field =
+        (apr_interval_time_t *)((char *)srv_of(cmd) + rule->offset);
+
+    if (err)
+        return err;
+    if ((err = idgw_parse_duration(arg, rule->min, rule->max, field)))
+        return fail(cmd, arg, err);
+    return NULL;
+}
+
+typedef struct int_rule {
+    apr_size_t offset;
+    long min, max;
+    int is_long;
+} int_rule;
+
+static const int_rule r_database = { SRV_OFF(redis.database), 0, 1023, 0 };
+static const int_rule r_pool = { SRV_OFF(redis.pool_max), 1, 4096, 0 };
+static const int_rule r_relays = { SRV_OFF(max_relays), 1, 1024, 0 };
+static const int_rule r_body = { SRV_OFF(max_body), 256, 1048576, 1 };
+
+static const char *set_int(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const int_rule *rule = cmd->info;
+    const char *err = global_only(cmd);
+    long v;
+
+    if (err)
+        return err;
+    if ((err = idgw_parse_int(arg, rule->min, rule->max, &v)))
+        return fail(cmd, arg, apr_psprintf(cmd->pool, "%s (%ld..%ld)", err, rule->min,
+                                           rule->max));
+    if (rule->is_long)
+        *(long *)((char *)srv_of(cmd) + rule->offset) = v;
+    else
+        *(int *)((char *)srv_of(cmd) + rule->offset) = (int)v;
+    return NULL;
+}
+
+static const char *set_policy(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = global_only(cmd);
+    idgw_addr_policy pol;
+
+    if (err)
+        return err;
+    if ((err = idgw_parse_addr_policy(arg, &pol)))
+        return fail(cmd, arg, err);
+    srv_of(cmd)->addr_policy = (int)pol;
+    return NULL;
+}
+
+static const char *set_enabled(cmd_parms *cmd, void *dirv, int on)
+{
+    ((idgw_session_dir *)dirv)->enabled = on ? 1 : 0;
+    return NULL;
+}
+
+#define STR_OFF(f) ((void *)SRV_OFF(f))
+
+const command_rec idgw_session_cmds[] = {
+    AP_INIT_FLAG("IdgwSession", set_enabled, NULL, OR_AUTHCFG | ACCESS_CONF,
+                 "IdgwSession On|Off - check session and sequence of requests here"),
+    AP_INIT_TAKE1("IdgwRedisServer", set_server, NULL, RSRC_CONF,
+                  "IdgwRedisServer host[:port] - Redis without Sentinel (default 127.0.0.1:6379)"),
+    AP_INIT_ITERATE("IdgwRedisSentinels", set_sentinels, NULL, RSRC_CONF,
+                    "IdgwRedisSentinels host[:port] ... - Sentinels to ask for the master"),
+    AP_INIT_TAKE1("IdgwRedisMasterName", set_string, STR_OFF(redis.master_name), RSRC_CONF,
+                  "IdgwRedisMasterName name - master name known to the Sentinels"),
+    AP_INIT_TAKE1("IdgwRedisPassword", set_string, STR_OFF(redis.password), RSRC_CONF,
+                  "IdgwRedisPassword secret - sent with AUTH on every new connection"),
+    AP_INIT_TAKE1("IdgwRedisDatabase", set_int, (void *)&r_database, RSRC_CONF,
+                  "IdgwRedisDatabase n - database number for SELECT (0..1023, default 0)"),
+    AP_INIT_TAKE1("IdgwRedisConnectTimeout", set_duration, (void *)&r_connect, RSRC_CONF,
+                  "IdgwRedisConnectTimeout duration - connect timeout (default 200ms)"),
+    AP_INIT_TAKE1("IdgwRedisTimeout", set_duration, (void *)&r_command, RSRC_CONF,
+                  "IdgwRedisTimeout duration - timeout of each command (default 500ms)"),
+    AP_INIT_TAKE1("IdgwRedisIdleCheck", set_duration, (void *)&r_idle_check, RSRC_CONF,
+                  "IdgwRedisIdleCheck duration - PING a connection idle this long before "
+                  "reusing it (default 10s)"),
+    AP_INIT_TAKE1("IdgwRedisRetryInterval", set_duration, (void *)&r_retry, RSRC_CONF,
+                  "IdgwRedisRetryInterval duration - after Redis failed, answer 503 at once "
+                  "for this long before trying again (default 1s)"),
+    AP_INIT_TAKE1("IdgwRedisPoolSize", set_int, (void *)&r_pool, RSRC_CONF,
+                  "IdgwRedisPoolSize n - connections per child (default: ThreadsPerChild)"),
+    AP_INIT_TAKE1("IdgwRedisKeyPrefix", set_prefix, NULL, RSRC_CONF,
+                  "IdgwRedisKeyPrefix prefix - prefix of every key (default idgw:)"),
+    AP_INIT_TAKE1("IdgwSessionIdleTimeout", set_duration, (void *)&r_idle, RSRC_CONF,
+                  "IdgwSessionIdleTimeout duration - session ends after this long without "
+                  "a request (default 5m)"),
+    AP_INIT_TAKE1("IdgwSessionMaxLifetime", set_duration, (void *)&r_lifetime, RSRC_CONF,
+                  "IdgwSessionMaxLifetime duration - absolute session lifetime (default 30m)"),
+    AP_INIT_TAKE1("IdgwSessionAddressPolicy", set_policy, NULL, RSRC_CONF,
+                  "IdgwSessionAddressPolicy off|log|enforce - when the client address "
+                  "changes within a session (default log)"),
+    AP_INIT_TAKE1("IdgwSessionMaxRelays", set_int, (void *)&r_relays, RSRC_CONF,
+                  "IdgwSessionMaxRelays n - relay round trips per operation (default 64)"),
+    AP_INIT_TAKE1("IdgwSessionMaxBody", set_int, (void *)&r_body, RSRC_CONF,
+                  "IdgwSessionMaxBody bytes - largest request body (256..1048576, default 65536)"),
+    AP_INIT_TAKE1("IdgwSessionStrikeWindow", set_duration, (void *)&r_strike, RSRC_CONF,
+                  "IdgwSessionStrikeWindow duration - how long a strike counts (default 1h)"),
+    AP_INIT_TAKE1("IdgwSessionRetryLease", set_duration, (void *)&r_lease, RSRC_CONF,
+                  "IdgwSessionRetryLease duration - a retry of an unanswered step waits this "
+                  "long for the first attempt (default 30s)"),
+    AP_INIT_TAKE1("IdgwVaultKeyFile", set_key_file, NULL, RSRC_CONF,
+                  "IdgwVaultKeyFile path - AES-256 keys, one per line in hex; the first seals"),
+    { NULL }
+};
+
+#define DEFAULT(f, v) do { if (c->f == IDGW_UNSET) c->f = (v); } while (0)
+
+const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_srv *c)
+{
+    int threads = 0;
+
+    if (!c->redis_server_set) {
+        c->redis.server.host = "127.0.0.1";
+        c->redis.server.port = 6379;
+    }
+    if (c->redis.nsentinels && !c->redis.master_name)
+        return "IdgwRedisSentinels needs IdgwRedisMasterName";
+    if (!c->redis.nsentinels && c->redis.master_name)
+        return "IdgwRedisMasterName needs IdgwRedisSentinels";
+    if (c->redis.nsentinels && c->redis_server_set)
+        return "use either IdgwRedisServer or IdgwRedisSentinels, not both";
+    DEFAULT(redis.database, 0);
+    DEFAULT(redis.connect_timeout, D_CONNECT_TIMEOUT);
+    DEFAULT(redis.command_timeout, D_COMMAND_TIMEOUT);
+    DEFAULT(redis.idle_check, D_IDLE_CHECK);
+    DEFAULT(redis.breaker_time, D_RETRY_INTERVAL);
+    if (c->redis.pool_max == IDGW_UNSET) {
+        if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1)
+            threads = 1;
+        c->redis.pool_max = threads;
+    }
+    if (!c->key_prefix)
+        c->key_prefix = D_PREFIX;
+    DEFAULT(idle, D_IDLE);
+    DEFAULT(lifetime, D_LIFETIME);
+    DEFAULT(strike_window, D_STRIKE_WINDOW);
+    DEFAULT(pending_lease, D_PENDING_LEASE);
+    DEFAULT(max_relays, D_MAX_RELAYS);
+    DEFAULT(addr_policy, IDGW_ADDR_POLICY_LOG);
+    DEFAULT(max_body, D_MAX_BODY);
+    if (c->idle > c->lifetime)
+        return "IdgwSessionIdleTimeout must not exceed IdgwSessionMaxLifetime";
+    return NULL;
+}
+
+void idgw_session_limits_get(const idgw_session_srv *c, idgw_session_limits *lim)
+{
+    lim->prefix = c->key_prefix;
+    lim->idle = c->idle;
+    lim->lifetime = c->lifetime;
+    lim->strike_window = c->strike_window;
+    lim->pending_lease = c->pending_lease;
+    lim->max_relays = c->max_relays;
+    lim->addr_policy = (idgw_addr_policy)c->addr_policy;
+}

@@ -1,0 +1,98 @@
+/*
+ * idgw_session_cfg.h - mod_idgw_session's configuration and its internal
+ * shared declarations (the module's files only; other modules use mod_idgw.h).
+ */
+#ifndef IDGW_SESSION_CFG_H
+#define IDGW_SESSION_CFG_H
+
+#include "idgw_httpd.h"
+#include <http_config.h>
+
+#include "idgw_redis_pool.h"
+#include "idgw_session_call.h"
+#include "idgw_vault.h"
+#include "mod_idgw.h"
+
+#define IDGW_UNSET -1
+
+/* Server-wide settings (main server only: one pool per child). */
+typedef struct idgw_session_srv {
+    idgw_redis_cfg redis;         /* numeric fields IDGW_UNSET until set */
+    int redis_server_set;
+    const char *key_prefix;
+    apr_interval_time_t idle, lifetime, strike_window, pending_lease;
+    int max_relays;
+    int addr_policy;              /* idgw_addr_policy or IDGW_UNSET */
+    long max_body;
+    const char *vault_key_file;
+} idgw_session_srv;
+
+typedef struct idgw_session_dir {
+    int enabled;                  /* IdgwSession; IDGW_UNSET */
+} idgw_session_dir;
+
+extern module AP_MODULE_DECLARE_DATA idgw_session_module;
+extern const command_rec idgw_session_cmds[];
+
+void *idgw_session_create_srv(apr_pool_t *p, server_rec *s);
+void *idgw_session_merge_srv(apr_pool_t *p, void *base, void *add);
+void *idgw_session_create_dir(apr_pool_t *p, char *dir);
+void *idgw_session_merge_dir(apr_pool_t *p, void *base, void *add);
+
+/* Fill in defaults and check combinations; NULL or a message. */
+const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_srv *c);
+
+/* Values after finish(). */
+void idgw_session_limits_get(const idgw_session_srv *c, idgw_session_limits *lim);
+int idgw_session_dir_enabled(const idgw_session_dir *d);
+
+/* Process-wide state of the module (one per child, set up in post_config/child_init). */
+typedef struct idgw_session_globals {
+    idgw_session_srv *srv;            /* main server's settings */
+    idgw_session_limits limits;
+    idgw_vault_keys *vault_keys;      /* NULL: vault disabled */
+    idgw_script request_script;       /* per-request script (core + parts) */
+    idgw_script commit_script, strike_script, vault_put_script;
+    const idgw_script *all_scripts[4];
+    idgw_redis_pool *pool;            /* per child */
+    const idgw_script_part *parts[IDGW_SCRIPT_MAX_PARTS];
+    int nparts;
+} idgw_session_globals;
+
+extern idgw_session_globals idgw_g;
+
+/* Per-request state (r->request_config). */
+typedef struct idgw_session_req {
+    idgw_session_info info;
+    const char *body;
+    apr_size_t body_len;
+    int claimed;                      /* a step transition belongs to this request */
+    int committed;
+    /* retransmission: the stored answer */
+    int replay;
+    int replay_status;
+    const char *replay_type;
+    const char *replay_body;
+    apr_size_t replay_len;
+} idgw_session_req;
+
+idgw_session_req *idgw_session_req_get(request_rec *r);
+
+/*
+ * Run a script: acquire a connection, EVALSHA (NOSCRIPT handled), retry
+ * once on READONLY (the script wrote nothing), release.  With pipelined,
+ * the command is only sent and *reply stays NULL.  Errors are logged with
+ * their log id; the return value is OK, HTTP_SERVICE_UNAVAILABLE or
+ * HTTP_INTERNAL_SERVER_ERROR.
+ */
+int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
+                     int parts_header, int pipelined, redisReply **reply);
+
+/* Handlers (idgw_session_http.c). */
+int idgw_session_handler(request_rec *r);
+
+/* Optional functions (idgw_session_exports.c). */
+void idgw_session_register_exports(void);
+void idgw_session_auto_commit(request_rec *r);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * idgw_xml_error_http.c - send an XML error document as the response.
+ *
+ * Kept apart from idgw_xml_error.c so that unit tests of the body need no
+ * httpd symbols.
+ */
+#include "idgw_xml_error.h"
+
+#include "idgw_httpd.h"
+#include <http_protocol.h>
+#include <apr_strings.h>
+
+int idgw_xml_error_send_code(request_rec *r, int http_status, const char *code,
+                             const char *message)
+{
+    const char *body = idgw_xml_error_body(r->pool, code, message);
+
+    /* keep the connection usable: the unread body must not become the next request */
+    ap_discard_request_body(r);
+    r->status = http_status;
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    if (http_status == HTTP_SERVICE_UNAVAILABLE)
+        apr_table_setn(r->err_headers_out, "Retry-After", "1");
+    ap_set_content_type(r, "application/xml; charset=UTF-8");
+    ap_set_content_length(r, (apr_off_t)strlen(body));
+    if (!r->header_only)
+        ap_rputs(body, r);
+    return DONE;
+}
+
+int idgw_xml_error_send(request_rec *r, const idgw_error_def *e)
+{
+    return idgw_xml_error_send_code(r, e->http_status, e->code, e->message);
+}

@@ -1,0 +1,139 @@
+/*
+ * mod_idgw.h - what mod_idgw_session exports to the other idgw modules.
+ *
+ * mod_idgw_session checks every request under <Location> with
+ * "IdgwSession On" before the content handler runs (fixups hook): it reads
+ * the request body, then runs ONE Redis script that checks the token, the
+ * binding, the timeouts, the sequence number and the transition table, and
+ * claims the transition.  The content handler (mod_idgw_convert, or the
+ * session module's own "idgw-session" handler) then does the work and
+ * commits the answer with idgw_session_commit, so a retransmission of the
+ * same message gets the same answer.
+ *
+ * The other modules reach these functions as optional functions, e.g.
+ *     static APR_OPTIONAL_FN_TYPE(idgw_session_get) *session_get;
+ *     ... in an optional_fn_retrieve hook:
+ *     session_get = APR_RETRIEVE_OPTIONAL_FN(idgw_session_get);
+ *     if (!session_get) -> refuse to start: "mod_idgw_session is not loaded"
+ *
+ * Wire contract (smartphone interface, HTTP level):
+ *   URL:     .../<operation>/<step>    e.g. /idgw/add_card/relay
+ *            .../session/open  .../session/status  .../session/close
+ *   headers: X-Idgw-Terminal   terminal id            (every request)
+ *            X-Idgw-IDm        chip IDm, 16 hex       (every request)
+ *            X-Idgw-Token      session token          (all but open)
+ *            X-Idgw-Seq        sequence number 1,2,.. (all but open and status)
+ *   A replayed answer carries "X-Idgw-Replay: 1".  Errors are XML
+ *   (idgw_xml_error.h).
+ */
+#ifndef MOD_IDGW_H
+#define MOD_IDGW_H
+
+#include "idgw_httpd.h"
+#include <apr_optional.h>
+
+#include "idgw_script.h"
+#include "idgw_session_keys.h"
+#include "idgw_transitions.h"
+#include "idgw_xml_error.h"
+
+#define IDGW_HEADER_TERMINAL "X-Idgw-Terminal"
+#define IDGW_HEADER_IDM      "X-Idgw-IDm"
+#define IDGW_HEADER_TOKEN    "X-Idgw-Token"
+#define IDGW_HEADER_SEQ      "X-Idgw-Seq"
+#define IDGW_HEADER_REPLAY   "X-Idgw-Replay"
+
+/* handler names */
+#define IDGW_SESSION_HANDLER "idgw-session"          /* open / status / close answers */
+
+/* The session as this request sees it (valid for the request's lifetime). */
+typedef struct idgw_session_info {
+    const char *sid;            /* hash of the token: names the Redis keys */
+    const char *sid_log;        /* first 8 hex digits of sid: the only form to log */
+    const char *token;          /* the token: only on the open request (for the answer) */
+    idgw_op op;                 /* what this request is */
+    idgw_step step;
+    idgw_state from;            /* state before this request */
+    idgw_state to;              /* state after it */
+    apr_int64_t seq;              /* this request's sequence number (0 for open/status) */
+    int relays;                 /* relay round trips so far in this operation */
+    int reclaimed;              /* a retry of a step whose first attempt never answered */
+    const char *terminal_id;
+    const char *idm;            /* uppercase hex */
+    const char *client_addr;
+    apr_time_t created;
+    apr_time_t deadline;        /* absolute end of the session */
+    const char *correlation_id; /* one id per gateway session for backend telegrams */
+} idgw_session_info;
+
+typedef enum idgw_commit_outcome {
+    IDGW_COMMIT_OK,             /* the step succeeded: state stays as claimed */
+    IDGW_COMMIT_ABORT           /* the step failed: the operation ends, state back to ready */
+} idgw_commit_outcome;
+
+typedef enum idgw_vault_scope {
+    IDGW_VAULT_OPERATION,       /* deleted when the operation completes or aborts */
+    IDGW_VAULT_SESSION          /* kept until the session closes or expires */
+} idgw_vault_scope;
+
+/*
+ * A part of the per-request Redis script contributed by another module
+ * (see idgw_script.h for the Lua side).  Register from a post_config hook
+ * that runs before APR_HOOK_REALLY_LAST; the part is kept until the next
+ * configuration cycle.  Per request, for every request the session module
+ * checks:
+ *   add_args(r, a): push the part's KEYS/ARGV with idgw_script_args_key /
+ *                   idgw_script_args_arg (the part is already started);
+ *   on_result(r, result): the part's own result (a redisReply, NULL when the
+ *                   part returned nothing); return OK to go on, or an HTTP
+ *                   status / DONE (after sending a response) to stop.
+ * A "before" part's {'DENY', code, status} ends the request with that XML
+ * error before the session is read.
+ */
+struct redisReply;
+typedef struct idgw_script_part {
+    const char *name;           /* [A-Za-z0-9_], for logs */
+    const char *lua_body;       /* body of function(K, A, core) */
+    int after_core;             /* 0: runs before the session core, may DENY */
+    void (*add_args)(request_rec *r, idgw_script_args *a);
+    int (*on_result)(request_rec *r, const struct redisReply *result);
+} idgw_script_part;
+
+/* The checked session of this request; NULL when the request was not checked. */
+APR_DECLARE_OPTIONAL_FN(const idgw_session_info *, idgw_session_get, (request_rec *r));
+
+/*
+ * Commit the answer of this request's step (store it for retransmissions;
+ * ABORT also ends the operation and drops its vault items; the completion
+ * step drops them too).  Call once, before sending the answer.  The write is
+ * pipelined: the request does not wait for Redis.
+ */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_session_commit,
+                        (request_rec *r, idgw_commit_outcome outcome, int http_status,
+                         const char *content_type, const char *body, apr_size_t len));
+
+/* The request body, read by the session check (the handler cannot read it again). */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_session_body,
+                        (request_rec *r, const char **body, apr_size_t *len));
+
+/* Seal and store / fetch and unseal / delete a vault item (name: [a-z0-9_]{1,32}).
+ * Fetched plaintext lives in r->pool and is wiped when the request ends. */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_put,
+                        (request_rec *r, idgw_vault_scope scope, const char *name,
+                         const void *data, apr_size_t len));
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_get,
+                        (request_rec *r, idgw_vault_scope scope, const char *name,
+                         const unsigned char **data, apr_size_t *len));
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_delete,
+                        (request_rec *r, idgw_vault_scope scope, const char *name));
+
+/* Record a strike against the request's terminal id and client address (e.g.
+ * a forged relay packet); with invalidate, the session is ended too. */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_session_strike,
+                        (request_rec *r, const char *reason, int invalidate));
+
+/* Add a part to the per-request script (see idgw_script_part). */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_script_part_register,
+                        (apr_pool_t *pconf, const idgw_script_part *part));
+
+#endif
