@@ -1,12 +1,17 @@
 # mod_idgw_convert and its helpers (smartphone API, conversion, relay)
 #
 # libidgw_convert.la: the handler's code that needs no running httpd (safe XML
-# parse of the app's requests, field checks, answers), linked into
-# mod_idgw_convert.so and into the Check tests alike.
+# parse of the app's requests, field checks, the telegram mapping, answers),
+# linked into mod_idgw_convert.so and into the Check tests alike.
 noinst_LTLIBRARIES += modules/libidgw_convert.la
 modules_libidgw_convert_la_SOURCES = \
 	modules/idgw_sp_xml.c modules/idgw_sp_xml.h \
-	modules/idgw_sp_request.c modules/idgw_sp_request.h
-modules_libidgw_convert_la_CPPFLAGS = $(AM_CPPFLAGS) $(APXS_CPPFLAGS) $(APR_CFLAGS) \
-	$(APU_CFLAGS) $(XML2_CFLAGS)
+	modules/idgw_sp_request.c modules/idgw_sp_request.h \
+	modules/idgw_convert_errors.c modules/idgw_convert_errors.h \
+	modules/idgw_convert_map.c modules/idgw_convert_map.h
+modules_libidgw_convert_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules $(APXS_CPPFLAGS) \
+	$(APR_CFLAGS) $(APU_CFLAGS) $(XML2_CFLAGS)
 modules_libidgw_convert_la_LIBADD = $(XML2_LIBS) $(APU_LIBS) $(APR_LIBS)
+
+# the mapping ships with the module
+EXTRA_DIST += conf.d/idgw-map.conf

@@ -1,0 +1,258 @@
+/* test_convert_map.c: the shipped telegram mapping compiles and says what the
+ * docs say; every kind of broken mapping is refused with its file and line. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+
+#include "idgw_convert_map.h"
+#include "idgw_convert_errors.h"
+#include "felica_relay.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+static const char *shipped(void)
+{
+    return apr_pstrcat(pool, IDGW_SRCDIR, "/conf.d/idgw-map.conf", NULL);
+}
+
+START_TEST(shipped_map_compiles)
+{
+    idgw_map *m = NULL;
+    const char *err = idgw_map_load(pool, shipped(), &m);
+    const apr_array_header_t *calls;
+    const idgw_map_call *c;
+
+    ck_assert_msg(err == NULL, "%s", err);
+    /* add_card: auth, download, brand, then the chip write */
+    calls = idgw_map_calls(m, IDGW_OP_ADD_CARD, IDGW_MAP_REQUEST);
+    ck_assert_int_eq(calls->nelts, 4);
+    c = &APR_ARRAY_IDX(calls, 0, idgw_map_call);
+    ck_assert_int_eq(c->type, IDGW_TG_CARD_AUTH_REQ);
+    ck_assert_int_eq(c->backend, IDGW_MAP_BE_CARD);
+    c = &APR_ARRAY_IDX(calls, 3, idgw_map_call);
+    ck_assert_int_eq(c->type, IDGW_TG_FELICA_START_REQ);
+    ck_assert_int_eq(idgw_map_has_relay(m, IDGW_OP_ADD_CARD), 1);
+    ck_assert_int_eq(idgw_map_has_relay(m, IDGW_OP_DISPLAY_DATA), 0);
+    ck_assert_uint_eq(idgw_map_relay_classes(m, IDGW_OP_ADD_CARD),
+                      FELICA_RELAY_AUTH | FELICA_RELAY_SECURE_RW);
+    ck_assert_uint_eq(idgw_map_relay_classes(m, IDGW_OP_ISSUE_AREA),
+                      FELICA_RELAY_AUTH | FELICA_RELAY_AREA_ADMIN);
+    /* the list's display data comes once per issuer */
+    calls = idgw_map_calls(m, IDGW_OP_LIST_CARDS, IDGW_MAP_COMPLETE);
+    ck_assert_int_eq(calls->nelts, 1);
+    ck_assert_str_eq(APR_ARRAY_IDX(calls, 0, idgw_map_call).for_each, "issuers");
+}
+END_TEST
+
+START_TEST(result_codes_per_operation)
+{
+    idgw_map *m = NULL;
+
+    ck_assert_ptr_null(idgw_map_load(pool, shipped(), &m));
+    ck_assert_ptr_eq(idgw_map_error_for(m, IDGW_OP_ADD_CARD, "2001"), &IDGW_E_CNV_AUTH);
+    ck_assert_ptr_eq(idgw_map_error_for(m, IDGW_OP_ADD_CARD, "2002"), &IDGW_E_CNV_SUSPENDED);
+    ck_assert_ptr_eq(idgw_map_error_for(m, IDGW_OP_ADD_CARD, "2003"), &IDGW_E_CNV_EXPIRED);
+    /* the same chip refusal means a full chip for add_card, an issued area for issue_area */
+    ck_assert_ptr_eq(idgw_map_error_for(m, IDGW_OP_ADD_CARD, "4004"), &IDGW_E_CNV_FULL);
+    ck_assert_ptr_eq(idgw_map_error_for(m, IDGW_OP_ISSUE_AREA, "4004"), &IDGW_E_CNV_AREA_EXISTS);
+    ck_assert_ptr_eq(idgw_map_error_for(m, IDGW_OP_LIST_CARDS, "4004"), &IDGW_E_CNV_CHIP_REFUSED);
+    ck_assert_ptr_eq(idgw_map_error_for(m, IDGW_OP_ADD_CARD, "9001"), &IDGW_E_CNV_BACKEND);
+}
+END_TEST
+
+/* A small valid map: every chip operation needs its FeliCa start. */
+static const char *base_map(const char *extra)
+{
+    static const char *const ops[] = { "issue_area", "delete_area", "add_card", "update_card",
+                                       "delete_card", "set_main", "list_cards", "store_card",
+                                       "restore_card" };
+    char *s = apr_pstrdup(pool, "version 1\ndefault IDGW-CNV-020\n");
+
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        s = apr_psprintf(pool, "%srelay %s auth,secure_rw\n"
+                         "call %s request FELICA_START_REQ felica idm=req.idm operation='READ_CARDS'\n",
+                         s, ops[i], ops[i]);
+    return apr_pstrcat(pool, s, extra, NULL);
+}
+
+static const char *compile(const char *text)
+{
+    idgw_map *m;
+
+    return idgw_map_parse(pool, "t.map", text, strlen(text), &m);
+}
+
+START_TEST(minimal_map_compiles)
+{
+    const char *err = compile(base_map(""));
+
+    ck_assert_msg(err == NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(broken_maps_are_refused)
+{
+    static const struct { const char *text; const char *expect; } cases[] = {
+        { "", "no 'version 1'" },
+        { "version 2\n", "t.map:1: version" },
+        { "call add_card request CARD_AUTH_REQ card\n", "t.map:1:" },
+        /* unknown statement, operation, stage, telegram, backend */
+        { "@version 1\nfrobnicate\n", "unknown statement frobnicate" },
+        { "@version 1\ncall fly request CARD_AUTH_REQ card\n", "'fly' is not an operation" },
+        { "@version 1\ncall display_data later CARD_AUTH_REQ card\n", "unknown stage later" },
+        { "@version 1\ncall display_data request CARD_AUTH_RES card\n", "CARD_AUTH_RES is not a request" },
+        { "@version 1\ncall display_data request NO_SUCH_REQ card\n", "NO_SUCH_REQ is not a request" },
+        { "@version 1\ncall display_data request CARD_AUTH_REQ bank\n", "unknown backend bank" },
+        { "@version 1\ncall display_data request CARD_AUTH_REQ brand\n", "does not serve" },
+        /* sources */
+        { "@version 1\ncall display_data request CARD_AUTH_REQ card memberId=req.pan\n",
+          "unknown request value req.pan" },
+        { "@version 1\ncall display_data request CARD_AUTH_REQ card authTicket=ctx.ticket\n",
+          "ctx.ticket is not captured" },
+        { "@version 1\ncall display_data request CARD_AUTH_REQ card memberId='a b'\n", "t.map:" },
+        { "@version 1\ncall display_data request CARD_AUTH_REQ card memberId='x\n", "bad literal" },
+        { "@version 1\ncall display_data request CARD_AUTH_REQ card memberId\n", "expected FIELD=SOURCE" },
+        { "@version 1\ncall display_data request CARD_AUTH_REQ card memberId=item\n", "outside a for=" },
+        { "@version 1\ncall add_card complete CARD_WRITTEN_REQ card x=req.password\n",
+          "only in the request stage" },
+        /* ordering and shape of the chip work */
+        { "@version 1\ncall add_card complete FELICA_START_REQ felica\n", "belongs to a request stage" },
+        { "@version 1\ncall add_card request FELICA_START_REQ felica\n"
+          "call add_card request CARD_AUTH_REQ card\n", "nothing may follow FELICA_START_REQ" },
+        { "@version 1\ndone display_data a:b\n", "does not start a chip relay" },
+        { "@version 1\ncall add_card request FELICA_EXCHANGE_REQ felica\n", "not a request telegram" },
+        /* results */
+        { "@version 1\nresult 0000 IDGW-CNV-020\n", "0000 is not a known failure" },
+        { "@version 1\nresult 2001 IDGW-CNV-999\n", "unknown error code IDGW-CNV-999" },
+        { "@version 1\nresult 2001 IDGW-CNV-010\nresult 2001 IDGW-CNV-011\n", "mapped twice" },
+        { "@version 1\nresult 2001 IDGW-CNV-010 fly\n", "'fly' is not an operation" },
+        { "@version 1\nrelay display_data teleport\n", "unknown chip command class teleport" },
+        { "@version 1\nrelay add_card auth\nrelay add_card auth\n", "given twice" },
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *text = cases[i].text;
+        const char *err;
+
+        /* '@' marks a case checked after the base map, so only its own line is wrong */
+        if (text[0] == '@')
+            text = apr_pstrcat(pool, base_map(""), text + 11, NULL);
+        err = compile(text);
+        ck_assert_msg(err != NULL, "case %zu accepted", i);
+        ck_assert_msg(strstr(err, cases[i].expect) != NULL, "case %zu: %s", i, err);
+        ck_assert_msg(strncmp(err, "t.map:", 6) == 0, "case %zu names no file: %s", i, err);
+    }
+}
+END_TEST
+
+START_TEST(missing_pieces_are_refused)
+{
+    const char *err;
+
+    /* no default, no relay line, no start for a chip operation */
+    err = compile("version 1\n");
+    ck_assert_ptr_nonnull(strstr(err, "no 'default'"));
+    err = compile(apr_pstrcat(pool, "version 1\ndefault IDGW-CNV-020\n", NULL));
+    ck_assert_ptr_nonnull(strstr(err, "has no FELICA_START_REQ"));
+    err = compile(apr_pstrcat(pool, base_map(""),
+                              "call display_data request FELICA_START_REQ felica idm=req.idm\n", NULL));
+    ck_assert_ptr_nonnull(strstr(err, "no chip relay step"));
+    err = idgw_map_load(pool, "/nonexistent/idgw-map.conf", &(idgw_map *){ NULL });
+    ck_assert_ptr_nonnull(strstr(err, "cannot open"));
+    err = idgw_map_parse(pool, "bin", "version 1\0x", 11, &(idgw_map *){ NULL });
+    ck_assert_ptr_nonnull(strstr(err, "binary"));
+}
+END_TEST
+
+START_TEST(line_numbers_and_captures)
+{
+    const char *text = apr_pstrcat(pool, base_map(""),
+        "# a comment line\n\n"
+        "call add_card complete CARD_WRITTEN_REQ card authTicket=ctx.nothing\n", NULL);
+    const char *err = compile(text);
+    idgw_map *m;
+
+    ck_assert_ptr_nonnull(err);
+    ck_assert_ptr_nonnull(strstr(err, "t.map:23:"));
+    /* a capture makes the name usable later in the operation, and only there */
+    text = apr_pstrcat(pool, "version 1\ndefault IDGW-CNV-020\n",
+        "call display_data request BRAND_DOWNLOAD_REQ brand issuerCode=req.issuer > issuerName:n\n",
+        NULL);
+    ck_assert_ptr_nonnull(strstr(compile(text), "has no FELICA_START_REQ"));
+    text = apr_pstrcat(pool, base_map(""),
+        "call display_data request BRAND_DOWNLOAD_REQ brand issuerCode=req.issuer|'DCM' > message*:m\n",
+        NULL);
+    ck_assert_ptr_null(idgw_map_parse(pool, "t.map", text, strlen(text), &m));
+    {
+        const idgw_map_call *c = &APR_ARRAY_IDX(idgw_map_calls(m, IDGW_OP_DISPLAY_DATA,
+                                                               IDGW_MAP_REQUEST), 0, idgw_map_call);
+        const idgw_map_assign *a = &APR_ARRAY_IDX(c->assigns, 0, idgw_map_assign);
+        const idgw_map_capture *cap = &APR_ARRAY_IDX(c->captures, 0, idgw_map_capture);
+
+        ck_assert_int_eq(a->nalts, 2);
+        ck_assert_int_eq(a->alts[1].kind, IDGW_MAP_SRC_LITERAL);
+        ck_assert_str_eq(a->alts[1].name, "DCM");
+        ck_assert_int_eq(cap->all, 1);
+        ck_assert_str_eq(cap->res_field, "message");
+    }
+    text = apr_pstrcat(pool, base_map(""),
+        "call set_main complete CARD_WRITTEN_REQ card authTicket=ctx.m\n", NULL);
+    ck_assert_ptr_nonnull(strstr(compile(text), "ctx.m is not captured"));
+}
+END_TEST
+
+START_TEST(error_catalogue)
+{
+    int n, i, j;
+    const idgw_error_def *const *cat = idgw_convert_error_catalogue(&n);
+
+    ck_assert_int_ge(n, 20);
+    for (i = 0; i < n; i++) {
+        ck_assert_int_eq(strncmp(cat[i]->code, "IDGW-CNV-", 9), 0);
+        ck_assert_int_ge(cat[i]->http_status, 400);
+        ck_assert_int_le(cat[i]->http_status, 599);
+        ck_assert_ptr_eq(idgw_convert_error_find(cat[i]->code), cat[i]);
+        for (j = 0; j < i; j++)
+            ck_assert_str_ne(cat[i]->code, cat[j]->code);
+    }
+    ck_assert_ptr_null(idgw_convert_error_find("IDGW-SEQ-001"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("convert_map");
+    TCase *tc = tcase_create("core");
+    SRunner *sr;
+    int failed;
+
+    apr_initialize();
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, shipped_map_compiles);
+    tcase_add_test(tc, result_codes_per_operation);
+    tcase_add_test(tc, minimal_map_compiles);
+    tcase_add_test(tc, broken_maps_are_refused);
+    tcase_add_test(tc, missing_pieces_are_refused);
+    tcase_add_test(tc, line_numbers_and_captures);
+    tcase_add_test(tc, error_catalogue);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    apr_terminate();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
