@@ -155,9 +155,9 @@ static int check_lists(request_rec *r, idgw_acl_req *q)
 
     if (idgw_acl_cache_blocked(idgw_acl_g.cache, &q->id, now, r->pool, &e, &kind)) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                      "IDGW0312: refused: %s %s is blacklisted (%s, %s, %s)",
+                      "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
                       idgw_acl_kind_name(kind), e.value, e.source, expiry_text(r->pool, &e),
-                      e.reason);
+                      *e.reason ? ": " : "", e.reason);
         return idgw_xml_error_send(r, &IDGW_E_ACL_BLOCKED);
     }
     if (idgw_acl_whitelist_mode(q->conf) &&
