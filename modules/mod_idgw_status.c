@@ -471,36 +471,57 @@ static int wants_prometheus(request_rec *r, int *bad)
     return 0;
 }
 
-static void render_fleet(request_rec *r, const status_conf *c, int prometheus)
-{
-    const fleet_key *keys = (const fleet_key *)c->fleet->elts;
-    long long *values;
-    int i, up;
+/* Fleet figures read before anything is rendered, so a failure to read
+ * them is already in the counters of the same page. */
+typedef struct fleet_result {
+    int configured;
+    int up;
+    apr_int64_t *values;
+} fleet_result;
 
-    if (!c->redis_host || c->fleet->nelts == 0)
+static void fleet_fetch(request_rec *r, const status_conf *c, fleet_result *f)
+{
+    long long *values;
+    int i;
+
+    f->configured = c->redis_host && c->fleet->nelts > 0;
+    if (!f->configured)
         return;
     values = apr_pcalloc(r->pool, sizeof(*values) * (apr_size_t)c->fleet->nelts);
-    up = fleet_read(r, c, values);
+    f->values = apr_pcalloc(r->pool, sizeof(*f->values) * (apr_size_t)c->fleet->nelts);
+    f->up = fleet_read(r, c, values);
+    for (i = 0; i < c->fleet->nelts; i++)
+        f->values[i] = (apr_int64_t)values[i];
+}
+
+static void render_fleet(request_rec *r, const status_conf *c, const fleet_result *f,
+                         int prometheus)
+{
+    const fleet_key *keys = (const fleet_key *)c->fleet->elts;
+    int i;
+
+    if (!f->configured)
+        return;
     if (prometheus) {
         ap_rputs("# HELP idgw_fleet_up Whether the fleet figures could be read from Redis.\n"
                  "# TYPE idgw_fleet_up gauge\n", r);
-        ap_rprintf(r, "idgw_fleet_up %d\n", up);
+        ap_rprintf(r, "idgw_fleet_up %d\n", f->up);
         ap_rputs("# HELP idgw_fleet_value Fleet-wide figures from Redis (size or value of "
                  "the key).\n# TYPE idgw_fleet_value gauge\n", r);
-        for (i = 0; up && i < c->fleet->nelts; i++)
-            if (values[i] >= 0)
+        for (i = 0; f->up && i < c->fleet->nelts; i++)
+            if (f->values[i] >= 0)
                 ap_rprintf(r, "idgw_fleet_value{name=\"%s\"} %" APR_INT64_T_FMT "\n",
-                           keys[i].name, (apr_int64_t)values[i]);
+                           keys[i].name, f->values[i]);
         return;
     }
-    ap_rprintf(r, "<h2>fleet-wide (Redis %s)</h2>\n", up ? "answered" : "unreachable");
-    if (!up)
+    ap_rprintf(r, "<h2>fleet-wide (Redis %s)</h2>\n", f->up ? "answered" : "unreachable");
+    if (!f->up)
         return;
     ap_rputs("<table border=\"1\">\n<tr><th>name</th><th>value</th></tr>\n", r);
     for (i = 0; i < c->fleet->nelts; i++) {
-        if (values[i] >= 0)
+        if (f->values[i] >= 0)
             ap_rprintf(r, "<tr><td>%s</td><td>%" APR_INT64_T_FMT "</td></tr>\n",
-                       keys[i].name, (apr_int64_t)values[i]);
+                       keys[i].name, f->values[i]);
         else
             ap_rprintf(r, "<tr><td>%s</td><td>not a number</td></tr>\n", keys[i].name);
     }
@@ -510,11 +531,12 @@ static void render_fleet(request_rec *r, const status_conf *c, int prometheus)
 static int status_handler(request_rec *r)
 {
     const status_conf *c;
+    fleet_result fleet = { 0, 0, NULL };
     int prometheus, bad;
 
     if (!r->handler || strcmp(r->handler, STATUS_HANDLER) != 0)
         return DECLINED;
-    r->allowed |= (AP_METHOD_BIT << M_GET);
+    ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, -1);
     if (r->method_number != M_GET)
         return HTTP_METHOD_NOT_ALLOWED;
     if (!metrics)
@@ -528,6 +550,7 @@ static int status_handler(request_rec *r)
                                       : "text/html; charset=utf-8");
     if (r->header_only)
         return OK;
+    fleet_fetch(r, c, &fleet);
     if (prometheus) {
         ap_rprintf(r, "# HELP idgw_status_start_time_seconds When the counters started "
                       "(survives graceful restarts).\n"
@@ -535,7 +558,7 @@ static int status_handler(request_rec *r)
                       "idgw_status_start_time_seconds %" APR_TIME_T_FMT "\n",
                    apr_time_sec(idgw_metrics_created(metrics)));
         idgw_metrics_render_prometheus(metrics, rwrite, r);
-        render_fleet(r, c, 1);
+        render_fleet(r, c, &fleet, 1);
         return OK;
     }
     ap_rputs(DOCTYPE_HTML_4_01 "<html><head><title>idgw status</title></head><body>\n"
@@ -546,7 +569,7 @@ static int status_handler(request_rec *r)
                apr_time_sec(apr_time_now() - idgw_metrics_created(metrics)));
     ap_rputs("<p>machine-readable: <a href=\"?format=prometheus\">?format=prometheus</a></p>\n", r);
     idgw_metrics_render_html(metrics, rwrite, r);
-    render_fleet(r, c, 0);
+    render_fleet(r, c, &fleet, 0);
     ap_rputs("</body></html>\n", r);
     return OK;
 }
