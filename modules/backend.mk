@@ -5,7 +5,8 @@ noinst_LTLIBRARIES += modules/libidgw_backend.la
 modules_libidgw_backend_la_SOURCES = \
 	modules/idgw_backend.h modules/idgw_backend_int.h \
 	modules/idgw_backend_error.c modules/idgw_backend_url.c \
-	modules/idgw_backend_config.c modules/idgw_backend_conn.c \
+	modules/idgw_backend_config.c modules/idgw_backend_directive.c \
+	modules/idgw_backend_conn.c \
 	modules/idgw_backend_tls.c modules/idgw_backend_http.c \
 	modules/idgw_backend_pool.c modules/idgw_backend_call.c \
 	modules/idgw_telegram.h modules/idgw_telegram.c \

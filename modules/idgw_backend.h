@@ -118,6 +118,16 @@ const char *idgw_backend_parse_count(apr_pool_t *p, const char *value, int min, 
 /* Applies the URL to conf (url_text and url). */
 const char *idgw_backend_conf_set_url(apr_pool_t *p, idgw_backend_conf_t *conf,
                                       const char *value);
+/* One setting by its directive key (docs/directives-backend.md):
+ *   url ca cert key tls-name connect-timeout io-timeout total-timeout
+ *   idle-timeout pool-wait max-response pool-max pool-keep retries
+ * File paths are taken as given (the caller resolves them against the server
+ * root).  NULL on success, else a message allocated from p. */
+const char *idgw_backend_conf_set(apr_pool_t *p, idgw_backend_conf_t *conf, const char *key,
+                                  const char *value);
+/* "key=value key=value ..." (quotes allowed, as httpd splits arguments). */
+const char *idgw_backend_conf_set_args(apr_pool_t *p, idgw_backend_conf_t *conf,
+                                       const char *args);
 /* Whole-configuration check for post_config: URL present, https needs a CA
  * file, certificate and key come together, files readable, pool_keep <= pool_max,
  * timeouts consistent.  NULL when usable. */

@@ -165,6 +165,41 @@ START_TEST(startup_check)
 }
 END_TEST
 
+START_TEST(directive_keys)
+{
+    idgw_backend_conf_t c;
+
+    idgw_backend_conf_init(&c, "felica");
+    ck_assert_ptr_null(idgw_backend_conf_set_args(
+        pool, &c, "url=https://127.0.0.1:8444/fp/felica ca=/pki/ca.crt "
+                  "\"cert=/pki/gw client.crt\" key=/pki/gw.key tls-name=felica.idgw.test "
+                  "connect-timeout=300ms io-timeout=2s total-timeout=10s idle-timeout=1m "
+                  "pool-wait=500ms max-response=64k pool-max=8 pool-keep=4 retries=0"));
+    ck_assert_str_eq(c.url.host, "127.0.0.1");
+    ck_assert_uint_eq(c.url.port, 8444);
+    ck_assert_str_eq(c.ca_file, "/pki/ca.crt");
+    ck_assert_str_eq(c.cert_file, "/pki/gw client.crt");
+    ck_assert_str_eq(c.tls_name, "felica.idgw.test");
+    ck_assert_int_eq(c.connect_timeout, apr_time_from_msec(300));
+    ck_assert_int_eq(c.idle_timeout, apr_time_from_sec(60));
+    ck_assert_int_eq(c.max_response, 65536);
+    ck_assert_int_eq(c.pool_max, 8);
+    ck_assert_int_eq(c.pool_keep, 4);
+    ck_assert_int_eq(c.retries, 0);
+    ck_assert_ptr_nonnull(idgw_backend_conf_set(pool, &c, "retries", "6"));
+    ck_assert_ptr_nonnull(idgw_backend_conf_set(pool, &c, "pool-max", "0"));
+    ck_assert_ptr_nonnull(idgw_backend_conf_set(pool, &c, "tls-name", "bad name"));
+    ck_assert_ptr_nonnull(idgw_backend_conf_set(pool, &c, "ca", ""));
+    ck_assert_ptr_nonnull(idgw_backend_conf_set(pool, &c, "url", "gopher://x/"));
+    ck_assert_ptr_nonnull(idgw_backend_conf_set(pool, &c, "colour", "blue"));
+    ck_assert_ptr_nonnull(idgw_backend_conf_set_args(pool, &c, "io-timeout"));
+    ck_assert_ptr_nonnull(idgw_backend_conf_set_args(pool, &c, "=5s"));
+    /* A failed setting leaves the earlier value. */
+    ck_assert_int_eq(c.retries, 0);
+    ck_assert_int_eq(c.pool_max, 8);
+}
+END_TEST
+
 START_TEST(category_names_are_stable)
 {
     ck_assert_str_eq(idgw_backend_category_name(IDGW_BE_ERR_TIMEOUT), "timeout");
@@ -188,6 +223,7 @@ int main(void)
     tcase_add_test(tc, sizes_and_counts);
     tcase_add_test(tc, merge_set_wins);
     tcase_add_test(tc, startup_check);
+    tcase_add_test(tc, directive_keys);
     tcase_add_test(tc, category_names_are_stable);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
