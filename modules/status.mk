@@ -18,4 +18,19 @@ modules_mod_idgw_status_la_CPPFLAGS = $(AM_CPPFLAGS) $(STATUS_HTTPD_CPPFLAGS)
 modules_mod_idgw_status_la_LDFLAGS = -module -avoid-version -shared
 modules_mod_idgw_status_la_LIBADD = modules/libidgw_metrics.la $(HIREDIS_LIBS) $(APR_LIBS)
 
-dist_noinst_SCRIPTS += scripts/idgw-bench
+
+# Apache::Test coverage of the status handler: the suite runs from the build
+# directory (t/integration.mk copies its files there); copy ours too.
+# Apache::Test includes every t/conf/*.in it finds.
+IDGW_STATUS_ITEST_FILES = t/conf/status.conf.in t/status_handler.t \
+	t/status_counting.t t/status_fleet.t
+EXTRA_DIST += $(IDGW_STATUS_ITEST_FILES)
+
+check-integration: status-itest-files
+status-itest-files:
+	@if test "$(abs_srcdir)" != "$(abs_builddir)"; then \
+	  for f in $(IDGW_STATUS_ITEST_FILES); do \
+	    $(MKDIR_P) `dirname $$f` && cp -p $(srcdir)/$$f $$f || exit 1; \
+	  done; \
+	fi
+.PHONY: status-itest-files
