@@ -1,0 +1,236 @@
+/*
+ * idgw_convert_cfg.c - directives, merge, start-up checks (idgw_convert_cfg.h).
+ */
+#include "idgw_convert_cfg.h"
+
+#include <string.h>
+#include <apr_strings.h>
+#include <http_log.h>
+
+#include "felica_frame.h"
+
+APLOG_USE_MODULE(idgw_convert);
+
+/* The backends a configuration names: "card" is a role, not a backend. */
+static int backend_from_name(const char *name)
+{
+    for (int i = IDGW_MAP_BE_CREMO; i < IDGW_MAP_BE_COUNT; i++)
+        if (strcmp(idgw_map_backend_name((idgw_map_backend)i), name) == 0)
+            return i;
+    return -1;
+}
+
+void *idgw_convert_create_srv(apr_pool_t *p, server_rec *s)
+{
+    idgw_convert_srv *c = apr_pcalloc(p, sizeof(*c));
+
+    for (int i = 0; i < IDGW_MAP_BE_COUNT; i++)
+        idgw_backend_conf_init(&c->be_conf[i], idgw_map_backend_name((idgw_map_backend)i));
+    c->xml_bytes = -1;
+    c->xml_depth = -1;
+    c->xml_elements = -1;
+    c->max_packet = -1;
+    return c;
+}
+
+void *idgw_convert_merge_srv(apr_pool_t *p, void *basev, void *addv)
+{
+    const idgw_convert_srv *base = basev, *add = addv;
+    idgw_convert_srv *c = apr_pcalloc(p, sizeof(*c));
+
+    c->map_path = add->map_path ? add->map_path : base->map_path;
+    for (int i = 0; i < IDGW_MAP_BE_COUNT; i++)
+        idgw_backend_conf_merge(&c->be_conf[i], &base->be_conf[i], &add->be_conf[i]);
+    c->xml_bytes = add->xml_bytes >= 0 ? add->xml_bytes : base->xml_bytes;
+    c->xml_depth = add->xml_depth >= 0 ? add->xml_depth : base->xml_depth;
+    c->xml_elements = add->xml_elements >= 0 ? add->xml_elements : base->xml_elements;
+    c->max_packet = add->max_packet >= 0 ? add->max_packet : base->max_packet;
+    return c;
+}
+
+void idgw_convert_xml_limits(const idgw_convert_srv *c, idgw_sp_xml_limits *lim)
+{
+    idgw_sp_xml_default_limits(lim);
+    if (c->xml_bytes >= 0)
+        lim->max_bytes = (size_t)c->xml_bytes;
+    if (c->xml_depth >= 0)
+        lim->max_depth = (unsigned)c->xml_depth;
+    if (c->xml_elements >= 0)
+        lim->max_elements = (unsigned)c->xml_elements;
+}
+
+size_t idgw_convert_max_packet(const idgw_convert_srv *c)
+{
+    return c->max_packet >= 0 ? (size_t)c->max_packet : FELICA_MAX_FRAME;
+}
+
+static idgw_convert_srv *srv_conf(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config, &idgw_convert_module);
+}
+
+static const char *set_map(cmd_parms *cmd, void *d, const char *arg)
+{
+    srv_conf(cmd)->map_path = ap_server_root_relative(cmd->pool, arg);
+    return srv_conf(cmd)->map_path ? NULL : "IdgwConvertMap: invalid path";
+}
+
+/* One option=value of IdgwConvertBackend into conf. */
+static const char *backend_option(apr_pool_t *p, idgw_backend_conf_t *be, const char *opt)
+{
+    const char *eq = strchr(opt, '=');
+    const char *key, *val;
+
+    if (!eq || eq == opt || !eq[1])
+        return apr_psprintf(p, "expected option=value, got '%s'", opt);
+    key = apr_pstrndup(p, opt, (apr_size_t)(eq - opt));
+    val = eq + 1;
+    if (strcmp(key, "ca") == 0)
+        be->ca_file = ap_server_root_relative(p, val);
+    else if (strcmp(key, "cert") == 0)
+        be->cert_file = ap_server_root_relative(p, val);
+    else if (strcmp(key, "key") == 0)
+        be->key_file = ap_server_root_relative(p, val);
+    else if (strcmp(key, "tls-name") == 0)
+        be->tls_name = apr_pstrdup(p, val);
+    else if (strcmp(key, "connect-timeout") == 0)
+        return idgw_backend_parse_duration(p, val, &be->connect_timeout);
+    else if (strcmp(key, "io-timeout") == 0)
+        return idgw_backend_parse_duration(p, val, &be->io_timeout);
+    else if (strcmp(key, "timeout") == 0)
+        return idgw_backend_parse_duration(p, val, &be->total_timeout);
+    else if (strcmp(key, "retries") == 0)
+        return idgw_backend_parse_count(p, val, 0, IDGW_BE_MAX_RETRIES, &be->retries);
+    else if (strcmp(key, "pool-max") == 0)
+        return idgw_backend_parse_count(p, val, 1, 1024, &be->pool_max);
+    else if (strcmp(key, "pool-keep") == 0)
+        return idgw_backend_parse_count(p, val, 0, 1024, &be->pool_keep);
+    else if (strcmp(key, "max-response") == 0)
+        return idgw_backend_parse_size(p, val, &be->max_response);
+    else
+        return apr_psprintf(p, "unknown option '%s' (ca, cert, key, tls-name, connect-timeout, "
+                            "io-timeout, timeout, retries, pool-max, pool-keep, max-response)",
+                            key);
+    return NULL;
+}
+
+static const char *set_backend(cmd_parms *cmd, void *d, int argc, char *const argv[])
+{
+    idgw_backend_conf_t *be;
+    const char *err;
+    int i;
+
+    if (argc < 2)
+        return "IdgwConvertBackend: expected NAME URL [option=value ...]";
+    if ((i = backend_from_name(argv[0])) < 0)
+        return apr_psprintf(cmd->pool, "IdgwConvertBackend: unknown backend '%s' (cremo, dlc, "
+                            "brand, felica)", argv[0]);
+    be = &srv_conf(cmd)->be_conf[i];
+    if ((err = idgw_backend_conf_set_url(cmd->pool, be, argv[1])))
+        return apr_psprintf(cmd->pool, "IdgwConvertBackend %s: %s", argv[0], err);
+    for (int k = 2; k < argc; k++)
+        if ((err = backend_option(cmd->pool, be, argv[k])))
+            return apr_psprintf(cmd->pool, "IdgwConvertBackend %s: %s", argv[0], err);
+    return NULL;
+}
+
+static const char *set_xml_limits(cmd_parms *cmd, void *d, int argc, char *const argv[])
+{
+    idgw_convert_srv *c = srv_conf(cmd);
+    apr_int64_t bytes;
+    int depth, elements;
+    const char *err;
+
+    if (argc != 3)
+        return "IdgwConvertXmlLimits: expected BYTES DEPTH ELEMENTS";
+    if ((err = idgw_backend_parse_size(cmd->pool, argv[0], &bytes)))
+        return apr_pstrcat(cmd->pool, "IdgwConvertXmlLimits: ", err, NULL);
+    if (bytes < 64 || bytes > 1024 * 1024)
+        return "IdgwConvertXmlLimits: BYTES must be 64 .. 1m";
+    if ((err = idgw_backend_parse_count(cmd->pool, argv[1], 2, 64, &depth))
+        || (err = idgw_backend_parse_count(cmd->pool, argv[2], 2, 10000, &elements)))
+        return apr_pstrcat(cmd->pool, "IdgwConvertXmlLimits: ", err, NULL);
+    c->xml_bytes = bytes;
+    c->xml_depth = depth;
+    c->xml_elements = elements;
+    return NULL;
+}
+
+static const char *set_max_packet(cmd_parms *cmd, void *d, const char *arg)
+{
+    int n;
+    const char *err = idgw_backend_parse_count(cmd->pool, arg, 2, FELICA_MAX_FRAME, &n);
+
+    if (err)
+        return apr_pstrcat(cmd->pool, "IdgwConvertMaxPacket: ", err, NULL);
+    srv_conf(cmd)->max_packet = n;
+    return NULL;
+}
+
+const command_rec idgw_convert_cmds[] = {
+    AP_INIT_TAKE1("IdgwConvertMap", set_map, NULL, RSRC_CONF,
+                  "IdgwConvertMap FILE - the smartphone-to-telegram mapping (idgw-map.conf)"),
+    AP_INIT_TAKE_ARGV("IdgwConvertBackend", set_backend, NULL, RSRC_CONF,
+                      "IdgwConvertBackend cremo|dlc|brand|felica URL [ca=FILE cert=FILE "
+                      "key=FILE tls-name=NAME connect-timeout=DUR io-timeout=DUR timeout=DUR "
+                      "retries=N pool-max=N pool-keep=N max-response=SIZE]"),
+    AP_INIT_TAKE_ARGV("IdgwConvertXmlLimits", set_xml_limits, NULL, RSRC_CONF,
+                      "IdgwConvertXmlLimits BYTES DEPTH ELEMENTS - limits of an app request "
+                      "(default 16384 8 64)"),
+    AP_INIT_TAKE1("IdgwConvertMaxPacket", set_max_packet, NULL, RSRC_CONF,
+                  "IdgwConvertMaxPacket BYTES - largest chip packet relayed (2..254, default 254)"),
+    { NULL }
+};
+
+static const char *setup_server(apr_pool_t *pconf, server_rec *s, idgw_convert_srv *c)
+{
+    const char *err;
+
+    if ((err = idgw_map_load(pconf, c->map_path, &c->map)))
+        return apr_pstrcat(pconf, "IdgwConvertMap ", err, NULL);
+    for (int i = IDGW_MAP_BE_CREMO; i < IDGW_MAP_BE_COUNT; i++) {
+        idgw_backend_error_t berr;
+
+        if (!c->be_conf[i].url_text)
+            return apr_psprintf(pconf, "IdgwConvertMap is set but IdgwConvertBackend %s is "
+                                "missing (%s:%d)", idgw_map_backend_name((idgw_map_backend)i),
+                                s->defn_name ? s->defn_name : "?", s->defn_line_number);
+        if ((err = idgw_backend_conf_check(pconf, &c->be_conf[i])))
+            return apr_psprintf(pconf, "IdgwConvertBackend %s: %s",
+                                idgw_map_backend_name((idgw_map_backend)i), err);
+        if (!(c->be[i] = idgw_backend_create(pconf, &c->be_conf[i], &berr)))
+            return apr_psprintf(pconf, "IdgwConvertBackend %s: %s",
+                                idgw_map_backend_name((idgw_map_backend)i), berr.msg);
+    }
+    return NULL;
+}
+
+const char *idgw_convert_setup(apr_pool_t *pconf, server_rec *s, module *m)
+{
+    for (; s; s = s->next) {
+        idgw_convert_srv *c = ap_get_module_config(s->module_config, m);
+        const char *err;
+
+        if (!c->map_path)
+            continue;
+        if ((err = setup_server(pconf, s, c)))
+            return err;
+    }
+    return NULL;
+}
+
+void idgw_convert_child_setup(apr_pool_t *pchild, server_rec *s, module *m)
+{
+    for (; s; s = s->next) {
+        idgw_convert_srv *c = ap_get_module_config(s->module_config, m);
+
+        for (int i = IDGW_MAP_BE_CREMO; i < IDGW_MAP_BE_COUNT; i++) {
+            idgw_backend_error_t berr;
+
+            if (c->be[i] && idgw_backend_child_init(c->be[i], pchild, &berr) != IDGW_BE_OK)
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "IDGW0401: backend %s: no "
+                             "connection pool: %s", idgw_map_backend_name((idgw_map_backend)i),
+                             berr.msg);
+        }
+    }
+}

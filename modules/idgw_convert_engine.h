@@ -1,0 +1,83 @@
+/*
+ * idgw_convert_engine.h - run the telegram mapping for one step of an
+ * operation, and relay chip packets between the app and the FeliCa server.
+ *
+ * No httpd here: the telegrams go out through a sender the caller provides
+ * (mod_idgw_convert: the backend client; the unit tests: a fake), so the
+ * whole conversion is tested without a server.
+ *
+ * Context names the engine itself uses (besides the map's captures):
+ *   req.*            the request's non-secret fields, kept for later stages
+ *   fc.op            the FeliCa server's operationId
+ *   fc.state         "CONTINUE" while relaying, "DONE" when the chip work is over
+ *   fc.cmd           the chip command handed to the app (hex), awaiting its answer
+ */
+#ifndef IDGW_CONVERT_ENGINE_H
+#define IDGW_CONVERT_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <apr_pools.h>
+
+#include "idgw_convert_ctx.h"
+#include "idgw_convert_map.h"
+#include "idgw_sp_request.h"
+#include "idgw_telegram.h"
+#include "idgw_xml_error.h"
+
+/* What went wrong, for the answer (error) and the log (detail, no secrets). */
+typedef struct idgw_conv_fail {
+    const idgw_error_def *error;
+    const char *detail;
+    int hostile;                  /* a forged or misdirected chip packet: strike */
+} idgw_conv_fail;
+
+/* Send req to backend be; on success *res is the parsed, validated response
+ * of the matching type with the same correlation id (its result code may
+ * still be a failure).  On a transport or telegram failure fill f and return
+ * non-zero. */
+typedef int (*idgw_conv_send_fn)(void *baton, apr_pool_t *p, idgw_map_backend be,
+                                 const idgw_telegram_t *req, idgw_telegram_t **res,
+                                 idgw_conv_fail *f);
+
+typedef struct idgw_conv_env {
+    apr_pool_t *p;
+    const idgw_map *map;
+    idgw_op op;
+    const char *correlation_id;
+    const char *idm;              /* the session's chip, 16 upper-case hex */
+    idgw_ctx *ctx;
+    idgw_conv_send_fn send;
+    void *baton;
+    size_t max_packet;            /* 0: FELICA_MAX_FRAME */
+} idgw_conv_env;
+
+/* Request stage: keep the request's non-secret fields in ctx (req.*), run
+ * the stage's calls in order.  When the stage starts the chip relay, fc.*
+ * is set and *packet (of *packet_len bytes) is the first chip command (already checked
+ * against the operation's relay classes).  0 on success. */
+int idgw_conv_request(idgw_conv_env *env, const idgw_sp_request *rq,
+                      const uint8_t **packet, size_t *packet_len, idgw_conv_fail *f);
+
+/* One relay round trip: the chip's answer from the app is checked against
+ * the command relayed (right IDm, answer code, size), passed to the FeliCa
+ * server, and its next command checked likewise.  *done is set when the
+ * FeliCa server finished (the map's done captures are in ctx); otherwise
+ * *packet is the next command.  0 on success. */
+int idgw_conv_relay(idgw_conv_env *env, const uint8_t *answer, size_t answer_len,
+                    int *done, const uint8_t **packet, size_t *packet_len, idgw_conv_fail *f);
+
+/* Complete stage (requires fc.state DONE when the operation relays). */
+int idgw_conv_complete(idgw_conv_env *env, idgw_conv_fail *f);
+
+/* Abort stage: tell the backends the operation did not happen.  Best
+ * effort: a telegram that cannot be built (a value never captured) or is
+ * refused is skipped; returns the number of telegrams sent and accepted. */
+int idgw_conv_abort(idgw_conv_env *env);
+
+/* Build the telegram of one map call from ctx (and item for for= calls);
+ * NULL with f filled when the telegram does not validate. */
+idgw_telegram_t *idgw_conv_build(idgw_conv_env *env, const idgw_map_call *call,
+                                 const char *item, idgw_conv_fail *f);
+
+#endif

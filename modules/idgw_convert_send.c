@@ -1,0 +1,107 @@
+/*
+ * idgw_convert_send.c - telegrams over the backend client (idgw_convert_send.h).
+ */
+#include "idgw_convert_send.h"
+
+#include <string.h>
+#include <apr_strings.h>
+
+#include "idgw_convert_errors.h"
+
+const idgw_error_def *idgw_convert_transport_error(idgw_backend_category_t cat)
+{
+    switch (cat) {
+    case IDGW_BE_ERR_TIMEOUT:
+        return &IDGW_E_CNV_TIMEOUT;
+    case IDGW_BE_ERR_CONNECT:
+    case IDGW_BE_ERR_POOL:
+    case IDGW_BE_ERR_TLS:
+        return &IDGW_E_CNV_UNREACHABLE;
+    case IDGW_BE_ERR_PROTOCOL:
+    case IDGW_BE_ERR_OVERSIZE:
+        return &IDGW_E_CNV_TELEGRAM;
+    case IDGW_BE_ERR_HTTP_STATUS:
+        return &IDGW_E_CNV_BACKEND;
+    default:
+        return &IDGW_E_CNV_INTERNAL;
+    }
+}
+
+static int fail(idgw_conv_fail *f, const idgw_error_def *e, const char *detail)
+{
+    f->error = e;
+    f->detail = detail;
+    f->hostile = 0;
+    return -1;
+}
+
+/* The backend that serves a "card" telegram: the source the app named. */
+static idgw_map_backend resolve(const idgw_send_baton *b, idgw_map_backend be)
+{
+    const char *src;
+
+    if (be != IDGW_MAP_BE_CARD)
+        return be;
+    src = b->ctx ? idgw_ctx_get(b->ctx, "req.source") : NULL;
+    return src && strcmp(src, "dlc") == 0 ? IDGW_MAP_BE_DLC : IDGW_MAP_BE_CREMO;
+}
+
+/* The answer must be the response type of req (or an error telegram) and
+ * carry req's correlation id: anything else is not an answer to us. */
+static int answer_matches(const idgw_telegram_t *req, const idgw_telegram_t *res)
+{
+    if (res->type != idgw_tg_response_of(req->type) && res->type != IDGW_TG_ERROR_RES)
+        return 0;
+    return res->correlation_id && strcmp(res->correlation_id, req->correlation_id) == 0;
+}
+
+int idgw_convert_send(void *baton, apr_pool_t *p, idgw_map_backend be,
+                      const idgw_telegram_t *req, idgw_telegram_t **res, idgw_conv_fail *f)
+{
+    idgw_send_baton *b = baton;
+    idgw_map_backend target = resolve(b, be);
+    idgw_backend_request_t breq;
+    idgw_backend_response_t bres;
+    idgw_backend_error_t berr;
+    idgw_tg_error_t terr;
+    idgw_backend_category_t cat;
+    const char *enc = idgw_tg_encoding(req->type);
+    char *body;
+    apr_size_t len;
+
+    if (!b->be[target])
+        return fail(f, &IDGW_E_CNV_INTERNAL, "backend not configured");
+    if (idgw_tg_build(p, req, enc, &body, &len, &terr) != 0)
+        return fail(f, &IDGW_E_CNV_INTERNAL,
+                    apr_psprintf(p, "%s not built: %s", idgw_tg_type_name(req->type), terr.msg));
+    memset(&breq, 0, sizeof(breq));
+    breq.content_type = idgw_tg_content_type(p, enc);
+    breq.accept = "application/xml";
+    breq.correlation_id = req->correlation_id;
+    breq.body = body;
+    breq.body_len = len;
+    breq.idempotent = idgw_tg_idempotent(req->type);
+    cat = idgw_backend_call(b->be[target], p, &breq, &bres, &berr);
+    /* the body held card data or a password: it is not needed any more */
+    explicit_bzero(body, len);
+    if (cat != IDGW_BE_OK && cat != IDGW_BE_ERR_HTTP_STATUS) {
+        b->log_id = idgw_backend_category_logid(cat);
+        return fail(f, idgw_convert_transport_error(cat),
+                    apr_psprintf(p, "%s to %s: %s (%s)", idgw_tg_type_name(req->type),
+                                 idgw_map_backend_name(target), idgw_backend_category_name(cat),
+                                 berr.msg));
+    }
+    /* error telegrams come with 4xx/5xx: read them for their result code */
+    if (idgw_tg_parse(p, bres.body, bres.body_len, res, &terr) != 0 || !answer_matches(req, *res))
+        return fail(f, cat == IDGW_BE_OK ? &IDGW_E_CNV_TELEGRAM : &IDGW_E_CNV_BACKEND,
+                    apr_psprintf(p, "%s from %s: answer is not its telegram (HTTP %d)",
+                                 idgw_tg_type_name(req->type), idgw_map_backend_name(target),
+                                 bres.status));
+    if (cat == IDGW_BE_ERR_HTTP_STATUS && (*res)->result
+        && strcmp((*res)->result, IDGW_TG_R_OK) == 0)
+        return fail(f, &IDGW_E_CNV_BACKEND,
+                    apr_psprintf(p, "%s from %s: HTTP %d with result 0000",
+                                 idgw_tg_type_name(req->type), idgw_map_backend_name(target),
+                                 bres.status));
+    return 0;
+}

@@ -1,0 +1,393 @@
+/*
+ * mod_idgw_convert.c - the content handler of the smartphone gateway.
+ *
+ * mod_idgw_session has already checked the request (token, binding,
+ * sequence number, transition) and claimed the step; this handler parses the
+ * app's XML (idgw_sp_request), runs the step's telegrams (idgw_convert_map
+ * and _engine), relays chip packets, keeps the operation's context sealed in
+ * the session vault, commits the answer through mod_idgw_session (so a
+ * retransmission gets it again) and sends it.
+ *
+ *   <Location /idgw/v1>
+ *       IdgwSession On
+ *       SetHandler idgw-convert
+ *   </Location>
+ */
+#include "idgw_convert_cfg.h"
+
+#include <string.h>
+#include <strings.h>
+#include <apr_strings.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "mod_idgw.h"
+#include "idgw_convert_answer.h"
+#include "idgw_convert_ctx.h"
+#include "idgw_convert_engine.h"
+#include "idgw_convert_errors.h"
+#include "idgw_convert_send.h"
+#include "idgw_sp_request.h"
+
+static APR_OPTIONAL_FN_TYPE(idgw_session_get) *session_get;
+static APR_OPTIONAL_FN_TYPE(idgw_session_commit) *session_commit;
+static APR_OPTIONAL_FN_TYPE(idgw_session_body) *session_body;
+static APR_OPTIONAL_FN_TYPE(idgw_vault_put) *vault_put;
+static APR_OPTIONAL_FN_TYPE(idgw_vault_get) *vault_get;
+static APR_OPTIONAL_FN_TYPE(idgw_session_strike) *session_strike;
+
+#define CTX_ITEM "ctx"
+
+/* Everything one request needs. */
+typedef struct conv_req {
+    request_rec *r;
+    const idgw_convert_srv *conf;
+    const idgw_session_info *info;
+    idgw_conv_env env;
+    idgw_send_baton baton;
+} conv_req;
+
+/* ---- answers ------------------------------------------------------------------- */
+
+static int send_body(request_rec *r, int status, const char *body)
+{
+    apr_size_t len = strlen(body);
+
+    r->status = status;
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_type(r, IDGW_ANSWER_TYPE);
+    ap_set_content_length(r, (apr_off_t)len);
+    if (!r->header_only)
+        ap_rwrite(body, (int)len, r);
+    return OK;
+}
+
+/* Commit, then send: a retransmission must find what the first attempt said. */
+static int answer(conv_req *c, idgw_commit_outcome outcome, const char *body)
+{
+    session_commit(c->r, outcome, HTTP_OK, IDGW_ANSWER_TYPE, body, strlen(body));
+    return send_body(c->r, HTTP_OK, body);
+}
+
+static int refuse(conv_req *c, const idgw_error_def *e, const char *why)
+{
+    request_rec *r = c->r;
+    const char *body = idgw_xml_error_body(r->pool, e->code, e->message);
+
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0410: %s %s/%s refused: %s: %s (sid=%s)",
+                  e->code, idgw_op_name(c->info->op), idgw_step_name(c->info->step),
+                  e->message, why ? why : "-", c->info->sid_log);
+    session_commit(r, IDGW_COMMIT_ABORT, e->http_status, IDGW_ANSWER_TYPE, body, strlen(body));
+    return idgw_xml_error_send(r, e);
+}
+
+/* A failed step: tell the backends, strike a forger, refuse. */
+static int fail_step(conv_req *c, const idgw_conv_fail *f, int tell_backends)
+{
+    if (tell_backends) {
+        int sent = idgw_conv_abort(&c->env);
+
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "IDGW0411: %s aborted, %d backend "
+                      "notice(s) sent (sid=%s)", idgw_op_name(c->info->op), sent,
+                      c->info->sid_log);
+    }
+    if (f->hostile)
+        session_strike(c->r, f->error->code, 1);
+    return refuse(c, f->error, f->detail);
+}
+
+/* ---- the operation context in the vault ------------------------------------------ */
+
+static int ctx_load(conv_req *c)
+{
+    const unsigned char *data;
+    apr_size_t len;
+
+    if (vault_get(c->r, IDGW_VAULT_OPERATION, CTX_ITEM, &data, &len) != APR_SUCCESS)
+        return 0;
+    c->env.ctx = idgw_ctx_decode(c->r->pool, (const char *)data, len);
+    return c->env.ctx != NULL;
+}
+
+static int ctx_save(conv_req *c)
+{
+    size_t len;
+    const char *blob = idgw_ctx_encode(c->r->pool, c->env.ctx, &len);
+
+    return vault_put(c->r, IDGW_VAULT_OPERATION, CTX_ITEM, blob, len) == APR_SUCCESS;
+}
+
+/* ---- request checks ------------------------------------------------------------------ */
+
+/* application/xml, with no charset or charset=utf-8 */
+static int content_type_ok(request_rec *r)
+{
+    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+    const char *semi, *cs;
+    size_t n;
+
+    if (!ct)
+        return 0;
+    semi = strchr(ct, ';');
+    n = semi ? (size_t)(semi - ct) : strlen(ct);
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    if (n != strlen("application/xml") || strncasecmp(ct, "application/xml", n) != 0)
+        return 0;
+    if (!semi)
+        return 1;
+    cs = ap_strcasestr(semi, "charset=");
+    if (!cs)
+        return 1;
+    cs += strlen("charset=");
+    if (*cs == '"')
+        cs++;
+    return strncasecmp(cs, "utf-8", 5) == 0 && (cs[5] == '\0' || cs[5] == '"' || cs[5] == ';'
+                                                || cs[5] == ' ');
+}
+
+static const idgw_error_def *xml_error(const idgw_sp_result *res)
+{
+    if (res->status == IDGW_SP_BAD_XML) {
+        switch (res->xml_status) {
+        case IDGW_SP_XML_DOCTYPE:
+            return &IDGW_E_CNV_DOCTYPE;
+        case IDGW_SP_XML_TOO_LARGE:
+        case IDGW_SP_XML_TOO_DEEP:
+        case IDGW_SP_XML_TOO_MANY:
+            return &IDGW_E_CNV_LIMITS;
+        case IDGW_SP_XML_INTERNAL:
+            return &IDGW_E_CNV_INTERNAL;
+        default:
+            return &IDGW_E_CNV_XML;
+        }
+    }
+    return &IDGW_E_CNV_FIELD;
+}
+
+static int parse_body(conv_req *c, idgw_sp_request *rq)
+{
+    const char *body;
+    apr_size_t len;
+    idgw_sp_xml_limits lim;
+    idgw_sp_result res;
+
+    if (session_body(c->r, &body, &len) != APR_SUCCESS)
+        body = "", len = 0;
+    idgw_convert_xml_limits(c->conf, &lim);
+    idgw_sp_request_decode(c->r->pool, c->info->op, c->info->step, body, len, &lim, rq, &res);
+    if (res.status == IDGW_SP_OK)
+        return OK;
+    return refuse(c, xml_error(&res),
+                  res.status == IDGW_SP_BAD_XML ? idgw_sp_xml_status_name(res.xml_status)
+                  : res.status == IDGW_SP_BAD_ROOT ? "root element or version"
+                  : apr_pstrcat(c->r->pool, "field ", res.field, NULL));
+}
+
+/* ---- the steps ------------------------------------------------------------------------- */
+
+static int step_open(conv_req *c, const idgw_sp_request *rq)
+{
+    /* the envelope and the body must name the same terminal and chip */
+    if (strcmp(rq->terminal, c->info->terminal_id) != 0 || strcmp(rq->idm, c->info->idm) != 0)
+        return refuse(c, &IDGW_E_CNV_FIELD, "body disagrees with the envelope");
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "IDGW0412: session opened for app %s "
+                  "(sid=%s)", rq->app_version, c->info->sid_log);
+    return send_body(c->r, HTTP_OK,
+                     idgw_ans_session(c->r->pool, c->info->token, c->info->seq,
+                                      (long)apr_time_sec(c->info->deadline - c->info->created)));
+}
+
+static int step_close(conv_req *c)
+{
+    int cancelled = c->info->from.phase == IDGW_PHASE_REQUESTED
+                    || c->info->from.phase == IDGW_PHASE_RELAYING;
+
+    if (cancelled) {
+        c->env.op = c->info->from.op;
+        /* the context may already be gone with the session's vault; then the
+         * FeliCa server's and the source's own timeouts end the operation */
+        if (ctx_load(c)) {
+            c->baton.ctx = c->env.ctx;
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "IDGW0413: close cancels %s: %d "
+                          "backend notice(s) sent (sid=%s)", idgw_op_name(c->env.op),
+                          idgw_conv_abort(&c->env), c->info->sid_log);
+        } else {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0414: close cancels %s, "
+                          "its context is gone: backends not notified (sid=%s)",
+                          idgw_op_name(c->env.op), c->info->sid_log);
+        }
+    }
+    return answer(c, IDGW_COMMIT_OK, idgw_ans_closed(c->r->pool, cancelled));
+}
+
+static int step_request(conv_req *c, const idgw_sp_request *rq)
+{
+    const uint8_t *pkt;
+    size_t len;
+    idgw_conv_fail f;
+
+    c->env.ctx = idgw_ctx_new(c->r->pool);
+    c->baton.ctx = c->env.ctx;
+    if (idgw_conv_request(&c->env, rq, &pkt, &len, &f) != 0)
+        return fail_step(c, &f, 1);
+    if (!idgw_map_has_relay(c->conf->map, c->info->op))
+        return answer(c, IDGW_COMMIT_OK, idgw_ans_complete(c->r->pool, c->info->op, c->env.ctx));
+    if (!ctx_save(c)) {
+        f.error = &IDGW_E_CNV_INTERNAL;
+        f.detail = "operation context not stored";
+        f.hostile = 0;
+        return fail_step(c, &f, 1);
+    }
+    return answer(c, IDGW_COMMIT_OK, idgw_ans_relay(c->r->pool, c->info->op, pkt, len));
+}
+
+static int step_relay(conv_req *c, const idgw_sp_request *rq)
+{
+    const uint8_t *pkt;
+    size_t len;
+    int done;
+    idgw_conv_fail f;
+
+    if (!ctx_load(c))
+        return refuse(c, &IDGW_E_CNV_INTERNAL, "operation context missing");
+    c->baton.ctx = c->env.ctx;
+    if (idgw_conv_relay(&c->env, rq->packet, rq->packet_len, &done, &pkt, &len, &f) != 0)
+        return fail_step(c, &f, 1);
+    if (!ctx_save(c)) {
+        f.error = &IDGW_E_CNV_INTERNAL;
+        f.detail = "operation context not stored";
+        f.hostile = 0;
+        return fail_step(c, &f, 1);
+    }
+    return answer(c, IDGW_COMMIT_OK, done ? idgw_ans_relay_done(c->r->pool, c->info->op)
+                                          : idgw_ans_relay(c->r->pool, c->info->op, pkt, len));
+}
+
+static int step_complete(conv_req *c)
+{
+    idgw_conv_fail f;
+
+    if (!ctx_load(c))
+        return refuse(c, &IDGW_E_CNV_INTERNAL, "operation context missing");
+    c->baton.ctx = c->env.ctx;
+    if (idgw_conv_complete(&c->env, &f) != 0)
+        return fail_step(c, &f, 0);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "IDGW0415: %s complete (sid=%s)",
+                  idgw_op_name(c->info->op), c->info->sid_log);
+    return answer(c, IDGW_COMMIT_OK, idgw_ans_complete(c->r->pool, c->info->op, c->env.ctx));
+}
+
+static int dispatch(conv_req *c)
+{
+    idgw_sp_request rq;
+    int rc;
+
+    if (c->info->op == IDGW_OP_STATUS) {
+        char st[IDGW_STATE_NAME_MAX];
+
+        if (!idgw_state_format(&c->info->to, st, sizeof(st)))
+            apr_cpystrn(st, "unknown", sizeof(st));
+        return send_body(c->r, HTTP_OK, idgw_ans_status(c->r->pool, st, c->info->seq));
+    }
+    if (!content_type_ok(c->r))
+        return refuse(c, &IDGW_E_CNV_CTYPE, "content type");
+    if ((rc = parse_body(c, &rq)) != OK)
+        return rc;
+    switch (c->info->op) {
+    case IDGW_OP_OPEN:
+        return step_open(c, &rq);
+    case IDGW_OP_CLOSE:
+        return step_close(c);
+    default:
+        break;
+    }
+    switch (c->info->step) {
+    case IDGW_STEP_REQUEST:
+        return step_request(c, &rq);
+    case IDGW_STEP_RELAY:
+        return step_relay(c, &rq);
+    case IDGW_STEP_COMPLETE:
+        return step_complete(c);
+    default:
+        return refuse(c, &IDGW_E_CNV_INTERNAL, "no such step");
+    }
+}
+
+static int convert_handler(request_rec *r)
+{
+    conv_req c;
+
+    if (!r->handler || strcmp(r->handler, IDGW_CONVERT_HANDLER) != 0)
+        return DECLINED;
+    memset(&c, 0, sizeof(c));
+    c.r = r;
+    c.conf = ap_get_module_config(r->server->module_config, &idgw_convert_module);
+    c.info = session_get ? session_get(r) : NULL;
+    if (!c.info || !c.conf->map) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0416: handler %s without %s here "
+                      "(IdgwSession On and IdgwConvertMap are needed)", IDGW_CONVERT_HANDLER,
+                      !c.info ? "a checked session" : "a mapping");
+        return idgw_xml_error_send(r, &IDGW_E_CNV_INTERNAL);
+    }
+    c.baton.be = c.conf->be;
+    c.env.p = r->pool;
+    c.env.map = c.conf->map;
+    c.env.op = c.info->op;
+    c.env.correlation_id = c.info->correlation_id;
+    c.env.idm = c.info->idm;
+    c.env.send = idgw_convert_send;
+    c.env.baton = &c.baton;
+    c.env.max_packet = idgw_convert_max_packet(c.conf);
+    return dispatch(&c);
+}
+
+/* ---- start-up ----------------------------------------------------------------------------- */
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    const char *err;
+
+    session_get = APR_RETRIEVE_OPTIONAL_FN(idgw_session_get);
+    session_commit = APR_RETRIEVE_OPTIONAL_FN(idgw_session_commit);
+    session_body = APR_RETRIEVE_OPTIONAL_FN(idgw_session_body);
+    vault_put = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_put);
+    vault_get = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_get);
+    session_strike = APR_RETRIEVE_OPTIONAL_FN(idgw_session_strike);
+    if (!session_get || !session_commit || !session_body || !vault_put || !vault_get
+        || !session_strike) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0400: mod_idgw_convert needs "
+                     "mod_idgw_session (LoadModule idgw_session_module before "
+                     "idgw_convert_module)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    idgw_tg_init();
+    if ((err = idgw_convert_setup(pconf, s, &idgw_convert_module))) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0402: mod_idgw_convert: %s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    idgw_convert_child_setup(pchild, s, &idgw_convert_module);
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(convert_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(idgw_convert) = {
+    STANDARD20_MODULE_STUFF,
+    NULL,
+    NULL,
+    idgw_convert_create_srv,
+    idgw_convert_merge_srv,
+    idgw_convert_cmds,
+    register_hooks
+};
