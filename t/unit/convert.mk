@@ -15,3 +15,11 @@ t_unit_test_sp_request_LDADD = $(CONVERT_UNIT_LIBS)
 t_unit_test_convert_map_SOURCES = t/unit/test_convert_map.c
 t_unit_test_convert_map_CFLAGS = $(CONVERT_UNIT_CFLAGS)
 t_unit_test_convert_map_LDADD = $(CONVERT_UNIT_LIBS)
+
+# the engine against fake backends and libfelica's chip emulator (iss_fixture)
+check_PROGRAMS += t/unit/test_convert_engine
+TESTS += t/unit/test_convert_engine
+t_unit_test_convert_engine_SOURCES = t/unit/test_convert_engine.c t/unit/iss_fixture.c \
+	t/unit/iss_fixture.h
+t_unit_test_convert_engine_CFLAGS = $(CONVERT_UNIT_CFLAGS)
+t_unit_test_convert_engine_LDADD = $(CONVERT_UNIT_LIBS)
