@@ -75,43 +75,22 @@ static const char *set_map(cmd_parms *cmd, void *d, const char *arg)
     return srv_conf(cmd)->map_path ? NULL : "IdgwConvertMap: invalid path";
 }
 
-/* One option=value of IdgwConvertBackend into conf. */
+/* One key=value of IdgwConvertBackend: the backend client's own keys
+ * (idgw_backend_conf_set); file paths are relative to the server root. */
 static const char *backend_option(apr_pool_t *p, idgw_backend_conf_t *be, const char *opt)
 {
     const char *eq = strchr(opt, '=');
     const char *key, *val;
 
     if (!eq || eq == opt || !eq[1])
-        return apr_psprintf(p, "expected option=value, got '%s'", opt);
+        return apr_psprintf(p, "expected key=value, got '%s'", opt);
     key = apr_pstrndup(p, opt, (apr_size_t)(eq - opt));
     val = eq + 1;
-    if (strcmp(key, "ca") == 0)
-        be->ca_file = ap_server_root_relative(p, val);
-    else if (strcmp(key, "cert") == 0)
-        be->cert_file = ap_server_root_relative(p, val);
-    else if (strcmp(key, "key") == 0)
-        be->key_file = ap_server_root_relative(p, val);
-    else if (strcmp(key, "tls-name") == 0)
-        be->tls_name = apr_pstrdup(p, val);
-    else if (strcmp(key, "connect-timeout") == 0)
-        return idgw_backend_parse_duration(p, val, &be->connect_timeout);
-    else if (strcmp(key, "io-timeout") == 0)
-        return idgw_backend_parse_duration(p, val, &be->io_timeout);
-    else if (strcmp(key, "timeout") == 0)
-        return idgw_backend_parse_duration(p, val, &be->total_timeout);
-    else if (strcmp(key, "retries") == 0)
-        return idgw_backend_parse_count(p, val, 0, IDGW_BE_MAX_RETRIES, &be->retries);
-    else if (strcmp(key, "pool-max") == 0)
-        return idgw_backend_parse_count(p, val, 1, 1024, &be->pool_max);
-    else if (strcmp(key, "pool-keep") == 0)
-        return idgw_backend_parse_count(p, val, 0, 1024, &be->pool_keep);
-    else if (strcmp(key, "max-response") == 0)
-        return idgw_backend_parse_size(p, val, &be->max_response);
-    else
-        return apr_psprintf(p, "unknown option '%s' (ca, cert, key, tls-name, connect-timeout, "
-                            "io-timeout, timeout, retries, pool-max, pool-keep, max-response)",
-                            key);
-    return NULL;
+    if (strcmp(key, "ca") == 0 || strcmp(key, "cert") == 0 || strcmp(key, "key") == 0)
+        val = ap_server_root_relative(p, val);
+    if (!val)
+        return apr_psprintf(p, "%s: invalid path", key);
+    return idgw_backend_conf_set(p, be, key, val);
 }
 
 static const char *set_backend(cmd_parms *cmd, void *d, int argc, char *const argv[])
@@ -172,8 +151,9 @@ const command_rec idgw_convert_cmds[] = {
                   "IdgwConvertMap FILE - the smartphone-to-telegram mapping (idgw-map.conf)"),
     AP_INIT_TAKE_ARGV("IdgwConvertBackend", set_backend, NULL, RSRC_CONF,
                       "IdgwConvertBackend cremo|dlc|brand|felica URL [ca=FILE cert=FILE "
-                      "key=FILE tls-name=NAME connect-timeout=DUR io-timeout=DUR timeout=DUR "
-                      "retries=N pool-max=N pool-keep=N max-response=SIZE]"),
+                      "key=FILE tls-name=NAME connect-timeout=DUR io-timeout=DUR "
+                      "total-timeout=DUR idle-timeout=DUR pool-wait=DUR retries=N pool-max=N "
+                      "pool-keep=N max-response=SIZE]"),
     AP_INIT_TAKE_ARGV("IdgwConvertXmlLimits", set_xml_limits, NULL, RSRC_CONF,
                       "IdgwConvertXmlLimits BYTES DEPTH ELEMENTS - limits of an app request "
                       "(default 16384 8 64)"),

@@ -4,9 +4,9 @@
  *   IdgwConvertMap FILE
  *       the telegram mapping (conf.d/idgw-map.conf), compiled at start-up
  *   IdgwConvertBackend cremo|dlc|brand|felica URL [option=value ...]
- *       options: ca=FILE cert=FILE key=FILE tls-name=NAME connect-timeout=DUR
- *       io-timeout=DUR timeout=DUR retries=N pool-max=N pool-keep=N
- *       max-response=SIZE
+ *       options: the backend client's keys (docs/directives-backend.md):
+ *       ca cert key tls-name connect-timeout io-timeout total-timeout
+ *       idle-timeout pool-wait max-response pool-max pool-keep retries
  *   IdgwConvertXmlLimits BYTES DEPTH ELEMENTS
  *       limits of an app request body (default 16384 8 64)
  *   IdgwConvertMaxPacket BYTES
