@@ -19,6 +19,9 @@ modules_mod_idgw_status_la_LDFLAGS = -module -avoid-version -shared
 modules_mod_idgw_status_la_LIBADD = modules/libidgw_metrics.la $(HIREDIS_LIBS) $(APR_LIBS)
 
 
+# the benchmark (docs/performance.md)
+dist_noinst_SCRIPTS += scripts/idgw-bench
+
 # Apache::Test coverage of the status handler: the suite runs from the build
 # directory (t/integration.mk copies its files there); copy ours too.
 # Apache::Test includes every t/conf/*.in it finds.
