@@ -1,1 +1,43 @@
-# Apache::Test integration suite (t/TEST.PL, t/conf, t/*.t)
+# Apache::Test integration suite (t/TEST.PL, t/conf, t/lib, t/*.t)
+#
+# `make check-integration` runs the suite from the build directory: the
+# harness files are copied there (the source tree stays untouched, as
+# distcheck needs), httpd loads the modules from this build tree
+# (@top_dir@ in t/conf/*.in is the build directory), and the harness starts
+# its own redis-server on 127.0.0.1:6390.  Ports: httpd 8529.., a second
+# httpd 8560, Redis 6390-6391.
+
+# the test-only handler standing in for mod_idgw_convert (never installed)
+check_LTLIBRARIES = t/mod_idgw_testop.la
+t_mod_idgw_testop_la_SOURCES = t/mod_idgw_testop.c
+t_mod_idgw_testop_la_CPPFLAGS = $(IDGW_MODULE_CPPFLAGS)
+t_mod_idgw_testop_la_LDFLAGS = -module -avoid-version -shared -rpath $(abs_builddir)/t
+t_mod_idgw_testop_la_LIBADD = modules/libidgw.la $(IDGW_MODULE_LIBS)
+
+IDGW_ITEST_FILES = t/TEST.PL t/conf/extra.conf.in t/conf/httpd-base.conf \
+	t/lib/IdgwTest/Redis.pm t/lib/IdgwTest/Client.pm \
+	t/session_basic.t t/session_illegal.t t/session_retransmit.t \
+	t/session_roundtrip.t t/session_redis_outage.t t/session_restart.t \
+	t/session_two_instances.t
+EXTRA_DIST += $(IDGW_ITEST_FILES)
+
+IDGW_ITEST_ARGS = -httpd $(HTTPD) -httpd_conf $(abs_builddir)/t/conf/httpd-base.conf \
+	-apxs $(APXS)
+
+check-integration: $(modules_LTLIBRARIES) $(check_LTLIBRARIES)
+	@if test "$(abs_srcdir)" != "$(abs_builddir)"; then \
+	  for f in $(IDGW_ITEST_FILES); do \
+	    $(MKDIR_P) `dirname $$f` && cp -p $(srcdir)/$$f $$f || exit 1; \
+	  done; \
+	fi
+	@chmod -R u+w t
+	cd $(abs_builddir) && IDGW_BUILDDIR=$(abs_builddir) perl t/TEST.PL -clean >/dev/null
+	cd $(abs_builddir) && IDGW_BUILDDIR=$(abs_builddir) perl t/TEST.PL $(IDGW_ITEST_ARGS) $(TEST_FILES)
+
+clean-local: clean-integration
+clean-integration:
+	-cd $(abs_builddir) && test -f t/TEST.PL && perl t/TEST.PL -clean >/dev/null 2>&1
+	-rm -rf t/redis-data t/logs t/conf/vault.keys t/second-httpd
+	-if test "$(abs_srcdir)" != "$(abs_builddir)"; then rm -f $(IDGW_ITEST_FILES); fi
+
+.PHONY: check-integration clean-integration

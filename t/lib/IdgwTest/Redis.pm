@@ -1,0 +1,115 @@
+package IdgwTest::Redis;
+# The redis-server of the integration suite: loopback, port 6390, data in
+# t/redis-data (SHUTDOWN SAVE keeps sessions across a stop/start, as a
+# persistent production Redis would).
+use strict;
+use warnings;
+
+use File::Basename qw(dirname);
+use File::Path qw(make_path);
+use Time::HiRes qw(sleep time);
+
+use constant PORT => 6390;
+
+my $t_dir = dirname(dirname(dirname(__FILE__)));   # .../t
+my $data = "$t_dir/redis-data";
+
+sub cli {
+    my @cmd = @_;
+    my $port = PORT;
+    # stderr closed: "Could not connect" is an answer here, not noise
+    my $pid = open my $fh, '-|';
+    die "fork: $!" unless defined $pid;
+    if (!$pid) {
+        open STDERR, '>', '/dev/null';
+        exec 'redis-cli', '-h', '127.0.0.1', '-p', $port, @cmd;
+        exit 127;
+    }
+    my $out = do { local $/; <$fh> };
+    close $fh;
+    $out = '' unless defined $out;
+    $out =~ s/\s+\z//;
+    return $out;
+}
+
+sub alive {
+    my $out = eval { cli('PING') } // '';
+    return $out eq 'PONG';
+}
+
+sub pid {
+    open my $fh, '<', "$data/redis.pid" or return;
+    my $pid = <$fh>;
+    chomp $pid if defined $pid;
+    return $pid;
+}
+
+sub start {
+    make_path($data);
+    return 1 if alive();
+    system('redis-server', '--port', PORT, '--bind', '127.0.0.1', '--dir', $data,
+           '--dbfilename', 'dump.rdb', '--save', '', '--appendonly', 'no',
+           '--daemonize', 'yes', '--pidfile', "$data/redis.pid",
+           '--logfile', "$data/redis.log") == 0 or return 0;
+    for (1 .. 100) {
+        return 1 if alive();
+        sleep 0.05;
+    }
+    return 0;
+}
+
+# save: keep the data for the next start (a restart, not a loss)
+sub stop {
+    my (%opt) = @_;
+    return 1 unless alive();
+    my $pid = pid();
+    cli('SHUTDOWN', $opt{save} ? 'SAVE' : 'NOSAVE');
+    my $deadline = time + 5;
+    while (time < $deadline) {
+        last unless alive() || ($pid && kill 0, $pid);
+        sleep 0.05;
+    }
+    return !alive();
+}
+
+sub pause  { my $pid = pid(); kill 'STOP', $pid if $pid; return $pid }
+sub resume { my $pid = pid(); kill 'CONT', $pid if $pid; return $pid }
+
+# MONITOR into a file while $code runs; returns { COMMAND => count } of the
+# commands clients sent (those run inside scripts, "[0 lua]", are left out)
+sub client_commands {
+    my ($file, $code) = @_;
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if (!$pid) {
+        open STDOUT, '>', $file or die "$file: $!";
+        open STDERR, '>', '/dev/null';
+        exec 'redis-cli', '-h', '127.0.0.1', '-p', PORT, 'MONITOR';
+        exit 127;
+    }
+    sleep 0.3;
+    $code->();
+    sleep 0.3;
+    kill 'TERM', $pid;
+    waitpid $pid, 0;
+    my %count;
+    open my $fh, '<', $file or die "$file: $!";
+    while (my $line = <$fh>) {
+        next unless $line =~ /^\d+\.\d+ \[\d+ ([^\]]+)\] "([^"]+)"/;
+        next if $1 eq 'lua';
+        $count{uc $2}++;
+    }
+    close $fh;
+    return \%count;
+}
+
+# INFO commandstats as { command => calls }
+sub command_calls {
+    my %calls;
+    for my $line (split /\r?\n/, cli('INFO', 'commandstats')) {
+        $calls{$1} = $2 if $line =~ /^cmdstat_(\w+):calls=(\d+)/;
+    }
+    return \%calls;
+}
+
+1;

@@ -1,0 +1,73 @@
+# Redis stopped and restarted mid-session, and Redis hanging (SIGSTOP):
+# 503 with an XML error within the command timeout plus a margin, a log
+# line with a stable id, no crash; when Redis is back the session goes on
+# without restarting httpd, and never silently resets.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use IdgwTest::Client;
+use IdgwTest::Redis;
+use Time::HiRes qw(time sleep);
+
+plan tests => 17;
+
+# IdgwRedisTimeout 300ms, IdgwRedisConnectTimeout 200ms, retry interval 300ms
+my $MARGIN = 1.0;
+
+my $c = IdgwTest::Client->new;
+$c->open_session;
+ok t_cmp($c->step('add_card', 'request')->{status}, 200, 'before the outage');
+
+# Redis stops (saving its data, as a persistent Redis would keep it)
+ok IdgwTest::Redis::stop(save => 1);
+my $t0 = time;
+my $res = $c->step('add_card', 'relay', seq => 2);
+my $took = time - $t0;
+ok t_cmp($res->{status}, 503, 'Redis down: 503');
+ok t_cmp(IdgwTest::Client::error_code($res), 'IDGW-SRV-001');
+ok t_cmp($res->{headers}{'content-type'}, qr{^application/xml});
+ok $took < 0.3 + $MARGIN or print "# took $took s\n";
+my $all_503 = 1;
+for (1 .. 10) { $all_503 = 0 if $c->step('add_card', 'relay', seq => 2)->{status} != 503 }
+ok $all_503;
+
+# Redis is back: the same session, the same next step
+ok IdgwTest::Redis::start();
+sleep 0.4;    # the retry interval
+$res = $c->step('add_card', 'relay', seq => 2);
+ok t_cmp($res->{status}, 200, 'session goes on after the restart');
+ok t_cmp($c->status->{content}, qr{<state>add_card/relaying</state><seq>2</seq>});
+
+# Redis hangs: the command timeout bounds the wait
+IdgwTest::Redis::pause();
+$t0 = time;
+$res = $c->step('add_card', 'relay', seq => 3);
+$took = time - $t0;
+IdgwTest::Redis::resume();
+ok t_cmp($res->{status}, 503, 'Redis hanging: 503');
+ok $took < 0.3 + $MARGIN or print "# took $took s\n";
+
+# the timed-out step may or may not have run in Redis: its retry gets either
+# a fresh answer, "pending" (503) until the lease ends, or the stored answer
+sleep 0.4;
+my ($final, @seen);
+my $deadline = time + 6;
+while (time < $deadline) {
+    $final = $c->step('add_card', 'relay', seq => 3);
+    push @seen, $final->{status} . ':' . IdgwTest::Client::error_code($final);
+    last if $final->{status} == 200;
+    sleep 0.3;
+}
+ok t_cmp($final->{status}, 200, 'the retried step succeeds');
+ok !grep { !/^(200|503):(|IDGW-SRV-001|IDGW-SEQ-004)$/ } @seen
+    or print "# seen: @seen\n";
+ok t_cmp($c->step('add_card', 'complete', seq => 4)->{status}, 200, 'the operation completes');
+
+# logged with stable ids, nothing crashed
+my $log = do { local (@ARGV, $/) = (Apache::Test::vars('t_logs') . '/error_log'); <> };
+ok $log =~ /IDGW0110: Redis unavailable/ && $log =~ /IDGW0111: Redis command failed/;
+ok $log !~ /exit signal|Segmentation fault|AH00051|AH00052/;

@@ -1,0 +1,45 @@
+# One blocking Redis round trip per request on the steady path.  MONITOR
+# shows what the gateway sends: per step one EVALSHA of the session script
+# (check + transition, waited for) and one EVALSHA of the commit script
+# (pipelined: written with the answer, its reply read on the connection's
+# next use, nobody waits for it); per status request one EVALSHA.  No PING,
+# no SCRIPT LOAD, no AUTH/SELECT, no plain GET/HGET.  INFO commandstats
+# confirms the EVALSHA count.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use IdgwTest::Client;
+use IdgwTest::Redis;
+
+plan tests => 7;
+
+my $N = 20;
+my $mon = Apache::Test::vars('t_logs') . '/monitor.txt';
+my $c = IdgwTest::Client->new;
+$c->open_session;
+$c->step('list_cards', 'request');
+# warm up every child's pool so no connection is made (no script loaded) below
+$c->status for 1 .. 10;
+
+my $ok = 0;
+my $stats_before = IdgwTest::Redis::command_calls();
+my $sent = IdgwTest::Redis::client_commands($mon, sub {
+    for (1 .. $N) { $ok++ if $c->step('list_cards', 'relay')->{status} == 200 }
+});
+my $stats_after = IdgwTest::Redis::command_calls();
+ok t_cmp($ok, $N, "$N relay steps answered");
+ok t_cmp($sent->{EVALSHA} // 0, 2 * $N, 'one session script + one pipelined commit per step');
+ok t_cmp(join(',', sort grep { $_ ne 'EVALSHA' } keys %$sent), '', 'nothing else sent');
+ok t_cmp($stats_after->{evalsha} - $stats_before->{evalsha}, 2 * $N, 'commandstats agree');
+
+$ok = 0;
+$sent = IdgwTest::Redis::client_commands($mon, sub {
+    for (1 .. $N) { $ok++ if $c->status->{status} == 200 }
+});
+ok t_cmp($ok, $N, "$N status requests");
+ok t_cmp($sent->{EVALSHA} // 0, $N, 'exactly one round trip each');
+ok t_cmp(join(',', sort grep { $_ ne 'EVALSHA' } keys %$sent), '', 'nothing else sent');
