@@ -35,5 +35,4 @@ modules_mod_idgw_session_la_CPPFLAGS = $(IDGW_MODULE_CPPFLAGS)
 modules_mod_idgw_session_la_LDFLAGS = -module -avoid-version -shared
 modules_mod_idgw_session_la_LIBADD = modules/libidgw.la $(IDGW_MODULE_LIBS)
 
-# the directive reference (other modules add their sections to the same file)
-EXTRA_DIST += docs/directives.md
+# docs/directives.md (the directive reference) ships with docs/ (docs/local.mk)
