@@ -36,3 +36,22 @@ modules_mod_idgw_acl_la_LIBADD = modules/libidgw_acl.la modules/libidgw.la \
 
 # The admin command.
 dist_noinst_SCRIPTS += scripts/idgw-acl
+
+# Its Apache::Test files (t/acl_*.t, run by `make check-integration` with the
+# rest of the suite): copied into an out-of-tree build like the others.
+IDGW_ACL_ITEST_FILES = t/conf/acl.conf.in t/lib/IdgwTest/Acl.pm \
+	t/acl_network.t t/acl_whitelist.t t/acl_blacklist.t t/acl_fleet.t \
+	t/acl_rate.t t/acl_autoban.t t/acl_redis_down.t
+EXTRA_DIST += $(IDGW_ACL_ITEST_FILES)
+check-integration: acl-itest-files
+acl-itest-files:
+	@if test "$(abs_srcdir)" != "$(abs_builddir)"; then \
+	  for f in $(IDGW_ACL_ITEST_FILES); do \
+	    $(MKDIR_P) `dirname $$f` && cp -p $(srcdir)/$$f $$f || exit 1; \
+	  done; \
+	fi
+clean-local: clean-acl-itest
+clean-acl-itest:
+	-rm -rf t/htdocs/acl t/conf/acl-second.conf t/logs/acl-second
+	-if test "$(abs_srcdir)" != "$(abs_builddir)"; then rm -f $(IDGW_ACL_ITEST_FILES); fi
+.PHONY: acl-itest-files clean-acl-itest

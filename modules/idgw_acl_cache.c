@@ -50,16 +50,15 @@ void idgw_acl_cache_install(idgw_acl_cache *c, idgw_acl_lists *lists,
 {
     apr_pool_t *old = NULL;
 
+    /* Whatever Redis reported last wins, even a lower version: Redis may
+     * come back from an older dump, and a node that waited for a higher
+     * number would never see the lists again.  Two threads refreshing at
+     * once may install in either order; the loser's version differs from
+     * Redis's, so the next request refreshes again. */
     WRLOCK(c);
-    /* Two threads may refresh at once; never go back to an older version. */
-    if (c->lists && idgw_acl_lists_version(c->lists) > idgw_acl_lists_version(lists)) {
-        old = owner;
-    }
-    else {
-        old = c->owner;
-        c->lists = lists;
-        c->owner = owner;
-    }
+    old = c->owner;
+    c->lists = lists;
+    c->owner = owner;
     UNLOCK(c);
     if (old) {
         apr_pool_destroy(old);

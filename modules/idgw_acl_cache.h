@@ -19,7 +19,7 @@ const char *idgw_acl_cache_create(idgw_acl_cache **out, apr_pool_t *p);
 int64_t idgw_acl_cache_version(idgw_acl_cache *c);
 
 /* Installs lists (allocated from its own pool `owner`, which the cache now
- * owns and destroys when replaced) unless the installed one is newer. */
+ * owns and destroys when replaced), whatever its version. */
 void idgw_acl_cache_install(idgw_acl_cache *c, idgw_acl_lists *lists,
                             apr_pool_t *owner);
 

@@ -37,12 +37,12 @@ static int get_int(const redisReply *e, long long min, long long max, long long 
 const char *idgw_acl_reply_parse(const redisReply *reply, int ndims,
                                  idgw_acl_check_reply *out)
 {
-    long long refused, retry, banned;
+    long long refused, retry, banned, confirmed;
     const redisReply *ver, *lists;
 
     memset(out, 0, sizeof(*out));
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 5) {
-        return "reply is not a five-element array";
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 6) {
+        return "reply is not a six-element array";
     }
     ver = reply->element[0];
     if (ver->type != REDIS_REPLY_STRING ||
@@ -51,8 +51,9 @@ const char *idgw_acl_reply_parse(const redisReply *reply, int ndims,
     }
     if (!get_int(reply->element[1], 0, ndims, &refused) ||
         !get_int(reply->element[2], 0, INT64_C(1) << 50, &retry) ||
-        !get_int(reply->element[3], 0, 1, &banned)) {
-        return "refused/retry/banned out of range";
+        !get_int(reply->element[3], 0, 1, &banned) ||
+        !get_int(reply->element[5], 0, 1, &confirmed)) {
+        return "refused/retry/banned/confirmed out of range";
     }
     lists = reply->element[4];
     if (lists->type == REDIS_REPLY_INTEGER && lists->integer == 0) {
@@ -73,6 +74,7 @@ const char *idgw_acl_reply_parse(const redisReply *reply, int ndims,
     out->refused = (int)refused;
     out->retry_us = retry;
     out->banned = (int)banned;
+    out->confirmed = (int)confirmed;
     return NULL;
 }
 

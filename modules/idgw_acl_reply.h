@@ -18,6 +18,7 @@ typedef struct {
     int64_t retry_us;           /* when refused */
     int banned;                 /* the refusal just earned an auto-ban */
     const redisReply *lists;    /* NULL: the node's copy is current */
+    int confirmed;              /* the node's refusal stands (its copy is current) */
 } idgw_acl_check_reply;
 
 /* Parses CHECK's reply; ndims is how many dimensions the call carried.

@@ -123,17 +123,33 @@ static void collect_dims(idgw_acl_req *q)
 
 /* ---- decisions on this node ------------------------------------------------- */
 
+/* The per-process limit of a dimension: the fleet-wide one, widened by the
+ * breach threshold when breaches earn a ban, so that enough refusals reach
+ * Redis to be counted there; beyond that a flood stops here. */
+static idgw_gcra local_gcra(const idgw_acl_dir_conf *conf, const idgw_acl_limit *l,
+                            idgw_acl_dim dim)
+{
+    idgw_gcra g = l->gcra;
+    const idgw_acl_autoban *breaches = idgw_acl_autoban_get(conf, 0);
+
+    if (breaches != NULL && idgw_acl_dim_ban_kind(dim) >= 0) {
+        g.tolerance += (int64_t)breaches->count * g.interval;
+    }
+    return g;
+}
+
 static int local_limits(request_rec *r, idgw_acl_req *q)
 {
     apr_time_t now = apr_time_now();
 
     for (int i = 0; i < q->ndims; i++) {
         const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, q->dims[i]);
+        idgw_gcra g = local_gcra(q->conf, l, q->dims[i]);
         const char *key = apr_pstrcat(r->pool, idgw_acl_dim_name(q->dims[i]), ":",
                                       q->dim_values[i], NULL);
         int64_t retry = 0;
 
-        if (!idgw_limiter_check(idgw_acl_g.limiter, &l->gcra, key, strlen(key),
+        if (!idgw_limiter_check(idgw_acl_g.limiter, &g, key, strlen(key),
                                 (int64_t)now, &retry)) {
             apr_uint32_t n = apr_atomic_inc32(&idgw_acl_g.local_refusals) + 1;
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -147,32 +163,56 @@ static int local_limits(request_rec *r, idgw_acl_req *q)
     return OK;
 }
 
-static int check_lists(request_rec *r, idgw_acl_req *q)
+/* What this node's copy of the lists says: NULL (pass) or the refusal, whose
+ * log line waits in q->verdict_log until the refusal is actually sent (the
+ * copy may be out of date: the fleet-wide check confirms or corrects it). */
+static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
 {
     idgw_acl_entry e;
     idgw_acl_kind kind = IDGW_ACL_KINDS;
     int64_t now = now_ms();
 
+    q->verdict_log = NULL;
     if (idgw_acl_cache_blocked(idgw_acl_g.cache, &q->id, now, r->pool, &e, &kind)) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                      "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
-                      idgw_acl_kind_name(kind), e.value, e.source, expiry_text(r->pool, &e),
-                      *e.reason ? ": " : "", e.reason);
-        return idgw_xml_error_send(r, &IDGW_E_ACL_BLOCKED);
+        q->verdict_log = apr_psprintf(r->pool,
+                                      "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
+                                      idgw_acl_kind_name(kind), e.value, e.source,
+                                      expiry_text(r->pool, &e), *e.reason ? ": " : "",
+                                      e.reason);
+        return &IDGW_E_ACL_BLOCKED;
     }
     if (idgw_acl_whitelist_mode(q->conf) &&
         !idgw_acl_cache_whitelisted(idgw_acl_g.cache,
                                     q->conf->whitelist_set ? q->conf->whitelist : NULL,
                                     &q->id, now)) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                      "IDGW0313: refused: whitelist mode, terminal %s IDm %s user %s "
-                      "not listed (client %s)",
-                      q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
-                      q->id.v[IDGW_ACL_IDM] ? q->id.v[IDGW_ACL_IDM] : "-",
-                      q->id.v[IDGW_ACL_USER] ? q->id.v[IDGW_ACL_USER] : "-", q->addr_text);
-        return idgw_xml_error_send(r, &IDGW_E_ACL_NOT_LISTED);
+        q->verdict_log = apr_psprintf(r->pool,
+            "IDGW0313: refused: whitelist mode, terminal %s IDm %s user %s not listed "
+            "(client %s)",
+            q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
+            q->id.v[IDGW_ACL_IDM] ? q->id.v[IDGW_ACL_IDM] : "-",
+            q->id.v[IDGW_ACL_USER] ? q->id.v[IDGW_ACL_USER] : "-", q->addr_text);
+        return &IDGW_E_ACL_NOT_LISTED;
     }
-    return OK;
+    return NULL;
+}
+
+static void log_verdict(request_rec *r, idgw_acl_req *q)
+{
+    if (q->verdict_log && !q->verdict_logged) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "%s", q->verdict_log);
+        q->verdict_logged = 1;
+    }
+}
+
+static int check_lists(request_rec *r, idgw_acl_req *q)
+{
+    const idgw_error_def *e = lists_verdict(r, q);
+
+    if (e == NULL) {
+        return OK;
+    }
+    log_verdict(r, q);
+    return idgw_xml_error_send(r, e);
 }
 
 int idgw_acl_access(request_rec *r)
@@ -211,18 +251,17 @@ int idgw_acl_access(request_rec *r)
     if ((rc = read_identities(r, q)) != OK) {
         return rc;
     }
+    /* What the lists say is only a proposal until the fleet-wide check has
+     * confirmed that this copy is current (a ban lifted or a terminal
+     * whitelisted a moment ago must not be refused on an old copy). */
+    if (idgw_acl_cache_version(idgw_acl_g.cache) >= 0) {
+        q->pending = lists_verdict(r, q);
+    }
     collect_dims(q);
     if ((rc = local_limits(r, q)) != OK) {
         return rc;
     }
-    /* Before this process first loaded the lists, the fleet-wide check
-     * decides (it brings them along). */
-    if (idgw_acl_cache_version(idgw_acl_g.cache) >= 0 && (rc = check_lists(r, q)) != OK) {
-        return rc;
-    }
-    if (q->ndims > 0) {
-        ap_add_output_filter(IDGW_ACL_RETRY_FILTER, q, r, r->connection);
-    }
+    ap_add_output_filter(IDGW_ACL_OUT_FILTER, q, r, r->connection);
     /* DECLINED, not OK: OK from check_access_ex would skip authn/authz, and
      * the operator's Require rules must still apply. */
     return DECLINED;
@@ -270,6 +309,7 @@ static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
     }
     idgw_script_args_int(a, n);
     idgw_script_args_int(a, cached);
+    idgw_script_args_str(a, q && q->pending ? q->pending->code : "");
     if (q) {
         q->cached_version = cached;
     }
@@ -329,6 +369,15 @@ static int apply_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_rep
         return OK;
     }
     q->fleet_done = 1;
+    if (rep->confirmed && q->pending) {
+        /* the copy was current: its refusal stands */
+        log_verdict(r, q);
+        return idgw_xml_error_send(r, q->pending);
+    }
+    /* a ban (403) says more than a limit (429) */
+    if (rep->lists && rep->refused && check_lists(r, q) != OK) {
+        return DONE;
+    }
     if (rep->refused) {
         int i = rep->refused - 1;
         if (rep->banned) {
@@ -493,14 +542,19 @@ const idgw_script_part idgw_acl_strikes_part = {
     "acl_strikes", idgw_acl_lua_strikes_part, 1, strikes_part_args, strikes_part_result
 };
 
-/* ---- Retry-After on a refusal the session module sent for us -------------------- */
+/* ---- refusals the session module sent for us ------------------------------------ */
 
-apr_status_t idgw_acl_retry_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+/* A folded refusal is sent by mod_idgw_session (its DENY): add the
+ * Retry-After of a 429, and log the verdict of a 403 confirmed there. */
+apr_status_t idgw_acl_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *r = f->r;
     idgw_acl_req *q = f->ctx;
 
-    if (r->status == HTTP_TOO_MANY_REQUESTS && q != NULL &&
+    if (q != NULL && r->status == HTTP_FORBIDDEN && q->pending) {
+        log_verdict(r, q);
+    }
+    if (q != NULL && r->status == HTTP_TOO_MANY_REQUESTS &&
         apr_table_get(r->err_headers_out, "Retry-After") == NULL &&
         apr_table_get(r->headers_out, "Retry-After") == NULL) {
         /* A refused request is due again within one interval of its

@@ -21,6 +21,7 @@
 
 #include "idgw_acl_cache.h"
 #include "idgw_acl_config.h"
+#include "idgw_xml_error.h"
 #include "idgw_limiter.h"
 #include "idgw_redis_pool.h"
 #include "mod_idgw.h"
@@ -55,6 +56,9 @@ typedef struct {
     idgw_acl_dim dims[IDGW_ACL_DIMS];
     const char *dim_values[IDGW_ACL_DIMS];
     int fleet_done;                   /* CHECK ran for this request */
+    const idgw_error_def *pending;    /* the lists' refusal, to be confirmed */
+    const char *verdict_log;          /* its log line */
+    int verdict_logged;
     int64_t cached_version;           /* what the node held when CHECK was built */
 } idgw_acl_req;
 
@@ -63,8 +67,8 @@ idgw_acl_req *idgw_acl_req_get(request_rec *r);
 /* Hooks. */
 int idgw_acl_access(request_rec *r);
 int idgw_acl_fixups_late(request_rec *r);
-apr_status_t idgw_acl_retry_filter(ap_filter_t *f, apr_bucket_brigade *bb);
-#define IDGW_ACL_RETRY_FILTER "IDGW_ACL_RETRY_AFTER"
+apr_status_t idgw_acl_out_filter(ap_filter_t *f, apr_bucket_brigade *bb);
+#define IDGW_ACL_OUT_FILTER "IDGW_ACL_OUT"
 
 /* The parts folded into mod_idgw_session's per-request script. */
 extern const idgw_script_part idgw_acl_check_part;

@@ -56,11 +56,13 @@
     LUA_BAN_HELPER \
     LUA_DUMP_HELPER \
     LUA_NOW \
+    "local ver = redis.call('GET', K[1]) or '0'\n" \
+    "if A[3] ~= '' and ver == A[2] then return { ver, 0, 0, 0, 0, 1 } end\n" \
     "local n = tonumber(A[1])\n" \
     "local refused, retry, banned = 0, 0, 0\n" \
     "local new = {}\n" \
     "for i = 1, n do\n" \
-    "  local a, k = 3 + (i - 1) * 6, 10 + (i - 1) * 3\n" \
+    "  local a, k = 4 + (i - 1) * 6, 10 + (i - 1) * 3\n" \
     "  local T, tau = tonumber(A[a]), tonumber(A[a + 1])\n" \
     "  local tat = tonumber(redis.call('GET', K[k]) or '0') or 0\n" \
     "  local ceiling = now + tau + T\n" \
@@ -79,7 +81,7 @@
     "      'PX', string.format('%d', math.ceil((new[i] - now) / 1000) + 1000))\n" \
     "  end\n" \
     "else\n" \
-    "  local a, k = 3 + (refused - 1) * 6, 10 + (refused - 1) * 3\n" \
+    "  local a, k = 4 + (refused - 1) * 6, 10 + (refused - 1) * 3\n" \
     "  local threshold = tonumber(A[a + 2])\n" \
     "  if threshold > 0 then\n" \
     "    local count = redis.call('INCR', K[k + 1])\n" \
@@ -93,10 +95,10 @@
     "    end\n" \
     "  end\n" \
     "end\n" \
-    "local ver = redis.call('GET', K[1]) or '0'\n" \
+    "ver = redis.call('GET', K[1]) or '0'\n" \
     "local lists = 0\n" \
     "if ver ~= A[2] then lists = dump(K, now_ms) end\n" \
-    "return { ver, refused, retry, banned, lists }\n"
+    "return { ver, refused, retry, banned, lists, 0 }\n"
 
 const char idgw_acl_lua_check[] =
     "local function acl_check(K, A)\n"
@@ -112,6 +114,7 @@ const char idgw_acl_lua_part[] =
     LUA_CHECK_BODY
     "end\n"
     "local r = acl_check(K, A)\n"
+    "if r[6] == 1 then return { 'DENY', A[3], 403 } end\n"
     "if r[2] ~= 0 then return { 'DENY', '" IDGW_ACL_RATE_CODE "', 429 } end\n"
     "return r\n";
 

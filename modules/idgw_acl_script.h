@@ -21,19 +21,23 @@
  *   K[1] version key, K[2..9] the list hashes (idgw_acl_lists_keys order),
  *   then per limited dimension i = 1..n three keys:
  *     rate key, breach key, blacklist hash of the dimension's ban kind
- *   A[1] n, A[2] the version this node holds ("-1": none), then per
- *   dimension six values:
+ *   A[1] n, A[2] the version this node holds ("-1": none), A[3] the code
+ *   this node's copy of the lists refuses the request with ("" if none),
+ *   then per dimension six values:
  *     T (us), tau (us), breach threshold (0: no auto-ban), breach window (ms),
  *     ban duration (ms), the value to ban
  *   Either every dimension passes and all their states advance, or none
  *   advances (a refused request costs nothing), the first refusing dimension
  *   is reported, its breach counter grows and, at the threshold, a temporary
  *   ban is written and the version bumped.
+ *   When A[3] is set and the node's version is current, the lists' refusal
+ *   is confirmed at once and no limit is touched.
  *   Reply: { version, refused dimension (0: none), retry after (us),
- *            banned (0/1), lists }  where lists is 0 when the node's version
- *   is current, else eight flat {field, value, ...} arrays (expired entries
- *   pruned on the way).
- *   As a part, a refusal becomes {'DENY', IDGW_ACL_RATE_CODE, 429}.
+ *            banned (0/1), lists, confirmed (0/1) }  where lists is 0 when
+ *   the node's version is current, else eight flat {field, value, ...}
+ *   arrays (expired entries pruned on the way).
+ *   As a part, a confirmed refusal becomes {'DENY', A[3], 403} and a limit's
+ *   {'DENY', IDGW_ACL_RATE_CODE, 429}: the session is never touched.
  *
  * STRIKES, a part after the session core: when the core refused the request
  * with a strike (a sequence error), count it per terminal id and address and

@@ -121,7 +121,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_access_ex(idgw_acl_access, NULL, NULL, APR_HOOK_FIRST,
                             AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_fixups(idgw_acl_fixups_late, after_session, NULL, APR_HOOK_LAST);
-    ap_register_output_filter(IDGW_ACL_RETRY_FILTER, idgw_acl_retry_filter, NULL,
+    ap_register_output_filter(IDGW_ACL_OUT_FILTER, idgw_acl_out_filter, NULL,
                               AP_FTYPE_CONTENT_SET);
     APR_REGISTER_OPTIONAL_FN(idgw_acl_identity_check);
 }

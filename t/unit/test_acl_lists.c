@@ -203,7 +203,7 @@ START_TEST(blocked_and_whitelisted_decisions)
 }
 END_TEST
 
-START_TEST(cache_installs_only_newer_snapshots)
+START_TEST(cache_installs_what_redis_reports)
 {
     idgw_acl_cache *c;
     apr_pool_t *p1, *p2, *p3;
@@ -225,18 +225,22 @@ START_TEST(cache_installs_only_newer_snapshots)
     ck_assert(idgw_acl_cache_blocked(c, &id, 10, pool, &e, &kind));
     ck_assert_str_eq(e.reason, "lost phone");
 
-    /* An older snapshot (a slower concurrent refresh) is dropped. */
+    /* A lower version (Redis restored from an older dump) replaces it too:
+     * what Redis says now wins; the copy taken before stays valid. */
     apr_pool_create(&p2, pool);
-    idgw_acl_cache_install(c, idgw_acl_lists_make(p2, 4), p2);
-    ck_assert_int_eq(idgw_acl_cache_version(c), 5);
-    ck_assert(idgw_acl_cache_blocked(c, &id, 10, pool, &e, &kind));
-
-    /* A newer one replaces it; the copy taken before stays valid. */
-    apr_pool_create(&p3, pool);
-    idgw_acl_cache_install(c, idgw_acl_lists_make(p3, 6), p3);
-    ck_assert_int_eq(idgw_acl_cache_version(c), 6);
+    idgw_acl_cache_install(c, idgw_acl_lists_make(p2, 1), p2);
+    ck_assert_int_eq(idgw_acl_cache_version(c), 1);
     ck_assert(!idgw_acl_cache_blocked(c, &id, 10, pool, &e, &kind));
     ck_assert_str_eq(e.reason, "lost phone");
+
+    apr_pool_create(&p3, pool);
+    l = idgw_acl_lists_make(p3, 2);
+    ck_assert_ptr_null(idgw_acl_lists_add(l, IDGW_ACL_BLACKLIST, IDGW_ACL_ADDR,
+                                          "192.0.2.0/24", "0|1|admin|net"));
+    idgw_acl_cache_install(c, l, p3);
+    ck_assert_int_eq(idgw_acl_cache_version(c), 2);
+    ck_assert(idgw_acl_cache_blocked(c, &id, 10, pool, &e, &kind));
+    ck_assert_int_eq(kind, IDGW_ACL_ADDR);
 }
 END_TEST
 
@@ -262,6 +266,7 @@ START_TEST(script_keys_and_codes)
     /* The scripts never print numbers with Lua's lossy %.14g. */
     ck_assert_ptr_null(strstr(idgw_acl_lua_check, "tostring("));
     ck_assert_ptr_nonnull(strstr(idgw_acl_lua_part, "'DENY', '" IDGW_ACL_RATE_CODE "', 429"));
+    ck_assert_ptr_nonnull(strstr(idgw_acl_lua_part, "'DENY', A[3], 403"));
     ck_assert_str_eq(IDGW_E_ACL_RATE.code, IDGW_ACL_RATE_CODE);
     ck_assert_int_eq(IDGW_E_ACL_RATE.http_status, 429);
 }
@@ -295,11 +300,18 @@ static redisReply *r_arr(size_t n, redisReply **elems)
     return r;
 }
 
+static redisReply *check_reply6(const char *ver, long long refused, long long retry,
+                                long long banned, redisReply *lists, long long confirmed)
+{
+    redisReply *e[6] = { r_str(ver), r_int(refused), r_int(retry), r_int(banned), lists,
+                         r_int(confirmed) };
+    return r_arr(6, e);
+}
+
 static redisReply *check_reply(const char *ver, long long refused, long long retry,
                                long long banned, redisReply *lists)
 {
-    redisReply *e[5] = { r_str(ver), r_int(refused), r_int(retry), r_int(banned), lists };
-    return r_arr(5, e);
+    return check_reply6(ver, refused, retry, banned, lists, 0);
 }
 
 static redisReply *eight_lists(void)
@@ -331,7 +343,11 @@ START_TEST(check_replies_parse_strictly)
     ck_assert_ptr_null(idgw_acl_reply_parse(check_reply("12", 0, 0, 0, r_int(0)), 2, &rep));
     ck_assert_int_eq(rep.version, 12);
     ck_assert_int_eq(rep.refused, 0);
+    ck_assert_int_eq(rep.confirmed, 0);
     ck_assert_ptr_null(rep.lists);
+    ck_assert_ptr_null(idgw_acl_reply_parse(check_reply6("12", 0, 0, 0, r_int(0), 1), 0, &rep));
+    ck_assert_int_eq(rep.confirmed, 1);
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply6("12", 0, 0, 0, r_int(0), 2), 0, &rep));
 
     ck_assert_ptr_null(idgw_acl_reply_parse(check_reply("13", 2, 250000, 1, eight_lists()),
                                             2, &rep));
@@ -355,6 +371,10 @@ START_TEST(check_replies_parse_strictly)
     /* Shapes that are not CHECK's are errors, never guesses. */
     ck_assert_ptr_nonnull(idgw_acl_reply_parse(NULL, 1, &rep));
     ck_assert_ptr_nonnull(idgw_acl_reply_parse(r_int(1), 1, &rep));
+    {
+        redisReply *five[5] = { r_str("1"), r_int(0), r_int(0), r_int(0), r_int(0) };
+        ck_assert_ptr_nonnull(idgw_acl_reply_parse(r_arr(5, five), 1, &rep));
+    }
     ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("x1", 0, 0, 0, r_int(0)), 1, &rep));
     ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("1", 3, 0, 0, r_int(0)), 2, &rep));
     ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("1", 0, -1, 0, r_int(0)), 2, &rep));
@@ -391,7 +411,7 @@ int main(void)
     tcase_add_test(tc, lookups_honour_expiry);
     tcase_add_test(tc, address_entries_hosts_and_prefixes);
     tcase_add_test(tc, blocked_and_whitelisted_decisions);
-    tcase_add_test(tc, cache_installs_only_newer_snapshots);
+    tcase_add_test(tc, cache_installs_what_redis_reports);
     tcase_add_test(tc, script_keys_and_codes);
     tcase_add_test(tc, check_replies_parse_strictly);
     suite_add_tcase(s, tc);

@@ -1,0 +1,50 @@
+# Automatic temporary bans: after repeated sequence errors (strikes counted
+# by the session check) and after repeated rate-limit refusals.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use IdgwTest::Acl;
+
+plan tests => 12;
+
+IdgwTest::Acl::reset_keys();
+my $log_from = IdgwTest::Acl::log_size();
+
+# sequence errors: a status request with a token nobody issued is a strike
+my $t = IdgwTest::Acl::terminal();
+my @codes;
+for (1 .. 4) {
+    my $res = IdgwTest::Acl::request(path => '/acl/strikes/session/status', xff => '10.9.0.1',
+                                     terminal => $t, token => '0' x 32);
+    push @codes, IdgwTest::Acl::code($res);
+}
+ok t_cmp($codes[0], 'IDGW-SES-001', 'first error is the session module\'s');
+ok t_cmp($codes[2], 'IDGW-SES-001', 'third error too');
+ok t_cmp($codes[3], 'IDGW-ACL-002', 'then the terminal and address are banned');
+my $res = IdgwTest::Acl::open_session('/acl/net', xff => '10.9.0.99', terminal => $t);
+ok t_cmp(IdgwTest::Acl::code($res), 'IDGW-ACL-002', 'the terminal is banned everywhere');
+my ($rc, $out) = IdgwTest::Acl::admin('explain', '--terminal', $t, '--addr', '10.9.0.1');
+ok $out =~ /terminal \Q$t\E: blacklist entry: temporary, \d+ s left .* by auto-strikes: 3 sequence errors within 600 s/;
+ok $out =~ m{addr 10\.9\.0\.1/32: blacklist entry 10\.9\.0\.1/32: temporary.* by auto-strikes};
+ok scalar IdgwTest::Acl::log_lines(qr/IDGW0330: auto-ban for 3600 s: terminal \Q$t\E/, $log_from);
+
+# breaches: 2 per hour; 3 refusals earn a ban
+my $b = IdgwTest::Acl::terminal();
+my @status;
+for (1 .. 5) {
+    push @status, IdgwTest::Acl::open_session('/acl/breaches', xff => '10.9.1.1', terminal => $b)->{status};
+}
+ok t_cmp("@status[0..1]", '200 200', 'within the limit');
+ok t_cmp("@status[2..4]", '429 429 429', 'three refusals');
+# banned now: refused also where no limit applies
+ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::open_session('/acl/net', xff => '10.9.1.2', terminal => $b)),
+         'IDGW-ACL-002', 'then banned everywhere');
+($rc, $out) = IdgwTest::Acl::admin('explain', '--terminal', $b);
+ok $out =~ /by auto-breaches: 3 rate-limit breaches within 600 s/;
+($rc, $out) = IdgwTest::Acl::admin('remove', 'terminal', $b);
+ok t_cmp(IdgwTest::Acl::open_session('/acl/breaches', xff => '10.9.1.1', terminal => $b)->{status},
+         429, 'unbanned by the operator, still limited');

@@ -1,0 +1,45 @@
+# Two httpd instances sharing one Redis: a ban added by the admin command is
+# in force on both at once, and a fleet-wide limit is enforced across both
+# together (not twice the limit).
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use IdgwTest::Acl;
+
+plan tests => 9;
+
+IdgwTest::Acl::reset_keys();
+my $second = IdgwTest::Acl::second_base();
+ok t_cmp(IdgwTest::Acl::second_start(), 1, 'second httpd started');
+
+my $t = IdgwTest::Acl::terminal();
+my %o = (xff => '10.7.0.1', terminal => $t);
+ok t_cmp(IdgwTest::Acl::open_session('/acl/net', %o, base => $second)->{status}, 200,
+         'second instance serves the terminal');
+ok t_cmp(IdgwTest::Acl::open_session('/acl/net', %o)->{status}, 200, 'first instance too');
+
+my ($rc) = IdgwTest::Acl::admin('add', 'terminal', $t, '--reason', 'fleet test');
+ok t_cmp($rc, 0, 'ban added by the admin command');
+ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::open_session('/acl/net', %o, base => $second)),
+         'IDGW-ACL-002', 'in force on the second instance at once');
+ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::open_session('/acl/net', %o)),
+         'IDGW-ACL-002', 'and on the first');
+
+# 10 per hour per terminal, requests alternating between the instances
+my $limited = IdgwTest::Acl::terminal();
+my (%status, $retry_after);
+for my $i (1 .. 14) {
+    my $res = IdgwTest::Acl::open_session('/acl/rate', xff => '10.7.0.2', terminal => $limited,
+                                          $i % 2 ? (base => $second) : ());
+    $status{ $res->{status} }++;
+    $retry_after //= $res->{headers}{'retry-after'} if $res->{status} == 429;
+}
+ok t_cmp($status{200} // 0, 10, 'exactly the fleet-wide limit passes across both instances');
+ok t_cmp($status{429} // 0, 4, 'the rest is refused with 429');
+
+IdgwTest::Acl::second_stop();
+ok t_cmp($retry_after // 0, qr/^[1-9][0-9]*$/, 'Retry-After on the refusal');
