@@ -11,7 +11,7 @@ use IdgwTest::Acl;
 use IdgwTest::Redis;
 use Time::HiRes qw(sleep);
 
-plan tests => 9;
+plan tests => 10;
 
 IdgwTest::Acl::reset_keys();
 my $file = IdgwTest::Acl::static_file();
@@ -43,3 +43,5 @@ my @closed = IdgwTest::Acl::log_lines(qr/IDGW0340: Redis unavailable .* \(fail c
 my @open = IdgwTest::Acl::log_lines(qr/IDGW0341: Redis unavailable .* \(fail open\); degraded decisions in this process: \d+/, $log_from);
 ok t_cmp(scalar(@closed) . ' closed, ' . scalar(@open) . ' open', "1 closed, $served open",
          'every degraded decision logged and counted');
+
+ok t_cmp(IdgwTest::Acl::settle() ? 1 : 0, 1, 'sessions served again');

@@ -96,6 +96,20 @@ sub admin {
     return ($? >> 8, $out);
 }
 
+# After a Redis restart every pooled connection fails once (and the pool then
+# fails fast for a moment): drive requests until a run of them succeeds, so
+# the next test starts on a healthy fleet.
+sub settle {
+    my $deadline = time + 10;
+    my $streak = 0;
+    while (time < $deadline && $streak < 40) {
+        my $res = open_session('/acl/net', xff => '10.0.0.1');
+        $streak = $res->{status} == 200 ? $streak + 1 : 0;
+        sleep 0.05 unless $streak;
+    }
+    return $streak >= 40;
+}
+
 # ---- what clients send Redis ---------------------------------------------------
 
 # Starts `redis-cli MONITOR` into a file; returns a handle for monitor_stop.
