@@ -1,1 +1,27 @@
 # sample configuration and its installation
+#
+# make install (DESTDIR honoured) puts, under $(APXS_SYSCONFDIR) (Debian:
+# /etc/apache2; with another --prefix: $(sysconfdir)/apache2):
+#   mods-available/idgw_{session,acl,convert}.{load,conf}   a2enmod idgw_session idgw_acl idgw_convert
+#   idgw/idgw-map.conf                                      the telegram mapping (IdgwConvertMap)
+#   idgw/idgw.conf.sample                                   everything in one file, for other layouts
+# The modules themselves go to $(APXS_LIBEXECDIR) (modules_LTLIBRARIES).
+idgwmodsdir = $(APXS_SYSCONFDIR)/mods-available
+dist_idgwmods_DATA = \
+	conf.d/debian/mods-available/idgw_session.load conf.d/debian/mods-available/idgw_session.conf \
+	conf.d/debian/mods-available/idgw_acl.load conf.d/debian/mods-available/idgw_acl.conf \
+	conf.d/debian/mods-available/idgw_convert.load conf.d/debian/mods-available/idgw_convert.conf
+idgwetcdir = $(APXS_SYSCONFDIR)/idgw
+dist_idgwetc_DATA = conf.d/idgw-map.conf
+EXTRA_DIST += conf.d/idgw.conf
+
+install-data-local: install-idgw-sample
+install-idgw-sample:
+	$(MKDIR_P) "$(DESTDIR)$(idgwetcdir)"
+	$(INSTALL_DATA) $(srcdir)/conf.d/idgw.conf "$(DESTDIR)$(idgwetcdir)/idgw.conf.sample"
+
+uninstall-local: uninstall-idgw-sample
+uninstall-idgw-sample:
+	rm -f "$(DESTDIR)$(idgwetcdir)/idgw.conf.sample"
+
+.PHONY: install-idgw-sample uninstall-idgw-sample

@@ -26,5 +26,3 @@ modules_mod_idgw_convert_la_LDFLAGS = -module -avoid-version -shared
 modules_mod_idgw_convert_la_LIBADD = modules/libidgw_convert.la modules/libidgw_backend.la \
 	modules/libidgw.la libfelica/libfelica.la $(IDGW_MODULE_LIBS)
 
-# the mapping ships with the module
-EXTRA_DIST += conf.d/idgw-map.conf
