@@ -33,6 +33,7 @@
 #include <strings.h>
 
 #include "idgw_metrics.h"
+#include "mod_idgw.h"
 
 #define STATUS_HANDLER "idgw-status"
 #define SHM_USERDATA_KEY "idgw_status_metrics_shm"
@@ -44,6 +45,9 @@ module AP_MODULE_DECLARE_DATA idgw_status_module;
 
 /* The table; set in post_config in the parent, inherited by the children. */
 static idgw_metrics *metrics;
+
+/* mod_idgw_session's view of a request, when that module is loaded. */
+static APR_OPTIONAL_FN_TYPE(idgw_session_get) *session_get;
 
 typedef struct fleet_key {
     const char *name;          /* label value: [A-Za-z0-9_] */
@@ -315,26 +319,94 @@ static const char *result_from_status(int status)
     return "ok";
 }
 
+/* Operation and step named by the URL's last two segments, as the session
+ * module reads them (".../session/open", ".../add_card/relay"); 0 when they
+ * name none.  For requests refused before the session was read. */
+static int op_step_from_uri(const request_rec *r, const char **op, const char **step)
+{
+    const char *uri = r->parsed_uri.path ? r->parsed_uri.path : r->uri;
+    const char *end, *b, *a;
+    char seg_a[32], seg_b[32];
+    idgw_op o;
+    idgw_step st;
+
+    if (!uri)
+        return 0;
+    end = uri + strlen(uri);
+    for (b = end; b > uri && b[-1] != '/'; b--)
+        ;
+    if (b == uri || b == end)
+        return 0;
+    for (a = b - 1; a > uri && a[-1] != '/'; a--)
+        ;
+    if (b - 1 == a || (size_t)(b - 1 - a) >= sizeof(seg_a) || (size_t)(end - b) >= sizeof(seg_b))
+        return 0;
+    memcpy(seg_a, a, (size_t)(b - 1 - a));
+    seg_a[b - 1 - a] = '\0';
+    memcpy(seg_b, b, (size_t)(end - b));
+    seg_b[end - b] = '\0';
+    if (strcmp(seg_a, "session") == 0) {
+        o = idgw_op_from_name(seg_b);
+        if (o != IDGW_OP_OPEN && o != IDGW_OP_CLOSE && o != IDGW_OP_STATUS)
+            return 0;
+        st = o == IDGW_OP_STATUS ? IDGW_STEP_NONE : IDGW_STEP_REQUEST;
+    } else {
+        o = idgw_op_from_name(seg_a);
+        st = idgw_step_from_name(seg_b);
+        if (o == IDGW_OP_NONE || o == IDGW_OP_OPEN || o == IDGW_OP_CLOSE || o == IDGW_OP_STATUS
+            || st == IDGW_STEP_NONE)
+            return 0;
+    }
+    *op = idgw_op_name(o);
+    *step = idgw_step_name(st);
+    return 1;
+}
+
+/* Fill the notes a module has not set: from the session module's view of
+ * the request, else (inside an IdgwStatusCount location) from the URL or
+ * the location's label.  Returns 0 when the request is not a gateway request. */
+static int name_request(request_rec *r)
+{
+    const idgw_session_info *info = session_get ? session_get(r) : NULL;
+    const status_dir_conf *d;
+    const char *op = NULL, *step = NULL;
+
+    if (apr_table_get(r->notes, IDGW_NOTE_OP))
+        return 1;
+    if (info) {
+        apr_table_setn(r->notes, IDGW_NOTE_OP, idgw_op_name(info->op));
+        apr_table_setn(r->notes, IDGW_NOTE_STEP, idgw_step_name(info->step));
+        if (info->sid_log && !apr_table_get(r->notes, IDGW_NOTE_SESSION))
+            apr_table_set(r->notes, IDGW_NOTE_SESSION, info->sid_log);
+        return 1;
+    }
+    d = ap_get_module_config(r->per_dir_config, &idgw_status_module);
+    if (!d || !d->count_as || d->count_as[0] == '\0')
+        return 0;
+    if (!op_step_from_uri(r, &op, &step)) {
+        op = d->count_as;
+        step = NULL;
+    }
+    apr_table_setn(r->notes, IDGW_NOTE_OP, op);
+    if (step)
+        apr_table_setn(r->notes, IDGW_NOTE_STEP, step);
+    return 1;
+}
+
 static int status_log_transaction(request_rec *r)
 {
     const request_rec *last = r;
     const char *op, *result;
 
-    if (!metrics)
+    if (!metrics || r->main || !name_request(r))
         return DECLINED;
     op = apr_table_get(r->notes, IDGW_NOTE_OP);
-    if (!op) {
-        const status_dir_conf *d = ap_get_module_config(r->per_dir_config, &idgw_status_module);
-        if (!d || !d->count_as || d->count_as[0] == '\0')
-            return DECLINED;
-        op = d->count_as;
-        apr_table_setn(r->notes, IDGW_NOTE_OP, op);     /* for the access log */
-    }
     while (last->next)      /* an ErrorDocument redirect: the final status */
         last = last->next;
     result = apr_table_get(r->notes, IDGW_NOTE_RESULT);
     if (!result) {
-        result = result_from_status(last->status);
+        const char *replay = apr_table_get(last->headers_out, IDGW_HEADER_REPLAY);
+        result = replay && last->status < 400 ? "replay" : result_from_status(last->status);
         apr_table_setn(r->notes, IDGW_NOTE_RESULT, result);     /* for the access log */
     }
     idgw_metrics_add(metrics, IDGW_M_REQUESTS, op, apr_table_get(r->notes, IDGW_NOTE_STEP),
@@ -342,6 +414,11 @@ static int status_log_transaction(request_rec *r)
     idgw_metrics_observe(metrics, IDGW_M_REQUEST_SECONDS, op, NULL, NULL,
                          apr_time_now() - r->request_time);
     return DECLINED;
+}
+
+static void status_optional_fn_retrieve(void)
+{
+    session_get = APR_RETRIEVE_OPTIONAL_FN(idgw_session_get);
 }
 
 /* ---- fleet-wide figures from Redis ----------------------------------------- */
@@ -582,6 +659,7 @@ static void status_register_hooks(apr_pool_t *p)
 
     ap_hook_post_config(status_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_optional_fn_retrieve(status_optional_fn_retrieve, NULL, NULL, APR_HOOK_MIDDLE);
     /* ahead of mod_log_config, so anything set here is in the access log */
     ap_hook_log_transaction(status_log_transaction, NULL, before_log, APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(idgw_metrics_count);

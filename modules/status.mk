@@ -14,9 +14,11 @@ modules_libidgw_metrics_la_LIBADD = $(APR_LIBS)
 
 modules_LTLIBRARIES += modules/mod_idgw_status.la
 modules_mod_idgw_status_la_SOURCES = modules/mod_idgw_status.c
-modules_mod_idgw_status_la_CPPFLAGS = $(AM_CPPFLAGS) $(STATUS_HTTPD_CPPFLAGS)
+modules_mod_idgw_status_la_CPPFLAGS = $(AM_CPPFLAGS) $(STATUS_HTTPD_CPPFLAGS) $(IDGW_MODULE_CPPFLAGS)
 modules_mod_idgw_status_la_LDFLAGS = -module -avoid-version -shared
-modules_mod_idgw_status_la_LIBADD = modules/libidgw_metrics.la $(HIREDIS_LIBS) $(APR_LIBS)
+# libidgw.la: the operation and step names of the session contract (mod_idgw.h)
+modules_mod_idgw_status_la_LIBADD = modules/libidgw_metrics.la modules/libidgw.la \
+	$(IDGW_MODULE_LIBS) $(HIREDIS_LIBS) $(APR_LIBS)
 
 
 # the benchmark (docs/performance.md)
@@ -26,7 +28,7 @@ dist_noinst_SCRIPTS += scripts/idgw-bench
 # directory (t/integration.mk copies its files there); copy ours too.
 # Apache::Test includes every t/conf/*.in it finds.
 IDGW_STATUS_ITEST_FILES = t/conf/status.conf.in t/status_handler.t \
-	t/status_counting.t t/status_fleet.t
+	t/status_counting.t t/status_fleet.t t/status_gateway.t
 EXTRA_DIST += $(IDGW_STATUS_ITEST_FILES)
 
 check-integration: status-itest-files
