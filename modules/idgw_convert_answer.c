@@ -34,14 +34,16 @@ const char *idgw_ans_relay_done(apr_pool_t *p, idgw_op op)
 
 const char *idgw_ans_session(apr_pool_t *p, const char *token, long long seq, long expires_s)
 {
-    return apr_psprintf(p, XML_DECL "<session version=\"1\"><token>%s</token><seq>%lld</seq>"
-                        "<expires>%ld</expires></session>\n", esc(p, token), seq, expires_s);
+    /* APR's formatter knows no %lld: its own 64-bit format */
+    return apr_psprintf(p, XML_DECL "<session version=\"1\"><token>%s</token><seq>%"
+                        APR_INT64_T_FMT "</seq><expires>%" APR_INT64_T_FMT "</expires></session>\n",
+                        esc(p, token), (apr_int64_t)seq, (apr_int64_t)expires_s);
 }
 
 const char *idgw_ans_status(apr_pool_t *p, const char *state, long long seq)
 {
-    return apr_psprintf(p, XML_DECL "<status version=\"1\"><state>%s</state><seq>%lld</seq>"
-                        "</status>\n", esc(p, state), seq);
+    return apr_psprintf(p, XML_DECL "<status version=\"1\"><state>%s</state><seq>%"
+                        APR_INT64_T_FMT "</seq></status>\n", esc(p, state), (apr_int64_t)seq);
 }
 
 const char *idgw_ans_closed(apr_pool_t *p, int cancelled)

@@ -196,7 +196,7 @@ static int step_open(conv_req *c, const idgw_sp_request *rq)
                   "(sid=%s)", rq->app_version, c->info->sid_log);
     return send_body(c->r, HTTP_OK,
                      idgw_ans_session(c->r->pool, c->info->token, c->info->seq,
-                                      (long)apr_time_sec(c->info->deadline - c->info->created)));
+                                      (long)apr_time_sec(c->info->deadline - apr_time_now())));
 }
 
 static int step_close(conv_req *c)
