@@ -136,9 +136,11 @@ static const char *stored_answer(apr_pool_t *p, const idgw_ctx *ctx)
         if (s1 && strcmp(s1, want) == 0)
             last4 = idgw_ctx_list_item(p, ctx, "last4s", i);
     }
-    return apr_psprintf(p, XML_DECL "<stored version=\"1\"><receipt>%s</receipt>"
+    const char *slot = app_slot(want);
+
+    return apr_psprintf(p, XML_DECL "<stored version=\"1\"><receipt>%s</receipt><slot>%s</slot>"
                         "<cardId>%s</cardId><last4>%s</last4></stored>\n",
-                        esc(p, idgw_ctx_get(ctx, "storeId")),
+                        esc(p, idgw_ctx_get(ctx, "storeId")), slot ? slot : "",
                         esc(p, idgw_ctx_get(ctx, "req.cardId")), esc(p, last4));
 }
 
