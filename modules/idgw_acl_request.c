@@ -32,13 +32,43 @@ static int64_t now_ms(void)
 
 /* ---- refusals ------------------------------------------------------------ */
 
-static int refuse_rate(request_rec *r, int64_t retry_us)
+/* The denial counter's label for a refusal (a fixed set, never request data). */
+static const char *denial_reason(const idgw_error_def *e)
+{
+    if (e == &IDGW_E_ACL_BEARER)      return "bearer";
+    if (e == &IDGW_E_ACL_BLOCKED)     return "blacklist";
+    if (e == &IDGW_E_ACL_NOT_LISTED)  return "whitelist";
+    if (e == &IDGW_E_ACL_RATE)        return "rate_limit";
+    if (e == &IDGW_E_ACL_IDENTITY)    return "identity";
+    return "unavailable";
+}
+
+static void count_denial(idgw_acl_req *q, const idgw_error_def *e)
+{
+    if (q == NULL || !q->counted) {
+        IDGW_METRIC_COUNT(&idgw_acl_g.metrics, IDGW_M_ACL_DENIALS, denial_reason(e),
+                          NULL, NULL, 1);
+    }
+    if (q != NULL) {
+        q->counted = 1;
+    }
+}
+
+/* Sends the XML error of a refusal (and counts it when mod_idgw_status is
+ * loaded).  Returns DONE. */
+static int refuse(request_rec *r, idgw_acl_req *q, const idgw_error_def *e)
+{
+    count_denial(q, e);
+    return idgw_xml_error_send(r, e);
+}
+
+static int refuse_rate(request_rec *r, idgw_acl_req *q, int64_t retry_us)
 {
     int64_t secs = (retry_us + 999999) / 1000000;
 
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_psprintf(r->pool, "%" APR_INT64_T_FMT, secs < 1 ? 1 : secs));
-    return idgw_xml_error_send(r, &IDGW_E_ACL_RATE);
+    return refuse(r, q, &IDGW_E_ACL_RATE);
 }
 
 static const char *expiry_text(apr_pool_t *p, const idgw_acl_entry *e)
@@ -93,7 +123,7 @@ static int read_identities(request_rec *r, idgw_acl_req *q)
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                           "IDGW0311: malformed %s header from %s: %s",
                           identity_headers[k], q->addr_text, err);
-            return idgw_xml_error_send(r, &IDGW_E_ACL_IDENTITY);
+            return refuse(r, q, &IDGW_E_ACL_IDENTITY);
         }
         q->id.v[k] = norm;
     }
@@ -157,7 +187,7 @@ static int local_limits(request_rec *r, idgw_acl_req *q)
                           "reached by %s (per-process limiter, refusals here: %u)",
                           idgw_acl_dim_name(q->dims[i]), l->count,
                           l->period_us / 1000000, l->burst, q->dim_values[i], n);
-            return refuse_rate(r, retry);
+            return refuse_rate(r, q, retry);
         }
     }
     return OK;
@@ -212,7 +242,7 @@ static int check_lists(request_rec *r, idgw_acl_req *q)
         return OK;
     }
     log_verdict(r, q);
-    return idgw_xml_error_send(r, e);
+    return refuse(r, q, e);
 }
 
 int idgw_acl_access(request_rec *r)
@@ -230,23 +260,23 @@ int idgw_acl_access(request_rec *r)
     if (idgw_acl_g.limiter == NULL || idgw_acl_g.cache == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "IDGW0303: access control not initialised in this process");
-        return idgw_xml_error_send(r, &IDGW_E_ACL_UNAVAILABLE);
+        return refuse(r, q, &IDGW_E_ACL_UNAVAILABLE);
     }
     if (!client_address(r, q)) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
                       "IDGW0301: client address is neither IPv4 nor IPv6: refused");
-        return idgw_xml_error_send(r, &IDGW_E_ACL_BEARER);
+        return refuse(r, q, &IDGW_E_ACL_BEARER);
     }
     if (!conf->carriers_set) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "IDGW0302: IdgwAcl On but no IdgwAclCarrierNetworks applies to %s: "
                       "refused", r->uri);
-        return idgw_xml_error_send(r, &IDGW_E_ACL_BEARER);
+        return refuse(r, q, &IDGW_E_ACL_BEARER);
     }
     if (!conf->carriers_any && idgw_cidr_set_find(conf->carriers, &q->id.ip) < 0) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "IDGW0310: refused: %s is not on a carrier network", q->addr_text);
-        return idgw_xml_error_send(r, &IDGW_E_ACL_BEARER);
+        return refuse(r, q, &IDGW_E_ACL_BEARER);
     }
     if ((rc = read_identities(r, q)) != OK) {
         return rc;
@@ -284,7 +314,7 @@ int idgw_acl_identity_check(request_rec *r, const char *kind_name, const char *v
     if ((err = idgw_acl_value_check(r->pool, (idgw_acl_kind)kind, value, &norm)) != NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "IDGW0311: malformed %s from %s: %s",
                       kind_name, q->addr_text, err);
-        return idgw_xml_error_send(r, &IDGW_E_ACL_IDENTITY);
+        return refuse(r, q, &IDGW_E_ACL_IDENTITY);
     }
     q->id.v[kind] = norm;
     return check_lists(r, q);
@@ -372,7 +402,7 @@ static int apply_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_rep
     if (rep->confirmed && q->pending) {
         /* the copy was current: its refusal stands */
         log_verdict(r, q);
-        return idgw_xml_error_send(r, q->pending);
+        return refuse(r, q, q->pending);
     }
     /* a ban (403) says more than a limit (429) */
     if (rep->lists && rep->refused && check_lists(r, q) != OK) {
@@ -388,7 +418,7 @@ static int apply_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_rep
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "IDGW0321: fleet-wide rate limit %s reached by %s",
                       idgw_acl_dim_name(q->dims[i]), q->dim_values[i]);
-        return refuse_rate(r, rep->retry_us);
+        return refuse_rate(r, q, rep->retry_us);
     }
     return check_lists(r, q);
 }
@@ -398,9 +428,12 @@ static int apply_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_rep
 static int degraded(request_rec *r, idgw_acl_req *q, const char *why)
 {
     apr_uint32_t n = apr_atomic_inc32(&idgw_acl_g.degraded) + 1;
+    int fail_open = idgw_acl_redis_down_policy(q->conf) == IDGW_ACL_REDIS_DOWN_OPEN &&
+               idgw_acl_any_limit(q->conf);
 
-    if (idgw_acl_redis_down_policy(q->conf) == IDGW_ACL_REDIS_DOWN_OPEN &&
-        idgw_acl_any_limit(q->conf)) {
+    IDGW_METRIC_COUNT(&idgw_acl_g.metrics, IDGW_M_DEGRADED, "acl",
+                      fail_open ? "open" : "closed", NULL, 1);
+    if (fail_open) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "IDGW0341: Redis unavailable (%s): serving %s within the "
                       "per-process limiter (fail open); degraded decisions in this "
@@ -411,7 +444,7 @@ static int degraded(request_rec *r, idgw_acl_req *q, const char *why)
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                   "IDGW0340: Redis unavailable (%s): refusing %s (fail closed); "
                   "degraded decisions in this process: %u", why, q->addr_text, n);
-    return idgw_xml_error_send(r, &IDGW_E_ACL_UNAVAILABLE);
+    return refuse(r, q, &IDGW_E_ACL_UNAVAILABLE);
 }
 
 int idgw_acl_fixups_late(request_rec *r)
@@ -553,6 +586,10 @@ apr_status_t idgw_acl_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
     if (q != NULL && r->status == HTTP_FORBIDDEN && q->pending) {
         log_verdict(r, q);
+        count_denial(q, q->pending);
+    }
+    if (q != NULL && r->status == HTTP_TOO_MANY_REQUESTS) {
+        count_denial(q, &IDGW_E_ACL_RATE);
     }
     if (q != NULL && r->status == HTTP_TOO_MANY_REQUESTS &&
         apr_table_get(r->err_headers_out, "Retry-After") == NULL &&

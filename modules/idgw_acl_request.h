@@ -23,6 +23,7 @@
 #include "idgw_acl_config.h"
 #include "idgw_xml_error.h"
 #include "idgw_limiter.h"
+#include "idgw_metrics.h"
 #include "idgw_redis_pool.h"
 #include "mod_idgw.h"
 
@@ -43,6 +44,7 @@ typedef struct {
     volatile apr_uint32_t degraded;   /* decisions taken without Redis */
     volatile apr_uint32_t local_refusals;
     volatile apr_uint32_t fleet_checks;
+    idgw_metrics_fns metrics;         /* mod_idgw_status's counters, if loaded */
 } idgw_acl_globals;
 
 extern idgw_acl_globals idgw_acl_g;
@@ -59,6 +61,7 @@ typedef struct {
     const idgw_error_def *pending;    /* the lists' refusal, to be confirmed */
     const char *verdict_log;          /* its log line */
     int verdict_logged;
+    int counted;                      /* the denial was counted */
     int64_t cached_version;           /* what the node held when CHECK was built */
 } idgw_acl_req;
 

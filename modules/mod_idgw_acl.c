@@ -109,11 +109,19 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     }
 }
 
+static void retrieve_optional_fns(void)
+{
+    /* mod_idgw_status's counters: denials and degraded decisions show on its
+     * page when it is loaded, and cost nothing when it is not. */
+    idgw_metrics_fns_retrieve(&idgw_acl_g.metrics);
+}
+
 static void register_hooks(apr_pool_t *p)
 {
     static const char *const after_session[] = { SESSION_MODULE_NAME, NULL };
 
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_optional_fn_retrieve(retrieve_optional_fns, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* check_access_ex: not overridden by "Satisfy Any", and AND-ed with the
