@@ -41,7 +41,7 @@ dist_noinst_SCRIPTS += scripts/idgw-acl
 # rest of the suite): copied into an out-of-tree build like the others.
 IDGW_ACL_ITEST_FILES = t/conf/acl.conf.in t/lib/IdgwTest/Acl.pm \
 	t/acl_network.t t/acl_whitelist.t t/acl_blacklist.t t/acl_fleet.t \
-	t/acl_rate.t t/acl_autoban.t t/acl_redis_down.t
+	t/acl_rate.t t/acl_autoban.t t/acl_redis_down.t t/acl_config.t
 EXTRA_DIST += $(IDGW_ACL_ITEST_FILES)
 check-integration: acl-itest-files
 acl-itest-files:
@@ -52,6 +52,7 @@ acl-itest-files:
 	fi
 clean-local: clean-acl-itest
 clean-acl-itest:
-	-rm -rf t/htdocs/acl t/conf/acl-second.conf t/logs/acl-second
+	-rm -rf t/htdocs/acl t/conf/acl-second.conf t/conf/acl-check.conf \
+	  t/logs/acl-second t/logs/acl-check
 	-if test "$(abs_srcdir)" != "$(abs_builddir)"; then rm -f $(IDGW_ACL_ITEST_FILES); fi
 .PHONY: acl-itest-files clean-acl-itest

@@ -205,6 +205,55 @@ sub second_stop {
     return !($pid && kill 0, $pid);
 }
 
+# ---- start-up checks ---------------------------------------------------------------
+
+# check_config($directives, %opt): writes a small configuration loading the
+# session module (unless opt{no_session}) and mod_idgw_acl, then runs
+# `httpd -t` (opt{start}: starts httpd for real, so post_config runs, and
+# stops it again if it came up).  Returns (exit status, stderr + error log).
+sub check_config {
+    my ($body, %opt) = @_;
+    my $conf = "$t_dir/conf/acl-check.conf";
+    my $log = "$t_dir/logs/acl-check_error_log";
+    my ($session) = main_conf_lines(qr/^\s*LoadModule idgw_session_module/);
+    unless ($session) {
+        open my $x, '<', "$t_dir/conf/extra.conf" or die "extra.conf: $!";
+        ($session) = grep { /^\s*LoadModule idgw_session_module/ } <$x>;
+    }
+    my ($acl) = do {
+        open my $a, '<', "$t_dir/conf/acl.conf" or die "acl.conf: $!";
+        grep { /^\s*LoadModule idgw_acl_module/ } <$a>;
+    };
+    unlink $log;
+    make_path("$t_dir/logs/acl-check");
+    open my $out, '>', $conf or die "$conf: $!";
+    print {$out} qq{ServerRoot "$t_dir"\n}, "ServerName localhost:8582\n",
+        "Listen 127.0.0.1:8582\n", main_conf_lines(qr/^(User|Group)\s/),
+        "PidFile $t_dir/logs/acl-check.pid\n", "ErrorLog $log\n",
+        qq{DefaultRuntimeDir "$t_dir/logs/acl-check"\n},
+        qq{Include "$t_dir/conf/httpd-base.conf"\n}, "TypesConfig /etc/mime.types\n",
+        ($opt{no_session} ? () : ($session, "IdgwRedisServer 127.0.0.1:", IdgwTest::Redis::PORT, "\n")),
+        $acl, $body, "\n";
+    close $out;
+    my $httpd = Apache::Test::vars('httpd');
+    my @cmd = ($httpd, '-f', $conf, $opt{start} ? ('-k', 'start') : ('-t'));
+    my $pid = open(my $fh, '-|') // die "fork: $!";
+    if (!$pid) {
+        open STDERR, '>&', \*STDOUT or die;
+        exec { $cmd[0] } @cmd or die "exec: $!";
+    }
+    local $/;
+    my $text = <$fh> // '';
+    close $fh;
+    my $rc = $? >> 8;
+    if ($opt{start}) {
+        sleep 0.5;
+        system($httpd, '-f', $conf, '-k', 'stop') if -e "$t_dir/logs/acl-check.pid";
+        if (open my $l, '<', $log) { $text .= <$l> // '' }
+    }
+    return ($rc, $text);
+}
+
 # ---- static files for the locations without a session check ----------------------
 
 sub static_file {
