@@ -12,7 +12,10 @@
  *         return rc;      -- DONE: the XML error has been sent
  *
  * kind is "terminal", "idm" or "user".  Returns OK (go on; also where
- * IdgwAcl is off) or DONE after sending a 400 (malformed) or 403 (refused).
+ * IdgwAcl is off) or DONE after sending a 400 (malformed) or 403 (refused);
+ * HTTP_INTERNAL_SERVER_ERROR for any other kind (a programming error).
+ * The lists are this node's copy, which the request's own fleet-wide check
+ * (run before the handler) has just brought up to date.
  */
 #ifndef IDGW_ACL_EXPORT_H
 #define IDGW_ACL_EXPORT_H

@@ -270,7 +270,7 @@ int idgw_acl_access(request_rec *r)
     if (!conf->carriers_set) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "IDGW0302: IdgwAcl On but no IdgwAclCarrierNetworks applies to %s: "
-                      "refused", r->uri);
+                      "refused", ap_escape_logitem(r->pool, r->uri));
         return refuse(r, q, &IDGW_E_ACL_BEARER);
     }
     if (!conf->carriers_any && idgw_cidr_set_find(conf->carriers, &q->id.ip) < 0) {

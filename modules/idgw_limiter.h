@@ -18,9 +18,13 @@
  * The per-process limiter (idgw_limiter_*) keeps a bounded table of GCRA
  * states keyed by a keyed hash of "dimension:value", created in child_init and
  * shared by the worker threads of one child under striped mutexes.  It sits in
- * front of Redis with the same limits: whatever it refuses, the fleet-wide
- * limiter would refuse too (the fleet sees a superset of this process's
- * requests), so a flood from one client is cut off before it reaches Redis.
+ * front of Redis with the same limits (mod_idgw_acl widens its tolerance by
+ * the breach threshold where breaches earn a ban, so those refusals still
+ * reach Redis and are counted there).  The fleet sees a superset of this
+ * process's requests, so what this limiter refuses the fleet-wide one would
+ * refuse as well (up to requests the fleet refused but this process counted,
+ * which it forgets within one tolerance), and a flood from one client is cut
+ * off before it reaches Redis.
  */
 #ifndef IDGW_LIMITER_H
 #define IDGW_LIMITER_H
