@@ -261,12 +261,13 @@ static int relay_loop(term_t *t, const char *op)
         if (hex_decode(hex, cmd, sizeof(cmd), &cmd_len) != 0)
             return refused(t, "relay (bad packet)", 500);
         round++;
+        chip_answer(t, round, cmd, cmd_len, res, &res_len, prev, &prev_len);
         if (t->bad.vanish_after && round > t->bad.vanish_after) {
-            say(t, "   (misbehaving: the app vanishes with %s unanswered)",
+            /* the chip did the command; its answer never reaches the gateway */
+            say(t, "   (misbehaving: the chip did %s, the app vanishes before answering)",
                 packet_name(cmd, cmd_len));
             return TERM_REFUSED;
         }
-        chip_answer(t, round, cmd, cmd_len, res, &res_len, prev, &prev_len);
         say(t, "   chip <- %-22s (%zu bytes)  chip -> %zu bytes", packet_name(cmd, cmd_len),
             cmd_len, res_len);
         for (size_t i = 0; i < res_len; i++)

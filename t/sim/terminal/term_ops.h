@@ -22,7 +22,8 @@ typedef struct term_misbehave {
     int tamper_at;           /* flip a bit in the chip's answer of that round trip */
     int wrong_idm_at;        /* answer as another chip */
     int replay_at;           /* send the previous answer again */
-    int vanish_after;        /* stop relaying after that many round trips */
+    int vanish_after;        /* relay that many round trips, give the next command to
+                                the chip, then vanish without posting its answer */
 } term_misbehave_t;
 
 typedef void (*term_latency_fn)(void *baton, const char *step, double ms);

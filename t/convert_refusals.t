@@ -1,0 +1,68 @@
+# What the backends and the chip refuse reaches the app as the documented XML
+# error with a fitting HTTP status, the operation ends, the session stays
+# usable, and the chip is untouched: wrong password, expired card, suspended
+# member, a third card, a card the source does not know, issuing an area twice.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use IdgwTest::Stack;
+use IdgwTest::Terminal;
+
+my $stack = IdgwTest::Stack->up;
+sub creds { my $c = $stack->card($_[0]); return ("source=$c->{source}", "member=$c->{member}",
+            "password=" . ($_[1] // $c->{password})) }
+
+my $ph = IdgwTest::Terminal->new($stack, 'refusals');
+is($ph->run('open')->{rc}, 0, 'open');
+is($ph->run('issue-area')->{rc}, 0, 'issue the area');
+my $empty = $stack->chip_hex($ph->chip);
+
+my @cases = (
+    [ 'wrong password', [ creds('C101', 'not-the-pw'), 'cardId=C101' ], 'IDGW-CNV-010', 403 ],
+    [ 'expired card', [ creds('C301'), 'cardId=C301' ], 'IDGW-CNV-011', 403 ],
+    [ 'suspended member', [ creds('C201'), 'cardId=C201' ], 'IDGW-CNV-012', 403 ],
+    [ 'unknown card of the member', [ creds('C101'), 'cardId=C999' ], 'IDGW-CNV-014', 404 ],
+);
+for my $c (@cases) {
+    my ($name, $fields, $code, $status) = @$c;
+    my $r = $ph->run('add-card', @$fields, 'slot=any');
+    is($r->{rc}, 1, "$name: refused");
+    is(IdgwTest::Terminal::error_code($r), $code, "$name: $code") or diag $r->{out};
+    is(IdgwTest::Terminal::status_of($r), $status, "$name: HTTP $status");
+    is($stack->chip_hex($ph->chip), $empty, "$name: the chip is untouched");
+}
+
+# the download center's members are refused the same way
+{
+    my $r = $ph->run('add-card', 'source=dlc', 'issuer=MDR', 'member=MDR0002',
+                     'password=midori02', 'slot=any');
+    is(IdgwTest::Terminal::error_code($r), 'IDGW-CNV-012', 'suspended download-center member');
+    $r = $ph->run('add-card', 'source=dlc', 'issuer=KZE', 'member=KZE0001',
+                  'password=kaze0001', 'slot=any');
+    is(IdgwTest::Terminal::error_code($r), 'IDGW-CNV-011', 'expired download-center card');
+}
+
+# two cards fit, a third is refused and the chip keeps the two
+is($ph->run('add-card', creds('C101'), 'cardId=C101', 'slot=any')->{rc}, 0, 'first card');
+is($ph->run('add-card', creds('C102'), 'cardId=C102', 'slot=any')->{rc}, 0, 'second card');
+my $two = $stack->chip_hex($ph->chip);
+my $r = $ph->run('add-card', 'source=dlc', 'issuer=SKR', 'member=SKR0001', 'password=sakura01',
+                 'cardId=C401', 'slot=any');
+is(IdgwTest::Terminal::error_code($r), 'IDGW-CNV-013', 'a third card is refused: no free slot')
+    or diag $r->{out};
+is(IdgwTest::Terminal::status_of($r), 409, 'HTTP 409');
+is($stack->chip_hex($ph->chip), $two, 'the chip still holds exactly the two cards');
+
+# the chip refuses a second iD area
+$r = $ph->run('issue-area');
+is(IdgwTest::Terminal::error_code($r), 'IDGW-CNV-015', 'issuing the area twice is refused');
+
+# after all that the session still works
+$r = $ph->run('list');
+is($r->{rc}, 0, 'the session is still usable') or diag $r->{out};
+like($r->{out}, qr/\*\*\*\* 1013.*\n.*\*\*\*\* 1021/s, 'and lists the two cards');
+is($ph->run('close')->{rc}, 0, 'close');
+
+done_testing();

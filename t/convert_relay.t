@@ -1,0 +1,101 @@
+# The chip relay under attack and interruption: a tampered chip answer, an
+# answer from another chip, a replayed answer, an app that vanishes in the
+# middle of a write.  Every forged packet is refused with its XML error, the
+# session ends (strike), the chip holds either its old or its intended state,
+# never a mixture, and the card's source hears the truth.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use IdgwTest::Stack;
+use IdgwTest::Terminal;
+
+my $stack = IdgwTest::Stack->up;
+my $c101 = $stack->card('C101');
+my @card = ('source=cremo', "member=$c101->{member}", "password=$c101->{password}",
+            'cardId=C101', 'slot=any');
+my $notes = $stack->run_dir . '/sim/notifications.log';
+sub notes { open my $fh, '<', $notes or return ''; local $/; return <$fh> }
+
+# a phone with its area issued and an open session
+sub ready_phone {
+    my ($name) = @_;
+    my $ph = IdgwTest::Terminal->new($stack, $name);
+    my $r = $ph->run('run', 'open', ',', 'issue-area');
+    is($r->{rc}, 0, "$name: open and issue the area") or diag $r->{out};
+    return $ph;
+}
+
+my @attacks = (
+    [ 'tampered chip answer', '--tamper', 3, 'IDGW-CNV-033', 422 ],
+    [ 'answer from another chip', '--wrong-idm', 2, 'IDGW-CNV-031', 403 ],
+    [ 'replayed chip answer', '--replay', 2, 'IDGW-CNV-032', 409 ],
+);
+for my $a (@attacks) {
+    my ($name, $opt, $round, $code, $status) = @$a;
+    my $ph = ready_phone($opt =~ s/^--//r);
+    my $before = $stack->chip_hex($ph->chip);
+    my $r = $ph->run({ opts => [ $opt, $round ] }, 'add-card', @card);
+    is(IdgwTest::Terminal::error_code($r), $code, "$name: $code") or diag $r->{out};
+    is(IdgwTest::Terminal::status_of($r), $status, "$name: HTTP $status");
+    is($stack->chip_hex($ph->chip), $before, "$name: the chip is as before");
+    $r = $ph->run('list');
+    like(IdgwTest::Terminal::error_code($r), qr/^IDGW-SES-00[12]$/,
+         "$name: the session is over (strike)") or diag $r->{out};
+}
+
+# a tampered answer to the write itself: the chip applied the whole write
+# (all-or-nothing), the FeliCa server cannot verify the answer, so the gateway
+# refuses; the chip holds the whole card, never a part of it
+{
+    my $ph = ready_phone('tamper-write');
+    my $r = $ph->run({ opts => [ '--tamper', 4 ] }, 'add-card', @card);
+    is(IdgwTest::Terminal::error_code($r), 'IDGW-CNV-033', 'tampered write answer refused');
+    like($stack->chip_hex($ph->chip), qr/$c101->{pan}F*$c101->{expiry}/,
+         'the chip holds the whole card (the write was applied atomically)');
+}
+
+# the app vanishes before the write reaches the chip: the chip stays as it was,
+# the source never hears OK
+{
+    my $ph = ready_phone('vanish-early');
+    my $before = $stack->chip_hex($ph->chip);
+    my $n0 = () = notes() =~ /C101 \S+ OK/g;
+    my $r = $ph->run({ opts => [ '--vanish-after', 2 ] }, 'add-card', @card);
+    like($r->{out}, qr/vanishes/, 'the app vanished after the Secure Read went out');
+    is($stack->chip_hex($ph->chip), $before, 'the chip is as before');
+    my $n1 = () = notes() =~ /C101 \S+ OK/g;
+    is($n1, $n0, 'the source was not told the card was written');
+    # a new session on the same phone reads the truth from the chip
+    unlink $ph->state;
+    $r = $ph->run('run', 'open', ',', 'list', ',', 'close');
+    is($r->{rc}, 0, 'a new session works') or diag $r->{out};
+    unlike($r->{out}, qr/\*\*\*\* 1013/, 'and lists no card');
+}
+
+# the app vanishes after the chip applied the write (its answer lost): the
+# chip holds the whole new card, never a part of it
+{
+    my $ph = ready_phone('vanish-late');
+    my $r = $ph->run({ opts => [ '--vanish-after', 3 ] }, 'add-card', @card);
+    like($r->{out}, qr/chip did Secure Write/, 'the app vanished after the chip wrote');
+    like($stack->chip_hex($ph->chip), qr/$c101->{pan}F*$c101->{expiry}/,
+         'the chip holds the whole card as CREMO sent it');
+    unlink $ph->state;
+    $r = $ph->run('run', 'open', ',', 'list', ',', 'close');
+    like($r->{out}, qr/slot 0\s+\*\*\*\* 1013/, 'a new session lists what the chip holds');
+}
+
+# closing in the middle of a relay cancels the operation
+{
+    my $ph = ready_phone('close-mid');
+    my $before = $stack->chip_hex($ph->chip);
+    my $r = $ph->run({ opts => [ '--vanish-after', 1 ] }, 'add-card', @card);
+    $r = $ph->run('close');
+    is($r->{rc}, 0, 'close in the middle of an operation') or diag $r->{out};
+    like($r->{out}, qr/operation cancelled/, 'the answer says the operation was cancelled');
+    is($stack->chip_hex($ph->chip), $before, 'the chip is as before');
+}
+
+done_testing();
