@@ -1,0 +1,416 @@
+/* Check tests of the fleet-wide Lua (modules/idgw_acl_script.c) run by a real
+ * redis-server on 127.0.0.1:6403, started for the suite: the GCRA in Lua, all
+ * or nothing across dimensions, breach and strike bans, the list dump with
+ * pruning, the confirmation of a node's refusal. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <hiredis/hiredis.h>
+
+#include "idgw_acl_reply.h"
+#include "idgw_acl_script.h"
+
+#define PORT 6403
+#define P "ut:"
+
+static pid_t redis_pid;
+static redisContext *rc;
+static apr_pool_t *pool;
+
+/* ---- the server, once per suite -------------------------------------------- */
+
+static void redis_up(void)
+{
+    char port[8];
+
+    snprintf(port, sizeof(port), "%d", PORT);
+    redis_pid = fork();
+    if (redis_pid == 0) {
+        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
+               "--save", "", "--appendonly", "no", "--loglevel", "warning",
+               "--logfile", "/dev/null", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 100; i++) {
+        struct timeval tv = { 0, 200000 };
+        redisContext *c = redisConnectWithTimeout("127.0.0.1", PORT, tv);
+        if (c && !c->err) {
+            redisFree(c);
+            return;
+        }
+        if (c) {
+            redisFree(c);
+        }
+        usleep(50000);
+    }
+}
+
+static void redis_down(void)
+{
+    if (redis_pid > 0) {
+        kill(redis_pid, SIGTERM);
+        waitpid(redis_pid, NULL, 0);
+    }
+}
+
+static void setup(void)
+{
+    struct timeval tv = { 1, 0 };
+    redisReply *r;
+
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    rc = redisConnectWithTimeout("127.0.0.1", PORT, tv);
+    ck_assert_msg(rc != NULL && !rc->err, "redis-server on port %d (is it installed?)", PORT);
+    r = redisCommand(rc, "FLUSHALL");
+    ck_assert_ptr_nonnull(r);
+    freeReplyObject(r);
+}
+
+static void teardown(void)
+{
+    redisFree(rc);
+    apr_pool_destroy(pool);
+    apr_terminate();
+}
+
+/* ---- calls -------------------------------------------------------------------- */
+
+typedef struct {
+    const char *argv[64];
+    size_t lens[64];
+    int argc;
+    int nkeys_at;
+} call;
+
+static void call_begin(call *c, const char *script)
+{
+    c->argc = 0;
+    c->argv[c->argc++] = "EVAL";
+    c->argv[c->argc++] = script;
+    c->nkeys_at = c->argc++;
+}
+
+static void push(call *c, const char *s)
+{
+    ck_assert_int_lt(c->argc, 64);
+    c->argv[c->argc++] = s;
+}
+
+static redisReply *call_run(call *c, int nkeys)
+{
+    redisReply *r;
+
+    c->argv[c->nkeys_at] = apr_itoa(pool, nkeys);
+    for (int i = 0; i < c->argc; i++) {
+        c->lens[i] = strlen(c->argv[i]);
+    }
+    r = redisCommandArgv(rc, c->argc, c->argv, c->lens);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_msg(r->type != REDIS_REPLY_ERROR, "script error: %s", r->str);
+    return r;
+}
+
+typedef struct {
+    const char *rate, *breach, *ban_hash;
+    long long T, tau, threshold, window_ms, ban_ms;
+    const char *ban_value;
+} dim;
+
+/* One CHECK call (the standalone script) with the given dimensions. */
+static redisReply *check(const char *cached, const char *pending, const dim *d, int n,
+                         idgw_acl_check_reply *out)
+{
+    const char *lists[IDGW_ACL_LIST_KEYS];
+    call c;
+    redisReply *r;
+    const char *err;
+
+    idgw_acl_lists_keys(pool, P, lists);
+    call_begin(&c, idgw_acl_lua_check);
+    push(&c, idgw_acl_key_version(pool, P));
+    for (int i = 0; i < IDGW_ACL_LIST_KEYS; i++) {
+        push(&c, lists[i]);
+    }
+    for (int i = 0; i < n; i++) {
+        push(&c, d[i].rate);
+        push(&c, d[i].breach);
+        push(&c, d[i].ban_hash);
+    }
+    push(&c, apr_itoa(pool, n));
+    push(&c, cached);
+    push(&c, pending);
+    for (int i = 0; i < n; i++) {
+        push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].T)));
+        push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].tau)));
+        push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].threshold)));
+        push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].window_ms)));
+        push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].ban_ms)));
+        push(&c, d[i].ban_value);
+    }
+    r = call_run(&c, 1 + IDGW_ACL_LIST_KEYS + 3 * n);
+    err = idgw_acl_reply_parse(r, n, out);
+    ck_assert_msg(err == NULL, "reply: %s", err ? err : "");
+    return r;
+}
+
+static char *get(const char *key)
+{
+    redisReply *r = redisCommand(rc, "GET %s", key);
+    char *v = r && r->type == REDIS_REPLY_STRING ? apr_pstrdup(pool, r->str) : NULL;
+    freeReplyObject(r);
+    return v;
+}
+
+static char *hget(const char *key, const char *field)
+{
+    redisReply *r = redisCommand(rc, "HGET %s %s", key, field);
+    char *v = r && r->type == REDIS_REPLY_STRING ? apr_pstrdup(pool, r->str) : NULL;
+    freeReplyObject(r);
+    return v;
+}
+
+static void hset(const char *key, const char *field, const char *value)
+{
+    redisReply *r = redisCommand(rc, "HSET %s %s %s", key, field, value);
+    ck_assert_ptr_nonnull(r);
+    freeReplyObject(r);
+}
+
+static void set_version(const char *v)
+{
+    redisReply *r = redisCommand(rc, "SET %s %s", idgw_acl_key_version(pool, P), v);
+    ck_assert_ptr_nonnull(r);
+    freeReplyObject(r);
+}
+
+static dim terminal_dim(const char *value, long long T, long long burst)
+{
+    dim d = {
+        idgw_acl_key_rate(pool, P, IDGW_ACL_DIM_TERMINAL, value),
+        idgw_acl_key_breach(pool, P, IDGW_ACL_DIM_TERMINAL, value),
+        idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL),
+        T, (burst - 1) * T, 0, 60000, 0, value
+    };
+    return d;
+}
+
+/* ---- tests -------------------------------------------------------------------------- */
+
+START_TEST(gcra_burst_then_interval)
+{
+    dim d = terminal_dim("T1", 10000000, 5);     /* 6 per minute, burst 5 */
+    idgw_acl_check_reply rep;
+    char *before;
+
+    for (int i = 0; i < 5; i++) {
+        freeReplyObject(check("-1", "", &d, 1, &rep));
+        ck_assert_int_eq(rep.refused, 0);
+    }
+    before = get(d.rate);
+    ck_assert_ptr_nonnull(before);
+    freeReplyObject(check("-1", "", &d, 1, &rep));
+    ck_assert_int_eq(rep.refused, 1);
+    ck_assert_int_gt(rep.retry_us, 0);
+    ck_assert_int_le(rep.retry_us, 10000000);
+    /* A refusal leaves the state as it was. */
+    ck_assert_str_eq(get(d.rate), before);
+}
+END_TEST
+
+START_TEST(dimensions_pass_together_or_not_at_all)
+{
+    dim d[2] = { terminal_dim("T-ok", 1000000, 100), terminal_dim("T-full", 60000000, 1) };
+    idgw_acl_check_reply rep;
+    char *first;
+
+    freeReplyObject(check("-1", "", d, 2, &rep));
+    ck_assert_int_eq(rep.refused, 0);
+    first = get(d[0].rate);
+    freeReplyObject(check("-1", "", d, 2, &rep));
+    ck_assert_int_eq(rep.refused, 2);
+    /* the dimension that had room was not charged for the refused request */
+    ck_assert_str_eq(get(d[0].rate), first);
+}
+END_TEST
+
+START_TEST(breaches_earn_a_ban_and_a_new_version)
+{
+    dim d = terminal_dim("T-flood", 60000000, 1);
+    idgw_acl_check_reply rep;
+    redisReply *r;
+    char *entry;
+    long long exp, added;
+
+    d.threshold = 2;
+    d.ban_ms = 60000;
+    freeReplyObject(check("0", "", &d, 1, &rep));
+    ck_assert_int_eq(rep.refused, 0);
+    freeReplyObject(check("0", "", &d, 1, &rep));
+    ck_assert_int_eq(rep.refused, 1);
+    ck_assert_int_eq(rep.banned, 0);
+    ck_assert_ptr_null(rep.lists);
+    r = check("0", "", &d, 1, &rep);
+    ck_assert_int_eq(rep.refused, 1);
+    ck_assert_int_eq(rep.banned, 1);
+    ck_assert_int_eq(rep.version, 1);
+    /* the new lists come back in the same reply: the ban is in them */
+    ck_assert_ptr_nonnull(rep.lists);
+    ck_assert_int_eq(rep.lists->element[IDGW_ACL_TERMINAL]->elements, 2);
+    ck_assert_str_eq(rep.lists->element[IDGW_ACL_TERMINAL]->element[0]->str, "T-flood");
+    freeReplyObject(r);
+    entry = hget(d.ban_hash, "T-flood");
+    ck_assert_ptr_nonnull(entry);
+    ck_assert_int_eq(sscanf(entry, "%lld|%lld|", &exp, &added), 2);
+    ck_assert_int_eq(exp - added, 60000);
+    ck_assert_ptr_nonnull(strstr(entry, "|auto-breaches|2 rate-limit breaches within 60 s"));
+    ck_assert_ptr_null(get(d.breach));
+}
+END_TEST
+
+START_TEST(a_ban_never_shortens_a_longer_one)
+{
+    dim d = terminal_dim("T-perm", 60000000, 1);
+    idgw_acl_check_reply rep;
+
+    hset(d.ban_hash, "T-perm", "0|1|admin|permanent");
+    d.threshold = 1;
+    d.ban_ms = 1000;
+    freeReplyObject(check("0", "", &d, 1, &rep));
+    freeReplyObject(check("0", "", &d, 1, &rep));
+    ck_assert_int_eq(rep.refused, 1);
+    ck_assert_int_eq(rep.banned, 0);
+    ck_assert_str_eq(hget(d.ban_hash, "T-perm"), "0|1|admin|permanent");
+}
+END_TEST
+
+START_TEST(lists_come_when_stale_with_expired_entries_pruned)
+{
+    const char *bl_terminal = idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL);
+    const char *wl_idm = idgw_acl_key_list(pool, P, IDGW_ACL_WHITELIST, IDGW_ACL_IDM);
+    idgw_acl_check_reply rep;
+    redisReply *r;
+
+    hset(bl_terminal, "T-live", "0|1|admin|x");
+    hset(bl_terminal, "T-gone", "1|1|admin|expired long ago");
+    hset(wl_idm, "0011223344556677", "0|1|admin|pilot");
+    set_version("7");
+    r = check("-1", "", NULL, 0, &rep);
+    ck_assert_int_eq(rep.version, 7);
+    ck_assert_ptr_nonnull(rep.lists);
+    ck_assert_int_eq(rep.lists->element[IDGW_ACL_TERMINAL]->elements, 2);
+    ck_assert_str_eq(rep.lists->element[IDGW_ACL_TERMINAL]->element[0]->str, "T-live");
+    ck_assert_int_eq(rep.lists->element[IDGW_ACL_KINDS + IDGW_ACL_IDM]->elements, 2);
+    freeReplyObject(r);
+    ck_assert_ptr_null(hget(bl_terminal, "T-gone"));
+    /* current version: no lists, only the number */
+    r = check("7", "", NULL, 0, &rep);
+    ck_assert_ptr_null(rep.lists);
+    freeReplyObject(r);
+}
+END_TEST
+
+START_TEST(a_node_refusal_is_confirmed_only_on_a_current_copy)
+{
+    dim d = terminal_dim("T-pending", 60000000, 5);
+    idgw_acl_check_reply rep;
+
+    set_version("3");
+    freeReplyObject(check("3", "IDGW-ACL-002", &d, 1, &rep));
+    ck_assert_int_eq(rep.confirmed, 1);
+    /* confirmed refusals touch no limit */
+    ck_assert_ptr_null(get(d.rate));
+    freeReplyObject(check("2", "IDGW-ACL-002", &d, 1, &rep));
+    ck_assert_int_eq(rep.confirmed, 0);
+    ck_assert_ptr_nonnull(rep.lists);
+    ck_assert_ptr_nonnull(get(d.rate));
+    ck_assert(strstr(idgw_acl_lua_part, "if r[6] == 1 then return { 'DENY', A[3], 403 }") != NULL);
+}
+END_TEST
+
+/* The strikes part as mod_idgw_session runs it: function(K, A, core). */
+static long long strikes(const char *core_status, long long struck, long long threshold)
+{
+    const char *script = apr_pstrcat(pool,
+        "local function part(K, A, core)\n", idgw_acl_lua_strikes_part, "\nend\n"
+        "return part(KEYS, ARGV, { ARGV[6], 'IDGW-SES-001', tonumber(ARGV[7]), 0 })\n", NULL);
+    call c;
+    redisReply *r;
+    long long bans;
+
+    call_begin(&c, script);
+    push(&c, idgw_acl_key_version(pool, P));
+    push(&c, idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, "T-seq"));
+    push(&c, idgw_acl_key_strike(pool, P, IDGW_ACL_ADDR, "10.0.0.9/32"));
+    push(&c, idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL));
+    push(&c, idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_ADDR));
+    push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(threshold)));
+    push(&c, "600000");
+    push(&c, "3600000");
+    push(&c, "T-seq");
+    push(&c, "10.0.0.9/32");
+    push(&c, core_status);
+    push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(struck)));
+    r = call_run(&c, 5);
+    ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+    bans = r->integer;
+    freeReplyObject(r);
+    return bans;
+}
+
+START_TEST(strikes_earn_bans_for_terminal_and_address)
+{
+    const char *bl_t = idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL);
+    const char *bl_a = idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_ADDR);
+
+    /* an accepted request or a refusal without a strike counts nothing */
+    ck_assert_int_eq(strikes("OK", 0, 3), 0);
+    ck_assert_int_eq(strikes("ERR", 0, 3), 0);
+    ck_assert_ptr_null(get(idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, "T-seq")));
+    /* auto-ban off: counts nothing either */
+    ck_assert_int_eq(strikes("ERR", 1, 0), 0);
+    ck_assert_ptr_null(get(idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, "T-seq")));
+
+    ck_assert_int_eq(strikes("ERR", 1, 3), 0);
+    ck_assert_int_eq(strikes("ERR", 1, 3), 0);
+    ck_assert_str_eq(get(idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, "T-seq")), "2");
+    ck_assert_int_eq(strikes("ERR", 1, 3), 2);
+    ck_assert_ptr_nonnull(strstr(hget(bl_t, "T-seq"), "|auto-strikes|3 sequence errors within 600 s"));
+    ck_assert_ptr_nonnull(hget(bl_a, "10.0.0.9/32"));
+    ck_assert_str_eq(get(idgw_acl_key_version(pool, P)), "1");
+    ck_assert_ptr_null(get(idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, "T-seq")));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("acl_script");
+    TCase *tc = tcase_create("acl_script");
+    SRunner *sr;
+    int failed;
+
+    redis_up();
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, gcra_burst_then_interval);
+    tcase_add_test(tc, dimensions_pass_together_or_not_at_all);
+    tcase_add_test(tc, breaches_earn_a_ban_and_a_new_version);
+    tcase_add_test(tc, a_ban_never_shortens_a_longer_one);
+    tcase_add_test(tc, lists_come_when_stale_with_expired_entries_pruned);
+    tcase_add_test(tc, a_node_refusal_is_confirmed_only_on_a_current_copy);
+    tcase_add_test(tc, strikes_earn_bans_for_terminal_and_address);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    redis_down();
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
