@@ -43,7 +43,16 @@ static void redis_up(void)
         struct timeval tv = { 0, 200000 };
         redisContext *c = redisConnectWithTimeout("127.0.0.1", PORT, tv);
         if (c && !c->err) {
+            int status;
             redisFree(c);
+            /* our server, not one that already held the port (ours then
+             * exits at once): FLUSHALL must never hit someone else's data */
+            usleep(100000);
+            if (waitpid(redis_pid, &status, WNOHANG) == redis_pid) {
+                fprintf(stderr, "test_acl_script: port %d is taken by another "
+                        "redis-server\n", PORT);
+                exit(EXIT_FAILURE);
+            }
             return;
         }
         if (c) {
