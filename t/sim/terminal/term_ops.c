@@ -138,6 +138,10 @@ int term_step(term_t *t, const char *op, const char *step, const char *body,
     t->last_error[0] = '\0';
     if (res.status >= 400)
         term_answer_text(t, "code", t->last_error, sizeof(t->last_error));
+    /* a request refused before the session saw it (IDGW-REQ-*) did not use
+     * its sequence number: the next request carries it again */
+    if (strncmp(t->last_error, "IDGW-REQ-", 9) == 0 && (!is_session_op(op) || !strcmp(op, "close")))
+        t->seq--;
     n = res.status;
     if (res.replay)
         say(t, "   (answer replayed by the gateway)");
