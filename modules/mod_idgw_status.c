@@ -393,22 +393,39 @@ static int name_request(request_rec *r)
     return 1;
 }
 
+/* Refusals by sequence management and access control, by their stable
+ * code (the code prefix says which part refused). */
+static void count_error_code(const char *code)
+{
+    if (!code)
+        return;
+    if (strncmp(code, "IDGW-SEQ-", 9) == 0)
+        idgw_metrics_add(metrics, IDGW_M_SEQUENCE_ERRORS, code, NULL, NULL, 1);
+    else if (strncmp(code, "IDGW-ACL-", 9) == 0)
+        idgw_metrics_add(metrics, IDGW_M_ACL_DENIALS, code, NULL, NULL, 1);
+}
+
 static int status_log_transaction(request_rec *r)
 {
     const request_rec *last = r;
     const char *op, *result;
 
-    if (!metrics || r->main || !name_request(r))
+    if (!metrics || r->main)
+        return DECLINED;
+    count_error_code(apr_table_get(r->notes, IDGW_NOTE_ERROR));
+    if (!name_request(r))
         return DECLINED;
     op = apr_table_get(r->notes, IDGW_NOTE_OP);
     while (last->next)      /* an ErrorDocument redirect: the final status */
         last = last->next;
     result = apr_table_get(r->notes, IDGW_NOTE_RESULT);
+    if (!result)
+        result = apr_table_get(r->notes, IDGW_NOTE_ERROR);
     if (!result) {
         const char *replay = apr_table_get(last->headers_out, IDGW_HEADER_REPLAY);
         result = replay && last->status < 400 ? "replay" : result_from_status(last->status);
-        apr_table_setn(r->notes, IDGW_NOTE_RESULT, result);     /* for the access log */
     }
+    apr_table_setn(r->notes, IDGW_NOTE_RESULT, result);     /* for the access log */
     idgw_metrics_add(metrics, IDGW_M_REQUESTS, op, apr_table_get(r->notes, IDGW_NOTE_STEP),
                      result, 1);
     idgw_metrics_observe(metrics, IDGW_M_REQUEST_SECONDS, op, NULL, NULL,
