@@ -81,6 +81,15 @@ for my $c (@cases) {
     unlike($log, qr/root:x:0:0/, 'no file was read through an entity');
 }
 
+# open: the body must name the terminal and chip of the envelope
+{
+    my $other = IdgwTest::Terminal->new($stack, 'xml-open');
+    my $r = $other->run('raw', 'open', 'request', '<open version="1"><terminal>T-xml-open</terminal>'
+        . '<appVersion>1.0</appVersion><idm>FFFFFFFFFFFFFFFF</idm><pmm>0120220427674EFF</pmm></open>');
+    like($r->{out}, qr/^400 IDGW-CNV-004$/m, 'open with another IDm in the body than in the header: 400');
+    unlike($r->{out}, qr/<token>/, 'and no token');
+}
+
 my $r = $ph->run('status');
 is($r->{rc}, 0, 'the session is still usable') or diag $r->{out};
 like($r->{out}, qr/state ready/, 'and ready for the next operation');
