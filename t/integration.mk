@@ -4,8 +4,8 @@
 # harness files are copied there (the source tree stays untouched, as
 # distcheck needs), httpd loads the modules from this build tree
 # (@top_dir@ in t/conf/*.in is the build directory), and the harness starts
-# its own redis-server on 127.0.0.1:6390.  Ports: httpd 8529.., a second
-# httpd 8560, Redis 6390-6391.
+# its own redis-server on 127.0.0.1:6390.  Ports: httpd 8529.., more httpd
+# instances 8560-8569, Redis 6390 (Sentinel test: 6391-6393).
 
 # the test-only handler standing in for mod_idgw_convert (never installed)
 check_LTLIBRARIES = t/mod_idgw_testop.la
@@ -15,10 +15,10 @@ t_mod_idgw_testop_la_LDFLAGS = -module -avoid-version -shared -rpath $(abs_build
 t_mod_idgw_testop_la_LIBADD = modules/libidgw.la $(IDGW_MODULE_LIBS)
 
 IDGW_ITEST_FILES = t/TEST.PL t/conf/extra.conf.in t/conf/httpd-base.conf \
-	t/lib/IdgwTest/Redis.pm t/lib/IdgwTest/Client.pm \
+	t/lib/IdgwTest/Redis.pm t/lib/IdgwTest/Client.pm t/lib/IdgwTest/Httpd.pm \
 	t/session_basic.t t/session_illegal.t t/session_retransmit.t \
 	t/session_roundtrip.t t/session_redis_outage.t t/session_restart.t \
-	t/session_two_instances.t
+	t/session_two_instances.t t/session_config.t t/session_sentinel.t
 EXTRA_DIST += $(IDGW_ITEST_FILES)
 
 IDGW_ITEST_ARGS = -httpd $(HTTPD) -httpd_conf $(abs_builddir)/t/conf/httpd-base.conf \
@@ -37,7 +37,8 @@ check-integration: $(modules_LTLIBRARIES) $(check_LTLIBRARIES)
 clean-local: clean-integration
 clean-integration:
 	-cd $(abs_builddir) && test -f t/TEST.PL && perl t/TEST.PL -clean >/dev/null 2>&1
-	-rm -rf t/redis-data t/logs t/conf/vault.keys t/second-httpd
+	-rm -rf t/redis-data t/logs t/conf/vault.keys t/second-httpd t/config-httpd \
+	  t/sentinel-httpd t/redis-sentinel
 	-if test "$(abs_srcdir)" != "$(abs_builddir)"; then rm -f $(IDGW_ITEST_FILES); fi
 
 .PHONY: check-integration clean-integration

@@ -7,44 +7,14 @@ use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use File::Path qw(make_path);
-use HTTP::Tiny;
 use IdgwTest::Client;
-use Time::HiRes qw(sleep time);
+use IdgwTest::Httpd;
 
 plan tests => 11;
 
 my $PORT2 = 8560;
-my $t = Apache::Test::vars('t_dir');
-my $dir = "$t/second-httpd";
-make_path($dir);
-
-# the second instance: the same modules and idgw settings, its own port,
-# pid file and logs (other parts' test configuration is left out)
-my $extra = do { local (@ARGV, $/) = ("$t/conf/extra.conf"); <> };
-$extra =~ s/^\s*IncludeOptional.*$//mg;
-my $base = do { local (@ARGV, $/) = ("$t/conf/httpd-base.conf"); <> };
-my $conf = "$dir/httpd.conf";
-open my $fh, '>', $conf or die "$conf: $!";
-print {$fh} <<"EOT";
-ServerRoot "$dir"
-ServerName 127.0.0.1:$PORT2
-Listen 127.0.0.1:$PORT2
-PidFile "$dir/httpd.pid"
-ErrorLog "$dir/error_log"
-DefaultRuntimeDir "$dir"
-User nobody
-Group nogroup
-TypesConfig "$t/conf/mime.types"
-$base
-$extra
-EOT
-close $fh;
-
-system(Apache::Test::vars('httpd'), '-f', $conf, '-k', 'start') == 0 or die "second httpd";
-my $http = HTTP::Tiny->new(timeout => 2);
-my $deadline = time + 10;
-sleep 0.1 until $http->get("http://127.0.0.1:$PORT2/")->{status} != 599 || time > $deadline;
+my $second = IdgwTest::Httpd::start(name => 'second-httpd', port => $PORT2)
+    or die "cannot start the second httpd";
 
 my $a = IdgwTest::Client->new;
 my $b = IdgwTest::Client->new(base => "http://127.0.0.1:$PORT2",
@@ -77,7 +47,4 @@ my $r2 = $c2->step('display_data', 'request', seq => 1);
 ok t_cmp($r2->{content}, $r1->{content}, 'retransmission answered by the other instance');
 ok t_cmp($r2->{headers}{'x-idgw-replay'}, '1');
 
-system(Apache::Test::vars('httpd'), '-f', $conf, '-k', 'stop');
-$deadline = time + 10;
-sleep 0.1 while -e "$dir/httpd.pid" && time < $deadline;
-ok !-e "$dir/httpd.pid";    # second instance stopped
+ok $second->stop;    # second instance stopped

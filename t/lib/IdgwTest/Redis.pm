@@ -1,5 +1,7 @@
 package IdgwTest::Redis;
-# The redis-server of the integration suite: loopback, port 6390, data in
+# The redis-server of the integration suite: loopback, port 6390 (or
+# $IDGW_TEST_REDIS_PORT, which t/conf/extra.conf.in reads too, so that
+# developers sharing a machine can run the suite side by side), data in
 # t/redis-data (SHUTDOWN SAVE keeps sessions across a stop/start, as a
 # persistent production Redis would).
 use strict;
@@ -9,7 +11,8 @@ use File::Basename qw(dirname);
 use File::Path qw(make_path);
 use Time::HiRes qw(sleep time);
 
-use constant PORT => 6390;
+BEGIN { $ENV{IDGW_TEST_REDIS_PORT} ||= 6390 }
+use constant PORT => $ENV{IDGW_TEST_REDIS_PORT};
 
 my $t_dir = dirname(dirname(dirname(__FILE__)));   # .../t
 my $data = "$t_dir/redis-data";

@@ -1,0 +1,66 @@
+# Bad directive values stop httpd with a message naming the directive; a
+# key file others may read, or a Sentinel list without a master name, stop
+# it at start-up.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use IdgwTest::Httpd;
+
+my @syntax = (
+    ['IdgwSessionAddressPolicy strict', qr/IdgwSessionAddressPolicy 'strict': expected off, log or enforce/],
+    ['IdgwRedisTimeout 10x',            qr/IdgwRedisTimeout '10x': expected a duration/],
+    ['IdgwRedisTimeout 2h',             qr/IdgwRedisTimeout '2h': duration out of range/],
+    ['IdgwRedisServer host:99999',      qr/IdgwRedisServer 'host:99999'/],
+    ['IdgwRedisKeyPrefix {x}',          qr/IdgwRedisKeyPrefix '\{x\}': 1 to 64 printable/],
+    ['IdgwSessionMaxBody 10',           qr/IdgwSessionMaxBody '10': number out of range/],
+    ['IdgwRedisDatabase -1',            qr/IdgwRedisDatabase '-1'/],
+    ["<VirtualHost 127.0.0.1:8569>\nIdgwRedisServer 127.0.0.1\n</VirtualHost>",
+     qr/IdgwRedisServer cannot occur within <VirtualHost> section/],
+);
+my @startup = (
+    ['sentinels without a master name',
+     sub { $_[0] =~ s/^IdgwRedisServer .*$/IdgwRedisSentinels 127.0.0.1:6392/m },
+     qr/IDGW0101: .*IdgwRedisSentinels needs IdgwRedisMasterName/],
+    ['idle longer than the lifetime', sub { $_[0] .= "\nIdgwSessionIdleTimeout 2h\n" },
+     qr/IDGW0101: .*IdgwSessionIdleTimeout must not exceed IdgwSessionMaxLifetime/],
+    ['key file readable by others', sub { $_[0] =~ s{^IdgwVaultKeyFile .*$}{IdgwVaultKeyFile KEYFILE}m },
+     qr/IDGW0101: .*IdgwVaultKeyFile: .* must not be readable by others/],
+);
+
+plan tests => 2 * @syntax + 2 * @startup;
+
+my $httpd = Apache::Test::vars('httpd');
+sub run_httpd {
+    my (@args) = @_;
+    my $out = `$httpd @args 2>&1`;
+    return ($? >> 8, $out);
+}
+
+for my $case (@syntax) {
+    my ($line, $expect) = @$case;
+    my $h = IdgwTest::Httpd::start(name => 'config-httpd', port => 8569, config_only => 1,
+                                   edit => sub { $_[0] .= "\n$line\n" });
+    my ($rc, $out) = run_httpd('-t', '-f', $h->conf);
+    ok $rc != 0;
+    ok t_cmp($out, $expect, $line);
+}
+
+my $keyfile = Apache::Test::vars('t_dir') . '/config-httpd/open.keys';
+for my $case (@startup) {
+    my ($what, $edit, $expect) = @$case;
+    open my $fh, '>', $keyfile or die $!;
+    print {$fh} 'ab' x 32, "\n";
+    close $fh;
+    chmod 0644, $keyfile;
+    my $h = IdgwTest::Httpd::start(name => 'config-httpd', port => 8569, config_only => 1,
+                                   edit => sub { $edit->($_[0]); $_[0] =~ s/KEYFILE/$keyfile/ });
+    # -X: one process in the foreground; it exits at once when post_config refuses
+    unlink "$h->{dir}/error_log";
+    my ($rc) = run_httpd('-X', '-f', $h->conf);
+    ok $rc != 0;
+    ok t_cmp($h->log_text, $expect, $what);
+}

@@ -1,0 +1,83 @@
+# Redis Sentinel: the master is found through the Sentinels; after a
+# failover (the old master now a replica answering READONLY, or gone) the
+# session goes on on the new master without restarting httpd.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use File::Path qw(make_path);
+use IdgwTest::Client;
+use IdgwTest::Httpd;
+use Time::HiRes qw(sleep time);
+
+plan tests => 9;
+
+my ($MASTER, $SENTINEL, $REPLICA) = (6391, 6392, 6393);
+my $dir = Apache::Test::vars('t_dir') . '/redis-sentinel';
+make_path($dir);
+
+sub cli { my $port = shift; my $o = `redis-cli -h 127.0.0.1 -p $port @_ 2>/dev/null`; $o =~ s/\s+\z//; $o }
+sub server {
+    my ($port, @extra) = @_;
+    system('redis-server', '--port', $port, '--bind', '127.0.0.1', '--save', '',
+           '--appendonly', 'no', '--daemonize', 'yes', '--dir', $dir,
+           '--pidfile', "$dir/redis-$port.pid", '--logfile', "$dir/redis-$port.log",
+           '--dbfilename', "dump-$port.rdb", @extra) == 0 or die "redis $port";
+}
+sub wait_for { my ($cond, $secs) = @_; my $end = time + $secs; sleep 0.1 until $cond->() || time > $end; $cond->() }
+
+# leftovers of an interrupted run
+for my $p ($SENTINEL, $MASTER, $REPLICA) { cli($p, 'SHUTDOWN', 'NOSAVE') }
+unlink glob "$dir/*";
+END { for my $p ($SENTINEL, $MASTER, $REPLICA) { cli($p, 'SHUTDOWN', 'NOSAVE') } }
+
+server($MASTER);
+server($REPLICA, '--replicaof', '127.0.0.1', $MASTER);
+open my $fh, '>', "$dir/sentinel.conf" or die $!;
+print {$fh} <<"EOT";
+port $SENTINEL
+bind 127.0.0.1
+daemonize yes
+pidfile $dir/sentinel.pid
+logfile $dir/sentinel.log
+dir $dir
+sentinel monitor idgwtest 127.0.0.1 $MASTER 1
+sentinel down-after-milliseconds idgwtest 1000
+sentinel failover-timeout idgwtest 10000
+EOT
+close $fh;
+system('redis-server', "$dir/sentinel.conf", '--sentinel') == 0 or die "sentinel";
+ok wait_for(sub { cli($SENTINEL, 'SENTINEL', 'replicas', 'idgwtest') =~ /$REPLICA/ }, 30);
+
+my $gw = IdgwTest::Httpd::start(name => 'sentinel-httpd', port => 8561, edit => sub {
+    $_[0] =~ s/^IdgwRedisServer .*$/IdgwRedisSentinels 127.0.0.1:$SENTINEL 127.0.0.1:6399\nIdgwRedisMasterName idgwtest/m;
+}) or die "cannot start the httpd using Sentinel";
+
+my $c = IdgwTest::Client->new(base => $gw->base_url);
+ok t_cmp($c->open_session->{status}, 200, 'session through the Sentinel-resolved master');
+$c->step('store_card', 'request');
+ok t_cmp($c->step('store_card', 'relay')->{status}, 200);
+ok t_cmp(cli($MASTER, 'EXISTS', $c->session_key), '1', 'stored on the master');
+ok wait_for(sub { cli($REPLICA, 'EXISTS', $c->session_key) eq '1' }, 5);
+
+# fail over: the replica becomes master, the old master a replica
+cli($SENTINEL, 'SENTINEL', 'FAILOVER', 'idgwtest');
+ok wait_for(sub { cli($SENTINEL, 'SENTINEL', 'get-master-addr-by-name', 'idgwtest') =~ /$REPLICA/
+                  && cli($MASTER, 'ROLE') =~ /^slave/ }, 20);
+
+my ($res, @seen);
+my $end = time + 10;
+while (time < $end) {
+    $res = $c->step('store_card', 'relay', seq => 3);
+    push @seen, $res->{status} . ':' . IdgwTest::Client::error_code($res);
+    last if $res->{status} == 200;
+    sleep 0.3;
+}
+ok t_cmp($res->{status}, 200, 'session goes on after the failover');
+ok !grep { !/^(200|503):(|IDGW-SRV-001|IDGW-SEQ-004)$/ } @seen or print "# seen: @seen\n";
+ok t_cmp(cli($REPLICA, 'HGET', $c->session_key, 'seq'), '3', 'written to the new master');
+
+$gw->stop;
