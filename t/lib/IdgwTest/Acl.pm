@@ -60,11 +60,14 @@ sub code {
     return $c // '';
 }
 
-# Forget every access-control key of the suite (lists, limits, counters).
+# Forget every access-control key of the suite (lists, limits, counters),
+# and make sure the gateway's Redis connections are healthy (an earlier test
+# may have restarted Redis).
 sub reset_keys {
     my @keys = grep { length } split /\n/,
         IdgwTest::Redis::cli('--scan', '--pattern', PREFIX . 'acl:*');
     IdgwTest::Redis::cli('DEL', @keys) if @keys;
+    settle();
     return scalar @keys;
 }
 
@@ -102,12 +105,12 @@ sub admin {
 sub settle {
     my $deadline = time + 10;
     my $streak = 0;
-    while (time < $deadline && $streak < 40) {
+    while (time < $deadline && $streak < 20) {
         my $res = open_session('/acl/net', xff => '10.0.0.1');
         $streak = $res->{status} == 200 ? $streak + 1 : 0;
         sleep 0.05 unless $streak;
     }
-    return $streak >= 40;
+    return $streak >= 20;
 }
 
 # ---- what clients send Redis ---------------------------------------------------
