@@ -2,7 +2,8 @@
  * (idgw_acl_lists), shared by its worker threads.  Lookups take a read lock
  * and copy what they return into the caller's pool; installing a newer
  * snapshot takes the write lock briefly and frees the old one, so a reader
- * never sees a snapshot being freed. */
+ * never sees a snapshot being freed.  Every function accepts a NULL cache
+ * (a process whose child_init failed): nothing is held, nothing is found. */
 #ifndef IDGW_ACL_CACHE_H
 #define IDGW_ACL_CACHE_H
 

@@ -212,6 +212,12 @@ START_TEST(cache_installs_what_redis_reports)
     idgw_acl_entry e;
     idgw_acl_kind kind;
 
+    ck_assert_int_eq(idgw_acl_cache_version(NULL), -1);
+    ck_assert(!idgw_acl_cache_blocked(NULL, &id, 10, pool, &e, &kind));
+    ck_assert(!idgw_acl_cache_whitelisted(NULL, NULL, &id, 10));
+    apr_pool_create(&p1, pool);
+    idgw_acl_cache_install(NULL, idgw_acl_lists_make(p1, 3), p1);   /* frees p1 */
+
     ck_assert_ptr_null(idgw_acl_cache_create(&c, pool));
     ck_assert_int_eq(idgw_acl_cache_version(c), -1);
     ck_assert(!idgw_acl_cache_blocked(c, &id, 10, pool, &e, &kind));
