@@ -23,3 +23,9 @@ t_unit_test_convert_engine_SOURCES = t/unit/test_convert_engine.c t/unit/iss_fix
 	t/unit/iss_fixture.h
 t_unit_test_convert_engine_CFLAGS = $(CONVERT_UNIT_CFLAGS)
 t_unit_test_convert_engine_LDADD = $(CONVERT_UNIT_LIBS)
+
+check_PROGRAMS += t/unit/test_convert_answer
+TESTS += t/unit/test_convert_answer
+t_unit_test_convert_answer_SOURCES = t/unit/test_convert_answer.c
+t_unit_test_convert_answer_CFLAGS = $(CONVERT_UNIT_CFLAGS)
+t_unit_test_convert_answer_LDADD = $(CONVERT_UNIT_LIBS)
