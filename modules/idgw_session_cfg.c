@@ -7,7 +7,7 @@
  * value that was set win; defaults are applied once in cfg_finish().
  */
 #include "idgw_session_cfg.h"
-#include "idgw_config.h"
+#include "idgw_conf_parse.h"
 
 #include <apr_strings.h>
 #include <http_log.h>

@@ -12,7 +12,7 @@ IDGW_MODULE_LIBS = $(HIREDIS_LIBS) $(OPENSSL_LIBS) $(XML2_LIBS) $(APU_LIBS) $(AP
 noinst_LTLIBRARIES += modules/libidgw.la
 modules_libidgw_la_CPPFLAGS = $(IDGW_MODULE_CPPFLAGS)
 modules_libidgw_la_SOURCES = \
-	modules/idgw_config.c modules/idgw_config.h \
+	modules/idgw_conf_parse.c modules/idgw_conf_parse.h \
 	modules/idgw_lua_session.c modules/idgw_lua_session.h \
 	modules/idgw_redis.c modules/idgw_redis.h \
 	modules/idgw_redis_pool.c modules/idgw_redis_pool.h \

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idgw_config.h"
+#include "idgw_conf_parse.h"
 #include "idgw_session_call.h"
 #include "idgw_session_keys.h"
 #include "idgw_xml_error.h"

@@ -353,6 +353,7 @@ START_TEST(binding_to_terminal_and_chip)
 
     open_session();
     expect_error(run(&other_idm), &IDGW_E_SES_BINDING, 1);
+    teardown();
     setup();
     open_session();
     expect_error(run(&other_tid), &IDGW_E_SES_BINDING, 1);

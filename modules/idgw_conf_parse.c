@@ -1,7 +1,7 @@
 /*
- * idgw_config.c - directive value parsers (see idgw_config.h).
+ * idgw_conf_parse.c - directive value parsers (see idgw_conf_parse.h).
  */
-#include "idgw_config.h"
+#include "idgw_conf_parse.h"
 
 #include <apr_network_io.h>
 #include <apr_strings.h>

@@ -1,9 +1,9 @@
 /*
- * idgw_config.h - parsing of directive values, shared by the idgw modules.
+ * idgw_conf_parse.h - parsing of directive values, shared by the idgw modules.
  * Each parser returns NULL on success or a message saying what was expected.
  */
-#ifndef IDGW_CONFIG_H
-#define IDGW_CONFIG_H
+#ifndef IDGW_CONF_PARSE_H
+#define IDGW_CONF_PARSE_H
 
 #include <apr_pools.h>
 #include <apr_time.h>
