@@ -55,6 +55,17 @@ is(IdgwTest::Terminal::error_code($r), 'IDGW-CNV-013', 'a third card is refused:
 is(IdgwTest::Terminal::status_of($r), 409, 'HTTP 409');
 is($stack->chip_hex($ph->chip), $two, 'the chip still holds exactly the two cards');
 
+# one session, one correlation id: every notice the sources got for this
+# phone's session carries the same one
+{
+    open my $fh, '<', $stack->run_dir . '/sim/notifications.log' or die $!;
+    my @mine = grep { /DCM0001 C10[12] [12] OK|SKR0001 C401 \S+ NG/ } <$fh>;
+    my %ids = map { (split ' ')[2] => 1 } @mine[-3 .. -1];
+    is(scalar keys %ids, 1, 'the two OK notices and the NG of this session share one correlation id');
+    like((keys %ids)[0], qr/^idgw-[0-9a-f]{32}$/, 'the gateway session\'s id');
+    like($mine[-1], qr/SKR0001 C401 \S+ NG/, 'the download center heard NG for the refused third card');
+}
+
 # the chip refuses a second iD area
 $r = $ph->run('issue-area');
 is(IdgwTest::Terminal::error_code($r), 'IDGW-CNV-015', 'issuing the area twice is refused');

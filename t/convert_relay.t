@@ -87,6 +87,17 @@ for my $a (@attacks) {
     like($r->{out}, qr/slot 0\s+\*\*\*\* 1013/, 'a new session lists what the chip holds');
 }
 
+# a lost answer: the app posts the same relay again and gets the same answer
+# (from the session), the chip work goes on as if nothing happened
+for my $round (1, 3, 4) {
+    my $ph = ready_phone("retransmit-$round");
+    my $r = $ph->run({ opts => [ '--retransmit', $round ] }, 'add-card', @card);
+    is($r->{rc}, 0, "relay $round posted twice: the operation completes") or diag $r->{out};
+    like($r->{out}, qr/same answer, replayed/, "relay $round: the second answer is the first");
+    like($r->{out}, qr/answer replayed by the gateway/, "relay $round: marked X-Idgw-Replay");
+    like($stack->chip_hex($ph->chip), qr/$c101->{pan}F*$c101->{expiry}/, "relay $round: card on the chip");
+}
+
 # closing in the middle of a relay cancels the operation
 {
     my $ph = ready_phone('close-mid');

@@ -251,12 +251,31 @@ static void chip_answer(term_t *t, int round, const uint8_t *cmd, size_t cmd_len
     *prev_len = fresh_len;
 }
 
+/* As if the answer had been lost: the same request with the same sequence
+ * number again.  The gateway must give the same answer, marked replayed, and
+ * must not run the step twice (the chip has only answered once). */
+static int retransmit(term_t *t, const char *op, const char *body)
+{
+    char *first = t->last_body ? strdup(t->last_body) : NULL;
+    int st, same;
+
+    t->seq--;
+    st = term_step(t, op, "relay", body, NULL, NULL);
+    same = st == 200 && first && t->last_body && strcmp(first, t->last_body) == 0;
+    free(first);
+    say(t, "   (retransmitted the same relay: %s)", same ? "same answer, replayed"
+                                                       : "ANSWER DIFFERS");
+    if (st != 200)
+        return refused(t, "relay retransmission", st);
+    return same ? TERM_OK : TERM_REFUSED;
+}
+
 static int relay_loop(term_t *t, const char *op)
 {
     uint8_t cmd[FELICA_MAX_FRAME], res[FELICA_MAX_FRAME], prev[FELICA_MAX_FRAME];
     size_t cmd_len, res_len, prev_len = 0;
     char hex[2 * FELICA_MAX_FRAME + 1], body[2 * FELICA_MAX_FRAME + 128], what[64];
-    int round = 0, st;
+    int round = 0, st, rc;
 
     for (;;) {
         if (!term_answer_text(t, "packet", hex, sizeof(hex)))
@@ -283,6 +302,8 @@ static int relay_loop(term_t *t, const char *op)
         st = term_step(t, op, "relay", body, NULL, NULL);
         if (st != 200)
             return refused(t, what, st);
+        if (round == t->bad.retransmit_at && (rc = retransmit(t, op, body)) != TERM_OK)
+            return rc;
         t->relays_done = round;
     }
 }
