@@ -82,10 +82,12 @@ static const char *expiry_text(apr_pool_t *p, const idgw_acl_entry *e)
 
 /* ---- the client and what it claims to be ---------------------------------- */
 
-/* The address mod_remoteip settled on (never X-Forwarded-For ourselves). */
+/* The address mod_remoteip settled on (never X-Forwarded-For ourselves).
+ * An IPv6 client is limited and banned by its /64: a carrier hands each
+ * phone a /64, and the phone may pick any address in it. */
 static int client_address(request_rec *r, idgw_acl_req *q)
 {
-    idgw_cidr host;
+    idgw_cidr c;
     char buf[IDGW_CIDR_TEXT_MAX];
     const char *slash;
 
@@ -93,15 +95,25 @@ static int client_address(request_rec *r, idgw_acl_req *q)
         !idgw_ip_parse(r->useragent_ip, &q->id.ip)) {
         return 0;
     }
-    memset(&host, 0, sizeof(host));
-    memcpy(host.addr, q->id.ip.addr, sizeof(host.addr));
-    host.family = q->id.ip.family;
-    host.bits = host.family == 4 ? 32 : 128;
-    idgw_cidr_format(&host, buf, sizeof(buf));
+    memset(&c, 0, sizeof(c));
+    memcpy(c.addr, q->id.ip.addr, sizeof(c.addr));
+    c.family = q->id.ip.family;
+    c.bits = c.family == 4 ? 32 : 128;
+    idgw_cidr_format(&c, buf, sizeof(buf));
     q->id.has_ip = 1;
     q->id.v[IDGW_ACL_ADDR] = apr_pstrdup(r->pool, buf);      /* list form: a.b.c.d/32 */
     slash = strchr(buf, '/');
     q->addr_text = apr_pstrmemdup(r->pool, buf, (apr_size_t)(slash - buf));
+    if (c.family == 4) {
+        q->limit_addr = q->addr_text;
+        q->ban_addr = q->id.v[IDGW_ACL_ADDR];
+    }
+    else {
+        memset(c.addr + 8, 0, 8);
+        c.bits = 64;
+        q->ban_addr = apr_pstrdup(r->pool, idgw_cidr_format(&c, buf, sizeof(buf)));
+        q->limit_addr = q->ban_addr;
+    }
     return 1;
 }
 
@@ -140,7 +152,7 @@ static void collect_dims(idgw_acl_req *q)
             continue;
         }
         switch (d) {
-        case IDGW_ACL_DIM_ADDR:     value = q->addr_text; break;
+        case IDGW_ACL_DIM_ADDR:     value = q->limit_addr; break;
         case IDGW_ACL_DIM_TERMINAL: value = q->id.v[IDGW_ACL_TERMINAL]; break;
         default:                    value = l->endpoint; break;
         }
@@ -348,7 +360,8 @@ static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
         const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, d);
         int ban_kind = idgw_acl_dim_ban_kind(d);
         int autoban = breaches != NULL && ban_kind >= 0;
-        const char *ban_value = ban_kind >= 0 ? q->id.v[ban_kind] : "";
+        const char *ban_value = ban_kind == IDGW_ACL_ADDR ? q->ban_addr
+                              : ban_kind >= 0 ? q->id.v[ban_kind] : "";
 
         idgw_script_args_key(a, idgw_acl_key_rate(r->pool, prefix, d, q->dim_values[i]));
         idgw_script_args_key(a, idgw_acl_key_breach(r->pool, prefix, d, q->dim_values[i]));
@@ -532,7 +545,7 @@ static void strikes_part_args(request_rec *r, idgw_script_args *a)
     const char *prefix = idgw_acl_g.prefix;
     const char *ver = idgw_acl_key_version(r->pool, prefix);
     const char *tid = q ? q->id.v[IDGW_ACL_TERMINAL] : NULL;
-    const char *addr = q ? q->id.v[IDGW_ACL_ADDR] : NULL;
+    const char *addr = q ? q->ban_addr : NULL;
 
     idgw_script_args_key(a, ver);
     /* Absent identities keep their key slot (the script skips them). */

@@ -54,6 +54,8 @@ typedef struct {
     const idgw_acl_dir_conf *conf;
     idgw_acl_identity id;
     const char *addr_text;            /* bare client address */
+    const char *limit_addr;           /* its rate-limit key: the address, or an IPv6 /64 */
+    const char *ban_addr;             /* what an automatic ban lists: a.b.c.d/32 or x::/64 */
     int ndims;
     idgw_acl_dim dims[IDGW_ACL_DIMS];
     const char *dim_values[IDGW_ACL_DIMS];

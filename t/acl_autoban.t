@@ -9,7 +9,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use IdgwTest::Acl;
 
-plan tests => 12;
+plan tests => 16;
 
 IdgwTest::Acl::reset_keys();
 my $log_from = IdgwTest::Acl::log_size();
@@ -48,3 +48,18 @@ ok $out =~ /by auto-breaches: 3 rate-limit breaches within 600 s/;
 ($rc, $out) = IdgwTest::Acl::admin('remove', 'terminal', $b);
 ok t_cmp(IdgwTest::Acl::open_session('/acl/breaches', xff => '10.9.1.1', terminal => $b)->{status},
          429, 'unbanned by the operator, still limited');
+
+# an IPv6 client is banned by its /64: the phone could pick any address in it
+my $t6 = IdgwTest::Acl::terminal();
+for (1 .. 3) {
+    IdgwTest::Acl::request(path => '/acl/strikes/session/status', xff => '2001:db8:10:5::1',
+                           terminal => $t6, token => '0' x 32);
+}
+ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::open_session('/acl/strikes', xff => '2001:db8:10:5::abcd')),
+         'IDGW-ACL-002', 'another address of the same /64 is banned');
+ok t_cmp(IdgwTest::Acl::open_session('/acl/strikes', xff => '2001:db8:10:6::1')->{status},
+         200, 'the next /64 is not');
+($rc, $out) = IdgwTest::Acl::admin('list', 'addr');
+ok $out =~ m{black addr\s+2001:db8:10:5::/64\s+temporary};
+($rc, $out) = IdgwTest::Acl::admin('explain', '--addr', '2001:db8:10:5::77');
+ok $out =~ m{blacklist entry 2001:db8:10:5::/64: temporary.*auto-strikes.*REFUSED};
