@@ -45,8 +45,7 @@
 /* The stable code of the XML error a request was answered with (e.g.
  * IDGW-SEQ-001), set where the error is sent.  The status module takes it as
  * the result when no module set one, and counts IDGW-SEQ-* codes in
- * idgw_sequence_errors_total and IDGW-ACL-* codes in idgw_acl_denials_total
- * (reason = the code). */
+ * idgw_sequence_errors_total (reason = the code). */
 #define IDGW_NOTE_ERROR   "idgw-error"
 
 /* ---- the metric families ---------------------------------------------- */

@@ -393,16 +393,13 @@ static int name_request(request_rec *r)
     return 1;
 }
 
-/* Refusals by sequence management and access control, by their stable
- * code (the code prefix says which part refused). */
+/* Refusals by sequence management, by their stable code.  (mod_idgw_acl
+ * counts its own denials with their reasons; counting IDGW-ACL-* codes here
+ * too would count them twice.) */
 static void count_error_code(const char *code)
 {
-    if (!code)
-        return;
-    if (strncmp(code, "IDGW-SEQ-", 9) == 0)
+    if (code && strncmp(code, "IDGW-SEQ-", 9) == 0)
         idgw_metrics_add(metrics, IDGW_M_SEQUENCE_ERRORS, code, NULL, NULL, 1);
-    else if (strncmp(code, "IDGW-ACL-", 9) == 0)
-        idgw_metrics_add(metrics, IDGW_M_ACL_DENIALS, code, NULL, NULL, 1);
 }
 
 static int status_log_transaction(request_rec *r)
