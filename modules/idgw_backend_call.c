@@ -101,18 +101,10 @@ static idgw_backend_category_t attempt(idgw_backend_t *be, apr_pool_t *p,
         cat = idgw_be_fail(err, IDGW_BE_ERR_HTTP_STATUS, "%s: HTTP status %d", be->conf.name,
                            resp->status);
     }
-    if (cat == IDGW_BE_ERR_PROTOCOL && c->ssl && c->exchanges == 0 && c->received == 0)
-        /* TLS 1.3 servers check the client certificate after the client's
-         * handshake has completed: a fresh TLS connection dropped before any
-         * byte of an answer is a TLS refusal, not an HTTP protocol error. */
-        cat = idgw_be_fail(err, IDGW_BE_ERR_TLS, "%s: TLS peer dropped the new connection "
-                           "before answering (client certificate refused?): %s",
-                           be->conf.name, err->msg);
     if (cat != IDGW_BE_OK) {
         idgw_be_pool_invalidate(be, c);
         return cat;
     }
-    c->exchanges++;
     if (!reusable)
         idgw_be_conn_close(c);
     idgw_be_pool_release(be, c);

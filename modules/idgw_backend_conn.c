@@ -15,9 +15,11 @@ idgw_backend_conn_t *idgw_be_conn_new(idgw_backend_t *be)
     apr_pool_t *pool;
     idgw_backend_conn_t *c;
 
-    /* A root pool of its own: the reslist calls constructors from any thread,
-     * and a connection's memory must go away with the connection. */
-    if (apr_pool_create(&pool, NULL) != APR_SUCCESS)
+    /* An unmanaged pool of its own: the reslist calls constructors from any
+     * thread (no shared parent to lock), a connection's memory goes away
+     * with the connection, and only the reslist's destructor destroys it (no
+     * parent that could destroy it first, e.g. in apr_terminate). */
+    if (apr_pool_create_unmanaged_ex(&pool, NULL, NULL) != APR_SUCCESS)
         return NULL;
     c = apr_pcalloc(pool, sizeof(*c));
     c->be = be;
@@ -46,7 +48,6 @@ void idgw_be_conn_close(idgw_backend_conn_t *c)
         c->sockpool = NULL;
     }
     c->pos = c->len = 0;
-    c->exchanges = 0;
     c->broken = 0;
 }
 
@@ -222,7 +223,6 @@ idgw_backend_category_t idgw_be_conn_fill(idgw_backend_conn_t *c, int *eof,
         if (r < 0)
             return idgw_be_tls_fail(c, err, "receive");
         c->len += n;
-        c->received += n;
         return IDGW_BE_OK;
     }
     if (idgw_be_conn_arm(c) != APR_SUCCESS)
@@ -231,7 +231,6 @@ idgw_backend_category_t idgw_be_conn_fill(idgw_backend_conn_t *c, int *eof,
     rv = apr_socket_recv(c->sock, c->buf + c->len, &n);
     if (n > 0) {
         c->len += n;
-        c->received += n;
         return IDGW_BE_OK;
     }
     if (rv == APR_EOF) {

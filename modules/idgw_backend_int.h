@@ -33,9 +33,7 @@ typedef struct idgw_backend_conn {
     apr_pool_t *sockpool;              /* socket and addresses, per connect */
     apr_socket_t *sock;                /* NULL: not connected */
     SSL *ssl;
-    int exchanges;                     /* complete exchanges on this connection */
     int broken;                        /* an error happened: no TLS session reuse */
-    apr_size_t received;               /* response bytes read in the current call */
     apr_time_t deadline;               /* of the current call */
     apr_status_t last_io;              /* APR status of the last failed socket op */
     int timed_out;                     /* last failure was APR_TIMEUP or deadline */

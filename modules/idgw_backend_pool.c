@@ -78,7 +78,6 @@ idgw_backend_category_t idgw_be_pool_acquire(idgw_backend_t *be, idgw_backend_co
     }
     c->timed_out = 0;
     c->last_io = APR_SUCCESS;
-    c->received = 0;
     *out = c;
     return IDGW_BE_OK;
 }

@@ -14,11 +14,19 @@ t_sim_mod_idgw_sim_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 t_sim_mod_idgw_sim_la_LIBADD = modules/libidgw_backend.la libfelica/libfelica.la \
 	$(OPENSSL_LIBS) $(XML2_LIBS)
 
-EXTRA_DIST += t/sim/conf/sim.conf.in t/sim/data t/sim/tests scripts/idgw-pki scripts/idgw-sim \
+# The backend client on the command line: the simulators' tests use it to
+# exercise the client against httpd + mod_ssl.
+check_PROGRAMS += t/sim/idgw-fpcall
+t_sim_idgw_fpcall_SOURCES = t/sim/idgw-fpcall.c
+t_sim_idgw_fpcall_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules $(APR_CFLAGS) $(APU_CFLAGS)
+t_sim_idgw_fpcall_LDADD = modules/libidgw_backend.la $(APU_LIBS) $(APR_LIBS) $(OPENSSL_LIBS) \
+	$(XML2_LIBS)
+
+EXTRA_DIST += t/sim/run-tests t/sim/conf/sim.conf.in t/sim/data t/sim/tests scripts/idgw-pki scripts/idgw-sim \
 	docs/feature-phone-interface.md docs/directives-backend.md
 
 # HTTP-level tests of the simulators: start them, prove, stop them.
-check-sim: t/sim/mod_idgw_sim.la libfelica/felicactl
+check-sim: t/sim/mod_idgw_sim.la libfelica/felicactl t/sim/idgw-fpcall
 	IDGW_BUILD="$(abs_top_builddir)" IDGW_SRC="$(abs_top_srcdir)" \
 	IDGW_SIM_RUN="$(abs_top_builddir)/run-sim-check" \
 	$(SHELL) $(top_srcdir)/t/sim/run-tests

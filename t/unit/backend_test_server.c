@@ -214,6 +214,16 @@ static int answer(ts_conn_t *c, const char *body)
     return -1;
 }
 
+static void drain(int fd)
+{
+    char junk[4096];
+    struct pollfd pfd = {fd, POLLIN, 0};
+
+    for (int i = 0; i < 20 && poll(&pfd, 1, 50) >= 0; i++)
+        if ((pfd.revents & (POLLIN | POLLHUP)) && read(fd, junk, sizeof(junk)) <= 0)
+            break;
+}
+
 static void serve_connection(test_server_t *ts, int fd)
 {
     static char body[65536];
@@ -229,6 +239,10 @@ static void serve_connection(test_server_t *ts, int fd)
             ts->tls_failures++;
             pthread_mutex_unlock(&ts->lock);
             ERR_clear_error();
+            /* Like mod_ssl: the alert is out; close gracefully (FIN, then
+             * drain what the client sent) so that no reset destroys it. */
+            shutdown(fd, SHUT_WR);
+            drain(fd);
             goto done;
         }
     }

@@ -411,7 +411,7 @@ START_TEST(retry_only_when_idempotent)
     make_conf(&conf, 0, srv.port);
     be = make_backend(&conf);
     if (_i) {
-        ck_assert_int_eq(call(be, "read", 1, &resp, &err), IDGW_BE_OK);
+        ck_assert_msg(call(be, "read", 1, &resp, &err) == IDGW_BE_OK, "%s", err.msg);
         ck_assert_int_eq(err.attempts, 2);
         ck_assert_str_eq(resp.body, "echo:read");
     }
