@@ -170,6 +170,29 @@ static inline void idgw_metrics_fns_retrieve(idgw_metrics_fns *f)
     f->request_note = APR_RETRIEVE_OPTIONAL_FN(idgw_metrics_request_note);
 }
 
+/* For library code without an optional_fn_retrieve hook of its own (the
+ * Redis pool, the backend call path): look the function up at the call
+ * (one hash lookup; cheap next to a Redis or backend round trip) and call it
+ * when the status module is loaded. */
+static inline void idgw_metrics_count_lookup(int metric, const char *l1, const char *l2,
+                                             const char *l3, apr_uint64_t n)
+{
+    APR_OPTIONAL_FN_TYPE(idgw_metrics_count) *fn = APR_RETRIEVE_OPTIONAL_FN(idgw_metrics_count);
+
+    if (fn)
+        fn(metric, l1, l2, l3, n);
+}
+
+static inline void idgw_metrics_backend_call_lookup(const char *backend, const char *result,
+                                                    apr_interval_time_t elapsed)
+{
+    APR_OPTIONAL_FN_TYPE(idgw_metrics_backend_call) *fn =
+        APR_RETRIEVE_OPTIONAL_FN(idgw_metrics_backend_call);
+
+    if (fn)
+        fn(backend, result, elapsed);
+}
+
 /* Calls that do nothing when the status module is not loaded. */
 #define IDGW_METRIC_COUNT(f, metric, l1, l2, l3, n) \
     do { if ((f)->count) (f)->count((metric), (l1), (l2), (l3), (n)); } while (0)

@@ -11,6 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <apr_general.h>
+#include <apr_hooks.h>
+
 #include "idgw_metrics.h"
 
 #define NOW ((apr_time_t)1700000000 * APR_USEC_PER_SEC)
@@ -363,6 +366,70 @@ START_TEST(processes_share_the_table)
 }
 END_TEST
 
+/* ---- the optional-function helpers --------------------------------------- */
+
+static int calls;
+static int last_metric;
+static char last_l1[32];
+static apr_uint64_t last_n;
+static apr_interval_time_t last_elapsed;
+
+/* stand-ins with the status module's names, registered as it registers them */
+static void idgw_metrics_count(int metric, const char *l1, const char *l2, const char *l3,
+                               apr_uint64_t n)
+{
+    calls++;
+    last_metric = metric;
+    snprintf(last_l1, sizeof(last_l1), "%s", l1 ? l1 : "");
+    last_n = n;
+}
+
+static void idgw_metrics_backend_call(const char *backend, const char *result,
+                                      apr_interval_time_t elapsed)
+{
+    calls++;
+    snprintf(last_l1, sizeof(last_l1), "%s/%s", backend, result);
+    last_elapsed = elapsed;
+}
+
+START_TEST(lookup_helpers_call_only_when_registered)
+{
+    apr_pool_t *p;
+    idgw_metrics_fns fns = { 0 };
+
+    ck_assert_int_eq(apr_initialize(), APR_SUCCESS);
+    ck_assert_int_eq(apr_pool_create(&p, NULL), APR_SUCCESS);
+    apr_hook_global_pool = p;
+    calls = 0;
+    /* nothing registered yet: no-ops */
+    idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "pool", "io", NULL, 1);
+    idgw_metrics_fns_retrieve(&fns);
+    ck_assert_ptr_null(fns.count);
+    IDGW_METRIC_COUNT(&fns, IDGW_M_DEGRADED, "acl", "open", NULL, 1);
+    ck_assert_int_eq(calls, 0);
+
+    APR_REGISTER_OPTIONAL_FN(idgw_metrics_count);
+    APR_REGISTER_OPTIONAL_FN(idgw_metrics_backend_call);
+    idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "pool", "io", NULL, 3);
+    ck_assert_int_eq(calls, 1);
+    ck_assert_int_eq(last_metric, IDGW_M_REDIS_ERRORS);
+    ck_assert_str_eq(last_l1, "pool");
+    ck_assert_uint_eq(last_n, 3);
+    idgw_metrics_backend_call_lookup("felica", "timeout", 1234);
+    ck_assert_int_eq(calls, 2);
+    ck_assert_str_eq(last_l1, "felica/timeout");
+    ck_assert_int_eq(last_elapsed, 1234);
+    idgw_metrics_fns_retrieve(&fns);
+    ck_assert_ptr_nonnull(fns.count);
+    ck_assert_ptr_null(fns.request_note);      /* not registered here */
+    IDGW_METRIC_COUNT(&fns, IDGW_M_DEGRADED, "acl", "open", NULL, 1);
+    ck_assert_int_eq(calls, 3);
+    ck_assert_int_eq(last_metric, IDGW_M_DEGRADED);
+    apr_pool_destroy(p);
+    apr_terminate();
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
     Suite *s = suite_create("metrics");
@@ -377,6 +444,7 @@ static Suite *metrics_suite(void)
     tcase_add_test(tc, prometheus_format);
     tcase_add_test(tc, render_stops_on_writer_error);
     tcase_add_test(tc, html_format);
+    tcase_add_test(tc, lookup_helpers_call_only_when_registered);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("concurrency");
