@@ -102,6 +102,9 @@ static idgw_backend_category_t attempt(idgw_backend_t *be, apr_pool_t *p,
                            resp->status);
     }
     if (cat != IDGW_BE_OK) {
+        /* A complete error response leaves TLS intact: its session stays
+         * resumable.  Any other failure condemns the session too. */
+        c->broken = cat != IDGW_BE_ERR_HTTP_STATUS;
         idgw_be_pool_invalidate(be, c);
         return cat;
     }

@@ -89,7 +89,6 @@ void idgw_be_pool_release(idgw_backend_t *be, idgw_backend_conn_t *c)
 
 void idgw_be_pool_invalidate(idgw_backend_t *be, idgw_backend_conn_t *c)
 {
-    c->broken = 1;
     idgw_be_stat_add(be, &be->stats.invalidated);
     apr_reslist_invalidate(be->connections, c);
 }
