@@ -8,3 +8,18 @@ t_sim_idgw_terminal_SOURCES = t/sim/terminal/idgw_terminal.c \
 	t/sim/terminal/term_ops.c t/sim/terminal/term_ops.h
 t_sim_idgw_terminal_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE $(OPENSSL_CFLAGS) $(XML2_CFLAGS)
 t_sim_idgw_terminal_LDADD = libfelica/libfelica.la $(OPENSSL_LIBS) $(XML2_LIBS) -lpthread
+
+# The convert integration suite: the whole stack (scripts/idgw-demo on the
+# test ports 8600-8629) driven by the terminal simulator; prove's
+# "Result: PASS" line is what CI reads.  Runs from the source tree's t/ with
+# the modules of this build.
+IDGW_CONVERT_TESTS = t/convert_story.t t/convert_refusals.t t/convert_relay.t \
+	t/convert_faults.t t/convert_xml.t t/convert_config.t t/convert_concurrent.t \
+	t/convert_zz_secrets.t
+EXTRA_DIST += $(IDGW_CONVERT_TESTS) t/lib/IdgwTest/Stack.pm t/lib/IdgwTest/Terminal.pm \
+	scripts/idgw-demo
+
+check-convert: $(modules_LTLIBRARIES) t/sim/mod_idgw_sim.la t/sim/idgw-terminal libfelica/felicactl
+	cd $(abs_top_srcdir) && IDGW_BUILD="$(abs_top_builddir)" prove $(IDGW_CONVERT_TESTS)
+
+.PHONY: check-convert
