@@ -329,8 +329,14 @@ const char *idgw_sp_xml_unexpected_child(xmlNodePtr parent, const char *const *a
         const char *const *a;
         int ok = 0;
 
-        if (n->type == XML_TEXT_NODE || n->type == XML_COMMENT_NODE)
+        if (n->type == XML_COMMENT_NODE)
             continue;
+        /* between fields only white space: stray text is a field without a name */
+        if (n->type == XML_TEXT_NODE) {
+            if (n->content && !xmlIsBlankNode(n))
+                return "#text";
+            continue;
+        }
         if (n->type != XML_ELEMENT_NODE || n->ns)
             return n->name ? (const char *)n->name : "?";
         for (a = allowed; *a; a++)

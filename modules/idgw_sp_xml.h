@@ -78,8 +78,9 @@ xmlNodePtr idgw_sp_xml_child(xmlNodePtr parent, const char *name, int *dup);
  * has no reason to send that. */
 const char *idgw_sp_xml_text(xmlNodePtr el);
 
-/* Does parent have element children other than those listed (NULL-ended)?
- * Returns the name of the first unexpected one, else NULL. */
+/* Does parent have element children other than those listed (NULL-ended),
+ * or text other than white space between them?  Returns the name of the
+ * first unexpected one ("#text" for text), else NULL. */
 const char *idgw_sp_xml_unexpected_child(xmlNodePtr parent, const char *const *allowed);
 
 #endif

@@ -277,6 +277,13 @@ START_TEST(tree_helpers)
     ck_assert_ptr_null(idgw_sp_xml_unexpected_child(root, allowed));
     ck_assert_str_eq(idgw_sp_xml_unexpected_child(root, fewer), "d");
     xmlFreeDoc(doc);
+    /* white space between fields is fine, other text is not */
+    ck_assert_int_eq(parse_str("<r>\n  <a>1</a>\n</r>", &doc), IDGW_SP_XML_OK);
+    ck_assert_ptr_null(idgw_sp_xml_unexpected_child(xmlDocGetRootElement(doc), allowed));
+    xmlFreeDoc(doc);
+    ck_assert_int_eq(parse_str("<r>junk<a>1</a></r>", &doc), IDGW_SP_XML_OK);
+    ck_assert_str_eq(idgw_sp_xml_unexpected_child(xmlDocGetRootElement(doc), allowed), "#text");
+    xmlFreeDoc(doc);
 }
 END_TEST
 
