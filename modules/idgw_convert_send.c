@@ -6,6 +6,7 @@
 #include <string.h>
 #include <apr_strings.h>
 
+#include "idgw_convert_ctx.h"
 #include "idgw_convert_errors.h"
 
 const idgw_error_def *idgw_convert_transport_error(idgw_backend_category_t cat)
@@ -55,6 +56,18 @@ static int answer_matches(const idgw_telegram_t *req, const idgw_telegram_t *res
     return res->correlation_id && strcmp(res->correlation_id, req->correlation_id) == 0;
 }
 
+/* Telegram fields may be card data (PAN, expiry, name) or a password: the
+ * request pool's copies are wiped when the request ends, like the context. */
+static void wipe_fields_on_cleanup(apr_pool_t *p, const idgw_telegram_t *tg)
+{
+    for (int i = 0; tg && tg->fields && i < tg->fields->nelts; i++) {
+        const idgw_tg_field_t *f = &APR_ARRAY_IDX(tg->fields, i, idgw_tg_field_t);
+
+        if (f->value && *f->value)
+            idgw_ctx_wipe_on_cleanup(p, (void *)f->value, strlen(f->value));
+    }
+}
+
 int idgw_convert_send(void *baton, apr_pool_t *p, idgw_map_backend be,
                       const idgw_telegram_t *req, idgw_telegram_t **res, idgw_conv_fail *f)
 {
@@ -68,6 +81,7 @@ int idgw_convert_send(void *baton, apr_pool_t *p, idgw_map_backend be,
     const char *enc = idgw_tg_encoding(req->type);
     char *body;
     apr_size_t len;
+    int rc;
 
     if (!b->be[target])
         return fail(f, &IDGW_E_CNV_INTERNAL, "backend not configured");
@@ -81,6 +95,7 @@ int idgw_convert_send(void *baton, apr_pool_t *p, idgw_map_backend be,
     breq.body = body;
     breq.body_len = len;
     breq.idempotent = idgw_tg_idempotent(req->type);
+    wipe_fields_on_cleanup(p, req);
     cat = idgw_backend_call(b->be[target], p, &breq, &bres, &berr);
     /* the body held card data or a password: it is not needed any more */
     explicit_bzero(body, len);
@@ -92,7 +107,12 @@ int idgw_convert_send(void *baton, apr_pool_t *p, idgw_map_backend be,
                                  berr.msg));
     }
     /* error telegrams come with 4xx/5xx: read them for their result code */
-    if (idgw_tg_parse(p, bres.body, bres.body_len, res, &terr) != 0 || !answer_matches(req, *res))
+    *res = NULL;
+    rc = idgw_tg_parse(p, bres.body, bres.body_len, res, &terr);
+    wipe_fields_on_cleanup(p, *res);
+    if (bres.body)
+        explicit_bzero(bres.body, bres.body_len);
+    if (rc != 0 || !answer_matches(req, *res))
         return fail(f, cat == IDGW_BE_OK ? &IDGW_E_CNV_TELEGRAM : &IDGW_E_CNV_BACKEND,
                     apr_psprintf(p, "%s from %s: answer is not its telegram (HTTP %d)",
                                  idgw_tg_type_name(req->type), idgw_map_backend_name(target),
