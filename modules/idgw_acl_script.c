@@ -51,20 +51,31 @@
     "end\n"
 
 /* Body of function(K, A): K and A are this check's KEYS and ARGV (the whole
- * of them standalone, its slice when folded into the session script). */
+ * of them standalone, its slice when folded into the session script).  It is
+ * on every request's path, so it reads everything with one MGET, asks for
+ * the clock only when a limit or the lists need it, and writes one SET per
+ * limited dimension: 2 + n commands on the steady path. */
 #define LUA_CHECK_BODY \
     LUA_BAN_HELPER \
     LUA_DUMP_HELPER \
-    LUA_NOW \
-    "local ver = redis.call('GET', K[1]) or '0'\n" \
-    "if A[3] ~= '' and ver == A[2] then return { ver, 0, 0, 0, 0, 1 } end\n" \
     "local n = tonumber(A[1])\n" \
+    "local reads = { K[1] }\n" \
+    "for i = 1, n do reads[i + 1] = K[10 + (i - 1) * 3] end\n" \
+    "local got = redis.call('MGET', unpack(reads))\n" \
+    "local ver = got[1] or '0'\n" \
+    "if A[3] ~= '' and ver == A[2] then return { ver, 0, 0, 0, 0, 1 } end\n" \
+    "local now, now_ms = 0, 0\n" \
+    "if n > 0 or ver ~= A[2] then\n" \
+    "  local t = redis.call('TIME')\n" \
+    "  now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n" \
+    "  now_ms = math.floor(now / 1000)\n" \
+    "end\n" \
     "local refused, retry, banned = 0, 0, 0\n" \
     "local new = {}\n" \
     "for i = 1, n do\n" \
-    "  local a, k = 4 + (i - 1) * 6, 10 + (i - 1) * 3\n" \
+    "  local a = 4 + (i - 1) * 6\n" \
     "  local T, tau = tonumber(A[a]), tonumber(A[a + 1])\n" \
-    "  local tat = tonumber(redis.call('GET', K[k]) or '0') or 0\n" \
+    "  local tat = tonumber(got[i + 1] or '0') or 0\n" \
     "  local ceiling = now + tau + T\n" \
     "  if tat > ceiling then tat = ceiling end\n" \
     "  local base = tat\n" \
@@ -91,11 +102,12 @@
     "      banned = ban(K[k + 2], A[a + 5], now_ms + tonumber(A[a + 4]), now_ms,\n" \
     "        'auto-breaches', string.format('%d rate-limit breaches within %d s',\n" \
     "          count, tonumber(A[a + 3]) / 1000))\n" \
-    "      if banned == 1 then redis.call('INCR', K[1]) end\n" \
+    "      if banned == 1 then\n" \
+    "        ver = string.format('%d', redis.call('INCR', K[1]))\n" \
+    "      end\n" \
     "    end\n" \
     "  end\n" \
     "end\n" \
-    "ver = redis.call('GET', K[1]) or '0'\n" \
     "local lists = 0\n" \
     "if ver ~= A[2] then lists = dump(K, now_ms) end\n" \
     "return { ver, refused, retry, banned, lists, 0 }\n"

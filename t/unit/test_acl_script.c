@@ -345,6 +345,59 @@ START_TEST(a_node_refusal_is_confirmed_only_on_a_current_copy)
 }
 END_TEST
 
+/* Calls of one command in INFO commandstats (which counts the commands
+ * scripts run, too). */
+static long long calls(const char *command)
+{
+    redisReply *r = redisCommand(rc, "INFO commandstats");
+    char needle[64];
+    const char *at;
+    long long n = 0;
+
+    ck_assert_ptr_nonnull(r);
+    snprintf(needle, sizeof(needle), "cmdstat_%s:calls=", command);
+    at = strstr(r->str, needle);
+    if (at) {
+        n = strtoll(at + strlen(needle), NULL, 10);
+    }
+    freeReplyObject(r);
+    return n;
+}
+
+START_TEST(the_steady_check_costs_two_plus_n_commands)
+{
+    dim d[2] = { terminal_dim("T-cost", 1000000, 100),
+                 { idgw_acl_key_rate(pool, P, IDGW_ACL_DIM_ADDR, "10.1.2.3"),
+                   idgw_acl_key_breach(pool, P, IDGW_ACL_DIM_ADDR, "10.1.2.3"),
+                   idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_ADDR),
+                   1000000, 99000000, 0, 60000, 0, "10.1.2.3/32" } };
+    idgw_acl_check_reply rep;
+    const char *cmds[] = { "mget", "time", "set", "get", "hgetall", "incr", "hget" };
+    long long before[7], after[7];
+
+    set_version("4");
+    for (int i = 0; i < 7; i++) before[i] = calls(cmds[i]);
+    freeReplyObject(check("4", "", d, 2, &rep));
+    for (int i = 0; i < 7; i++) after[i] = calls(cmds[i]);
+    ck_assert_int_eq(rep.refused, 0);
+    ck_assert_ptr_null(rep.lists);
+    ck_assert_int_eq(after[0] - before[0], 1);     /* one MGET reads all */
+    ck_assert_int_eq(after[1] - before[1], 1);     /* the clock */
+    ck_assert_int_eq(after[2] - before[2], 2);     /* one SET per dimension */
+    for (int i = 3; i < 7; i++) {
+        ck_assert_msg(after[i] == before[i], "unexpected %s", cmds[i]);
+    }
+    /* where no limit applies and the copy is current: the MGET alone */
+    for (int i = 0; i < 7; i++) before[i] = calls(cmds[i]);
+    freeReplyObject(check("4", "", NULL, 0, &rep));
+    for (int i = 0; i < 7; i++) after[i] = calls(cmds[i]);
+    ck_assert_int_eq(after[0] - before[0], 1);
+    for (int i = 1; i < 7; i++) {
+        ck_assert_msg(after[i] == before[i], "unexpected %s", cmds[i]);
+    }
+}
+END_TEST
+
 /* The strikes part as mod_idgw_session runs it: function(K, A, core). */
 static long long strikes(const char *core_status, long long struck, long long threshold)
 {
@@ -415,6 +468,7 @@ int main(void)
     tcase_add_test(tc, lists_come_when_stale_with_expired_entries_pruned);
     tcase_add_test(tc, a_node_refusal_is_confirmed_only_on_a_current_copy);
     tcase_add_test(tc, strikes_earn_bans_for_terminal_and_address);
+    tcase_add_test(tc, the_steady_check_costs_two_plus_n_commands);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
