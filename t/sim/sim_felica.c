@@ -165,7 +165,12 @@ static idgw_telegram_t *start(sim_call_t *call)
     if (!unhex(idgw_tg_get(call->req, "idm"), idm, sizeof(idm), &idm_len)
         || !parse_op(idgw_tg_get(call->req, "operation"), &req.op))
         return answer(call, IDGW_TG_R_MALFORMED, NULL);
-    req.slot = slot ? (uint8_t)(slot[0] - '1') : (req.op == FELICA_ISS_WRITE_CARD ? FELICA_ISS_ANY_SLOT : 0);
+    /* A slot names the card to act on; only WRITE_CARD may leave it open. */
+    if (!slot && (req.op == FELICA_ISS_UPDATE_CARD || req.op == FELICA_ISS_DELETE_CARD
+                  || req.op == FELICA_ISS_SET_MAIN))
+        return answer(call, IDGW_TG_R_MALFORMED, NULL);
+    req.slot = slot ? (uint8_t)(slot[0] - '1')
+                    : (req.op == FELICA_ISS_WRITE_CARD ? FELICA_ISS_ANY_SLOT : 0);
     req.make_main = mm && mm[0] == '1';
     if ((req.op == FELICA_ISS_WRITE_CARD || req.op == FELICA_ISS_UPDATE_CARD)
         && !card_from_request(call, &req.card))

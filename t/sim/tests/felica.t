@@ -131,6 +131,13 @@ $t = felica('FELICA_EXCHANGE_REQ', operationId => 'fffffffffffffffffffffffffffff
 is($t->{result}, '4001', 'unknown operation: 4001');
 $t = run_op(operation => 'WRITE_CARD', slot => '2');
 is($t->{result}, '1001', 'write without card data: 1001');
+$t = run_op(operation => 'DELETE_CARD');
+is($t->{result}, '1001', 'delete without a slot: 1001');
+
+# WRITE_CARD without a slot takes the first free one.
+$t = run_op(operation => 'WRITE_CARD', %c2);
+is($t->{result}, '0000', 'write into any slot');
+is_deeply([ $t->{all}->('cardSlot') ], ['2'], 'the free slot was 2');
 
 close $to_chip;
 waitpid($pid, 0);
