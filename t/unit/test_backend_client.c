@@ -3,6 +3,10 @@
  * connections, refused, timeouts, resets, oversize, chunked, TLS failures,
  * retries only for idempotent telegrams. */
 #include <check.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,7 @@
 #include "backend_test_server.h"
 
 #define REFUSED_PORT 8479
+#define BLACKHOLE_PORT 8478    /* a listener that never accepts */
 
 static char pki[256];
 static apr_pool_t *pool;
@@ -427,6 +432,96 @@ START_TEST(retry_only_when_idempotent)
 }
 END_TEST
 
+typedef struct slow_call {
+    idgw_backend_t *be;
+    idgw_backend_category_t cat;
+} slow_call_t;
+
+static void *call_in_thread(void *arg)
+{
+    slow_call_t *sc = arg;
+    apr_pool_t *p;
+    idgw_backend_request_t req = {0};
+    idgw_backend_response_t resp;
+    idgw_backend_error_t err;
+
+    apr_pool_create(&p, NULL);
+    req.body = "slow";
+    req.body_len = 4;
+    sc->cat = idgw_backend_call(sc->be, p, &req, &resp, &err);
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+START_TEST(pool_exhausted)
+{
+    idgw_backend_conf_t conf;
+    idgw_backend_response_t resp;
+    idgw_backend_error_t err;
+    slow_call_t sc;
+    pthread_t th;
+    apr_time_t t0;
+
+    srv.delay_ms = 800;
+    start_server(0, TS_SLOW);
+    make_conf(&conf, 0, srv.port);
+    conf.pool_max = 1;
+    conf.pool_wait = apr_time_from_msec(150);
+    sc.be = make_backend(&conf);
+    ck_assert_int_eq(pthread_create(&th, NULL, call_in_thread, &sc), 0);
+    usleep(200000);   /* the thread holds the only connection */
+    t0 = apr_time_now();
+    ck_assert_int_eq(call(sc.be, "x", 1, &resp, &err), IDGW_BE_ERR_POOL);
+    ck_assert_str_eq(idgw_backend_category_logid(err.category), "IDGW-BE-0008");
+    ck_assert(apr_time_now() - t0 < apr_time_from_msec(700));
+    pthread_join(th, NULL);
+    ck_assert_int_eq(sc.cat, IDGW_BE_OK);
+    ts_stop(&srv);
+}
+END_TEST
+
+START_TEST(connect_timeout_is_bounded)
+{
+    /* A listener that never accepts, its queue filled: further SYNs are
+     * dropped and connect() waits. */
+    int lfd = socket(AF_INET, SOCK_STREAM, 0), fillers[8];
+    int one = 1;
+    struct sockaddr_in sa;
+    socklen_t slen = sizeof(sa);
+    idgw_backend_conf_t conf;
+    idgw_backend_response_t resp;
+    idgw_backend_error_t err;
+    idgw_backend_t *be;
+    apr_time_t t0;
+    apr_interval_time_t took;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons(BLACKHOLE_PORT);
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(lfd, 0), 0);
+    ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sa, &slen), 0);
+    for (int i = 0; i < 8; i++) {
+        fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fillers[i], (struct sockaddr *)&sa, sizeof(sa));
+    }
+    usleep(100000);
+    make_conf(&conf, 0, ntohs(sa.sin_port));
+    conf.connect_timeout = apr_time_from_msec(300);
+    be = make_backend(&conf);
+    t0 = apr_time_now();
+    ck_assert_int_eq(call(be, "x", 0, &resp, &err), IDGW_BE_ERR_TIMEOUT);
+    took = apr_time_now() - t0;
+    ck_assert_msg(took >= apr_time_from_msec(250) && took < apr_time_from_msec(1500),
+                  "took %ld us", (long)took);
+    for (int i = 0; i < 8; i++)
+        close(fillers[i]);
+    close(lfd);
+}
+END_TEST
+
 START_TEST(not_initialised_in_child)
 {
     idgw_backend_conf_t conf;
@@ -464,6 +559,8 @@ static Suite *suite(void)
     tcase_add_test(tc, no_client_certificate);
     tcase_add_test(tc, client_certificate_from_another_ca);
     tcase_add_loop_test(tc, retry_only_when_idempotent, 0, 2);
+    tcase_add_test(tc, pool_exhausted);
+    tcase_add_test(tc, connect_timeout_is_bounded);
     tcase_add_test(tc, not_initialised_in_child);
     suite_add_tcase(s, tc);
     return s;

@@ -55,6 +55,14 @@ is(scalar(grep { /category=ok status=200/ } @$calls), 10, 'all answered 200');
 is(stat_of($stats, 'connects'), 1, 'keep-alive: one connection');
 is(stat_of($stats, 'reuses'), 9, 'keep-alive: nine reuses');
 
+# httpd closes the idle connection (KeepAliveTimeout 2 s in the tests): the
+# client notices before reuse and opens a new one; the call does not fail.
+($rc, $calls, $stats) = fpcall('cremo', $auth, repeat => 2, pause => 3000);
+is($rc, 0, 'both calls succeed across the idle close');
+is(stat_of($stats, 'stale'), 1, 'the closed idle connection was detected');
+is(stat_of($stats, 'connects'), 2, 'and replaced');
+is(stat_of($stats, 'retries'), 0, 'without any retry');
+
 for my $svc (qw(cardinfo brand felica)) {
     ($rc, $calls) = fpcall($svc, $svc eq 'brand' ? $brand : $auth);
     like($calls->[0], qr/category=(ok|http-status)/, "$svc reachable over TLS with the client certificate");
