@@ -15,7 +15,10 @@ static BIO_METHOD *apr_bio_method;
 static CRYPTO_ONCE apr_bio_once = CRYPTO_ONCE_STATIC_INIT;
 static int be_ex_index = -1;
 
-static int bio_write(BIO *b, const char *data, int len)
+/* One socket operation for OpenSSL, armed with the call's timeouts.  Returns
+ * the byte count, 0 for EOF (reads), -1 with c->last_io set on failure; never
+ * asks OpenSSL to retry, because APR already waited as long as allowed. */
+static int bio_io(BIO *b, char *buf, int len, int writing)
 {
     idgw_backend_conn_t *c = BIO_get_data(b);
     apr_size_t n = (apr_size_t)len;
@@ -24,33 +27,26 @@ static int bio_write(BIO *b, const char *data, int len)
     BIO_clear_retry_flags(b);
     if (idgw_be_conn_arm(c) != APR_SUCCESS)
         return -1;
-    rv = apr_socket_send(c->sock, data, &n);
+    rv = writing ? apr_socket_send(c->sock, buf, &n) : apr_socket_recv(c->sock, buf, &n);
     if (n > 0)
         return (int)n;
     c->last_io = rv;
+    if (rv == APR_EOF && !writing)
+        return 0;
     if (APR_STATUS_IS_TIMEUP(rv))
         c->timed_out = 1;
     return -1;
 }
 
+static int bio_write(BIO *b, const char *data, int len)
+{
+    /* apr_socket_send takes a const buffer; bio_io only passes it through. */
+    return bio_io(b, (char *)data, len, 1);
+}
+
 static int bio_read(BIO *b, char *buf, int len)
 {
-    idgw_backend_conn_t *c = BIO_get_data(b);
-    apr_size_t n = (apr_size_t)len;
-    apr_status_t rv;
-
-    BIO_clear_retry_flags(b);
-    if (idgw_be_conn_arm(c) != APR_SUCCESS)
-        return -1;
-    rv = apr_socket_recv(c->sock, buf, &n);
-    if (n > 0)
-        return (int)n;
-    c->last_io = rv;
-    if (rv == APR_EOF)
-        return 0;
-    if (APR_STATUS_IS_TIMEUP(rv))
-        c->timed_out = 1;
-    return -1;
+    return bio_io(b, buf, len, 0);
 }
 
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
