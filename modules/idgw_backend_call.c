@@ -146,6 +146,8 @@ idgw_backend_category_t idgw_backend_call(idgw_backend_t *be, apr_pool_t *p,
         idgw_be_error_clear(err);
         err->attempts = n;
         cat = attempt(be, p, req, resp, deadline, err);
+        if (cat != IDGW_BE_OK && cat != IDGW_BE_ERR_HTTP_STATUS)
+            memset(resp, 0, sizeof(*resp));   /* no half-read response escapes */
         if (cat == IDGW_BE_OK || n >= max || !retryable(err))
             return cat;
         left = deadline - apr_time_now();

@@ -261,6 +261,8 @@ START_TEST(reset_mid_body)
     be = make_backend(&conf);
     ck_assert_int_eq(call(be, "r", 0, &resp, &err), IDGW_BE_ERR_PROTOCOL);
     ck_assert_int_eq(err.attempts, 1);
+    ck_assert_int_eq(resp.status, 0);
+    ck_assert_ptr_null(resp.body);
     idgw_backend_get_stats(be, &st);
     ck_assert_uint_eq(st.invalidated, 1);
     ts_stop(&srv);
