@@ -179,6 +179,9 @@ const char *idgw_backend_conf_check(apr_pool_t *p, const idgw_backend_conf_t *c)
         return apr_psprintf(p, "%s: more idle connections kept than the pool maximum", name);
     if (idgw_backend_conf_total_timeout(c) < idgw_backend_conf_connect_timeout(c))
         return apr_psprintf(p, "%s: total timeout shorter than the connect timeout", name);
+    /* The wait for a pooled connection is not cut by the call's deadline. */
+    if (idgw_backend_conf_total_timeout(c) < idgw_backend_conf_pool_wait(c))
+        return apr_psprintf(p, "%s: total timeout shorter than the pool wait", name);
     return NULL;
 }
 
@@ -192,7 +195,6 @@ GETTER(apr_interval_time_t, idgw_backend_conf_total_timeout, total_timeout,
        IDGW_BE_DEFAULT_TOTAL_TIMEOUT)
 GETTER(apr_interval_time_t, idgw_backend_conf_idle_timeout, idle_timeout,
        IDGW_BE_DEFAULT_IDLE_TIMEOUT)
-GETTER(apr_interval_time_t, idgw_backend_conf_pool_wait, pool_wait, IDGW_BE_DEFAULT_POOL_WAIT)
 GETTER(apr_int64_t, idgw_backend_conf_max_response, max_response, IDGW_BE_DEFAULT_MAX_RESPONSE)
 GETTER(int, idgw_backend_conf_pool_max, pool_max, IDGW_BE_DEFAULT_POOL_MAX)
 GETTER(int, idgw_backend_conf_retries, retries, IDGW_BE_DEFAULT_RETRIES)
@@ -205,4 +207,14 @@ int idgw_backend_conf_pool_keep(const idgw_backend_conf_t *c)
     if (c->pool_keep != IDGW_BE_UNSET)
         return c->pool_keep;
     return IDGW_BE_DEFAULT_POOL_KEEP < max ? IDGW_BE_DEFAULT_POOL_KEEP : max;
+}
+
+/* The default wait never exceeds a configured total timeout. */
+apr_interval_time_t idgw_backend_conf_pool_wait(const idgw_backend_conf_t *c)
+{
+    apr_interval_time_t total = idgw_backend_conf_total_timeout(c);
+
+    if (c->pool_wait != IDGW_BE_UNSET)
+        return c->pool_wait;
+    return IDGW_BE_DEFAULT_POOL_WAIT < total ? IDGW_BE_DEFAULT_POOL_WAIT : total;
 }

@@ -158,6 +158,11 @@ START_TEST(startup_check)
     c.total_timeout = apr_time_from_msec(100);
     c.connect_timeout = apr_time_from_msec(200);
     ck_assert_ptr_nonnull(idgw_backend_conf_check(pool, &c));
+    c.total_timeout = apr_time_from_sec(1);
+    c.connect_timeout = apr_time_from_msec(200);
+    c.pool_wait = apr_time_from_sec(2);
+    ck_assert_ptr_nonnull(idgw_backend_conf_check(pool, &c));            /* waits past the total */
+    c.pool_wait = IDGW_BE_UNSET;
     c.ca_file = "/x";
     c.total_timeout = IDGW_BE_UNSET;
     c.connect_timeout = IDGW_BE_UNSET;
