@@ -125,8 +125,9 @@ is(category($calls->[0]), 'ok', 'the right name: ok');
 ($rc, $calls) = fpcall('cremo', $auth, ca => pki('rogue-ca.crt'));
 is(category($calls->[0]), 'tls', 'server not signed by the configured CA: tls');
 
-# Refused: a loopback port nothing listens on (the control port + 1).
-($rc, $calls) = fpcall('cremo', $auth, url => 'https://127.0.0.1:8447/fp/cremo');
+# Refused: the one port of the simulators' six that nothing listens on.
+my $closed = ($ENV{IDGW_SIM_PORT_BASE} || 8441) + 4;
+($rc, $calls) = fpcall('cremo', $auth, url => "https://127.0.0.1:$closed/fp/cremo");
 is(category($calls->[0]), 'connect', 'closed port: connect');
 
 done_testing();
