@@ -25,7 +25,7 @@ struct idgw_backend {
     idgw_backend_stats_t stats;
 };
 
-/* One connection, a resource of the pool.  Its own root pool holds the socket
+/* One connection, a resource of the pool.  Its own unmanaged pool holds the socket
  * so that a connection's memory goes away with it. */
 typedef struct idgw_backend_conn {
     idgw_backend_t *be;

@@ -51,7 +51,6 @@ typedef struct sim_data {
     apr_array_header_t *cards;      /* of sim_card_t */
     apr_array_header_t *issuers;    /* of sim_issuer_t */
     felica_iss_keys_t felica_keys;
-    int have_felica_keys;
     unsigned char seal_key[FELICA_ISS_SEAL_KEY_LEN];
     unsigned char ticket_key[32];   /* random per server start: HMAC of tickets */
 } sim_data_t;

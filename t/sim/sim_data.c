@@ -261,7 +261,6 @@ const char *sim_data_load(apr_pool_t *p, const char *dir, sim_data_t **out)
                             &d->felica_keys.area_master))
         || (err = each_line(p, dir, "felica/seal.key", d, seal_line, NULL)))
         return err;
-    d->have_felica_keys = 1;
     if (RAND_bytes(d->ticket_key, sizeof(d->ticket_key)) != 1)
         return "no randomness for the ticket key";
     *out = d;
