@@ -28,7 +28,8 @@ dist_noinst_SCRIPTS += scripts/idgw-bench
 # directory (t/integration.mk copies its files there); copy ours too.
 # Apache::Test includes every t/conf/*.in it finds.
 IDGW_STATUS_ITEST_FILES = t/conf/status.conf.in t/status_handler.t \
-	t/status_counting.t t/status_fleet.t t/status_gateway.t t/status_restart.t
+	t/status_counting.t t/status_fleet.t t/status_gateway.t t/status_restart.t \
+	t/status_config.t
 EXTRA_DIST += $(IDGW_STATUS_ITEST_FILES)
 
 check-integration: status-itest-files
