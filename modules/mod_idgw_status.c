@@ -374,8 +374,10 @@ static int name_request(request_rec *r)
     if (apr_table_get(r->notes, IDGW_NOTE_OP))
         return 1;
     if (info) {
-        apr_table_setn(r->notes, IDGW_NOTE_OP, idgw_op_name(info->op));
-        apr_table_setn(r->notes, IDGW_NOTE_STEP, idgw_step_name(info->step));
+        op = idgw_op_name(info->op);
+        step = idgw_step_name(info->step);
+        apr_table_setn(r->notes, IDGW_NOTE_OP, op ? op : "none");
+        apr_table_setn(r->notes, IDGW_NOTE_STEP, step ? step : "none");
         if (info->sid_log && !apr_table_get(r->notes, IDGW_NOTE_SESSION))
             apr_table_set(r->notes, IDGW_NOTE_SESSION, info->sid_log);
         return 1;
@@ -473,6 +475,14 @@ static int reply_number(const redisReply *rep, long long *out)
     return 0;
 }
 
+static void append_key_command(redisContext *rc, const char *command, const char *key)
+{
+    const char *argv[2] = { command, key };
+    size_t lens[2] = { strlen(command), strlen(key) };
+
+    redisAppendCommandArgv(rc, 2, argv, lens);
+}
+
 static void fleet_error(const char *kind)
 {
     if (metrics)
@@ -499,15 +509,16 @@ static int fleet_read(request_rec *r, const status_conf *c, long long *values)
         goto out;
     }
     redisSetTimeout(rc, tv);
+    /* keys go as arguments, never through a format string */
     for (i = 0; i < n; i++)
-        redisAppendCommand(rc, "TYPE %s", keys[i].key);
+        append_key_command(rc, "TYPE", keys[i].key);
     for (i = 0; i < n; i++) {
         if (redisGetReply(rc, (void **)&rep) != REDIS_OK)
             goto io_error;
         cmds[i] = rep->type == REDIS_REPLY_STATUS ? size_command(rep->str) : NULL;
         freeReplyObject(rep);
         if (cmds[i])
-            redisAppendCommand(rc, "%s %s", cmds[i], keys[i].key);
+            append_key_command(rc, cmds[i], keys[i].key);
     }
     for (i = 0; i < n; i++) {
         values[i] = 0;          /* type "none": the key does not exist */
