@@ -5,6 +5,7 @@
 
 #include <hiredis/hiredis.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -42,6 +43,8 @@ int redis_fixture_start(int port)
     if (server_pid < 0)
         return -1;
     if (server_pid == 0) {
+        /* a test that aborts must not leave its server behind */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         execlp("redis-server", "redis-server", "--port", portbuf, "--bind", "127.0.0.1",
                "--save", "", "--appendonly", "no", "--loglevel", "warning", "--logfile", "/dev/null",
                "--dir", "/tmp", (char *)NULL);

@@ -1,0 +1,338 @@
+/*
+ * test_redis_pool.c - the per-child Redis pool against a real redis-server
+ * (127.0.0.1:6397, started and stopped here): check before reuse, scripts
+ * loaded per connection, the circuit breaker, recovery after a restart,
+ * AUTH and SELECT, READONLY classified, pipelined replies drained.
+ */
+#include <check.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "idgw_redis_pool.h"
+#include "redis_fixture.h"
+
+#define PORT 6397
+
+static apr_pool_t *pool;
+static idgw_redis_cfg cfg;
+static idgw_script echo_script;
+static const idgw_script *scripts[1];
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.server.host = "127.0.0.1";
+    cfg.server.port = PORT;
+    cfg.connect_timeout = apr_time_from_msec(300);
+    cfg.command_timeout = apr_time_from_msec(500);
+    cfg.idle_check = apr_time_from_sec(60);
+    cfg.breaker_time = apr_time_from_msec(300);
+    cfg.pool_max = 2;
+    idgw_script_init(&echo_script, "echo", "return ARGV[1]");
+    scripts[0] = &echo_script;
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+static redisReply *echo(idgw_redis_conn *c, const char *what)
+{
+    const char *argv[] = { "EVALSHA", echo_script.sha1, "0", what };
+    size_t lens[] = { 7, 40, 1, strlen(what) };
+
+    return idgw_redis_evalsha(c, &echo_script, 4, argv, lens);
+}
+
+static apr_int64_t info_calls(const char *cmd)
+{
+    idgw_redis_addr addr = { "127.0.0.1", PORT };
+    idgw_redis_conn *c;
+    char err[128], *p;
+    const char *argv[] = { "INFO", "commandstats" };
+    size_t lens[] = { 4, 12 };
+    redisReply *r;
+    apr_int64_t v = 0;
+
+    ck_assert_int_eq(idgw_redis_connect(&cfg, &addr, 0, NULL, 0, &c, err, sizeof(err)),
+                     APR_SUCCESS);
+    r = idgw_redis_command(c, 2, argv, lens);
+    ck_assert_ptr_nonnull(r);
+    p = strstr(r->str, apr_pstrcat(pool, "cmdstat_", cmd, ":calls=", NULL));
+    if (p)
+        v = atoll(strchr(p, '=') + 1);
+    freeReplyObject(r);
+    idgw_redis_close(c);
+    free(c);
+    return v;
+}
+
+START_TEST(reuse_without_extra_commands)
+{
+    idgw_redis_pool *pl;
+    idgw_redis_conn *c;
+    idgw_redis_pool_stats st;
+    char err[256];
+    redisReply *r;
+    int i;
+
+    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, &pl), APR_SUCCESS);
+    for (i = 0; i < 5; i++) {
+        ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_SUCCESS);
+        r = echo(c, "hi");
+        ck_assert_ptr_nonnull(r);
+        ck_assert_str_eq(r->str, "hi");
+        freeReplyObject(r);
+        idgw_redis_pool_release(pl, c);
+    }
+    idgw_redis_pool_get_stats(pl, &st);
+    ck_assert_uint_eq(st.connects, 1);
+    ck_assert_uint_eq(st.pings, 0);
+}
+END_TEST
+
+START_TEST(idle_connection_checked_before_reuse)
+{
+    idgw_redis_pool *pl;
+    idgw_redis_conn *c;
+    idgw_redis_pool_stats st;
+    char err[256];
+    apr_int64_t pings = info_calls("ping");
+
+    cfg.idle_check = apr_time_from_msec(100);
+    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, &pl), APR_SUCCESS);
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_SUCCESS);
+    idgw_redis_pool_release(pl, c);
+    usleep(150000);
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_SUCCESS);
+    idgw_redis_pool_release(pl, c);
+    idgw_redis_pool_get_stats(pl, &st);
+    ck_assert_uint_eq(st.pings, 1);
+    ck_assert_int_eq(info_calls("ping"), pings + 1);
+}
+END_TEST
+
+START_TEST(breaker_and_recovery)
+{
+    idgw_redis_pool *pl;
+    idgw_redis_conn *c;
+    idgw_redis_pool_stats st;
+    char err[256];
+    apr_status_t rv;
+    redisReply *r;
+
+    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, &pl), APR_SUCCESS);
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_SUCCESS);
+    idgw_redis_pool_release(pl, c);
+
+    redis_fixture_stop();
+    /* the pooled connection is dead: the PING finds out, the reconnect fails */
+    cfg.idle_check = 0;
+    rv = idgw_redis_pool_acquire(pl, &c, err, sizeof(err));
+    ck_assert_int_ne(rv, APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(err, "6397"));
+    /* now the breaker answers at once */
+    rv = idgw_redis_pool_acquire(pl, &c, err, sizeof(err));
+    ck_assert_int_eq(rv, APR_EAGAIN);
+    ck_assert_ptr_nonnull(strstr(err, "not retrying yet"));
+    idgw_redis_pool_get_stats(pl, &st);
+    ck_assert_uint_ge(st.fast_failures, 1);
+    ck_assert_uint_ge(st.connect_failures, 1);
+
+    ck_assert_int_eq(redis_fixture_start(PORT), 0);
+    usleep(350000);
+    /* after the retry interval the pool connects again by itself, and loads the script */
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_SUCCESS);
+    r = echo(c, "back");
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(r->str, "back");
+    freeReplyObject(r);
+    idgw_redis_pool_release(pl, c);
+}
+END_TEST
+
+START_TEST(io_error_invalidates_and_trips)
+{
+    idgw_redis_pool *pl;
+    idgw_redis_conn *c;
+    idgw_redis_pool_stats st;
+    char err[256];
+    /* SKIPME defaults to yes: ask Redis to drop this very connection too */
+    const char *argv[] = { "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no" };
+    size_t lens[] = { 6, 4, 4, 6, 6, 2 };
+    redisReply *r;
+
+    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, &pl), APR_SUCCESS);
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_SUCCESS);
+    r = idgw_redis_command(c, 6, argv, lens);    /* kills this very connection */
+    if (r)
+        freeReplyObject(r);
+    r = echo(c, "x");
+    ck_assert_ptr_null(r);
+    ck_assert(idgw_redis_dead(c));
+    idgw_redis_pool_release(pl, c);
+    idgw_redis_pool_get_stats(pl, &st);
+    ck_assert_uint_eq(st.invalidated, 1);
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_EAGAIN);
+}
+END_TEST
+
+START_TEST(auth_and_select)
+{
+    idgw_redis_addr addr = { "127.0.0.1", PORT };
+    idgw_redis_conn *c, *admin;
+    char err[256];
+    const char *set_pw[] = { "CONFIG", "SET", "requirepass", "s3cret" };
+    size_t set_pw_lens[] = { 6, 3, 11, 6 };
+    const char *set_key[] = { "SET", "where", "db3" };
+    size_t set_key_lens[] = { 3, 5, 3 };
+    redisReply *r;
+
+    ck_assert_int_eq(idgw_redis_connect(&cfg, &addr, 0, NULL, 0, &admin, err, sizeof(err)),
+                     APR_SUCCESS);
+    r = idgw_redis_command(admin, 4, set_pw, set_pw_lens);
+    freeReplyObject(r);
+    /* no password: refused with Redis's own words, never the password */
+    ck_assert_int_ne(idgw_redis_connect(&cfg, &addr, 0, scripts, 1, &c, err, sizeof(err)),
+                     APR_SUCCESS);
+    cfg.password = "wrong";
+    ck_assert_int_ne(idgw_redis_connect(&cfg, &addr, 0, NULL, 0, &c, err, sizeof(err)),
+                     APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(err, "AUTH refused"));
+    ck_assert_ptr_null(strstr(err, "wrong"));
+    cfg.password = "s3cret";
+    cfg.database = 3;
+    ck_assert_int_eq(idgw_redis_connect(&cfg, &addr, 0, NULL, 0, &c, err, sizeof(err)),
+                     APR_SUCCESS);
+    r = idgw_redis_command(c, 3, set_key, set_key_lens);
+    freeReplyObject(r);
+    {
+        const char *get[] = { "GET", "where" };
+        size_t get_lens[] = { 3, 5 };
+        const char *sel[] = { "SELECT", "0" };
+        size_t sel_lens[] = { 6, 1 };
+        const char *nopw[] = { "CONFIG", "SET", "requirepass", "" };
+        size_t nopw_lens[] = { 6, 3, 11, 0 };
+
+        r = idgw_redis_command(c, 2, get, get_lens);
+        ck_assert_str_eq(r->str, "db3");
+        freeReplyObject(r);
+        r = idgw_redis_command(c, 2, sel, sel_lens);
+        freeReplyObject(r);
+        r = idgw_redis_command(c, 2, get, get_lens);
+        ck_assert_int_eq(r->type, REDIS_REPLY_NIL);
+        freeReplyObject(r);
+        r = idgw_redis_command(c, 4, nopw, nopw_lens);
+        freeReplyObject(r);
+    }
+    idgw_redis_close(c);
+    free(c);
+    idgw_redis_close(admin);
+    free(admin);
+}
+END_TEST
+
+START_TEST(readonly_replica_classified)
+{
+    idgw_redis_addr addr = { "127.0.0.1", PORT };
+    idgw_redis_conn *c;
+    char err[256];
+    idgw_script writer;
+    const idgw_script *ws[1] = { &writer };
+    const char *replicaof[] = { "REPLICAOF", "127.0.0.1", "1" };
+    size_t rlens[] = { 9, 9, 1 };
+    const char *noone[] = { "REPLICAOF", "NO", "ONE" };
+    size_t nlens[] = { 9, 2, 3 };
+    redisReply *r;
+
+    idgw_script_init(&writer, "writer", "return redis.call('SET', KEYS[1], '1')");
+    ck_assert_int_eq(idgw_redis_connect(&cfg, &addr, 0, ws, 1, &c, err, sizeof(err)),
+                     APR_SUCCESS);
+    r = idgw_redis_command(c, 3, replicaof, rlens);
+    freeReplyObject(r);
+    {
+        const char *a4[] = { "EVALSHA", writer.sha1, "1", "k" };
+        size_t l4[] = { 7, 40, 1, 1 };
+
+        r = idgw_redis_evalsha(c, &writer, 4, a4, l4);
+    }
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(idgw_redis_classify(r), IDGW_REDIS_READONLY);
+    freeReplyObject(r);
+    /* a replica is not a master: the Sentinel path refuses it */
+    {
+        idgw_redis_conn *c2;
+
+        ck_assert_int_ne(idgw_redis_connect(&cfg, &addr, 1, NULL, 0, &c2, err, sizeof(err)),
+                         APR_SUCCESS);
+        ck_assert_ptr_nonnull(strstr(err, "not a master"));
+    }
+    r = idgw_redis_command(c, 3, noone, nlens);
+    freeReplyObject(r);
+    idgw_redis_close(c);
+    free(c);
+}
+END_TEST
+
+START_TEST(pipelined_replies_drained)
+{
+    idgw_redis_addr addr = { "127.0.0.1", PORT };
+    idgw_redis_conn *c;
+    char err[256];
+    const char *bad[] = { "EVALSHA", "0000000000000000000000000000000000000000", "0" };
+    size_t bad_lens[] = { 7, 40, 1 };
+    redisReply *r;
+
+    ck_assert_int_eq(idgw_redis_connect(&cfg, &addr, 0, scripts, 1, &c, err, sizeof(err)),
+                     APR_SUCCESS);
+    ck_assert_int_eq(idgw_redis_send(c, 3, bad, bad_lens), APR_SUCCESS);
+    ck_assert_int_eq(idgw_redis_send(c, 3, bad, bad_lens), APR_SUCCESS);
+    ck_assert_int_eq(c->pending, 2);
+    ck_assert_int_eq(idgw_redis_drain(c, err, sizeof(err)), 2);
+    ck_assert_ptr_nonnull(strstr(err, "NOSCRIPT"));
+    ck_assert_int_eq(c->pending, 0);
+    r = echo(c, "in order");
+    ck_assert_str_eq(r->str, "in order");
+    freeReplyObject(r);
+    idgw_redis_close(c);
+    free(c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("redis_pool");
+    TCase *tc = tcase_create("pool");
+    SRunner *sr;
+    int failed;
+
+    apr_initialize();
+    if (redis_fixture_start(PORT) != 0) {
+        fprintf(stderr, "test_redis_pool: cannot start redis-server on port %d\n", PORT);
+        return EXIT_FAILURE;
+    }
+    tcase_set_timeout(tc, 20);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, reuse_without_extra_commands);
+    tcase_add_test(tc, idle_connection_checked_before_reuse);
+    tcase_add_test(tc, io_error_invalidates_and_trips);
+    tcase_add_test(tc, auth_and_select);
+    tcase_add_test(tc, readonly_replica_classified);
+    tcase_add_test(tc, pipelined_replies_drained);
+    tcase_add_test(tc, breaker_and_recovery);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    /* breaker_and_recovery restarts the server: run the tests in order in one process */
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    redis_fixture_stop();
+    apr_terminate();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
