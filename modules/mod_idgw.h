@@ -106,7 +106,9 @@ APR_DECLARE_OPTIONAL_FN(const idgw_session_info *, idgw_session_get, (request_re
  * Commit the answer of this request's step (store it for retransmissions;
  * ABORT also ends the operation and drops its vault items; the completion
  * step drops them too).  Call once, before sending the answer.  The write is
- * pipelined: the request does not wait for Redis.
+ * pipelined: the request does not wait for Redis.  Only steps and close take
+ * a commit (APR_EINVAL for open, status and replays); a step whose handler
+ * never commits is aborted after the response (log_transaction, IDGW0131).
  */
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_session_commit,
                         (request_rec *r, idgw_commit_outcome outcome, int http_status,
