@@ -23,7 +23,7 @@ modules_libidgw_la_SOURCES = \
 	modules/idgw_transitions.c modules/idgw_transitions.h \
 	modules/idgw_vault.c modules/idgw_vault.h \
 	modules/idgw_xml_error.c modules/idgw_xml_error.h \
-	modules/idgw_xml_error_http.c \
+	modules/idgw_xml_error_http.c modules/idgw_httpd.h \
 	modules/mod_idgw.h
 
 modulesdir = $(APXS_LIBEXECDIR)
