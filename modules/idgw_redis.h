@@ -45,6 +45,8 @@ typedef struct idgw_redis_conn {
     unsigned long generation;     /* master generation this connection belongs to */
     unsigned long epoch;          /* pool failure epoch when last known good */
     int readonly_seen;            /* the server answered READONLY: re-resolve the master */
+    int drained_errors;           /* error replies among pipelined commands, not yet logged */
+    char drain_error[160];        /* the first one's text */
 } idgw_redis_conn;
 
 /* Classification of an error reply. */

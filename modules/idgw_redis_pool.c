@@ -6,8 +6,10 @@
 #include <apr_reslist.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define POOL_CONN_TTL apr_time_from_sec(300)
 
@@ -171,6 +173,24 @@ static int breaker_open(idgw_redis_pool *pl)
 }
 
 /*
+ * Has the server closed this idle connection (e.g. Redis restarted)?  One
+ * non-blocking peek, no round trip: EOF or an error means stale; bytes
+ * nobody asked for mean the server said something before closing.
+ */
+static int peer_closed(idgw_redis_conn *c)
+{
+    char b;
+    ssize_t n;
+
+    if (c->pending)
+        return 0;   /* replies of pipelined commands are expected */
+    n = recv(c->ctx->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0)
+        return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+    return 1;
+}
+
+/*
  * PING a connection that sat idle long enough for a server or NAT to drop
  * it, or that was made before Redis last failed (a restart closed it).
  * Connections in steady use are never PINGed: no extra round trip.
@@ -183,7 +203,16 @@ static int still_alive(idgw_redis_pool *pl, idgw_redis_conn *c)
     unsigned long epoch;
     int ok;
 
-    if (idgw_redis_dead(c))
+    /* replies of pipelined commands first (they are normally there already),
+     * so that the peek below sees what follows them */
+    if (c->pending) {
+        int n = idgw_redis_drain(c, c->drain_error, sizeof(c->drain_error));
+
+        if (n < 0)
+            return 0;
+        c->drained_errors += n;
+    }
+    if (idgw_redis_dead(c) || peer_closed(c))
         return 0;
     apr_thread_mutex_lock(pl->lock);
     epoch = pl->fail_epoch;

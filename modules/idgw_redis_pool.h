@@ -3,8 +3,10 @@
  *
  * Created in child_init (never before fork: no socket is shared between
  * processes).  Each connection is used by one thread at a time.
- *   - check before reuse: a connection idle longer than idle_check is PINGed
- *     first; a dead one is dropped and another taken (PING is safe to retry);
+ *   - check before reuse: a connection the server has closed (seen with a
+ *     non-blocking peek, no round trip) is dropped; one idle longer than
+ *     idle_check, or made before Redis last failed, is PINGed first; a dead
+ *     one is dropped and another taken (PING is safe to retry);
  *   - invalidate on error: a connection that saw an I/O error, a timeout or
  *     READONLY is destroyed on release, never reused;
  *   - circuit breaker: after Redis failed (connect refused, I/O error,

@@ -88,6 +88,13 @@ idgw_session_req *idgw_session_req_get(request_rec *r);
 int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
                      int parts_header, int pipelined, redisReply **reply);
 
+/*
+ * Read what the message asks for into rq and its body into req
+ * (idgw_session_request.c).  OK, or the DONE of the error response sent.
+ */
+int idgw_session_parse_request(request_rec *r, idgw_session_request *rq,
+                               idgw_session_req *req, const char **token);
+
 /* Handlers (idgw_session_http.c). */
 int idgw_session_handler(request_rec *r);
 

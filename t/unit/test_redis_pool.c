@@ -1,6 +1,7 @@
 /*
  * test_redis_pool.c - the per-child Redis pool against a real redis-server
- * (127.0.0.1:6397, started and stopped here): check before reuse, scripts
+ * (127.0.0.1:6397, started and stopped here): check before reuse (peek for
+ * a closed connection, PING after idle), scripts
  * loaded per connection, the circuit breaker, recovery after a restart,
  * AUTH and SELECT, READONLY classified, pipelined replies drained.
  */
@@ -114,6 +115,43 @@ START_TEST(idle_connection_checked_before_reuse)
     idgw_redis_pool_get_stats(pl, &st);
     ck_assert_uint_eq(st.pings, 1);
     ck_assert_int_eq(info_calls("ping"), pings + 1);
+}
+END_TEST
+
+START_TEST(closed_by_server_detected_without_ping)
+{
+    idgw_redis_addr addr = { "127.0.0.1", PORT };
+    idgw_redis_pool *pl;
+    idgw_redis_conn *c, *admin;
+    idgw_redis_pool_stats st;
+    char err[256];
+    const char *kill_others[] = { "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes" };
+    size_t kill_lens[] = { 6, 4, 4, 6, 6, 3 };
+    redisReply *r;
+
+    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, &pl), APR_SUCCESS);
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_SUCCESS);
+    idgw_redis_pool_release(pl, c);
+    /* the server drops the pooled connection (as a restart would) */
+    ck_assert_int_eq(idgw_redis_connect(&cfg, &addr, 0, NULL, 0, &admin, err, sizeof(err)),
+                     APR_SUCCESS);
+    r = idgw_redis_command(admin, 6, kill_others, kill_lens);
+    ck_assert_int_eq(r->integer, 1);
+    freeReplyObject(r);
+    usleep(50000);
+    /* the next acquire sees it and connects anew: no failed command, no PING */
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_SUCCESS);
+    r = echo(c, "fresh");
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(r->str, "fresh");
+    freeReplyObject(r);
+    idgw_redis_pool_release(pl, c);
+    idgw_redis_pool_get_stats(pl, &st);
+    ck_assert_uint_eq(st.pings, 0);
+    ck_assert_uint_eq(st.connects, 2);
+    ck_assert_uint_eq(st.invalidated, 1);
+    idgw_redis_close(admin);
+    free(admin);
 }
 END_TEST
 
@@ -321,6 +359,7 @@ int main(void)
     tcase_add_test(tc, reuse_without_extra_commands);
     tcase_add_test(tc, idle_connection_checked_before_reuse);
     tcase_add_test(tc, io_error_invalidates_and_trips);
+    tcase_add_test(tc, closed_by_server_detected_without_ping);
     tcase_add_test(tc, auth_and_select);
     tcase_add_test(tc, readonly_replica_classified);
     tcase_add_test(tc, pipelined_replies_drained);

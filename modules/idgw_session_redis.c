@@ -1,0 +1,113 @@
+/*
+ * idgw_session_redis.c - mod_idgw_session's way of running a script on the
+ * per-child pool: which failures are retried, which are not, and the log
+ * lines that say so (see idgw_session_run in idgw_session_cfg.h).
+ */
+#include "idgw_session_cfg.h"
+
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <string.h>
+
+APLOG_USE_MODULE(idgw_session);
+
+/* The pool read the replies of earlier pipelined commits; report failed ones. */
+static void log_drain_errors(request_rec *r, idgw_redis_conn *conn)
+{
+    if (conn->drained_errors > 0)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "IDGW0114: %d earlier pipelined write(s) failed: %s",
+                      conn->drained_errors, conn->drain_error);
+    conn->drained_errors = 0;
+}
+
+static int classify_and_log(request_rec *r, const idgw_script *s, idgw_redis_conn *conn,
+                            redisReply *reply)
+{
+    switch (idgw_redis_classify(reply)) {
+    case IDGW_REDIS_OK:
+        return OK;
+    case IDGW_REDIS_READONLY:
+        conn->readonly_seen = 1;
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "IDGW0115: Redis answered READONLY to script %s: finding the master "
+                      "again", s->name);
+        return HTTP_SERVICE_UNAVAILABLE;
+    case IDGW_REDIS_UNAVAILABLE:
+        idgw_redis_pool_trip(idgw_g.pool);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "IDGW0112: Redis not serving (script %s): %.120s", s->name, reply->str);
+        return HTTP_SERVICE_UNAVAILABLE;
+    default:
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "IDGW0112: Redis refused script %s: %.160s", s->name, reply->str);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+/*
+ * Retry policy: a command is sent at most once per connection attempt.
+ * After an I/O error or a timeout nobody knows whether Redis ran the script,
+ * so it is NOT sent again (the terminal retransmits; the script recognises
+ * the retransmission).  READONLY is retried once on a fresh connection to the
+ * re-resolved master: on a replica the script's first write failed and no
+ * write happened.  NOSCRIPT is retried inside idgw_redis_evalsha: the script
+ * did not run.
+ */
+int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
+                     int parts_header, int pipelined, redisReply **reply)
+{
+    const char **argv;
+    size_t *lens;
+    int argc = idgw_script_args_argv(a, s, parts_header, &argv, &lens);
+    int attempt;
+
+    *reply = NULL;
+    if (!idgw_g.pool) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0110: no Redis pool in this child");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    for (attempt = 0; attempt < 2; attempt++) {
+        idgw_redis_conn *conn;
+        char err[300];
+        apr_status_t rv = idgw_redis_pool_acquire(idgw_g.pool, &conn, err, sizeof(err));
+        int status, readonly;
+
+        if (rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "IDGW0110: Redis unavailable: %s", err);
+            return HTTP_SERVICE_UNAVAILABLE;
+        }
+        log_drain_errors(r, conn);
+        if (pipelined) {
+            rv = idgw_redis_send(conn, argc, argv, lens);
+            if (rv != APR_SUCCESS)
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0111: Redis write failed "
+                              "(script %s): %s", s->name,
+                              conn->ctx ? conn->ctx->errstr : "no connection");
+            idgw_redis_pool_release(idgw_g.pool, conn);
+            return rv == APR_SUCCESS ? OK : HTTP_SERVICE_UNAVAILABLE;
+        }
+        *reply = idgw_redis_evalsha(conn, s, argc, argv, lens);
+        if (!*reply) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0111: Redis command failed "
+                          "(script %s): %s", s->name,
+                          conn->ctx ? conn->ctx->errstr : "no connection");
+            idgw_redis_pool_release(idgw_g.pool, conn);
+            return HTTP_SERVICE_UNAVAILABLE;
+        }
+        status = classify_and_log(r, s, conn, *reply);
+        readonly = conn->readonly_seen;
+        idgw_redis_pool_release(idgw_g.pool, conn);
+        if (status == OK)
+            return OK;
+        freeReplyObject(*reply);
+        *reply = NULL;
+        if (!readonly)
+            return status;
+    }
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
