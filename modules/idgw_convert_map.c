@@ -144,8 +144,26 @@ static const char *parse_source(compiler *c, idgw_op op, idgw_map_stage stage, i
     return fail(c, "unknown source %s (req.NAME, ctx.NAME, item or 'literal')", tok);
 }
 
+/* The field must be one the telegram schema knows, and a literal must be a
+ * value the schema accepts: otherwise the mistake would surface only at the
+ * first request that uses the line. */
+static const char *check_assign_schema(compiler *c, idgw_tg_type_t type, const idgw_map_assign *as)
+{
+    const idgw_tg_field_spec_t *spec = idgw_tg_field_spec(type, as->field);
+
+    if (!spec)
+        return fail(c, "%s has no field %s", idgw_tg_type_name(type), as->field);
+    for (int i = 0; i < as->nalts; i++)
+        if (as->alts[i].kind == IDGW_MAP_SRC_LITERAL
+            && !idgw_tg_field_value_ok(spec, as->alts[i].name))
+            return fail(c, "'%s' is not a valid %s of %s (%s%s%s)", as->alts[i].name, as->field,
+                        idgw_tg_type_name(type), idgw_tg_kind_name(spec->kind),
+                        spec->values ? ": " : "", spec->values ? spec->values : "");
+    return NULL;
+}
+
 static const char *parse_assign(compiler *c, idgw_op op, idgw_map_stage stage, int has_for,
-                                const char *tok, idgw_map_assign *as)
+                                idgw_tg_type_t type, const char *tok, idgw_map_assign *as)
 {
     const char *eq = strchr(tok, '=');
     char *alts, *alt, *last;
@@ -165,12 +183,17 @@ static const char *parse_assign(compiler *c, idgw_op op, idgw_map_stage stage, i
             return err;
         as->nalts++;
     }
-    return as->nalts ? NULL : fail(c, "no source in %s", tok);
+    return as->nalts ? check_assign_schema(c, type, as) : fail(c, "no source in %s", tok);
 }
 
-static const char *parse_capture(compiler *c, idgw_op op, const char *tok, const char *suffix,
+/* RESFIELD must be a field of one of the answers the capture reads
+ * (res_types, ntypes of them). */
+static const char *parse_capture(compiler *c, idgw_op op, const idgw_tg_type_t *res_types,
+                                 int ntypes, const char *tok, const char *suffix,
                                  idgw_map_capture *cap)
 {
+    int known = 0;
+
     const char *colon = strchr(tok, ':');
     size_t flen;
 
@@ -182,6 +205,11 @@ static const char *parse_capture(compiler *c, idgw_op op, const char *tok, const
     cap->ctx_name = apr_pstrdup(c->p, colon + 1);
     if (!name_ok(cap->res_field) || !name_ok(cap->ctx_name))
         return fail(c, "bad capture %s", tok);
+    for (int i = 0; i < ntypes && !known; i++)
+        known = idgw_tg_field_spec(res_types[i], cap->res_field) != NULL;
+    if (!known)
+        return fail(c, "%s has no field %s", idgw_tg_type_name(res_types[ntypes - 1]),
+                    cap->res_field);
     /* a for= capture is stored as NAME.<item>: the answer reads it, the map cannot */
     if (!suffix)
         apr_hash_set(c->defined[op], cap->ctx_name, APR_HASH_KEY_STRING, "1");
@@ -200,6 +228,27 @@ static int backend_serves(idgw_map_backend be, idgw_tg_type_t type)
     default:
         return 0;
     }
+}
+
+/* Every field the schema requires must be filled by an assignment, and none
+ * more often than the schema allows. */
+static const char *check_call_fields(compiler *c, const idgw_map_call *call)
+{
+    const idgw_tg_field_spec_t *spec;
+
+    for (int k = 0; (spec = idgw_tg_field_spec_at(call->type, k)); k++) {
+        int n = 0;
+
+        for (int i = 0; i < call->assigns->nelts; i++)
+            n += strcmp(APR_ARRAY_IDX(call->assigns, i, idgw_map_assign).field, spec->name) == 0;
+        if (n < spec->min_occurs)
+            return fail(c, "%s requires field %s, the call does not fill it",
+                        idgw_tg_type_name(call->type), spec->name);
+        if (n > spec->max_occurs)
+            return fail(c, "field %s filled %d times, %s allows %d", spec->name, n,
+                        idgw_tg_type_name(call->type), spec->max_occurs);
+    }
+    return NULL;
 }
 
 static int stage_starts_relay(const apr_array_header_t *calls)
@@ -248,14 +297,19 @@ static const char *parse_call(compiler *c, char **tok, int n)
     call.assigns = apr_array_make(c->p, 8, sizeof(idgw_map_assign));
     call.captures = apr_array_make(c->p, 4, sizeof(idgw_map_capture));
     for (; i < n && strcmp(tok[i], ">") != 0; i++)
-        if ((err = parse_assign(c, op, (idgw_map_stage)st, call.for_each != NULL, tok[i],
-                                apr_array_push(call.assigns))))
+        if ((err = parse_assign(c, op, (idgw_map_stage)st, call.for_each != NULL, call.type,
+                                tok[i], apr_array_push(call.assigns))))
             return err;
+    if ((err = check_call_fields(c, &call)))
+        return err;
     if (i < n) {
         if (call.type == IDGW_TG_FELICA_START_REQ)
             return fail(c, "%s: capture what the chip work gives with a done line", tok[3]);
+        idgw_tg_type_t res = idgw_tg_response_of(call.type);
+
         for (i++; i < n; i++)
-            if ((err = parse_capture(c, op, tok[i], call.for_each, apr_array_push(call.captures))))
+            if ((err = parse_capture(c, op, &res, 1, tok[i], call.for_each,
+                                     apr_array_push(call.captures))))
                 return err;
     }
     *(idgw_map_call *)apr_array_push(calls) = call;
@@ -264,6 +318,8 @@ static const char *parse_call(compiler *c, char **tok, int n)
 
 static const char *parse_done(compiler *c, char **tok, int n)
 {
+    /* the DONE comes in the FeliCa server's START or EXCHANGE answer */
+    static const idgw_tg_type_t res[] = { IDGW_TG_FELICA_START_RES, IDGW_TG_FELICA_EXCHANGE_RES };
     idgw_op op;
     const char *err;
 
@@ -272,7 +328,7 @@ static const char *parse_done(compiler *c, char **tok, int n)
     if (!stage_starts_relay(c->map->calls[op][IDGW_MAP_REQUEST]))
         return fail(c, "done %s: its request stage does not start a chip relay", tok[1]);
     for (int i = 2; i < n; i++)
-        if ((err = parse_capture(c, op, tok[i], NULL, apr_array_push(c->map->done[op]))))
+        if ((err = parse_capture(c, op, res, 2, tok[i], NULL, apr_array_push(c->map->done[op]))))
             return err;
     return NULL;
 }

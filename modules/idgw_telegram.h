@@ -137,6 +137,38 @@ int idgw_tg_build(apr_pool_t *p, const idgw_telegram_t *tg, const char *encoding
 int idgw_tg_parse(apr_pool_t *p, const char *buf, apr_size_t len, idgw_telegram_t **out,
                   idgw_tg_error_t *err);
 
+/* The schema, for the mapping compiler (idgw_convert_map.c): which fields a
+ * telegram type has, which are required and what values they take. */
+typedef enum idgw_tg_kind {
+    IDGW_TG_K_DIGITS,      /* [0-9] */
+    IDGW_TG_K_ALNUM,       /* [A-Za-z0-9_-] */
+    IDGW_TG_K_HEX,         /* [0-9A-F], even length */
+    IDGW_TG_K_ASCII,       /* printable ASCII, for passwords */
+    IDGW_TG_K_TEXT,        /* UTF-8 text without control characters; length in characters */
+    IDGW_TG_K_BASE64,      /* RFC 4648 alphabet with padding */
+    IDGW_TG_K_ENUM,        /* one of the '|'-separated words in values */
+    IDGW_TG_K_PAN,         /* 12..19 digits passing Luhn */
+    IDGW_TG_K_YYMM         /* expiry: 4 digits, month 01..12 */
+} idgw_tg_kind_t;
+
+typedef struct idgw_tg_field_spec {
+    const char *name;
+    idgw_tg_kind_t kind;
+    int min_len, max_len;          /* bytes; characters for IDGW_TG_K_TEXT */
+    int min_occurs, max_occurs;    /* min_occurs >= 1: required in a request and in a
+                                    * successful response */
+    const char *values;            /* IDGW_TG_K_ENUM */
+} idgw_tg_field_spec_t;
+
+/* The spec of field name in telegrams of type, NULL if the type has none. */
+const idgw_tg_field_spec_t *idgw_tg_field_spec(idgw_tg_type_t type, const char *name);
+/* The n-th (from 0) field spec of type, NULL past the last (or a bad type). */
+const idgw_tg_field_spec_t *idgw_tg_field_spec_at(idgw_tg_type_t type, int n);
+/* Does value fit the field's kind and length? */
+int idgw_tg_field_value_ok(const idgw_tg_field_spec_t *spec, const char *value);
+/* Name of a kind ("digits", "enum", ...), for messages. */
+const char *idgw_tg_kind_name(idgw_tg_kind_t kind);
+
 /* Helpers for field kinds the schema uses, exported for the simulators. */
 int idgw_tg_luhn_ok(const char *digits);
 int idgw_tg_correlation_ok(const char *id);

@@ -7,29 +7,11 @@
 #include <libxml/xmlstring.h>
 #include "idgw_telegram.h"
 
-typedef enum kind {
-    K_DIGITS,      /* [0-9] */
-    K_ALNUM,       /* [A-Za-z0-9_-] */
-    K_HEX,         /* [0-9A-F], even length */
-    K_ASCII,       /* printable ASCII, for passwords */
-    K_TEXT,        /* UTF-8 text without control characters; length in characters */
-    K_BASE64,      /* RFC 4648 alphabet with padding */
-    K_ENUM,        /* one of the '|'-separated words in values */
-    K_PAN,         /* 12..19 digits passing Luhn */
-    K_YYMM         /* expiry: 4 digits, month 01..12 */
-} kind_t;
+typedef idgw_tg_field_spec_t field_spec_t;
 
-typedef struct field_spec {
-    const char *name;
-    kind_t kind;
-    int min_len, max_len;
-    int min_occurs, max_occurs;
-    const char *values;      /* K_ENUM */
-} field_spec_t;
-
-#define F(n, k, lo, hi, mino, maxo) {n, k, lo, hi, mino, maxo, NULL}
-#define E(n, vals, mino, maxo) {n, K_ENUM, 1, 32, mino, maxo, vals}
-#define END {NULL, 0, 0, 0, 0, 0, NULL}
+#define F(n, k, lo, hi, mino, maxo) {n, IDGW_TG_##k, lo, hi, mino, maxo, NULL}
+#define E(n, vals, mino, maxo) {n, IDGW_TG_K_ENUM, 1, 32, mino, maxo, vals}
+#define END {NULL, IDGW_TG_K_DIGITS, 0, 0, 0, 0, NULL}
 
 #define TICKET F("authTicket", K_ALNUM, 16, 128, 1, 1)
 #define CARD_ID F("cardId", K_ALNUM, 1, 20, 1, 1)
@@ -206,29 +188,29 @@ static int value_ok(const field_spec_t *s, const char *v)
 {
     int len = (int)strlen(v);
 
-    if (s->kind != K_TEXT && (len < s->min_len || len > s->max_len))
+    if (s->kind != IDGW_TG_K_TEXT && (len < s->min_len || len > s->max_len))
         return 0;
     switch (s->kind) {
-    case K_DIGITS:
+    case IDGW_TG_K_DIGITS:
         return all_chars(v, "digits");
-    case K_ALNUM:
+    case IDGW_TG_K_ALNUM:
         return all_chars(v, "alnum");
-    case K_HEX:
+    case IDGW_TG_K_HEX:
         return len % 2 == 0 && all_chars(v, "hex");
-    case K_ASCII:
+    case IDGW_TG_K_ASCII:
         return all_chars(v, "ascii");
-    case K_TEXT:
+    case IDGW_TG_K_TEXT:
         return text_ok(v, s->min_len, s->max_len);
-    case K_BASE64: {
+    case IDGW_TG_K_BASE64: {
         const char *pad = strchr(v, '=');
         return len % 4 == 0 && all_chars(v, "base64")
                && (!pad || strspn(pad, "=") == strlen(pad)) && (!pad || strlen(pad) <= 2);
     }
-    case K_ENUM:
+    case IDGW_TG_K_ENUM:
         return enum_ok(v, s->values);
-    case K_PAN:
+    case IDGW_TG_K_PAN:
         return all_chars(v, "digits") && idgw_tg_luhn_ok(v);
-    case K_YYMM:
+    case IDGW_TG_K_YYMM:
         return all_chars(v, "digits") && ((v[2] == '0' && v[3] >= '1') || (v[2] == '1' && v[3] <= '2'));
     }
     return 0;
@@ -309,4 +291,38 @@ int idgw_tg_validate(const idgw_telegram_t *tg, idgw_tg_error_t *err)
             return fail(err, IDGW_TG_R_MALFORMED, "wrong number of '%s' fields", s->name);
     }
     return 0;
+}
+
+const idgw_tg_field_spec_t *idgw_tg_field_spec(idgw_tg_type_t type, const char *name)
+{
+    if ((unsigned)type >= IDGW_TG_TYPE_COUNT || !name)
+        return NULL;
+    return find_spec(schemas[type], name);
+}
+
+const idgw_tg_field_spec_t *idgw_tg_field_spec_at(idgw_tg_type_t type, int n)
+{
+    const field_spec_t *s;
+
+    if ((unsigned)type >= IDGW_TG_TYPE_COUNT || n < 0)
+        return NULL;
+    for (s = schemas[type]; s->name && n > 0; s++, n--)
+        ;
+    return s->name ? s : NULL;
+}
+
+int idgw_tg_field_value_ok(const idgw_tg_field_spec_t *spec, const char *value)
+{
+    return spec && value && value_ok(spec, value);
+}
+
+const char *idgw_tg_kind_name(idgw_tg_kind_t kind)
+{
+    static const char *const names[] = {
+        [IDGW_TG_K_DIGITS] = "digits", [IDGW_TG_K_ALNUM] = "alnum", [IDGW_TG_K_HEX] = "hex",
+        [IDGW_TG_K_ASCII] = "ascii", [IDGW_TG_K_TEXT] = "text", [IDGW_TG_K_BASE64] = "base64",
+        [IDGW_TG_K_ENUM] = "enum", [IDGW_TG_K_PAN] = "pan", [IDGW_TG_K_YYMM] = "yymm",
+    };
+
+    return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
 }

@@ -130,7 +130,7 @@ START_TEST(broken_maps_are_refused)
           "only in the request stage" },
         /* ordering and shape of the chip work */
         { "@version 1\ncall add_card complete FELICA_START_REQ felica\n", "belongs to a request stage" },
-        { "@version 1\ncall add_card request FELICA_START_REQ felica\n"
+        { "@version 1\ncall add_card request FELICA_START_REQ felica idm=req.idm operation='WRITE_CARD'\n"
           "call add_card request CARD_AUTH_REQ card\n", "nothing may follow FELICA_START_REQ" },
         { "@version 1\ndone display_data a:b\n", "does not start a chip relay" },
         { "@version 1\ncall add_card request FELICA_EXCHANGE_REQ felica\n", "not a request telegram" },
@@ -168,7 +168,8 @@ START_TEST(missing_pieces_are_refused)
     err = compile(apr_pstrcat(pool, "version 1\ndefault IDGW-CNV-020\n", NULL));
     ck_assert_ptr_nonnull(strstr(err, "has no FELICA_START_REQ"));
     err = compile(apr_pstrcat(pool, base_map(""),
-                              "call display_data request FELICA_START_REQ felica idm=req.idm\n", NULL));
+                              "call display_data request FELICA_START_REQ felica idm=req.idm "
+                              "operation='READ_CARDS'\n", NULL));
     ck_assert_ptr_nonnull(strstr(err, "no chip relay step"));
     err = idgw_map_load(pool, "/nonexistent/idgw-map.conf", &(idgw_map *){ NULL });
     ck_assert_ptr_nonnull(strstr(err, "cannot open"));
@@ -214,6 +215,107 @@ START_TEST(line_numbers_and_captures)
 }
 END_TEST
 
+/* The telegram schema (idgw_telegram_schema.c) is the judge of field names,
+ * required fields and literal values: a mistake stops the start with its line. */
+START_TEST(map_checked_against_telegram_schema)
+{
+    static const char auth[] = "call display_data request CARD_AUTH_REQ card memberId=req.member "
+                               "password=req.password issuerCode=req.issuer";
+    static const struct { const char *line; const char *expect; } cases[] = {
+        /* a misspelt or foreign field in an assignment */
+        { "call display_data request BRAND_DOWNLOAD_REQ brand issuerCode=req.issuer knownVersoin='1'",
+          "BRAND_DOWNLOAD_REQ has no field knownVersoin" },
+        { "call display_data request BRAND_DOWNLOAD_REQ brand issuerCode=req.issuer pan=req.cardId",
+          "BRAND_DOWNLOAD_REQ has no field pan" },
+        /* a required field left out */
+        { "call display_data request CARD_AUTH_REQ card memberId=req.member issuerCode='DCM'",
+          "CARD_AUTH_REQ requires field password" },
+        { "call display_data request BRAND_DOWNLOAD_REQ brand knownVersion='3'",
+          "BRAND_DOWNLOAD_REQ requires field issuerCode" },
+        /* a field the schema allows once, filled twice */
+        { "call display_data request BRAND_DOWNLOAD_REQ brand issuerCode=req.issuer issuerCode='DCM'",
+          "field issuerCode filled 2 times, BRAND_DOWNLOAD_REQ allows 1" },
+        /* a literal the schema would refuse at the first request */
+        { "call display_data request BRAND_DOWNLOAD_REQ brand issuerCode='D'",
+          "'D' is not a valid issuerCode of BRAND_DOWNLOAD_REQ (alnum)" },
+        { "call display_data request BRAND_DOWNLOAD_REQ brand issuerCode=req.issuer knownVersion='v1'",
+          "not a valid knownVersion" },
+        /* a capture of a field the answer does not have */
+        { "call display_data request BRAND_DOWNLOAD_REQ brand issuerCode=req.issuer > logoo:logo",
+          "BRAND_DOWNLOAD_RES has no field logoo" },
+        { "call display_data request BRAND_DOWNLOAD_REQ brand issuerCode=req.issuer > authTicket:t",
+          "BRAND_DOWNLOAD_RES has no field authTicket" },
+    };
+    const char *err;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        err = compile(apr_pstrcat(pool, base_map(""), cases[i].line, "\n", NULL));
+        ck_assert_msg(err != NULL, "case %zu accepted", i);
+        /* the base map has 20 lines: the bad one is the 21st */
+        ck_assert_msg(strncmp(err, "t.map:21: ", 10) == 0, "case %zu: %s", i, err);
+        ck_assert_msg(strstr(err, cases[i].expect) != NULL, "case %zu: %s", i, err);
+    }
+    /* an enum literal outside its values names them */
+    err = compile(apr_pstrcat(pool, base_map(""), "call display_data request CARD_WRITTEN_REQ card "
+                              "authTicket=req.member cardId=req.cardId idm=req.idm slot='3' "
+                              "writeResult='OK'\n", NULL));
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, "'3' is not a valid slot of CARD_WRITTEN_REQ (enum: 1|2)"), "%s", err);
+    /* FELICA_START_REQ needs its operation, and the operation must be one the server knows */
+    err = compile(apr_pstrcat(pool, "version 1\ndefault IDGW-CNV-020\n"
+                              "call issue_area request FELICA_START_REQ felica idm=req.idm\n", NULL));
+    ck_assert_ptr_nonnull(strstr(err, "t.map:3: FELICA_START_REQ requires field operation"));
+    err = compile(apr_pstrcat(pool, "version 1\ndefault IDGW-CNV-020\n"
+                              "call issue_area request FELICA_START_REQ felica idm=req.idm "
+                              "operation='ISSUE'\n", NULL));
+    ck_assert_ptr_nonnull(strstr(err, "t.map:3: 'ISSUE' is not a valid operation"));
+    /* done reads the FeliCa server's START or EXCHANGE answer */
+    err = compile(apr_pstrcat(pool, base_map(""), "done set_main cardSlott:slot\n", NULL));
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, "t.map:21: FELICA_EXCHANGE_RES has no field cardSlott"), "%s", err);
+    ck_assert_ptr_null(compile(apr_pstrcat(pool, base_map(""),
+                                           "done set_main cardSlot:slot operationId:op\n", NULL)));
+    /* required fields, literals and captures that fit pass; so do alternatives */
+    ck_assert_ptr_null(compile(apr_pstrcat(pool, base_map(""), auth,
+                                           "|'DCM' > authTicket:ticket cardId*:cards\n", NULL)));
+    /* a response's fields are not a request's */
+    err = compile(apr_pstrcat(pool, base_map(""), auth, " authTicket='abcdefghijklmnop'\n", NULL));
+    ck_assert_ptr_nonnull(strstr(err, "CARD_AUTH_REQ has no field authTicket"));
+}
+END_TEST
+
+START_TEST(schema_lookup)
+{
+    const idgw_tg_field_spec_t *f;
+    int required = 0, n;
+
+    f = idgw_tg_field_spec(IDGW_TG_CARD_AUTH_REQ, "password");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->kind, IDGW_TG_K_ASCII);
+    ck_assert_int_eq(f->min_occurs, 1);
+    ck_assert_ptr_null(idgw_tg_field_spec(IDGW_TG_CARD_AUTH_REQ, "authTicket"));
+    ck_assert_ptr_null(idgw_tg_field_spec(IDGW_TG_TYPE_COUNT, "password"));
+    ck_assert_ptr_null(idgw_tg_field_spec(IDGW_TG_CARD_AUTH_REQ, NULL));
+    f = idgw_tg_field_spec(IDGW_TG_BRAND_DOWNLOAD_REQ, "knownVersion");
+    ck_assert_int_eq(f->min_occurs, 0);
+    ck_assert_str_eq(idgw_tg_kind_name(f->kind), "digits");
+    /* walking the schema: CARD_WRITTEN_REQ has five fields, all required */
+    for (n = 0; (f = idgw_tg_field_spec_at(IDGW_TG_CARD_WRITTEN_REQ, n)); n++)
+        required += f->min_occurs >= 1;
+    ck_assert_int_eq(n, 5);
+    ck_assert_int_eq(required, 5);
+    ck_assert_ptr_null(idgw_tg_field_spec_at(IDGW_TG_CARD_WRITTEN_RES, 0));
+    ck_assert_ptr_null(idgw_tg_field_spec_at(IDGW_TG_CARD_WRITTEN_REQ, -1));
+    f = idgw_tg_field_spec(IDGW_TG_FELICA_START_REQ, "operation");
+    ck_assert_int_eq(idgw_tg_field_value_ok(f, "WRITE_CARD"), 1);
+    ck_assert_int_eq(idgw_tg_field_value_ok(f, "WRITE"), 0);
+    ck_assert_int_eq(idgw_tg_field_value_ok(f, NULL), 0);
+    f = idgw_tg_field_spec(IDGW_TG_CARD_DOWNLOAD_RES, "expiry");
+    ck_assert_int_eq(idgw_tg_field_value_ok(f, "2812"), 1);
+    ck_assert_int_eq(idgw_tg_field_value_ok(f, "2813"), 0);
+}
+END_TEST
+
 START_TEST(error_catalogue)
 {
     int n, i, j;
@@ -247,6 +349,8 @@ int main(void)
     tcase_add_test(tc, broken_maps_are_refused);
     tcase_add_test(tc, missing_pieces_are_refused);
     tcase_add_test(tc, line_numbers_and_captures);
+    tcase_add_test(tc, map_checked_against_telegram_schema);
+    tcase_add_test(tc, schema_lookup);
     tcase_add_test(tc, error_catalogue);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
