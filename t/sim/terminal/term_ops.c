@@ -293,9 +293,13 @@ static int relay_loop(term_t *t, const char *op)
         }
         say(t, "   chip <- %-22s (%zu bytes)  chip -> %zu bytes", packet_name(cmd, cmd_len),
             cmd_len, res_len);
+        if (t->show_packets)
+            say(t, "      > %s", hex);
         for (size_t i = 0; i < res_len; i++)
             snprintf(hex + 2 * i, 3, "%02X", res[i]);
         hex[2 * res_len] = '\0';
+        if (t->show_packets)
+            say(t, "      < %s", hex);
         snprintf(body, sizeof(body), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                  "<relay version=\"1\"><response>%s</response></relay>", hex);
         snprintf(what, sizeof(what), "%s/relay #%d", op, round);

@@ -47,6 +47,8 @@ typedef struct term {
     char last_error[64];             /* code of the last XML error */
     char *last_body;                 /* body of the last answer (malloc'ed) */
     int relays_done;                 /* round trips of the last operation */
+    int show_packets;                /* transcript shows each chip packet in hex
+                                        (encrypted and MACed: safe to print) */
 } term_t;
 
 /* Send one step with the envelope; the answer's body stays in t->last_body.
