@@ -190,7 +190,8 @@ static idgw_backend_category_t parse_status(idgw_backend_conn_t *c, const char *
         return idgw_be_fail(err, IDGW_BE_ERR_PROTOCOL, "%s: bad status line", c->be->conf.name);
     f->http10 = line[7] == '0';
     *status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-    if (*status < 100)
+    /* RFC 9110 15: status codes are 100..599; anything else is not HTTP */
+    if (*status < 100 || *status > 599)
         return idgw_be_fail(err, IDGW_BE_ERR_PROTOCOL, "%s: bad status code", c->be->conf.name);
     return IDGW_BE_OK;
 }

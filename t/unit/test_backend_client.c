@@ -325,6 +325,95 @@ START_TEST(protocol_errors)
 }
 END_TEST
 
+/* A one-shot plain server answering one request with fixed bytes: for
+ * answers the test server's modes do not produce (regressions found by
+ * t/fuzz/fuzz_backend_http.c). */
+typedef struct raw_server {
+    int fd;
+    int port;
+    const char *answer;
+    pthread_t thread;
+} raw_server_t;
+
+static void *raw_serve(void *arg)
+{
+    raw_server_t *rs = arg;
+    char req[4096];
+    size_t have = 0;
+    int c = accept(rs->fd, NULL, NULL);
+
+    if (c < 0)
+        return NULL;
+    /* the request head, then the answer whatever the request was */
+    while (have < sizeof(req) - 1) {
+        ssize_t n = read(c, req + have, sizeof(req) - 1 - have);
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        req[have] = '\0';
+        if (strstr(req, "\r\n\r\n"))
+            break;
+    }
+    if (write(c, rs->answer, strlen(rs->answer)) < 0)
+        have = 0;
+    close(c);
+    return NULL;
+}
+
+static void raw_start(raw_server_t *rs, const char *answer)
+{
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    rs->answer = answer;
+    rs->fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(rs->fd, 0);
+    ck_assert_int_eq(bind(rs->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(rs->fd, 1), 0);
+    ck_assert_int_eq(getsockname(rs->fd, (struct sockaddr *)&a, &alen), 0);
+    rs->port = ntohs(a.sin_port);
+    ck_assert_int_eq(pthread_create(&rs->thread, NULL, raw_serve, rs), 0);
+}
+
+static void raw_stop(raw_server_t *rs)
+{
+    pthread_join(rs->thread, NULL);
+    close(rs->fd);
+}
+
+/* A status code above 599 is not HTTP: refused as a protocol error, not
+ * passed on as an HTTP status (found by fuzz_backend_http). */
+START_TEST(status_code_out_of_range)
+{
+    static const char *const answers[] = {
+        "HTTP/1.1 785 Odd\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.0 600\r\n\r\n",
+    };
+    idgw_backend_conf_t conf;
+    idgw_backend_response_t resp;
+    idgw_backend_error_t err;
+    idgw_backend_t *be;
+    raw_server_t rs;
+
+    raw_start(&rs, answers[_i]);
+    make_conf(&conf, 0, rs.port);
+    be = make_backend(&conf);
+    ck_assert_int_eq(call(be, "p", 0, &resp, &err), IDGW_BE_ERR_PROTOCOL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "bad status code"));
+    raw_stop(&rs);
+    /* 599, the last code there is, still reads as an HTTP status */
+    raw_start(&rs, "HTTP/1.1 599 Last\r\nContent-Length: 2\r\n\r\nno");
+    make_conf(&conf, 0, rs.port);
+    be = make_backend(&conf);
+    ck_assert_int_eq(call(be, "p", 0, &resp, &err), IDGW_BE_ERR_HTTP_STATUS);
+    ck_assert_int_eq(resp.status, 599);
+    raw_stop(&rs);
+}
+END_TEST
+
 START_TEST(bad_server_certificate)
 {
     idgw_backend_conf_t conf;
@@ -556,6 +645,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, oversize_content_length, 0, 2);
     tcase_add_loop_test(tc, chunked_body, 0, 2);
     tcase_add_loop_test(tc, protocol_errors, 0, 2);
+    tcase_add_loop_test(tc, status_code_out_of_range, 0, 2);
     tcase_add_test(tc, bad_server_certificate);
     tcase_add_test(tc, wrong_host_name);
     tcase_add_test(tc, no_client_certificate);
