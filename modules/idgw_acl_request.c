@@ -570,12 +570,18 @@ static int strikes_part_result(request_rec *r, const struct redisReply *result)
 
     if (q && result && result->type == REDIS_REPLY_INTEGER && result->integer > 0) {
         const idgw_acl_autoban *ab = idgw_acl_autoban_get(q->conf, 1);
+        const char *scope = apr_table_get(r->notes, IDGW_NOTE_STRIKE);
+        /* only a request that proved its session strikes its terminal id */
+        int proven = scope && strcmp(scope, "session") == 0;
+        const char *tid = q->id.v[IDGW_ACL_TERMINAL];
+
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "IDGW0330: auto-ban for %" APR_INT64_T_FMT " s: terminal %s / "
-                      "address %s after %d sequence errors",
+                      "IDGW0330: auto-ban for %" APR_INT64_T_FMT " s: %s%s%saddress %s "
+                      "after %d sequence errors",
                       ab ? ab->ban_us / 1000000 : 0,
-                      q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
-                      q->addr_text, ab ? ab->count : 0);
+                      proven && tid ? "terminal " : "", proven && tid ? tid : "",
+                      proven && tid ? " / " : "", q->ban_addr ? q->ban_addr : q->addr_text,
+                      ab ? ab->count : 0);
     }
     return OK;
 }

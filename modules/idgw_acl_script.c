@@ -130,15 +130,20 @@ const char idgw_acl_lua_part[] =
     "if r[2] ~= 0 then return { 'DENY', '" IDGW_ACL_RATE_CODE "', 429 } end\n"
     "return r\n";
 
+/* core[3] says whom the session core's strike counts against
+ * (idgw_lua_session.c): 1, the request proved its session: terminal and
+ * address; 2, it proved nothing: the address only, so that nobody can get a
+ * victim's terminal banned by naming it in requests with a forged token.
+ */
 const char idgw_acl_lua_strikes_part[] =
     "if tonumber(A[1]) == 0 then return 0 end\n"
-    "if type(core) ~= 'table' or core[1] ~= 'ERR' or tonumber(core[3]) ~= 1 then\n"
-    "  return 0\n"
-    "end\n"
+    "if type(core) ~= 'table' or core[1] ~= 'ERR' then return 0 end\n"
+    "local scope = tonumber(core[3])\n"
+    "if scope ~= 1 and scope ~= 2 then return 0 end\n"
     LUA_BAN_HELPER
     LUA_NOW
     "local bans = 0\n"
-    "for i = 1, 2 do\n"
+    "for i = (scope == 1 and 1 or 2), 2 do\n"
     "  local v = A[3 + i]\n"
     "  if v ~= '' then\n"
     "    local c = redis.call('INCR', K[1 + i])\n"

@@ -20,15 +20,21 @@
  *    14 pending lease ms
  * Results: {'OK', from, to, seq, relays, created_ms, deadline_ms, addr_mismatch, kind}
  *          {'RETX', answer, addr_mismatch}
- *          {'ERR', code, struck, invalidated}
- *          {'COLLIDE'}                                  (open: id in use) */
+ *          {'ERR', code, strike, invalidated}
+ *          {'COLLIDE'}                                  (open: id in use)
+ * strike (IDGW_STRIKE_* in idgw_session_call.h): 0 none; 1 the request proved
+ * it belongs to the session (token and binding matched: a replay or reorder
+ * inside a real session), so its terminal and address are struck; 2 it proved
+ * nothing (unknown, dead or closed token, binding mismatch), so only the
+ * address it came from is struck: the terminal id it claims is only a claim,
+ * and striking it would let anyone get any terminal banned. */
 const char idgw_lua_session_core[] =
 "local function now_ms()\n"
 "  local t = redis.call('TIME')\n"
 "  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 "end\n"
-"local function strike(K, A)\n"
-"  for i = 4, 5 do\n"
+"local function strike(K, A, scope)\n"
+"  for i = (scope == 1 and 4 or 5), 5 do\n"
 "    if redis.call('INCR', K[i]) == 1 or redis.call('PTTL', K[i]) < 0 then\n"
 "      redis.call('PEXPIRE', K[i], A[13])\n"
 "    end\n"
@@ -40,13 +46,15 @@ const char idgw_lua_session_core[] =
 "  redis.call('PEXPIRE', K[2], ttl)\n"
 "  redis.call('PEXPIRE', K[3], ttl)\n"
 "end\n"
-"local function fail(K, A, st, code)\n"
-"  strike(K, A)\n"
-"  if st == 'closed' then return {'ERR', code, 1, 0} end\n"
+"-- proven: token and binding matched (a closed session proves nothing more)\n"
+"local function fail(K, A, st, code, proven)\n"
+"  local scope = (proven and st ~= 'closed') and 1 or 2\n"
+"  strike(K, A, scope)\n"
+"  if st == 'closed' then return {'ERR', code, scope, 0} end\n"
 "  redis.call('HSET', K[1], 'st', 'dead', 'ans', '')\n"
 "  redis.call('DEL', K[2], K[3])\n"
 "  redis.call('PEXPIRE', K[1], A[10])\n"
-"  return {'ERR', code, 1, 1}\n"
+"  return {'ERR', code, scope, 1}\n"
 "end\n"
 "local function session_open(K, A, now)\n"
 "  if redis.call('EXISTS', K[1]) == 1 then return {'COLLIDE'} end\n"
@@ -63,15 +71,15 @@ const char idgw_lua_session_core[] =
 "  if A[1] == 'open' then return session_open(K, A, now) end\n"
 "  local s = redis.call('HMGET', K[1], 'st', 'seq', 'tid', 'idm', 'addr', 'dl', 'nr',\n"
 "                       'dg', 'ans', 'pt', 'ct', 'prev')\n"
-"  if not s[1] then strike(K, A); return {'ERR', 'IDGW-SES-001', 1, 0} end\n"
+"  if not s[1] then strike(K, A, 2); return {'ERR', 'IDGW-SES-001', 2, 0} end\n"
 "  local st, lseq, dl, idle = s[1], tonumber(s[2]), tonumber(s[6]), tonumber(A[10])\n"
 "  local nr, ct = tonumber(s[7]), tonumber(s[11])\n"
-"  if st == 'dead' then strike(K, A); return {'ERR', 'IDGW-SES-002', 1, 0} end\n"
-"  if s[3] ~= A[6] or s[4] ~= A[7] then return fail(K, A, st, 'IDGW-SES-005') end\n"
+"  if st == 'dead' then strike(K, A, 2); return {'ERR', 'IDGW-SES-002', 2, 0} end\n"
+"  if s[3] ~= A[6] or s[4] ~= A[7] then return fail(K, A, st, 'IDGW-SES-005', false) end\n"
 "  local amis = 0\n"
 "  if s[5] ~= A[8] then\n"
 "    amis = 1\n"
-"    if A[9] == '2' then return fail(K, A, st, 'IDGW-SES-006') end\n"
+"    if A[9] == '2' then return fail(K, A, st, 'IDGW-SES-006', false) end\n"
 "  end\n"
 "  if now >= dl then\n"
 "    redis.call('DEL', K[1], K[2], K[3])\n"
@@ -84,7 +92,7 @@ const char idgw_lua_session_core[] =
 "  end\n"
 "  local seq = tonumber(A[4])\n"
 "  if seq == lseq and lseq > 0 then\n"
-"    if A[5] ~= s[8] then return fail(K, A, st, 'IDGW-SEQ-003') end\n"
+"    if A[5] ~= s[8] then return fail(K, A, st, 'IDGW-SEQ-003', true) end\n"
 "    if s[9] ~= '' then\n"
 "      if st ~= 'closed' then touch(K, now, dl, idle) end\n"
 "      return {'RETX', s[9], amis}\n"
@@ -95,13 +103,13 @@ const char idgw_lua_session_core[] =
 "    if st ~= 'closed' then touch(K, now, dl, idle) end\n"
 "    return {'OK', s[12], st, seq, nr, ct, dl, amis, 'RECLAIM'}\n"
 "  end\n"
-"  if st == 'closed' then strike(K, A); return {'ERR', 'IDGW-SES-003', 1, 0} end\n"
-"  if seq ~= lseq + 1 then return fail(K, A, st, 'IDGW-SEQ-001') end\n"
+"  if st == 'closed' then strike(K, A, 2); return {'ERR', 'IDGW-SES-003', 2, 0} end\n"
+"  if seq ~= lseq + 1 then return fail(K, A, st, 'IDGW-SEQ-001', true) end\n"
 "  local nxt = T[st .. '|' .. A[2] .. '|' .. A[3]]\n"
-"  if not nxt then return fail(K, A, st, 'IDGW-SEQ-002') end\n"
+"  if not nxt then return fail(K, A, st, 'IDGW-SEQ-002', true) end\n"
 "  if A[3] == 'relay' then\n"
 "    nr = nr + 1\n"
-"    if nr > tonumber(A[12]) then return fail(K, A, st, 'IDGW-SEQ-005') end\n"
+"    if nr > tonumber(A[12]) then return fail(K, A, st, 'IDGW-SEQ-005', true) end\n"
 "  else\n"
 "    nr = 0\n"
 "  end\n"
@@ -167,9 +175,11 @@ const char idgw_lua_commit[] =
 
 /* Record a strike and optionally invalidate the session.
  * KEYS: 1 strike (terminal), 2 strike (address), 3 session, 4 vault op, 5 vault session
- * ARGV: 1 strike window ms, 2 invalidate (0|1), 3 tombstone ms */
+ * ARGV: 1 strike window ms, 2 invalidate (0|1), 3 tombstone ms,
+ *       4 strike the terminal too (1: the request passed the session check;
+ *       0: it proved nothing, only its address is struck) */
 const char idgw_lua_strike[] =
-"for i = 1, 2 do\n"
+"for i = (ARGV[4] == '1' and 1 or 2), 2 do\n"
 "  if redis.call('INCR', KEYS[i]) == 1 or redis.call('PTTL', KEYS[i]) < 0 then\n"
 "    redis.call('PEXPIRE', KEYS[i], ARGV[1])\n"
 "  end\n"

@@ -113,8 +113,12 @@ static apr_status_t parse_core(const redisReply *c, idgw_session_result *out,
         out->error = idgw_error_find(c->element[1]->str);
         if (!out->error)
             return bad(err, errlen, "unknown error code");
+        if (struck != IDGW_STRIKE_NONE && struck != IDGW_STRIKE_SESSION
+            && struck != IDGW_STRIKE_ADDRESS)
+            return bad(err, errlen, "ERR strike scope");
         out->outcome = IDGW_SESSION_REFUSED;
-        out->struck = struck != 0;
+        out->struck = struck != IDGW_STRIKE_NONE;
+        out->strike_scope = (int)struck;
         out->invalidated = inval != 0;
         return APR_SUCCESS;
     }

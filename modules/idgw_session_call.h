@@ -68,6 +68,15 @@ typedef enum idgw_accept_kind {
     IDGW_ACCEPT_STATUS
 } idgw_accept_kind;
 
+/* Who a refused request's strike counts against (the core's ERR result).
+ * Only a request that proved it belongs to the session (its token named a
+ * live session and its terminal id and IDm matched the binding) strikes the
+ * terminal; any other failure strikes only the address it came from (an
+ * IPv6 client by its /64), because the terminal id it names is only a claim. */
+#define IDGW_STRIKE_NONE     0
+#define IDGW_STRIKE_SESSION  1   /* terminal and address */
+#define IDGW_STRIKE_ADDRESS  2   /* address only */
+
 typedef struct idgw_session_result {
     idgw_session_outcome outcome;
     /* ACCEPTED */
@@ -82,7 +91,8 @@ typedef struct idgw_session_result {
     size_t answer_len;
     /* REFUSED */
     const idgw_error_def *error;
-    int struck, invalidated;
+    int struck, invalidated;   /* struck: a strike was recorded */
+    int strike_scope;          /* IDGW_STRIKE_* */
     /* DENIED */
     int deny_part;             /* 1-based part index */
     const char *deny_code;

@@ -252,9 +252,16 @@ static apr_status_t idgw_session_strike(request_rec *r, const char *reason, int 
     idgw_script_args_int(&a, apr_time_as_msec(idgw_g.limits.strike_window));
     idgw_script_args_str(&a, invalidate && in ? "1" : "0");
     idgw_script_args_int(&a, apr_time_as_msec(idgw_g.limits.idle));
-    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0132: strike against terminal %s: "
-                  "%s%s", tid, reason ? reason : "no reason given",
-                  invalidate && in ? " (session invalidated)" : "");
+    /* only a checked session proves the terminal id; a claim is not struck */
+    idgw_script_args_str(&a, in ? "1" : "0");
+    if (in)
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0132: strike against terminal %s: "
+                      "%s%s", tid, reason ? reason : "no reason given",
+                      invalidate ? " (session invalidated)" : "");
+    else
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0132: strike against address %s "
+                      "only (no checked session): %s", r->useragent_ip,
+                      reason ? reason : "no reason given");
     return idgw_session_run(r, &idgw_g.strike_script, &a, 0, 1, &reply) == OK
         ? APR_SUCCESS : APR_EGENERAL;
 }

@@ -43,6 +43,13 @@
 #define IDGW_HEADER_SEQ      "X-Idgw-Seq"
 #define IDGW_HEADER_REPLAY   "X-Idgw-Replay"
 
+/* r->notes entry a refused request carries when it earned a strike:
+ * "session" (it proved it belongs to the session: token and binding matched,
+ * so its terminal id and address are struck) or "address" (it proved nothing:
+ * unknown/expired/closed token or binding mismatch; only the client address,
+ * an IPv6 client by its /64, is struck, never the terminal id it claims). */
+#define IDGW_NOTE_STRIKE     "idgw-strike-scope"
+
 /* handler names */
 #define IDGW_SESSION_HANDLER "idgw-session"          /* open / status / close answers */
 
@@ -129,8 +136,10 @@ APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_get,
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_delete,
                         (request_rec *r, idgw_vault_scope scope, const char *name));
 
-/* Record a strike against the request's terminal id and client address (e.g.
- * a forged relay packet); with invalidate, the session is ended too. */
+/* Record a strike (e.g. a forged relay packet): against the request's
+ * terminal id and client address when the request passed the session check
+ * (it proved its session), against the client address only otherwise; with
+ * invalidate, the checked session is ended too. */
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_session_strike,
                         (request_rec *r, const char *reason, int invalidate));
 

@@ -209,7 +209,10 @@ static int answer_refusal(request_rec *r, const idgw_session_request *rq,
                   "IDGW0121: %s %s: %s/%s seq %" APR_INT64_T_FMT " refused: sid=%.8s terminal=%s%s%s",
                   res->error->code, res->error->message, idgw_op_name(rq->op),
                   idgw_step_name(rq->step), rq->seq, rq->sid, rq->terminal_id,
-                  res->struck ? ", strike recorded" : "",
+                  !res->struck ? ""
+                  : res->strike_scope == IDGW_STRIKE_SESSION
+                  ? ", strike recorded (terminal and address)"
+                  : ", strike recorded (address only: nothing proved the terminal id)",
                   res->invalidated ? ", session invalidated" : "");
     return idgw_xml_error_send(r, res->error);
 }
@@ -268,6 +271,10 @@ static int check_session(request_rec *r)
                       ? idgw_g.parts[res.deny_part - 1]->name : "?", res.deny_code);
         return idgw_xml_error_send_code(r, res.deny_status, res.deny_code, NULL);
     case IDGW_SESSION_REFUSED:
+        /* the ACL strikes part logs whom its bans name from this note */
+        if (res.struck)
+            apr_table_setn(r->notes, IDGW_NOTE_STRIKE,
+                           res.strike_scope == IDGW_STRIKE_SESSION ? "session" : "address");
         if ((rc = run_parts_results(r, &res)) != OK)
             return rc;
         return answer_refusal(r, &rq, &res);

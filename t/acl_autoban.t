@@ -1,5 +1,7 @@
 # Automatic temporary bans: after repeated sequence errors (strikes counted
-# by the session check) and after repeated rate-limit refusals.
+# by the session check: against the terminal only when the request proved its
+# session, otherwise against the address only) and after repeated rate-limit
+# refusals.
 use strict;
 use warnings FATAL => 'all';
 
@@ -9,12 +11,13 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use IdgwTest::Acl;
 
-plan tests => 16;
+plan tests => 21;
 
 IdgwTest::Acl::reset_keys();
 my $log_from = IdgwTest::Acl::log_size();
 
-# sequence errors: a status request with a token nobody issued is a strike
+# A forged token proves nothing: a flood of them naming a victim terminal
+# strikes (and bans) only the address it comes from, never the victim.
 my $t = IdgwTest::Acl::terminal();
 my @codes;
 for (1 .. 4) {
@@ -24,13 +27,37 @@ for (1 .. 4) {
 }
 ok t_cmp($codes[0], 'IDGW-SES-001', 'first error is the session module\'s');
 ok t_cmp($codes[2], 'IDGW-SES-001', 'third error too');
-ok t_cmp($codes[3], 'IDGW-ACL-002', 'then the terminal and address are banned');
+ok t_cmp($codes[3], 'IDGW-ACL-002', 'then the attacker\'s address is banned');
 my $res = IdgwTest::Acl::open_session('/acl/net', xff => '10.9.0.99', terminal => $t);
-ok t_cmp(IdgwTest::Acl::code($res), 'IDGW-ACL-002', 'the terminal is banned everywhere');
+ok t_cmp($res->{status}, 200, 'the victim terminal it named is not banned');
 my ($rc, $out) = IdgwTest::Acl::admin('explain', '--terminal', $t, '--addr', '10.9.0.1');
-ok $out =~ /terminal \Q$t\E: blacklist entry: temporary, \d+ s left .* by auto-strikes: 3 sequence errors within 600 s/;
-ok $out =~ m{addr 10\.9\.0\.1/32: blacklist entry 10\.9\.0\.1/32: temporary.* by auto-strikes};
-ok scalar IdgwTest::Acl::log_lines(qr/IDGW0330: auto-ban for 3600 s: terminal \Q$t\E/, $log_from);
+ok $out !~ /terminal \Q$t\E: blacklist entry/ or diag $out;
+ok $out =~ m{addr 10\.9\.0\.1/32: blacklist entry 10\.9\.0\.1/32: temporary.* by auto-strikes}
+    or diag $out;
+ok scalar IdgwTest::Acl::log_lines(qr{IDGW0330: auto-ban for 3600 s: address 10\.9\.0\.1/32 },
+                                   $log_from);
+ok !IdgwTest::Acl::log_lines(qr/IDGW0330: .*terminal \Q$t\E/, $log_from);
+
+# A sequence error inside a real session (token and binding matched: a
+# replay or reorder) is the terminal's own doing: three of them, from three
+# addresses, ban the terminal everywhere.
+my $v = IdgwTest::Acl::terminal();
+my $m = IdgwTest::Acl::idm();
+for my $i (1 .. 3) {
+    my ($open, $token) = IdgwTest::Acl::open_session('/acl/strikes', xff => "10.9.2.$i",
+                                                     terminal => $v, idm => $m);
+    my $bad = IdgwTest::Acl::request(path => '/acl/strikes/add_card/relay', xff => "10.9.2.$i",
+                                     terminal => $v, idm => $m, token => $token // '', seq => 5);
+    push @codes, IdgwTest::Acl::code($bad);
+}
+ok t_cmp("@codes[4..6]", 'IDGW-SEQ-001 IDGW-SEQ-001 IDGW-SEQ-001', 'sequence errors in real sessions');
+ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::open_session('/acl/net', xff => '10.9.2.99',
+                                                         terminal => $v)),
+         'IDGW-ACL-002', 'the terminal that erred in its own sessions is banned everywhere');
+($rc, $out) = IdgwTest::Acl::admin('explain', '--terminal', $v);
+ok $out =~ /terminal \Q$v\E: blacklist entry: temporary, \d+ s left .* by auto-strikes: 3 sequence errors within 600 s/
+    or diag $out;
+ok scalar IdgwTest::Acl::log_lines(qr/IDGW0330: auto-ban for 3600 s: terminal \Q$v\E /, $log_from);
 
 # breaches: 2 per hour; 3 refusals earn a ban
 my $b = IdgwTest::Acl::terminal();

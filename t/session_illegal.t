@@ -12,7 +12,7 @@ use lib "$FindBin::Bin/lib";
 use IdgwTest::Client;
 use IdgwTest::Redis;
 
-plan tests => 49;
+plan tests => 51;
 
 sub strikes_t { IdgwTest::Redis::cli('GET', 'itest:strike:t:' . $_[0]->terminal) || 0 }
 
@@ -42,12 +42,16 @@ ok t_cmp($get->{headers}{'content-type'}, qr{^application/xml}, 'errors are XML'
 # none of that touched the session
 ok t_cmp($c->step('add_card', 'request')->{status}, 200, 'session still usable');
 
-# wrong token: unknown session, never created, strike
+# wrong token: unknown session, never created; the strike counts against
+# the address it came from, never against the terminal id it only claims
 my $before = strikes_t($c);
 my $w = IdgwTest::Client->new(terminal => $c->terminal);
 $w->{token} = '0' x 32;
-refused($w->step('add_card', 'request'), 403, 'IDGW-SES-001', 'wrong token');
-ok t_cmp(strikes_t($c), $before + 1, 'strike for the wrong token');
+refused($w->step('add_card', 'request', headers => { 'X-Forwarded-For' => '198.51.100.20' }),
+        403, 'IDGW-SES-001', 'wrong token');
+ok t_cmp(strikes_t($c), $before, 'no strike for the terminal a forged token names');
+ok t_cmp(IdgwTest::Redis::cli('GET', 'itest:strike:a:198.51.100.20'), '1',
+         'the wrong token strikes its address');
 ok t_cmp(IdgwTest::Redis::cli('EXISTS', $w->session_key), '0', 'unknown id creates nothing');
 
 # skip a sequence number
@@ -99,6 +103,7 @@ $c = IdgwTest::Client->new;
 $c->open_session;
 refused($c->step('add_card', 'request', headers => { 'X-Idgw-IDm' => 'FFFFFFFFFFFFFFFF' }),
         403, 'IDGW-SES-005', 'other IDm');
+ok t_cmp(strikes_t($c), 0, 'a binding mismatch does not strike the terminal');
 
 # expired: the absolute deadline, and the idle timeout (the key is gone)
 $c = IdgwTest::Client->new;

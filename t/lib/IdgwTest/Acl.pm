@@ -31,7 +31,7 @@ sub terminal { $counter++; return sprintf('ACL-%d-%d-%d', $$, time, $counter) }
 sub idm { $counter++; return sprintf('%08X%08X', $$ & 0xffffffff, $counter + int(rand(65536)) * 65536) }
 
 # request(path => ..., xff => ..., terminal => ..., idm => ..., user => ...,
-#         token => ..., method => ..., base => ...)
+#         token => ..., seq => ..., method => ..., base => ...)
 sub request {
     my (%o) = @_;
     my %h;
@@ -40,6 +40,7 @@ sub request {
     $h{'X-Idgw-IDm'} = $o{idm} // idm();
     $h{'X-Idgw-User'} = $o{user} if defined $o{user};
     $h{'X-Idgw-Token'} = $o{token} if defined $o{token};
+    $h{'X-Idgw-Seq'} = $o{seq} if defined $o{seq};
     delete $h{'X-Idgw-Terminal'} if exists $o{terminal} && !defined $o{terminal};
     return $http->request($o{method} // 'POST', ($o{base} // base()) . $o{path},
                           { headers => \%h, content => '' });
