@@ -135,7 +135,9 @@ static const char *parse_source(compiler *c, idgw_op op, idgw_map_stage stage, i
     if (strncmp(tok, "ctx.", 4) == 0) {
         if (!name_ok(tok + 4))
             return fail(c, "bad context name %s", tok);
-        if (!apr_hash_get(c->defined[op], tok + 4, APR_HASH_KEY_STRING))
+        /* the engine sets chipWrite itself before the abort calls run */
+        if (!apr_hash_get(c->defined[op], tok + 4, APR_HASH_KEY_STRING)
+            && !(stage == IDGW_MAP_ABORT && strcmp(tok + 4, IDGW_MAP_CTX_CHIP_WRITE) == 0))
             return fail(c, "%s is not captured before it is used", tok);
         src->kind = IDGW_MAP_SRC_CTX;
         src->name = apr_pstrdup(c->p, tok + 4);

@@ -37,7 +37,9 @@
  *                       issuer cardId slot1 (1|2, empty for 'any') idm pmm
  *                       main (1|0) source (cremo|dlc); all but the password
  *                       are kept for the later stages
- *            ctx.NAME   captured earlier in the same operation
+ *            ctx.NAME   captured earlier in the same operation; in the abort
+ *                       stage also ctx.chipWrite (IDGW_MAP_CTX_CHIP_WRITE), which
+ *                       the engine sets to what the chip holds (OK, NG, UNCONFIRMED)
  *            item       the current element of a for= list
  *            'literal'
  *   capture  RESFIELD:NAME   first value of RESFIELD into ctx.NAME;
@@ -81,6 +83,8 @@ typedef enum idgw_map_src_kind {
 } idgw_map_src_kind;
 
 #define IDGW_MAP_MAX_ALTS 4
+/* Context name the engine sets before the abort stage's calls. */
+#define IDGW_MAP_CTX_CHIP_WRITE "chipWrite"
 
 typedef struct idgw_map_source {
     idgw_map_src_kind kind;

@@ -278,6 +278,14 @@ START_TEST(map_checked_against_telegram_schema)
     /* required fields, literals and captures that fit pass; so do alternatives */
     ck_assert_ptr_null(compile(apr_pstrcat(pool, base_map(""), auth,
                                            "|'DCM' > authTicket:ticket cardId*:cards\n", NULL)));
+    /* ctx.chipWrite is the engine's, for the abort stage only */
+    ck_assert_ptr_null(compile(apr_pstrcat(pool, base_map(""), "call set_main abort CARD_WRITTEN_REQ "
+                                           "card authTicket=req.member cardId=req.cardId idm=req.idm "
+                                           "slot='1' writeResult=ctx.chipWrite\n", NULL)));
+    err = compile(apr_pstrcat(pool, base_map(""), "call set_main complete CARD_WRITTEN_REQ "
+                              "card authTicket=req.member cardId=req.cardId idm=req.idm "
+                              "slot='1' writeResult=ctx.chipWrite\n", NULL));
+    ck_assert_ptr_nonnull(strstr(err, "t.map:21: ctx.chipWrite is not captured"));
     /* a response's fields are not a request's */
     err = compile(apr_pstrcat(pool, base_map(""), auth, " authTicket='abcdefghijklmnop'\n", NULL));
     ck_assert_ptr_nonnull(strstr(err, "CARD_AUTH_REQ has no field authTicket"));
