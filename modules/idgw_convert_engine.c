@@ -163,6 +163,14 @@ static int idm_bytes(idgw_conv_env *env, uint8_t idm[FELICA_IDM_LEN], idgw_conv_
     return 0;
 }
 
+/* Commands that change what the chip holds (the others only read or
+ * authenticate). */
+static int is_write_command(uint8_t code)
+{
+    return code == FELICA_CMD_SECURE_WRITE || code == FELICA_CMD_CREATE_AREA
+        || code == FELICA_CMD_DELETE_AREA || code == FELICA_CMD_WRITE_WO_ENC;
+}
+
 /* A command from the FeliCa server on its way to the app: the server is
  * trusted more than the app, but a command outside the operation's classes
  * or for another chip is never handed out. */
@@ -185,6 +193,9 @@ static int accept_command(idgw_conv_env *env, const char *hex, const uint8_t **p
                                    rc), 0);
     idgw_ctx_set(env->ctx, "fc.cmd", hex);
     idgw_ctx_set(env->ctx, "fc.state", "CONTINUE");
+    /* from here on the chip may hold the change even if its answer is lost */
+    if (is_write_command(buf[1]))
+        idgw_ctx_set(env->ctx, "fc.wrote", "1");
     *packet = buf;
     *packet_len = len;
     return 0;
@@ -321,17 +332,64 @@ int idgw_conv_complete(idgw_conv_env *env, idgw_conv_fail *f)
     return run_calls(env, idgw_map_calls(env->map, env->op, IDGW_MAP_COMPLETE), NULL, NULL, f);
 }
 
-int idgw_conv_abort(idgw_conv_env *env)
+idgw_chip_truth idgw_conv_chip_truth(const idgw_ctx *ctx)
+{
+    const char *state = idgw_ctx_get(ctx, "fc.state");
+    const char *wrote = idgw_ctx_get(ctx, "fc.wrote");
+
+    if (state && strcmp(state, "DONE") == 0)
+        return IDGW_CHIP_WRITTEN;
+    if (wrote && strcmp(wrote, "1") == 0)
+        return IDGW_CHIP_UNCONFIRMED;
+    return IDGW_CHIP_NOT_WRITTEN;
+}
+
+const char *idgw_chip_truth_name(idgw_chip_truth t)
+{
+    switch (t) {
+    case IDGW_CHIP_WRITTEN:     return "written";
+    case IDGW_CHIP_UNCONFIRMED: return "written-unconfirmed";
+    default:                    return "not-written";
+    }
+}
+
+/* The value the abort notices' writeResult takes (ctx.chipWrite in the map). */
+static const char *chip_write_value(idgw_chip_truth t)
+{
+    switch (t) {
+    case IDGW_CHIP_WRITTEN:     return "OK";
+    case IDGW_CHIP_UNCONFIRMED: return "UNCONFIRMED";
+    default:                    return "NG";
+    }
+}
+
+int idgw_conv_abort_report(idgw_conv_env *env, idgw_abort_report *rep)
 {
     const apr_array_header_t *calls = idgw_map_calls(env->map, env->op, IDGW_MAP_ABORT);
-    int sent = 0;
 
+    memset(rep, 0, sizeof(*rep));
+    rep->truth = idgw_conv_chip_truth(env->ctx);
+    idgw_ctx_set(env->ctx, "chipWrite", chip_write_value(rep->truth));
     for (int i = 0; i < calls->nelts; i++) {
         const idgw_map_call *call = &APR_ARRAY_IDX(calls, i, idgw_map_call);
         idgw_conv_fail f;
 
-        if (run_call(env, call, NULL, NULL, NULL, &f) == 0)
-            sent++;
+        memset(&f, 0, sizeof(f));
+        if (run_call(env, call, NULL, NULL, NULL, &f) == 0) {
+            rep->sent++;
+        } else {
+            rep->skipped++;
+            if (!rep->first_skip)
+                rep->first_skip = apr_psprintf(env->p, "%s: %s", idgw_tg_type_name(call->type),
+                                               f.detail ? f.detail : "not sent");
+        }
     }
-    return sent;
+    return rep->sent;
+}
+
+int idgw_conv_abort(idgw_conv_env *env)
+{
+    idgw_abort_report rep;
+
+    return idgw_conv_abort_report(env, &rep);
 }

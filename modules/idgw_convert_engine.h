@@ -11,6 +11,8 @@
  *   fc.op            the FeliCa server's operationId
  *   fc.state         "CONTINUE" while relaying, "DONE" when the chip work is over
  *   fc.cmd           the chip command handed to the app (hex), awaiting its answer
+ *   fc.wrote         "1" once a command that changes the chip was handed out
+ *   chipWrite        set by the abort stage: OK / NG / UNCONFIRMED (see below)
  */
 #ifndef IDGW_CONVERT_ENGINE_H
 #define IDGW_CONVERT_ENGINE_H
@@ -70,9 +72,36 @@ int idgw_conv_relay(idgw_conv_env *env, const uint8_t *answer, size_t answer_len
 /* Complete stage (requires fc.state DONE when the operation relays). */
 int idgw_conv_complete(idgw_conv_env *env, idgw_conv_fail *f);
 
-/* Abort stage: tell the backends the operation did not happen.  Best
- * effort: a telegram that cannot be built (a value never captured) or is
- * refused is skipped; returns the number of telegrams sent and accepted. */
+/* What the chip holds when an operation ends before its completion, from
+ * the context: WRITTEN when the FeliCa server saw the chip's verified answer
+ * to the end (fc.state DONE); UNCONFIRMED when a command that changes the chip
+ * (Secure Write, Create/Delete Area, Write Without Encryption) was handed to
+ * the app but the operation never reached DONE (the chip may or may not have
+ * applied it: its answer was lost or never verified); NOT_WRITTEN otherwise. */
+typedef enum idgw_chip_truth {
+    IDGW_CHIP_NOT_WRITTEN,
+    IDGW_CHIP_UNCONFIRMED,
+    IDGW_CHIP_WRITTEN
+} idgw_chip_truth;
+
+idgw_chip_truth idgw_conv_chip_truth(const idgw_ctx *ctx);
+const char *idgw_chip_truth_name(idgw_chip_truth t);   /* for logs */
+
+typedef struct idgw_abort_report {
+    idgw_chip_truth truth;
+    int sent;                     /* notices sent and accepted */
+    int skipped;                  /* not built (value missing, not allowed) or refused */
+    const char *first_skip;       /* why the first one was skipped (no secrets) */
+} idgw_abort_report;
+
+/* Abort stage: tell the backends how far the operation got.  Sets
+ * ctx "chipWrite" to the chip's truth (OK written, NG not written,
+ * UNCONFIRMED) for the map's abort calls (writeResult=ctx.chipWrite).  Best
+ * effort: a telegram that cannot be built (a value never captured, or a
+ * value the interface does not allow) or is refused is skipped and counted
+ * in rep; returns the number of telegrams sent and accepted. */
+int idgw_conv_abort_report(idgw_conv_env *env, idgw_abort_report *rep);
+/* The same without the report. */
 int idgw_conv_abort(idgw_conv_env *env);
 
 /* Build the telegram of one map call from ctx (and item for for= calls);

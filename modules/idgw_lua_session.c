@@ -115,12 +115,9 @@ const char idgw_lua_session_core[] =
 "  end\n"
 "  redis.call('HSET', K[1], 'st', nxt, 'seq', A[4], 'dg', A[5], 'ans', '',\n"
 "             'pt', string.format('%.0f', now), 'prev', st, 'nr', nr)\n"
-"  if nxt == 'closed' then\n"
-"    redis.call('DEL', K[2], K[3])\n"
-"    redis.call('PEXPIRE', K[1], math.max(1, math.min(idle, dl - now)))\n"
-"  else\n"
-"    touch(K, now, dl, idle)\n"
-"  end\n"
+"  -- close keeps the vault items until its commit drops them: the close\n"
+"  -- handler reads an open operation's context to tell the backends\n"
+"  touch(K, now, dl, idle)\n"
 "  return {'OK', st, nxt, seq, nr, ct, dl, amis, 'NEW'}\n"
 "end\n";
 
@@ -158,26 +155,40 @@ const char idgw_lua_session_dispatch[] =
 "return out\n";
 
 /* Commit the answer of an accepted step (pipelined: nobody waits for it).
- * KEYS: 1 session, 2 vault (operation)
- * ARGV: 1 seq, 2 outcome (ok|abort), 3 answer, 4 drop operation vault (0|1)
- * Only the step that claimed the sequence number may commit, and only once. */
+ * KEYS: 1 session, 2 vault (operation), [3 vault (session), 4 reaper set,
+ *       5 reaper record of this session: mod_idgw_session always passes them]
+ * ARGV: 1 seq, 2 outcome (ok|abort), 3 answer, 4 drop operation vault (0|1),
+ *       5 session id (the reaper set's member)
+ * Only the step that claimed the sequence number may commit, and only once.
+ * When the operation ends here (abort, completion, close) its vault items go
+ * and the reaper stops watching it: its handler has told the backends.  The
+ * commit of close drops the session's vault items too (close keeps them
+ * until now so that its handler can read an open operation's context). */
 const char idgw_lua_commit[] =
 "local s = redis.call('HMGET', KEYS[1], 'seq', 'st', 'ans')\n"
 "if not s[1] or s[2] == 'dead' or s[1] ~= ARGV[1] or s[3] ~= '' then return 0 end\n"
 "redis.call('HSET', KEYS[1], 'ans', ARGV[3])\n"
-"if ARGV[2] == 'abort' then\n"
-"  if s[2] ~= 'closed' then redis.call('HSET', KEYS[1], 'st', 'ready', 'nr', '0') end\n"
-"  redis.call('DEL', KEYS[2])\n"
-"elseif ARGV[4] == '1' then\n"
-"  redis.call('DEL', KEYS[2])\n"
+"if ARGV[2] == 'abort' and s[2] ~= 'closed' then\n"
+"  redis.call('HSET', KEYS[1], 'st', 'ready', 'nr', '0')\n"
 "end\n"
+"if ARGV[2] == 'abort' or ARGV[4] == '1' or s[2] == 'closed' then\n"
+"  redis.call('DEL', KEYS[2])\n"
+"  if KEYS[5] then\n"
+"    redis.call('DEL', KEYS[5])\n"
+"    redis.call('ZREM', KEYS[4], ARGV[5])\n"
+"  end\n"
+"end\n"
+"if s[2] == 'closed' and KEYS[3] then redis.call('DEL', KEYS[3]) end\n"
 "return 1\n";
 
 /* Record a strike and optionally invalidate the session.
- * KEYS: 1 strike (terminal), 2 strike (address), 3 session, 4 vault op, 5 vault session
+ * KEYS: 1 strike (terminal), 2 strike (address), 3 session, 4 vault op, 5 vault session,
+ *       6 reaper set, 7 reaper record of the session
  * ARGV: 1 strike window ms, 2 invalidate (0|1), 3 tombstone ms,
  *       4 strike the terminal too (1: the request passed the session check;
- *       0: it proved nothing, only its address is struck) */
+ *       0: it proved nothing, only its address is struck), 5 session id
+ * A handler that invalidates its session has told the backends itself: the
+ * reaper stops watching the operation. */
 const char idgw_lua_strike[] =
 "for i = (ARGV[4] == '1' and 1 or 2), 2 do\n"
 "  if redis.call('INCR', KEYS[i]) == 1 or redis.call('PTTL', KEYS[i]) < 0 then\n"
@@ -189,13 +200,22 @@ const char idgw_lua_strike[] =
 "  if st and st ~= 'closed' and st ~= 'dead' then\n"
 "    redis.call('HSET', KEYS[3], 'st', 'dead', 'ans', '')\n"
 "    redis.call('DEL', KEYS[4], KEYS[5])\n"
+"    if KEYS[7] then\n"
+"      redis.call('DEL', KEYS[7])\n"
+"      redis.call('ZREM', KEYS[6], ARGV[5])\n"
+"    end\n"
 "    redis.call('PEXPIRE', KEYS[3], ARGV[3])\n"
 "  end\n"
 "end\n"
 "return 1\n";
 
 /* Store a sealed vault item; the item expires with the session at the latest.
- * KEYS: 1 session, 2 vault hash   ARGV: 1 item name, 2 sealed blob */
+ * KEYS: 1 session, 2 vault hash   ARGV: 1 item name, 2 sealed blob
+ * Arming the reaper as well (idgw_vault_put_reaped): KEYS 3 reaper set,
+ * 4 reaper record; ARGV 3 hold ms (idle timeout + grace), 4 session id,
+ * 5 operation, 6 IDm.  The record keeps its own copy of the sealed item for
+ * twice the hold, so it outlives an idle-expired session; the set's score
+ * is when the operation counts as abandoned unless another step comes. */
 const char idgw_lua_vault_put[] =
 "local st = redis.call('HGET', KEYS[1], 'st')\n"
 "if not st or st == 'dead' or st == 'closed' then return 0 end\n"
@@ -203,4 +223,59 @@ const char idgw_lua_vault_put[] =
 "if ttl <= 0 then return 0 end\n"
 "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])\n"
 "redis.call('PEXPIRE', KEYS[2], ttl)\n"
+"if KEYS[4] then\n"
+"  local t = redis.call('TIME')\n"
+"  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"  local hold = tonumber(ARGV[3])\n"
+"  redis.call('HSET', KEYS[4], 'op', ARGV[5], 'item', ARGV[1], 'blob', ARGV[2], 'idm', ARGV[6])\n"
+"  redis.call('PEXPIRE', KEYS[4], 2 * hold)\n"
+"  redis.call('ZADD', KEYS[3], string.format('%.0f', now + hold), ARGV[4])\n"
+"end\n"
 "return 1\n";
+
+/* The reaper's claim: take the operations due (abandoned) out of the set,
+ * atomically, so that exactly one node of the fleet tells their backends.
+ * KEYS: 1 reaper set   ARGV: 1 key prefix, 2 most entries per claim, 3 grace ms
+ * Keys of a member are derived from the prefix here (one Redis, no cluster):
+ * <prefix>s:{sid} the session, <prefix>reap:{sid} the record.
+ * Per due member:
+ *   - session alive with the operation still open (status polls kept it
+ *     alive without a step): looked at again when it could next be idle;
+ *   - session gone (idle-expired) or invalidated: claimed, the record is
+ *     returned and deleted: {sid, 'reap', op, item, blob, idm};
+ *   - session closed or back in ready (its handler ended the operation and
+ *     told the backends, but the commit that stops the watch was lost):
+ *     dropped: {sid, 'drop'}.
+ * A member that is not a session id is dropped. */
+const char idgw_lua_reap_claim[] =
+"local t = redis.call('TIME')\n"
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"local grace = tonumber(ARGV[3])\n"
+"local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now),\n"
+"                       'LIMIT', 0, tonumber(ARGV[2]))\n"
+"local out = {}\n"
+"for _, sid in ipairs(due) do\n"
+"  if not string.match(sid, '^%x+$') or #sid > 64 then\n"
+"    redis.call('ZREM', KEYS[1], sid)\n"
+"    out[#out + 1] = {'-', 'drop'}\n"
+"  else\n"
+"    local skey = ARGV[1] .. 's:{' .. sid .. '}'\n"
+"    local rkey = ARGV[1] .. 'reap:{' .. sid .. '}'\n"
+"    local st = redis.call('HGET', skey, 'st')\n"
+"    if st and st ~= 'dead' and st ~= 'closed' and st ~= 'ready' then\n"
+"      local ttl = math.max(0, redis.call('PTTL', skey))\n"
+"      redis.call('ZADD', KEYS[1], string.format('%.0f', now + ttl + grace), sid)\n"
+"      redis.call('PEXPIRE', rkey, 2 * (ttl + grace))\n"
+"    elseif st == 'closed' or st == 'ready' then\n"
+"      redis.call('ZREM', KEYS[1], sid)\n"
+"      redis.call('DEL', rkey)\n"
+"      out[#out + 1] = {sid, 'drop'}\n"
+"    else\n"
+"      local rec = redis.call('HMGET', rkey, 'op', 'item', 'blob', 'idm')\n"
+"      redis.call('ZREM', KEYS[1], sid)\n"
+"      redis.call('DEL', rkey)\n"
+"      out[#out + 1] = {sid, 'reap', rec[1] or '', rec[2] or '', rec[3] or '', rec[4] or ''}\n"
+"    end\n"
+"  end\n"
+"end\n"
+"return out\n";

@@ -9,5 +9,6 @@ extern const char idgw_lua_session_dispatch[];
 extern const char idgw_lua_commit[];
 extern const char idgw_lua_strike[];
 extern const char idgw_lua_vault_put[];
+extern const char idgw_lua_reap_claim[];
 
 #endif

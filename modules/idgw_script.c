@@ -102,6 +102,11 @@ const char *idgw_script_vault_put_text(void)
     return idgw_lua_vault_put;
 }
 
+const char *idgw_script_reap_claim_text(void)
+{
+    return idgw_lua_reap_claim;
+}
+
 void idgw_script_args_init(idgw_script_args *a, apr_pool_t *p)
 {
     memset(a, 0, sizeof(*a));

@@ -53,10 +53,12 @@ typedef struct idgw_script_part_text {
 const char *idgw_script_assemble(apr_pool_t *p, const idgw_script_part_text *parts,
                                  int nparts, char *err, size_t errlen);
 
-/* The commit, strike and vault scripts (fixed text). */
+/* The commit, strike, vault and reaper scripts (fixed text). */
 const char *idgw_script_commit_text(void);
 const char *idgw_script_strike_text(void);
 const char *idgw_script_vault_put_text(void);
+/* The reaper's claim of abandoned operations (idgw_lua_session.c). */
+const char *idgw_script_reap_claim_text(void);
 
 /*
  * Arguments of one script call, grown part by part.  Every key and value is

@@ -12,6 +12,7 @@
 #include <apr_strings.h>
 #include <http_log.h>
 #include <ap_mpm.h>
+#include <strings.h>
 
 #define D_CONNECT_TIMEOUT   apr_time_from_msec(200)
 #define D_COMMAND_TIMEOUT   apr_time_from_msec(500)
@@ -24,6 +25,8 @@
 #define D_MAX_RELAYS        64
 #define D_MAX_BODY          65536
 #define D_PREFIX            "idgw:"
+#define D_REAPER_GRACE      apr_time_from_sec(30)
+#define D_REAPER_INTERVAL   apr_time_from_sec(5)
 
 #define HOUR apr_time_from_sec(3600)
 
@@ -41,6 +44,7 @@ void *idgw_session_create_srv(apr_pool_t *p, server_rec *s)
     c->max_relays = IDGW_UNSET;
     c->addr_policy = IDGW_UNSET;
     c->max_body = IDGW_UNSET;
+    c->reaper_grace = c->reaper_interval = IDGW_UNSET;
     return c;
 }
 
@@ -70,6 +74,8 @@ void *idgw_session_merge_srv(apr_pool_t *p, void *basev, void *addv)
     c->addr_policy = PICK(addr_policy);
     c->max_body = PICK(max_body);
     c->vault_key_file = PICKP(vault_key_file);
+    c->reaper_grace = PICK(reaper_grace);
+    c->reaper_interval = PICK(reaper_interval);
     return c;
 }
 
@@ -254,6 +260,31 @@ static const char *set_enabled(cmd_parms *cmd, void *dirv, int on)
     return NULL;
 }
 
+/* IdgwSessionReaper off | GRACE [INTERVAL]: checked here, at start-up. */
+static const char *set_reaper(cmd_parms *cmd, void *dummy, const char *grace,
+                              const char *interval)
+{
+    const char *err = global_only(cmd);
+    idgw_session_srv *c = srv_of(cmd);
+
+    if (err)
+        return err;
+    if (strcasecmp(grace, "off") == 0) {
+        if (interval)
+            return fail(cmd, interval, "nothing may follow off");
+        c->reaper_grace = 0;
+        c->reaper_interval = 0;
+        return NULL;
+    }
+    if ((err = idgw_parse_duration(grace, 0, HOUR, &c->reaper_grace)))
+        return fail(cmd, grace, apr_pstrcat(cmd->pool, "grace: ", err, " (0..1h)", NULL));
+    if (interval && (err = idgw_parse_duration(interval, apr_time_from_msec(100),
+                                               apr_time_from_sec(600), &c->reaper_interval)))
+        return fail(cmd, interval, apr_pstrcat(cmd->pool, "claim interval: ", err,
+                                               " (100ms..10m)", NULL));
+    return NULL;
+}
+
 #define STR_OFF(f) ((void *)SRV_OFF(f))
 
 const command_rec idgw_session_cmds[] = {
@@ -300,6 +331,10 @@ const command_rec idgw_session_cmds[] = {
     AP_INIT_TAKE1("IdgwSessionRetryLease", set_duration, (void *)&r_lease, RSRC_CONF,
                   "IdgwSessionRetryLease duration - a retry of an unanswered step waits this "
                   "long for the first attempt (default 30s)"),
+    AP_INIT_TAKE12("IdgwSessionReaper", set_reaper, NULL, RSRC_CONF,
+                   "IdgwSessionReaper off | grace [interval] - an operation whose app "
+                   "vanished is aborted towards the backends idle timeout + grace after "
+                   "its last step; each child looks every interval (default 30s 5s)"),
     AP_INIT_TAKE1("IdgwVaultKeyFile", set_key_file, NULL, RSRC_CONF,
                   "IdgwVaultKeyFile path - AES-256 keys, one per line in hex; the first seals"),
     { NULL }
@@ -340,6 +375,8 @@ const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_s
     DEFAULT(max_relays, D_MAX_RELAYS);
     DEFAULT(addr_policy, IDGW_ADDR_POLICY_LOG);
     DEFAULT(max_body, D_MAX_BODY);
+    DEFAULT(reaper_grace, D_REAPER_GRACE);
+    DEFAULT(reaper_interval, D_REAPER_INTERVAL);
     if (c->idle > c->lifetime)
         return "IdgwSessionIdleTimeout must not exceed IdgwSessionMaxLifetime";
     return NULL;

@@ -25,6 +25,7 @@ typedef struct idgw_session_srv {
     int addr_policy;              /* idgw_addr_policy or IDGW_UNSET */
     long max_body;
     const char *vault_key_file;
+    apr_interval_time_t reaper_grace, reaper_interval;   /* interval 0: reaper off */
 } idgw_session_srv;
 
 typedef struct idgw_session_dir {
@@ -52,8 +53,12 @@ typedef struct idgw_session_globals {
     idgw_session_limits limits;
     idgw_vault_keys *vault_keys;      /* NULL: vault disabled */
     idgw_script request_script;       /* per-request script (core + parts) */
-    idgw_script commit_script, strike_script, vault_put_script;
-    const idgw_script *all_scripts[4];
+    idgw_script commit_script, strike_script, vault_put_script, reap_claim_script;
+    const idgw_script *all_scripts[5];
+    /* the reaper (idgw_reaper.c): the handler that tells the backends, and
+     * the settings of IdgwSessionReaper (interval 0: off) */
+    idgw_reaper_fn reaper_fn;
+    apr_interval_time_t reaper_grace, reaper_interval;
     idgw_redis_pool *pool;            /* per child */
     const idgw_script_part *parts[IDGW_SCRIPT_MAX_PARTS];
     int nparts;

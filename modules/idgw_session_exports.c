@@ -36,15 +36,19 @@ static void commit_args(request_rec *r, idgw_script_args *a, const idgw_session_
     const idgw_session_info *in = &req->info;
     /* the operation's card data goes when the operation ends */
     int drop = outcome == IDGW_COMMIT_ABORT || in->step == IDGW_STEP_COMPLETE
-        || in->to.phase == IDGW_PHASE_READY;
+        || in->to.phase == IDGW_PHASE_READY || in->to.phase == IDGW_PHASE_CLOSED;
 
     idgw_script_args_init(a, r->pool);
     idgw_script_args_key(a, idgw_key_session(r->pool, idgw_g.limits.prefix, in->sid));
     idgw_script_args_key(a, idgw_key_vault_operation(r->pool, idgw_g.limits.prefix, in->sid));
+    idgw_script_args_key(a, idgw_key_vault_session(r->pool, idgw_g.limits.prefix, in->sid));
+    idgw_script_args_key(a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix));
+    idgw_script_args_key(a, idgw_key_reap_record(r->pool, idgw_g.limits.prefix, in->sid));
     idgw_script_args_int(a, in->seq);
     idgw_script_args_str(a, outcome == IDGW_COMMIT_ABORT ? "abort" : "ok");
     idgw_script_args_arg(a, blob, blob_len);
     idgw_script_args_str(a, drop ? "1" : "0");
+    idgw_script_args_str(a, in->sid);
 }
 
 static apr_status_t idgw_session_commit(request_rec *r, idgw_commit_outcome outcome,
@@ -111,8 +115,8 @@ static const idgw_session_info *vault_session(request_rec *r, const char *name)
     return in;
 }
 
-static apr_status_t idgw_vault_put(request_rec *r, idgw_vault_scope scope, const char *name,
-                              const void *data, apr_size_t len)
+static apr_status_t vault_put(request_rec *r, idgw_vault_scope scope, const char *name,
+                              const void *data, apr_size_t len, int reaped)
 {
     const idgw_session_info *in = vault_session(r, name);
     unsigned char *blob;
@@ -135,11 +139,47 @@ static apr_status_t idgw_vault_put(request_rec *r, idgw_vault_scope scope, const
     idgw_script_args_key(&a, vault_key(r, scope, in->sid));
     idgw_script_args_str(&a, name);
     idgw_script_args_arg(&a, (const char *)blob, blob_len);
+    if (reaped) {
+        /* the same sealed bytes: the reaper unseals them with the same AAD */
+        idgw_script_args_key(&a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix));
+        idgw_script_args_key(&a, idgw_key_reap_record(r->pool, idgw_g.limits.prefix, in->sid));
+        idgw_script_args_int(&a, (apr_int64_t)apr_time_as_msec(idgw_g.limits.idle
+                                                               + idgw_g.reaper_grace));
+        idgw_script_args_str(&a, in->sid);
+        idgw_script_args_str(&a, idgw_op_name(in->op));
+        idgw_script_args_str(&a, in->idm);
+    }
     if (idgw_session_run(r, &idgw_g.vault_put_script, &a, 0, 0, &reply) != OK)
         return APR_EGENERAL;
     rv = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1 ? APR_SUCCESS : APR_ENOENT;
     freeReplyObject(reply);
     return rv;
+}
+
+static apr_status_t idgw_vault_put(request_rec *r, idgw_vault_scope scope, const char *name,
+                                   const void *data, apr_size_t len)
+{
+    return vault_put(r, scope, name, data, len, 0);
+}
+
+/* Without a reaper (IdgwSessionReaper off, or no handler registered) this
+ * is a plain operation-scope put. */
+static apr_status_t idgw_vault_put_reaped(request_rec *r, const char *name, const void *data,
+                                          apr_size_t len)
+{
+    return vault_put(r, IDGW_VAULT_OPERATION, name, data, len,
+                     idgw_g.reaper_fn != NULL && idgw_g.reaper_interval > 0);
+}
+
+static apr_status_t idgw_reaper_register(apr_pool_t *pconf, idgw_reaper_fn fn)
+{
+    (void)pconf;
+    if (!fn)
+        return APR_EINVAL;
+    if (idgw_g.reaper_fn && idgw_g.reaper_fn != fn)
+        return APR_EEXIST;
+    idgw_g.reaper_fn = fn;
+    return APR_SUCCESS;
 }
 
 /* A plain command (HGET/HDEL): safe to send again, so one retry on a fresh connection. */
@@ -249,11 +289,14 @@ static apr_status_t idgw_session_strike(request_rec *r, const char *reason, int 
     idgw_script_args_key(&a, idgw_key_session(r->pool, idgw_g.limits.prefix, sid));
     idgw_script_args_key(&a, idgw_key_vault_operation(r->pool, idgw_g.limits.prefix, sid));
     idgw_script_args_key(&a, idgw_key_vault_session(r->pool, idgw_g.limits.prefix, sid));
+    idgw_script_args_key(&a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix));
+    idgw_script_args_key(&a, idgw_key_reap_record(r->pool, idgw_g.limits.prefix, sid));
     idgw_script_args_int(&a, apr_time_as_msec(idgw_g.limits.strike_window));
     idgw_script_args_str(&a, invalidate && in ? "1" : "0");
     idgw_script_args_int(&a, apr_time_as_msec(idgw_g.limits.idle));
     /* only a checked session proves the terminal id; a claim is not struck */
     idgw_script_args_str(&a, in ? "1" : "0");
+    idgw_script_args_str(&a, sid);
     if (in)
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0132: strike against terminal %s: "
                       "%s%s", tid, reason ? reason : "no reason given",
@@ -287,5 +330,7 @@ void idgw_session_register_exports(void)
     APR_REGISTER_OPTIONAL_FN(idgw_vault_get);
     APR_REGISTER_OPTIONAL_FN(idgw_vault_delete);
     APR_REGISTER_OPTIONAL_FN(idgw_session_strike);
+    APR_REGISTER_OPTIONAL_FN(idgw_vault_put_reaped);
+    APR_REGISTER_OPTIONAL_FN(idgw_reaper_register);
     APR_REGISTER_OPTIONAL_FN(idgw_script_part_register);
 }

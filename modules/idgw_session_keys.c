@@ -4,8 +4,6 @@
 #include "idgw_session_keys.h"
 
 #include <apr_strings.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <string.h>
@@ -132,26 +130,30 @@ const char *idgw_key_vault_session(apr_pool_t *p, const char *prefix, const char
     return apr_pstrcat(p, prefix, "vs:{", sid, "}", NULL);
 }
 
+/* The reaper's set of open operations (member: session id, score: when the
+ * operation counts as abandoned) and its record of one session's operation.
+ * idgw_lua_reap_claim derives the record's and the session's names from the
+ * prefix the same way: keep them in step. */
+const char *idgw_key_reap_set(apr_pool_t *p, const char *prefix)
+{
+    return apr_pstrcat(p, prefix, "reap", NULL);
+}
+
+const char *idgw_key_reap_record(apr_pool_t *p, const char *prefix, const char *sid)
+{
+    return apr_pstrcat(p, prefix, "reap:{", sid, "}", NULL);
+}
+
 const char *idgw_key_strike_terminal(apr_pool_t *p, const char *prefix, const char *tid)
 {
     return apr_pstrcat(p, prefix, "strike:t:", tid, NULL);
 }
 
-/* An IPv6 client is struck by its /64, as mod_idgw_acl bans it: a carrier
- * hands each phone a /64 and the phone may pick any address in it, so
- * counting per address would let it spread its strikes thin. */
+/* Counted per address; the auto-ban of mod_idgw_acl counts an IPv6 client
+ * by its /64 in its own keys. */
 const char *idgw_key_strike_address(apr_pool_t *p, const char *prefix, const char *addr)
 {
-    unsigned char a6[16];
-    char text[INET6_ADDRSTRLEN];
-
-    if (addr && strchr(addr, ':') && inet_pton(AF_INET6, addr, a6) == 1
-        && !IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a6)) {
-        memset(a6 + 8, 0, 8);
-        if (inet_ntop(AF_INET6, a6, text, sizeof(text)))
-            return apr_pstrcat(p, prefix, "strike:a:", text, "/64", NULL);
-    }
-    return apr_pstrcat(p, prefix, "strike:a:", addr ? addr : "unknown", NULL);
+    return apr_pstrcat(p, prefix, "strike:a:", addr, NULL);
 }
 
 void idgw_message_digest(const char *op, const char *step, const void *body, size_t len,

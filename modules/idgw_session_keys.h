@@ -50,6 +50,8 @@ int idgw_key_prefix_valid(const char *s);
 const char *idgw_key_session(apr_pool_t *p, const char *prefix, const char *sid);
 const char *idgw_key_vault_operation(apr_pool_t *p, const char *prefix, const char *sid);
 const char *idgw_key_vault_session(apr_pool_t *p, const char *prefix, const char *sid);
+const char *idgw_key_reap_set(apr_pool_t *p, const char *prefix);
+const char *idgw_key_reap_record(apr_pool_t *p, const char *prefix, const char *sid);
 const char *idgw_key_strike_terminal(apr_pool_t *p, const char *prefix, const char *tid);
 const char *idgw_key_strike_address(apr_pool_t *p, const char *prefix, const char *addr);
 

@@ -31,7 +31,8 @@ modules_LTLIBRARIES = modules/mod_idgw_session.la
 modules_mod_idgw_session_la_SOURCES = modules/mod_idgw_session.c \
 	modules/idgw_session_cfg.c modules/idgw_session_cfg.h \
 	modules/idgw_session_http.c modules/idgw_session_exports.c \
-	modules/idgw_session_redis.c modules/idgw_session_request.c
+	modules/idgw_session_redis.c modules/idgw_session_request.c \
+	modules/idgw_reaper.c modules/idgw_reaper.h
 modules_mod_idgw_session_la_CPPFLAGS = $(IDGW_MODULE_CPPFLAGS)
 modules_mod_idgw_session_la_LDFLAGS = -module -avoid-version -shared
 modules_mod_idgw_session_la_LIBADD = modules/libidgw.la $(IDGW_MODULE_LIBS)

@@ -112,7 +112,9 @@ APR_DECLARE_OPTIONAL_FN(const idgw_session_info *, idgw_session_get, (request_re
 /*
  * Commit the answer of this request's step (store it for retransmissions;
  * ABORT also ends the operation and drops its vault items; the completion
- * step drops them too).  Call once, before sending the answer.  The write is
+ * step drops them too; so does close, whose request still finds an open
+ * operation's items in the vault: its handler reads the context and tells
+ * the backends, and the commit of close then drops every vault item).  Call once, before sending the answer.  The write is
  * pipelined: the request does not wait for Redis.  Only steps and close take
  * a commit (APR_EINVAL for open, status and replays); a step whose handler
  * never commits is aborted after the response (log_transaction, IDGW0131).
@@ -135,6 +137,41 @@ APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_get,
                          const unsigned char **data, apr_size_t *len));
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_delete,
                         (request_rec *r, idgw_vault_scope scope, const char *name));
+
+/*
+ * The reaper: an app that vanishes in the middle of an operation (no step,
+ * no close ever comes) must not leave the backends waiting.  A handler stores
+ * the operation's context with idgw_vault_put_reaped instead of
+ * idgw_vault_put(IDGW_VAULT_OPERATION, ...): the same vault item, and the
+ * session module keeps a sealed copy for at least the idle timeout + the
+ * grace of IdgwSessionReaper after that step.  When the operation ends (the
+ * commit of its completion, an abort, or close) the copy goes.  Otherwise,
+ * once the session has expired or been invalidated, one node of the fleet
+ * claims it (atomically, in Redis) and calls the handler registered with
+ * idgw_reaper_register, in a background thread of that node (no request):
+ * the handler tells the backends.  Claims are at most once: a node that dies
+ * between its claim and its notices loses them (logged as claimed first).
+ */
+typedef struct idgw_reaped_op {
+    const char *sid;            /* the session id (names the keys; log sid_log) */
+    const char *sid_log;
+    const char *correlation_id; /* the session's, as its telegrams carried it */
+    idgw_op op;                 /* the operation that was open */
+    const char *idm;            /* the session's chip, upper-case hex */
+    const char *item;           /* the vault item's name */
+    const unsigned char *data;  /* the unsealed item (wiped when p goes) */
+    apr_size_t len;
+} idgw_reaped_op;
+
+/* Tell the backends about op; p lives for this call only.  Returns the
+ * number of notices sent (for the reaper's log line). */
+typedef int (*idgw_reaper_fn)(apr_pool_t *p, server_rec *s, const idgw_reaped_op *op);
+
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_put_reaped,
+                        (request_rec *r, const char *name, const void *data, apr_size_t len));
+/* From a post_config hook (before APR_HOOK_REALLY_LAST); one handler. */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_reaper_register,
+                        (apr_pool_t *pconf, idgw_reaper_fn fn));
 
 /* Record a strike (e.g. a forged relay packet): against the request's
  * terminal id and client address when the request passed the session check

@@ -36,6 +36,8 @@ static APR_OPTIONAL_FN_TYPE(idgw_session_body) *session_body;
 static APR_OPTIONAL_FN_TYPE(idgw_vault_put) *vault_put;
 static APR_OPTIONAL_FN_TYPE(idgw_vault_get) *vault_get;
 static APR_OPTIONAL_FN_TYPE(idgw_session_strike) *session_strike;
+static APR_OPTIONAL_FN_TYPE(idgw_vault_put_reaped) *vault_put_reaped;
+static APR_OPTIONAL_FN_TYPE(idgw_reaper_register) *reaper_register;
 
 #define CTX_ITEM "ctx"
 
@@ -82,16 +84,28 @@ static int refuse(conv_req *c, const idgw_error_def *e, const char *why)
     return idgw_xml_error_send(r, e);
 }
 
+/* Run the map's abort calls for the operation in c->env and log what the
+ * backends were told (why: "aborted" or "cancelled by close"). */
+static void tell_abort(conv_req *c, const char *why)
+{
+    idgw_abort_report rep;
+
+    idgw_conv_abort_report(&c->env, &rep);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "IDGW0411: %s %s, chip %s, %d backend "
+                  "notice(s) sent (sid=%s)", idgw_op_name(c->env.op), why,
+                  idgw_chip_truth_name(rep.truth), rep.sent, c->info->sid_log);
+    if (rep.skipped)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0417: %s %s: %d backend "
+                      "notice(s) not sent (%s); chip %s; reconcile by correlation id %s",
+                      idgw_op_name(c->env.op), why, rep.skipped, rep.first_skip,
+                      idgw_chip_truth_name(rep.truth), c->info->correlation_id);
+}
+
 /* A failed step: tell the backends, strike a forger, refuse. */
 static int fail_step(conv_req *c, const idgw_conv_fail *f, int tell_backends)
 {
-    if (tell_backends) {
-        int sent = idgw_conv_abort(&c->env);
-
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "IDGW0411: %s aborted, %d backend "
-                      "notice(s) sent (sid=%s)", idgw_op_name(c->info->op), sent,
-                      c->info->sid_log);
-    }
+    if (tell_backends)
+        tell_abort(c, "aborted");
     if (f->hostile)
         session_strike(c->r, f->error->code, 1);
     return refuse(c, f->error, f->detail);
@@ -115,7 +129,52 @@ static int ctx_save(conv_req *c)
     size_t len;
     const char *blob = idgw_ctx_encode(c->r->pool, c->env.ctx, &len);
 
-    return vault_put(c->r, IDGW_VAULT_OPERATION, CTX_ITEM, blob, len) == APR_SUCCESS;
+    /* reaped: if the app vanishes now, the reaper aborts the operation */
+    return vault_put_reaped(c->r, CTX_ITEM, blob, len) == APR_SUCCESS;
+}
+
+/* The reaper's handler (mod_idgw.h): an app vanished in the middle of op;
+ * tell the backends what the map's abort stage says, with the chip's truth
+ * from the context.  Runs in the reaper's thread, without a request. */
+static int reap_abandoned(apr_pool_t *p, server_rec *s, const idgw_reaped_op *op)
+{
+    const idgw_convert_srv *conf = ap_get_module_config(s->module_config,
+                                                        &idgw_convert_module);
+    idgw_conv_env env;
+    idgw_send_baton baton;
+    idgw_abort_report rep;
+
+    if (!conf || !conf->map || strcmp(op->item, CTX_ITEM) != 0)
+        return 0;
+    memset(&env, 0, sizeof(env));
+    memset(&baton, 0, sizeof(baton));
+    env.ctx = idgw_ctx_decode(p, (const char *)op->data, op->len);
+    if (!env.ctx) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "IDGW0418: abandoned %s of sid=%s: its "
+                     "context is malformed: backends not told", idgw_op_name(op->op),
+                     op->sid_log);
+        return 0;
+    }
+    baton.be = conf->be;
+    baton.ctx = env.ctx;
+    env.p = p;
+    env.map = conf->map;
+    env.op = op->op;
+    env.correlation_id = op->correlation_id;
+    env.idm = op->idm;
+    env.send = idgw_convert_send;
+    env.baton = &baton;
+    env.max_packet = idgw_convert_max_packet(conf);
+    idgw_conv_abort_report(&env, &rep);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "IDGW0411: %s abandoned by its app, chip %s, "
+                 "%d backend notice(s) sent (sid=%s)", idgw_op_name(op->op),
+                 idgw_chip_truth_name(rep.truth), rep.sent, op->sid_log);
+    if (rep.skipped)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "IDGW0417: %s abandoned by its app: "
+                     "%d backend notice(s) not sent (%s); chip %s; reconcile by correlation "
+                     "id %s", idgw_op_name(op->op), rep.skipped, rep.first_skip,
+                     idgw_chip_truth_name(rep.truth), op->correlation_id);
+    return rep.sent;
 }
 
 /* ---- request checks ------------------------------------------------------------------ */
@@ -206,13 +265,12 @@ static int step_close(conv_req *c)
 
     if (cancelled) {
         c->env.op = c->info->from.op;
-        /* the context may already be gone with the session's vault; then the
-         * FeliCa server's and the source's own timeouts end the operation */
+        /* the session script keeps the operation's vault items through the
+         * close until this request commits (mod_idgw.h), so the context is
+         * here unless it expired with an idle session */
         if (ctx_load(c)) {
             c->baton.ctx = c->env.ctx;
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "IDGW0413: close cancels %s: %d "
-                          "backend notice(s) sent (sid=%s)", idgw_op_name(c->env.op),
-                          idgw_conv_abort(&c->env), c->info->sid_log);
+            tell_abort(c, "cancelled by close");
         } else {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0414: close cancels %s, "
                           "its context is gone: backends not notified (sid=%s)",
@@ -355,11 +413,18 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     vault_put = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_put);
     vault_get = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_get);
     session_strike = APR_RETRIEVE_OPTIONAL_FN(idgw_session_strike);
+    vault_put_reaped = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_put_reaped);
+    reaper_register = APR_RETRIEVE_OPTIONAL_FN(idgw_reaper_register);
     if (!session_get || !session_commit || !session_body || !vault_put || !vault_get
-        || !session_strike) {
+        || !session_strike || !vault_put_reaped || !reaper_register) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0400: mod_idgw_convert needs "
                      "mod_idgw_session (LoadModule idgw_session_module before "
                      "idgw_convert_module)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (reaper_register(pconf, reap_abandoned) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0400: mod_idgw_convert: another "
+                     "module already handles abandoned operations");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     idgw_tg_init();

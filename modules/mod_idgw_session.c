@@ -3,7 +3,8 @@
  *
  * Hooks: pre_config (forget script parts of the previous cycle), post_config
  * (check the settings, load the vault keys, assemble the per-request script),
- * child_init (the Redis pool: no socket exists before fork), fixups (the
+ * child_init (the Redis pool: no socket exists before fork; the reaper's
+ * thread, idgw_reaper.c), fixups (the
  * session check: one Redis script per request), log_transaction (commit for a
  * handler that claimed a step and never answered it).  The handlers and the
  * exported functions live in idgw_session_http.c and idgw_session_exports.c,
@@ -13,6 +14,7 @@
  * Log ids IDGW01xx belong to this module.
  */
 #include "idgw_session_cfg.h"
+#include "idgw_reaper.h"
 
 #include <apr_strings.h>
 #include <http_core.h>
@@ -34,8 +36,10 @@ idgw_session_req *idgw_session_req_get(request_rec *r)
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
-    /* the parts of the previous configuration cycle went with its pool */
+    /* the parts of the previous configuration cycle went with its pool; a
+     * reaper handler registers again (its module may have been removed) */
     idgw_g.nparts = 0;
+    idgw_g.reaper_fn = NULL;
     return OK;
 }
 
@@ -68,6 +72,8 @@ static int build_scripts(apr_pool_t *pconf, server_rec *s)
     idgw_g.all_scripts[1] = &idgw_g.commit_script;
     idgw_g.all_scripts[2] = &idgw_g.strike_script;
     idgw_g.all_scripts[3] = &idgw_g.vault_put_script;
+    idgw_script_init(&idgw_g.reap_claim_script, "reap_claim", idgw_script_reap_claim_text());
+    idgw_g.all_scripts[4] = &idgw_g.reap_claim_script;
     return OK;
 }
 
@@ -81,6 +87,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         return fail_start(s, msg);
     idgw_g.srv = c;
     idgw_session_limits_get(c, &idgw_g.limits);
+    idgw_g.reaper_grace = c->reaper_grace;
+    idgw_g.reaper_interval = c->reaper_interval;
     idgw_g.vault_keys = NULL;
     if (c->vault_key_file) {
         /* read by the root parent: the children inherit the keys, the file can stay 0600 */
@@ -103,13 +111,15 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 
     if (!idgw_g.srv)
         return;
-    rv = idgw_redis_pool_create(pchild, &idgw_g.srv->redis, idgw_g.all_scripts, 4,
+    rv = idgw_redis_pool_create(pchild, &idgw_g.srv->redis, idgw_g.all_scripts, 5,
                                 &idgw_g.pool);
     if (rv != APR_SUCCESS) {
         idgw_g.pool = NULL;
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
                      "IDGW0106: cannot create the Redis connection pool");
+        return;
     }
+    idgw_reaper_start(pchild, s);
 }
 
 /* ---- the per-request check ---------------------------------------------- */

@@ -17,6 +17,22 @@ my @card = ('source=cremo', "member=$c101->{member}", "password=$c101->{password
             'cardId=C101', 'slot=any');
 my $notes = $stack->run_dir . '/sim/notifications.log';
 sub notes { open my $fh, '<', $notes or return ''; local $/; return <$fh> }
+# every gateway's error log, as lines
+sub log_text {
+    my @lines;
+    for my $f (glob($stack->run_dir . '/*error.log')) {
+        open my $fh, '<', $f or next;
+        push @lines, <$fh>;
+    }
+    return @lines;
+}
+sub redis_cli {
+    my %e = IdgwTest::Stack::env();
+    my $port = $e{IDGW_DEMO_REDIS_PORT};
+    my $out = `redis-cli -h 127.0.0.1 -p $port @_ 2>/dev/null`;
+    chomp $out;
+    return $out;
+}
 
 # a phone with its area issued and an open session
 sub ready_phone {
@@ -98,15 +114,57 @@ for my $round (1, 3, 4) {
     like($stack->chip_hex($ph->chip), qr/$c101->{pan}F*$c101->{expiry}/, "relay $round: card on the chip");
 }
 
-# closing in the middle of a relay cancels the operation
+# closing in the middle of a relay cancels the operation, and the card's
+# source hears it: NG, the write never reached the chip
 {
     my $ph = ready_phone('close-mid');
     my $before = $stack->chip_hex($ph->chip);
+    my $ng0 = () = notes() =~ /C101 \S+ NG/g;
     my $r = $ph->run({ opts => [ '--vanish-after', 1 ] }, 'add-card', @card);
     $r = $ph->run('close');
     is($r->{rc}, 0, 'close in the middle of an operation') or diag $r->{out};
     like($r->{out}, qr/operation cancelled/, 'the answer says the operation was cancelled');
     is($stack->chip_hex($ph->chip), $before, 'the chip is as before');
+    my $ng1 = () = notes() =~ /C101 \S+ NG/g;
+    is($ng1, $ng0 + 1, 'close told the source NG once') or diag notes();
+    ok(!grep(/IDGW0414/, log_text()), 'the close handler found the operation\'s context');
+}
+
+# an app that vanishes for good in the middle of a write: no step and no
+# close ever comes.  Two more gateways of the fleet with a short idle timeout
+# and a quick reaper: after the idle timeout + grace one of the three nodes
+# claims the operation and tells the source NG, exactly once.
+{
+    my @short = ('IdgwSessionIdleTimeout 120s' => 'IdgwSessionIdleTimeout 2s',
+                 '' => 'IdgwSessionReaper 1s 200ms');
+    my $url_a = $stack->extra_gateway('reaper-a', 1, @short);
+    my $url_b = $stack->extra_gateway('reaper-b', 2, @short);
+    my $ph = IdgwTest::Terminal->new($stack, 'vanish-reaped', url => $url_a);
+    my $r = $ph->run('run', 'open', ',', 'issue-area');
+    is($r->{rc}, 0, 'reaper: open and issue the area on another gateway') or diag $r->{out};
+    my $before = $stack->chip_hex($ph->chip);
+    my $ng0 = () = notes() =~ /C101 \S+ NG/g;
+    my $reaped0 = () = join('', log_text()) =~ /IDGW0151: abandoned add_card/g;
+    my $watched0 = redis_cli('ZCARD', 'demo:reap');
+    $r = $ph->run({ opts => [ '--vanish-after', 2 ] }, 'add-card', @card);
+    like($r->{out}, qr/vanishes/, 'reaper: the app vanished in the middle of the write');
+    my $ng1 = $ng0;
+    for (1 .. 100) {
+        $ng1 = () = notes() =~ /C101 \S+ NG/g;
+        last if $ng1 > $ng0;
+        select undef, undef, undef, 0.1;
+    }
+    is($ng1, $ng0 + 1, 'reaper: after the idle timeout the source heard NG');
+    sleep 2;    # several more claims by every node
+    $ng1 = () = notes() =~ /C101 \S+ NG/g;
+    is($ng1, $ng0 + 1, 'reaper: exactly once, though three gateways look');
+    my $reaped = () = join('', log_text()) =~ /IDGW0151: abandoned add_card/g;
+    is($reaped - $reaped0, 1, 'reaper: one node logged the reaping (IDGW0151)');
+    unlike(join('', log_text()), qr/IDGW0151[^\n]*(?:$c101->{pan}|password)/,
+           'reaper: its log line holds no card data');
+    is($stack->chip_hex($ph->chip), $before, 'reaper: the chip is as before');
+    is(redis_cli('ZCARD', 'demo:reap'), $watched0, 'reaper: the operation is no longer watched');
+    $stack->stop_extra_gateways;
 }
 
 done_testing();

@@ -3,7 +3,9 @@ package IdgwTest::Stack;
 # redis-server, the backend simulators, httpd with mod_idgw_session,
 # mod_idgw_acl and mod_idgw_convert over TLS, configured from the operator
 # sample conf.d/idgw.conf) on the ports of these tests: gateway 8600,
-# simulators 8610-8615, Redis 8628; run directory $IDGW_BUILD/t/convert-stack.
+# simulators 8610-8615, Redis 8628 (see %ENV_STACK to move them); extra
+# gateways (extra_gateway) on the gateway port + 35, + 36, ...; run
+# directory $IDGW_BUILD/t/convert-stack.
 #
 #   my $stack = IdgwTest::Stack->up;      # starts what is not running
 #   ... $stack->fault('cremo', 'delay=3000'); $stack->chip_hex($img) ...
@@ -20,10 +22,12 @@ my $SRC = abs_path(dirname(__FILE__) . '/../../..');
 sub src   { $SRC }
 sub build { $ENV{IDGW_BUILD} || $ENV{IDGW_BUILDDIR} || "$SRC/build" }
 
+# The ports may be moved (several developers on one machine): set
+# IDGW_DEMO_PORT, IDGW_SIM_PORT_BASE, IDGW_DEMO_REDIS_PORT in the environment.
 my %ENV_STACK = (
-    IDGW_DEMO_PORT       => 8600,
-    IDGW_SIM_PORT_BASE   => 8610,
-    IDGW_DEMO_REDIS_PORT => 8628,
+    IDGW_DEMO_PORT       => $ENV{IDGW_DEMO_PORT} || 8600,
+    IDGW_SIM_PORT_BASE   => $ENV{IDGW_SIM_PORT_BASE} || 8610,
+    IDGW_DEMO_REDIS_PORT => $ENV{IDGW_DEMO_REDIS_PORT} || 8628,
     IDGW_DEMO_IO_TIMEOUT => '1s',
     IDGW_DEMO_LOGLEVEL   => 'info',
 );
@@ -118,6 +122,61 @@ sub chip_hex {
     return '' unless defined $area;
     return join '', map { /: ([0-9A-F]+)/ ? $1 : () } split /\n/, $area;
 }
+
+# Another httpd of the same fleet (same Redis, simulators, keys and
+# certificate), its configuration edited: extra_gateway('b', 1,
+# 'IdgwSessionIdleTimeout 120s' => 'IdgwSessionIdleTimeout 2s', ...) pairs of
+# line => replacement in idgw.conf ('' as the line appends the replacement).
+# Returns its URL; stopped with stop_extra_gateways or when the test ends.
+my @extra_pids;
+
+sub extra_gateway {
+    my ($self, $name, $n, @edits) = @_;
+    my $run = $self->run_dir;
+    my $port = $ENV_STACK{IDGW_DEMO_PORT} + 34 + $n;
+    my $base = $ENV_STACK{IDGW_DEMO_PORT};
+    my $slurp = sub { open my $fh, '<', $_[0] or die "$_[0]: $!"; local $/; return <$fh> };
+    my $spill = sub { open my $fh, '>', $_[0] or die "$_[0]: $!"; print $fh $_[1]; close $fh };
+    my $idgw = $slurp->("$run/idgw.conf");
+    while (my ($line, $with) = splice @edits, 0, 2) {
+        if ($line eq '') { $idgw .= "$with\n"; next }
+        $idgw =~ s/^\Q$line\E$/$with/m or die "extra_gateway: no line '$line' in idgw.conf";
+    }
+    $spill->("$run/$name.idgw.conf", $idgw);
+    my $conf = $slurp->("$run/gateway.conf");
+    $conf =~ s/^Listen 127\.0\.0\.1:$base$/Listen 127.0.0.1:$port/m or die 'no Listen';
+    $conf =~ s/^ServerName localhost:$base$/ServerName localhost:$port/m;
+    $conf =~ s/^PidFile .*$/PidFile "$run\/$name.pid"/m;
+    $conf =~ s/^ErrorLog .*$/ErrorLog "$run\/$name.error.log"/m;
+    $conf =~ s/^CustomLog "[^"]*"/CustomLog "$run\/$name.access.log"/m;
+    $conf =~ s/^SSLSessionCache .*$/SSLSessionCache "shmcb:$run\/$name.ssl_scache(512000)"/m;
+    $conf =~ s/^Include .*idgw\.conf"?$/Include "$run\/$name.idgw.conf"/m or die 'no Include';
+    $spill->("$run/$name.gateway.conf", $conf);
+    my $httpd = -x '/usr/sbin/apache2' ? '/usr/sbin/apache2' : 'httpd';
+    system($httpd, '-f', "$run/$name.gateway.conf", '-k', 'start') == 0
+        or die "extra gateway $name did not start (see $run/$name.error.log)";
+    for (1 .. 50) {
+        last if -s "$run/$name.pid" && `curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:$port/` =~ /^\d{3}$/
+            && $? == 0;
+        select undef, undef, undef, 0.1;
+    }
+    push @extra_pids, "$run/$name.pid";
+    return "https://127.0.0.1:$port/idgw/v1";
+}
+
+sub stop_extra_gateways {
+    for my $pidfile (splice @extra_pids) {
+        open my $fh, '<', $pidfile or next;
+        my $pid = <$fh>;
+        close $fh;
+        chomp $pid;
+        next unless $pid && $pid =~ /^\d+$/;
+        kill 'TERM', $pid;
+        for (1 .. 50) { last unless kill 0, $pid; select undef, undef, undef, 0.1 }
+    }
+}
+
+END { stop_extra_gateways() }
 
 sub log_files {
     my ($self) = @_;

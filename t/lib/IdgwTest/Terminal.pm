@@ -5,6 +5,7 @@ package IdgwTest::Terminal;
 # answer carries a PAN or an expiry).
 #
 #   my $ph = IdgwTest::Terminal->new($stack, 'wrong-pw');
+#   (url => ... talks to another gateway of the fleet, e.g. an extra_gateway)
 #   my $r = $ph->run('open');                 # { rc, out }
 #   $ph->run('add-card', 'source=cremo', ...);
 use strict;
@@ -19,7 +20,8 @@ sub new {
     my $self = bless { stack => $stack, name => $name, idm => $idm,
                        chip => $stack->phones_dir . "/$name-$$.img",
                        state => $stack->phones_dir . "/$name-$$.state",
-                       terminal => $opt{terminal} || "T-$name" }, $class;
+                       terminal => $opt{terminal} || "T-$name",
+                       url => $opt{url} }, $class;
     unlink $self->{chip}, $self->{state};
     return $self;
 }
@@ -31,7 +33,7 @@ sub state { $_[0]{state} }
 sub args {
     my ($self, @extra) = @_;
     my $s = $self->{stack};
-    return ('--url', $s->url, '--pin', $s->pin, '--chip', $self->{chip}, '--idm', $self->{idm},
+    return ('--url', $self->{url} || $s->url, '--pin', $s->pin, '--chip', $self->{chip}, '--idm', $self->{idm},
             '--terminal', $self->{terminal}, '--state', $self->{state},
             '--system-master-keys', $s->keys_file, '--felicactl', $s->felicactl,
             '--secrets', $s->secrets, @extra);

@@ -1,0 +1,206 @@
+/*
+ * idgw_reaper.c - the reaper's thread: claim abandoned operations, unseal
+ * their context, hand them to the registered handler (idgw_reaper.h).
+ */
+#include "idgw_reaper.h"
+#include "idgw_session_cfg.h"
+
+#include <apr_atomic.h>
+#include <apr_strings.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
+#include <http_log.h>
+#include <string.h>
+
+APLOG_USE_MODULE(idgw_session);
+
+/* Entries one claim takes at most: a backlog is worked off over several
+ * intervals (and by several children) instead of in one long claim. */
+#define CLAIM_MAX 16
+
+typedef struct idgw_reaper {
+    server_rec *s;
+    apr_pool_t *pool;             /* the thread's own: only it makes subpools here */
+    apr_thread_t *thread;
+    apr_thread_mutex_t *lock;
+    apr_thread_cond_t *wake;
+    int stop;                     /* under lock */
+    apr_uint32_t reaped;          /* operations this child reaped */
+} idgw_reaper;
+
+static const char *str_of(apr_pool_t *p, const redisReply *e)
+{
+    return e && e->type == REDIS_REPLY_STRING ? apr_pstrmemdup(p, e->str, e->len) : NULL;
+}
+
+/* One claimed entry {sid, 'reap', op, item, blob, idm}: tell the backends. */
+static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
+{
+    const char *sid = str_of(p, e->element[0]);
+    const char *op_name = str_of(p, e->element[2]);
+    const char *item = str_of(p, e->element[3]);
+    const redisReply *blob = e->element[4];
+    const char *idm = str_of(p, e->element[5]);
+    idgw_reaped_op op;
+    unsigned char *plain;
+    size_t plain_len;
+    apr_status_t rv;
+    int sent;
+
+    memset(&op, 0, sizeof(op));
+    op.sid = sid;
+    op.sid_log = apr_pstrndup(p, sid, IDGW_SID_LOG_HEX);
+    op.op = op_name ? idgw_op_from_name(op_name) : IDGW_OP_NONE;
+    if (op.op == IDGW_OP_NONE || !item || !*item || blob->type != REDIS_REPLY_STRING
+        || blob->len == 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, rp->s, "IDGW0152: abandoned operation "
+                     "of sid=%s claimed, but its context is gone (expired before any node "
+                     "claimed it): backends not told", op.sid_log);
+        return;
+    }
+    rv = idgw_vault_unseal(p, idgw_g.vault_keys, sid, apr_pstrcat(p, "o:", item, NULL),
+                           (const unsigned char *)blob->str, blob->len, &plain, &plain_len);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, rp->s, "IDGW0153: abandoned %s of sid=%s "
+                     "claimed, but its context does not unseal (%s): backends not told",
+                     op_name, op.sid_log,
+                     rv == APR_ENOENT ? "no key with its id" : "tampered or malformed");
+        return;
+    }
+    op.correlation_id = apr_pstrcat(p, "idgw-", sid, NULL);
+    op.idm = idm;
+    op.item = item;
+    op.data = plain;
+    op.len = plain_len;
+    sent = idgw_g.reaper_fn(p, rp->s, &op);
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, rp->s, "IDGW0151: abandoned %s of sid=%s "
+                 "reaped: its app never came back; %d backend notice(s) sent (reaped by "
+                 "this child: %u)", op_name, op.sid_log, sent,
+                 apr_atomic_inc32(&rp->reaped) + 1);
+}
+
+static void handle_entry(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
+{
+    const char *verdict;
+
+    if (!e || e->type != REDIS_REPLY_ARRAY || e->elements < 2)
+        return;
+    verdict = str_of(p, e->element[1]);
+    if (verdict && strcmp(verdict, "reap") == 0 && e->elements == 6
+        && e->element[0]->type == REDIS_REPLY_STRING) {
+        apr_pool_t *q;
+
+        /* the plaintext lives in q and is wiped when q goes */
+        if (apr_pool_create(&q, p) != APR_SUCCESS)
+            return;
+        reap_one(rp, q, e);
+        apr_pool_destroy(q);
+    } else if (verdict && strcmp(verdict, "drop") == 0) {
+        const char *sid = str_of(p, e->element[0]);
+
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, rp->s, "IDGW0155: reaper entry of sid=%.8s "
+                     "dropped: its operation was ended by its own handler", sid ? sid : "-");
+    }
+}
+
+/* One claim: the entries due now, taken out of the fleet's set atomically. */
+static void claim(idgw_reaper *rp)
+{
+    apr_pool_t *p;
+    idgw_script_args a;
+    const char **argv;
+    size_t *lens;
+    int argc;
+    idgw_redis_conn *conn;
+    redisReply *reply;
+    char err[300];
+
+    if (apr_pool_create(&p, rp->pool) != APR_SUCCESS)
+        return;
+    idgw_script_args_init(&a, p);
+    idgw_script_args_key(&a, idgw_key_reap_set(p, idgw_g.limits.prefix));
+    idgw_script_args_str(&a, idgw_g.limits.prefix);
+    idgw_script_args_int(&a, CLAIM_MAX);
+    idgw_script_args_int(&a, (apr_int64_t)apr_time_as_msec(idgw_g.reaper_grace));
+    argc = idgw_script_args_argv(&a, &idgw_g.reap_claim_script, 0, &argv, &lens);
+    if (idgw_redis_pool_acquire(idgw_g.pool, &conn, err, sizeof(err)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, rp->s, "IDGW0154: reaper: Redis "
+                     "unavailable (%s): trying again in the next interval", err);
+        apr_pool_destroy(p);
+        return;
+    }
+    reply = idgw_redis_evalsha(conn, &idgw_g.reap_claim_script, argc, argv, lens);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, rp->s, "IDGW0154: reaper: claim failed "
+                     "(%.120s): trying again in the next interval",
+                     reply && reply->type == REDIS_REPLY_ERROR ? reply->str
+                     : conn->ctx ? conn->ctx->errstr : "no connection");
+        if (reply && idgw_redis_classify(reply) == IDGW_REDIS_UNAVAILABLE)
+            idgw_redis_pool_trip(idgw_g.pool);
+    }
+    idgw_redis_pool_release(idgw_g.pool, conn);
+    if (reply && reply->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i < reply->elements; i++)
+            handle_entry(rp, p, reply->element[i]);
+    if (reply)
+        freeReplyObject(reply);
+    apr_pool_destroy(p);
+}
+
+static void *APR_THREAD_FUNC reaper_main(apr_thread_t *t, void *data)
+{
+    idgw_reaper *rp = data;
+
+    apr_thread_mutex_lock(rp->lock);
+    while (!rp->stop) {
+        apr_thread_cond_timedwait(rp->wake, rp->lock, idgw_g.reaper_interval);
+        if (rp->stop)
+            break;
+        apr_thread_mutex_unlock(rp->lock);
+        claim(rp);
+        apr_thread_mutex_lock(rp->lock);
+    }
+    apr_thread_mutex_unlock(rp->lock);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+/* A pre-cleanup of the child's pool: runs before its subpools (the thread's,
+ * the reaper's) are destroyed, so the thread is joined while all it uses is
+ * still there.  A claim in progress finishes first (bounded by the backend
+ * client's timeouts). */
+static apr_status_t reaper_stop(void *data)
+{
+    idgw_reaper *rp = data;
+    apr_status_t trv;
+
+    apr_thread_mutex_lock(rp->lock);
+    rp->stop = 1;
+    apr_thread_cond_signal(rp->wake);
+    apr_thread_mutex_unlock(rp->lock);
+    apr_thread_join(&trv, rp->thread);
+    return APR_SUCCESS;
+}
+
+void idgw_reaper_start(apr_pool_t *pchild, server_rec *s)
+{
+    idgw_reaper *rp;
+    apr_status_t rv;
+
+    if (!idgw_g.reaper_fn || idgw_g.reaper_interval <= 0 || !idgw_g.vault_keys || !idgw_g.pool)
+        return;
+    rp = apr_pcalloc(pchild, sizeof(*rp));
+    rp->s = s;
+    if ((rv = apr_pool_create(&rp->pool, pchild)) != APR_SUCCESS
+        || (rv = apr_thread_mutex_create(&rp->lock, APR_THREAD_MUTEX_DEFAULT, pchild))
+           != APR_SUCCESS
+        || (rv = apr_thread_cond_create(&rp->wake, pchild)) != APR_SUCCESS
+        || (rv = apr_thread_create(&rp->thread, NULL, reaper_main, rp, pchild))
+           != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "IDGW0150: cannot start the reaper "
+                     "thread: vanished apps' operations are not aborted by this child");
+        return;
+    }
+    apr_pool_pre_cleanup_register(pchild, rp, reaper_stop);
+}

@@ -1,0 +1,27 @@
+/*
+ * idgw_reaper.h - the reaper of mod_idgw_session: operations whose app
+ * vanished (see idgw_vault_put_reaped in mod_idgw.h).
+ *
+ * Each httpd child runs one background thread, started in child_init and
+ * stopped by a pre-cleanup of the child's pool (so it is joined before the
+ * pools it uses go).  Why a thread and not a look piggy-backed on requests:
+ * the moment a vanished app matters is exactly when traffic may have stopped
+ * (a quiet node, a test, the night), and a piggy-backed look would then never
+ * run; a thread costs one Redis script every IdgwSessionReaper interval per
+ * child, which is nothing beside the request path, and never delays a
+ * request.  The claim is one Lua script (idgw_lua_reap_claim) that takes due
+ * entries out of the fleet's set atomically, so exactly one node (one child)
+ * tells the backends about each abandoned operation.
+ *
+ * Log ids IDGW0150..0159.
+ */
+#ifndef IDGW_REAPER_H
+#define IDGW_REAPER_H
+
+#include "idgw_httpd.h"
+
+/* Start this child's reaper thread when IdgwSessionReaper is on and a
+ * handler registered (otherwise nothing). */
+void idgw_reaper_start(apr_pool_t *pchild, server_rec *s);
+
+#endif
