@@ -66,10 +66,17 @@ for my $a (@attacks) {
 # refuses; the chip holds the whole card, never a part of it
 {
     my $ph = ready_phone('tamper-write');
+    my $ng0 = () = notes() =~ /C101 \S+ NG/g;
+    my $w0 = () = join('', log_text()) =~ /IDGW0417: add_card aborted: [^\n]*chip written-unconfirmed/g;
     my $r = $ph->run({ opts => [ '--tamper', 4 ] }, 'add-card', @card);
     is(IdgwTest::Terminal::error_code($r), 'IDGW-CNV-033', 'tampered write answer refused');
     like($stack->chip_hex($ph->chip), qr/$c101->{pan}F*$c101->{expiry}/,
          'the chip holds the whole card (the write was applied atomically)');
+    # the write went out, its verified answer never came: NG would be false
+    my $ng1 = () = notes() =~ /C101 \S+ NG/g;
+    is($ng1, $ng0, 'the source is not told NG for a write that may have happened');
+    my $w1 = () = join('', log_text()) =~ /IDGW0417: add_card aborted: [^\n]*chip written-unconfirmed/g;
+    is($w1, $w0 + 1, 'the gateway logs it for reconciliation (IDGW0417)');
 }
 
 # the app vanishes before the write reaches the chip: the chip stays as it was,
