@@ -68,6 +68,13 @@ sub reset_keys {
     my @keys = grep { length } split /\n/,
         IdgwTest::Redis::cli('--scan', '--pattern', PREFIX . 'acl:*');
     IdgwTest::Redis::cli('DEL', @keys) if @keys;
+    # The lists' version must never go back to a number a child may still
+    # hold from before the reset: after a plain DEL the next ban would INCR
+    # it from nothing to 1, 2, ... again, and a child whose copy carries the
+    # same number would take its old lists for current and miss the ban
+    # (only the child that serves settle() below refreshes).  A number from
+    # the clock, above anything counted before, keeps every copy honest.
+    IdgwTest::Redis::cli('SET', PREFIX . 'acl:ver', int(time * 1000) * 1000);
     settle();
     return scalar @keys;
 }
