@@ -33,6 +33,9 @@ static int request_valid(const felica_iss_request_t *req)
         return 0;
     if (req->op == FELICA_ISS_WRITE_CARD || req->op == FELICA_ISS_UPDATE_CARD)
         return felica_card_validate(&req->card) == FELICA_OK;
+    if (req->op == FELICA_ISS_DELETE_CARD && req->card.pan[0] != '\0')
+        return memchr(req->card.pan, '\0', sizeof req->card.pan) != NULL
+               && felica_card_pan_valid(req->card.pan);
     return 1;
 }
 
@@ -104,6 +107,10 @@ int felica_issuance_new(felica_issuance_t **out, const uint8_t idm[FELICA_IDM_LE
         s->card.is_main = 0;
         s->card.last_op = 0;
         s->card.last_seq = 0;
+    } else if (req->op == FELICA_ISS_DELETE_CARD && req->card.pan[0] != '\0') {
+        /* the card the caller means: only its PAN and issuer */
+        memcpy(s->card.pan, req->card.pan, sizeof s->card.pan);
+        s->card.issuer_id = req->card.issuer_id;
     }
     int rc = setup_channel(s, keys);
     if (rc != FELICA_OK) {

@@ -37,6 +37,11 @@
  *                    status, display data).
  *   DELETE_CARD      Secure Read -> Secure Write (header + the slot emptied);
  *                    when it was the main card the other card (if any) becomes main.
+ *                    Refused: slot empty (NOT_FOUND).  With an expected card
+ *                    (card.pan, optionally card.issuer_id) the read also takes
+ *                    the PANs and a slot holding any other card is refused
+ *                    (NOT_FOUND) before the Secure Write is ever built: the
+ *                    caller deletes the card it names, or nothing.
  *   SET_MAIN         Secure Read -> Secure Write (header + the slot's history).
  *   READ_CARDS       Secure Read of the header and status blocks only: the
  *                    PAN never leaves the chip for a listing.
@@ -83,7 +88,9 @@ typedef struct felica_iss_request {
     int op;                             /* enum felica_iss_op */
     uint8_t slot;                       /* card operations: 0, 1 (WRITE_CARD: or ANY) */
     uint8_t make_main;                  /* WRITE/UPDATE_CARD: make this card main */
-    felica_card_t card;                 /* WRITE/UPDATE_CARD (input fields only) */
+    felica_card_t card;                 /* WRITE/UPDATE_CARD (input fields only);
+                                         * DELETE_CARD: the expected card, pan
+                                         * (empty: none) and issuer_id (0: any) */
 } felica_iss_request_t;
 
 typedef struct felica_issuance felica_issuance_t;

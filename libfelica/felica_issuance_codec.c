@@ -8,7 +8,10 @@
  *     | steps(4) | IDm(8)
  *     | sc: state idm(8) area(2) kvn level host_challenge(8) card_challenge(8)
  *           s_enc s_mac s_rmac dek mac_chain (16 each) counter(2) seq_counter(4)
- *     | card: the six slot blocks of felica_card.h (all zero: no card)
+ *     | card: WRITE/UPDATE_CARD: the six slot blocks of felica_card.h;
+ *             DELETE_CARD with an expected card: issuer_id(4) | PAN (ASCII,
+ *             NUL padded, 20) | zeros; otherwise all zero (a version 1 blob
+ *             saved before expectations existed is a DELETE_CARD without one)
  *     | create(ISS_CREATE_LEN) | pending_len(1) | pending(255) | have(2)
  *     | blocks(13 * 16)
  * Every field is range-checked on load even though GCM authenticated it. */
@@ -118,12 +121,57 @@ static int has_card(const struct felica_issuance *s)
            && (s->op == FELICA_ISS_WRITE_CARD || s->op == FELICA_ISS_UPDATE_CARD);
 }
 
+/* DELETE_CARD's expected card (felica_issuance.h), kept until the session ends. */
+static int has_expectation(const struct felica_issuance *s)
+{
+    return s->state == FELICA_ISS_RUNNING && s->op == FELICA_ISS_DELETE_CARD
+           && s->card.pan[0] != '\0';
+}
+
+/* Where a saved DELETE_CARD may carry one. */
+static int has_expectation_field(const struct felica_issuance *s)
+{
+    return s->state == FELICA_ISS_RUNNING && s->op == FELICA_ISS_DELETE_CARD;
+}
+
+#define EXPECT_PAN_OFF 4
+#define EXPECT_LEN (EXPECT_PAN_OFF + FELICA_CARD_PAN_MAX + 1)
+
+static void expectation_encode(const struct felica_issuance *s, uint8_t *raw)
+{
+    raw[0] = (uint8_t)(s->card.issuer_id >> 24);
+    raw[1] = (uint8_t)(s->card.issuer_id >> 16);
+    raw[2] = (uint8_t)(s->card.issuer_id >> 8);
+    raw[3] = (uint8_t)s->card.issuer_id;
+    memcpy(raw + EXPECT_PAN_OFF, s->card.pan, strlen(s->card.pan));
+}
+
+/* The expectation back, as strictly as felica_issuance_new takes it. */
+static int expectation_decode(const uint8_t *raw, size_t len, struct felica_issuance *s)
+{
+    const char *pan = (const char *)raw + EXPECT_PAN_OFF;
+    size_t n = strnlen(pan, FELICA_CARD_PAN_MAX + 1);
+    for (size_t i = EXPECT_PAN_OFF + n; i < len; i++)
+        if (raw[i] != 0)
+            return FELICA_ERR_CORRUPT;
+    if (n > FELICA_CARD_PAN_MAX)
+        return FELICA_ERR_CORRUPT;
+    memcpy(s->card.pan, pan, n);
+    s->card.pan[n] = '\0';
+    s->card.issuer_id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16
+                        | (uint32_t)raw[2] << 8 | raw[3];
+    return felica_card_pan_valid(s->card.pan) ? FELICA_OK : FELICA_ERR_CORRUPT;
+}
+
 int iss_body_encode(const struct felica_issuance *s, uint8_t body[ISS_BODY_LEN])
 {
     uint8_t card[FELICA_CARD_SLOT_BLOCKS][FELICA_BLOCK_LEN];
+    _Static_assert(EXPECT_LEN <= sizeof card, "the expectation fits the card field");
     memset(card, 0, sizeof card);
     if (has_card(s) && felica_card_to_blocks(&s->card, FELICA_CARD_OP_WRITE, 0, card) != FELICA_OK)
         return FELICA_ERR_STATE;
+    if (has_expectation(s))
+        expectation_encode(s, &card[0][0]);
     cursor_t c = { .p = body, .len = BODY_LEN };
     put8(&c, s->op);
     put8(&c, s->slot);
@@ -216,7 +264,12 @@ int iss_body_decode(const uint8_t body[ISS_BODY_LEN], struct felica_issuance *s)
     get(&c, s->pending, sizeof s->pending);
     s->have = get16(&c);
     get(&c, s->blocks, sizeof s->blocks);
-    int rc = c.bad || c.pos != BODY_LEN || !body_consistent(s) ? FELICA_ERR_CORRUPT : FELICA_OK;
+    static const uint8_t zero[sizeof card];
+    int empty = memcmp(card, zero, sizeof card) == 0, rc = FELICA_OK;
+    if (!c.bad && !empty && has_expectation_field(s))
+        rc = expectation_decode(&card[0][0], sizeof card, s);
+    if (rc == FELICA_OK && (c.bad || c.pos != BODY_LEN || !body_consistent(s)))
+        rc = FELICA_ERR_CORRUPT;
     if (rc == FELICA_OK && has_card(s)) {
         rc = felica_card_from_blocks((const uint8_t (*)[FELICA_BLOCK_LEN])card, &s->card);
         if (rc == FELICA_OK && s->card.status == FELICA_CARD_EMPTY)
@@ -224,9 +277,8 @@ int iss_body_decode(const uint8_t body[ISS_BODY_LEN], struct felica_issuance *s)
         s->card.last_op = 0;
         s->card.last_seq = 0;
         memset(s->card.last4, 0, sizeof s->card.last4);
-    } else if (rc == FELICA_OK) {
-        static const uint8_t zero[sizeof card];
-        rc = memcmp(card, zero, sizeof card) == 0 ? FELICA_OK : FELICA_ERR_CORRUPT;
+    } else if (rc == FELICA_OK && !empty && !has_expectation_field(s)) {
+        rc = FELICA_ERR_CORRUPT;
     }
     felica_wipe(card, sizeof card);
     return rc == FELICA_OK ? FELICA_OK : FELICA_ERR_CORRUPT;

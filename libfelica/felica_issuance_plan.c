@@ -94,8 +94,11 @@ void iss_read_list(const struct felica_issuance *s, uint8_t step, felica_secure_
     add_block(rw, 0);
     for (unsigned slot = 0; slot < FELICA_CARD_SLOTS; slot++)
         add_block(rw, felica_card_block(slot, FELICA_CARD_BLK_STATUS));
-    /* a card write compares PANs: no card twice, an update keeps its PAN */
-    if (s->op == FELICA_ISS_WRITE_CARD || s->op == FELICA_ISS_UPDATE_CARD)
+    /* a card write compares PANs: no card twice, an update keeps its PAN,
+     * a delete with an expected card removes only that card (a delete
+     * always reads them, so the plan does not depend on the expectation) */
+    if (s->op == FELICA_ISS_WRITE_CARD || s->op == FELICA_ISS_UPDATE_CARD
+        || s->op == FELICA_ISS_DELETE_CARD)
         for (unsigned slot = 0; slot < FELICA_CARD_SLOTS; slot++)
             add_block(rw, felica_card_block(slot, FELICA_CARD_BLK_PAN));
 }
@@ -164,6 +167,10 @@ static int check_card_op(struct felica_issuance *s, const felica_card_header_t *
         return FELICA_ERR_NOT_FOUND;
     if (s->op == FELICA_ISS_UPDATE_CARD && strcmp(pan[s->slot], s->card.pan) != 0)
         return FELICA_ERR_BAD_PARAM;            /* another card: delete, then write */
+    if (s->op == FELICA_ISS_DELETE_CARD && s->card.pan[0] != '\0'
+        && (strcmp(pan[s->slot], s->card.pan) != 0
+            || (s->card.issuer_id != 0 && m[s->slot].issuer_id != s->card.issuer_id)))
+        return FELICA_ERR_NOT_FOUND;            /* the slot holds another card */
     s->result_slot = s->slot;
     return FELICA_OK;
 }

@@ -397,6 +397,121 @@ START_TEST(test_damaged_chip_data_refused)
 }
 END_TEST
 
+/* A DELETE_CARD of slot that expects sample card `card` (issuer 0: any). */
+static void expect_request(felica_iss_request_t *req, uint8_t slot, unsigned card, uint32_t issuer)
+{
+    felica_card_t c;
+    fx_request(req, FELICA_ISS_DELETE_CARD, slot, 0, 0);
+    fx_card(&c, card);
+    memcpy(req->card.pan, c.pan, sizeof req->card.pan);
+    req->card.issuer_id = issuer;
+    felica_card_wipe(&c);
+}
+
+/* Run req on chip, saving and loading the session after every response when
+ * reload_each; returns the session's outcome and counts the Secure Writes built. */
+static int run_counting_writes(felica_chip_t *chip, const felica_iss_request_t *req,
+                               int reload_each, unsigned *writes)
+{
+    felica_iss_keys_t keys;
+    felica_issuance_t *s;
+    pkt_t p, r;
+    int rc = FELICA_OK;
+    *writes = 0;
+    fx_keys(&keys);
+    ck_assert_int_eq(felica_issuance_new(&s, fx_idm, &keys, req), FELICA_OK);
+    while (rc == FELICA_OK && felica_issuance_state(s) == FELICA_ISS_RUNNING) {
+        ck_assert_int_eq(felica_issuance_next(s, p.b, sizeof p.b, &p.len), FELICA_OK);
+        if (p.b[1] == FELICA_CMD_SECURE_WRITE)
+            (*writes)++;
+        fx_relay(chip, p.b, p.len, r.b, &r.len);
+        rc = felica_issuance_consume(s, r.b, r.len);
+        if (rc == FELICA_OK && reload_each)
+            reload(&s);
+    }
+    if (rc != FELICA_OK)    /* a failed session never builds another command */
+        ck_assert_int_eq(felica_issuance_next(s, p.b, sizeof p.b, &p.len), FELICA_ERR_STATE);
+    felica_issuance_free(s);
+    return rc;
+}
+
+/* An area with sample card 0 in slot 0 and card 1 in slot 1. */
+static felica_chip_t *chip_with_two_cards(void)
+{
+    felica_chip_t *chip = chip_with_area();
+    ck_assert_int_eq(fx_run_op(chip, FELICA_ISS_WRITE_CARD, 0, 0, 0), FELICA_OK);
+    ck_assert_int_eq(fx_run_op(chip, FELICA_ISS_WRITE_CARD, 1, 1, 0), FELICA_OK);
+    return chip;
+}
+
+START_TEST(test_delete_of_another_card_refused)
+{
+    /* the app names card 1 but slot 0 holds card 0: nothing is written */
+    for (int reload_each = 0; reload_each <= 1; reload_each++) {
+        felica_chip_t *chip = chip_with_two_cards();
+        felica_area_state_t before = *fx_area(chip);
+        felica_iss_request_t req;
+        unsigned writes;
+        expect_request(&req, 0, 1, 0);
+        ck_assert_int_eq(run_counting_writes(chip, &req, reload_each, &writes), FELICA_ERR_NOT_FOUND);
+        ck_assert_uint_eq(writes, 0);
+        ck_assert_mem_eq(fx_area(chip)->blocks, before.blocks, sizeof before.blocks);
+        /* the right PAN under another issuer is another card too */
+        expect_request(&req, 0, 0, 0x1000 + 1);
+        ck_assert_int_eq(run_counting_writes(chip, &req, reload_each, &writes), FELICA_ERR_NOT_FOUND);
+        ck_assert_uint_eq(writes, 0);
+        ck_assert_mem_eq(fx_area(chip)->blocks, before.blocks, sizeof before.blocks);
+        felica_card_wipe(&req.card);
+        felica_chip_free(chip);
+    }
+}
+END_TEST
+
+START_TEST(test_delete_of_the_named_card)
+{
+    for (int reload_each = 0; reload_each <= 1; reload_each++) {
+        felica_chip_t *chip = chip_with_two_cards();
+        felica_iss_request_t req;
+        felica_issuance_t *s;
+        felica_card_masked_t m[FELICA_CARD_SLOTS];
+        unsigned writes;
+        expect_request(&req, 1, 1, 0x1000 + 1);
+        ck_assert_int_eq(run_counting_writes(chip, &req, reload_each, &writes), FELICA_OK);
+        ck_assert_uint_eq(writes, 1);
+        /* slot 1 is empty, card 0 stays in slot 0 */
+        fx_request(&req, FELICA_ISS_READ_CARDS, 0, 0, 0);
+        ck_assert_int_eq(fx_run(chip, &req, &s), FELICA_OK);
+        ck_assert_int_eq(felica_issuance_result_masked(s, m), FELICA_OK);
+        ck_assert_uint_eq(m[1].status, FELICA_CARD_EMPTY);
+        ck_assert_uint_eq(m[0].status, FELICA_CARD_ACTIVE);
+        ck_assert_uint_eq(m[0].issuer_id, 0x1000);
+        felica_issuance_free(s);
+        /* the named card is gone: naming it again finds nothing */
+        expect_request(&req, 1, 1, 0);
+        ck_assert_int_eq(run_counting_writes(chip, &req, reload_each, &writes), FELICA_ERR_NOT_FOUND);
+        ck_assert_uint_eq(writes, 0);
+        felica_card_wipe(&req.card);
+        felica_chip_free(chip);
+    }
+}
+END_TEST
+
+START_TEST(test_delete_expectation_checked_up_front)
+{
+    felica_iss_keys_t keys;
+    felica_iss_request_t req;
+    felica_issuance_t *s = NULL;
+    fx_keys(&keys);
+    expect_request(&req, 0, 0, 0);
+    req.card.pan[strlen(req.card.pan) - 1] ^= 1;       /* Luhn fails */
+    ck_assert_int_eq(felica_issuance_new(&s, fx_idm, &keys, &req), FELICA_ERR_BAD_PARAM);
+    ck_assert_ptr_null(s);
+    memset(req.card.pan, '4', sizeof req.card.pan);     /* not terminated */
+    ck_assert_int_eq(felica_issuance_new(&s, fx_idm, &keys, &req), FELICA_ERR_BAD_PARAM);
+    ck_assert_ptr_null(s);
+}
+END_TEST
+
 static Suite *issuance_suite(void)
 {
     Suite *s = suite_create("issuance");
@@ -411,6 +526,9 @@ static Suite *issuance_suite(void)
     tcase_add_test(tc, test_failed_session_stays_failed);
     tcase_add_test(tc, test_refusals_from_chip_state);
     tcase_add_test(tc, test_damaged_chip_data_refused);
+    tcase_add_test(tc, test_delete_of_another_card_refused);
+    tcase_add_test(tc, test_delete_of_the_named_card);
+    tcase_add_test(tc, test_delete_expectation_checked_up_front);
     suite_add_tcase(s, tc);
     return s;
 }
