@@ -223,6 +223,9 @@ const char *idgw_acl_lists_add(idgw_acl_lists *l, idgw_acl_list list,
     if ((err = idgw_acl_entry_decode(l->pool, encoded, e)) != NULL) {
         return err;
     }
+    /* A copy in the snapshot's pool: field may live in a Redis reply that
+     * is freed long before the snapshot is replaced. */
+    norm = apr_pstrdup(l->pool, norm);
     e->value = norm;
     if (kind != IDGW_ACL_ADDR) {
         apr_hash_set(l->ids[list][kind], norm, APR_HASH_KEY_STRING, e);

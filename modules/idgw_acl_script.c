@@ -23,6 +23,23 @@
     "  return 1\n"                                                             \
     "end\n"
 
+/* Shared by every script that changes the lists: the new version is
+ * max(current + 1, Redis's clock in microseconds), so it is strictly above
+ * every number handed out before, even after Redis lost the key (a flush, a
+ * restart without persistence, an older dump): a fresh counter starts from
+ * the clock, not from 1, and can never repeat a number a child's stale copy
+ * carries.  A current value that is not a number counts as missing. */
+#define LUA_BUMP_HELPER                                                        \
+    "local function bump(vkey)\n"                                              \
+    "  local t = redis.call('TIME')\n"                                         \
+    "  local v = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"                  \
+    "  local cur = tonumber(redis.call('GET', vkey) or '')\n"                  \
+    "  if cur and cur + 1 > v then v = cur + 1 end\n"                          \
+    "  local s = string.format('%d', v)\n"                                     \
+    "  redis.call('SET', vkey, s)\n"                                           \
+    "  return s\n"                                                             \
+    "end\n"
+
 #define LUA_NOW                                                                \
     "local t = redis.call('TIME')\n"                                           \
     "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"                  \
@@ -57,12 +74,14 @@
  * limited dimension: 2 + n commands on the steady path. */
 #define LUA_CHECK_BODY \
     LUA_BAN_HELPER \
+    LUA_BUMP_HELPER \
     LUA_DUMP_HELPER \
     "local n = tonumber(A[1])\n" \
     "local reads = { K[1] }\n" \
     "for i = 1, n do reads[i + 1] = K[10 + (i - 1) * 3] end\n" \
     "local got = redis.call('MGET', unpack(reads))\n" \
-    "local ver = got[1] or '0'\n" \
+    "local ver = got[1]\n" \
+    "if not ver then ver = bump(K[1]) end\n" \
     "if A[3] ~= '' and ver == A[2] then return { ver, 0, 0, 0, 0, 1 } end\n" \
     "local now, now_ms = 0, 0\n" \
     "if n > 0 or ver ~= A[2] then\n" \
@@ -103,7 +122,7 @@
     "        'auto-breaches', string.format('%d rate-limit breaches within %d s',\n" \
     "          count, tonumber(A[a + 3]) / 1000))\n" \
     "      if banned == 1 then\n" \
-    "        ver = string.format('%d', redis.call('INCR', K[1]))\n" \
+    "        ver = bump(K[1])\n" \
     "      end\n" \
     "    end\n" \
     "  end\n" \
@@ -141,6 +160,7 @@ const char idgw_acl_lua_strikes_part[] =
     "local scope = tonumber(core[3])\n"
     "if scope ~= 1 and scope ~= 2 then return 0 end\n"
     LUA_BAN_HELPER
+    LUA_BUMP_HELPER
     LUA_NOW
     "local bans = 0\n"
     "for i = (scope == 1 and 1 or 2), 2 do\n"
@@ -156,7 +176,7 @@ const char idgw_acl_lua_strikes_part[] =
     "    end\n"
     "  end\n"
     "end\n"
-    "if bans > 0 then redis.call('INCR', K[1]) end\n"
+    "if bans > 0 then bump(K[1]) end\n"
     "return bans\n";
 
 static const char *const dim_names[IDGW_ACL_DIMS] = { "addr", "terminal", "endpoint" };

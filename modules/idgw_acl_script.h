@@ -2,7 +2,9 @@
  * scripts and the key names they use.
  *
  * Keys (PREFIX is the Redis key prefix shared with mod_idgw_session):
- *   PREFIXacl:ver                  version of the lists; INCR on every change
+ *   PREFIXacl:ver                  version of the lists: on every change
+ *                                  max(current + 1, Redis TIME in us), so it
+ *                                  never repeats, even after a data loss
  *   PREFIXacl:bl:KIND              blacklist hash, KIND terminal|idm|user|addr,
  *   PREFIXacl:wl:KIND              whitelist hash; field = value, value =
  *                                  EXPIRES_MS|ADDED_MS|SOURCE|REASON
@@ -26,10 +28,13 @@
  *   then per dimension six values:
  *     T (us), tau (us), breach threshold (0: no auto-ban), breach window (ms),
  *     ban duration (ms), the value to ban
+ *   A missing version key (the lists were reset: a flush, a restart
+ *   without persistence) is given a number from the clock at once, so it
+ *   never matches any node's copy and every node reloads the (empty) lists.
  *   Either every dimension passes and all their states advance, or none
  *   advances (a refused request costs nothing), the first refusing dimension
  *   is reported, its breach counter grows and, at the threshold, a temporary
- *   ban is written and the version bumped.
+ *   ban is written and the version bumped (as every change bumps it).
  *   When A[3] is set and the node's version is current, the lists' refusal
  *   is confirmed at once and no limit is touched.
  *   Reply: { version, refused dimension (0: none), retry after (us),
@@ -92,7 +97,8 @@ const char *idgw_acl_key_breach(apr_pool_t *p, const char *prefix,
 const char *idgw_acl_key_strike(apr_pool_t *p, const char *prefix,
                                 idgw_acl_kind kind, const char *value);
 
-/* The list hashes in CHECK's key and reply order: every list x every kind. */void idgw_acl_lists_keys(apr_pool_t *p, const char *prefix,
+/* The list hashes in CHECK's key and reply order: every list x every kind. */
+void idgw_acl_lists_keys(apr_pool_t *p, const char *prefix,
                          const char *keys[IDGW_ACL_LIST_KEYS]);
 
 #endif /* IDGW_ACL_SCRIPT_H */

@@ -15,6 +15,7 @@
 #include <apr_strings.h>
 #include <hiredis/hiredis.h>
 
+#include "idgw_acl_cache.h"
 #include "idgw_acl_reply.h"
 #include "idgw_acl_script.h"
 
@@ -201,6 +202,37 @@ static void set_version(const char *v)
     freeReplyObject(r);
 }
 
+/* Redis's clock in microseconds (the versions are drawn from it). */
+static long long redis_time_us(void)
+{
+    redisReply *r = redisCommand(rc, "TIME");
+    long long us;
+
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+    ck_assert_int_eq(r->elements, 2);
+    us = strtoll(r->element[0]->str, NULL, 10) * 1000000 + strtoll(r->element[1]->str, NULL, 10);
+    freeReplyObject(r);
+    return us;
+}
+
+static long long version_now(void)
+{
+    const char *v = get(idgw_acl_key_version(pool, P));
+    int64_t out = -1;
+
+    ck_assert_ptr_nonnull(v);
+    ck_assert(idgw_acl_version_parse(v, strlen(v), &out));
+    return (long long)out;
+}
+
+static void flushall(void)
+{
+    redisReply *r = redisCommand(rc, "FLUSHALL");
+    ck_assert_ptr_nonnull(r);
+    freeReplyObject(r);
+}
+
 static dim terminal_dim(const char *value, long long T, long long burst)
 {
     dim d = {
@@ -257,20 +289,26 @@ START_TEST(breaches_earn_a_ban_and_a_new_version)
     idgw_acl_check_reply rep;
     redisReply *r;
     char *entry;
-    long long exp, added;
+    long long exp, added, started = redis_time_us();
+    const char *held;
 
     d.threshold = 2;
     d.ban_ms = 60000;
-    freeReplyObject(check("0", "", &d, 1, &rep));
+    freeReplyObject(check("-1", "", &d, 1, &rep));
     ck_assert_int_eq(rep.refused, 0);
-    freeReplyObject(check("0", "", &d, 1, &rep));
+    /* the first check gave the missing counter a number from the clock */
+    ck_assert_int_ge(rep.version, started);
+    held = apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)rep.version);
+    freeReplyObject(check(held, "", &d, 1, &rep));
     ck_assert_int_eq(rep.refused, 1);
     ck_assert_int_eq(rep.banned, 0);
     ck_assert_ptr_null(rep.lists);
-    r = check("0", "", &d, 1, &rep);
+    r = check(held, "", &d, 1, &rep);
     ck_assert_int_eq(rep.refused, 1);
     ck_assert_int_eq(rep.banned, 1);
-    ck_assert_int_eq(rep.version, 1);
+    /* the ban moved the version on */
+    ck_assert_int_gt(rep.version, strtoll(held, NULL, 10));
+    ck_assert_int_eq(rep.version, version_now());
     /* the new lists come back in the same reply: the ban is in them */
     ck_assert_ptr_nonnull(rep.lists);
     ck_assert_int_eq(rep.lists->element[IDGW_ACL_TERMINAL]->elements, 2);
@@ -399,7 +437,8 @@ START_TEST(the_steady_check_costs_two_plus_n_commands)
 END_TEST
 
 /* The strikes part as mod_idgw_session runs it: function(K, A, core). */
-static long long strikes(const char *core_status, long long struck, long long threshold)
+static long long strikes_for(const char *terminal, const char *core_status, long long struck,
+                             long long threshold)
 {
     const char *script = apr_pstrcat(pool,
         "local function part(K, A, core)\n", idgw_acl_lua_strikes_part, "\nend\n"
@@ -410,14 +449,14 @@ static long long strikes(const char *core_status, long long struck, long long th
 
     call_begin(&c, script);
     push(&c, idgw_acl_key_version(pool, P));
-    push(&c, idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, "T-seq"));
+    push(&c, idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, terminal));
     push(&c, idgw_acl_key_strike(pool, P, IDGW_ACL_ADDR, "10.0.0.9/32"));
     push(&c, idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL));
     push(&c, idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_ADDR));
     push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(threshold)));
     push(&c, "600000");
     push(&c, "3600000");
-    push(&c, "T-seq");
+    push(&c, terminal);
     push(&c, "10.0.0.9/32");
     push(&c, core_status);
     push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(struck)));
@@ -428,10 +467,16 @@ static long long strikes(const char *core_status, long long struck, long long th
     return bans;
 }
 
+static long long strikes(const char *core_status, long long struck, long long threshold)
+{
+    return strikes_for("T-seq", core_status, struck, threshold);
+}
+
 START_TEST(strikes_earn_bans_for_terminal_and_address)
 {
     const char *bl_t = idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL);
     const char *bl_a = idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_ADDR);
+    long long started = redis_time_us();
 
     /* an accepted request or a refusal without a strike counts nothing */
     ck_assert_int_eq(strikes("OK", 0, 3), 0);
@@ -447,8 +492,141 @@ START_TEST(strikes_earn_bans_for_terminal_and_address)
     ck_assert_int_eq(strikes("ERR", 1, 3), 2);
     ck_assert_ptr_nonnull(strstr(hget(bl_t, "T-seq"), "|auto-strikes|3 sequence errors within 600 s"));
     ck_assert_ptr_nonnull(hget(bl_a, "10.0.0.9/32"));
-    ck_assert_str_eq(get(idgw_acl_key_version(pool, P)), "1");
+    ck_assert_int_ge(version_now(), started);
     ck_assert_ptr_null(get(idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, "T-seq")));
+}
+END_TEST
+
+/* ---- the version never repeats ---------------------------------------------------- */
+
+/* One child's copy of the lists, refreshed the way mod_idgw_acl does
+ * (idgw_acl_request.c): send the copy's version, install what comes back. */
+typedef struct {
+    idgw_acl_cache *cache;
+} child;
+
+static void child_make(child *ch)
+{
+    const char *err = idgw_acl_cache_create(&ch->cache, pool);
+
+    ck_assert_msg(err == NULL, "%s", err ? err : "");
+}
+
+/* One request's fleet-wide check (no limits); 1 if the copy was replaced. */
+static int child_request(child *ch)
+{
+    const char *cached = apr_psprintf(pool, "%" APR_INT64_T_FMT,
+                                      (apr_int64_t)idgw_acl_cache_version(ch->cache));
+    idgw_acl_check_reply rep;
+    redisReply *r = check(cached, "", NULL, 0, &rep);
+    int refreshed = rep.lists != NULL;
+
+    if (refreshed) {
+        apr_pool_t *owner;
+        int skipped = 0;
+        idgw_acl_lists *l;
+
+        ck_assert_int_eq(apr_pool_create_unmanaged(&owner), APR_SUCCESS);
+        l = idgw_acl_reply_lists(owner, rep.version, rep.lists, &skipped, NULL);
+        ck_assert_ptr_nonnull(l);
+        ck_assert_int_eq(skipped, 0);
+        idgw_acl_cache_install(ch->cache, l, owner);
+    }
+    ck_assert_int_eq(idgw_acl_cache_version(ch->cache), rep.version);
+    freeReplyObject(r);
+    return refreshed;
+}
+
+static int child_blocks_terminal(child *ch, const char *terminal)
+{
+    idgw_acl_identity id;
+    idgw_acl_entry e;
+    idgw_acl_kind kind;
+
+    memset(&id, 0, sizeof(id));
+    id.v[IDGW_ACL_TERMINAL] = terminal;
+    return idgw_acl_cache_blocked(ch->cache, &id, redis_time_us() / 1000, pool, &e, &kind);
+}
+
+/* The flaky failure this guards against: a child holds the lists of version
+ * N; Redis loses its data (FLUSHALL, a restart without persistence); a new
+ * ban bumps the counter from nothing.  Counting from 1 again gave the new
+ * lists the number the child's stale copy already carried, and the child
+ * missed the ban. */
+START_TEST(a_child_sees_a_ban_written_after_a_flush)
+{
+    child ch;
+
+    child_make(&ch);
+    ck_assert_int_eq(strikes_for("T-before", "ERR", 1, 1), 2);
+    ck_assert_int_eq(child_request(&ch), 1);
+    ck_assert(child_blocks_terminal(&ch, "T-before"));
+
+    flushall();
+    ck_assert_int_eq(strikes_for("T-after", "ERR", 1, 1), 2);
+
+    ck_assert_msg(child_request(&ch) == 1, "the child kept its stale lists (version %lld)",
+                  (long long)idgw_acl_cache_version(ch.cache));
+    ck_assert(child_blocks_terminal(&ch, "T-after"));
+    ck_assert(!child_blocks_terminal(&ch, "T-before"));
+    /* and from then on the copy is current */
+    ck_assert_int_eq(child_request(&ch), 0);
+}
+END_TEST
+
+/* A missing version key means the lists were reset: it never matches a
+ * copy, whatever number the copy carries; the check gives the key a number
+ * from the clock, so every child refreshes once and then agrees again. */
+START_TEST(a_missing_version_never_matches_a_copy)
+{
+    const char *bl_t = idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL);
+    child ch;
+    long long started;
+
+    child_make(&ch);
+    /* a child that loaded the lists while the key was missing */
+    ck_assert_int_eq(child_request(&ch), 1);
+    ck_assert(!child_blocks_terminal(&ch, "T-missing"));
+    /* a ban written, then only the version key lost (a key reset) */
+    hset(bl_t, "T-missing", "0|1|admin|x");
+    redisReply *r = redisCommand(rc, "DEL %s", idgw_acl_key_version(pool, P));
+    ck_assert_ptr_nonnull(r);
+    freeReplyObject(r);
+    started = redis_time_us();
+    ck_assert_int_eq(child_request(&ch), 1);
+    ck_assert(child_blocks_terminal(&ch, "T-missing"));
+    ck_assert_int_ge(idgw_acl_cache_version(ch.cache), started);
+    ck_assert_int_eq(idgw_acl_cache_version(ch.cache), version_now());
+    /* a flush empties the lists: the child drops its copy */
+    flushall();
+    ck_assert_int_eq(child_request(&ch), 1);
+    ck_assert(!child_blocks_terminal(&ch, "T-missing"));
+    ck_assert_int_eq(child_request(&ch), 0);
+}
+END_TEST
+
+/* Every bump gives max(current + 1, Redis's clock in microseconds): a
+ * counter ahead of the clock still grows by one, one behind it (or an old
+ * small number) jumps to the clock. */
+START_TEST(every_bump_is_above_the_counter_and_the_clock)
+{
+    long long ahead = redis_time_us() + 3600LL * 1000000;
+    long long started;
+
+    set_version(apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)ahead));
+    ck_assert_int_ge(strikes_for("T-bump1", "ERR", 1, 1), 1);
+    ck_assert_int_eq(version_now(), ahead + 1);
+
+    set_version("5");
+    started = redis_time_us();
+    ck_assert_int_ge(strikes_for("T-bump2", "ERR", 1, 1), 1);
+    ck_assert_int_ge(version_now(), started);
+
+    /* a value that is not a number is replaced by the clock, not kept */
+    set_version("garbage");
+    started = redis_time_us();
+    ck_assert_int_ge(strikes_for("T-bump3", "ERR", 1, 1), 1);
+    ck_assert_int_ge(version_now(), started);
 }
 END_TEST
 
@@ -469,6 +647,9 @@ int main(void)
     tcase_add_test(tc, a_node_refusal_is_confirmed_only_on_a_current_copy);
     tcase_add_test(tc, strikes_earn_bans_for_terminal_and_address);
     tcase_add_test(tc, the_steady_check_costs_two_plus_n_commands);
+    tcase_add_test(tc, a_child_sees_a_ban_written_after_a_flush);
+    tcase_add_test(tc, a_missing_version_never_matches_a_copy);
+    tcase_add_test(tc, every_bump_is_above_the_counter_and_the_clock);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
