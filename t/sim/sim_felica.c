@@ -123,6 +123,23 @@ static int card_from_request(sim_call_t *call, felica_card_t *card)
     return 1;
 }
 
+/* DELETE_CARD: the card the caller names (pan, optionally issuerCode); the
+ * session refuses a slot that holds another one.  0 when malformed. */
+static int expectation_from_request(sim_call_t *call, felica_card_t *card)
+{
+    const char *pan = idgw_tg_get(call->req, "pan"), *code = idgw_tg_get(call->req, "issuerCode");
+    const sim_issuer_t *is = code ? sim_issuer_by_code(call->sc->data, code) : NULL;
+
+    if (!pan)
+        return code == NULL;         /* an issuer alone names no card */
+    if (code && !is)
+        return 0;
+    memset(card, 0, sizeof(*card));
+    strcpy(card->pan, pan);          /* length checked by the telegram schema */
+    card->issuer_id = is ? is->id : 0;
+    return 1;
+}
+
 static int save_blob(felica_issuance_t *s, const unsigned char *key, int fd)
 {
     uint8_t blob[BLOB_MAX];
@@ -174,6 +191,8 @@ static idgw_telegram_t *start(sim_call_t *call)
     req.make_main = mm && mm[0] == '1';
     if ((req.op == FELICA_ISS_WRITE_CARD || req.op == FELICA_ISS_UPDATE_CARD)
         && !card_from_request(call, &req.card))
+        return answer(call, IDGW_TG_R_MALFORMED, NULL);
+    if (req.op == FELICA_ISS_DELETE_CARD && !expectation_from_request(call, &req.card))
         return answer(call, IDGW_TG_R_MALFORMED, NULL);
     rc = felica_issuance_new(&s, idm, &call->sc->data->felica_keys, &req);
     felica_card_wipe(&req.card);

@@ -115,10 +115,26 @@ is_deeply([ $t->{all}->('cardSlot') ], ['1', '2'], 'two cards');
 is_deeply([ $t->{all}->('last4') ], ['1013', '1021'], 'both last fours');
 is($t->{get}->('mainSlot'), '2', 'makeMain moved the main card');
 
+# A delete names the card it means (PAN, issuer): slot 2 holds C102, so a
+# delete of slot 2 for C101 is refused before any Secure Write (A6) is relayed.
+my $before = @relayed;
+$t = run_op(operation => 'DELETE_CARD', slot => '2', issuerCode => $c1{issuerCode}, pan => $c1{pan});
+is($t->{result}, '4004', 'delete of another card than the slot holds: 4004');
+ok(!(grep { substr($_, 2, 2) eq 'A6' } @relayed[$before .. $#relayed]), 'no Secure Write relayed');
+$t = run_op(operation => 'READ_CARDS');
+is_deeply([ $t->{all}->('last4') ], ['1013', '1021'], 'both cards still on the chip');
+is($t->{get}->('mainSlot'), '2', 'main card unchanged');
+$t = run_op(operation => 'DELETE_CARD', slot => '2', issuerCode => 'SKR', pan => $c2{pan});
+is($t->{result}, '4004', 'the right PAN under another issuer: 4004');
+$t = run_op(operation => 'DELETE_CARD', slot => '2', issuerCode => 'DCM');
+is($t->{result}, '1001', 'an issuer alone names no card: 1001');
+$t = run_op(operation => 'DELETE_CARD', slot => '2', issuerCode => 'NOPE', pan => $c2{pan});
+is($t->{result}, '1001', 'an unknown issuer: 1001');
+
 $t = run_op(operation => 'SET_MAIN', slot => '1');
 is($t->{result}, '0000', 'set main');
-$t = run_op(operation => 'DELETE_CARD', slot => '2');
-is($t->{result}, '0000', 'delete card');
+$t = run_op(operation => 'DELETE_CARD', slot => '2', issuerCode => $c2{issuerCode}, pan => $c2{pan});
+is($t->{result}, '0000', 'delete of the card the slot holds');
 $t = run_op(operation => 'READ_CARDS');
 is_deeply([ $t->{all}->('cardSlot') ], ['1'], 'one card left');
 is($t->{get}->('mainSlot'), '1', 'main card kept');
