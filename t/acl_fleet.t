@@ -1,6 +1,7 @@
 # Two httpd instances sharing one Redis: a ban added by the admin command is
-# in force on both at once, and a fleet-wide limit is enforced across both
-# together (not twice the limit).
+# in force on both at once, a fleet-wide limit is enforced across both
+# together (not twice the limit), and a ban added after Redis lost the
+# access-control keys still reaches children holding copies from before.
 use strict;
 use warnings FATAL => 'all';
 
@@ -10,7 +11,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use IdgwTest::Acl;
 
-plan tests => 9;
+plan tests => 13;
 
 IdgwTest::Acl::reset_keys();
 my $second = IdgwTest::Acl::second_base();
@@ -40,6 +41,34 @@ for my $i (1 .. 14) {
 }
 ok t_cmp($status{200} // 0, 10, 'exactly the fleet-wide limit passes across both instances');
 ok t_cmp($status{429} // 0, 4, 'the rest is refused with 429');
+
+# Redis loses the keys (a flush, a restart without persistence) while the
+# second instance's children hold copies of the lists; then a new ban.  A
+# counter restarting from nothing gave the new lists the number those copies
+# already carried (1 after the first ban, 1 again after the loss), and the
+# children took their stale copies for current.
+IdgwTest::Acl::drop_keys();
+my $before = IdgwTest::Acl::terminal();
+IdgwTest::Acl::admin('add', 'terminal', $before, '--reason', 'before the loss');
+my $held = 0;
+for (1 .. 12) {    # every child of the second instance reloads the lists
+    $held++ if IdgwTest::Acl::code(IdgwTest::Acl::open_session(
+        '/acl/net', xff => '10.7.0.3', terminal => $before, base => $second)) eq 'IDGW-ACL-002';
+}
+ok t_cmp($held, 12, 'the second instance holds the lists with the first ban');
+IdgwTest::Acl::drop_keys();
+my $after = IdgwTest::Acl::terminal();
+($rc) = IdgwTest::Acl::admin('add', 'terminal', $after, '--reason', 'after the loss');
+ok t_cmp($rc, 0, 'ban added after the keys were lost');
+my ($missed, $stale) = (0, 0);
+for (1 .. 12) {
+    $missed++ if IdgwTest::Acl::code(IdgwTest::Acl::open_session(
+        '/acl/net', xff => '10.7.0.3', terminal => $after, base => $second)) ne 'IDGW-ACL-002';
+    $stale++ if IdgwTest::Acl::open_session(
+        '/acl/net', xff => '10.7.0.3', terminal => $before, base => $second)->{status} != 200;
+}
+ok t_cmp($missed, 0, 'no child of the second instance misses the new ban');
+ok t_cmp($stale, 0, 'and none keeps the ban Redis lost');
 
 IdgwTest::Acl::second_stop();
 ok t_cmp($retry_after // 0, qr/^[1-9][0-9]*$/, 'Retry-After on the refusal');
