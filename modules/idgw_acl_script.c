@@ -67,7 +67,11 @@
     "  return out\n" \
     "end\n"
 
-/* Body of function(K, A): K and A are this check's KEYS and ARGV (the whole
+/* A missing version key (the lists were reset) or one no node could hold
+ * (not a plain decimal in range) is replaced at once with a number from the
+ * clock: it must never match a node's copy, and every node reloads once.
+ *
+ * Body of function(K, A): K and A are this check's KEYS and ARGV (the whole
  * of them standalone, its slice when folded into the session script).  It is
  * on every request's path, so it reads everything with one MGET, asks for
  * the clock only when a limit or the lists need it, and writes one SET per
@@ -81,7 +85,9 @@
     "for i = 1, n do reads[i + 1] = K[10 + (i - 1) * 3] end\n" \
     "local got = redis.call('MGET', unpack(reads))\n" \
     "local ver = got[1]\n" \
-    "if not ver then ver = bump(K[1]) end\n" \
+    "if not ver or #ver > 16 or not string.match(ver, '^[1-9]%d*$') then\n" \
+    "  ver = bump(K[1])\n" \
+    "end\n" \
     "if A[3] ~= '' and ver == A[2] then return { ver, 0, 0, 0, 0, 1 } end\n" \
     "local now, now_ms = 0, 0\n" \
     "if n > 0 or ver ~= A[2] then\n" \

@@ -597,6 +597,11 @@ START_TEST(a_missing_version_never_matches_a_copy)
     ck_assert(child_blocks_terminal(&ch, "T-missing"));
     ck_assert_int_ge(idgw_acl_cache_version(ch.cache), started);
     ck_assert_int_eq(idgw_acl_cache_version(ch.cache), version_now());
+    /* a version no node can hold (not a plain number) is replaced as well */
+    set_version("007");
+    ck_assert_int_eq(child_request(&ch), 1);
+    ck_assert_int_ge(version_now(), started);
+    ck_assert_int_eq(child_request(&ch), 0);
     /* a flush empties the lists: the child drops its copy */
     flushall();
     ck_assert_int_eq(child_request(&ch), 1);
