@@ -503,11 +503,24 @@ END_TEST
  * (idgw_acl_request.c): send the copy's version, install what comes back. */
 typedef struct {
     idgw_acl_cache *cache;
+    apr_pool_t *owner;          /* the installed snapshot's pool */
 } child;
+
+/* The cache frees each snapshot when the next replaces it; a child frees
+ * the last one when it exits, the test when it is done with the child. */
+static void child_free(child *ch)
+{
+    if (ch->owner) {
+        apr_pool_destroy(ch->owner);
+        ch->owner = NULL;
+    }
+}
 
 static void child_make(child *ch)
 {
     const char *err = idgw_acl_cache_create(&ch->cache, pool);
+
+    ch->owner = NULL;
 
     ck_assert_msg(err == NULL, "%s", err ? err : "");
 }
@@ -531,6 +544,7 @@ static int child_request(child *ch)
         ck_assert_ptr_nonnull(l);
         ck_assert_int_eq(skipped, 0);
         idgw_acl_cache_install(ch->cache, l, owner);
+        ch->owner = owner;
     }
     ck_assert_int_eq(idgw_acl_cache_version(ch->cache), rep.version);
     freeReplyObject(r);
@@ -571,6 +585,7 @@ START_TEST(a_child_sees_a_ban_written_after_a_flush)
     ck_assert(!child_blocks_terminal(&ch, "T-before"));
     /* and from then on the copy is current */
     ck_assert_int_eq(child_request(&ch), 0);
+    child_free(&ch);
 }
 END_TEST
 
@@ -607,6 +622,7 @@ START_TEST(a_missing_version_never_matches_a_copy)
     ck_assert_int_eq(child_request(&ch), 1);
     ck_assert(!child_blocks_terminal(&ch, "T-missing"));
     ck_assert_int_eq(child_request(&ch), 0);
+    child_free(&ch);
 }
 END_TEST
 
