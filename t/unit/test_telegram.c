@@ -313,6 +313,35 @@ START_TEST(failed_response_may_omit_fields)
 }
 END_TEST
 
+START_TEST(delete_card_names_its_card)
+{
+    /* the FELICA_START_REQ conf.d/idgw-map.conf builds for delete_card: the
+     * slot and the card expected there */
+    idgw_telegram_t *t = idgw_tg_new(pool, IDGW_TG_FELICA_START_REQ, CORR), *back;
+    idgw_tg_error_t err;
+    char *wire;
+    apr_size_t len;
+
+    idgw_tg_add(t, "idm", "0123456789ABCDEF");
+    idgw_tg_add(t, "operation", "DELETE_CARD");
+    idgw_tg_add(t, "slot", "2");
+    idgw_tg_add(t, "issuerCode", "DCM");
+    idgw_tg_add(t, "pan", PAN);
+    back = round_trip(t, &wire, &len);
+    ck_assert_str_eq(idgw_tg_get(back, "operation"), "DELETE_CARD");
+    ck_assert_str_eq(idgw_tg_get(back, "pan"), PAN);
+    ck_assert_str_eq(idgw_tg_get(back, "issuerCode"), "DCM");
+    /* a card number that fails Luhn names no card */
+    t = idgw_tg_new(pool, IDGW_TG_FELICA_START_REQ, CORR);
+    idgw_tg_add(t, "idm", "0123456789ABCDEF");
+    idgw_tg_add(t, "operation", "DELETE_CARD");
+    idgw_tg_add(t, "slot", "2");
+    idgw_tg_add(t, "pan", "4980000000000007");
+    ck_assert_int_eq(idgw_tg_validate(t, &err), -1);
+    ck_assert_str_eq(err.result, IDGW_TG_R_MALFORMED);
+}
+END_TEST
+
 START_TEST(oversize_refused_before_parsing)
 {
     idgw_telegram_t *t;
@@ -369,6 +398,7 @@ int main(void)
     tcase_add_test(tc, failed_response_may_omit_fields);
     tcase_add_test(tc, oversize_refused_before_parsing);
     tcase_add_test(tc, type_properties);
+    tcase_add_test(tc, delete_card_names_its_card);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
