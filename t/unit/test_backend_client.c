@@ -17,7 +17,6 @@
 #include "backend_test_server.h"
 
 #define REFUSED_PORT 8479
-#define BLACKHOLE_PORT 8478    /* a listener that never accepts */
 
 static char pki[256];
 static apr_pool_t *pool;
@@ -589,7 +588,7 @@ START_TEST(connect_timeout_is_bounded)
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sa.sin_port = htons(BLACKHOLE_PORT);
+    sa.sin_port = 0;                     /* any free port: nothing else may hold it */
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     ck_assert_int_eq(listen(lfd, 0), 0);
