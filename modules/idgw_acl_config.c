@@ -1,5 +1,5 @@
 /* idgw_acl_config: directives, merging and start-up validation of
- * mod_idgw_acl (see idgw_acl_config.h and docs/directives-acl.md). */
+ * mod_idgw_acl (see idgw_acl_config.h and docs/directives.md (mod_idgw_acl)). */
 #include "idgw_acl_config.h"
 
 #include <stdlib.h>

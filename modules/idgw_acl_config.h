@@ -1,6 +1,6 @@
 /* idgw_acl_config: mod_idgw_acl's directives, per-directory and per-server
  * configuration, merging ("set wins", UNSET sentinels, defaults applied in
- * the getters) and start-up validation.  docs/directives-acl.md documents
+ * the getters) and start-up validation.  docs/directives.md (mod_idgw_acl) documents
  * every directive. */
 #ifndef IDGW_ACL_CONFIG_H
 #define IDGW_ACL_CONFIG_H

@@ -1,4 +1,4 @@
-/* idgw_acl_errors: mod_idgw_acl's XML error codes (docs/directives-acl.md
+/* idgw_acl_errors: mod_idgw_acl's XML error codes (docs/directives.md (mod_idgw_acl)
  * lists them).  Sent with idgw_xml_error_send (idgw_xml_error.h). */
 #ifndef IDGW_ACL_ERRORS_H
 #define IDGW_ACL_ERRORS_H

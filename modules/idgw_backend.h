@@ -118,7 +118,7 @@ const char *idgw_backend_parse_count(apr_pool_t *p, const char *value, int min, 
 /* Applies the URL to conf (url_text and url). */
 const char *idgw_backend_conf_set_url(apr_pool_t *p, idgw_backend_conf_t *conf,
                                       const char *value);
-/* One setting by its directive key (docs/directives-backend.md):
+/* One setting by its directive key (docs/directives.md (the backend client)):
  *   url ca cert key tls-name connect-timeout io-timeout total-timeout
  *   idle-timeout pool-wait max-response pool-max pool-keep retries
  * File paths are taken as given (the caller resolves them against the server

@@ -1,7 +1,7 @@
 /* idgw_backend_directive.c: settings by directive key, so that a module's
  * command handler for "IdgwBackend NAME URL [key=value]..." (and
  * "IdgwBackendDefaults key=value...") is a loop over its arguments.  The keys
- * and their value syntax are listed in docs/directives-backend.md. */
+ * and their value syntax are listed in docs/directives.md (the backend client). */
 #include <stddef.h>
 #include <string.h>
 #include <apr_strings.h>

@@ -4,7 +4,7 @@
  *   IdgwConvertMap FILE
  *       the telegram mapping (conf.d/idgw-map.conf), compiled at start-up
  *   IdgwConvertBackend cremo|dlc|brand|felica URL [option=value ...]
- *       options: the backend client's keys (docs/directives-backend.md):
+ *       options: the backend client's keys (docs/directives.md (the backend client)):
  *       ca cert key tls-name connect-timeout io-timeout total-timeout
  *       idle-timeout pool-wait max-response pool-max pool-keep retries
  *   IdgwConvertXmlLimits BYTES DEPTH ELEMENTS

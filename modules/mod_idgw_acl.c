@@ -5,7 +5,7 @@
  * Redis, fleet-wide rate limits (GCRA) with a per-process limiter in front,
  * and automatic temporary bans after repeated sequence errors or limit
  * breaches.  The per-request logic is in idgw_acl_request.c, the directives
- * in idgw_acl_config.c; docs/directives-acl.md documents both.
+ * in idgw_acl_config.c; docs/directives.md (mod_idgw_acl) documents both.
  *
  * Hooks: pre_config (forget the previous cycle's validation notes),
  * post_config (validate across sections, find mod_idgw_session and fold the

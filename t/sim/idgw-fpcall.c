@@ -4,7 +4,7 @@
  *
  *   idgw-fpcall [KEY=VALUE]... [body=FILE] [repeat=N] [pause=MS] [idempotent=1]
  *               [corr=ID] [print=1]
- * KEY=VALUE are the backend settings of docs/directives-backend.md (url=,
+ * KEY=VALUE are the backend settings of docs/directives.md (the backend client) (url=,
  * ca=, cert=, key=, tls-name=, io-timeout=, ...).  Prints one line per call
  * ("call N: category=... status=... attempts=... bytes=... ms=...") and the
  * client's counters; print=1 also writes the last response body to stdout.

@@ -23,7 +23,7 @@ t_sim_idgw_fpcall_LDADD = modules/libidgw_backend.la $(APU_LIBS) $(APR_LIBS) $(O
 	$(XML2_LIBS)
 
 EXTRA_DIST += t/sim/run-tests t/sim/conf/sim.conf.in t/sim/data t/sim/tests scripts/idgw-pki scripts/idgw-sim \
-	docs/feature-phone-interface.md docs/directives-backend.md
+	docs/feature-phone-interface.md
 
 # HTTP-level tests of the simulators: start them, prove, stop them.  Not in a
 # sanitizer build: an ASan-built module cannot be loaded into the system httpd.

@@ -77,7 +77,7 @@ sub drop_keys {
 # Redis connections are healthy (an earlier test may have restarted Redis).
 # The version goes too, exactly as after a flush: the product must cope
 # (children still hold copies numbered from before; mod_idgw_acl never
-# hands out a number twice, see docs/directives-acl.md), so no test seeds it.
+# hands out a number twice, see docs/directives.md (mod_idgw_acl)), so no test seeds it.
 sub reset_keys {
     my $n = drop_keys();
     settle();
