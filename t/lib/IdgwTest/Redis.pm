@@ -49,7 +49,14 @@ sub pid {
 
 sub start {
     make_path($data);
-    return 1 if alive();
+    if (alive()) {
+        # ours (a start earlier in this run) is reused; a foreign server on
+        # the port would make every outage and key test lie
+        my $pid = pid();
+        return 1 if $pid && kill 0, $pid;
+        die "IdgwTest::Redis: port " . PORT . " is served by a redis-server this run did"
+          . " not start; stop it or set IDGW_TEST_REDIS_PORT\n";
+    }
     system('redis-server', '--port', PORT, '--bind', '127.0.0.1', '--dir', $data,
            '--dbfilename', 'dump.rdb', '--save', '', '--appendonly', 'no',
            '--daemonize', 'yes', '--pidfile', "$data/redis.pid",
