@@ -212,12 +212,24 @@ static redisReply *plain_command(request_rec *r, int argc, const char **argv,
     return NULL;
 }
 
+/* VERB (HGET or HDEL) on one field of the session's vault hash. */
+static redisReply *vault_field_command(request_rec *r, const char *verb, idgw_vault_scope scope,
+                                       const idgw_session_info *in, const char *name)
+{
+    const char *argv[3];
+    size_t lens[3];
+
+    argv[0] = verb;
+    argv[1] = vault_key(r, scope, in->sid);
+    argv[2] = name;
+    lens[0] = strlen(verb); lens[1] = strlen(argv[1]); lens[2] = strlen(name);
+    return plain_command(r, 3, argv, lens);
+}
+
 static apr_status_t idgw_vault_get(request_rec *r, idgw_vault_scope scope, const char *name,
                               const unsigned char **data, apr_size_t *len)
 {
     const idgw_session_info *in = vault_session(r, name);
-    const char *argv[3];
-    size_t lens[3];
     redisReply *reply;
     unsigned char *plain;
     size_t plain_len;
@@ -225,11 +237,7 @@ static apr_status_t idgw_vault_get(request_rec *r, idgw_vault_scope scope, const
 
     if (!in)
         return APR_EINVAL;
-    argv[0] = "HGET";
-    argv[1] = vault_key(r, scope, in->sid);
-    argv[2] = name;
-    lens[0] = 4; lens[1] = strlen(argv[1]); lens[2] = strlen(name);
-    reply = plain_command(r, 3, argv, lens);
+    reply = vault_field_command(r, "HGET", scope, in, name);
     if (!reply)
         return APR_EGENERAL;
     if (reply->type != REDIS_REPLY_STRING) {
@@ -253,17 +261,11 @@ static apr_status_t idgw_vault_get(request_rec *r, idgw_vault_scope scope, const
 static apr_status_t idgw_vault_delete(request_rec *r, idgw_vault_scope scope, const char *name)
 {
     const idgw_session_info *in = vault_session(r, name);
-    const char *argv[3];
-    size_t lens[3];
     redisReply *reply;
 
     if (!in)
         return APR_EINVAL;
-    argv[0] = "HDEL";
-    argv[1] = vault_key(r, scope, in->sid);
-    argv[2] = name;
-    lens[0] = 4; lens[1] = strlen(argv[1]); lens[2] = strlen(name);
-    reply = plain_command(r, 3, argv, lens);
+    reply = vault_field_command(r, "HDEL", scope, in, name);
     if (!reply)
         return APR_EGENERAL;
     freeReplyObject(reply);
