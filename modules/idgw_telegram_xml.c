@@ -13,6 +13,7 @@
  * field elements holding text only. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <apr_strings.h>
 #include <apr_time.h>
 #include <libxml/parser.h>
@@ -28,6 +29,48 @@ static int fail(idgw_tg_error_t *err, const char *result, const char *msg)
     return -1;
 }
 
+/* Feature phones' "Shift_JIS" is Microsoft's code page 932 in practice:
+ * bytes 0x5C and 0x7E are '\' and '~' there, where glibc's SHIFT_JIS reads
+ * YEN SIGN and OVERLINE, so a password with a tilde would not survive the
+ * trip.  Telegrams keep the Shift_JIS label on the wire; the conversion in
+ * both directions uses CP932. */
+#define SJIS_CONVERTER "CP932"
+
+static int is_shift_jis(const char *enc)
+{
+    return enc && (strcasecmp(enc, "Shift_JIS") == 0 || strcasecmp(enc, "Shift-JIS") == 0
+                   || strcasecmp(enc, "SJIS") == 0);
+}
+
+/* The encoding an XML declaration names, into out ("" when none). */
+static void declared_encoding(const char *buf, apr_size_t len, char *out, size_t cap)
+{
+    const char *end, *e, *q;
+    char quote;
+
+    out[0] = '\0';
+    if (len < 6 || memcmp(buf, "<?xml", 5) != 0)
+        return;
+    end = memchr(buf, '>', len < 256 ? len : 256);
+    if (!end)
+        return;
+    for (e = buf; e + 8 < end; e++)
+        if (memcmp(e, "encoding", 8) == 0)
+            break;
+    if (e + 8 >= end)
+        return;
+    for (e += 8; e < end && (*e == ' ' || *e == '=' || *e == '\t'); e++)
+        ;
+    if (e >= end || (*e != '"' && *e != '\''))
+        return;
+    quote = *e++;
+    q = memchr(e, quote, (size_t)(end - e));
+    if (q && (size_t)(q - e) < cap) {
+        memcpy(out, e, (size_t)(q - e));
+        out[q - e] = '\0';
+    }
+}
+
 static const char *now_stamp(apr_pool_t *p)
 {
     apr_time_exp_t t;
@@ -40,6 +83,55 @@ static const char *now_stamp(apr_pool_t *p)
 static void add_text(xmlNodePtr parent, const char *name, const char *value)
 {
     xmlNewTextChild(parent, NULL, (const xmlChar *)name, (const xmlChar *)value);
+}
+
+/* libxml2 wrote encoding="CP932" in the declaration: put the wire label back. */
+static char *relabel_declaration(apr_pool_t *p, const char *doc, apr_size_t len,
+                                 const char *label, apr_size_t *out_len)
+{
+    const char *decl_end = memchr(doc, '>', len < 256 ? len : 256);
+    char *head, *out;
+    apr_size_t head_len, rest;
+
+    if (!decl_end || memcmp(doc, "<?xml", 5) != 0)
+        return NULL;
+    head = apr_psprintf(p, "<?xml version=\"1.0\" encoding=\"%s\"?>", label);
+    head_len = strlen(head);
+    rest = len - (apr_size_t)(decl_end + 1 - doc);
+    out = apr_palloc(p, head_len + rest + 1);
+    memcpy(out, head, head_len);
+    memcpy(out + head_len, decl_end + 1, rest);
+    out[head_len + rest] = '\0';
+    *out_len = head_len + rest;
+    return out;
+}
+
+static int same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* A conversion that is not one to one (a YEN SIGN written as 0x5C reads back
+ * as a backslash) would change what the backend sees: read the telegram back
+ * and insist on the same values. */
+static int survives(apr_pool_t *p, const idgw_telegram_t *tg, const char *buf, apr_size_t len)
+{
+    idgw_telegram_t *back;
+    idgw_tg_error_t err;
+    const idgw_tg_field_t *a, *b;
+
+    if (idgw_tg_parse(p, buf, len, &back, &err) != 0 || back->type != tg->type
+        || !same_text(back->correlation_id, tg->correlation_id)
+        || !same_text(back->result, tg->result)
+        || !same_text(back->result_message, tg->result_message)
+        || back->fields->nelts != tg->fields->nelts)
+        return 0;
+    a = (const idgw_tg_field_t *)tg->fields->elts;
+    b = (const idgw_tg_field_t *)back->fields->elts;
+    for (int i = 0; i < tg->fields->nelts; i++)
+        if (strcmp(a[i].name, b[i].name) != 0 || strcmp(a[i].value, b[i].value) != 0)
+            return 0;
+    return 1;
 }
 
 int idgw_tg_build(apr_pool_t *p, const idgw_telegram_t *in, const char *encoding, char **out,
@@ -75,19 +167,26 @@ int idgw_tg_build(apr_pool_t *p, const idgw_telegram_t *in, const char *encoding
     f = (const idgw_tg_field_t *)tg.fields->elts;
     for (int i = 0; i < tg.fields->nelts; i++)
         add_text(body, f[i].name, f[i].value);
-    xmlDocDumpFormatMemoryEnc(doc, &mem, &size, encoding, 1);
+    xmlDocDumpFormatMemoryEnc(doc, &mem, &size, is_shift_jis(encoding) ? SJIS_CONVERTER
+                              : encoding, 1);
     xmlFreeDoc(doc);
     if (!mem || size <= 0) {
         xmlFree(mem);
         return fail(err, IDGW_TG_R_SYSTEM, "cannot serialise in that encoding");
     }
-    if (size > IDGW_TG_MAX_SIZE) {
-        xmlFree(mem);
-        return fail(err, IDGW_TG_R_MALFORMED, "telegram larger than the interface allows");
+    if (is_shift_jis(encoding))
+        *out = relabel_declaration(p, (const char *)mem, (apr_size_t)size, encoding, out_len);
+    else {
+        *out = apr_pmemdup(p, mem, (apr_size_t)size + 1);
+        *out_len = (apr_size_t)size;
     }
-    *out = apr_pmemdup(p, mem, (apr_size_t)size + 1);
-    *out_len = (apr_size_t)size;
     xmlFree(mem);
+    if (!*out)
+        return fail(err, IDGW_TG_R_SYSTEM, "cannot serialise in that encoding");
+    if (*out_len > IDGW_TG_MAX_SIZE)
+        return fail(err, IDGW_TG_R_MALFORMED, "telegram larger than the interface allows");
+    if (strcasecmp(encoding, "UTF-8") != 0 && !survives(p, &tg, *out, *out_len))
+        return fail(err, IDGW_TG_R_MALFORMED, "a value cannot be carried in that encoding");
     return 0;
 }
 
@@ -236,6 +335,7 @@ int idgw_tg_parse(apr_pool_t *p, const char *buf, apr_size_t len, idgw_telegram_
     xmlParserCtxtPtr ctxt;
     xmlDocPtr doc;
     idgw_telegram_t *tg = apr_pcalloc(p, sizeof(*tg));
+    char declared[32];
     int rc;
 
     err->result = NULL;
@@ -247,6 +347,7 @@ int idgw_tg_parse(apr_pool_t *p, const char *buf, apr_size_t len, idgw_telegram_
         return fail(err, IDGW_TG_R_MALFORMED, "empty telegram");
     if (len > IDGW_TG_MAX_SIZE)
         return fail(err, IDGW_TG_R_MALFORMED, "telegram larger than the interface allows");
+    declared_encoding(buf, len, declared, sizeof(declared));
     ctxt = xmlNewParserCtxt();
     if (!ctxt)
         return fail(err, IDGW_TG_R_SYSTEM, "out of memory");
@@ -259,7 +360,8 @@ int idgw_tg_parse(apr_pool_t *p, const char *buf, apr_size_t len, idgw_telegram_
         void *saved_ctx = xmlGenericErrorContext;
 
         xmlSetGenericErrorFunc(NULL, silent_generic);
-        doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, PARSE_OPTIONS);
+        doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL,
+                                is_shift_jis(declared) ? SJIS_CONVERTER : NULL, PARSE_OPTIONS);
         xmlSetGenericErrorFunc(saved_ctx, saved);
     }
     if (!doc || !ctxt->wellFormed) {
@@ -267,7 +369,8 @@ int idgw_tg_parse(apr_pool_t *p, const char *buf, apr_size_t len, idgw_telegram_
         xmlFreeParserCtxt(ctxt);
         return fail(err, IDGW_TG_R_MALFORMED, "not well-formed XML or unknown encoding");
     }
-    tg->encoding = doc->encoding ? apr_pstrdup(p, (const char *)doc->encoding) : "UTF-8";
+    tg->encoding = is_shift_jis(declared) ? apr_pstrdup(p, declared)
+                   : doc->encoding ? apr_pstrdup(p, (const char *)doc->encoding) : "UTF-8";
     rc = read_tree(p, doc, tg, err);
     xmlFreeDoc(doc);
     xmlFreeParserCtxt(ctxt);

@@ -196,6 +196,32 @@ START_TEST(character_outside_shift_jis_survives)
 }
 END_TEST
 
+START_TEST(tilde_and_backslash_survive_shift_jis)
+{
+    /* Feature phones' Shift_JIS is code page 932: 0x7E and 0x5C are '~' and
+     * '\\', so a password with them reaches the backend as typed. */
+    idgw_telegram_t *t = sample(IDGW_TG_CARD_AUTH_REQ), *back;
+    idgw_tg_error_t err;
+    char *wire;
+    apr_size_t len;
+
+    ((idgw_tg_field_t *)t->fields->elts)[1].value = "p~ss\\word";
+    back = round_trip(t, &wire, &len);
+    ck_assert_str_eq(back->encoding, "Shift_JIS");
+    ck_assert_ptr_nonnull(strstr(wire, "encoding=\"Shift_JIS\""));
+    ck_assert_ptr_nonnull(memmem(wire, len, "p~ss\\word", 9));
+    ck_assert_str_eq(idgw_tg_get(back, "password"), "p~ss\\word");
+    /* A YEN SIGN would be written as 0x5C and read back as a backslash: the
+     * build refuses rather than change what the backend sees. */
+    t = sample(IDGW_TG_BRAND_DOWNLOAD_RES);
+    ((idgw_tg_field_t *)t->fields->elts)[4].value = "1000\xc2\xa5";
+    ck_assert_int_ne(idgw_tg_build(pool, t, NULL, &wire, &len, &err), 0);
+    ck_assert_str_eq(err.result, IDGW_TG_R_MALFORMED);
+    ck_assert_ptr_nonnull(strstr(err.msg, "cannot be carried"));
+    ck_assert_int_eq(idgw_tg_build(pool, t, "UTF-8", &wire, &len, &err), 0);
+}
+END_TEST
+
 START_TEST(utf8_for_felica_server_and_explicit_encoding)
 {
     idgw_telegram_t *t = sample(IDGW_TG_CARD_DOWNLOAD_RES), *back;
@@ -393,6 +419,7 @@ int main(void)
     tcase_add_loop_test(tc, every_type_round_trips, 0, IDGW_TG_TYPE_COUNT);
     tcase_add_test(tc, shift_jis_on_the_wire);
     tcase_add_test(tc, character_outside_shift_jis_survives);
+    tcase_add_test(tc, tilde_and_backslash_survive_shift_jis);
     tcase_add_test(tc, utf8_for_felica_server_and_explicit_encoding);
     tcase_add_test(tc, hostile_and_malformed_input);
     tcase_add_test(tc, failed_response_may_omit_fields);
