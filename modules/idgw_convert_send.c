@@ -8,6 +8,7 @@
 
 #include "idgw_convert_ctx.h"
 #include "idgw_convert_errors.h"
+#include "idgw_metrics.h"      /* backend calls, for mod_idgw_status */
 
 const idgw_error_def *idgw_convert_transport_error(idgw_backend_category_t cat)
 {
@@ -96,7 +97,11 @@ int idgw_convert_send(void *baton, apr_pool_t *p, idgw_map_backend be,
     breq.body_len = len;
     breq.idempotent = idgw_tg_idempotent(req->type);
     wipe_fields_on_cleanup(p, req);
+    apr_time_t call_started = apr_time_now();                                 /* metrics */
     cat = idgw_backend_call(b->be[target], p, &breq, &bres, &berr);
+    idgw_metrics_backend_call_lookup(idgw_map_backend_name(target),            /* metrics */
+                                     idgw_backend_category_name(cat),
+                                     apr_time_now() - call_started);
     /* the body held card data or a password: it is not needed any more */
     explicit_bzero(body, len);
     if (cat != IDGW_BE_OK && cat != IDGW_BE_ERR_HTTP_STATUS) {

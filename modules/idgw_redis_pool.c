@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "idgw_metrics.h"   /* Redis errors, for mod_idgw_status */
 #include <sys/socket.h>
 
 #define POOL_CONN_TTL apr_time_from_sec(300)
@@ -257,6 +259,7 @@ apr_status_t idgw_redis_pool_acquire(idgw_redis_pool *pl, idgw_redis_conn **out,
         apr_status_t rv;
 
         if (breaker_open(pl)) {
+            idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "pool", "fail_fast", NULL, 1); /* metrics */
             apr_thread_mutex_lock(pl->lock);
             apr_snprintf(err, errlen, "Redis failed recently (%s); not retrying yet",
                          pl->last_error[0] ? pl->last_error : "no detail");
@@ -265,6 +268,8 @@ apr_status_t idgw_redis_pool_acquire(idgw_redis_pool *pl, idgw_redis_conn **out,
         }
         rv = apr_reslist_acquire(pl->list, &res);
         if (rv != APR_SUCCESS) {
+            idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "pool",                 /* metrics */
+                                      APR_STATUS_IS_TIMEUP(rv) ? "pool_wait" : "connect", NULL, 1);
             apr_thread_mutex_lock(pl->lock);
             if (APR_STATUS_IS_TIMEUP(rv))
                 apr_snprintf(err, errlen, "no free Redis connection in time");
@@ -290,6 +295,7 @@ void idgw_redis_pool_release(idgw_redis_pool *pl, idgw_redis_conn *c)
     int stale;
 
     if (idgw_redis_dead(c)) {
+        idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "pool", "io", NULL, 1);   /* metrics */
         set_error(pl, c->ctx ? c->ctx->errstr : "connection lost");
         invalidate(pl, c, 1);
         return;

@@ -10,10 +10,15 @@
 #include <http_protocol.h>
 #include <apr_strings.h>
 
+#include "idgw_metrics.h"   /* IDGW_NOTE_ERROR, read by mod_idgw_status */
+
 int idgw_xml_error_send_code(request_rec *r, int http_status, const char *code,
                              const char *message)
 {
     const char *body = idgw_xml_error_body(r->pool, code, message);
+
+    /* metrics: the code, for mod_idgw_status's counters and the access log */
+    apr_table_set(r->notes, IDGW_NOTE_ERROR, code);
 
     /* keep the connection usable: the unread body must not become the next request */
     ap_discard_request_body(r);

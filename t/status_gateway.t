@@ -1,6 +1,7 @@
 # mod_idgw_status with mod_idgw_session: gateway requests are named from the
-# session (operation, step, session log handle), refused ones from the URL,
-# replays are told apart, and the log notes never carry the token.
+# session (operation, step, session log handle), refused ones from the URL
+# with the XML error's code as their result, sequence errors are counted by
+# code, replays are told apart, and the log notes never carry the token.
 use strict;
 use warnings FATAL => 'all';
 
@@ -12,7 +13,7 @@ use lib "$FindBin::Bin/lib";
 use IdgwTest::Client;
 use Time::HiRes qw(sleep);
 
-plan tests => 13;
+plan tests => 14;
 
 sub metrics {
     my %m;
@@ -43,8 +44,10 @@ my $m0 = metrics();
 my $v0 = sub { $m0->{ req_key(@_) } // 0 };
 my @keys = (['open', 'request', 'ok'], ['status', 'none', 'ok'], ['add_card', 'request', 'ok'],
             ['add_card', 'relay', 'ok'], ['add_card', 'relay', 'replay'],
-            ['add_card', 'complete', 'sequence_error'], ['gateway', 'none', 'client_error']);
+            ['add_card', 'complete', 'IDGW-SEQ-001'], ['gateway', 'none', 'IDGW-REQ-003']);
 my %before = map { req_key(@$_) => $v0->(@$_) } @keys;
+my $seq_key = 'idgw_sequence_errors_total{reason="IDGW-SEQ-001"}';
+my $seq0 = $m0->{$seq_key} // 0;
 
 my $c = IdgwTest::Client->new;
 ok t_cmp($c->open_session->{status}, 200, 'session opened');
@@ -59,14 +62,15 @@ ok t_cmp($c->step('add_card', 'complete', seq => $c->seq + 5)->{status}, 409, 'o
 # a path that names no operation: refused before any session is read
 ok t_cmp($c->post('/idgw/nothing/here', '')->{status}, 404, 'unknown path');
 
-my $m = settle(req_key('gateway', 'none', 'client_error'), $before{ req_key('gateway', 'none', 'client_error') } + 1);
+my $m = settle(req_key('gateway', 'none', 'IDGW-REQ-003'), $before{ req_key('gateway', 'none', 'IDGW-REQ-003') } + 1);
 my $d = sub { ($m->{ req_key(@_) } // 0) - $before{ req_key(@_) } };
 ok t_cmp($d->('open', 'request', 'ok'), 1, 'open counted');
 ok t_cmp($d->('status', 'none', 'ok'), 3, 'status counted three times');
 ok t_cmp($d->('add_card', 'request', 'ok') + $d->('add_card', 'relay', 'ok'), 2, 'steps counted');
 ok t_cmp($d->('add_card', 'relay', 'replay'), 1, 'replay counted as such');
-ok t_cmp($d->('add_card', 'complete', 'sequence_error'), 1, 'sequence error named from the URL');
-ok t_cmp($d->('gateway', 'none', 'client_error'), 1, 'unnamed path under the location label');
+ok t_cmp($d->('add_card', 'complete', 'IDGW-SEQ-001'), 1, 'sequence error named from the URL, its code as result');
+ok t_cmp(($m->{$seq_key} // 0) - $seq0, 1, 'sequence error counted by code');
+ok t_cmp($d->('gateway', 'none', 'IDGW-REQ-003'), 1, 'unnamed path under the location label');
 
 # the access log notes: the session handle (8 hex digits), never the token
 open my $fh, '<', $log or die "$log: $!";
