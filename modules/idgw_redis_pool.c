@@ -9,9 +9,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "idgw_metrics.h"   /* Redis errors, for mod_idgw_status */
-#include <sys/socket.h>
 
 #define POOL_CONN_TTL apr_time_from_sec(300)
 
