@@ -2,6 +2,7 @@
  * idgw_convert_ctx.c - the context of one operation (idgw_convert_ctx.h).
  */
 #include "idgw_convert_ctx.h"
+#include "idgw_vault.h"
 
 #include <string.h>
 #include <apr_strings.h>
@@ -18,33 +19,11 @@ struct idgw_ctx {
     apr_array_header_t *items;     /* of ctx_item */
 };
 
-typedef struct wipe_rec {
-    void *mem;
-    size_t len;
-} wipe_rec;
-
-static apr_status_t wipe_mem(void *data)
-{
-    wipe_rec *w = data;
-
-    explicit_bzero(w->mem, w->len);
-    return APR_SUCCESS;
-}
-
-void idgw_ctx_wipe_on_cleanup(apr_pool_t *p, void *mem, size_t len)
-{
-    wipe_rec *w = apr_palloc(p, sizeof(*w));
-
-    w->mem = mem;
-    w->len = len;
-    apr_pool_cleanup_register(p, w, wipe_mem, apr_pool_cleanup_null);
-}
-
 static char *secret_dup(apr_pool_t *p, const char *s, size_t len)
 {
     char *d = apr_pstrmemdup(p, s, len);
 
-    idgw_ctx_wipe_on_cleanup(p, d, len);
+    idgw_vault_wipe_on_cleanup(p, d, len);
     return d;
 }
 
@@ -158,7 +137,7 @@ const char *idgw_ctx_encode(apr_pool_t *p, const idgw_ctx *c, size_t *len)
             n += strlen(it->name) + 1 + it->value_len + 1;
     }
     buf = apr_palloc(p, n + 1);
-    idgw_ctx_wipe_on_cleanup(p, buf, n + 1);
+    idgw_vault_wipe_on_cleanup(p, buf, n + 1);
     memcpy(buf, CTX_MAGIC, sizeof(CTX_MAGIC) - 1);
     o = sizeof(CTX_MAGIC) - 1;
     for (int i = 0; i < c->items->nelts; i++) {

@@ -43,7 +43,4 @@ const char *idgw_ctx_encode(apr_pool_t *p, const idgw_ctx *c, size_t *len);
 /* Parse a serialised context; NULL when malformed. */
 idgw_ctx *idgw_ctx_decode(apr_pool_t *p, const char *buf, size_t len);
 
-/* Wipe len bytes of pool memory when p is cleaned up. */
-void idgw_ctx_wipe_on_cleanup(apr_pool_t *p, void *mem, size_t len);
-
 #endif

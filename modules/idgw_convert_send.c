@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "idgw_convert_ctx.h"
+#include "idgw_vault.h"
 #include "idgw_convert_errors.h"
 #include "idgw_metrics.h"      /* backend calls, for mod_idgw_status */
 
@@ -65,7 +66,7 @@ static void wipe_fields_on_cleanup(apr_pool_t *p, const idgw_telegram_t *tg)
         const idgw_tg_field_t *f = &APR_ARRAY_IDX(tg->fields, i, idgw_tg_field_t);
 
         if (f->value && *f->value)
-            idgw_ctx_wipe_on_cleanup(p, (void *)f->value, strlen(f->value));
+            idgw_vault_wipe_on_cleanup(p, (void *)f->value, strlen(f->value));
     }
 }
 

@@ -46,6 +46,15 @@ static apr_status_t wipe_buffer(void *data)
     return APR_SUCCESS;
 }
 
+void idgw_vault_wipe_on_cleanup(apr_pool_t *p, void *mem, size_t len)
+{
+    wipe_buf *w = apr_palloc(p, sizeof(*w));
+
+    w->buf = mem;
+    w->len = len;
+    apr_pool_cleanup_register(p, w, wipe_buffer, apr_pool_cleanup_null);
+}
+
 static int hex_value(int c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -252,7 +261,6 @@ apr_status_t idgw_vault_unseal(apr_pool_t *p, const idgw_vault_keys *keys,
     size_t ct_len;
     unsigned char *out;
     EVP_CIPHER_CTX *ctx;
-    wipe_buf *w;
     int i, n, fin, ok;
 
     if (blob_len < IDGW_VAULT_OVERHEAD || blob[0] != VAULT_VERSION
@@ -269,10 +277,7 @@ apr_status_t idgw_vault_unseal(apr_pool_t *p, const idgw_vault_keys *keys,
     tag = ct + ct_len;
     /* one spare byte: OpenSSL rejects a NULL output for empty plaintext */
     out = apr_palloc(p, ct_len + 1);
-    w = apr_palloc(p, sizeof(*w));
-    w->buf = out;
-    w->len = ct_len + 1;
-    apr_pool_cleanup_register(p, w, wipe_buffer, apr_pool_cleanup_null);
+    idgw_vault_wipe_on_cleanup(p, out, ct_len + 1);
     ctx = EVP_CIPHER_CTX_new();
     ok = ctx && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL)
         && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL)

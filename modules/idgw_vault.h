@@ -50,4 +50,7 @@ apr_status_t idgw_vault_unseal(apr_pool_t *p, const idgw_vault_keys *keys,
                                const unsigned char *blob, size_t blob_len,
                                unsigned char **plain, size_t *plain_len);
 
+/* Wipe len bytes of pool memory (plaintext, card data) when p is cleaned up. */
+void idgw_vault_wipe_on_cleanup(apr_pool_t *p, void *mem, size_t len);
+
 #endif
