@@ -192,12 +192,19 @@ static int peer_closed(idgw_redis_conn *c)
     return 1;
 }
 
+/* What the check before lending a pooled connection found. */
+enum conn_check {
+    CONN_LIVE,
+    CONN_CLOSED,    /* found dead without waiting (Redis closed it): free to skip */
+    CONN_FAILED     /* a drain or PING failed: that may have cost a timeout */
+};
+
 /*
  * PING a connection that sat idle long enough for a server or NAT to drop
  * it, or that was made before Redis last failed (a restart closed it).
  * Connections in steady use are never PINGed: no extra round trip.
  */
-static int still_alive(idgw_redis_pool *pl, idgw_redis_conn *c)
+static enum conn_check check_conn(idgw_redis_pool *pl, idgw_redis_conn *c)
 {
     const char *argv[] = { "PING" };
     size_t lens[] = { 4 };
@@ -211,16 +218,16 @@ static int still_alive(idgw_redis_pool *pl, idgw_redis_conn *c)
         int n = idgw_redis_drain(c, c->drain_error, sizeof(c->drain_error));
 
         if (n < 0)
-            return 0;
+            return CONN_FAILED;
         c->drained_errors += n;
     }
     if (idgw_redis_dead(c) || peer_closed(c))
-        return 0;
+        return CONN_CLOSED;
     apr_thread_mutex_lock(pl->lock);
     epoch = pl->fail_epoch;
     apr_thread_mutex_unlock(pl->lock);
     if (c->epoch == epoch && apr_time_now() - c->last_used < pl->cfg->idle_check)
-        return 1;
+        return CONN_LIVE;
     apr_thread_mutex_lock(pl->lock);
     pl->stats.pings++;
     apr_thread_mutex_unlock(pl->lock);
@@ -228,9 +235,10 @@ static int still_alive(idgw_redis_pool *pl, idgw_redis_conn *c)
     ok = r && r->type == REDIS_REPLY_STATUS;
     if (r)
         freeReplyObject(r);
-    if (ok)
-        c->epoch = epoch;
-    return ok;
+    if (!ok)
+        return CONN_FAILED;
+    c->epoch = epoch;
+    return CONN_LIVE;
 }
 
 static void invalidate(idgw_redis_pool *pl, idgw_redis_conn *c, int trip)
@@ -248,15 +256,26 @@ static void invalidate(idgw_redis_pool *pl, idgw_redis_conn *c, int trip)
     apr_reslist_invalidate(pl->list, c);
 }
 
+/*
+ * Lends a live connection.  A pooled connection Redis closed (a restart, an
+ * idle timeout on its side) is thrown away at the cost of one non-blocking
+ * peek, so any number of them are skipped: after a restart every connection
+ * a busy child kept is dead, and each would otherwise cost a request its
+ * answer.  Checks that may have waited (a drain or PING that failed) are
+ * bounded, so a hanging Redis costs a request at most a few timeouts.
+ */
+#define ACQUIRE_MAX_FAILED_CHECKS 3
+
 apr_status_t idgw_redis_pool_acquire(idgw_redis_pool *pl, idgw_redis_conn **out,
                                      char *err, size_t errlen)
 {
-    int attempt;
+    int failed_checks = 0, closed = 0;
 
-    for (attempt = 0; attempt < 3; attempt++) {
+    for (;;) {
         void *res = NULL;
         idgw_redis_conn *c;
         apr_status_t rv;
+        enum conn_check found;
 
         if (breaker_open(pl)) {
             idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "pool", "fail_fast", NULL, 1); /* metrics */
@@ -279,14 +298,22 @@ apr_status_t idgw_redis_pool_acquire(idgw_redis_pool *pl, idgw_redis_conn **out,
             return rv;
         }
         c = res;
-        if (still_alive(pl, c)) {
+        found = check_conn(pl, c);
+        if (found == CONN_LIVE) {
             *out = c;
             return APR_SUCCESS;
         }
         /* a stale connection is not Redis failing: drop it and take another */
         invalidate(pl, c, 0);
+        if (found == CONN_FAILED && ++failed_checks >= ACQUIRE_MAX_FAILED_CHECKS)
+            break;
+        /* every discard shrinks the pool, so this ends with a fresh connection;
+         * the bound is only a guard against a server that closes every new one */
+        if (found == CONN_CLOSED && ++closed > pl->cfg->pool_max + 1)
+            break;
     }
-    apr_snprintf(err, errlen, "no live Redis connection after 3 attempts");
+    apr_snprintf(err, errlen, "no live Redis connection (%d failed check(s), %d closed)",
+                 failed_checks, closed);
     return APR_EGENERAL;
 }
 

@@ -155,6 +155,48 @@ START_TEST(closed_by_server_detected_without_ping)
 }
 END_TEST
 
+/* A full pool whose every connection the server closed (a restart after a
+ * burst): more dead connections than the failed-check bound, and still the
+ * first acquire lends a live one (each dead one costs a peek, not a try). */
+START_TEST(many_closed_connections_skipped)
+{
+    idgw_redis_addr addr = { "127.0.0.1", PORT };
+    idgw_redis_pool *pl;
+    idgw_redis_conn *held[6], *c, *admin;
+    idgw_redis_pool_stats st;
+    char err[256];
+    const char *kill_others[] = { "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes" };
+    size_t kill_lens[] = { 6, 4, 4, 6, 6, 3 };
+    redisReply *r;
+    int i;
+
+    cfg.pool_max = 6;
+    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, &pl), APR_SUCCESS);
+    for (i = 0; i < 6; i++)
+        ck_assert_int_eq(idgw_redis_pool_acquire(pl, &held[i], err, sizeof(err)), APR_SUCCESS);
+    for (i = 0; i < 6; i++)
+        idgw_redis_pool_release(pl, held[i]);
+    ck_assert_int_eq(idgw_redis_connect(&cfg, &addr, 0, NULL, 0, &admin, err, sizeof(err)),
+                     APR_SUCCESS);
+    r = idgw_redis_command(admin, 6, kill_others, kill_lens);
+    ck_assert_int_eq(r->integer, 6);
+    freeReplyObject(r);
+    usleep(50000);
+    ck_assert_msg(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)) == APR_SUCCESS, "%s", err);
+    r = echo(c, "alive");
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(r->str, "alive");
+    freeReplyObject(r);
+    idgw_redis_pool_release(pl, c);
+    idgw_redis_pool_get_stats(pl, &st);
+    ck_assert_uint_eq(st.invalidated, 6);
+    ck_assert_uint_eq(st.connects, 7);
+    ck_assert_uint_eq(st.pings, 0);
+    idgw_redis_close(admin);
+    free(admin);
+}
+END_TEST
+
 START_TEST(breaker_and_recovery)
 {
     idgw_redis_pool *pl;
@@ -360,6 +402,7 @@ int main(void)
     tcase_add_test(tc, idle_connection_checked_before_reuse);
     tcase_add_test(tc, io_error_invalidates_and_trips);
     tcase_add_test(tc, closed_by_server_detected_without_ping);
+    tcase_add_test(tc, many_closed_connections_skipped);
     tcase_add_test(tc, auth_and_select);
     tcase_add_test(tc, readonly_replica_classified);
     tcase_add_test(tc, pipelined_replies_drained);
