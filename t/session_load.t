@@ -52,7 +52,7 @@ for my $k (@kids) {
     push @failures, $out if length $out;
 }
 ok t_cmp(scalar @failures, 0, "$TERMINALS terminals, 17 requests each, no error")
-    or print "# @failures[0 .. ($#failures < 4 ? $#failures : 4)]\n";
+    or print STDERR "# @failures[0 .. ($#failures < 4 ? $#failures : 4)]\n";
 
 # only what this test wrote
 open my $lf, '<', $logfile or die "$logfile: $!";

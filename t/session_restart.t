@@ -18,9 +18,13 @@ sub count_reloads {
 }
 
 my $c = IdgwTest::Client->new;
-$c->open_session;
-$c->step('restore_card', 'request', body => 'card=4980555566667777');
-ok t_cmp($c->step('restore_card', 'relay')->{status}, 200, 'before the restart');
+my $opened = $c->open_session;
+print STDERR "# open: $opened->{status} ", IdgwTest::Client::error_code($opened), "\n" if $opened->{status} != 200;
+my $res = $c->step('restore_card', 'request', body => 'card=4980555566667777');
+print STDERR "# request: $res->{status} ", IdgwTest::Client::error_code($res), "\n" if $res->{status} != 200;
+$res = $c->step('restore_card', 'relay');
+ok t_cmp($res->{status}, 200, 'before the restart')
+    or print STDERR "# relay: $res->{status} ", IdgwTest::Client::error_code($res), "\n";
 
 my $reloads = count_reloads();
 open my $fh, '<', "$logs/httpd.pid" or die "httpd.pid: $!";
@@ -32,6 +36,6 @@ ok count_reloads() > $reloads;    # graceful restart done
 sleep 0.3;
 
 ok t_cmp($c->step('restore_card', 'relay')->{status}, 200, 'after the restart');
-my $res = $c->step('restore_card', 'complete');
+$res = $c->step('restore_card', 'complete');
 ok t_cmp($res->{content}, qr{<last4>7777</last4>}, 'vault survived the restart');
 ok t_cmp($c->close_session->{status}, 200);

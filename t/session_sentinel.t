@@ -77,7 +77,7 @@ while (time < $end) {
     sleep 0.3;
 }
 ok t_cmp($res->{status}, 200, 'session goes on after the failover');
-ok !grep { !/^(200|503):(|IDGW-SRV-001|IDGW-SEQ-004)$/ } @seen or print "# seen: @seen\n";
+ok !grep { !/^(200|503):(|IDGW-SRV-001|IDGW-SEQ-004)$/ } @seen or print STDERR "# seen: @seen\n";
 ok t_cmp(cli($REPLICA, 'HGET', $c->session_key, 'seq'), '3', 'written to the new master');
 
 $gw->stop;
