@@ -59,6 +59,7 @@ typedef struct status_conf {
     const char *redis_host;            /* IdgwStatusRedis */
     apr_port_t redis_port;
     int redis_timeout_ms;              /* IdgwStatusRedisTimeout */
+    const char *redis_password;        /* IdgwStatusRedisPassword: AUTH, never logged */
     apr_array_header_t *fleet;         /* IdgwStatusFleetKey, fleet_key */
 } status_conf;
 
@@ -115,6 +116,9 @@ static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     c->redis_port = add->redis_host ? add->redis_port : base->redis_port;
     c->redis_timeout_ms = add->redis_timeout_ms != UNSET ? add->redis_timeout_ms
                                                          : base->redis_timeout_ms;
+    /* the password goes with the Redis it was set for */
+    c->redis_password = add->redis_host ? add->redis_password
+                        : add->redis_password ? add->redis_password : base->redis_password;
     c->fleet = add->fleet->nelts ? add->fleet : base->fleet;
     return c;
 }
@@ -165,6 +169,14 @@ static const char *set_redis_timeout(cmd_parms *cmd, void *dummy, const char *ar
     return NULL;
 }
 
+static const char *set_redis_password(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    if (arg[0] == '\0' || strlen(arg) > 512)
+        return "IdgwStatusRedisPassword: 1-512 bytes";
+    server_conf(cmd->server)->redis_password = arg;
+    return NULL;
+}
+
 static const char *add_fleet_key(cmd_parms *cmd, void *dummy, const char *name, const char *key)
 {
     status_conf *c = server_conf(cmd->server);
@@ -193,6 +205,9 @@ static const command_rec status_cmds[] = {
     AP_INIT_TAKE1("IdgwStatusRedisTimeout", set_redis_timeout, NULL, RSRC_CONF,
                   "IdgwStatusRedisTimeout ms: connect and command timeout for the fleet "
                   "figures (default 200)"),
+    AP_INIT_TAKE1("IdgwStatusRedisPassword", set_redis_password, NULL, RSRC_CONF,
+                  "IdgwStatusRedisPassword secret: sent with AUTH when the status page "
+                  "connects to IdgwStatusRedis"),
     AP_INIT_TAKE2("IdgwStatusFleetKey", add_fleet_key, NULL, RSRC_CONF,
                   "IdgwStatusFleetKey name redis-key: show the key's size (set, sorted set, "
                   "hash, list) or integer value (string) as idgw_fleet_value{name=...}"),
@@ -489,6 +504,22 @@ static void fleet_error(const char *kind)
         idgw_metrics_add(metrics, IDGW_M_REDIS_ERRORS, "status_fleet", kind, NULL, 1);
 }
 
+/* An error reply (NOAUTH, WRONGPASS, LOADING...) makes every figure of this
+ * read unknown: the page says Redis is down rather than show zeros.  Frees
+ * rep when it was an error. */
+static int refused(request_rec *r, const status_conf *c, redisReply *rep, const char *what)
+{
+    if (rep->type != REDIS_REPLY_ERROR)
+        return 0;
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                  "IDGW-STATUS-012: fleet figures: Redis %s:%u refused %s: %.80s", c->redis_host,
+                  (unsigned)c->redis_port, what, rep->str);
+    fleet_error(strncmp(rep->str, "NOAUTH", 6) == 0 || strncmp(rep->str, "WRONGPASS", 9) == 0
+                ? "auth" : "refused");
+    freeReplyObject(rep);
+    return 1;
+}
+
 /* Read every fleet key: TYPE for all (pipelined), then the sizes (pipelined).
  * Fills values[i] (-1: not a number) and returns 1 when Redis answered. */
 static int fleet_read(request_rec *r, const status_conf *c, long long *values)
@@ -509,12 +540,22 @@ static int fleet_read(request_rec *r, const status_conf *c, long long *values)
         goto out;
     }
     redisSetTimeout(rc, tv);
+    if (c->redis_password)
+        append_key_command(rc, "AUTH", c->redis_password);
     /* keys go as arguments, never through a format string */
     for (i = 0; i < n; i++)
         append_key_command(rc, "TYPE", keys[i].key);
+    if (c->redis_password) {
+        if (redisGetReply(rc, (void **)&rep) != REDIS_OK)
+            goto io_error;
+        if (refused(r, c, rep, "AUTH"))
+            goto out;
+    }
     for (i = 0; i < n; i++) {
         if (redisGetReply(rc, (void **)&rep) != REDIS_OK)
             goto io_error;
+        if (refused(r, c, rep, "TYPE"))
+            goto out;
         cmds[i] = rep->type == REDIS_REPLY_STATUS ? size_command(rep->str) : NULL;
         freeReplyObject(rep);
         if (cmds[i])
@@ -526,6 +567,8 @@ static int fleet_read(request_rec *r, const status_conf *c, long long *values)
             continue;
         if (redisGetReply(rc, (void **)&rep) != REDIS_OK)
             goto io_error;
+        if (refused(r, c, rep, cmds[i]))
+            goto out;
         if (!reply_number(rep, &values[i]))
             values[i] = -1;
         freeReplyObject(rep);

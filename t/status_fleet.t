@@ -13,7 +13,7 @@ my $redis_server = `command -v redis-server 2>/dev/null`;
 my $redis_cli = `command -v redis-cli 2>/dev/null`;
 chomp($redis_server, $redis_cli);
 
-plan tests => 9, need { 'redis-server and redis-cli' => ($redis_server && $redis_cli) ? 1 : 0 };
+plan tests => 15, need { 'redis-server and redis-cli' => ($redis_server && $redis_cli) ? 1 : 0 };
 
 my $port = 6411;           # as in t/conf/status.conf.in
 my $dir = tempdir(CLEANUP => 1);
@@ -21,7 +21,8 @@ my $dir = tempdir(CLEANUP => 1);
 sub cli { system($redis_cli, '-h', '127.0.0.1', '-p', $port, @_) == 0 }
 
 sub fleet_metrics {
-    Apache::TestRequest::module('idgw_status_fleet');
+    my ($vhost) = @_;
+    Apache::TestRequest::module($vhost // 'idgw_status_fleet');
     my $body = GET('/idgw-status?format=prometheus')->content;
     Apache::TestRequest::module('default');
     my %m;
@@ -57,6 +58,22 @@ Apache::TestRequest::module('idgw_status_fleet');
 my $html = GET('/idgw-status')->content;
 Apache::TestRequest::module('default');
 ok t_cmp($html, qr{<tr><td>sessions_opened</td><td>12345</td></tr>}, 'HTML fleet table');
+
+# Redis requires a password: without IdgwStatusRedisPassword the page says
+# Redis is down (not zeros) and counts an auth failure; with it, figures
+my $password = 'fleet-status-pw-7c41';    # as in t/conf/status.conf.in
+cli('CONFIG', 'SET', 'requirepass', $password) or die 'CONFIG SET requirepass';
+my ($noauth, $noauth_body) = fleet_metrics();
+ok t_cmp($noauth->{idgw_fleet_up}, 0, 'NOAUTH: marked down');
+ok t_cmp(scalar(grep { /^idgw_fleet_value/ } split /\n/, $noauth_body), 0, 'NOAUTH: no zeros shown');
+ok t_cmp(($noauth->{'idgw_redis_errors_total{component="status_fleet",kind="auth"}'} // 0) >= 1,
+         1, 'NOAUTH: counted as an auth failure');
+my ($authed) = fleet_metrics('idgw_status_fleet_auth');
+ok t_cmp($authed->{idgw_fleet_up}, 1, 'IdgwStatusRedisPassword: Redis answered');
+ok t_cmp($authed->{'idgw_fleet_value{name="sessions_opened"}'}, 12345, 'IdgwStatusRedisPassword: figure');
+my $log = do { local (@ARGV, $/) = (Apache::Test::vars('t_logs') . '/error_log'); <> };
+ok $log =~ /IDGW-STATUS-012: fleet figures: Redis 127\.0\.0\.1:6411 refused TYPE: NOAUTH/
+   && index($log, $password) < 0;
 
 # Redis gone: the page still answers, says so, and counts the failure
 my $pid = do { open my $fh, '<', "$dir/redis.pid" or die $!; local $/; <$fh> };
