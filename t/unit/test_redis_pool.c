@@ -118,40 +118,59 @@ START_TEST(idle_connection_checked_before_reuse)
 }
 END_TEST
 
-START_TEST(closed_by_server_detected_without_ping)
+/* The server drops every client but the one asking (as a restart would);
+ * expects that many were pooled. */
+static void server_drops_pooled_connections(long long expected)
 {
     idgw_redis_addr addr = { "127.0.0.1", PORT };
-    idgw_redis_pool *pl;
-    idgw_redis_conn *c, *admin;
-    idgw_redis_pool_stats st;
+    idgw_redis_conn *admin;
     char err[256];
     const char *kill_others[] = { "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes" };
     size_t kill_lens[] = { 6, 4, 4, 6, 6, 3 };
     redisReply *r;
 
-    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, &pl), APR_SUCCESS);
-    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_SUCCESS);
-    idgw_redis_pool_release(pl, c);
-    /* the server drops the pooled connection (as a restart would) */
     ck_assert_int_eq(idgw_redis_connect(&cfg, &addr, 0, NULL, 0, &admin, err, sizeof(err)),
                      APR_SUCCESS);
     r = idgw_redis_command(admin, 6, kill_others, kill_lens);
-    ck_assert_int_eq(r->integer, 1);
+    ck_assert_int_eq(r->integer, expected);
     freeReplyObject(r);
+    idgw_redis_close(admin);
+    free(admin);
     usleep(50000);
-    /* the next acquire sees it and connects anew: no failed command, no PING */
-    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_SUCCESS);
-    r = echo(c, "fresh");
+}
+
+/* An acquire that must lend a live connection, checked with one script call. */
+static void acquire_live(idgw_redis_pool *pl, const char *what)
+{
+    idgw_redis_conn *c;
+    char err[256];
+    redisReply *r;
+
+    ck_assert_msg(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)) == APR_SUCCESS, "%s", err);
+    r = echo(c, what);
     ck_assert_ptr_nonnull(r);
-    ck_assert_str_eq(r->str, "fresh");
+    ck_assert_str_eq(r->str, what);
     freeReplyObject(r);
     idgw_redis_pool_release(pl, c);
+}
+
+START_TEST(closed_by_server_detected_without_ping)
+{
+    idgw_redis_pool *pl;
+    idgw_redis_conn *c;
+    idgw_redis_pool_stats st;
+    char err[256];
+
+    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, &pl), APR_SUCCESS);
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_SUCCESS);
+    idgw_redis_pool_release(pl, c);
+    server_drops_pooled_connections(1);
+    /* the next acquire sees it and connects anew: no failed command, no PING */
+    acquire_live(pl, "fresh");
     idgw_redis_pool_get_stats(pl, &st);
     ck_assert_uint_eq(st.pings, 0);
     ck_assert_uint_eq(st.connects, 2);
     ck_assert_uint_eq(st.invalidated, 1);
-    idgw_redis_close(admin);
-    free(admin);
 }
 END_TEST
 
@@ -160,14 +179,10 @@ END_TEST
  * first acquire lends a live one (each dead one costs a peek, not a try). */
 START_TEST(many_closed_connections_skipped)
 {
-    idgw_redis_addr addr = { "127.0.0.1", PORT };
     idgw_redis_pool *pl;
-    idgw_redis_conn *held[6], *c, *admin;
+    idgw_redis_conn *held[6];
     idgw_redis_pool_stats st;
     char err[256];
-    const char *kill_others[] = { "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes" };
-    size_t kill_lens[] = { 6, 4, 4, 6, 6, 3 };
-    redisReply *r;
     int i;
 
     cfg.pool_max = 6;
@@ -176,24 +191,12 @@ START_TEST(many_closed_connections_skipped)
         ck_assert_int_eq(idgw_redis_pool_acquire(pl, &held[i], err, sizeof(err)), APR_SUCCESS);
     for (i = 0; i < 6; i++)
         idgw_redis_pool_release(pl, held[i]);
-    ck_assert_int_eq(idgw_redis_connect(&cfg, &addr, 0, NULL, 0, &admin, err, sizeof(err)),
-                     APR_SUCCESS);
-    r = idgw_redis_command(admin, 6, kill_others, kill_lens);
-    ck_assert_int_eq(r->integer, 6);
-    freeReplyObject(r);
-    usleep(50000);
-    ck_assert_msg(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)) == APR_SUCCESS, "%s", err);
-    r = echo(c, "alive");
-    ck_assert_ptr_nonnull(r);
-    ck_assert_str_eq(r->str, "alive");
-    freeReplyObject(r);
-    idgw_redis_pool_release(pl, c);
+    server_drops_pooled_connections(6);
+    acquire_live(pl, "alive");
     idgw_redis_pool_get_stats(pl, &st);
     ck_assert_uint_eq(st.invalidated, 6);
     ck_assert_uint_eq(st.connects, 7);
     ck_assert_uint_eq(st.pings, 0);
-    idgw_redis_close(admin);
-    free(admin);
 }
 END_TEST
 
