@@ -117,8 +117,8 @@ static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     c->redis_timeout_ms = add->redis_timeout_ms != UNSET ? add->redis_timeout_ms
                                                          : base->redis_timeout_ms;
     /* the password goes with the Redis it was set for */
-    c->redis_password = add->redis_host ? add->redis_password
-                        : add->redis_password ? add->redis_password : base->redis_password;
+    c->redis_password = add->redis_host || add->redis_password ? add->redis_password
+                                                               : base->redis_password;
     c->fleet = add->fleet->nelts ? add->fleet : base->fleet;
     return c;
 }
@@ -504,20 +504,29 @@ static void fleet_error(const char *kind)
         idgw_metrics_add(metrics, IDGW_M_REDIS_ERRORS, "status_fleet", kind, NULL, 1);
 }
 
-/* An error reply (NOAUTH, WRONGPASS, LOADING...) makes every figure of this
- * read unknown: the page says Redis is down rather than show zeros.  Frees
- * rep when it was an error. */
-static int refused(request_rec *r, const status_conf *c, redisReply *rep, const char *what)
+enum fleet_reply { FLEET_REPLY_OK, FLEET_REPLY_IO, FLEET_REPLY_REFUSED };
+
+/* The next pipelined reply, to WHAT.  An error reply (NOAUTH, WRONGPASS,
+ * LOADING...) makes every figure of this read unknown: the page says Redis
+ * is down rather than show zeros.  *rep is set only for FLEET_REPLY_OK. */
+static enum fleet_reply next_reply(request_rec *r, const status_conf *c, redisContext *rc,
+                                   const char *what, redisReply **rep)
 {
-    if (rep->type != REDIS_REPLY_ERROR)
-        return 0;
+    redisReply *got;
+
+    if (redisGetReply(rc, (void **)&got) != REDIS_OK)
+        return FLEET_REPLY_IO;
+    if (got->type != REDIS_REPLY_ERROR) {
+        *rep = got;
+        return FLEET_REPLY_OK;
+    }
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                   "IDGW-STATUS-012: fleet figures: Redis %s:%u refused %s: %.80s", c->redis_host,
-                  (unsigned)c->redis_port, what, rep->str);
-    fleet_error(strncmp(rep->str, "NOAUTH", 6) == 0 || strncmp(rep->str, "WRONGPASS", 9) == 0
+                  (unsigned)c->redis_port, what, got->str);
+    fleet_error(strncmp(got->str, "NOAUTH", 6) == 0 || strncmp(got->str, "WRONGPASS", 9) == 0
                 ? "auth" : "refused");
-    freeReplyObject(rep);
-    return 1;
+    freeReplyObject(got);
+    return FLEET_REPLY_REFUSED;
 }
 
 /* Read every fleet key: TYPE for all (pipelined), then the sizes (pipelined).
@@ -531,6 +540,7 @@ static int fleet_read(request_rec *r, const status_conf *c, long long *values)
     const char **cmds = apr_pcalloc(r->pool, sizeof(*cmds) * (apr_size_t)n);
     redisContext *rc = redisConnectWithTimeout(c->redis_host, c->redis_port, tv);
     redisReply *rep;
+    enum fleet_reply got = FLEET_REPLY_OK;
 
     if (!rc || rc->err) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
@@ -546,16 +556,13 @@ static int fleet_read(request_rec *r, const status_conf *c, long long *values)
     for (i = 0; i < n; i++)
         append_key_command(rc, "TYPE", keys[i].key);
     if (c->redis_password) {
-        if (redisGetReply(rc, (void **)&rep) != REDIS_OK)
-            goto io_error;
-        if (refused(r, c, rep, "AUTH"))
-            goto out;
+        if ((got = next_reply(r, c, rc, "AUTH", &rep)) != FLEET_REPLY_OK)
+            goto failed;
+        freeReplyObject(rep);
     }
     for (i = 0; i < n; i++) {
-        if (redisGetReply(rc, (void **)&rep) != REDIS_OK)
-            goto io_error;
-        if (refused(r, c, rep, "TYPE"))
-            goto out;
+        if ((got = next_reply(r, c, rc, "TYPE", &rep)) != FLEET_REPLY_OK)
+            goto failed;
         cmds[i] = rep->type == REDIS_REPLY_STATUS ? size_command(rep->str) : NULL;
         freeReplyObject(rep);
         if (cmds[i])
@@ -565,17 +572,17 @@ static int fleet_read(request_rec *r, const status_conf *c, long long *values)
         values[i] = 0;          /* type "none": the key does not exist */
         if (!cmds[i])
             continue;
-        if (redisGetReply(rc, (void **)&rep) != REDIS_OK)
-            goto io_error;
-        if (refused(r, c, rep, cmds[i]))
-            goto out;
+        if ((got = next_reply(r, c, rc, cmds[i], &rep)) != FLEET_REPLY_OK)
+            goto failed;
         if (!reply_number(rep, &values[i]))
             values[i] = -1;
         freeReplyObject(rep);
     }
     ok = 1;
     goto out;
-io_error:
+failed:
+    if (got == FLEET_REPLY_REFUSED)
+        goto out;
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                   "IDGW-STATUS-011: fleet figures: Redis %s:%u: %s", c->redis_host,
                   (unsigned)c->redis_port, rc->errstr);
