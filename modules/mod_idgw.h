@@ -32,8 +32,9 @@
 #include "idgw_httpd.h"
 #include <apr_optional.h>
 
+#include "idgw_redis.h"
 #include "idgw_script.h"
-#include "idgw_session_keys.h"
+#include "idgw_identity.h"
 #include "idgw_transitions.h"
 #include "idgw_xml_error.h"
 
@@ -183,5 +184,15 @@ APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_session_strike,
 /* Add a part to the per-request script (see idgw_script_part). */
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_script_part_register,
                         (apr_pool_t *pconf, const idgw_script_part *part));
+
+/*
+ * The Redis mod_idgw_session talks to (settings complete, defaults included)
+ * and its key prefix, for a partner module that keeps its keys beside the
+ * sessions and folds its checks into the same script (mod_idgw_acl).  Valid
+ * from the end of mod_idgw_session's post_config (so: in child_init); NULL
+ * before.
+ */
+APR_DECLARE_OPTIONAL_FN(const idgw_redis_cfg *, idgw_session_redis,
+                        (const char **key_prefix));
 
 #endif

@@ -12,14 +12,20 @@ check_LTLIBRARIES = t/mod_idgw_testop.la
 t_mod_idgw_testop_la_SOURCES = t/mod_idgw_testop.c
 t_mod_idgw_testop_la_CPPFLAGS = $(IDGW_MODULE_CPPFLAGS)
 t_mod_idgw_testop_la_LDFLAGS = -module -avoid-version -shared -rpath $(abs_builddir)/t
-t_mod_idgw_testop_la_LIBADD = modules/libidgw.la $(IDGW_MODULE_LIBS)
+t_mod_idgw_testop_la_LIBADD = modules/common/libidgw_common.la $(IDGW_MODULE_LIBS)
 
 IDGW_ITEST_FILES = t/TEST.PL t/conf/extra.conf.in t/conf/httpd-base.conf \
 	t/lib/IdgwTest/Redis.pm t/lib/IdgwTest/Client.pm t/lib/IdgwTest/Httpd.pm \
 	t/session_basic.t t/session_illegal.t t/session_retransmit.t \
 	t/session_roundtrip.t t/session_redis_outage.t t/session_redis_stale_pool.t t/session_restart.t \
 	t/session_two_instances.t t/session_config.t t/session_sentinel.t \
-	t/session_load.t
+	t/session_load.t \
+	t/conf/acl.conf.in t/lib/IdgwTest/Acl.pm \
+	t/acl_network.t t/acl_whitelist.t t/acl_blacklist.t t/acl_fleet.t \
+	t/acl_rate.t t/acl_autoban.t t/acl_redis_down.t t/acl_config.t \
+	t/conf/status.conf.in t/status_handler.t \
+	t/status_counting.t t/status_fleet.t t/status_gateway.t t/status_restart.t \
+	t/status_config.t
 EXTRA_DIST += $(IDGW_ITEST_FILES)
 
 IDGW_ITEST_ARGS = -httpd $(HTTPD) -httpd_conf $(abs_builddir)/t/conf/httpd-base.conf \
@@ -39,7 +45,9 @@ clean-local: clean-integration
 clean-integration:
 	-cd $(abs_builddir) && test -f t/TEST.PL && perl t/TEST.PL -clean >/dev/null 2>&1
 	-rm -rf t/redis-data t/logs t/conf/vault.keys t/second-httpd t/config-httpd \
-	  t/sentinel-httpd t/redis-sentinel
+	  t/sentinel-httpd t/redis-sentinel \
+	  t/htdocs/acl t/conf/acl-second.conf t/conf/acl-check.conf \
+	  t/logs/acl-second t/logs/acl-check
 	-if test "$(abs_srcdir)" != "$(abs_builddir)"; then rm -f $(IDGW_ITEST_FILES); fi
 
 .PHONY: check-integration clean-integration

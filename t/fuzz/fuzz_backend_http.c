@@ -13,8 +13,8 @@
  * 200..599, a NUL-terminated body within the limit, and the reader never
  * reads past what was sent.
  */
-// fuzz-sources: modules/idgw_backend_http.c modules/idgw_backend_error.c
-// fuzz-sources: modules/idgw_backend_config.c modules/idgw_backend_url.c
+// fuzz-sources: modules/backend/idgw_backend_http.c modules/backend/idgw_backend_error.c
+// fuzz-sources: modules/backend/idgw_backend_config.c modules/backend/idgw_backend_url.c
 // fuzz-pkgs: apr-1 apr-util-1
 #include <stdint.h>
 #include <stdlib.h>

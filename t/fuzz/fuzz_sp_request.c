@@ -7,7 +7,7 @@
  * a verdict and frees everything; what it accepts satisfies the field rules
  * of docs/smartphone-api.md (checked here with the exported validators).
  */
-// fuzz-sources: modules/idgw_sp_xml.c modules/idgw_sp_request.c modules/idgw_transitions.c
+// fuzz-sources: modules/convert/idgw_sp_xml.c modules/convert/idgw_sp_request.c modules/common/idgw_transitions.c
 // fuzz-pkgs: libxml-2.0 apr-1
 #include <stdint.h>
 #include <stdlib.h>

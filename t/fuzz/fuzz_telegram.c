@@ -6,8 +6,8 @@
  * validates, builds again in its declared encoding and in the type's own,
  * and each rebuilt form parses back to the same type, header and fields.
  */
-// fuzz-sources: modules/idgw_telegram.c modules/idgw_telegram_schema.c
-// fuzz-sources: modules/idgw_telegram_xml.c
+// fuzz-sources: modules/backend/idgw_telegram.c modules/backend/idgw_telegram_schema.c
+// fuzz-sources: modules/backend/idgw_telegram_xml.c
 // fuzz-pkgs: libxml-2.0 apr-1 apr-util-1
 #include <stdint.h>
 #include <stdlib.h>

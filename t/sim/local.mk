@@ -5,21 +5,17 @@
 noinst_LTLIBRARIES += t/sim/mod_idgw_sim.la
 t_sim_mod_idgw_sim_la_SOURCES = t/sim/sim.h t/sim/mod_idgw_sim.c t/sim/sim_data.c \
 	t/sim/sim_cards.c t/sim/sim_brand.c t/sim/sim_felica.c t/sim/sim_fault.c
-# -U: configure's PACKAGE_* would clash with httpd's ap_config_auto.h
-t_sim_mod_idgw_sim_la_CPPFLAGS = -UPACKAGE_NAME -UPACKAGE_STRING -UPACKAGE_TARNAME \
-	-UPACKAGE_VERSION -UPACKAGE_BUGREPORT -UPACKAGE_URL \
-	$(AM_CPPFLAGS) -I$(top_srcdir)/modules $(APXS_CPPFLAGS) \
-	$(APR_CFLAGS) $(APU_CFLAGS) $(OPENSSL_CFLAGS) $(XML2_CFLAGS)
+t_sim_mod_idgw_sim_la_CPPFLAGS = $(AM_CPPFLAGS) $(IDGW_BACKEND_CPPFLAGS)
 t_sim_mod_idgw_sim_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
-t_sim_mod_idgw_sim_la_LIBADD = modules/libidgw_backend.la libfelica/libfelica.la \
+t_sim_mod_idgw_sim_la_LIBADD = modules/backend/libidgw_backend.la libfelica/libfelica.la \
 	$(OPENSSL_LIBS) $(XML2_LIBS)
 
 # The backend client on the command line: the simulators' tests use it to
 # exercise the client against httpd + mod_ssl.
 check_PROGRAMS += t/sim/idgw-fpcall
 t_sim_idgw_fpcall_SOURCES = t/sim/idgw-fpcall.c
-t_sim_idgw_fpcall_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules $(APR_CFLAGS) $(APU_CFLAGS)
-t_sim_idgw_fpcall_LDADD = modules/libidgw_backend.la $(APU_LIBS) $(APR_LIBS) $(OPENSSL_LIBS) \
+t_sim_idgw_fpcall_CPPFLAGS = $(AM_CPPFLAGS) $(IDGW_BACKEND_CPPFLAGS)
+t_sim_idgw_fpcall_LDADD = modules/backend/libidgw_backend.la $(APU_LIBS) $(APR_LIBS) $(OPENSSL_LIBS) \
 	$(XML2_LIBS)
 
 EXTRA_DIST += t/sim/run-tests t/sim/conf/sim.conf.in t/sim/data t/sim/tests scripts/idgw-pki scripts/idgw-sim \

@@ -1,0 +1,146 @@
+/* mod_idgw_acl: access control for the idgw gateway.
+ *
+ * Carrier-network (bearer) restriction, pre-launch whitelist mode, a
+ * fleet-wide blacklist of terminal ids, chip IDms, users and networks kept in
+ * Redis, fleet-wide rate limits (GCRA) with a per-process limiter in front,
+ * and automatic temporary bans after repeated sequence errors or limit
+ * breaches.  The per-request logic is in idgw_acl_request.c, the directives
+ * in idgw_acl_config.c; docs/directives.md (mod_idgw_acl) documents both.
+ *
+ * Hooks: pre_config (forget the previous cycle's validation notes),
+ * post_config (validate across sections, find mod_idgw_session and fold the
+ * fleet-wide check into its per-request script), child_init (the
+ * per-process limiter, list cache and Redis pool: nothing before fork),
+ * check_access_ex (early checks; runs after mod_remoteip's post_read_request
+ * has set the client address), fixups LAST (the fleet-wide check where no
+ * session check ran).
+ */
+#include <httpd.h>
+#include <apr_optional.h>
+#include <apr_strings.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "idgw_acl_config.h"
+#include "idgw_acl_export.h"
+#include "idgw_acl_request.h"
+#include "idgw_acl_script.h"
+#include "mod_idgw.h"
+
+
+module AP_MODULE_DECLARE_DATA idgw_acl_module;
+
+#define SESSION_MODULE_NAME "mod_idgw_session.c"
+
+static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    idgw_acl_config_reset();
+    idgw_acl_g.folding = 0;
+    return OK;
+}
+
+static int fail_start(server_rec *s, const char *msg)
+{
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0300: mod_idgw_acl: %s", msg);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(idgw_script_part_register) *register_part;
+    const char *msg;
+
+    if ((msg = idgw_acl_config_validate(ptemp)) != NULL) {
+        return fail_start(s, msg);
+    }
+    if (!idgw_acl_config_in_use()) {
+        return OK;      /* loaded but not used: no cost per request */
+    }
+    register_part = APR_RETRIEVE_OPTIONAL_FN(idgw_script_part_register);
+    if (ap_find_linked_module(SESSION_MODULE_NAME) == NULL || register_part == NULL) {
+        return fail_start(s, "mod_idgw_session is not loaded: the lists, limits and "
+                             "bans live in its Redis (LoadModule idgw_session_module "
+                             "before idgw_acl_module)");
+    }
+    /* Folded into the session's per-request script: the steady path costs
+     * one Redis round trip for session and access control together. */
+    if (register_part(pconf, &idgw_acl_check_part) != APR_SUCCESS ||
+        register_part(pconf, &idgw_acl_strikes_part) != APR_SUCCESS) {
+        return fail_start(s, "mod_idgw_session refused the access-control script parts");
+    }
+    idgw_script_init(&idgw_acl_g.check_script, "acl_check", idgw_acl_lua_check);
+    idgw_acl_g.scripts[0] = &idgw_acl_g.check_script;
+    idgw_acl_g.folding = 1;
+    return OK;
+}
+
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    idgw_acl_srv_conf *conf = ap_get_module_config(s->module_config, &idgw_acl_module);
+    APR_OPTIONAL_FN_TYPE(idgw_session_redis) *session_redis =
+        APR_RETRIEVE_OPTIONAL_FN(idgw_session_redis);
+    const char *err;
+    apr_status_t rv;
+
+    if (!idgw_acl_g.folding || session_redis == NULL) {
+        return;
+    }
+    /* mod_idgw_session's post_config completed its settings (defaults
+     * included): share its Redis and key prefix. */
+    idgw_acl_g.redis_cfg = session_redis(&idgw_acl_g.prefix);
+    if (idgw_acl_g.redis_cfg == NULL) {
+        return;
+    }
+    if ((err = idgw_limiter_create(&idgw_acl_g.limiter, pchild,
+                                   (unsigned)idgw_acl_local_slots(conf))) != NULL ||
+        (err = idgw_acl_cache_create(&idgw_acl_g.cache, pchild)) != NULL) {
+        idgw_acl_g.limiter = NULL;
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "IDGW0305: %s", err);
+        return;
+    }
+    rv = idgw_redis_pool_create(pchild, idgw_acl_g.redis_cfg, idgw_acl_g.scripts, 1,
+                                &idgw_acl_g.pool);
+    if (rv != APR_SUCCESS) {
+        idgw_acl_g.pool = NULL;
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "IDGW0306: cannot create the access-control Redis pool");
+    }
+}
+
+static void retrieve_optional_fns(void)
+{
+    /* mod_idgw_status's counters: denials and degraded decisions show on its
+     * page when it is loaded, and cost nothing when it is not. */
+    idgw_metrics_fns_retrieve(&idgw_acl_g.metrics);
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    static const char *const after_session[] = { SESSION_MODULE_NAME, NULL };
+
+    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_optional_fn_retrieve(retrieve_optional_fns, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* check_access_ex: not overridden by "Satisfy Any", and AND-ed with the
+     * Require rules of the same section (we DECLINE on success). */
+    ap_hook_check_access_ex(idgw_acl_access, NULL, NULL, APR_HOOK_FIRST,
+                            AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_fixups(idgw_acl_fixups_late, after_session, NULL, APR_HOOK_LAST);
+    ap_register_output_filter(IDGW_ACL_OUT_FILTER, idgw_acl_out_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+    APR_REGISTER_OPTIONAL_FN(idgw_acl_identity_check);
+}
+
+AP_DECLARE_MODULE(idgw_acl) = {
+    STANDARD20_MODULE_STUFF,
+    idgw_acl_create_dir_conf,
+    idgw_acl_merge_dir_conf,
+    idgw_acl_create_srv_conf,
+    idgw_acl_merge_srv_conf,
+    idgw_acl_cmds,
+    register_hooks
+};

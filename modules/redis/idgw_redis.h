@@ -1,0 +1,107 @@
+/*
+ * idgw_redis.h - one Redis connection through hiredis 0.14 (no TLS, RESP2).
+ *
+ * hiredis facts this code is built on (DESIGN section 9): the connect timeout
+ * bounds only the connect, so redisSetTimeout and redisEnableKeepAlive are
+ * applied after every connect; a context whose err is set is dead and is
+ * never used again; a context is not thread-safe (the pool hands each one
+ * to one thread at a time).
+ */
+#ifndef IDGW_REDIS_H
+#define IDGW_REDIS_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+#include <hiredis/hiredis.h>
+
+#include "idgw_conf_parse.h"
+#include "idgw_script.h"
+
+#define IDGW_REDIS_MAX_SENTINELS 8
+#define IDGW_REDIS_HOST_MAX IDGW_HOST_MAX
+
+/* A Redis server or Sentinel: host and port (idgw_parse_hostport). */
+typedef idgw_hostport idgw_redis_addr;
+
+typedef struct idgw_redis_cfg {
+    idgw_redis_addr server;              /* used when there are no sentinels */
+    idgw_redis_addr sentinels[IDGW_REDIS_MAX_SENTINELS];
+    int nsentinels;
+    const char *master_name;             /* with sentinels */
+    const char *password;                /* NULL: no AUTH */
+    int database;                        /* SELECT when not 0 */
+    apr_interval_time_t connect_timeout;
+    apr_interval_time_t command_timeout;
+    apr_interval_time_t idle_check;      /* PING before reusing a connection idle this long */
+    apr_interval_time_t breaker_time;    /* fail fast this long after Redis failed */
+    int pool_max;                        /* connections per child */
+} idgw_redis_cfg;
+
+typedef struct idgw_redis_conn {
+    redisContext *ctx;
+    apr_time_t last_used;
+    int pending;                  /* pipelined replies not read yet */
+    unsigned long generation;     /* master generation this connection belongs to */
+    unsigned long epoch;          /* pool failure epoch when last known good */
+    int readonly_seen;            /* the server answered READONLY: re-resolve the master */
+    int drained_errors;           /* error replies among pipelined commands, not yet logged */
+    char drain_error[160];        /* the first one's text */
+} idgw_redis_conn;
+
+/* Classification of an error reply. */
+typedef enum idgw_redis_error_kind {
+    IDGW_REDIS_OK = 0,
+    IDGW_REDIS_NOSCRIPT,          /* script cache lost: SCRIPT LOAD and run again */
+    IDGW_REDIS_READONLY,          /* talking to a replica: re-resolve, the script wrote nothing */
+    IDGW_REDIS_UNAVAILABLE,       /* LOADING, MASTERDOWN, BUSY: Redis not serving now */
+    IDGW_REDIS_OTHER
+} idgw_redis_error_kind;
+
+idgw_redis_error_kind idgw_redis_classify(const redisReply *reply);
+
+/*
+ * Connect to addr and prepare the connection: timeouts and keepalive,
+ * AUTH and SELECT when configured, ROLE must say "master" when
+ * verify_master is set, then SCRIPT LOAD of each script.
+ */
+apr_status_t idgw_redis_connect(const idgw_redis_cfg *cfg, const idgw_redis_addr *addr,
+                                int verify_master, const idgw_script *const *scripts,
+                                int nscripts, idgw_redis_conn **out,
+                                char *err, size_t errlen);
+
+void idgw_redis_close(idgw_redis_conn *c);
+
+/* Is the connection unusable (hiredis err set)? */
+int idgw_redis_dead(const idgw_redis_conn *c);
+
+/*
+ * Read the replies of pipelined commands.  Returns the number of error
+ * replies among them (the first one's text goes to err), or -1 when the
+ * connection died.
+ */
+int idgw_redis_drain(idgw_redis_conn *c, char *err, size_t errlen);
+
+/* A blocking command; NULL when the connection died (see idgw_redis_dead). */
+redisReply *idgw_redis_command(idgw_redis_conn *c, int argc, const char **argv,
+                               const size_t *lens);
+
+/*
+ * EVALSHA (argv[0] must be "EVALSHA", argv[1] the SHA); on NOSCRIPT loads
+ * the script and runs it again (safe: NOSCRIPT means it did not run).
+ */
+redisReply *idgw_redis_evalsha(idgw_redis_conn *c, const idgw_script *s, int argc,
+                               const char **argv, const size_t *lens);
+
+/*
+ * Send a command without waiting for its reply (pipelined); the reply is
+ * read by the next idgw_redis_drain on this connection.
+ */
+apr_status_t idgw_redis_send(idgw_redis_conn *c, int argc, const char **argv,
+                             const size_t *lens);
+
+/* SENTINEL get-master-addr-by-name on each sentinel in turn (idgw_redis_sentinel.c). */
+apr_status_t idgw_redis_sentinel_resolve(const idgw_redis_cfg *cfg, int first,
+                                         char *host, size_t hostlen, int *port,
+                                         int *answered_by, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * idgw_script.h - Lua scripts run by Redis: identity (SHA-1), assembly of the
+ * per-request script from parts, and the layout of its KEYS and ARGV.
+ *
+ * The per-request script is one Lua program made of:
+ *   - the core (part 0), Lua text that defines function core(K, A): the
+ *     session module's (its transition table and session checks),
+ *   - any number of "parts" registered by the modules (mod_idgw_acl folds
+ *     its fleet-wide checks in this way), each a Lua function body
+ *         function(K, A, core) ... end
+ *     receiving its own slice of KEYS (K) and ARGV (A).  A part that runs
+ *     before the core may return {'DENY', code, http_status} to stop the
+ *     request before the session is touched; a part that runs after the core
+ *     receives the core's result table as `core`.  Whatever else a part
+ *     returns (a string, a number, a flat table) is handed back to it.
+ *
+ * ARGV layout: ARGV[1] = number of parts n (the core is part 0),
+ * ARGV[2 + 2i], ARGV[3 + 2i] = number of KEYS and ARGV of part i (i = 0..n),
+ * then the arguments of part 0, part 1, ...; KEYS likewise in part order.
+ * Reply: an array whose element 1 is the core's result and element 1 + i is
+ * part i's result (false when it returned nothing), or a one-element array
+ * {{'DENY', part_index, code, http_status}} when a part denied.
+ */
+#ifndef IDGW_SCRIPT_H
+#define IDGW_SCRIPT_H
+
+#include <apr_pools.h>
+#include <stddef.h>
+
+#define IDGW_SCRIPT_MAX_PARTS 8
+
+typedef struct idgw_script {
+    const char *name;      /* for logs */
+    const char *text;
+    size_t len;
+    char sha1[41];         /* what EVALSHA needs */
+} idgw_script;
+
+/* Fill s from text and compute its SHA-1. */
+void idgw_script_init(idgw_script *s, const char *name, const char *text);
+
+/* A part as the script assembler sees it (mod_idgw.h has the module side). */
+typedef struct idgw_script_part_text {
+    const char *name;       /* letters, digits and '_' only */
+    const char *lua_body;   /* body of function(K, A, core) */
+    int after_core;
+} idgw_script_part_text;
+
+/*
+ * Assemble the per-request script from the core (Lua defining core(K, A))
+ * and the parts (in the order given).  NULL with a message in err when a
+ * part is malformed.
+ */
+const char *idgw_script_assemble(apr_pool_t *p, const char *core_lua,
+                                 const idgw_script_part_text *parts, int nparts,
+                                 char *err, size_t errlen);
+
+/*
+ * Arguments of one script call, grown part by part.  Every key and value is
+ * an argument (binary safe), never text inside a command format string.
+ */
+typedef struct idgw_script_args {
+    apr_pool_t *pool;
+    int nparts;                       /* parts including the core */
+    int nkeys[IDGW_SCRIPT_MAX_PARTS + 1];
+    int nargs[IDGW_SCRIPT_MAX_PARTS + 1];
+    int cur;                          /* part being filled */
+    /* keys and args of every part, in order */
+    const char **keys; size_t *key_lens; int keys_used, keys_cap;
+    const char **args; size_t *arg_lens; int args_used, args_cap;
+} idgw_script_args;
+
+void idgw_script_args_init(idgw_script_args *a, apr_pool_t *p);
+/* Start the next part (the first call starts part 0, the core). */
+void idgw_script_args_part(idgw_script_args *a);
+void idgw_script_args_key(idgw_script_args *a, const char *key);
+void idgw_script_args_arg(idgw_script_args *a, const char *val, size_t len);
+void idgw_script_args_str(idgw_script_args *a, const char *val);
+void idgw_script_args_int(idgw_script_args *a, apr_int64_t val);
+
+/*
+ * Build the EVALSHA argv: "EVALSHA" sha numkeys keys... [header...] args...
+ * parts_header: 1 for the per-request script (part counts first), 0 for the
+ * fixed scripts that take plain KEYS/ARGV.  Returns argc; argv/lens are
+ * allocated from the args' pool.
+ */
+int idgw_script_args_argv(const idgw_script_args *a, const idgw_script *s, int parts_header,
+                          const char ***argv, size_t **lens);
+
+#endif

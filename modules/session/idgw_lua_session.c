@@ -1,0 +1,281 @@
+/*
+ * idgw_lua_session.c - the Lua text of the scripts Redis runs for sessions.
+ *
+ * Kept in C so the build needs no generator; the Redis room's composer
+ * (idgw_script.c) puts the per-request script together from the core given
+ * here (transition table + session core) and the parts other modules register.
+ * Conventions inside the scripts:
+ *   - time comes from Redis (TIME), one clock for the whole fleet;
+ *   - every key written gets an expiry in the same script;
+ *   - values are compared as Lua strings, which Lua interns: equality is a
+ *     pointer comparison, so it does not leak how many leading bytes match.
+ */
+#include "idgw_lua_session.h"
+#include "idgw_transitions.h"
+
+#include <apr_strings.h>
+
+/* Helpers and the session core: function core(K, A) -> result table (the
+ * composer in idgw_script.c calls it as part 0 of the per-request script).
+ * K: 1 session hash, 2 vault (operation), 3 vault (session),
+ *    4 strike counter (terminal), 5 strike counter (address)
+ * A: 1 mode (open|step|status), 2 op, 3 step, 4 seq, 5 digest, 6 terminal id,
+ *    7 IDm, 8 client address, 9 address policy (0 off, 1 log, 2 enforce),
+ *    10 idle ms, 11 lifetime ms, 12 max relays, 13 strike window ms,
+ *    14 pending lease ms
+ * Results: {'OK', from, to, seq, relays, created_ms, deadline_ms, addr_mismatch, kind}
+ *          {'RETX', answer, addr_mismatch}
+ *          {'ERR', code, strike, invalidated}
+ *          {'COLLIDE'}                                  (open: id in use)
+ * strike (IDGW_STRIKE_* in idgw_session_call.h): 0 none; 1 the request proved
+ * it belongs to the session (token and binding matched: a replay or reorder
+ * inside a real session), so its terminal and address are struck; 2 it proved
+ * nothing (unknown, dead or closed token, binding mismatch), so only the
+ * address it came from is struck: the terminal id it claims is only a claim,
+ * and striking it would let anyone get any terminal banned. */
+const char idgw_lua_session_core[] =
+"local function now_ms()\n"
+"  local t = redis.call('TIME')\n"
+"  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"end\n"
+"local function strike(K, A, scope)\n"
+"  for i = (scope == 1 and 4 or 5), 5 do\n"
+"    if redis.call('INCR', K[i]) == 1 or redis.call('PTTL', K[i]) < 0 then\n"
+"      redis.call('PEXPIRE', K[i], A[13])\n"
+"    end\n"
+"  end\n"
+"end\n"
+"local function touch(K, now, dl, idle)\n"
+"  local ttl = math.max(1, math.min(idle, dl - now))\n"
+"  redis.call('PEXPIRE', K[1], ttl)\n"
+"  redis.call('PEXPIRE', K[2], ttl)\n"
+"  redis.call('PEXPIRE', K[3], ttl)\n"
+"end\n"
+"-- proven: token and binding matched (a closed session proves nothing more)\n"
+"local function fail(K, A, st, code, proven)\n"
+"  local scope = (proven and st ~= 'closed') and 1 or 2\n"
+"  strike(K, A, scope)\n"
+"  if st == 'closed' then return {'ERR', code, scope, 0} end\n"
+"  redis.call('HSET', K[1], 'st', 'dead', 'ans', '')\n"
+"  redis.call('DEL', K[2], K[3])\n"
+"  redis.call('PEXPIRE', K[1], A[10])\n"
+"  return {'ERR', code, scope, 1}\n"
+"end\n"
+"local function session_open(K, A, now)\n"
+"  if redis.call('EXISTS', K[1]) == 1 then return {'COLLIDE'} end\n"
+"  local life, idle = tonumber(A[11]), tonumber(A[10])\n"
+"  local dl = now + life\n"
+"  redis.call('HSET', K[1], 'st', 'ready', 'seq', '0', 'tid', A[6], 'idm', A[7],\n"
+"             'addr', A[8], 'ct', string.format('%.0f', now), 'dl', string.format('%.0f', dl),\n"
+"             'nr', '0', 'dg', '', 'ans', '', 'pt', '0', 'prev', 'none')\n"
+"  redis.call('PEXPIRE', K[1], math.min(idle, life))\n"
+"  return {'OK', 'none', 'ready', 0, 0, now, dl, 0, 'OPEN'}\n"
+"end\n"
+"local function core(K, A)\n"
+"  local now = now_ms()\n"
+"  if A[1] == 'open' then return session_open(K, A, now) end\n"
+"  local s = redis.call('HMGET', K[1], 'st', 'seq', 'tid', 'idm', 'addr', 'dl', 'nr',\n"
+"                       'dg', 'ans', 'pt', 'ct', 'prev')\n"
+"  if not s[1] then strike(K, A, 2); return {'ERR', 'IDGW-SES-001', 2, 0} end\n"
+"  local st, lseq, dl, idle = s[1], tonumber(s[2]), tonumber(s[6]), tonumber(A[10])\n"
+"  local nr, ct = tonumber(s[7]), tonumber(s[11])\n"
+"  if st == 'dead' then strike(K, A, 2); return {'ERR', 'IDGW-SES-002', 2, 0} end\n"
+"  if s[3] ~= A[6] or s[4] ~= A[7] then return fail(K, A, st, 'IDGW-SES-005', false) end\n"
+"  local amis = 0\n"
+"  if s[5] ~= A[8] then\n"
+"    amis = 1\n"
+"    if A[9] == '2' then return fail(K, A, st, 'IDGW-SES-006', false) end\n"
+"  end\n"
+"  if now >= dl then\n"
+"    redis.call('DEL', K[1], K[2], K[3])\n"
+"    return {'ERR', 'IDGW-SES-004', 0, 1}\n"
+"  end\n"
+"  if A[1] == 'status' then\n"
+"    if st == 'closed' then return {'ERR', 'IDGW-SES-003', 0, 0} end\n"
+"    touch(K, now, dl, idle)\n"
+"    return {'OK', st, st, lseq, nr, ct, dl, amis, 'STATUS'}\n"
+"  end\n"
+"  local seq = tonumber(A[4])\n"
+"  if seq == lseq and lseq > 0 then\n"
+"    if A[5] ~= s[8] then return fail(K, A, st, 'IDGW-SEQ-003', true) end\n"
+"    if s[9] ~= '' then\n"
+"      if st ~= 'closed' then touch(K, now, dl, idle) end\n"
+"      return {'RETX', s[9], amis}\n"
+"    end\n"
+"    if now - tonumber(s[10]) < tonumber(A[14]) then return {'ERR', 'IDGW-SEQ-004', 0, 0} end\n"
+"    -- the first attempt never committed an answer within the lease: run it again\n"
+"    redis.call('HSET', K[1], 'pt', string.format('%.0f', now))\n"
+"    if st ~= 'closed' then touch(K, now, dl, idle) end\n"
+"    return {'OK', s[12], st, seq, nr, ct, dl, amis, 'RECLAIM'}\n"
+"  end\n"
+"  if st == 'closed' then strike(K, A, 2); return {'ERR', 'IDGW-SES-003', 2, 0} end\n"
+"  if seq ~= lseq + 1 then return fail(K, A, st, 'IDGW-SEQ-001', true) end\n"
+"  local nxt = T[st .. '|' .. A[2] .. '|' .. A[3]]\n"
+"  if not nxt then return fail(K, A, st, 'IDGW-SEQ-002', true) end\n"
+"  if A[3] == 'relay' then\n"
+"    nr = nr + 1\n"
+"    if nr > tonumber(A[12]) then return fail(K, A, st, 'IDGW-SEQ-005', true) end\n"
+"  else\n"
+"    nr = 0\n"
+"  end\n"
+"  redis.call('HSET', K[1], 'st', nxt, 'seq', A[4], 'dg', A[5], 'ans', '',\n"
+"             'pt', string.format('%.0f', now), 'prev', st, 'nr', nr)\n"
+"  -- close keeps the vault items until its commit drops them: the close\n"
+"  -- handler reads an open operation's context to tell the backends\n"
+"  touch(K, now, dl, idle)\n"
+"  return {'OK', st, nxt, seq, nr, ct, dl, amis, 'NEW'}\n"
+"end\n";
+
+/* Runs the parts and the core; P (the parts) and T (the table) are defined
+ * above it by the assembler. */
+
+/* Commit the answer of an accepted step (pipelined: nobody waits for it).
+ * KEYS: 1 session, 2 vault (operation), [3 vault (session), 4 reaper set,
+ *       5 reaper record of this session: mod_idgw_session always passes them]
+ * ARGV: 1 seq, 2 outcome (ok|abort), 3 answer, 4 drop operation vault (0|1),
+ *       5 session id (the reaper set's member)
+ * Only the step that claimed the sequence number may commit, and only once.
+ * When the operation ends here (abort, completion, close) its vault items go
+ * and the reaper stops watching it: its handler has told the backends.  The
+ * commit of close drops the session's vault items too (close keeps them
+ * until now so that its handler can read an open operation's context). */
+const char idgw_lua_commit[] =
+"local s = redis.call('HMGET', KEYS[1], 'seq', 'st', 'ans')\n"
+"if not s[1] or s[2] == 'dead' or s[1] ~= ARGV[1] or s[3] ~= '' then return 0 end\n"
+"redis.call('HSET', KEYS[1], 'ans', ARGV[3])\n"
+"if ARGV[2] == 'abort' and s[2] ~= 'closed' then\n"
+"  redis.call('HSET', KEYS[1], 'st', 'ready', 'nr', '0')\n"
+"end\n"
+"if ARGV[2] == 'abort' or ARGV[4] == '1' or s[2] == 'closed' then\n"
+"  redis.call('DEL', KEYS[2])\n"
+"  if KEYS[5] then\n"
+"    redis.call('DEL', KEYS[5])\n"
+"    redis.call('ZREM', KEYS[4], ARGV[5])\n"
+"  end\n"
+"end\n"
+"if s[2] == 'closed' and KEYS[3] then redis.call('DEL', KEYS[3]) end\n"
+"return 1\n";
+
+/* Record a strike and optionally invalidate the session.
+ * KEYS: 1 strike (terminal), 2 strike (address), 3 session, 4 vault op, 5 vault session,
+ *       6 reaper set, 7 reaper record of the session
+ * ARGV: 1 strike window ms, 2 invalidate (0|1), 3 tombstone ms,
+ *       4 strike the terminal too (1: the request passed the session check;
+ *       0: it proved nothing, only its address is struck), 5 session id
+ * A handler that invalidates its session has told the backends itself: the
+ * reaper stops watching the operation. */
+const char idgw_lua_strike[] =
+"for i = (ARGV[4] == '1' and 1 or 2), 2 do\n"
+"  if redis.call('INCR', KEYS[i]) == 1 or redis.call('PTTL', KEYS[i]) < 0 then\n"
+"    redis.call('PEXPIRE', KEYS[i], ARGV[1])\n"
+"  end\n"
+"end\n"
+"if ARGV[2] == '1' then\n"
+"  local st = redis.call('HGET', KEYS[3], 'st')\n"
+"  if st and st ~= 'closed' and st ~= 'dead' then\n"
+"    redis.call('HSET', KEYS[3], 'st', 'dead', 'ans', '')\n"
+"    redis.call('DEL', KEYS[4], KEYS[5])\n"
+"    if KEYS[7] then\n"
+"      redis.call('DEL', KEYS[7])\n"
+"      redis.call('ZREM', KEYS[6], ARGV[5])\n"
+"    end\n"
+"    redis.call('PEXPIRE', KEYS[3], ARGV[3])\n"
+"  end\n"
+"end\n"
+"return 1\n";
+
+/* Store a sealed vault item; the item expires with the session at the latest.
+ * KEYS: 1 session, 2 vault hash   ARGV: 1 item name, 2 sealed blob
+ * Arming the reaper as well (idgw_vault_put_reaped): KEYS 3 reaper set,
+ * 4 reaper record; ARGV 3 hold ms (idle timeout + grace), 4 session id,
+ * 5 operation, 6 IDm.  The record keeps its own copy of the sealed item for
+ * twice the hold, so it outlives an idle-expired session; the set's score
+ * is when the operation counts as abandoned unless another step comes. */
+const char idgw_lua_vault_put[] =
+"local st = redis.call('HGET', KEYS[1], 'st')\n"
+"if not st or st == 'dead' or st == 'closed' then return 0 end\n"
+"local ttl = redis.call('PTTL', KEYS[1])\n"
+"if ttl <= 0 then return 0 end\n"
+"redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])\n"
+"redis.call('PEXPIRE', KEYS[2], ttl)\n"
+"if KEYS[4] then\n"
+"  local t = redis.call('TIME')\n"
+"  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"  local hold = tonumber(ARGV[3])\n"
+"  redis.call('HSET', KEYS[4], 'op', ARGV[5], 'item', ARGV[1], 'blob', ARGV[2], 'idm', ARGV[6])\n"
+"  redis.call('PEXPIRE', KEYS[4], 2 * hold)\n"
+"  redis.call('ZADD', KEYS[3], string.format('%.0f', now + hold), ARGV[4])\n"
+"end\n"
+"return 1\n";
+
+/* The reaper's claim: take the operations due (abandoned) out of the set,
+ * atomically, so that exactly one node of the fleet tells their backends.
+ * KEYS: 1 reaper set   ARGV: 1 key prefix, 2 most entries per claim, 3 grace ms
+ * Keys of a member are derived from the prefix here (one Redis, no cluster):
+ * <prefix>s:{sid} the session, <prefix>reap:{sid} the record.
+ * Per due member:
+ *   - session alive with the operation still open (status polls kept it
+ *     alive without a step): looked at again when it could next be idle;
+ *   - session gone (idle-expired) or invalidated: claimed, the record is
+ *     returned and deleted: {sid, 'reap', op, item, blob, idm};
+ *   - session closed or back in ready (its handler ended the operation and
+ *     told the backends, but the commit that stops the watch was lost):
+ *     dropped: {sid, 'drop'}.
+ * A member that is not a session id is dropped. */
+const char idgw_lua_reap_claim[] =
+"local t = redis.call('TIME')\n"
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"local grace = tonumber(ARGV[3])\n"
+"local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now),\n"
+"                       'LIMIT', 0, tonumber(ARGV[2]))\n"
+"local out = {}\n"
+"for _, sid in ipairs(due) do\n"
+"  if not string.match(sid, '^%x+$') or #sid > 64 then\n"
+"    redis.call('ZREM', KEYS[1], sid)\n"
+"    out[#out + 1] = {'-', 'drop'}\n"
+"  else\n"
+"    local skey = ARGV[1] .. 's:{' .. sid .. '}'\n"
+"    local rkey = ARGV[1] .. 'reap:{' .. sid .. '}'\n"
+"    local st = redis.call('HGET', skey, 'st')\n"
+"    if st and st ~= 'dead' and st ~= 'closed' and st ~= 'ready' then\n"
+"      local ttl = math.max(0, redis.call('PTTL', skey))\n"
+"      redis.call('ZADD', KEYS[1], string.format('%.0f', now + ttl + grace), sid)\n"
+"      redis.call('PEXPIRE', rkey, 2 * (ttl + grace))\n"
+"    elseif st == 'closed' or st == 'ready' then\n"
+"      redis.call('ZREM', KEYS[1], sid)\n"
+"      redis.call('DEL', rkey)\n"
+"      out[#out + 1] = {sid, 'drop'}\n"
+"    else\n"
+"      local rec = redis.call('HMGET', rkey, 'op', 'item', 'blob', 'idm')\n"
+"      redis.call('ZREM', KEYS[1], sid)\n"
+"      redis.call('DEL', rkey)\n"
+"      out[#out + 1] = {sid, 'reap', rec[1] or '', rec[2] or '', rec[3] or '', rec[4] or ''}\n"
+"    end\n"
+"  end\n"
+"end\n"
+"return out\n";
+
+/* The transition table as a Lua table: T['<state>|<op>|<step>'] = '<next state>'. */
+static const char *render_table(apr_pool_t *p)
+{
+    size_t n, i;
+    const idgw_transition *t = idgw_transitions(&n);
+    char *out = apr_pstrdup(p, "local T = {\n");
+
+    for (i = 0; i < n; i++) {
+        char from[IDGW_STATE_NAME_MAX], to[IDGW_STATE_NAME_MAX];
+
+        if (t[i].op == IDGW_OP_OPEN)
+            continue;   /* open is its own mode: there is no session to look up */
+        idgw_state_format(&t[i].from, from, sizeof(from));
+        idgw_state_format(&t[i].to, to, sizeof(to));
+        out = apr_pstrcat(p, out, "  ['", from, "|", idgw_op_name(t[i].op), "|",
+                          idgw_step_name(t[i].step), "'] = '", to, "',\n", NULL);
+    }
+    return apr_pstrcat(p, out, "}\n", NULL);
+}
+
+const char *idgw_lua_session_core_text(apr_pool_t *p)
+{
+    return apr_pstrcat(p, render_table(p), idgw_lua_session_core, NULL);
+}

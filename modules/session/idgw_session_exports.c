@@ -1,0 +1,347 @@
+/*
+ * idgw_session_exports.c - the optional functions mod_idgw_session exports
+ * (declared in mod_idgw.h): session view, commit, request body, vault, strike,
+ * script parts, the Redis settings partner modules share.
+ */
+#include "idgw_session_cfg.h"
+
+#include <apr_strings.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <string.h>
+
+APLOG_USE_MODULE(idgw_session);
+
+static const idgw_session_info *idgw_session_get(request_rec *r)
+{
+    idgw_session_req *req = idgw_session_req_get(r);
+
+    return req && req->info.sid && !req->replay ? &req->info : NULL;
+}
+
+static apr_status_t idgw_session_body(request_rec *r, const char **body, apr_size_t *len)
+{
+    idgw_session_req *req = idgw_session_req_get(r);
+
+    if (!req || !req->body)
+        return APR_ENOENT;
+    *body = req->body;
+    *len = req->body_len;
+    return APR_SUCCESS;
+}
+
+static void commit_args(request_rec *r, idgw_script_args *a, const idgw_session_req *req,
+                        idgw_commit_outcome outcome, const char *blob, size_t blob_len)
+{
+    const idgw_session_info *in = &req->info;
+    /* the operation's card data goes when the operation ends */
+    int drop = outcome == IDGW_COMMIT_ABORT || in->step == IDGW_STEP_COMPLETE
+        || in->to.phase == IDGW_PHASE_READY || in->to.phase == IDGW_PHASE_CLOSED;
+
+    idgw_script_args_init(a, r->pool);
+    idgw_script_args_key(a, idgw_key_session(r->pool, idgw_g.limits.prefix, in->sid));
+    idgw_script_args_key(a, idgw_key_vault_operation(r->pool, idgw_g.limits.prefix, in->sid));
+    idgw_script_args_key(a, idgw_key_vault_session(r->pool, idgw_g.limits.prefix, in->sid));
+    idgw_script_args_key(a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix));
+    idgw_script_args_key(a, idgw_key_reap_record(r->pool, idgw_g.limits.prefix, in->sid));
+    idgw_script_args_int(a, in->seq);
+    idgw_script_args_str(a, outcome == IDGW_COMMIT_ABORT ? "abort" : "ok");
+    idgw_script_args_arg(a, blob, blob_len);
+    idgw_script_args_str(a, drop ? "1" : "0");
+    idgw_script_args_str(a, in->sid);
+}
+
+static apr_status_t idgw_session_commit(request_rec *r, idgw_commit_outcome outcome,
+                                   int http_status, const char *content_type,
+                                   const char *body, apr_size_t len)
+{
+    idgw_session_req *req = idgw_session_req_get(r);
+    idgw_script_args a;
+    redisReply *reply;
+    const char *blob;
+    size_t blob_len;
+
+    if (!req || !req->claimed || req->replay)
+        return APR_EINVAL;
+    if (req->committed)
+        return APR_EEXIST;
+    req->committed = 1;
+    blob = idgw_answer_encode(r->pool, http_status, content_type, body, len, &blob_len);
+    commit_args(r, &a, req, outcome, blob, blob_len);
+    if (idgw_session_run(r, &idgw_g.commit_script, &a, 0, 1, &reply) != OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0130: answer of seq %" APR_INT64_T_FMT " not stored "
+                      "(sid=%s): a retransmission waits for IdgwSessionRetryLease",
+                      req->info.seq, req->info.sid_log);
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+void idgw_session_auto_commit(request_rec *r)
+{
+    idgw_session_req *req = idgw_session_req_get(r);
+    int status = r->status >= 400 ? r->status : HTTP_INTERNAL_SERVER_ERROR;
+    const char *body = idgw_xml_error_body(r->pool, IDGW_E_SRV_INTERNAL.code,
+                                           IDGW_E_SRV_INTERNAL.message);
+
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "IDGW0131: the handler did not commit "
+                  "%s/%s seq %" APR_INT64_T_FMT " (sid=%s): operation aborted", idgw_op_name(req->info.op),
+                  idgw_step_name(req->info.step), req->info.seq, req->info.sid_log);
+    idgw_session_commit(r, IDGW_COMMIT_ABORT, status, "application/xml; charset=UTF-8", body,
+                   strlen(body));
+}
+
+/* ---- vault ---------------------------------------------------------------- */
+
+static const char *vault_key(request_rec *r, idgw_vault_scope scope, const char *sid)
+{
+    return scope == IDGW_VAULT_SESSION
+        ? idgw_key_vault_session(r->pool, idgw_g.limits.prefix, sid)
+        : idgw_key_vault_operation(r->pool, idgw_g.limits.prefix, sid);
+}
+
+/* The sealed item's associated data names session, scope and item. */
+static const char *aad_name(request_rec *r, idgw_vault_scope scope, const char *name)
+{
+    return apr_pstrcat(r->pool, scope == IDGW_VAULT_SESSION ? "s:" : "o:", name, NULL);
+}
+
+static const idgw_session_info *vault_session(request_rec *r, const char *name)
+{
+    const idgw_session_info *in = idgw_session_get(r);
+
+    if (!in || !idgw_g.vault_keys || !name || !idgw_vault_item_name_valid(name))
+        return NULL;
+    return in;
+}
+
+static apr_status_t vault_put(request_rec *r, idgw_vault_scope scope, const char *name,
+                              const void *data, apr_size_t len, int reaped)
+{
+    const idgw_session_info *in = vault_session(r, name);
+    unsigned char *blob;
+    size_t blob_len;
+    idgw_script_args a;
+    redisReply *reply;
+    apr_status_t rv;
+
+    if (!in)
+        return APR_EINVAL;
+    rv = idgw_vault_seal(r->pool, idgw_g.vault_keys, in->sid, aad_name(r, scope, name),
+                         data, len, &blob, &blob_len);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "IDGW0133: vault: cannot seal item %s",
+                      name);
+        return rv;
+    }
+    idgw_script_args_init(&a, r->pool);
+    idgw_script_args_key(&a, idgw_key_session(r->pool, idgw_g.limits.prefix, in->sid));
+    idgw_script_args_key(&a, vault_key(r, scope, in->sid));
+    idgw_script_args_str(&a, name);
+    idgw_script_args_arg(&a, (const char *)blob, blob_len);
+    if (reaped) {
+        /* the same sealed bytes: the reaper unseals them with the same AAD */
+        idgw_script_args_key(&a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix));
+        idgw_script_args_key(&a, idgw_key_reap_record(r->pool, idgw_g.limits.prefix, in->sid));
+        idgw_script_args_int(&a, (apr_int64_t)apr_time_as_msec(idgw_g.limits.idle
+                                                               + idgw_g.reaper_grace));
+        idgw_script_args_str(&a, in->sid);
+        idgw_script_args_str(&a, idgw_op_name(in->op));
+        idgw_script_args_str(&a, in->idm);
+    }
+    if (idgw_session_run(r, &idgw_g.vault_put_script, &a, 0, 0, &reply) != OK)
+        return APR_EGENERAL;
+    rv = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1 ? APR_SUCCESS : APR_ENOENT;
+    freeReplyObject(reply);
+    return rv;
+}
+
+static apr_status_t idgw_vault_put(request_rec *r, idgw_vault_scope scope, const char *name,
+                                   const void *data, apr_size_t len)
+{
+    return vault_put(r, scope, name, data, len, 0);
+}
+
+/* Without a reaper (IdgwSessionReaper off, or no handler registered) this
+ * is a plain operation-scope put. */
+static apr_status_t idgw_vault_put_reaped(request_rec *r, const char *name, const void *data,
+                                          apr_size_t len)
+{
+    return vault_put(r, IDGW_VAULT_OPERATION, name, data, len,
+                     idgw_g.reaper_fn != NULL && idgw_g.reaper_interval > 0);
+}
+
+static apr_status_t idgw_reaper_register(apr_pool_t *pconf, idgw_reaper_fn fn)
+{
+    (void)pconf;
+    if (!fn)
+        return APR_EINVAL;
+    if (idgw_g.reaper_fn && idgw_g.reaper_fn != fn)
+        return APR_EEXIST;
+    idgw_g.reaper_fn = fn;
+    return APR_SUCCESS;
+}
+
+/* A plain command (HGET/HDEL): safe to send again, so one retry on a fresh connection. */
+static redisReply *plain_command(request_rec *r, int argc, const char **argv,
+                                 const size_t *lens)
+{
+    int attempt;
+
+    for (attempt = 0; attempt < 2 && idgw_g.pool; attempt++) {
+        idgw_redis_conn *conn;
+        char err[300];
+        redisReply *reply;
+
+        if (idgw_redis_pool_acquire(idgw_g.pool, &conn, err, sizeof(err)) != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0110: Redis unavailable: %s", err);
+            return NULL;
+        }
+        reply = idgw_redis_command(conn, argc, argv, lens);
+        idgw_redis_pool_release(idgw_g.pool, conn);
+        if (reply && reply->type != REDIS_REPLY_ERROR)
+            return reply;
+        if (reply) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0112: Redis refused %s: %.120s",
+                          argv[0], reply->str);
+            freeReplyObject(reply);
+            return NULL;
+        }
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0111: Redis %s failed", argv[0]);
+    return NULL;
+}
+
+/* VERB (HGET or HDEL) on one field of the session's vault hash. */
+static redisReply *vault_field_command(request_rec *r, const char *verb, idgw_vault_scope scope,
+                                       const idgw_session_info *in, const char *name)
+{
+    const char *argv[3];
+    size_t lens[3];
+
+    argv[0] = verb;
+    argv[1] = vault_key(r, scope, in->sid);
+    argv[2] = name;
+    lens[0] = strlen(verb); lens[1] = strlen(argv[1]); lens[2] = strlen(name);
+    return plain_command(r, 3, argv, lens);
+}
+
+static apr_status_t idgw_vault_get(request_rec *r, idgw_vault_scope scope, const char *name,
+                              const unsigned char **data, apr_size_t *len)
+{
+    const idgw_session_info *in = vault_session(r, name);
+    redisReply *reply;
+    unsigned char *plain;
+    size_t plain_len;
+    apr_status_t rv;
+
+    if (!in)
+        return APR_EINVAL;
+    reply = vault_field_command(r, "HGET", scope, in, name);
+    if (!reply)
+        return APR_EGENERAL;
+    if (reply->type != REDIS_REPLY_STRING) {
+        freeReplyObject(reply);
+        return APR_ENOENT;
+    }
+    rv = idgw_vault_unseal(r->pool, idgw_g.vault_keys, in->sid, aad_name(r, scope, name),
+                           (const unsigned char *)reply->str, reply->len, &plain, &plain_len);
+    freeReplyObject(reply);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0134: vault item %s of sid=%s does "
+                      "not unseal (%s)", name, in->sid_log,
+                      rv == APR_ENOENT ? "no key with its id" : "tampered or malformed");
+        return APR_EGENERAL;
+    }
+    *data = plain;
+    *len = plain_len;
+    return APR_SUCCESS;
+}
+
+static apr_status_t idgw_vault_delete(request_rec *r, idgw_vault_scope scope, const char *name)
+{
+    const idgw_session_info *in = vault_session(r, name);
+    redisReply *reply;
+
+    if (!in)
+        return APR_EINVAL;
+    reply = vault_field_command(r, "HDEL", scope, in, name);
+    if (!reply)
+        return APR_EGENERAL;
+    freeReplyObject(reply);
+    return APR_SUCCESS;
+}
+
+/* ---- strikes ---------------------------------------------------------------- */
+
+static apr_status_t idgw_session_strike(request_rec *r, const char *reason, int invalidate)
+{
+    const idgw_session_info *in = idgw_session_get(r);
+    const char *tid = in ? in->terminal_id : apr_table_get(r->headers_in, IDGW_HEADER_TERMINAL);
+    idgw_script_args a;
+    redisReply *reply;
+    const char *sid = in ? in->sid : "none";
+
+    if (!tid || !idgw_terminal_id_valid(tid))
+        tid = "unknown";
+    idgw_script_args_init(&a, r->pool);
+    idgw_script_args_key(&a, idgw_key_strike_terminal(r->pool, idgw_g.limits.prefix, tid));
+    idgw_script_args_key(&a, idgw_key_strike_address(r->pool, idgw_g.limits.prefix,
+                                                     r->useragent_ip));
+    idgw_script_args_key(&a, idgw_key_session(r->pool, idgw_g.limits.prefix, sid));
+    idgw_script_args_key(&a, idgw_key_vault_operation(r->pool, idgw_g.limits.prefix, sid));
+    idgw_script_args_key(&a, idgw_key_vault_session(r->pool, idgw_g.limits.prefix, sid));
+    idgw_script_args_key(&a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix));
+    idgw_script_args_key(&a, idgw_key_reap_record(r->pool, idgw_g.limits.prefix, sid));
+    idgw_script_args_int(&a, apr_time_as_msec(idgw_g.limits.strike_window));
+    idgw_script_args_str(&a, invalidate && in ? "1" : "0");
+    idgw_script_args_int(&a, apr_time_as_msec(idgw_g.limits.idle));
+    /* only a checked session proves the terminal id; a claim is not struck */
+    idgw_script_args_str(&a, in ? "1" : "0");
+    idgw_script_args_str(&a, sid);
+    if (in)
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0132: strike against terminal %s: "
+                      "%s%s", tid, reason ? reason : "no reason given",
+                      invalidate ? " (session invalidated)" : "");
+    else
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0132: strike against address %s "
+                      "only (no checked session): %s", r->useragent_ip,
+                      reason ? reason : "no reason given");
+    return idgw_session_run(r, &idgw_g.strike_script, &a, 0, 1, &reply) == OK
+        ? APR_SUCCESS : APR_EGENERAL;
+}
+
+/* ---- script parts ------------------------------------------------------------ */
+
+static apr_status_t idgw_script_part_register(apr_pool_t *pconf, const idgw_script_part *part)
+{
+    if (!part || !part->name || !part->lua_body)
+        return APR_EINVAL;
+    if (idgw_g.nparts == IDGW_SCRIPT_MAX_PARTS)
+        return APR_ENOSPC;
+    idgw_g.parts[idgw_g.nparts++] = part;
+    return APR_SUCCESS;
+}
+
+static const idgw_redis_cfg *idgw_session_redis(const char **key_prefix)
+{
+    if (!idgw_g.srv)
+        return NULL;
+    *key_prefix = idgw_g.srv->key_prefix;
+    return &idgw_g.srv->redis;
+}
+
+void idgw_session_register_exports(void)
+{
+    APR_REGISTER_OPTIONAL_FN(idgw_session_get);
+    APR_REGISTER_OPTIONAL_FN(idgw_session_commit);
+    APR_REGISTER_OPTIONAL_FN(idgw_session_body);
+    APR_REGISTER_OPTIONAL_FN(idgw_vault_put);
+    APR_REGISTER_OPTIONAL_FN(idgw_vault_get);
+    APR_REGISTER_OPTIONAL_FN(idgw_vault_delete);
+    APR_REGISTER_OPTIONAL_FN(idgw_session_strike);
+    APR_REGISTER_OPTIONAL_FN(idgw_vault_put_reaped);
+    APR_REGISTER_OPTIONAL_FN(idgw_reaper_register);
+    APR_REGISTER_OPTIONAL_FN(idgw_script_part_register);
+    APR_REGISTER_OPTIONAL_FN(idgw_session_redis);
+}

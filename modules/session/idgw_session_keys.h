@@ -1,0 +1,56 @@
+/*
+ * idgw_session_keys.h - session tokens, session ids, Redis key names, digests.
+ *
+ * The terminal holds a token: 128 random bits issued by the gateway, 32
+ * lowercase hex digits.  Redis never sees it: the session id (sid) is the
+ * first 128 bits of SHA-256(token), so a dump of Redis does not hand out live
+ * sessions.  Logs show only the first 8 hex digits of the sid.
+ *
+ * Key names (prefix from IdgwRedisKeyPrefix, "idgw:" by default):
+ *   <prefix>s:{<sid>}         session hash
+ *   <prefix>vo:{<sid>}        vault: items of the operation in progress
+ *   <prefix>vs:{<sid>}        vault: items kept for the whole session
+ *   <prefix>strike:t:<tid>    strike counter of a terminal id
+ *   <prefix>strike:a:<addr>   strike counter of a client address
+ * The {sid} hash tag keeps a session's keys in one slot.
+ */
+#ifndef IDGW_SESSION_KEYS_H
+#define IDGW_SESSION_KEYS_H
+
+#include <apr_pools.h>
+#include <stddef.h>
+
+#include "idgw_identity.h"
+
+#define IDGW_TOKEN_BYTES 16
+#define IDGW_TOKEN_HEX (2 * IDGW_TOKEN_BYTES)
+#define IDGW_SID_HEX 32
+#define IDGW_DIGEST_HEX 64
+#define IDGW_KEY_PREFIX_MAX 64
+#define IDGW_SID_LOG_HEX 8
+
+/* A new token (IDGW_TOKEN_HEX digits + NUL); APR_EGENERAL if the RNG fails. */
+apr_status_t idgw_token_new(char token[IDGW_TOKEN_HEX + 1]);
+
+/* Exactly IDGW_TOKEN_HEX lowercase hex digits? */
+int idgw_token_valid(const char *s);
+
+/* sid = hex(SHA-256(token)[0..15]). */
+void idgw_sid_from_token(const char *token, char sid[IDGW_SID_HEX + 1]);
+
+/* Key prefix: 1..64 printable characters without spaces or braces. */
+int idgw_key_prefix_valid(const char *s);
+
+const char *idgw_key_session(apr_pool_t *p, const char *prefix, const char *sid);
+const char *idgw_key_vault_operation(apr_pool_t *p, const char *prefix, const char *sid);
+const char *idgw_key_vault_session(apr_pool_t *p, const char *prefix, const char *sid);
+const char *idgw_key_reap_set(apr_pool_t *p, const char *prefix);
+const char *idgw_key_reap_record(apr_pool_t *p, const char *prefix, const char *sid);
+const char *idgw_key_strike_terminal(apr_pool_t *p, const char *prefix, const char *tid);
+const char *idgw_key_strike_address(apr_pool_t *p, const char *prefix, const char *addr);
+
+/* Digest of one message: SHA-256(op NUL step NUL body), hex. */
+void idgw_message_digest(const char *op, const char *step, const void *body, size_t len,
+                         char out[IDGW_DIGEST_HEX + 1]);
+
+#endif

@@ -1,0 +1,375 @@
+/*
+ * mod_idgw_session.c - sessions and sequence management for the idgw gateway.
+ *
+ * Hooks: pre_config (forget script parts of the previous cycle), post_config
+ * (check the settings, load the vault keys, assemble the per-request script),
+ * child_init (the Redis pool: no socket exists before fork; the reaper's
+ * thread, idgw_reaper.c), fixups (the
+ * session check: one Redis script per request), log_transaction (commit for a
+ * handler that claimed a step and never answered it).  The handlers and the
+ * exported functions live in idgw_session_http.c and idgw_session_exports.c,
+ * request parsing in idgw_session_request.c, script runs in
+ * idgw_session_redis.c.
+ *
+ * Log ids IDGW01xx belong to this module.
+ */
+#include "idgw_session_cfg.h"
+#include "idgw_lua_session.h"
+#include "idgw_reaper.h"
+
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <string.h>
+
+APLOG_USE_MODULE(idgw_session);
+
+idgw_session_globals idgw_g;
+
+idgw_session_req *idgw_session_req_get(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &idgw_session_module);
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    /* the parts of the previous configuration cycle went with its pool; a
+     * reaper handler registers again (its module may have been removed) */
+    idgw_g.nparts = 0;
+    idgw_g.reaper_fn = NULL;
+    return OK;
+}
+
+static int fail_start(server_rec *s, const char *msg)
+{
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0101: mod_idgw_session: %s", msg);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static int build_scripts(apr_pool_t *pconf, server_rec *s)
+{
+    idgw_script_part_text texts[IDGW_SCRIPT_MAX_PARTS];
+    char err[256];
+    const char *text;
+    int i;
+
+    for (i = 0; i < idgw_g.nparts; i++) {
+        texts[i].name = idgw_g.parts[i]->name;
+        texts[i].lua_body = idgw_g.parts[i]->lua_body;
+        texts[i].after_core = idgw_g.parts[i]->after_core;
+    }
+    text = idgw_script_assemble(pconf, idgw_lua_session_core_text(pconf), texts, idgw_g.nparts,
+                                err, sizeof(err));
+    if (!text)
+        return fail_start(s, err);
+    idgw_script_init(&idgw_g.request_script, "session", text);
+    idgw_script_init(&idgw_g.commit_script, "commit", idgw_lua_commit);
+    idgw_script_init(&idgw_g.strike_script, "strike", idgw_lua_strike);
+    idgw_script_init(&idgw_g.vault_put_script, "vault_put", idgw_lua_vault_put);
+    idgw_g.all_scripts[0] = &idgw_g.request_script;
+    idgw_g.all_scripts[1] = &idgw_g.commit_script;
+    idgw_g.all_scripts[2] = &idgw_g.strike_script;
+    idgw_g.all_scripts[3] = &idgw_g.vault_put_script;
+    idgw_script_init(&idgw_g.reap_claim_script, "reap_claim", idgw_lua_reap_claim);
+    idgw_g.all_scripts[4] = &idgw_g.reap_claim_script;
+    return OK;
+}
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    idgw_session_srv *c = ap_get_module_config(s->module_config, &idgw_session_module);
+    const char *msg;
+    char err[256];
+
+    if ((msg = idgw_session_cfg_finish(pconf, s, c)))
+        return fail_start(s, msg);
+    idgw_g.srv = c;
+    idgw_session_limits_get(c, &idgw_g.limits);
+    idgw_g.reaper_grace = c->reaper_grace;
+    idgw_g.reaper_interval = c->reaper_interval;
+    idgw_g.vault_keys = NULL;
+    if (c->vault_key_file) {
+        /* read by the root parent: the children inherit the keys, the file can stay 0600 */
+        if (idgw_vault_keys_load(pconf, c->vault_key_file, &idgw_g.vault_keys, err,
+                                 sizeof(err)) != APR_SUCCESS)
+            return fail_start(s, apr_psprintf(ptemp, "IdgwVaultKeyFile: %s", err));
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                     "IDGW0102: vault: %d key(s) loaded, the first one seals",
+                     idgw_vault_key_count(idgw_g.vault_keys));
+    } else {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "IDGW0103: IdgwVaultKeyFile not set: the vault refuses to store data");
+    }
+    return build_scripts(pconf, s);
+}
+
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv;
+
+    if (!idgw_g.srv)
+        return;
+    rv = idgw_redis_pool_create(pchild, &idgw_g.srv->redis, idgw_g.all_scripts, 5,
+                                &idgw_g.pool);
+    if (rv != APR_SUCCESS) {
+        idgw_g.pool = NULL;
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "IDGW0106: cannot create the Redis connection pool");
+        return;
+    }
+    idgw_reaper_start(pchild, s);
+}
+
+/* ---- the per-request check ---------------------------------------------- */
+
+static void add_parts_args(request_rec *r, idgw_script_args *a)
+{
+    int i;
+
+    for (i = 0; i < idgw_g.nparts; i++) {
+        idgw_script_args_part(a);
+        if (idgw_g.parts[i]->add_args)
+            idgw_g.parts[i]->add_args(r, a);
+    }
+}
+
+static int run_parts_results(request_rec *r, const idgw_session_result *res)
+{
+    int i, rc;
+
+    for (i = 0; i < idgw_g.nparts && i < res->nparts; i++) {
+        const redisReply *pr = res->parts[i];
+
+        if (!idgw_g.parts[i]->on_result)
+            continue;
+        rc = idgw_g.parts[i]->on_result(r, pr && pr->type != REDIS_REPLY_NIL ? pr : NULL);
+        if (rc != OK)
+            return rc;
+    }
+    return OK;
+}
+
+static apr_status_t free_reply(void *reply)
+{
+    freeReplyObject(reply);
+    return APR_SUCCESS;
+}
+
+/* One script call: core + parts.  Fills res (reply kept alive in r->pool). */
+static int call_script(request_rec *r, const idgw_session_request *rq,
+                       idgw_session_result *res)
+{
+    idgw_script_args a;
+    redisReply *reply;
+    char err[200];
+    int rc;
+
+    idgw_script_args_init(&a, r->pool);
+    idgw_session_core_args(&a, &idgw_g.limits, rq);
+    add_parts_args(r, &a);
+    rc = idgw_session_run(r, &idgw_g.request_script, &a, 1, 0, &reply);
+    if (rc != OK)
+        return rc;
+    apr_pool_cleanup_register(r->pool, reply, free_reply, apr_pool_cleanup_null);
+    if (idgw_session_parse_reply(r->pool, reply, res, err, sizeof(err)) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0113: %s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+/* Waits for an answer committed a moment ago (5, 10, 20, 40 ms: 75 ms at most). */
+#define PENDING_WAITS 4
+
+/* A retransmission of a step whose answer is not in Redis yet (IDGW-SEQ-004). */
+static int answer_in_flight(const idgw_session_result *res)
+{
+    return res->outcome == IDGW_SESSION_REFUSED && res->error == &IDGW_E_SEQ_PENDING;
+}
+
+static int server_error(request_rec *r, int rc)
+{
+    if (rc == HTTP_SERVICE_UNAVAILABLE)
+        return idgw_xml_error_send(r, &IDGW_E_SRV_REDIS);
+    if (rc == HTTP_INTERNAL_SERVER_ERROR)
+        return idgw_xml_error_send(r, &IDGW_E_SRV_INTERNAL);
+    return rc;
+}
+
+static void fill_info(request_rec *r, idgw_session_req *req, const idgw_session_request *rq,
+                      const idgw_session_result *res, const char *token)
+{
+    idgw_session_info *in = &req->info;
+
+    in->sid = rq->sid;
+    in->sid_log = apr_pstrndup(r->pool, rq->sid, IDGW_SID_LOG_HEX);
+    in->token = rq->mode == IDGW_MODE_OPEN ? token : NULL;
+    in->op = rq->op;
+    in->step = rq->step;
+    in->from = res->from;
+    in->to = res->to;
+    in->seq = res->seq;
+    in->relays = res->relays;
+    in->reclaimed = res->kind == IDGW_ACCEPT_RECLAIM;
+    in->terminal_id = rq->terminal_id;
+    in->idm = rq->idm;
+    in->client_addr = rq->client_addr;
+    in->created = apr_time_from_msec(res->created_ms);
+    in->deadline = apr_time_from_msec(res->deadline_ms);
+    in->correlation_id = apr_pstrcat(r->pool, "idgw-", rq->sid, NULL);
+}
+
+static int answer_refusal(request_rec *r, const idgw_session_request *rq,
+                          const idgw_session_result *res)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                  "IDGW0121: %s %s: %s/%s seq %" APR_INT64_T_FMT " refused: sid=%.8s terminal=%s%s%s",
+                  res->error->code, res->error->message, idgw_op_name(rq->op),
+                  idgw_step_name(rq->step), rq->seq, rq->sid, rq->terminal_id,
+                  !res->struck ? ""
+                  : res->strike_scope == IDGW_STRIKE_SESSION
+                  ? ", strike recorded (terminal and address)"
+                  : ", strike recorded (address only: nothing proved the terminal id)",
+                  res->invalidated ? ", session invalidated" : "");
+    return idgw_xml_error_send(r, res->error);
+}
+
+static int prepare_replay(request_rec *r, idgw_session_req *req,
+                          const idgw_session_request *rq, const idgw_session_result *res)
+{
+    if (!idgw_answer_decode(r->pool, res->answer, res->answer_len, &req->replay_status,
+                            &req->replay_type, &req->replay_body, &req->replay_len)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0113: stored answer malformed");
+        return idgw_xml_error_send(r, &IDGW_E_SRV_INTERNAL);
+    }
+    req->replay = 1;
+    r->handler = IDGW_SESSION_HANDLER;
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "IDGW0125: retransmission of %s/%s seq %" APR_INT64_T_FMT " answered from the session "
+                  "(sid=%.8s)", idgw_op_name(rq->op), idgw_step_name(rq->step), rq->seq, rq->sid);
+    return OK;
+}
+
+static int check_session(request_rec *r)
+{
+    idgw_session_request rq;
+    idgw_session_result res;
+    idgw_session_req *req = apr_pcalloc(r->pool, sizeof(*req));
+    char *sid = apr_palloc(r->pool, IDGW_SID_HEX + 1);
+    char *token = NULL;
+    const char *tok_in = NULL;
+    int rc, tries, pending_waits = 0;
+
+    memset(&rq, 0, sizeof(rq));
+    ap_set_module_config(r->request_config, &idgw_session_module, req);
+    if ((rc = idgw_session_parse_request(r, &rq, req, &tok_in)) != OK)
+        return rc;
+    rq.sid = sid;
+    for (tries = 0; tries < 3; tries++) {
+        if (rq.mode == IDGW_MODE_OPEN) {
+            token = apr_palloc(r->pool, IDGW_TOKEN_HEX + 1);
+            if (idgw_token_new(token) != APR_SUCCESS)
+                return server_error(r, HTTP_INTERNAL_SERVER_ERROR);
+            idgw_sid_from_token(token, sid);
+        } else {
+            idgw_sid_from_token(tok_in, sid);
+        }
+        if ((rc = call_script(r, &rq, &res)) != OK)
+            return server_error(r, rc);
+        if (answer_in_flight(&res) && pending_waits < PENDING_WAITS) {
+            /* The first attempt's answer was written to Redis before its HTTP
+             * answer left, but Redis (busy or descheduled) may read this
+             * retransmission's script first.  The refused check changed
+             * nothing, so wait a moment and ask again instead of answering
+             * the terminal "retry". */
+            apr_sleep(apr_time_from_msec(5 << pending_waits++));
+            tries--;
+            continue;
+        }
+        if (res.outcome != IDGW_SESSION_COLLISION)
+            break;
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "IDGW0135: new session id in use; "
+                      "drawing another");
+    }
+    switch (res.outcome) {
+    case IDGW_SESSION_DENIED:
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0122: denied by script part %s: %s",
+                      res.deny_part >= 1 && res.deny_part <= idgw_g.nparts
+                      ? idgw_g.parts[res.deny_part - 1]->name : "?", res.deny_code);
+        return idgw_xml_error_send_code(r, res.deny_status, res.deny_code, NULL);
+    case IDGW_SESSION_REFUSED:
+        /* the ACL strikes part logs whom its bans name from this note */
+        if (res.struck)
+            apr_table_setn(r->notes, IDGW_NOTE_STRIKE,
+                           res.strike_scope == IDGW_STRIKE_SESSION ? "session" : "address");
+        if ((rc = run_parts_results(r, &res)) != OK)
+            return rc;
+        return answer_refusal(r, &rq, &res);
+    case IDGW_SESSION_RETRANSMIT:
+        if ((rc = run_parts_results(r, &res)) != OK)
+            return rc;
+        return prepare_replay(r, req, &rq, &res);
+    case IDGW_SESSION_ACCEPTED:
+        break;
+    default:
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0135: no free session id after 3 draws");
+        return server_error(r, HTTP_INTERNAL_SERVER_ERROR);
+    }
+    fill_info(r, req, &rq, &res, token);
+    req->claimed = rq.mode == IDGW_MODE_STEP;
+    if (res.addr_mismatch && idgw_g.limits.addr_policy == IDGW_ADDR_POLICY_LOG)
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0120: client address changed "
+                      "within session sid=%.8s terminal=%s", sid, rq.terminal_id);
+    if (res.kind == IDGW_ACCEPT_RECLAIM)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "IDGW0126: %s/%s seq %" APR_INT64_T_FMT " runs again: "
+                      "its first attempt never answered (sid=%.8s)", idgw_op_name(rq.op),
+                      idgw_step_name(rq.step), rq.seq, sid);
+    if (rq.mode == IDGW_MODE_OPEN)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "IDGW0123: session opened sid=%.8s "
+                      "terminal=%s", sid, rq.terminal_id);
+    return run_parts_results(r, &res);
+}
+
+static int fixups(request_rec *r)
+{
+    idgw_session_dir *d = ap_get_module_config(r->per_dir_config, &idgw_session_module);
+
+    /* subrequests and internal redirects (error documents) are not terminal messages */
+    if (!idgw_session_dir_enabled(d) || r->main || r->prev)
+        return DECLINED;
+    return check_session(r);
+}
+
+static int log_transaction(request_rec *r)
+{
+    idgw_session_req *req = idgw_session_req_get(r);
+
+    if (req && req->claimed && !req->committed && !r->main)
+        idgw_session_auto_commit(r);
+    return DECLINED;
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    idgw_session_register_exports();
+    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_REALLY_LAST);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_fixups(fixups, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(idgw_session_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+module AP_MODULE_DECLARE_DATA idgw_session_module = {
+    STANDARD20_MODULE_STUFF,
+    idgw_session_create_dir,
+    idgw_session_merge_dir,
+    idgw_session_create_srv,
+    idgw_session_merge_srv,
+    idgw_session_cmds,
+    register_hooks
+};

@@ -1,0 +1,16 @@
+# modules/acl: the per-process limiter, the lists and their cache, and the
+# Lua scripts against a redis-server the test starts on 127.0.0.1:6403.
+ACL_UNIT_CFLAGS = $(UNIT_CFLAGS) $(IDGW_ACL_CPPFLAGS)
+ACL_UNIT_LIBS = modules/acl/libidgw_acl.la modules/redis/libidgw_redis.la \
+	modules/common/libidgw_common.la $(UNIT_LIBS) $(HIREDIS_LIBS) $(APU_LIBS) $(APR_LIBS)
+check_PROGRAMS += t/unit/acl/test_limiter t/unit/acl/test_acl_lists t/unit/acl/test_acl_script
+TESTS += t/unit/acl/test_limiter t/unit/acl/test_acl_lists t/unit/acl/test_acl_script
+t_unit_acl_test_limiter_SOURCES = t/unit/acl/test_limiter.c
+t_unit_acl_test_limiter_CFLAGS = $(ACL_UNIT_CFLAGS)
+t_unit_acl_test_limiter_LDADD = $(ACL_UNIT_LIBS)
+t_unit_acl_test_acl_lists_SOURCES = t/unit/acl/test_acl_lists.c
+t_unit_acl_test_acl_lists_CFLAGS = $(ACL_UNIT_CFLAGS)
+t_unit_acl_test_acl_lists_LDADD = $(ACL_UNIT_LIBS)
+t_unit_acl_test_acl_script_SOURCES = t/unit/acl/test_acl_script.c
+t_unit_acl_test_acl_script_CFLAGS = $(ACL_UNIT_CFLAGS)
+t_unit_acl_test_acl_script_LDADD = $(ACL_UNIT_LIBS)

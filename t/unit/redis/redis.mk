@@ -1,0 +1,16 @@
+# modules/redis: the pool against a redis-server the test starts itself on
+# 127.0.0.1:6397 (redis_fixture, also used by the session script tests).
+REDIS_FIXTURE = t/unit/redis/redis_fixture.c t/unit/redis/redis_fixture.h
+REDIS_UNIT_CFLAGS = $(UNIT_CFLAGS) $(IDGW_REDIS_CPPFLAGS) -I$(top_srcdir)/t/unit/redis
+REDIS_UNIT_LIBS = modules/redis/libidgw_redis.la modules/common/libidgw_common.la \
+	$(UNIT_LIBS) $(HIREDIS_LIBS) $(APU_LIBS) $(APR_LIBS)
+check_PROGRAMS += t/unit/redis/test_redis_pool
+TESTS += t/unit/redis/test_redis_pool
+t_unit_redis_test_redis_pool_SOURCES = t/unit/redis/test_redis_pool.c $(REDIS_FIXTURE)
+t_unit_redis_test_redis_pool_CFLAGS = $(REDIS_UNIT_CFLAGS)
+t_unit_redis_test_redis_pool_LDADD = $(REDIS_UNIT_LIBS)
+check_PROGRAMS += t/unit/redis/test_script
+TESTS += t/unit/redis/test_script
+t_unit_redis_test_script_SOURCES = t/unit/redis/test_script.c
+t_unit_redis_test_script_CFLAGS = $(REDIS_UNIT_CFLAGS)
+t_unit_redis_test_script_LDADD = $(REDIS_UNIT_LIBS)

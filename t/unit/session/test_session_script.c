@@ -1,0 +1,696 @@
+/*
+ * test_session_script.c - the session scripts as Redis runs them: sequence
+ * rules, retransmission, invalidation and strikes, binding, timeouts,
+ * commit, parts, expiries on every key.  Uses a redis-server on
+ * 127.0.0.1:6398 started by main().
+ */
+#include <check.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "idgw_redis.h"
+#include "idgw_script.h"
+#include "idgw_lua_session.h"
+#include "idgw_session_call.h"
+#include "redis_fixture.h"
+
+#define PORT 6398
+#define TID "T-0001"
+#define IDM "0123456789ABCDEF"
+#define ADDR "192.0.2.10"
+
+static apr_pool_t *pool;
+static idgw_redis_conn *conn;
+static idgw_script session_script, commit_script, strike_script, vault_script;
+static idgw_session_limits lim;
+static char sid[IDGW_SID_HEX + 1];
+
+static void setup_with_parts(const idgw_script_part_text *parts, int nparts)
+{
+    idgw_redis_cfg cfg;
+    idgw_redis_addr addr = { "127.0.0.1", PORT };
+    const idgw_script *all[4];
+    char err[256], token[IDGW_TOKEN_HEX + 1];
+    const char *text;
+    redisReply *r;
+
+    apr_pool_create(&pool, NULL);
+    text = idgw_script_assemble(pool, idgw_lua_session_core_text(pool), parts, nparts, err,
+                                sizeof(err));
+    ck_assert_ptr_nonnull(text);
+    idgw_script_init(&session_script, "session", text);
+    idgw_script_init(&commit_script, "commit", idgw_lua_commit);
+    idgw_script_init(&strike_script, "strike", idgw_lua_strike);
+    idgw_script_init(&vault_script, "vault", idgw_lua_vault_put);
+    all[0] = &session_script;
+    all[1] = &commit_script;
+    all[2] = &strike_script;
+    all[3] = &vault_script;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.connect_timeout = apr_time_from_msec(500);
+    cfg.command_timeout = apr_time_from_msec(2000);
+    ck_assert_msg(idgw_redis_connect(&cfg, &addr, 0, all, 4, &conn, err, sizeof(err))
+                  == APR_SUCCESS, "%s", err);
+    r = redisCommand(conn->ctx, "FLUSHALL");
+    freeReplyObject(r);
+    lim.prefix = "t:";
+    lim.idle = apr_time_from_sec(60);
+    lim.lifetime = apr_time_from_sec(600);
+    lim.strike_window = apr_time_from_sec(3600);
+    lim.pending_lease = apr_time_from_sec(30);
+    lim.max_relays = 8;
+    lim.addr_policy = IDGW_ADDR_POLICY_LOG;
+    idgw_token_new(token);
+    idgw_sid_from_token(token, sid);
+}
+
+static void setup(void)
+{
+    setup_with_parts(NULL, 0);
+}
+
+static void teardown(void)
+{
+    idgw_redis_close(conn);
+    free(conn);
+    apr_pool_destroy(pool);
+}
+
+typedef struct msg {
+    idgw_session_mode mode;
+    idgw_op op;
+    idgw_step step;
+    apr_int64_t seq;
+    const char *body;
+    const char *tid, *idm, *addr;
+} msg;
+
+static idgw_session_result run(const msg *m)
+{
+    idgw_session_request rq;
+    idgw_session_result res;
+    idgw_script_args a;
+    const char **argv;
+    size_t *lens;
+    int argc;
+    redisReply *reply;
+    char err[200];
+
+    memset(&rq, 0, sizeof(rq));
+    rq.mode = m->mode;
+    rq.op = m->op;
+    rq.step = m->step;
+    rq.seq = m->seq;
+    rq.sid = sid;
+    rq.terminal_id = m->tid ? m->tid : TID;
+    rq.idm = m->idm ? m->idm : IDM;
+    rq.client_addr = m->addr ? m->addr : ADDR;
+    idgw_message_digest(idgw_op_name(m->op), idgw_step_name(m->step), m->body,
+                        m->body ? strlen(m->body) : 0, rq.digest);
+    idgw_script_args_init(&a, pool);
+    idgw_session_core_args(&a, &lim, &rq);
+    argc = idgw_script_args_argv(&a, &session_script, 1, &argv, &lens);
+    reply = idgw_redis_evalsha(conn, &session_script, argc, argv, lens);
+    ck_assert_ptr_nonnull(reply);
+    ck_assert_msg(reply->type != REDIS_REPLY_ERROR, "script error: %s", reply->str);
+    ck_assert_msg(idgw_session_parse_reply(pool, reply, &res, err, sizeof(err)) == APR_SUCCESS,
+                  "%s", err);
+    if (res.outcome == IDGW_SESSION_RETRANSMIT)
+        res.answer = apr_pstrmemdup(pool, res.answer, res.answer_len);
+    /* keep the reply alive for part results; freed with the pool */
+    apr_pool_cleanup_register(pool, reply, (apr_status_t (*)(void *))(void *)freeReplyObject,
+                              apr_pool_cleanup_null);
+    return res;
+}
+
+static void open_session(void)
+{
+    msg m = { IDGW_MODE_OPEN, IDGW_OP_OPEN, IDGW_STEP_REQUEST, 0, NULL };
+    idgw_session_result res = run(&m);
+
+    ck_assert_int_eq(res.outcome, IDGW_SESSION_ACCEPTED);
+    ck_assert_int_eq(res.kind, IDGW_ACCEPT_OPEN);
+    ck_assert_int_eq(res.to.phase, IDGW_PHASE_READY);
+}
+
+static idgw_session_result step(idgw_op op, idgw_step st, apr_int64_t seq, const char *body)
+{
+    msg m = { IDGW_MODE_STEP, op, st, seq, body };
+
+    return run(&m);
+}
+
+static void expect_ok(idgw_session_result res, idgw_phase ph)
+{
+    ck_assert_msg(res.outcome == IDGW_SESSION_ACCEPTED, "outcome %d (%s)", res.outcome,
+                  res.error ? res.error->code : "-");
+    ck_assert_int_eq(res.to.phase, ph);
+}
+
+static void expect_error(idgw_session_result res, const idgw_error_def *e, int invalidated)
+{
+    ck_assert_int_eq(res.outcome, IDGW_SESSION_REFUSED);
+    ck_assert_str_eq(res.error->code, e->code);
+    ck_assert_int_eq(res.invalidated, invalidated);
+}
+
+static apr_int64_t int_command(const char *fmt, const char *arg)
+{
+    redisReply *r = redisCommand(conn->ctx, fmt, arg);
+    apr_int64_t v;
+
+    ck_assert_ptr_nonnull(r);
+    v = r->type == REDIS_REPLY_INTEGER ? r->integer
+        : r->type == REDIS_REPLY_STRING ? atoll(r->str) : -999;
+    freeReplyObject(r);
+    return v;
+}
+
+static const char *hget(const char *field)
+{
+    const char *key = idgw_key_session(pool, lim.prefix, sid);
+    redisReply *r = redisCommand(conn->ctx, "HGET %s %s", key, field);
+    const char *v = NULL;
+
+    ck_assert_ptr_nonnull(r);
+    if (r->type == REDIS_REPLY_STRING)
+        v = apr_pstrdup(pool, r->str);
+    freeReplyObject(r);
+    return v;
+}
+
+static void commit(apr_int64_t seq, const char *outcome, const char *answer, int drop)
+{
+    idgw_script_args a;
+    const char **argv;
+    size_t *lens;
+    int argc;
+    redisReply *r;
+
+    idgw_script_args_init(&a, pool);
+    idgw_script_args_key(&a, idgw_key_session(pool, lim.prefix, sid));
+    idgw_script_args_key(&a, idgw_key_vault_operation(pool, lim.prefix, sid));
+    idgw_script_args_int(&a, seq);
+    idgw_script_args_str(&a, outcome);
+    idgw_script_args_str(&a, answer);
+    idgw_script_args_str(&a, drop ? "1" : "0");
+    argc = idgw_script_args_argv(&a, &commit_script, 0, &argv, &lens);
+    /* pipelined as the module does it, then drained */
+    ck_assert_int_eq(idgw_redis_send(conn, argc, argv, lens), APR_SUCCESS);
+    ck_assert_int_eq(conn->pending, 1);
+    r = idgw_redis_evalsha(conn, &commit_script, argc, argv, lens);
+    ck_assert_int_eq(conn->pending, 0);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+    /* the second, identical commit must be refused: only one answer per step */
+    ck_assert_int_eq(r->integer, 0);
+    freeReplyObject(r);
+}
+
+static void vault_put(const char *key, const char *name, const char *value, int expect)
+{
+    idgw_script_args a;
+    const char **argv;
+    size_t *lens;
+    redisReply *r;
+    int argc;
+
+    idgw_script_args_init(&a, pool);
+    idgw_script_args_key(&a, idgw_key_session(pool, lim.prefix, sid));
+    idgw_script_args_key(&a, key);
+    idgw_script_args_str(&a, name);
+    idgw_script_args_str(&a, value);
+    argc = idgw_script_args_argv(&a, &vault_script, 0, &argv, &lens);
+    r = idgw_redis_evalsha(conn, &vault_script, argc, argv, lens);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->integer, expect);
+    freeReplyObject(r);
+}
+
+START_TEST(full_write_operation)
+{
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<req/>"), IDGW_PHASE_REQUESTED);
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 2, "<r1/>"), IDGW_PHASE_RELAYING);
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 3, "<r2/>"), IDGW_PHASE_RELAYING);
+    ck_assert_str_eq(hget("nr"), "2");
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_COMPLETE, 4, "<done/>"), IDGW_PHASE_READY);
+    expect_ok(step(IDGW_OP_DISPLAY_DATA, IDGW_STEP_REQUEST, 5, ""), IDGW_PHASE_READY);
+    expect_ok(step(IDGW_OP_CLOSE, IDGW_STEP_REQUEST, 6, ""), IDGW_PHASE_CLOSED);
+    ck_assert_str_eq(hget("st"), "closed");
+    ck_assert_str_eq(hget("seq"), "6");
+}
+END_TEST
+
+START_TEST(status_reads_without_transition)
+{
+    msg m = { IDGW_MODE_STATUS, IDGW_OP_STATUS, IDGW_STEP_NONE, 0, NULL };
+    idgw_session_result res;
+
+    open_session();
+    expect_ok(step(IDGW_OP_LIST_CARDS, IDGW_STEP_REQUEST, 1, "<l/>"), IDGW_PHASE_REQUESTED);
+    res = run(&m);
+    expect_ok(res, IDGW_PHASE_REQUESTED);
+    ck_assert_int_eq(res.kind, IDGW_ACCEPT_STATUS);
+    ck_assert_int_eq(res.seq, 1);
+    expect_ok(step(IDGW_OP_LIST_CARDS, IDGW_STEP_RELAY, 2, "<r/>"), IDGW_PHASE_RELAYING);
+}
+END_TEST
+
+START_TEST(retransmission_gets_stored_answer)
+{
+    idgw_session_result res;
+
+    open_session();
+    expect_ok(step(IDGW_OP_ISSUE_AREA, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    /* before the answer is committed: retry later, the session lives on */
+    res = step(IDGW_OP_ISSUE_AREA, IDGW_STEP_REQUEST, 1, "<a/>");
+    expect_error(res, &IDGW_E_SEQ_PENDING, 0);
+    ck_assert_int_eq(res.struck, 0);
+    commit(1, "ok", "200 application/xml\n<answer n=\"1\"/>", 0);
+    res = step(IDGW_OP_ISSUE_AREA, IDGW_STEP_REQUEST, 1, "<a/>");
+    ck_assert_int_eq(res.outcome, IDGW_SESSION_RETRANSMIT);
+    ck_assert_str_eq(res.answer, "200 application/xml\n<answer n=\"1\"/>");
+    /* and the sequence goes on */
+    expect_ok(step(IDGW_OP_ISSUE_AREA, IDGW_STEP_RELAY, 2, "<r/>"), IDGW_PHASE_RELAYING);
+}
+END_TEST
+
+START_TEST(repeat_with_other_body_invalidates)
+{
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    commit(1, "ok", "200 x\n", 0);
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<b/>"), &IDGW_E_SEQ_REPLAY, 1);
+    ck_assert_str_eq(hget("st"), "dead");
+    ck_assert_int_eq(int_command("GET t:strike:t:%s", TID), 1);
+    ck_assert_int_eq(int_command("GET t:strike:a:%s", ADDR), 1);
+    /* the session never comes back, and every further try is a strike: a
+     * dead token proves nothing, so against the address only */
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 2, "<r/>"), &IDGW_E_SES_DEAD, 0);
+    ck_assert_int_eq(int_command("GET t:strike:t:%s", TID), 1);
+    ck_assert_int_eq(int_command("GET t:strike:a:%s", ADDR), 2);
+}
+END_TEST
+
+START_TEST(skip_is_sequence_error)
+{
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 3, "<r/>"), &IDGW_E_SEQ_ORDER, 1);
+}
+END_TEST
+
+START_TEST(first_message_must_be_one)
+{
+    open_session();
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 2, "<a/>"), &IDGW_E_SEQ_ORDER, 1);
+}
+END_TEST
+
+START_TEST(going_back_is_sequence_error)
+{
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 2, "<r/>"), IDGW_PHASE_RELAYING);
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), &IDGW_E_SEQ_ORDER, 1);
+}
+END_TEST
+
+START_TEST(step_not_allowed_in_state)
+{
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    /* completion without a relay, and another operation's step */
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_COMPLETE, 2, "<c/>"), &IDGW_E_SEQ_STATE, 1);
+    ck_assert_int_eq(int_command("GET t:strike:t:%s", TID), 1);
+}
+END_TEST
+
+START_TEST(other_operation_mid_way)
+{
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    expect_error(step(IDGW_OP_DELETE_CARD, IDGW_STEP_REQUEST, 2, "<d/>"), &IDGW_E_SEQ_STATE, 1);
+}
+END_TEST
+
+START_TEST(unknown_session)
+{
+    idgw_session_result res = step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>");
+
+    expect_error(res, &IDGW_E_SES_UNKNOWN, 0);
+    ck_assert_int_eq(res.struck, 1);
+    /* an unknown id never creates a session */
+    ck_assert_int_eq(int_command("EXISTS %s", idgw_key_session(pool, lim.prefix, sid)), 0);
+}
+END_TEST
+
+START_TEST(binding_to_terminal_and_chip)
+{
+    msg other_tid = { IDGW_MODE_STEP, IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>", "T-0002" };
+    msg other_idm = { IDGW_MODE_STEP, IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>", NULL,
+                      "0123456789ABCDEE" };
+
+    open_session();
+    expect_error(run(&other_idm), &IDGW_E_SES_BINDING, 1);
+    teardown();
+    setup();
+    open_session();
+    expect_error(run(&other_tid), &IDGW_E_SES_BINDING, 1);
+    /* the terminal id a mismatching request names is only a claim: never struck */
+    ck_assert_int_eq(int_command("GET t:strike:t:%s", "T-0002"), -999);
+    ck_assert_int_eq(int_command("GET t:strike:a:%s", ADDR), 1);
+}
+END_TEST
+
+START_TEST(address_policy)
+{
+    msg moved = { IDGW_MODE_STEP, IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>", NULL, NULL,
+                  "198.51.100.7" };
+    idgw_session_result res;
+
+    open_session();
+    res = run(&moved);              /* log: accepted, flagged */
+    expect_ok(res, IDGW_PHASE_REQUESTED);
+    ck_assert_int_eq(res.addr_mismatch, 1);
+    lim.addr_policy = IDGW_ADDR_POLICY_ENFORCE;
+    moved.seq = 2;
+    moved.step = IDGW_STEP_RELAY;
+    expect_error(run(&moved), &IDGW_E_SES_ADDRESS, 1);
+    ck_assert_int_eq(int_command("GET t:strike:a:%s", "198.51.100.7"), 1);
+}
+END_TEST
+
+START_TEST(absolute_lifetime)
+{
+    lim.lifetime = apr_time_from_msec(300);
+    lim.idle = apr_time_from_msec(300);
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    /* activity does not extend the lifetime */
+    ck_assert_int_le(int_command("PTTL %s", idgw_key_session(pool, lim.prefix, sid)), 300);
+    usleep(350000);
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 2, "<r/>"), &IDGW_E_SES_UNKNOWN, 0);
+}
+END_TEST
+
+START_TEST(deadline_checked_inside_script)
+{
+    lim.lifetime = apr_time_from_msec(200);
+    lim.idle = apr_time_from_msec(200);
+    open_session();
+    /* keep the key alive beyond the deadline: the script's own check must refuse */
+    int_command("PEXPIRE %s 10000", idgw_key_session(pool, lim.prefix, sid));
+    usleep(250000);
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), &IDGW_E_SES_EXPIRED, 1);
+    ck_assert_int_eq(int_command("EXISTS %s", idgw_key_session(pool, lim.prefix, sid)), 0);
+}
+END_TEST
+
+START_TEST(idle_timeout_refreshed_by_activity)
+{
+    lim.idle = apr_time_from_msec(400);
+    open_session();
+    usleep(250000);
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    usleep(250000);
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 2, "<r/>"), IDGW_PHASE_RELAYING);
+    usleep(450000);
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 3, "<r/>"), &IDGW_E_SES_UNKNOWN, 0);
+}
+END_TEST
+
+START_TEST(closed_session)
+{
+    idgw_session_result res;
+
+    open_session();
+    expect_ok(step(IDGW_OP_CLOSE, IDGW_STEP_REQUEST, 1, ""), IDGW_PHASE_CLOSED);
+    commit(1, "ok", "200 x\n<closed/>", 0);
+    res = step(IDGW_OP_CLOSE, IDGW_STEP_REQUEST, 1, "");
+    ck_assert_int_eq(res.outcome, IDGW_SESSION_RETRANSMIT);
+    res = step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 2, "<a/>");
+    expect_error(res, &IDGW_E_SES_CLOSED, 0);
+    ck_assert_int_eq(res.struck, 1);
+}
+END_TEST
+
+START_TEST(unanswered_step_reclaimed_after_lease)
+{
+    idgw_session_result res;
+
+    lim.pending_lease = apr_time_from_msec(150);
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), &IDGW_E_SEQ_PENDING, 0);
+    usleep(200000);
+    res = step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>");
+    expect_ok(res, IDGW_PHASE_REQUESTED);
+    ck_assert_int_eq(res.kind, IDGW_ACCEPT_RECLAIM);
+    ck_assert_int_eq(res.from.phase, IDGW_PHASE_READY);
+    /* reclaimed, not twice: within the new lease it is pending again */
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), &IDGW_E_SEQ_PENDING, 0);
+}
+END_TEST
+
+START_TEST(commit_abort_ends_operation)
+{
+    const char *vo = idgw_key_vault_operation(pool, lim.prefix, sid);
+    const char *vs = idgw_key_vault_session(pool, lim.prefix, sid);
+
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    vault_put(vo, "pan", "sealed-bytes", 1);
+    vault_put(vs, "password", "sealed-bytes", 1);
+    commit(1, "abort", "502 x\n<error/>", 0);
+    ck_assert_str_eq(hget("st"), "ready");
+    ck_assert_int_eq(int_command("EXISTS %s", vo), 0);
+    ck_assert_int_eq(int_command("EXISTS %s", vs), 1);
+    /* a new operation may start */
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 2, "<a/>"), IDGW_PHASE_REQUESTED);
+}
+END_TEST
+
+START_TEST(completion_drops_operation_vault)
+{
+    const char *vo = idgw_key_vault_operation(pool, lim.prefix, sid);
+
+    open_session();
+    expect_ok(step(IDGW_OP_UPDATE_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    vault_put(vo, "pan", "sealed", 1);
+    expect_ok(step(IDGW_OP_UPDATE_CARD, IDGW_STEP_RELAY, 2, "<r/>"), IDGW_PHASE_RELAYING);
+    expect_ok(step(IDGW_OP_UPDATE_CARD, IDGW_STEP_COMPLETE, 3, "<c/>"), IDGW_PHASE_READY);
+    ck_assert_int_eq(int_command("EXISTS %s", vo), 1);   /* the handler still needs it */
+    commit(3, "ok", "200 x\n", 1);
+    ck_assert_int_eq(int_command("EXISTS %s", vo), 0);
+}
+END_TEST
+
+START_TEST(vault_refused_without_live_session)
+{
+    const char *vo = idgw_key_vault_operation(pool, lim.prefix, sid);
+
+    vault_put(vo, "pan", "sealed", 0);
+    open_session();
+    expect_ok(step(IDGW_OP_CLOSE, IDGW_STEP_REQUEST, 1, ""), IDGW_PHASE_CLOSED);
+    vault_put(vo, "pan", "sealed", 0);
+    ck_assert_int_eq(int_command("EXISTS %s", vo), 0);
+}
+END_TEST
+
+START_TEST(relay_limit)
+{
+    lim.max_relays = 2;
+    open_session();
+    expect_ok(step(IDGW_OP_SET_MAIN, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    expect_ok(step(IDGW_OP_SET_MAIN, IDGW_STEP_RELAY, 2, "<r/>"), IDGW_PHASE_RELAYING);
+    expect_ok(step(IDGW_OP_SET_MAIN, IDGW_STEP_RELAY, 3, "<r/>"), IDGW_PHASE_RELAYING);
+    expect_error(step(IDGW_OP_SET_MAIN, IDGW_STEP_RELAY, 4, "<r/>"), &IDGW_E_SEQ_RELAYS, 1);
+}
+END_TEST
+
+START_TEST(every_key_expires)
+{
+    redisReply *keys;
+    size_t i;
+
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    vault_put(idgw_key_vault_operation(pool, lim.prefix, sid), "pan", "x", 1);
+    vault_put(idgw_key_vault_session(pool, lim.prefix, sid), "pw", "x", 1);
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 5, "<r/>"), &IDGW_E_SEQ_ORDER, 1);
+    /* a second, live session beside the invalidated one */
+    {
+        char token[IDGW_TOKEN_HEX + 1];
+
+        idgw_token_new(token);
+        idgw_sid_from_token(token, sid);
+    }
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    vault_put(idgw_key_vault_session(pool, lim.prefix, sid), "pw", "x", 1);
+    keys = redisCommand(conn->ctx, "KEYS *");
+    ck_assert_ptr_nonnull(keys);
+    ck_assert_uint_eq(keys->elements, 5);   /* 2 sessions, 1 vault, 2 strike counters */
+    for (i = 0; i < keys->elements; i++) {
+        apr_int64_t ttl = int_command("PTTL %s", keys->element[i]->str);
+
+        ck_assert_msg(ttl > 0, "%s has no expiry", keys->element[i]->str);
+        ck_assert(strncmp(keys->element[i]->str, "t:", 2) == 0);
+    }
+    freeReplyObject(keys);
+}
+END_TEST
+
+START_TEST(noscript_recovered)
+{
+    redisReply *r = redisCommand(conn->ctx, "SCRIPT FLUSH");
+
+    freeReplyObject(r);
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+}
+END_TEST
+
+static const idgw_script_part_text deny_part = {
+    "deny_banned", "if A[1] == 'banned' then return {'DENY', 'IDGW-ACL-001', 403} end\n"
+                   "return redis.call('INCR', K[1])", 0 };
+static const idgw_script_part_text after_part = {
+    "observe", "return core[1] .. ':' .. A[1]", 1 };
+
+static idgw_session_result run_with_parts(const char *flag, apr_int64_t seq)
+{
+    idgw_session_request rq;
+    idgw_session_result res;
+    idgw_script_args a;
+    const char **argv;
+    size_t *lens;
+    redisReply *reply;
+    char err[200];
+    int argc;
+
+    memset(&rq, 0, sizeof(rq));
+    rq.mode = seq ? IDGW_MODE_STEP : IDGW_MODE_OPEN;
+    rq.op = seq ? IDGW_OP_DISPLAY_DATA : IDGW_OP_OPEN;
+    rq.step = IDGW_STEP_REQUEST;
+    rq.seq = seq;
+    rq.sid = sid;
+    rq.terminal_id = TID;
+    rq.idm = IDM;
+    rq.client_addr = ADDR;
+    idgw_message_digest("x", "y", "", 0, rq.digest);
+    idgw_script_args_init(&a, pool);
+    idgw_session_core_args(&a, &lim, &rq);
+    idgw_script_args_part(&a);
+    idgw_script_args_key(&a, "t:acl:counter");
+    idgw_script_args_str(&a, flag);
+    idgw_script_args_part(&a);
+    idgw_script_args_str(&a, "seen");
+    argc = idgw_script_args_argv(&a, &session_script, 1, &argv, &lens);
+    reply = idgw_redis_evalsha(conn, &session_script, argc, argv, lens);
+    ck_assert_ptr_nonnull(reply);
+    ck_assert_msg(reply->type != REDIS_REPLY_ERROR, "%s", reply->str);
+    ck_assert_int_eq(idgw_session_parse_reply(pool, reply, &res, err, sizeof(err)),
+                     APR_SUCCESS);
+    apr_pool_cleanup_register(pool, reply, (apr_status_t (*)(void *))(void *)freeReplyObject,
+                              apr_pool_cleanup_null);
+    return res;
+}
+
+START_TEST(script_parts_extend_the_check)
+{
+    idgw_script_part_text parts[2] = { deny_part, after_part };
+    idgw_session_result res;
+
+    teardown();
+    setup_with_parts(parts, 2);
+    res = run_with_parts("ok", 0);
+    expect_ok(res, IDGW_PHASE_READY);
+    ck_assert_int_eq(res.nparts, 2);
+    ck_assert_int_eq(res.parts[0]->type, REDIS_REPLY_INTEGER);
+    ck_assert_int_eq(res.parts[0]->integer, 1);
+    ck_assert_str_eq(res.parts[1]->str, "OK:seen");
+    /* a denying part stops the request before the session is touched */
+    res = run_with_parts("banned", 1);
+    ck_assert_int_eq(res.outcome, IDGW_SESSION_DENIED);
+    ck_assert_int_eq(res.deny_part, 1);
+    ck_assert_str_eq(res.deny_code, "IDGW-ACL-001");
+    ck_assert_int_eq(res.deny_status, 403);
+    ck_assert_str_eq(hget("seq"), "0");
+    res = run_with_parts("ok", 1);
+    expect_ok(res, IDGW_PHASE_READY);
+}
+END_TEST
+
+START_TEST(token_never_stored)
+{
+    char token[IDGW_TOKEN_HEX + 1];
+    redisReply *dump;
+    const char *key;
+
+    idgw_token_new(token);
+    idgw_sid_from_token(token, sid);
+    open_session();
+    key = idgw_key_session(pool, lim.prefix, sid);
+    dump = redisCommand(conn->ctx, "HGETALL %s", key);
+    ck_assert_ptr_nonnull(dump);
+    ck_assert_uint_gt(dump->elements, 0);
+    for (size_t i = 0; i < dump->elements; i++)
+        ck_assert_ptr_null(strstr(dump->element[i]->str, token));
+    ck_assert_ptr_null(strstr(key, token));
+    freeReplyObject(dump);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("session_script");
+    TCase *tc = tcase_create("script");
+    SRunner *sr;
+    int failed;
+
+    apr_initialize();
+    if (redis_fixture_start(PORT) != 0) {
+        fprintf(stderr, "test_session_script: cannot start redis-server on port %d\n", PORT);
+        return EXIT_FAILURE;
+    }
+    tcase_set_timeout(tc, 20);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, full_write_operation);
+    tcase_add_test(tc, status_reads_without_transition);
+    tcase_add_test(tc, retransmission_gets_stored_answer);
+    tcase_add_test(tc, repeat_with_other_body_invalidates);
+    tcase_add_test(tc, skip_is_sequence_error);
+    tcase_add_test(tc, first_message_must_be_one);
+    tcase_add_test(tc, going_back_is_sequence_error);
+    tcase_add_test(tc, step_not_allowed_in_state);
+    tcase_add_test(tc, other_operation_mid_way);
+    tcase_add_test(tc, unknown_session);
+    tcase_add_test(tc, binding_to_terminal_and_chip);
+    tcase_add_test(tc, address_policy);
+    tcase_add_test(tc, absolute_lifetime);
+    tcase_add_test(tc, deadline_checked_inside_script);
+    tcase_add_test(tc, idle_timeout_refreshed_by_activity);
+    tcase_add_test(tc, closed_session);
+    tcase_add_test(tc, unanswered_step_reclaimed_after_lease);
+    tcase_add_test(tc, commit_abort_ends_operation);
+    tcase_add_test(tc, completion_drops_operation_vault);
+    tcase_add_test(tc, vault_refused_without_live_session);
+    tcase_add_test(tc, relay_limit);
+    tcase_add_test(tc, every_key_expires);
+    tcase_add_test(tc, noscript_recovered);
+    tcase_add_test(tc, script_parts_extend_the_check);
+    tcase_add_test(tc, token_never_stored);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    redis_fixture_stop();
+    apr_terminate();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
