@@ -79,7 +79,7 @@ apr_status_t idgw_acl_out_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 extern const idgw_script_part idgw_acl_check_part;
 extern const idgw_script_part idgw_acl_strikes_part;
 
-/* Exported to mod_idgw_convert (idgw_acl_export.h). */
+/* Exported to mod_idgw_convert (mod_idgw.h). */
 int idgw_acl_identity_check(request_rec *r, const char *kind, const char *value);
 
 #endif /* IDGW_ACL_REQUEST_H */

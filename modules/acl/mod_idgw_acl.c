@@ -24,7 +24,6 @@
 #include <http_request.h>
 
 #include "idgw_acl_config.h"
-#include "idgw_acl_export.h"
 #include "idgw_acl_request.h"
 #include "idgw_acl_script.h"
 #include "mod_idgw.h"
