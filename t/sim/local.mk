@@ -18,7 +18,7 @@ t_sim_idgw_fpcall_CPPFLAGS = $(AM_CPPFLAGS) $(IDGW_BACKEND_CPPFLAGS)
 t_sim_idgw_fpcall_LDADD = modules/backend/libidgw_backend.la $(APU_LIBS) $(APR_LIBS) $(OPENSSL_LIBS) \
 	$(XML2_LIBS)
 
-EXTRA_DIST += t/sim/run-tests t/sim/conf/sim.conf.in t/sim/data t/sim/tests scripts/idgw-pki scripts/idgw-sim \
+EXTRA_DIST += t/sim/run-tests t/sim/idgw-fpdirect t/sim/conf/sim.conf.in t/sim/data t/sim/tests scripts/idgw-pki scripts/idgw-sim \
 	docs/feature-phone-interface.md
 
 # HTTP-level tests of the simulators: start them, prove, stop them.  Not in a
