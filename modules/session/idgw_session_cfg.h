@@ -47,7 +47,8 @@ const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_s
 void idgw_session_limits_get(const idgw_session_srv *c, idgw_session_limits *lim);
 int idgw_session_dir_enabled(const idgw_session_dir *d);
 
-/* Process-wide state of the module (one per child, set up in post_config/child_init). */
+/* Process-wide state of the module (one per child, set up in post_config/child_init);
+ * defined, with who writes what and when, in idgw_session_state.c. */
 typedef struct idgw_session_globals {
     idgw_session_srv *srv;            /* main server's settings */
     idgw_session_limits limits;
@@ -81,6 +82,7 @@ typedef struct idgw_session_req {
     apr_size_t replay_len;
 } idgw_session_req;
 
+/* NULL when the request had no session check (idgw_session_state.c). */
 idgw_session_req *idgw_session_req_get(request_rec *r);
 
 /*

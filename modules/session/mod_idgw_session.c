@@ -9,7 +9,9 @@
  * handler that claimed a step and never answered it).  The handlers and the
  * exported functions live in idgw_session_http.c and idgw_session_exports.c,
  * request parsing in idgw_session_request.c, script runs in
- * idgw_session_redis.c.
+ * idgw_session_redis.c, the process-wide state (idgw_g) and the per-request
+ * state's getter in idgw_session_state.c.  This file calls those; none of
+ * them calls back into it.
  *
  * Log ids IDGW01xx belong to this module.
  */
@@ -25,13 +27,6 @@
 #include <string.h>
 
 APLOG_USE_MODULE(idgw_session);
-
-idgw_session_globals idgw_g;
-
-idgw_session_req *idgw_session_req_get(request_rec *r)
-{
-    return ap_get_module_config(r->request_config, &idgw_session_module);
-}
 
 /* ---- start-up ------------------------------------------------------------ */
 

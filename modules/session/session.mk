@@ -11,6 +11,7 @@ modules_session_libidgw_session_la_SOURCES = \
 
 modules_LTLIBRARIES += modules/mod_idgw_session.la
 modules_mod_idgw_session_la_SOURCES = modules/session/mod_idgw_session.c \
+	modules/session/idgw_session_state.c \
 	modules/session/idgw_session_cfg.c modules/session/idgw_session_cfg.h \
 	modules/session/idgw_session_http.c modules/session/idgw_session_exports.c \
 	modules/session/idgw_session_redis.c modules/session/idgw_session_request.c \
