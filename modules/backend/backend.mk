@@ -7,7 +7,7 @@ modules_backend_libidgw_backend_la_SOURCES = \
 	modules/backend/idgw_backend.h modules/backend/idgw_backend_int.h \
 	modules/backend/idgw_backend_error.c modules/backend/idgw_backend_url.c \
 	modules/backend/idgw_backend_config.c modules/backend/idgw_backend_directive.c \
-	modules/backend/idgw_backend_conn.c \
+	modules/backend/idgw_backend_sock.c modules/backend/idgw_backend_conn.c \
 	modules/backend/idgw_backend_tls.c modules/backend/idgw_backend_http.c \
 	modules/backend/idgw_backend_pool.c modules/backend/idgw_backend_call.c \
 	modules/backend/idgw_telegram.h modules/backend/idgw_telegram.c \

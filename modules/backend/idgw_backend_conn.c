@@ -3,8 +3,9 @@
  * TLS layer), the idle check before reuse, close.
  *
  * Every socket operation is armed with min(I/O timeout, time left until the
- * call's deadline), so the total time of a call is bounded whatever the
- * backend does. */
+ * call's deadline) by idgw_be_sock_arm() (idgw_backend_sock.c, shared with
+ * the TLS layer below this file), so the total time of a call is bounded
+ * whatever the backend does. */
 #include <string.h>
 #include <apr_poll.h>
 #include <apr_strings.h>
@@ -57,21 +58,6 @@ void idgw_be_conn_destroy(idgw_backend_conn_t *c)
         return;
     idgw_be_conn_close(c);
     apr_pool_destroy(c->pool);
-}
-
-apr_status_t idgw_be_conn_arm(idgw_backend_conn_t *c)
-{
-    apr_interval_time_t left = c->deadline - apr_time_now();
-    apr_interval_time_t t = idgw_backend_conf_io_timeout(&c->be->conf);
-
-    if (left <= 0) {
-        c->timed_out = 1;
-        c->last_io = APR_TIMEUP;
-        return APR_TIMEUP;
-    }
-    if (left < t)
-        t = left;
-    return apr_socket_timeout_set(c->sock, t);
 }
 
 static idgw_backend_category_t connect_one(idgw_backend_conn_t *c, apr_sockaddr_t *sa,
@@ -190,7 +176,7 @@ idgw_backend_category_t idgw_be_conn_write(idgw_backend_conn_t *c, const char *d
             n = (apr_size_t)w;
         }
         else {
-            if (idgw_be_conn_arm(c) != APR_SUCCESS)
+            if (idgw_be_sock_arm(c) != APR_SUCCESS)
                 return io_failure(c, err, "send");
             rv = apr_socket_send(c->sock, data, &n);
             if (n == 0 && rv != APR_SUCCESS) {
@@ -225,7 +211,7 @@ idgw_backend_category_t idgw_be_conn_fill(idgw_backend_conn_t *c, int *eof,
         c->len += n;
         return IDGW_BE_OK;
     }
-    if (idgw_be_conn_arm(c) != APR_SUCCESS)
+    if (idgw_be_sock_arm(c) != APR_SUCCESS)
         return io_failure(c, err, "receive");
     n = sizeof(c->buf) - c->len;
     rv = apr_socket_recv(c->sock, c->buf + c->len, &n);

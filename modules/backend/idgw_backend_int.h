@@ -48,6 +48,11 @@ idgw_backend_category_t idgw_be_fail(idgw_backend_error_t *err, idgw_backend_cat
 void idgw_be_error_clear(idgw_backend_error_t *err);
 void idgw_be_stat_add(idgw_backend_t *be, unsigned long *counter);
 
+/* socket (idgw_backend_sock.c), under both the connection and TLS:
+ * set the socket timeout for the next operation: min(io timeout, time left).
+ * APR_TIMEUP (and c->timed_out set) when the call's deadline has passed. */
+apr_status_t idgw_be_sock_arm(idgw_backend_conn_t *c);
+
 /* connection (idgw_backend_conn.c) */
 idgw_backend_conn_t *idgw_be_conn_new(idgw_backend_t *be);
 void idgw_be_conn_close(idgw_backend_conn_t *c);
@@ -57,8 +62,6 @@ idgw_backend_category_t idgw_be_conn_open(idgw_backend_conn_t *c, idgw_backend_e
 /* An idle connection is usable only if nothing at all is readable on it:
  * a FIN, a reset, a TLS alert or stray bytes all mean it must not be reused. */
 int idgw_be_conn_idle_ok(idgw_backend_conn_t *c);
-/* Set the socket timeout for the next operation: min(io timeout, time left). */
-apr_status_t idgw_be_conn_arm(idgw_backend_conn_t *c);
 idgw_backend_category_t idgw_be_conn_write(idgw_backend_conn_t *c, const char *data,
                                            apr_size_t len, idgw_backend_error_t *err);
 /* Fill the read buffer with at least one more byte.  *eof set on a clean EOF. */

@@ -25,7 +25,7 @@ static int bio_io(BIO *b, char *buf, int len, int writing)
     apr_status_t rv;
 
     BIO_clear_retry_flags(b);
-    if (idgw_be_conn_arm(c) != APR_SUCCESS)
+    if (idgw_be_sock_arm(c) != APR_SUCCESS)
         return -1;
     rv = writing ? apr_socket_send(c->sock, buf, &n) : apr_socket_recv(c->sock, buf, &n);
     if (n > 0)
