@@ -9,4 +9,6 @@ libfelica_libfelica_la_SOURCES += \
 	libfelica/chip/felica_chip_internal.h \
 	libfelica/chip/felica_chip.c \
 	libfelica/chip/felica_chip_public.c \
-	libfelica/chip/felica_chip_secure.c
+	libfelica/chip/felica_chip_secure.c \
+	libfelica/chip/felica_chip_change.c \
+	libfelica/chip/felica_chip_resp.c

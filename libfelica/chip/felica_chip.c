@@ -1,6 +1,8 @@
-/* felica_chip.c: the chip emulator's object, its persistence discipline
- * (apply to a copy, save atomically, then make current) and the dispatcher
- * that decides between an answer and silence. */
+/* felica_chip.c: the chip emulator's object and the dispatcher that decides
+ * between an answer and silence, top of the chip's files: it calls the
+ * command handlers (felica_chip_public.c, felica_chip_secure.c), which call
+ * the helpers they share (felica_chip_change.c: persistence and the session;
+ * felica_chip_resp.c: building an answer); nothing calls back up. */
 #include <stdlib.h>
 #include <string.h>
 #include "felica_chip_internal.h"
@@ -82,66 +84,6 @@ void felica_chip_set_fault(felica_chip_t *chip, const felica_image_fault_t *faul
     chip->has_fault = fault != NULL;
     if (fault != NULL)
         chip->fault = *fault;
-}
-
-void chip_drop_session(felica_chip_t *chip)
-{
-    felica_sc_wipe(&chip->sc);
-    chip->mode = FELICA_MODE_0;
-}
-
-void chip_begin_change(felica_chip_t *chip)
-{
-    chip->next = chip->img;
-}
-
-int chip_commit_change(felica_chip_t *chip)
-{
-    int rc = FELICA_OK;
-
-    if (chip->path != NULL)
-        rc = felica_image_save_faulty(chip->path, &chip->next,
-                                      chip->has_fault ? &chip->fault : NULL);
-    if (rc == FELICA_OK)
-        chip->img = chip->next;
-    felica_wipe(&chip->next, sizeof(chip->next));
-    return rc;
-}
-
-/* ---- response building ---- */
-
-int resp_start(chip_resp_t *r, const felica_chip_t *chip, uint8_t code)
-{
-    if (r->cap < 2 + FELICA_IDM_LEN)
-        return FELICA_ERR_BUFFER;
-    r->p[0] = 0;
-    r->p[1] = code;
-    memcpy(r->p + 2, chip->img.idm, FELICA_IDM_LEN);
-    r->len = 2 + FELICA_IDM_LEN;
-    return FELICA_OK;
-}
-
-int resp_put(chip_resp_t *r, const void *src, size_t n)
-{
-    if (r->cap - r->len < n || r->len + n > FELICA_MAX_FRAME)
-        return FELICA_ERR_BUFFER;
-    memcpy(r->p + r->len, src, n);
-    r->len += n;
-    return FELICA_OK;
-}
-
-int resp_u8(chip_resp_t *r, uint8_t v)
-{
-    return resp_put(r, &v, 1);
-}
-
-int resp_finish(chip_resp_t *r, size_t *resp_len)
-{
-    if (r->len > FELICA_MAX_FRAME)
-        return FELICA_ERR_BUFFER;
-    r->p[0] = (uint8_t)r->len;
-    *resp_len = r->len;
-    return FELICA_OK;
 }
 
 /* ---- dispatch ---- */

@@ -20,6 +20,7 @@ struct felica_chip {
 /* Tests: every later persistence obeys this fault plan (NULL clears it). */
 void felica_chip_set_fault(felica_chip_t *chip, const felica_image_fault_t *fault);
 
+/* Persistence and the session (felica_chip_change.c). */
 /* Start a change: chip->next = chip->img. */
 void chip_begin_change(felica_chip_t *chip);
 /* Persist chip->next, then make it current.  On failure nothing changes. */
@@ -27,7 +28,8 @@ int chip_commit_change(felica_chip_t *chip);
 /* Wipe the session and go to Mode 0. */
 void chip_drop_session(felica_chip_t *chip);
 
-/* Response helpers: LEN | CODE | IDm, then the body; LEN set by resp_finish. */
+/* Response helpers (felica_chip_resp.c): LEN | CODE | IDm, then the body;
+ * LEN set by resp_finish. */
 typedef struct chip_resp {
     uint8_t *p;
     size_t cap, len;
@@ -38,7 +40,9 @@ int resp_put(chip_resp_t *r, const void *src, size_t n);
 int resp_u8(chip_resp_t *r, uint8_t v);
 int resp_finish(chip_resp_t *r, size_t *resp_len);
 
-/* Handlers: each writes the answer (or nothing) and sets *resp_len. */
+/* Handlers (felica_chip_public.c, felica_chip_secure.c), called by the
+ * dispatcher (felica_chip.c): each writes the answer (or nothing) and sets
+ * *resp_len. */
 int chip_polling(felica_chip_t *chip, const uint8_t *cmd, size_t len,
                  uint8_t *resp, size_t cap, size_t *resp_len);
 int chip_request_service(felica_chip_t *chip, const uint8_t *cmd, size_t len,
