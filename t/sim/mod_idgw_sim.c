@@ -22,15 +22,6 @@ module AP_MODULE_DECLARE_DATA idgw_sim_module;
 
 #define UNKNOWN_CORRELATION "UNKNOWN-CORRELATION"
 
-static const char *const service_names[] = {
-    [SIM_NONE] = "none", [SIM_CREMO] = "cremo", [SIM_CARDINFO] = "cardinfo",
-    [SIM_BRAND] = "brand", [SIM_FELICA] = "felica", [SIM_CONTROL] = "control"};
-
-const char *sim_service_name(sim_service_t s)
-{
-    return (unsigned)s <= SIM_CONTROL ? service_names[s] : "none";
-}
-
 static void *create_server_conf(apr_pool_t *p, server_rec *s)
 {
     return apr_pcalloc(p, sizeof(sim_server_conf_t));
@@ -78,7 +69,7 @@ static const char *set_service(cmd_parms *cmd, void *dcv, const char *arg)
     sim_dir_conf_t *dc = dcv;
 
     for (int s = SIM_CREMO; s <= SIM_CONTROL; s++)
-        if (strcmp(arg, service_names[s]) == 0) {
+        if (strcmp(arg, sim_service_name((sim_service_t)s)) == 0) {
             dc->service = (sim_service_t)s;
             return NULL;
         }

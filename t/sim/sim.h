@@ -73,6 +73,7 @@ typedef struct sim_call {
     const idgw_telegram_t *req;
 } sim_call_t;
 
+/* sim_service.c: "cremo", "cardinfo", ...; "none" for anything else. */
 const char *sim_service_name(sim_service_t s);
 
 /* sim_data.c */
