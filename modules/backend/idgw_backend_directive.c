@@ -6,6 +6,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "idgw_backend_int.h"
+#include "idgw_conf_parse.h"
 
 typedef enum setting_kind { S_URL, S_PATH, S_NAME, S_DURATION, S_SIZE, S_COUNT } setting_kind_t;
 
@@ -15,6 +16,11 @@ typedef struct setting {
     size_t offset;
     int min, max;           /* S_COUNT */
 } setting_t;
+
+/* Every duration 1 ms .. 1 hour, every size 1 byte .. 64m. */
+#define MIN_DURATION apr_time_from_msec(1)
+#define MAX_DURATION apr_time_from_sec(3600)
+#define MAX_SIZE (64 * 1024 * 1024)
 
 #define AT(field) offsetof(idgw_backend_conf_t, field)
 
@@ -53,6 +59,7 @@ const char *idgw_backend_conf_set(apr_pool_t *p, idgw_backend_conf_t *conf, cons
     for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
         const setting_t *s = &settings[i];
         const char *err = NULL;
+        long n;
 
         if (strcmp(s->key, key) != 0)
             continue;
@@ -73,13 +80,19 @@ const char *idgw_backend_conf_set(apr_pool_t *p, idgw_backend_conf_t *conf, cons
                 *(const char **)(base + s->offset) = apr_pstrdup(p, value);
             break;
         case S_DURATION:
-            err = idgw_backend_parse_duration(p, value, (apr_interval_time_t *)(base + s->offset));
+            if ((err = idgw_parse_duration(value, MIN_DURATION, MAX_DURATION,
+                                           (apr_interval_time_t *)(base + s->offset))))
+                err = apr_pstrcat(p, err, " (1ms..1h)", NULL);
             break;
         case S_SIZE:
-            err = idgw_backend_parse_size(p, value, (apr_int64_t *)(base + s->offset));
+            if ((err = idgw_parse_size(value, 1, MAX_SIZE, (apr_int64_t *)(base + s->offset))))
+                err = apr_pstrcat(p, err, " (1..64m)", NULL);
             break;
         case S_COUNT:
-            err = idgw_backend_parse_count(p, value, s->min, s->max, (int *)(base + s->offset));
+            if ((err = idgw_parse_int(value, s->min, s->max, &n)))
+                err = apr_psprintf(p, "%s (%d..%d)", err, s->min, s->max);
+            else
+                *(int *)(base + s->offset) = (int)n;
             break;
         }
         return err ? apr_psprintf(p, "%s=%s: %s", key, value, err) : NULL;
