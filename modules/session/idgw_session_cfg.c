@@ -3,8 +3,9 @@
  *
  * Directive names are defined once, here; values are parsed and checked when
  * the configuration is read, so a bad value stops httpd with a message that
- * names the directive.  Unset values stay IDGW_UNSET / NULL; merging lets the
- * value that was set win; defaults are applied once in cfg_finish().
+ * names the directive.  The modules' one style (idgw_conf.h): unset values stay
+ * IDGW_UNSET / NULL; merging lets the value that was set win; defaults are
+ * applied once in cfg_finish().
  */
 #include "idgw_session_cfg.h"
 #include "idgw_conf_parse.h"
@@ -48,34 +49,34 @@ void *idgw_session_create_srv(apr_pool_t *p, server_rec *s)
     return c;
 }
 
-#define PICK(f) (add->f != IDGW_UNSET ? add->f : base->f)
-#define PICKP(f) (add->f ? add->f : base->f)
-
 void *idgw_session_merge_srv(apr_pool_t *p, void *basev, void *addv)
 {
     idgw_session_srv *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
 
+    /* the server or the Sentinels go with the settings of their section */
     c->redis = add->redis_server_set || add->redis.nsentinels ? add->redis : base->redis;
     c->redis_server_set = base->redis_server_set || add->redis_server_set;
-    c->redis.password = PICKP(redis.password);
-    c->redis.master_name = PICKP(redis.master_name);
-    c->redis.database = PICK(redis.database);
-    c->redis.connect_timeout = PICK(redis.connect_timeout);
-    c->redis.command_timeout = PICK(redis.command_timeout);
-    c->redis.idle_check = PICK(redis.idle_check);
-    c->redis.breaker_time = PICK(redis.breaker_time);
-    c->redis.pool_max = PICK(redis.pool_max);
-    c->key_prefix = PICKP(key_prefix);
-    c->idle = PICK(idle);
-    c->lifetime = PICK(lifetime);
-    c->strike_window = PICK(strike_window);
-    c->pending_lease = PICK(pending_lease);
-    c->max_relays = PICK(max_relays);
-    c->addr_policy = PICK(addr_policy);
-    c->max_body = PICK(max_body);
-    c->vault_key_file = PICKP(vault_key_file);
-    c->reaper_grace = PICK(reaper_grace);
-    c->reaper_interval = PICK(reaper_interval);
+    c->redis.password = idgw_merge_ptr(base->redis.password, add->redis.password);
+    c->redis.master_name = idgw_merge_ptr(base->redis.master_name, add->redis.master_name);
+    c->redis.database = idgw_merge_int(base->redis.database, add->redis.database);
+    c->redis.connect_timeout = idgw_merge_time(base->redis.connect_timeout,
+                                               add->redis.connect_timeout);
+    c->redis.command_timeout = idgw_merge_time(base->redis.command_timeout,
+                                               add->redis.command_timeout);
+    c->redis.idle_check = idgw_merge_time(base->redis.idle_check, add->redis.idle_check);
+    c->redis.breaker_time = idgw_merge_time(base->redis.breaker_time, add->redis.breaker_time);
+    c->redis.pool_max = idgw_merge_int(base->redis.pool_max, add->redis.pool_max);
+    c->key_prefix = idgw_merge_ptr(base->key_prefix, add->key_prefix);
+    c->idle = idgw_merge_time(base->idle, add->idle);
+    c->lifetime = idgw_merge_time(base->lifetime, add->lifetime);
+    c->strike_window = idgw_merge_time(base->strike_window, add->strike_window);
+    c->pending_lease = idgw_merge_time(base->pending_lease, add->pending_lease);
+    c->max_relays = idgw_merge_int(base->max_relays, add->max_relays);
+    c->addr_policy = idgw_merge_int(base->addr_policy, add->addr_policy);
+    c->max_body = idgw_merge_long(base->max_body, add->max_body);
+    c->vault_key_file = idgw_merge_ptr(base->vault_key_file, add->vault_key_file);
+    c->reaper_grace = idgw_merge_time(base->reaper_grace, add->reaper_grace);
+    c->reaper_interval = idgw_merge_time(base->reaper_interval, add->reaper_interval);
     return c;
 }
 
@@ -91,7 +92,7 @@ void *idgw_session_merge_dir(apr_pool_t *p, void *basev, void *addv)
 {
     idgw_session_dir *base = basev, *add = addv, *d = apr_pcalloc(p, sizeof(*d));
 
-    d->enabled = PICK(enabled);
+    d->enabled = idgw_merge_int(base->enabled, add->enabled);
     return d;
 }
 
@@ -340,8 +341,8 @@ const command_rec idgw_session_cmds[] = {
     { NULL }
 };
 
-#define DEFAULT(f, v) do { if (c->f == IDGW_UNSET) c->f = (v); } while (0)
-
+/* The one step that applies the defaults: the Redis layer and the scripts
+ * take the values as they are (idgw_redis_cfg has no getters). */
 const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_srv *c)
 {
     int threads = 0;
@@ -356,11 +357,11 @@ const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_s
         return "IdgwRedisMasterName needs IdgwRedisSentinels";
     if (c->redis.nsentinels && c->redis_server_set)
         return "use either IdgwRedisServer or IdgwRedisSentinels, not both";
-    DEFAULT(redis.database, 0);
-    DEFAULT(redis.connect_timeout, D_CONNECT_TIMEOUT);
-    DEFAULT(redis.command_timeout, D_COMMAND_TIMEOUT);
-    DEFAULT(redis.idle_check, D_IDLE_CHECK);
-    DEFAULT(redis.breaker_time, D_RETRY_INTERVAL);
+    c->redis.database = idgw_default_int(c->redis.database, 0);
+    c->redis.connect_timeout = idgw_default_time(c->redis.connect_timeout, D_CONNECT_TIMEOUT);
+    c->redis.command_timeout = idgw_default_time(c->redis.command_timeout, D_COMMAND_TIMEOUT);
+    c->redis.idle_check = idgw_default_time(c->redis.idle_check, D_IDLE_CHECK);
+    c->redis.breaker_time = idgw_default_time(c->redis.breaker_time, D_RETRY_INTERVAL);
     if (c->redis.pool_max == IDGW_UNSET) {
         if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1)
             threads = 1;
@@ -368,15 +369,15 @@ const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_s
     }
     if (!c->key_prefix)
         c->key_prefix = D_PREFIX;
-    DEFAULT(idle, D_IDLE);
-    DEFAULT(lifetime, D_LIFETIME);
-    DEFAULT(strike_window, D_STRIKE_WINDOW);
-    DEFAULT(pending_lease, D_PENDING_LEASE);
-    DEFAULT(max_relays, D_MAX_RELAYS);
-    DEFAULT(addr_policy, IDGW_ADDR_POLICY_LOG);
-    DEFAULT(max_body, D_MAX_BODY);
-    DEFAULT(reaper_grace, D_REAPER_GRACE);
-    DEFAULT(reaper_interval, D_REAPER_INTERVAL);
+    c->idle = idgw_default_time(c->idle, D_IDLE);
+    c->lifetime = idgw_default_time(c->lifetime, D_LIFETIME);
+    c->strike_window = idgw_default_time(c->strike_window, D_STRIKE_WINDOW);
+    c->pending_lease = idgw_default_time(c->pending_lease, D_PENDING_LEASE);
+    c->max_relays = idgw_default_int(c->max_relays, D_MAX_RELAYS);
+    c->addr_policy = idgw_default_int(c->addr_policy, IDGW_ADDR_POLICY_LOG);
+    c->max_body = idgw_default_long(c->max_body, D_MAX_BODY);
+    c->reaper_grace = idgw_default_time(c->reaper_grace, D_REAPER_GRACE);
+    c->reaper_interval = idgw_default_time(c->reaper_interval, D_REAPER_INTERVAL);
     if (c->idle > c->lifetime)
         return "IdgwSessionIdleTimeout must not exceed IdgwSessionMaxLifetime";
     return NULL;
