@@ -96,40 +96,20 @@ const char *idgw_backend_conf_check(apr_pool_t *p, const idgw_backend_conf_t *c)
     return NULL;
 }
 
-apr_interval_time_t idgw_backend_conf_connect_timeout(const idgw_backend_conf_t *c)
-{
-    return idgw_default_time(c->connect_timeout, IDGW_BE_DEFAULT_CONNECT_TIMEOUT);
-}
+/* type fn(c): the field, or its default when unset. */
+#define GETTER(type, fn, field, dflt) \
+    type fn(const idgw_backend_conf_t *c) { return idgw_default_int64(c->field, dflt); }
 
-apr_interval_time_t idgw_backend_conf_io_timeout(const idgw_backend_conf_t *c)
-{
-    return idgw_default_time(c->io_timeout, IDGW_BE_DEFAULT_IO_TIMEOUT);
-}
-
-apr_interval_time_t idgw_backend_conf_total_timeout(const idgw_backend_conf_t *c)
-{
-    return idgw_default_time(c->total_timeout, IDGW_BE_DEFAULT_TOTAL_TIMEOUT);
-}
-
-apr_interval_time_t idgw_backend_conf_idle_timeout(const idgw_backend_conf_t *c)
-{
-    return idgw_default_time(c->idle_timeout, IDGW_BE_DEFAULT_IDLE_TIMEOUT);
-}
-
-apr_int64_t idgw_backend_conf_max_response(const idgw_backend_conf_t *c)
-{
-    return idgw_default_int64(c->max_response, IDGW_BE_DEFAULT_MAX_RESPONSE);
-}
-
-int idgw_backend_conf_pool_max(const idgw_backend_conf_t *c)
-{
-    return idgw_default_int(c->pool_max, IDGW_BE_DEFAULT_POOL_MAX);
-}
-
-int idgw_backend_conf_retries(const idgw_backend_conf_t *c)
-{
-    return idgw_default_int(c->retries, IDGW_BE_DEFAULT_RETRIES);
-}
+GETTER(apr_interval_time_t, idgw_backend_conf_connect_timeout, connect_timeout,
+       IDGW_BE_DEFAULT_CONNECT_TIMEOUT)
+GETTER(apr_interval_time_t, idgw_backend_conf_io_timeout, io_timeout, IDGW_BE_DEFAULT_IO_TIMEOUT)
+GETTER(apr_interval_time_t, idgw_backend_conf_total_timeout, total_timeout,
+       IDGW_BE_DEFAULT_TOTAL_TIMEOUT)
+GETTER(apr_interval_time_t, idgw_backend_conf_idle_timeout, idle_timeout,
+       IDGW_BE_DEFAULT_IDLE_TIMEOUT)
+GETTER(apr_int64_t, idgw_backend_conf_max_response, max_response, IDGW_BE_DEFAULT_MAX_RESPONSE)
+GETTER(int, idgw_backend_conf_pool_max, pool_max, IDGW_BE_DEFAULT_POOL_MAX)
+GETTER(int, idgw_backend_conf_retries, retries, IDGW_BE_DEFAULT_RETRIES)
 
 /* The default number kept never exceeds a configured maximum. */
 int idgw_backend_conf_pool_keep(const idgw_backend_conf_t *c)

@@ -16,42 +16,30 @@
 /* The value of a number no directive has set. */
 #define IDGW_UNSET (-1)
 
-static inline int idgw_merge_int(int base, int add)
-{
-    return add != IDGW_UNSET ? add : base;
-}
+/* For each type T of a setting, two helpers:
+ *   T idgw_merge_T(T base, T add)    add unless it is IDGW_UNSET ("set wins")
+ *   T idgw_default_T(T v, T dflt)    v unless it is IDGW_UNSET (for getters)
+ * T is int, or int64 for apr_int64_t, apr_interval_time_t (the same type,
+ * also named idgw_merge_time/idgw_default_time) and long. */
+#define IDGW_CONF_HELPERS(T, type)                                            \
+    static inline type idgw_merge_##T(type base, type add)                   \
+    {                                                                         \
+        return add != IDGW_UNSET ? add : base;                                \
+    }                                                                         \
+    static inline type idgw_default_##T(type v, type dflt)                   \
+    {                                                                         \
+        return v != IDGW_UNSET ? v : dflt;                                    \
+    }
 
-static inline long idgw_merge_long(long base, long add)
-{
-    return add != IDGW_UNSET ? add : base;
-}
-
-/* apr_interval_time_t and apr_int64_t sizes alike. */
-static inline apr_int64_t idgw_merge_int64(apr_int64_t base, apr_int64_t add)
-{
-    return add != IDGW_UNSET ? add : base;
-}
+IDGW_CONF_HELPERS(int, int)
+IDGW_CONF_HELPERS(int64, apr_int64_t)
 #define idgw_merge_time idgw_merge_int64
+#define idgw_default_time idgw_default_int64
 
+/* Pointers: NULL is unset. */
 static inline const void *idgw_merge_ptr(const void *base, const void *add)
 {
     return add ? add : base;
 }
-
-static inline int idgw_default_int(int v, int dflt)
-{
-    return v != IDGW_UNSET ? v : dflt;
-}
-
-static inline long idgw_default_long(long v, long dflt)
-{
-    return v != IDGW_UNSET ? v : dflt;
-}
-
-static inline apr_int64_t idgw_default_int64(apr_int64_t v, apr_int64_t dflt)
-{
-    return v != IDGW_UNSET ? v : dflt;
-}
-#define idgw_default_time idgw_default_int64
 
 #endif

@@ -73,7 +73,7 @@ void *idgw_session_merge_srv(apr_pool_t *p, void *basev, void *addv)
     c->pending_lease = idgw_merge_time(base->pending_lease, add->pending_lease);
     c->max_relays = idgw_merge_int(base->max_relays, add->max_relays);
     c->addr_policy = idgw_merge_int(base->addr_policy, add->addr_policy);
-    c->max_body = idgw_merge_long(base->max_body, add->max_body);
+    c->max_body = idgw_merge_int64(base->max_body, add->max_body);
     c->vault_key_file = idgw_merge_ptr(base->vault_key_file, add->vault_key_file);
     c->reaper_grace = idgw_merge_time(base->reaper_grace, add->reaper_grace);
     c->reaper_interval = idgw_merge_time(base->reaper_interval, add->reaper_interval);
@@ -375,7 +375,7 @@ const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_s
     c->pending_lease = idgw_default_time(c->pending_lease, D_PENDING_LEASE);
     c->max_relays = idgw_default_int(c->max_relays, D_MAX_RELAYS);
     c->addr_policy = idgw_default_int(c->addr_policy, IDGW_ADDR_POLICY_LOG);
-    c->max_body = idgw_default_long(c->max_body, D_MAX_BODY);
+    c->max_body = idgw_default_int64(c->max_body, D_MAX_BODY);
     c->reaper_grace = idgw_default_time(c->reaper_grace, D_REAPER_GRACE);
     c->reaper_interval = idgw_default_time(c->reaper_interval, D_REAPER_INTERVAL);
     if (c->idle > c->lifetime)

@@ -152,14 +152,14 @@ START_TEST(merge_set_wins)
 {
     ck_assert_int_eq(idgw_merge_int(5, IDGW_UNSET), 5);
     ck_assert_int_eq(idgw_merge_int(5, 0), 0);
-    ck_assert_int_eq(idgw_merge_long(IDGW_UNSET, 7), 7);
+    ck_assert_int_eq(idgw_merge_int64(IDGW_UNSET, 7), 7);
     ck_assert_int_eq(idgw_merge_time(apr_time_from_sec(3), IDGW_UNSET), apr_time_from_sec(3));
     ck_assert_int_eq(idgw_merge_int64(1, 2), 2);
     ck_assert_str_eq(idgw_merge_ptr("base", NULL), "base");
     ck_assert_str_eq(idgw_merge_ptr("base", "add"), "add");
     ck_assert_int_eq(idgw_default_int(IDGW_UNSET, 9), 9);
     ck_assert_int_eq(idgw_default_int(0, 9), 0);
-    ck_assert_int_eq(idgw_default_long(IDGW_UNSET, 9), 9);
+    ck_assert_int_eq(idgw_default_int64(IDGW_UNSET, 9), 9);
     ck_assert_int_eq(idgw_default_time(IDGW_UNSET, SEC), SEC);
 }
 END_TEST
