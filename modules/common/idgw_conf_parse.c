@@ -104,6 +104,35 @@ const char *idgw_parse_size(const char *s, apr_int64_t min, apr_int64_t max, apr
     return NULL;
 }
 
+const char *idgw_conf_rule_set(apr_pool_t *p, const idgw_conf_rule *rule, void *conf,
+                               const char *value)
+{
+    char *field = (char *)conf + rule->offset;
+    const char *err = NULL;
+    long n;
+
+    switch (rule->kind) {
+    case IDGW_CONF_DURATION:
+        err = idgw_parse_duration(value, rule->min, rule->max, (apr_interval_time_t *)field);
+        break;
+    case IDGW_CONF_SIZE:
+        err = idgw_parse_size(value, rule->min, rule->max, (apr_int64_t *)field);
+        break;
+    case IDGW_CONF_INT:
+    case IDGW_CONF_LONG:
+        if ((err = idgw_parse_int(value, (long)rule->min, (long)rule->max, &n)))
+            break;
+        if (rule->kind == IDGW_CONF_INT)
+            *(int *)field = (int)n;
+        else
+            *(long *)field = n;
+        break;
+    }
+    if (err && rule->range)
+        return apr_pstrcat(p, err, " (", rule->range, ")", NULL);
+    return err;
+}
+
 const char *idgw_parse_hostport(apr_pool_t *p, const char *s, int default_port,
                                 idgw_hostport *out)
 {

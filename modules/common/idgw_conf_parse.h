@@ -36,4 +36,28 @@ const char *idgw_parse_int(const char *s, long min, long max, long *out);
 const char *idgw_parse_hostport(apr_pool_t *p, const char *s, int default_port,
                                 idgw_hostport *out);
 
+/*
+ * A numeric setting as a rule: the one shape of the modules' rule tables
+ * (a directive's cmd->info, a backend key).  idgw_conf_rule_set parses value
+ * with the parser of the rule's kind, checks [min, max] and stores the result
+ * at offset in conf; a failure leaves the field as it was and returns the
+ * parser's message, followed by " (range)" when the rule has a range text.
+ */
+typedef enum idgw_conf_kind {
+    IDGW_CONF_DURATION,     /* apr_interval_time_t, idgw_parse_duration */
+    IDGW_CONF_SIZE,         /* apr_int64_t, idgw_parse_size */
+    IDGW_CONF_INT,          /* int, idgw_parse_int */
+    IDGW_CONF_LONG          /* long, idgw_parse_int */
+} idgw_conf_kind;
+
+typedef struct idgw_conf_rule {
+    idgw_conf_kind kind;
+    apr_size_t offset;
+    apr_int64_t min, max;
+    const char *range;      /* e.g. "1..1024", or NULL */
+} idgw_conf_rule;
+
+const char *idgw_conf_rule_set(apr_pool_t *p, const idgw_conf_rule *rule, void *conf,
+                               const char *value);
+
 #endif

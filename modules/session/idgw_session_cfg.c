@@ -184,61 +184,34 @@ static const char *set_key_file(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
-typedef struct duration_rule {
-    apr_size_t offset;
-    apr_interval_time_t min, max;
-} duration_rule;
-
 #define SRV_OFF(f) APR_OFFSETOF(idgw_session_srv, f)
-static const duration_rule r_connect = { SRV_OFF(redis.connect_timeout), 1000, 60 * APR_USEC_PER_SEC };
-static const duration_rule r_command = { SRV_OFF(redis.command_timeout), 1000, 60 * APR_USEC_PER_SEC };
-static const duration_rule r_idle_check = { SRV_OFF(redis.idle_check), 0, HOUR };
-static const duration_rule r_retry = { SRV_OFF(redis.breaker_time), 0, 60 * APR_USEC_PER_SEC };
-static const duration_rule r_idle = { SRV_OFF(idle), APR_USEC_PER_SEC, 24 * HOUR };
-static const duration_rule r_lifetime = { SRV_OFF(lifetime), APR_USEC_PER_SEC, 7 * 24 * HOUR };
-static const duration_rule r_strike = { SRV_OFF(strike_window), APR_USEC_PER_SEC, 30 * 24 * HOUR };
-static const duration_rule r_lease = { SRV_OFF(pending_lease), 1000, HOUR };
+#define DURATION(f, min, max) { IDGW_CONF_DURATION, SRV_OFF(f), min, max, NULL }
+static const idgw_conf_rule r_connect = DURATION(redis.connect_timeout, 1000, 60 * APR_USEC_PER_SEC);
+static const idgw_conf_rule r_command = DURATION(redis.command_timeout, 1000, 60 * APR_USEC_PER_SEC);
+static const idgw_conf_rule r_idle_check = DURATION(redis.idle_check, 0, HOUR);
+static const idgw_conf_rule r_retry = DURATION(redis.breaker_time, 0, 60 * APR_USEC_PER_SEC);
+static const idgw_conf_rule r_idle = DURATION(idle, APR_USEC_PER_SEC, 24 * HOUR);
+static const idgw_conf_rule r_lifetime = DURATION(lifetime, APR_USEC_PER_SEC, 7 * 24 * HOUR);
+static const idgw_conf_rule r_strike = DURATION(strike_window, APR_USEC_PER_SEC, 30 * 24 * HOUR);
+static const idgw_conf_rule r_lease = DURATION(pending_lease, 1000, HOUR);
+static const idgw_conf_rule r_database =
+    { IDGW_CONF_INT, SRV_OFF(redis.database), 0, 1023, "0..1023" };
+static const idgw_conf_rule r_pool =
+    { IDGW_CONF_INT, SRV_OFF(redis.pool_max), 1, 4096, "1..4096" };
+static const idgw_conf_rule r_relays =
+    { IDGW_CONF_INT, SRV_OFF(max_relays), 1, 1024, "1..1024" };
+static const idgw_conf_rule r_body =
+    { IDGW_CONF_LONG, SRV_OFF(max_body), 256, 1048576, "256..1048576" };
 
-static const char *set_duration(cmd_parms *cmd, void *dummy, const char *arg)
+/* Every numeric directive: its rule (cmd->info) says how to parse and where to store. */
+static const char *set_number(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    const duration_rule *rule = cmd->info;
     const char *err = global_only(cmd);
-    apr_interval_time_t *field =
-        (apr_interval_time_t *)((char *)srv_of(cmd) + rule->offset);
 
     if (err)
         return err;
-    if ((err = idgw_parse_duration(arg, rule->min, rule->max, field)))
+    if ((err = idgw_conf_rule_set(cmd->pool, cmd->info, srv_of(cmd), arg)))
         return fail(cmd, arg, err);
-    return NULL;
-}
-
-typedef struct int_rule {
-    apr_size_t offset;
-    long min, max;
-    int is_long;
-} int_rule;
-
-static const int_rule r_database = { SRV_OFF(redis.database), 0, 1023, 0 };
-static const int_rule r_pool = { SRV_OFF(redis.pool_max), 1, 4096, 0 };
-static const int_rule r_relays = { SRV_OFF(max_relays), 1, 1024, 0 };
-static const int_rule r_body = { SRV_OFF(max_body), 256, 1048576, 1 };
-
-static const char *set_int(cmd_parms *cmd, void *dummy, const char *arg)
-{
-    const int_rule *rule = cmd->info;
-    const char *err = global_only(cmd);
-    long v;
-
-    if (err)
-        return err;
-    if ((err = idgw_parse_int(arg, rule->min, rule->max, &v)))
-        return fail(cmd, arg, apr_psprintf(cmd->pool, "%s (%ld..%ld)", err, rule->min,
-                                           rule->max));
-    if (rule->is_long)
-        *(long *)((char *)srv_of(cmd) + rule->offset) = v;
-    else
-        *(int *)((char *)srv_of(cmd) + rule->offset) = (int)v;
     return NULL;
 }
 
@@ -299,37 +272,37 @@ const command_rec idgw_session_cmds[] = {
                   "IdgwRedisMasterName name - master name known to the Sentinels"),
     AP_INIT_TAKE1("IdgwRedisPassword", set_string, STR_OFF(redis.password), RSRC_CONF,
                   "IdgwRedisPassword secret - sent with AUTH on every new connection"),
-    AP_INIT_TAKE1("IdgwRedisDatabase", set_int, (void *)&r_database, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwRedisDatabase", set_number, (void *)&r_database, RSRC_CONF,
                   "IdgwRedisDatabase n - database number for SELECT (0..1023, default 0)"),
-    AP_INIT_TAKE1("IdgwRedisConnectTimeout", set_duration, (void *)&r_connect, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwRedisConnectTimeout", set_number, (void *)&r_connect, RSRC_CONF,
                   "IdgwRedisConnectTimeout duration - connect timeout (default 200ms)"),
-    AP_INIT_TAKE1("IdgwRedisTimeout", set_duration, (void *)&r_command, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwRedisTimeout", set_number, (void *)&r_command, RSRC_CONF,
                   "IdgwRedisTimeout duration - timeout of each command (default 500ms)"),
-    AP_INIT_TAKE1("IdgwRedisIdleCheck", set_duration, (void *)&r_idle_check, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwRedisIdleCheck", set_number, (void *)&r_idle_check, RSRC_CONF,
                   "IdgwRedisIdleCheck duration - PING a connection idle this long before "
                   "reusing it (default 10s)"),
-    AP_INIT_TAKE1("IdgwRedisRetryInterval", set_duration, (void *)&r_retry, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwRedisRetryInterval", set_number, (void *)&r_retry, RSRC_CONF,
                   "IdgwRedisRetryInterval duration - after Redis failed, answer 503 at once "
                   "for this long before trying again (default 1s)"),
-    AP_INIT_TAKE1("IdgwRedisPoolSize", set_int, (void *)&r_pool, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwRedisPoolSize", set_number, (void *)&r_pool, RSRC_CONF,
                   "IdgwRedisPoolSize n - connections per child (default: ThreadsPerChild)"),
     AP_INIT_TAKE1("IdgwRedisKeyPrefix", set_prefix, NULL, RSRC_CONF,
                   "IdgwRedisKeyPrefix prefix - prefix of every key (default idgw:)"),
-    AP_INIT_TAKE1("IdgwSessionIdleTimeout", set_duration, (void *)&r_idle, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwSessionIdleTimeout", set_number, (void *)&r_idle, RSRC_CONF,
                   "IdgwSessionIdleTimeout duration - session ends after this long without "
                   "a request (default 5m)"),
-    AP_INIT_TAKE1("IdgwSessionMaxLifetime", set_duration, (void *)&r_lifetime, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwSessionMaxLifetime", set_number, (void *)&r_lifetime, RSRC_CONF,
                   "IdgwSessionMaxLifetime duration - absolute session lifetime (default 30m)"),
     AP_INIT_TAKE1("IdgwSessionAddressPolicy", set_policy, NULL, RSRC_CONF,
                   "IdgwSessionAddressPolicy off|log|enforce - when the client address "
                   "changes within a session (default log)"),
-    AP_INIT_TAKE1("IdgwSessionMaxRelays", set_int, (void *)&r_relays, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwSessionMaxRelays", set_number, (void *)&r_relays, RSRC_CONF,
                   "IdgwSessionMaxRelays n - relay round trips per operation (default 64)"),
-    AP_INIT_TAKE1("IdgwSessionMaxBody", set_int, (void *)&r_body, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwSessionMaxBody", set_number, (void *)&r_body, RSRC_CONF,
                   "IdgwSessionMaxBody bytes - largest request body (256..1048576, default 65536)"),
-    AP_INIT_TAKE1("IdgwSessionStrikeWindow", set_duration, (void *)&r_strike, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwSessionStrikeWindow", set_number, (void *)&r_strike, RSRC_CONF,
                   "IdgwSessionStrikeWindow duration - how long a strike counts (default 1h)"),
-    AP_INIT_TAKE1("IdgwSessionRetryLease", set_duration, (void *)&r_lease, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwSessionRetryLease", set_number, (void *)&r_lease, RSRC_CONF,
                   "IdgwSessionRetryLease duration - a retry of an unanswered step waits this "
                   "long for the first attempt (default 30s)"),
     AP_INIT_TAKE12("IdgwSessionReaper", set_reaper, NULL, RSRC_CONF,

@@ -164,6 +164,47 @@ START_TEST(merge_set_wins)
 }
 END_TEST
 
+/* The rule shape of the modules' tables: parse by kind, store at the offset. */
+typedef struct sample_conf {
+    apr_interval_time_t timeout;
+    apr_int64_t bytes;
+    int count;
+    long big;
+} sample_conf;
+
+START_TEST(rules_store_by_offset)
+{
+    static const idgw_conf_rule timeout = { IDGW_CONF_DURATION,
+        APR_OFFSETOF(sample_conf, timeout), 1000, 3600 * SEC, "1ms..1h" };
+    static const idgw_conf_rule bytes = { IDGW_CONF_SIZE,
+        APR_OFFSETOF(sample_conf, bytes), 1, 64 << 20, NULL };
+    static const idgw_conf_rule count = { IDGW_CONF_INT,
+        APR_OFFSETOF(sample_conf, count), 0, 5, "0..5" };
+    static const idgw_conf_rule big = { IDGW_CONF_LONG,
+        APR_OFFSETOF(sample_conf, big), 256, 1048576, NULL };
+    sample_conf c = { IDGW_UNSET, IDGW_UNSET, IDGW_UNSET, IDGW_UNSET };
+
+    ck_assert_ptr_null(idgw_conf_rule_set(pool, &timeout, &c, "250ms"));
+    ck_assert_int_eq(c.timeout, 250000);
+    ck_assert_ptr_null(idgw_conf_rule_set(pool, &bytes, &c, "64k"));
+    ck_assert_int_eq(c.bytes, 65536);
+    ck_assert_ptr_null(idgw_conf_rule_set(pool, &count, &c, "5"));
+    ck_assert_int_eq(c.count, 5);
+    ck_assert_ptr_null(idgw_conf_rule_set(pool, &big, &c, "1048576"));
+    ck_assert_int_eq(c.big, 1048576);
+    ck_assert_str_eq(idgw_conf_rule_set(pool, &timeout, &c, "2h"),
+                     "duration out of range (1ms..1h)");
+    ck_assert_str_eq(idgw_conf_rule_set(pool, &count, &c, "6"), "number out of range (0..5)");
+    ck_assert_str_eq(idgw_conf_rule_set(pool, &bytes, &c, "1g"),
+                     "expected a size such as 65536, 64k or 1m");
+    ck_assert_ptr_nonnull(idgw_conf_rule_set(pool, &big, &c, "10"));
+    /* a failure leaves the field as it was */
+    ck_assert_int_eq(c.timeout, 250000);
+    ck_assert_int_eq(c.count, 5);
+    ck_assert_int_eq(c.big, 1048576);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("conf_parse");
@@ -178,6 +219,7 @@ int main(void)
     tcase_add_test(tc, int_parser);
     tcase_add_test(tc, hostport_parser);
     tcase_add_test(tc, merge_set_wins);
+    tcase_add_test(tc, rules_store_by_offset);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
