@@ -1,6 +1,7 @@
 /* idgw_acl_config: directives, merging and start-up validation of
  * mod_idgw_acl (see idgw_acl_config.h and docs/directives.md (mod_idgw_acl)). */
 #include "idgw_acl_config.h"
+#include "idgw_conf_parse.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,10 @@ extern module AP_MODULE_DECLARE_DATA idgw_acl_module;
 
 /* ---- what start-up validation needs to see across sections ------------ */
 
-/* Where each relevant directive appeared, for idgw_acl_config_validate. */
+/* Where each relevant directive appeared, for idgw_acl_config_validate.
+ * Static because the check spans every section of the whole configuration
+ * (no one section's struct sees the others); reset in pre_config, as each
+ * reading of the configuration starts afresh. */
 static apr_array_header_t *enabled_at;     /* const char* "file:line" */
 static int carriers_seen;
 static apr_array_header_t *open_at;        /* IdgwAclRedisDown open */
@@ -74,27 +78,25 @@ void *idgw_acl_create_dir_conf(apr_pool_t *p, char *dir)
 {
     idgw_acl_dir_conf *c = apr_pcalloc(p, sizeof(*c));
 
-    c->enabled = IDGW_ACL_UNSET;
-    c->whitelist_mode = IDGW_ACL_UNSET;
-    c->redis_down = IDGW_ACL_UNSET;
+    c->enabled = IDGW_UNSET;
+    c->whitelist_mode = IDGW_UNSET;
+    c->redis_down = IDGW_UNSET;
     for (int i = 0; i < IDGW_ACL_DIMS; i++) {
-        c->limits[i].set = IDGW_ACL_UNSET;
+        c->limits[i].set = IDGW_UNSET;
     }
-    c->strikes.set = IDGW_ACL_UNSET;
-    c->breaches.set = IDGW_ACL_UNSET;
+    c->strikes.set = IDGW_UNSET;
+    c->breaches.set = IDGW_UNSET;
     return c;
 }
-
-#define MERGE_INT(field) (add->field != IDGW_ACL_UNSET ? add->field : base->field)
 
 void *idgw_acl_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 {
     const idgw_acl_dir_conf *base = basev, *add = addv;
     idgw_acl_dir_conf *c = apr_pcalloc(p, sizeof(*c));
 
-    c->enabled = MERGE_INT(enabled);
-    c->whitelist_mode = MERGE_INT(whitelist_mode);
-    c->redis_down = MERGE_INT(redis_down);
+    c->enabled = idgw_merge_int(base->enabled, add->enabled);
+    c->whitelist_mode = idgw_merge_int(base->whitelist_mode, add->whitelist_mode);
+    c->redis_down = idgw_merge_int(base->redis_down, add->redis_down);
     if (add->carriers_set) {
         c->carriers_set = 1;
         c->carriers_any = add->carriers_any;
@@ -109,11 +111,11 @@ void *idgw_acl_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     memcpy(c->whitelist, add->whitelist_set ? add->whitelist : base->whitelist,
            sizeof(c->whitelist));
     for (int i = 0; i < IDGW_ACL_DIMS; i++) {
-        c->limits[i] = add->limits[i].set != IDGW_ACL_UNSET ? add->limits[i]
+        c->limits[i] = add->limits[i].set != IDGW_UNSET ? add->limits[i]
                                                              : base->limits[i];
     }
-    c->strikes = add->strikes.set != IDGW_ACL_UNSET ? add->strikes : base->strikes;
-    c->breaches = add->breaches.set != IDGW_ACL_UNSET ? add->breaches : base->breaches;
+    c->strikes = add->strikes.set != IDGW_UNSET ? add->strikes : base->strikes;
+    c->breaches = add->breaches.set != IDGW_UNSET ? add->breaches : base->breaches;
     return c;
 }
 
@@ -121,7 +123,7 @@ void *idgw_acl_create_srv_conf(apr_pool_t *p, server_rec *s)
 {
     idgw_acl_srv_conf *c = apr_pcalloc(p, sizeof(*c));
 
-    c->local_slots = IDGW_ACL_UNSET;
+    c->local_slots = IDGW_UNSET;
     return c;
 }
 
@@ -130,7 +132,7 @@ void *idgw_acl_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     const idgw_acl_srv_conf *base = basev, *add = addv;
     idgw_acl_srv_conf *c = apr_pcalloc(p, sizeof(*c));
 
-    c->local_slots = MERGE_INT(local_slots);
+    c->local_slots = idgw_merge_int(base->local_slots, add->local_slots);
     return c;
 }
 
@@ -178,8 +180,7 @@ const idgw_acl_autoban *idgw_acl_autoban_get(const idgw_acl_dir_conf *c, int str
 
 int idgw_acl_local_slots(const idgw_acl_srv_conf *c)
 {
-    return c->local_slots == IDGW_ACL_UNSET ? IDGW_ACL_DEFAULT_LOCAL_SLOTS
-                                            : c->local_slots;
+    return idgw_default_int(c->local_slots, IDGW_ACL_DEFAULT_LOCAL_SLOTS);
 }
 
 /* ---- directive handlers ---------------------------------------------------- */
@@ -251,21 +252,24 @@ static const char *add_whitelist(cmd_parms *cmd, void *mconfig, const char *kind
     return NULL;
 }
 
-/* Parses a decimal integer in [min, max]; 1 on success. */
-static int parse_int_range(const char *s, long min, long max, long *out)
+/* A duration of IdgwAclAutoBan, 1s .. 365d (idgw_parse_duration).  The
+ * message names the fault without the parser's example, as mod_idgw_acl's
+ * messages always did ("IdgwAclAutoBan: WINDOW: duration unit must be ..."). */
+static const char *autoban_duration(apr_pool_t *p, const char *what, const char *arg,
+                                    int64_t *us)
 {
-    char *end;
-    long v;
+    apr_interval_time_t t;
+    const char *err = idgw_parse_duration(arg, apr_time_from_sec(1),
+                                          apr_time_from_sec(365 * 86400), &t);
+    const char *detail;
 
-    if (s == NULL || *s < '0' || *s > '9') {
-        return 0;
+    if (err) {
+        detail = strstr(err, ": ");
+        return apr_pstrcat(p, "IdgwAclAutoBan: ", what, ": ", detail ? detail + 2 : err,
+                           " (1s..365d)", NULL);
     }
-    v = strtol(s, &end, 10);
-    if (*end != '\0' || v < min || v > max) {
-        return 0;
-    }
-    *out = v;
-    return 1;
+    *us = t;
+    return NULL;
 }
 
 static const char *set_rate_limit(cmd_parms *cmd, void *mconfig, const char *dim_name,
@@ -295,7 +299,7 @@ static const char *set_rate_limit(cmd_parms *cmd, void *mconfig, const char *dim
     }
     /* By default a client may use a whole period's allowance at once. */
     burst = l->count > IDGW_GCRA_BURST_MAX ? IDGW_GCRA_BURST_MAX : (long)l->count;
-    if (burst_text && !parse_int_range(burst_text, 1, IDGW_GCRA_BURST_MAX, &burst)) {
+    if (burst_text && idgw_parse_int(burst_text, 1, IDGW_GCRA_BURST_MAX, &burst)) {
         return "IdgwAclRateLimit: BURST must be an integer between 1 and 1000000";
     }
     l->burst = (uint32_t)burst;
@@ -341,14 +345,12 @@ static const char *set_autoban(cmd_parms *cmd, void *mconfig, int argc,
         return "IdgwAclAutoBan: usage: strikes|breaches COUNT WINDOW DURATION "
                "(e.g. strikes 3 10m 1h), or strikes|breaches off";
     }
-    if (!parse_int_range(argv[1], 1, 1000, &count)) {
+    if (idgw_parse_int(argv[1], 1, 1000, &count)) {
         return "IdgwAclAutoBan: COUNT must be an integer between 1 and 1000";
     }
-    if ((err = idgw_duration_parse(argv[2], &a->window_us)) != NULL) {
-        return apr_pstrcat(cmd->pool, "IdgwAclAutoBan: WINDOW: ", err, NULL);
-    }
-    if ((err = idgw_duration_parse(argv[3], &a->ban_us)) != NULL) {
-        return apr_pstrcat(cmd->pool, "IdgwAclAutoBan: DURATION: ", err, NULL);
+    if ((err = autoban_duration(cmd->pool, "WINDOW", argv[2], &a->window_us)) != NULL
+        || (err = autoban_duration(cmd->pool, "DURATION", argv[3], &a->ban_us)) != NULL) {
+        return err;
     }
     a->count = (int)count;
     a->set = 1;
@@ -383,7 +385,7 @@ static const char *set_local_slots(cmd_parms *cmd, void *mconfig, const char *ar
     if (err) {
         return err;
     }
-    if (!parse_int_range(arg, 64, 4194304, &n)) {
+    if (idgw_parse_int(arg, 64, 4194304, &n)) {
         return "IdgwAclLocalTableSize: must be an integer between 64 and 4194304";
     }
     c->local_slots = (int)n;

@@ -1,6 +1,6 @@
 /* idgw_acl_config: mod_idgw_acl's directives, per-directory and per-server
- * configuration, merging ("set wins", UNSET sentinels, defaults applied in
- * the getters) and start-up validation.  docs/directives.md (mod_idgw_acl) documents
+ * configuration, merging in the modules' one style (idgw_conf.h: IDGW_UNSET,
+ * "set wins", defaults applied in the getters) and start-up validation.  docs/directives.md (mod_idgw_acl) documents
  * every directive. */
 #ifndef IDGW_ACL_CONFIG_H
 #define IDGW_ACL_CONFIG_H
@@ -9,11 +9,10 @@
 #include <http_config.h>
 
 #include "idgw_cidr.h"
+#include "idgw_conf.h"
 #include "idgw_limiter.h"
 #include "idgw_acl_lists.h"
 #include "idgw_acl_script.h"
-
-#define IDGW_ACL_UNSET (-1)
 
 typedef enum {
     IDGW_ACL_REDIS_DOWN_CLOSED = 0,   /* refuse with 503 (default) */

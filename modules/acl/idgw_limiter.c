@@ -112,32 +112,3 @@ const char *idgw_rate_parse(const char *text, uint32_t *count, int64_t *period_u
     *period_us = unit * 1000000;
     return NULL;
 }
-
-const char *idgw_duration_parse(const char *text, int64_t *us)
-{
-    size_t len;
-    uint64_t n;
-    int64_t unit = 1;
-    const char *end;
-
-    if (text == NULL || (len = strlen(text)) == 0) {
-        return "duration is empty (expected e.g. 90, 90s, 15m, 2h, 1d)";
-    }
-    end = text + len;
-    if (end[-1] < '0' || end[-1] > '9') {
-        char u[2] = { end[-1], '\0' };
-        unit = unit_seconds(u);
-        if (unit == 0) {
-            return "duration unit must be s, m, h or d";
-        }
-        end--;
-    }
-    if (!parse_uint(text, end, 365ULL * 86400, &n) || n == 0) {
-        return "duration must be a positive integer (at most 365 days)";
-    }
-    if ((int64_t)n * unit > 365LL * 86400) {
-        return "duration must be at most 365 days";
-    }
-    *us = (int64_t)n * unit * 1000000;
-    return NULL;
-}

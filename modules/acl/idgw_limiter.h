@@ -68,10 +68,6 @@ void idgw_gcra_check(const idgw_gcra *g, int64_t tat, int64_t now,
  * ("20/s", "600/m", "5/30").  Returns NULL or an error (static string). */
 const char *idgw_rate_parse(const char *text, uint32_t *count, int64_t *period_us);
 
-/* Parses a duration "90", "90s", "15m", "2h", "1d" into microseconds
- * (1 second .. 365 days).  Returns NULL or an error (static string). */
-const char *idgw_duration_parse(const char *text, int64_t *us);
-
 /* ---- per-process limiter ---------------------------------------------- */
 
 typedef struct idgw_limiter idgw_limiter;

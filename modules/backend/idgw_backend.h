@@ -5,8 +5,9 @@
  * download center.
  *
  * Life cycle, as an httpd module uses it:
- *   command handlers  idgw_backend_parse_* validate directive values into an
- *                     idgw_backend_conf_t (UNSET sentinels, merge "set wins");
+ *   command handlers  idgw_backend_conf_set* validate directive values (with
+ *                     idgw_conf_parse.h) into an idgw_backend_conf_t
+ *                     (IDGW_UNSET, merge "set wins", defaults in getters);
  *   post_config       idgw_backend_conf_check, then idgw_backend_create: loads
  *                     certificates and keys (as root, before fork), no socket;
  *   child_init        idgw_backend_child_init: creates the connection pool
@@ -24,6 +25,8 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <apr_time.h>
+
+#include "idgw_conf.h"
 
 /* ---- errors ---------------------------------------------------------------- */
 
@@ -55,8 +58,6 @@ const char *idgw_backend_category_logid(idgw_backend_category_t c);
 
 /* ---- configuration ------------------------------------------------------------ */
 
-#define IDGW_BE_UNSET (-1)
-
 typedef struct idgw_backend_url {
     int tls;                 /* https */
     const char *host;        /* without brackets for IPv6 */
@@ -66,7 +67,7 @@ typedef struct idgw_backend_url {
 } idgw_backend_url_t;
 
 /* One backend's configuration.  Every field starts UNSET (NULL or
- * IDGW_BE_UNSET); idgw_backend_conf_merge lets the child's set values win;
+ * IDGW_UNSET, idgw_conf.h); idgw_backend_conf_merge lets the child's set values win;
  * the getters below apply defaults. */
 typedef struct idgw_backend_conf {
     const char *name;              /* "cremo", "felica", ...: for messages */
@@ -104,17 +105,9 @@ void idgw_backend_conf_init(idgw_backend_conf_t *conf, const char *name);
 void idgw_backend_conf_merge(idgw_backend_conf_t *out, const idgw_backend_conf_t *base,
                              const idgw_backend_conf_t *add);
 
-/* Directive value parsers.  Each returns NULL on success or an error message
- * allocated from p (a command handler returns it as is). */
+/* The URL parser (durations, sizes and numbers are idgw_conf_parse.h's).
+ * NULL on success or an error message allocated from p. */
 const char *idgw_backend_parse_url(apr_pool_t *p, const char *value, idgw_backend_url_t *out);
-/* "250ms", "3s", "2m" or a bare number of seconds; 1 ms .. 1 hour. */
-const char *idgw_backend_parse_duration(apr_pool_t *p, const char *value,
-                                        apr_interval_time_t *out);
-/* "65536", "64k", "1m"; 1 byte .. 64 MiB. */
-const char *idgw_backend_parse_size(apr_pool_t *p, const char *value, apr_int64_t *out);
-/* Decimal integer within [min, max]. */
-const char *idgw_backend_parse_count(apr_pool_t *p, const char *value, int min, int max,
-                                     int *out);
 /* Applies the URL to conf (url_text and url). */
 const char *idgw_backend_conf_set_url(apr_pool_t *p, idgw_backend_conf_t *conf,
                                       const char *value);

@@ -1,139 +1,50 @@
-/* idgw_backend_config.c: the backend configuration: UNSET sentinels, merge
- * ("set wins"), directive value parsers, the startup check and the getters
- * that apply defaults. */
+/* idgw_backend_config.c: the backend configuration in the modules' one style
+ * (idgw_conf.h): IDGW_UNSET, merge "set wins", the startup check and the
+ * getters that apply defaults.  Values are parsed by idgw_conf_parse.h
+ * (idgw_backend_directive.c). */
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_file_info.h>
 #include "idgw_backend_int.h"
 
-#define MAX_DURATION apr_time_from_sec(3600)
-#define MAX_SIZE (64 * 1024 * 1024)
-
 void idgw_backend_conf_init(idgw_backend_conf_t *conf, const char *name)
 {
     memset(conf, 0, sizeof(*conf));
     conf->name = name;
-    conf->connect_timeout = IDGW_BE_UNSET;
-    conf->io_timeout = IDGW_BE_UNSET;
-    conf->total_timeout = IDGW_BE_UNSET;
-    conf->idle_timeout = IDGW_BE_UNSET;
-    conf->pool_wait = IDGW_BE_UNSET;
-    conf->max_response = IDGW_BE_UNSET;
-    conf->pool_max = IDGW_BE_UNSET;
-    conf->pool_keep = IDGW_BE_UNSET;
-    conf->retries = IDGW_BE_UNSET;
+    conf->connect_timeout = IDGW_UNSET;
+    conf->io_timeout = IDGW_UNSET;
+    conf->total_timeout = IDGW_UNSET;
+    conf->idle_timeout = IDGW_UNSET;
+    conf->pool_wait = IDGW_UNSET;
+    conf->max_response = IDGW_UNSET;
+    conf->pool_max = IDGW_UNSET;
+    conf->pool_keep = IDGW_UNSET;
+    conf->retries = IDGW_UNSET;
 }
-
-#define MERGE_PTR(f) out->f = add->f ? add->f : base->f
-#define MERGE_NUM(f) out->f = add->f != IDGW_BE_UNSET ? add->f : base->f
 
 void idgw_backend_conf_merge(idgw_backend_conf_t *out, const idgw_backend_conf_t *base,
                              const idgw_backend_conf_t *add)
 {
     idgw_backend_conf_t m;
-    idgw_backend_conf_t *saved = out;
 
-    out = &m;
-    MERGE_PTR(name);
-    if (add->url_text) {
-        out->url_text = add->url_text;
-        out->url = add->url;
-    }
-    else {
-        out->url_text = base->url_text;
-        out->url = base->url;
-    }
-    MERGE_PTR(ca_file);
-    MERGE_PTR(cert_file);
-    MERGE_PTR(key_file);
-    MERGE_PTR(tls_name);
-    MERGE_NUM(connect_timeout);
-    MERGE_NUM(io_timeout);
-    MERGE_NUM(total_timeout);
-    MERGE_NUM(idle_timeout);
-    MERGE_NUM(pool_wait);
-    MERGE_NUM(max_response);
-    MERGE_NUM(pool_max);
-    MERGE_NUM(pool_keep);
-    MERGE_NUM(retries);
-    *saved = m;
-}
-
-const char *idgw_backend_parse_duration(apr_pool_t *p, const char *value,
-                                        apr_interval_time_t *out)
-{
-    apr_int64_t n = 0;
-    const char *s = value;
-    int digits = 0;
-    apr_interval_time_t t;
-
-    if (!s)
-        return "missing duration";
-    for (; *s >= '0' && *s <= '9'; s++, digits++) {
-        if (digits >= 9)
-            return apr_psprintf(p, "duration '%s' is too long", value);
-        n = n * 10 + (*s - '0');
-    }
-    if (digits == 0)
-        return apr_psprintf(p, "'%s' is not a duration (e.g. 250ms, 3s, 2m)", value);
-    if (strcmp(s, "ms") == 0)
-        t = apr_time_from_msec(n);
-    else if (strcmp(s, "s") == 0 || *s == '\0')
-        t = apr_time_from_sec(n);
-    else if (strcmp(s, "m") == 0)
-        t = apr_time_from_sec(n * 60);
-    else
-        return apr_psprintf(p, "'%s' is not a duration (e.g. 250ms, 3s, 2m)", value);
-    if (t < apr_time_from_msec(1) || t > MAX_DURATION)
-        return apr_psprintf(p, "duration '%s' must be between 1ms and 1 hour", value);
-    *out = t;
-    return NULL;
-}
-
-const char *idgw_backend_parse_size(apr_pool_t *p, const char *value, apr_int64_t *out)
-{
-    apr_int64_t n = 0;
-    const char *s = value;
-    int digits = 0;
-
-    if (!s)
-        return "missing size";
-    for (; *s >= '0' && *s <= '9'; s++, digits++) {
-        if (digits >= 9)
-            return apr_psprintf(p, "size '%s' is too large", value);
-        n = n * 10 + (*s - '0');
-    }
-    if (digits == 0)
-        return apr_psprintf(p, "'%s' is not a size (e.g. 65536, 64k, 1m)", value);
-    if (*s == 'k' || *s == 'K')
-        n *= 1024, s++;
-    else if (*s == 'm' || *s == 'M')
-        n *= 1024 * 1024, s++;
-    if (*s != '\0')
-        return apr_psprintf(p, "'%s' is not a size (e.g. 65536, 64k, 1m)", value);
-    if (n < 1 || n > MAX_SIZE)
-        return apr_psprintf(p, "size '%s' must be between 1 byte and 64m", value);
-    *out = n;
-    return NULL;
-}
-
-const char *idgw_backend_parse_count(apr_pool_t *p, const char *value, int min, int max,
-                                     int *out)
-{
-    long n = 0;
-    const char *s = value;
-
-    if (!s || !*s)
-        return "missing number";
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || n > 100000000L)
-            return apr_psprintf(p, "'%s' is not a number in %d..%d", value, min, max);
-        n = n * 10 + (*s - '0');
-    }
-    if (n < min || n > max)
-        return apr_psprintf(p, "'%s' is not a number in %d..%d", value, min, max);
-    *out = (int)n;
-    return NULL;
+    m.name = idgw_merge_ptr(base->name, add->name);
+    /* the URL's text and its parsed form go together */
+    m.url_text = add->url_text ? add->url_text : base->url_text;
+    m.url = add->url_text ? add->url : base->url;
+    m.ca_file = idgw_merge_ptr(base->ca_file, add->ca_file);
+    m.cert_file = idgw_merge_ptr(base->cert_file, add->cert_file);
+    m.key_file = idgw_merge_ptr(base->key_file, add->key_file);
+    m.tls_name = idgw_merge_ptr(base->tls_name, add->tls_name);
+    m.connect_timeout = idgw_merge_time(base->connect_timeout, add->connect_timeout);
+    m.io_timeout = idgw_merge_time(base->io_timeout, add->io_timeout);
+    m.total_timeout = idgw_merge_time(base->total_timeout, add->total_timeout);
+    m.idle_timeout = idgw_merge_time(base->idle_timeout, add->idle_timeout);
+    m.pool_wait = idgw_merge_time(base->pool_wait, add->pool_wait);
+    m.max_response = idgw_merge_int64(base->max_response, add->max_response);
+    m.pool_max = idgw_merge_int(base->pool_max, add->pool_max);
+    m.pool_keep = idgw_merge_int(base->pool_keep, add->pool_keep);
+    m.retries = idgw_merge_int(base->retries, add->retries);
+    *out = m;   /* out may be base or add */
 }
 
 const char *idgw_backend_conf_set_url(apr_pool_t *p, idgw_backend_conf_t *conf,
@@ -185,8 +96,9 @@ const char *idgw_backend_conf_check(apr_pool_t *p, const idgw_backend_conf_t *c)
     return NULL;
 }
 
+/* type fn(c): the field, or its default when unset. */
 #define GETTER(type, fn, field, dflt) \
-    type fn(const idgw_backend_conf_t *c) { return c->field != IDGW_BE_UNSET ? c->field : (dflt); }
+    type fn(const idgw_backend_conf_t *c) { return idgw_default_int64(c->field, dflt); }
 
 GETTER(apr_interval_time_t, idgw_backend_conf_connect_timeout, connect_timeout,
        IDGW_BE_DEFAULT_CONNECT_TIMEOUT)
@@ -204,9 +116,8 @@ int idgw_backend_conf_pool_keep(const idgw_backend_conf_t *c)
 {
     int max = idgw_backend_conf_pool_max(c);
 
-    if (c->pool_keep != IDGW_BE_UNSET)
-        return c->pool_keep;
-    return IDGW_BE_DEFAULT_POOL_KEEP < max ? IDGW_BE_DEFAULT_POOL_KEEP : max;
+    return idgw_default_int(c->pool_keep, IDGW_BE_DEFAULT_POOL_KEEP < max
+                                          ? IDGW_BE_DEFAULT_POOL_KEEP : max);
 }
 
 /* The default wait never exceeds a configured total timeout. */
@@ -214,7 +125,6 @@ apr_interval_time_t idgw_backend_conf_pool_wait(const idgw_backend_conf_t *c)
 {
     apr_interval_time_t total = idgw_backend_conf_total_timeout(c);
 
-    if (c->pool_wait != IDGW_BE_UNSET)
-        return c->pool_wait;
-    return IDGW_BE_DEFAULT_POOL_WAIT < total ? IDGW_BE_DEFAULT_POOL_WAIT : total;
+    return idgw_default_time(c->pool_wait, IDGW_BE_DEFAULT_POOL_WAIT < total
+                                           ? IDGW_BE_DEFAULT_POOL_WAIT : total);
 }

@@ -6,33 +6,46 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "idgw_backend_int.h"
+#include "idgw_conf_parse.h"
 
-typedef enum setting_kind { S_URL, S_PATH, S_NAME, S_DURATION, S_SIZE, S_COUNT } setting_kind_t;
+typedef enum setting_kind { S_URL, S_PATH, S_NAME, S_NUMBER } setting_kind_t;
 
+/* A key; a number's parsing, range and place are its rule, the modules' one
+ * rule shape (idgw_conf_parse.h). */
 typedef struct setting {
     const char *key;
     setting_kind_t kind;
-    size_t offset;
-    int min, max;           /* S_COUNT */
+    size_t offset;              /* S_PATH, S_NAME */
+    idgw_conf_rule rule;        /* S_NUMBER */
 } setting_t;
 
 #define AT(field) offsetof(idgw_backend_conf_t, field)
+#define STR(x) #x
+#define XSTR(x) STR(x)
+#define TEXT(key, kind, field) { key, kind, AT(field), { 0, 0, 0, 0, NULL } }
+/* Every duration 1 ms .. 1 hour, every size 1 byte .. 64m. */
+#define DURATION(key, field) { key, S_NUMBER, 0, \
+    { IDGW_CONF_DURATION, AT(field), apr_time_from_msec(1), apr_time_from_sec(3600), "1ms..1h" } }
+#define SIZE(key, field) { key, S_NUMBER, 0, \
+    { IDGW_CONF_SIZE, AT(field), 1, 64 * 1024 * 1024, "1..64m" } }
+#define COUNT(key, field, min, max, range) { key, S_NUMBER, 0, \
+    { IDGW_CONF_INT, AT(field), min, max, range } }
 
 static const setting_t settings[] = {
-    {"url", S_URL, 0, 0, 0},
-    {"ca", S_PATH, AT(ca_file), 0, 0},
-    {"cert", S_PATH, AT(cert_file), 0, 0},
-    {"key", S_PATH, AT(key_file), 0, 0},
-    {"tls-name", S_NAME, AT(tls_name), 0, 0},
-    {"connect-timeout", S_DURATION, AT(connect_timeout), 0, 0},
-    {"io-timeout", S_DURATION, AT(io_timeout), 0, 0},
-    {"total-timeout", S_DURATION, AT(total_timeout), 0, 0},
-    {"idle-timeout", S_DURATION, AT(idle_timeout), 0, 0},
-    {"pool-wait", S_DURATION, AT(pool_wait), 0, 0},
-    {"max-response", S_SIZE, AT(max_response), 0, 0},
-    {"pool-max", S_COUNT, AT(pool_max), 1, 1024},
-    {"pool-keep", S_COUNT, AT(pool_keep), 0, 1024},
-    {"retries", S_COUNT, AT(retries), 0, IDGW_BE_MAX_RETRIES},
+    { "url", S_URL, 0, { 0, 0, 0, 0, NULL } },
+    TEXT("ca", S_PATH, ca_file),
+    TEXT("cert", S_PATH, cert_file),
+    TEXT("key", S_PATH, key_file),
+    TEXT("tls-name", S_NAME, tls_name),
+    DURATION("connect-timeout", connect_timeout),
+    DURATION("io-timeout", io_timeout),
+    DURATION("total-timeout", total_timeout),
+    DURATION("idle-timeout", idle_timeout),
+    DURATION("pool-wait", pool_wait),
+    SIZE("max-response", max_response),
+    COUNT("pool-max", pool_max, 1, 1024, "1..1024"),
+    COUNT("pool-keep", pool_keep, 0, 1024, "0..1024"),
+    COUNT("retries", retries, 0, IDGW_BE_MAX_RETRIES, "0.." XSTR(IDGW_BE_MAX_RETRIES)),
 };
 
 /* A TLS peer name: a host name or an IP literal, nothing else. */
@@ -72,14 +85,8 @@ const char *idgw_backend_conf_set(apr_pool_t *p, idgw_backend_conf_t *conf, cons
             else
                 *(const char **)(base + s->offset) = apr_pstrdup(p, value);
             break;
-        case S_DURATION:
-            err = idgw_backend_parse_duration(p, value, (apr_interval_time_t *)(base + s->offset));
-            break;
-        case S_SIZE:
-            err = idgw_backend_parse_size(p, value, (apr_int64_t *)(base + s->offset));
-            break;
-        case S_COUNT:
-            err = idgw_backend_parse_count(p, value, s->min, s->max, (int *)(base + s->offset));
+        case S_NUMBER:
+            err = idgw_conf_rule_set(p, &s->rule, conf, value);
             break;
         }
         return err ? apr_psprintf(p, "%s=%s: %s", key, value, err) : NULL;

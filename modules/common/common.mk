@@ -3,6 +3,7 @@ noinst_LTLIBRARIES += modules/common/libidgw_common.la
 modules_common_libidgw_common_la_CPPFLAGS = $(IDGW_COMMON_CPPFLAGS)
 modules_common_libidgw_common_la_SOURCES = \
 	modules/common/idgw_cidr.c modules/common/idgw_cidr.h \
+	modules/common/idgw_conf.h \
 	modules/common/idgw_conf_parse.c modules/common/idgw_conf_parse.h \
 	modules/common/idgw_httpd.h \
 	modules/common/idgw_identity.c modules/common/idgw_identity.h \

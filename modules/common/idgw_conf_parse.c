@@ -26,33 +26,111 @@ const char *idgw_parse_int(const char *s, long min, long max, long *out)
     return NULL;
 }
 
-const char *idgw_parse_duration(const char *s, apr_interval_time_t min,
-                                apr_interval_time_t max, apr_interval_time_t *out)
+/* A number with a unit suffix: the digits (at most 10^8), then one of units,
+ * whose factors scale the number.  NULL, or which message applies. */
+typedef struct unit {
+    const char *suffix;
+    apr_int64_t factor;
+} unit;
+
+enum { NUM_OK, NUM_SYNTAX, NUM_UNIT, NUM_LARGE };
+
+static int number_with_unit(const char *s, const unit *units, apr_int64_t *out)
 {
     char *end;
     long long v;
-    apr_interval_time_t t;
 
     if (!s || !(*s >= '0' && *s <= '9'))
-        return "expected a duration such as 250ms, 30s, 15m or 2h";
+        return NUM_SYNTAX;
     errno = 0;
     v = strtoll(s, &end, 10);
     if (errno || v > 100000000LL)
+        return NUM_LARGE;
+    for (; units->suffix; units++)
+        if (strcmp(end, units->suffix) == 0) {
+            *out = (apr_int64_t)v * units->factor;
+            return NUM_OK;
+        }
+    return NUM_UNIT;
+}
+
+#define DURATION_EXAMPLE "expected a duration such as 250ms, 30s, 15m or 2h"
+
+/* The union of what the modules' durations accepted: ms, s, m, h, d. */
+static const unit duration_units[] = {
+    { "", APR_USEC_PER_SEC }, { "s", APR_USEC_PER_SEC }, { "ms", 1000 },
+    { "m", 60 * APR_USEC_PER_SEC }, { "h", 3600 * APR_USEC_PER_SEC },
+    { "d", 86400 * APR_USEC_PER_SEC }, { NULL, 0 }
+};
+
+const char *idgw_parse_duration(const char *s, apr_interval_time_t min,
+                                apr_interval_time_t max, apr_interval_time_t *out)
+{
+    apr_int64_t t;
+
+    switch (number_with_unit(s, duration_units, &t)) {
+    case NUM_SYNTAX:
+        return DURATION_EXAMPLE;
+    case NUM_UNIT:
+        return DURATION_EXAMPLE ": duration unit must be ms, s, m, h or d";
+    case NUM_LARGE:
         return "duration too large";
-    if (*end == '\0' || strcmp(end, "s") == 0)
-        t = apr_time_from_sec(v);
-    else if (strcmp(end, "ms") == 0)
-        t = (apr_interval_time_t)v * 1000;
-    else if (strcmp(end, "m") == 0)
-        t = apr_time_from_sec(v * 60);
-    else if (strcmp(end, "h") == 0)
-        t = apr_time_from_sec(v * 3600);
-    else
-        return "expected a duration such as 250ms, 30s, 15m or 2h";
+    }
     if (t < min || t > max)
         return "duration out of range";
     *out = t;
     return NULL;
+}
+
+static const unit size_units[] = {
+    { "", 1 }, { "k", 1024 }, { "K", 1024 }, { "m", 1024 * 1024 }, { "M", 1024 * 1024 },
+    { NULL, 0 }
+};
+
+const char *idgw_parse_size(const char *s, apr_int64_t min, apr_int64_t max, apr_int64_t *out)
+{
+    apr_int64_t n;
+
+    switch (number_with_unit(s, size_units, &n)) {
+    case NUM_SYNTAX:
+    case NUM_UNIT:
+        return "expected a size such as 65536, 64k or 1m";
+    case NUM_LARGE:
+        return "size too large";
+    }
+    if (n < min || n > max)
+        return "size out of range";
+    *out = n;
+    return NULL;
+}
+
+const char *idgw_conf_rule_set(apr_pool_t *p, const idgw_conf_rule *rule, void *conf,
+                               const char *value)
+{
+    char *field = (char *)conf + rule->offset;
+    const char *err = NULL;
+    long n;
+
+    switch (rule->kind) {
+    case IDGW_CONF_DURATION:
+        err = idgw_parse_duration(value, rule->min, rule->max, (apr_interval_time_t *)field);
+        break;
+    case IDGW_CONF_SIZE:
+        err = idgw_parse_size(value, rule->min, rule->max, (apr_int64_t *)field);
+        break;
+    case IDGW_CONF_INT:
+    case IDGW_CONF_LONG:
+        if ((err = idgw_parse_int(value, (long)rule->min, (long)rule->max, &n)))
+            break;
+        if (rule->kind == IDGW_CONF_INT)
+            *(int *)field = (int)n;
+        else
+            *(long *)field = n;
+        break;
+    }
+    if (err && rule->range)
+        return apr_pstrcat(p, err, " (", rule->range, ")", NULL);
+    return err;
 }
 
 const char *idgw_parse_hostport(apr_pool_t *p, const char *s, int default_port,

@@ -1,7 +1,11 @@
 /*
- * idgw_convert_cfg.c - directives, merge, start-up checks (idgw_convert_cfg.h).
+ * idgw_convert_cfg.c - directives, merge, start-up checks (idgw_convert_cfg.h),
+ * in the modules' one style (idgw_conf.h): create sets IDGW_UNSET, merge lets
+ * what is set win, the getters apply the defaults; values are parsed by
+ * idgw_conf_parse.h (backend keys by idgw_backend_conf_set).
  */
 #include "idgw_convert_cfg.h"
+#include "idgw_conf_parse.h"
 
 #include <string.h>
 #include <apr_strings.h>
@@ -26,10 +30,10 @@ void *idgw_convert_create_srv(apr_pool_t *p, server_rec *s)
 
     for (int i = 0; i < IDGW_MAP_BE_COUNT; i++)
         idgw_backend_conf_init(&c->be_conf[i], idgw_map_backend_name((idgw_map_backend)i));
-    c->xml_bytes = -1;
-    c->xml_depth = -1;
-    c->xml_elements = -1;
-    c->max_packet = -1;
+    c->xml_bytes = IDGW_UNSET;
+    c->xml_depth = IDGW_UNSET;
+    c->xml_elements = IDGW_UNSET;
+    c->max_packet = IDGW_UNSET;
     return c;
 }
 
@@ -38,30 +42,29 @@ void *idgw_convert_merge_srv(apr_pool_t *p, void *basev, void *addv)
     const idgw_convert_srv *base = basev, *add = addv;
     idgw_convert_srv *c = apr_pcalloc(p, sizeof(*c));
 
-    c->map_path = add->map_path ? add->map_path : base->map_path;
+    c->map_path = idgw_merge_ptr(base->map_path, add->map_path);
     for (int i = 0; i < IDGW_MAP_BE_COUNT; i++)
         idgw_backend_conf_merge(&c->be_conf[i], &base->be_conf[i], &add->be_conf[i]);
-    c->xml_bytes = add->xml_bytes >= 0 ? add->xml_bytes : base->xml_bytes;
-    c->xml_depth = add->xml_depth >= 0 ? add->xml_depth : base->xml_depth;
-    c->xml_elements = add->xml_elements >= 0 ? add->xml_elements : base->xml_elements;
-    c->max_packet = add->max_packet >= 0 ? add->max_packet : base->max_packet;
+    c->xml_bytes = idgw_merge_int64(base->xml_bytes, add->xml_bytes);
+    c->xml_depth = idgw_merge_int(base->xml_depth, add->xml_depth);
+    c->xml_elements = idgw_merge_int(base->xml_elements, add->xml_elements);
+    c->max_packet = idgw_merge_int(base->max_packet, add->max_packet);
     return c;
 }
 
 void idgw_convert_xml_limits(const idgw_convert_srv *c, idgw_sp_xml_limits *lim)
 {
-    idgw_sp_xml_default_limits(lim);
-    if (c->xml_bytes >= 0)
-        lim->max_bytes = (size_t)c->xml_bytes;
-    if (c->xml_depth >= 0)
-        lim->max_depth = (unsigned)c->xml_depth;
-    if (c->xml_elements >= 0)
-        lim->max_elements = (unsigned)c->xml_elements;
+    idgw_sp_xml_limits dflt;
+
+    idgw_sp_xml_default_limits(&dflt);
+    lim->max_bytes = (size_t)idgw_default_int64(c->xml_bytes, (apr_int64_t)dflt.max_bytes);
+    lim->max_depth = (unsigned)idgw_default_int(c->xml_depth, (int)dflt.max_depth);
+    lim->max_elements = (unsigned)idgw_default_int(c->xml_elements, (int)dflt.max_elements);
 }
 
 size_t idgw_convert_max_packet(const idgw_convert_srv *c)
 {
-    return c->max_packet >= 0 ? (size_t)c->max_packet : FELICA_MAX_FRAME;
+    return (size_t)idgw_default_int(c->max_packet, FELICA_MAX_FRAME);
 }
 
 static idgw_convert_srv *srv_conf(cmd_parms *cmd)
@@ -113,36 +116,42 @@ static const char *set_backend(cmd_parms *cmd, void *d, int argc, char *const ar
     return NULL;
 }
 
+/* "IdgwConvertXmlLimits: DEPTH '99': number out of range (2..64)" */
+static const char *bad_value(cmd_parms *cmd, const char *what, const char *arg,
+                             const char *err, const char *range)
+{
+    return apr_psprintf(cmd->pool, "%s: %s'%s': %s (%s)", cmd->cmd->name, what, arg, err, range);
+}
+
 static const char *set_xml_limits(cmd_parms *cmd, void *d, int argc, char *const argv[])
 {
     idgw_convert_srv *c = srv_conf(cmd);
     apr_int64_t bytes;
-    int depth, elements;
+    long depth, elements;
     const char *err;
 
     if (argc != 3)
         return "IdgwConvertXmlLimits: expected BYTES DEPTH ELEMENTS";
-    if ((err = idgw_backend_parse_size(cmd->pool, argv[0], &bytes)))
-        return apr_pstrcat(cmd->pool, "IdgwConvertXmlLimits: ", err, NULL);
-    if (bytes < 64 || bytes > 1024 * 1024)
-        return "IdgwConvertXmlLimits: BYTES must be 64 .. 1m";
-    if ((err = idgw_backend_parse_count(cmd->pool, argv[1], 2, 64, &depth))
-        || (err = idgw_backend_parse_count(cmd->pool, argv[2], 2, 10000, &elements)))
-        return apr_pstrcat(cmd->pool, "IdgwConvertXmlLimits: ", err, NULL);
+    if ((err = idgw_parse_size(argv[0], 64, 1024 * 1024, &bytes)))
+        return bad_value(cmd, "BYTES ", argv[0], err, "64..1m");
+    if ((err = idgw_parse_int(argv[1], 2, 64, &depth)))
+        return bad_value(cmd, "DEPTH ", argv[1], err, "2..64");
+    if ((err = idgw_parse_int(argv[2], 2, 10000, &elements)))
+        return bad_value(cmd, "ELEMENTS ", argv[2], err, "2..10000");
     c->xml_bytes = bytes;
-    c->xml_depth = depth;
-    c->xml_elements = elements;
+    c->xml_depth = (int)depth;
+    c->xml_elements = (int)elements;
     return NULL;
 }
 
 static const char *set_max_packet(cmd_parms *cmd, void *d, const char *arg)
 {
-    int n;
-    const char *err = idgw_backend_parse_count(cmd->pool, arg, 2, FELICA_MAX_FRAME, &n);
+    long n;
+    const char *err = idgw_parse_int(arg, 2, FELICA_MAX_FRAME, &n);
 
     if (err)
-        return apr_pstrcat(cmd->pool, "IdgwConvertMaxPacket: ", err, NULL);
-    srv_conf(cmd)->max_packet = n;
+        return bad_value(cmd, "", arg, err, apr_psprintf(cmd->pool, "2..%d", FELICA_MAX_FRAME));
+    srv_conf(cmd)->max_packet = (int)n;
     return NULL;
 }
 

@@ -33,7 +33,7 @@ typedef struct idgw_convert_srv {
     idgw_map *map;                                /* compiled in post_config */
     idgw_backend_conf_t be_conf[IDGW_MAP_BE_COUNT];   /* [IDGW_MAP_BE_CARD] unused */
     idgw_backend_t *be[IDGW_MAP_BE_COUNT];
-    apr_int64_t xml_bytes;                        /* -1: unset */
+    apr_int64_t xml_bytes;                        /* numbers IDGW_UNSET until set */
     int xml_depth;
     int xml_elements;
     int max_packet;

@@ -3,8 +3,9 @@
  *
  * Directive names are defined once, here; values are parsed and checked when
  * the configuration is read, so a bad value stops httpd with a message that
- * names the directive.  Unset values stay IDGW_UNSET / NULL; merging lets the
- * value that was set win; defaults are applied once in cfg_finish().
+ * names the directive.  The modules' one style (idgw_conf.h): unset values stay
+ * IDGW_UNSET / NULL; merging lets the value that was set win; defaults are
+ * applied once in cfg_finish().
  */
 #include "idgw_session_cfg.h"
 #include "idgw_conf_parse.h"
@@ -48,34 +49,34 @@ void *idgw_session_create_srv(apr_pool_t *p, server_rec *s)
     return c;
 }
 
-#define PICK(f) (add->f != IDGW_UNSET ? add->f : base->f)
-#define PICKP(f) (add->f ? add->f : base->f)
-
 void *idgw_session_merge_srv(apr_pool_t *p, void *basev, void *addv)
 {
     idgw_session_srv *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
 
+    /* the server or the Sentinels go with the settings of their section */
     c->redis = add->redis_server_set || add->redis.nsentinels ? add->redis : base->redis;
     c->redis_server_set = base->redis_server_set || add->redis_server_set;
-    c->redis.password = PICKP(redis.password);
-    c->redis.master_name = PICKP(redis.master_name);
-    c->redis.database = PICK(redis.database);
-    c->redis.connect_timeout = PICK(redis.connect_timeout);
-    c->redis.command_timeout = PICK(redis.command_timeout);
-    c->redis.idle_check = PICK(redis.idle_check);
-    c->redis.breaker_time = PICK(redis.breaker_time);
-    c->redis.pool_max = PICK(redis.pool_max);
-    c->key_prefix = PICKP(key_prefix);
-    c->idle = PICK(idle);
-    c->lifetime = PICK(lifetime);
-    c->strike_window = PICK(strike_window);
-    c->pending_lease = PICK(pending_lease);
-    c->max_relays = PICK(max_relays);
-    c->addr_policy = PICK(addr_policy);
-    c->max_body = PICK(max_body);
-    c->vault_key_file = PICKP(vault_key_file);
-    c->reaper_grace = PICK(reaper_grace);
-    c->reaper_interval = PICK(reaper_interval);
+    c->redis.password = idgw_merge_ptr(base->redis.password, add->redis.password);
+    c->redis.master_name = idgw_merge_ptr(base->redis.master_name, add->redis.master_name);
+    c->redis.database = idgw_merge_int(base->redis.database, add->redis.database);
+    c->redis.connect_timeout = idgw_merge_time(base->redis.connect_timeout,
+                                               add->redis.connect_timeout);
+    c->redis.command_timeout = idgw_merge_time(base->redis.command_timeout,
+                                               add->redis.command_timeout);
+    c->redis.idle_check = idgw_merge_time(base->redis.idle_check, add->redis.idle_check);
+    c->redis.breaker_time = idgw_merge_time(base->redis.breaker_time, add->redis.breaker_time);
+    c->redis.pool_max = idgw_merge_int(base->redis.pool_max, add->redis.pool_max);
+    c->key_prefix = idgw_merge_ptr(base->key_prefix, add->key_prefix);
+    c->idle = idgw_merge_time(base->idle, add->idle);
+    c->lifetime = idgw_merge_time(base->lifetime, add->lifetime);
+    c->strike_window = idgw_merge_time(base->strike_window, add->strike_window);
+    c->pending_lease = idgw_merge_time(base->pending_lease, add->pending_lease);
+    c->max_relays = idgw_merge_int(base->max_relays, add->max_relays);
+    c->addr_policy = idgw_merge_int(base->addr_policy, add->addr_policy);
+    c->max_body = idgw_merge_int64(base->max_body, add->max_body);
+    c->vault_key_file = idgw_merge_ptr(base->vault_key_file, add->vault_key_file);
+    c->reaper_grace = idgw_merge_time(base->reaper_grace, add->reaper_grace);
+    c->reaper_interval = idgw_merge_time(base->reaper_interval, add->reaper_interval);
     return c;
 }
 
@@ -91,7 +92,7 @@ void *idgw_session_merge_dir(apr_pool_t *p, void *basev, void *addv)
 {
     idgw_session_dir *base = basev, *add = addv, *d = apr_pcalloc(p, sizeof(*d));
 
-    d->enabled = PICK(enabled);
+    d->enabled = idgw_merge_int(base->enabled, add->enabled);
     return d;
 }
 
@@ -183,61 +184,34 @@ static const char *set_key_file(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
-typedef struct duration_rule {
-    apr_size_t offset;
-    apr_interval_time_t min, max;
-} duration_rule;
-
 #define SRV_OFF(f) APR_OFFSETOF(idgw_session_srv, f)
-static const duration_rule r_connect = { SRV_OFF(redis.connect_timeout), 1000, 60 * APR_USEC_PER_SEC };
-static const duration_rule r_command = { SRV_OFF(redis.command_timeout), 1000, 60 * APR_USEC_PER_SEC };
-static const duration_rule r_idle_check = { SRV_OFF(redis.idle_check), 0, HOUR };
-static const duration_rule r_retry = { SRV_OFF(redis.breaker_time), 0, 60 * APR_USEC_PER_SEC };
-static const duration_rule r_idle = { SRV_OFF(idle), APR_USEC_PER_SEC, 24 * HOUR };
-static const duration_rule r_lifetime = { SRV_OFF(lifetime), APR_USEC_PER_SEC, 7 * 24 * HOUR };
-static const duration_rule r_strike = { SRV_OFF(strike_window), APR_USEC_PER_SEC, 30 * 24 * HOUR };
-static const duration_rule r_lease = { SRV_OFF(pending_lease), 1000, HOUR };
+#define DURATION(f, min, max) { IDGW_CONF_DURATION, SRV_OFF(f), min, max, NULL }
+static const idgw_conf_rule r_connect = DURATION(redis.connect_timeout, 1000, 60 * APR_USEC_PER_SEC);
+static const idgw_conf_rule r_command = DURATION(redis.command_timeout, 1000, 60 * APR_USEC_PER_SEC);
+static const idgw_conf_rule r_idle_check = DURATION(redis.idle_check, 0, HOUR);
+static const idgw_conf_rule r_retry = DURATION(redis.breaker_time, 0, 60 * APR_USEC_PER_SEC);
+static const idgw_conf_rule r_idle = DURATION(idle, APR_USEC_PER_SEC, 24 * HOUR);
+static const idgw_conf_rule r_lifetime = DURATION(lifetime, APR_USEC_PER_SEC, 7 * 24 * HOUR);
+static const idgw_conf_rule r_strike = DURATION(strike_window, APR_USEC_PER_SEC, 30 * 24 * HOUR);
+static const idgw_conf_rule r_lease = DURATION(pending_lease, 1000, HOUR);
+static const idgw_conf_rule r_database =
+    { IDGW_CONF_INT, SRV_OFF(redis.database), 0, 1023, "0..1023" };
+static const idgw_conf_rule r_pool =
+    { IDGW_CONF_INT, SRV_OFF(redis.pool_max), 1, 4096, "1..4096" };
+static const idgw_conf_rule r_relays =
+    { IDGW_CONF_INT, SRV_OFF(max_relays), 1, 1024, "1..1024" };
+static const idgw_conf_rule r_body =
+    { IDGW_CONF_LONG, SRV_OFF(max_body), 256, 1048576, "256..1048576" };
 
-static const char *set_duration(cmd_parms *cmd, void *dummy, const char *arg)
+/* Every numeric directive: its rule (cmd->info) says how to parse and where to store. */
+static const char *set_number(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    const duration_rule *rule = cmd->info;
     const char *err = global_only(cmd);
-    apr_interval_time_t *field =
-        (apr_interval_time_t *)((char *)srv_of(cmd) + rule->offset);
 
     if (err)
         return err;
-    if ((err = idgw_parse_duration(arg, rule->min, rule->max, field)))
+    if ((err = idgw_conf_rule_set(cmd->pool, cmd->info, srv_of(cmd), arg)))
         return fail(cmd, arg, err);
-    return NULL;
-}
-
-typedef struct int_rule {
-    apr_size_t offset;
-    long min, max;
-    int is_long;
-} int_rule;
-
-static const int_rule r_database = { SRV_OFF(redis.database), 0, 1023, 0 };
-static const int_rule r_pool = { SRV_OFF(redis.pool_max), 1, 4096, 0 };
-static const int_rule r_relays = { SRV_OFF(max_relays), 1, 1024, 0 };
-static const int_rule r_body = { SRV_OFF(max_body), 256, 1048576, 1 };
-
-static const char *set_int(cmd_parms *cmd, void *dummy, const char *arg)
-{
-    const int_rule *rule = cmd->info;
-    const char *err = global_only(cmd);
-    long v;
-
-    if (err)
-        return err;
-    if ((err = idgw_parse_int(arg, rule->min, rule->max, &v)))
-        return fail(cmd, arg, apr_psprintf(cmd->pool, "%s (%ld..%ld)", err, rule->min,
-                                           rule->max));
-    if (rule->is_long)
-        *(long *)((char *)srv_of(cmd) + rule->offset) = v;
-    else
-        *(int *)((char *)srv_of(cmd) + rule->offset) = (int)v;
     return NULL;
 }
 
@@ -298,37 +272,37 @@ const command_rec idgw_session_cmds[] = {
                   "IdgwRedisMasterName name - master name known to the Sentinels"),
     AP_INIT_TAKE1("IdgwRedisPassword", set_string, STR_OFF(redis.password), RSRC_CONF,
                   "IdgwRedisPassword secret - sent with AUTH on every new connection"),
-    AP_INIT_TAKE1("IdgwRedisDatabase", set_int, (void *)&r_database, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwRedisDatabase", set_number, (void *)&r_database, RSRC_CONF,
                   "IdgwRedisDatabase n - database number for SELECT (0..1023, default 0)"),
-    AP_INIT_TAKE1("IdgwRedisConnectTimeout", set_duration, (void *)&r_connect, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwRedisConnectTimeout", set_number, (void *)&r_connect, RSRC_CONF,
                   "IdgwRedisConnectTimeout duration - connect timeout (default 200ms)"),
-    AP_INIT_TAKE1("IdgwRedisTimeout", set_duration, (void *)&r_command, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwRedisTimeout", set_number, (void *)&r_command, RSRC_CONF,
                   "IdgwRedisTimeout duration - timeout of each command (default 500ms)"),
-    AP_INIT_TAKE1("IdgwRedisIdleCheck", set_duration, (void *)&r_idle_check, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwRedisIdleCheck", set_number, (void *)&r_idle_check, RSRC_CONF,
                   "IdgwRedisIdleCheck duration - PING a connection idle this long before "
                   "reusing it (default 10s)"),
-    AP_INIT_TAKE1("IdgwRedisRetryInterval", set_duration, (void *)&r_retry, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwRedisRetryInterval", set_number, (void *)&r_retry, RSRC_CONF,
                   "IdgwRedisRetryInterval duration - after Redis failed, answer 503 at once "
                   "for this long before trying again (default 1s)"),
-    AP_INIT_TAKE1("IdgwRedisPoolSize", set_int, (void *)&r_pool, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwRedisPoolSize", set_number, (void *)&r_pool, RSRC_CONF,
                   "IdgwRedisPoolSize n - connections per child (default: ThreadsPerChild)"),
     AP_INIT_TAKE1("IdgwRedisKeyPrefix", set_prefix, NULL, RSRC_CONF,
                   "IdgwRedisKeyPrefix prefix - prefix of every key (default idgw:)"),
-    AP_INIT_TAKE1("IdgwSessionIdleTimeout", set_duration, (void *)&r_idle, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwSessionIdleTimeout", set_number, (void *)&r_idle, RSRC_CONF,
                   "IdgwSessionIdleTimeout duration - session ends after this long without "
                   "a request (default 5m)"),
-    AP_INIT_TAKE1("IdgwSessionMaxLifetime", set_duration, (void *)&r_lifetime, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwSessionMaxLifetime", set_number, (void *)&r_lifetime, RSRC_CONF,
                   "IdgwSessionMaxLifetime duration - absolute session lifetime (default 30m)"),
     AP_INIT_TAKE1("IdgwSessionAddressPolicy", set_policy, NULL, RSRC_CONF,
                   "IdgwSessionAddressPolicy off|log|enforce - when the client address "
                   "changes within a session (default log)"),
-    AP_INIT_TAKE1("IdgwSessionMaxRelays", set_int, (void *)&r_relays, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwSessionMaxRelays", set_number, (void *)&r_relays, RSRC_CONF,
                   "IdgwSessionMaxRelays n - relay round trips per operation (default 64)"),
-    AP_INIT_TAKE1("IdgwSessionMaxBody", set_int, (void *)&r_body, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwSessionMaxBody", set_number, (void *)&r_body, RSRC_CONF,
                   "IdgwSessionMaxBody bytes - largest request body (256..1048576, default 65536)"),
-    AP_INIT_TAKE1("IdgwSessionStrikeWindow", set_duration, (void *)&r_strike, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwSessionStrikeWindow", set_number, (void *)&r_strike, RSRC_CONF,
                   "IdgwSessionStrikeWindow duration - how long a strike counts (default 1h)"),
-    AP_INIT_TAKE1("IdgwSessionRetryLease", set_duration, (void *)&r_lease, RSRC_CONF,
+    AP_INIT_TAKE1("IdgwSessionRetryLease", set_number, (void *)&r_lease, RSRC_CONF,
                   "IdgwSessionRetryLease duration - a retry of an unanswered step waits this "
                   "long for the first attempt (default 30s)"),
     AP_INIT_TAKE12("IdgwSessionReaper", set_reaper, NULL, RSRC_CONF,
@@ -340,8 +314,8 @@ const command_rec idgw_session_cmds[] = {
     { NULL }
 };
 
-#define DEFAULT(f, v) do { if (c->f == IDGW_UNSET) c->f = (v); } while (0)
-
+/* The one step that applies the defaults: the Redis layer and the scripts
+ * take the values as they are (idgw_redis_cfg has no getters). */
 const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_srv *c)
 {
     int threads = 0;
@@ -356,11 +330,11 @@ const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_s
         return "IdgwRedisMasterName needs IdgwRedisSentinels";
     if (c->redis.nsentinels && c->redis_server_set)
         return "use either IdgwRedisServer or IdgwRedisSentinels, not both";
-    DEFAULT(redis.database, 0);
-    DEFAULT(redis.connect_timeout, D_CONNECT_TIMEOUT);
-    DEFAULT(redis.command_timeout, D_COMMAND_TIMEOUT);
-    DEFAULT(redis.idle_check, D_IDLE_CHECK);
-    DEFAULT(redis.breaker_time, D_RETRY_INTERVAL);
+    c->redis.database = idgw_default_int(c->redis.database, 0);
+    c->redis.connect_timeout = idgw_default_time(c->redis.connect_timeout, D_CONNECT_TIMEOUT);
+    c->redis.command_timeout = idgw_default_time(c->redis.command_timeout, D_COMMAND_TIMEOUT);
+    c->redis.idle_check = idgw_default_time(c->redis.idle_check, D_IDLE_CHECK);
+    c->redis.breaker_time = idgw_default_time(c->redis.breaker_time, D_RETRY_INTERVAL);
     if (c->redis.pool_max == IDGW_UNSET) {
         if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1)
             threads = 1;
@@ -368,15 +342,15 @@ const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_s
     }
     if (!c->key_prefix)
         c->key_prefix = D_PREFIX;
-    DEFAULT(idle, D_IDLE);
-    DEFAULT(lifetime, D_LIFETIME);
-    DEFAULT(strike_window, D_STRIKE_WINDOW);
-    DEFAULT(pending_lease, D_PENDING_LEASE);
-    DEFAULT(max_relays, D_MAX_RELAYS);
-    DEFAULT(addr_policy, IDGW_ADDR_POLICY_LOG);
-    DEFAULT(max_body, D_MAX_BODY);
-    DEFAULT(reaper_grace, D_REAPER_GRACE);
-    DEFAULT(reaper_interval, D_REAPER_INTERVAL);
+    c->idle = idgw_default_time(c->idle, D_IDLE);
+    c->lifetime = idgw_default_time(c->lifetime, D_LIFETIME);
+    c->strike_window = idgw_default_time(c->strike_window, D_STRIKE_WINDOW);
+    c->pending_lease = idgw_default_time(c->pending_lease, D_PENDING_LEASE);
+    c->max_relays = idgw_default_int(c->max_relays, D_MAX_RELAYS);
+    c->addr_policy = idgw_default_int(c->addr_policy, IDGW_ADDR_POLICY_LOG);
+    c->max_body = idgw_default_int64(c->max_body, D_MAX_BODY);
+    c->reaper_grace = idgw_default_time(c->reaper_grace, D_REAPER_GRACE);
+    c->reaper_interval = idgw_default_time(c->reaper_interval, D_REAPER_INTERVAL);
     if (c->idle > c->lifetime)
         return "IdgwSessionIdleTimeout must not exceed IdgwSessionMaxLifetime";
     return NULL;

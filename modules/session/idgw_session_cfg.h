@@ -8,12 +8,12 @@
 #include "idgw_httpd.h"
 #include <http_config.h>
 
+#include "idgw_conf.h"
+
 #include "idgw_redis_pool.h"
 #include "idgw_session_call.h"
 #include "idgw_vault.h"
 #include "mod_idgw.h"
-
-#define IDGW_UNSET -1
 
 /* Server-wide settings (main server only: one pool per child). */
 typedef struct idgw_session_srv {

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "idgw_conf_parse.h"
 #include "idgw_metrics.h"
 #include "mod_idgw.h"
 
@@ -39,7 +40,6 @@
 #define SHM_USERDATA_KEY "idgw_status_metrics_shm"
 #define FLEET_DEFAULT_TIMEOUT_MS 200
 #define FLEET_MAX_KEYS 64
-#define UNSET (-1)
 
 module AP_MODULE_DECLARE_DATA idgw_status_module;
 
@@ -54,10 +54,11 @@ typedef struct fleet_key {
     const char *key;           /* the Redis key */
 } fleet_key;
 
+/* The modules' one configuration style (idgw_conf.h): numbers IDGW_UNSET and
+ * pointers NULL until set, merge "set wins", defaults in the getters below. */
 typedef struct status_conf {
     int series;                        /* IdgwStatusSeries (main server only) */
-    const char *redis_host;            /* IdgwStatusRedis */
-    apr_port_t redis_port;
+    idgw_hostport redis;               /* IdgwStatusRedis; host NULL: unset */
     int redis_timeout_ms;              /* IdgwStatusRedisTimeout */
     const char *redis_password;        /* IdgwStatusRedisPassword: AUTH, never logged */
     apr_array_header_t *fleet;         /* IdgwStatusFleetKey, fleet_key */
@@ -78,7 +79,7 @@ static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 {
     status_dir_conf *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
 
-    c->count_as = add->count_as ? add->count_as : base->count_as;
+    c->count_as = idgw_merge_ptr(base->count_as, add->count_as);
     return c;
 }
 
@@ -101,8 +102,8 @@ static void *create_server_conf(apr_pool_t *p, server_rec *s)
 {
     status_conf *c = apr_pcalloc(p, sizeof(*c));
 
-    c->series = UNSET;
-    c->redis_timeout_ms = UNSET;
+    c->series = IDGW_UNSET;
+    c->redis_timeout_ms = IDGW_UNSET;
     c->fleet = apr_array_make(p, 4, sizeof(fleet_key));
     return c;
 }
@@ -111,13 +112,11 @@ static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
 {
     status_conf *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
 
-    c->series = add->series != UNSET ? add->series : base->series;
-    c->redis_host = add->redis_host ? add->redis_host : base->redis_host;
-    c->redis_port = add->redis_host ? add->redis_port : base->redis_port;
-    c->redis_timeout_ms = add->redis_timeout_ms != UNSET ? add->redis_timeout_ms
-                                                         : base->redis_timeout_ms;
+    c->series = idgw_merge_int(base->series, add->series);
+    c->redis = add->redis.host ? add->redis : base->redis;
+    c->redis_timeout_ms = idgw_merge_int(base->redis_timeout_ms, add->redis_timeout_ms);
     /* the password goes with the Redis it was set for */
-    c->redis_password = add->redis_host || add->redis_password ? add->redis_password
+    c->redis_password = add->redis.host || add->redis_password ? add->redis_password
                                                                : base->redis_password;
     c->fleet = add->fleet->nelts ? add->fleet : base->fleet;
     return c;
@@ -128,16 +127,25 @@ static status_conf *server_conf(const server_rec *s)
     return ap_get_module_config(s->module_config, &idgw_status_module);
 }
 
+/* Getters applying the defaults. */
+static unsigned conf_series(const status_conf *c)
+{
+    return (unsigned)idgw_default_int(c->series, IDGW_METRICS_DEFAULT_SERIES);
+}
+
+static int conf_redis_timeout_ms(const status_conf *c)
+{
+    return idgw_default_int(c->redis_timeout_ms, FLEET_DEFAULT_TIMEOUT_MS);
+}
+
 static const char *set_series(cmd_parms *cmd, void *dummy, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    char *end;
     long n;
 
     if (err)
         return err;
-    n = strtol(arg, &end, 10);
-    if (*arg == '\0' || *end != '\0' || n < IDGW_METRICS_MIN_SERIES || n > IDGW_METRICS_MAX_SERIES)
+    if (idgw_parse_int(arg, IDGW_METRICS_MIN_SERIES, IDGW_METRICS_MAX_SERIES, &n))
         return apr_psprintf(cmd->pool, "IdgwStatusSeries: a number from %d to %d",
                             IDGW_METRICS_MIN_SERIES, IDGW_METRICS_MAX_SERIES);
     server_conf(cmd->server)->series = (int)n;
@@ -146,24 +154,18 @@ static const char *set_series(cmd_parms *cmd, void *dummy, const char *arg)
 
 static const char *set_redis(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    status_conf *c = server_conf(cmd->server);
-    char *host, *scope;
-    apr_port_t port;
-
-    if (apr_parse_addr_port(&host, &scope, &port, arg, cmd->pool) != APR_SUCCESS
-        || !host || scope)
+    if (idgw_parse_hostport(cmd->pool, arg, 6379, &server_conf(cmd->server)->redis))
         return "IdgwStatusRedis: host:port, e.g. 127.0.0.1:6379";
-    c->redis_host = host;
-    c->redis_port = port ? port : 6379;
     return NULL;
 }
 
+/* A bare number of milliseconds, as documented (not a duration: there a bare
+ * number is seconds). */
 static const char *set_redis_timeout(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    char *end;
-    long ms = strtol(arg, &end, 10);
+    long ms;
 
-    if (*arg == '\0' || *end != '\0' || ms < 1 || ms > 10000)
+    if (idgw_parse_int(arg, 1, 10000, &ms))
         return "IdgwStatusRedisTimeout: milliseconds from 1 to 10000";
     server_conf(cmd->server)->redis_timeout_ms = (int)ms;
     return NULL;
@@ -239,7 +241,7 @@ static apr_status_t create_segment(apr_shm_t **shm, apr_size_t size, server_rec 
 static int setup_segment(apr_pool_t *pconf, server_rec *s)
 {
     status_conf *c = server_conf(s);
-    unsigned series = c->series != UNSET ? (unsigned)c->series : IDGW_METRICS_DEFAULT_SERIES;
+    unsigned series = conf_series(c);
     apr_size_t size = idgw_metrics_size(series);
     apr_shm_t *shm = NULL;
     idgw_metrics *m = NULL;
@@ -521,8 +523,8 @@ static enum fleet_reply next_reply(request_rec *r, const status_conf *c, redisCo
         return FLEET_REPLY_OK;
     }
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                  "IDGW-STATUS-012: fleet figures: Redis %s:%u refused %s: %.80s", c->redis_host,
-                  (unsigned)c->redis_port, what, got->str);
+                  "IDGW-STATUS-012: fleet figures: Redis %s:%u refused %s: %.80s", c->redis.host,
+                  (unsigned)c->redis.port, what, got->str);
     fleet_error(strncmp(got->str, "NOAUTH", 6) == 0 || strncmp(got->str, "WRONGPASS", 9) == 0
                 ? "auth" : "refused");
     freeReplyObject(got);
@@ -535,17 +537,17 @@ static int fleet_read(request_rec *r, const status_conf *c, long long *values)
 {
     const fleet_key *keys = (const fleet_key *)c->fleet->elts;
     int n = c->fleet->nelts, i, ok = 0;
-    int ms = c->redis_timeout_ms != UNSET ? c->redis_timeout_ms : FLEET_DEFAULT_TIMEOUT_MS;
+    int ms = conf_redis_timeout_ms(c);
     struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
     const char **cmds = apr_pcalloc(r->pool, sizeof(*cmds) * (apr_size_t)n);
-    redisContext *rc = redisConnectWithTimeout(c->redis_host, c->redis_port, tv);
+    redisContext *rc = redisConnectWithTimeout(c->redis.host, c->redis.port, tv);
     redisReply *rep;
     enum fleet_reply got = FLEET_REPLY_OK;
 
     if (!rc || rc->err) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "IDGW-STATUS-010: fleet figures: cannot connect to Redis %s:%u: %s",
-                      c->redis_host, (unsigned)c->redis_port, rc ? rc->errstr : "no memory");
+                      c->redis.host, (unsigned)c->redis.port, rc ? rc->errstr : "no memory");
         fleet_error("connect");
         goto out;
     }
@@ -584,8 +586,8 @@ failed:
     if (got == FLEET_REPLY_REFUSED)
         goto out;
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                  "IDGW-STATUS-011: fleet figures: Redis %s:%u: %s", c->redis_host,
-                  (unsigned)c->redis_port, rc->errstr);
+                  "IDGW-STATUS-011: fleet figures: Redis %s:%u: %s", c->redis.host,
+                  (unsigned)c->redis.port, rc->errstr);
     fleet_error(rc->err == REDIS_ERR_IO && strstr(rc->errstr, "temporarily") ? "timeout" : "io");
 out:
     if (rc)
@@ -636,7 +638,7 @@ static void fleet_fetch(request_rec *r, const status_conf *c, fleet_result *f)
     long long *values;
     int i;
 
-    f->configured = c->redis_host && c->fleet->nelts > 0;
+    f->configured = c->redis.host && c->fleet->nelts > 0;
     if (!f->configured)
         return;
     values = apr_pcalloc(r->pool, sizeof(*values) * (apr_size_t)c->fleet->nelts);

@@ -8,7 +8,8 @@ t_sim_mod_idgw_sim_la_SOURCES = t/sim/sim.h t/sim/mod_idgw_sim.c t/sim/sim_data.
 	t/sim/sim_service.c
 t_sim_mod_idgw_sim_la_CPPFLAGS = $(AM_CPPFLAGS) $(IDGW_BACKEND_CPPFLAGS)
 t_sim_mod_idgw_sim_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
-t_sim_mod_idgw_sim_la_LIBADD = modules/backend/libidgw_backend.la libfelica/libfelica.la \
+t_sim_mod_idgw_sim_la_LIBADD = modules/backend/libidgw_backend.la \
+	modules/common/libidgw_common.la libfelica/libfelica.la \
 	$(OPENSSL_LIBS) $(XML2_LIBS)
 
 # The backend client on the command line: the simulators' tests use it to
@@ -16,7 +17,8 @@ t_sim_mod_idgw_sim_la_LIBADD = modules/backend/libidgw_backend.la libfelica/libf
 check_PROGRAMS += t/sim/idgw-fpcall
 t_sim_idgw_fpcall_SOURCES = t/sim/idgw-fpcall.c
 t_sim_idgw_fpcall_CPPFLAGS = $(AM_CPPFLAGS) $(IDGW_BACKEND_CPPFLAGS)
-t_sim_idgw_fpcall_LDADD = modules/backend/libidgw_backend.la $(APU_LIBS) $(APR_LIBS) $(OPENSSL_LIBS) \
+t_sim_idgw_fpcall_LDADD = modules/backend/libidgw_backend.la \
+	modules/common/libidgw_common.la $(APU_LIBS) $(APR_LIBS) $(OPENSSL_LIBS) \
 	$(XML2_LIBS)
 
 EXTRA_DIST += t/sim/run-tests t/sim/idgw-fpdirect t/sim/conf/sim.conf.in t/sim/data t/sim/tests scripts/idgw-pki scripts/idgw-sim \

@@ -1,4 +1,4 @@
-/* Check tests of the GCRA arithmetic, rate/duration parsing and the
+/* Check tests of the GCRA arithmetic, rate parsing and the
  * per-process limiter table (modules/idgw_limiter.c, idgw_acl_limiter_table.c). */
 #include <check.h>
 #include <stdint.h>
@@ -195,10 +195,11 @@ START_TEST(extreme_values_do_not_overflow)
 }
 END_TEST
 
-START_TEST(rates_and_durations_parse_strictly)
+/* Durations are common's (t/unit/common/test_conf_parse.c). */
+START_TEST(rates_parse_strictly)
 {
     uint32_t count;
-    int64_t period, us;
+    int64_t period;
 
     ck_assert_ptr_null(idgw_rate_parse("20/s", &count, &period));
     ck_assert_uint_eq(count, 20);
@@ -219,22 +220,6 @@ START_TEST(rates_and_durations_parse_strictly)
                           "rate '%s' was accepted", bad[i]);
         }
     }
-    ck_assert_ptr_null(idgw_duration_parse("90", &us));
-    ck_assert_int_eq(us, 90 * SEC);
-    ck_assert_ptr_null(idgw_duration_parse("15m", &us));
-    ck_assert_int_eq(us, 900 * SEC);
-    ck_assert_ptr_null(idgw_duration_parse("2h", &us));
-    ck_assert_int_eq(us, 7200 * SEC);
-    ck_assert_ptr_null(idgw_duration_parse("365d", &us));
-    {
-        const char *bad[] = { "", "0", "0s", "s", "1x", "366d", "-5", "5 m",
-                              "8761h", "99999999999999999999" };
-        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-            ck_assert_msg(idgw_duration_parse(bad[i], &us) != NULL,
-                          "duration '%s' was accepted", bad[i]);
-        }
-    }
-    ck_assert_ptr_nonnull(idgw_duration_parse(NULL, &us));
     ck_assert_ptr_nonnull(idgw_rate_parse(NULL, &count, &period));
 }
 END_TEST
@@ -365,7 +350,7 @@ int main(void)
     tcase_add_test(tc, no_burst_at_a_window_edge);
     tcase_add_test(tc, time_going_backwards_costs_at_most_one_interval);
     tcase_add_test(tc, extreme_values_do_not_overflow);
-    tcase_add_test(tc, rates_and_durations_parse_strictly);
+    tcase_add_test(tc, rates_parse_strictly);
     tcase_add_test(tc, siphash_reference_vectors);
     tcase_add_test(tc, table_limits_each_key_separately);
     tcase_add_test(tc, table_stays_bounded_and_forgets_idle_keys_first);

@@ -2,7 +2,8 @@
 # the telegram codec.
 BACKEND_UNIT_CFLAGS = $(UNIT_CFLAGS) $(IDGW_BACKEND_CPPFLAGS) \
 	-DIDGW_SRCDIR='"$(abs_top_srcdir)"'
-BACKEND_UNIT_LIBS = modules/backend/libidgw_backend.la $(UNIT_LIBS) $(APU_LIBS) $(APR_LIBS) \
+BACKEND_UNIT_LIBS = modules/backend/libidgw_backend.la \
+	modules/common/libidgw_common.la $(UNIT_LIBS) $(APU_LIBS) $(APR_LIBS) \
 	$(XML2_LIBS) -lpthread
 check_PROGRAMS += t/unit/backend/test_backend_client t/unit/backend/test_backend_config \
 	t/unit/backend/test_telegram

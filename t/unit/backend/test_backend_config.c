@@ -1,5 +1,5 @@
-/* test_backend_config.c: directive value parsers, merge and the startup
- * check of the backend client's configuration. */
+/* test_backend_config.c: the URL parser, the settings' ranges, merge and the
+ * startup check of the backend client's configuration. */
 #include <check.h>
 #include <stdlib.h>
 #include <apr_general.h>
@@ -58,47 +58,62 @@ START_TEST(url_rejects)
 }
 END_TEST
 
+/* The backend's ranges over the common parsers (t/unit/common/test_conf_parse.c):
+ * durations 1ms..1h, sizes 1..64m, counts per key. */
+static const char *set(idgw_backend_conf_t *c, const char *key, const char *value)
+{
+    return idgw_backend_conf_set(pool, c, key, value);
+}
+
 START_TEST(durations)
 {
-    apr_interval_time_t t;
+    idgw_backend_conf_t c;
 
-    ck_assert_ptr_null(idgw_backend_parse_duration(pool, "250ms", &t));
-    ck_assert_int_eq(t, apr_time_from_msec(250));
-    ck_assert_ptr_null(idgw_backend_parse_duration(pool, "3s", &t));
-    ck_assert_int_eq(t, apr_time_from_sec(3));
-    ck_assert_ptr_null(idgw_backend_parse_duration(pool, "7", &t));
-    ck_assert_int_eq(t, apr_time_from_sec(7));
-    ck_assert_ptr_null(idgw_backend_parse_duration(pool, "2m", &t));
-    ck_assert_int_eq(t, apr_time_from_sec(120));
-    ck_assert_ptr_nonnull(idgw_backend_parse_duration(pool, "0ms", &t));
-    ck_assert_ptr_nonnull(idgw_backend_parse_duration(pool, "61m", &t));
-    ck_assert_ptr_nonnull(idgw_backend_parse_duration(pool, "-1s", &t));
-    ck_assert_ptr_nonnull(idgw_backend_parse_duration(pool, "5 s", &t));
-    ck_assert_ptr_nonnull(idgw_backend_parse_duration(pool, "9999999999s", &t));
-    ck_assert_ptr_nonnull(idgw_backend_parse_duration(pool, "s", &t));
+    idgw_backend_conf_init(&c, "cremo");
+    ck_assert_ptr_null(set(&c, "io-timeout", "250ms"));
+    ck_assert_int_eq(c.io_timeout, apr_time_from_msec(250));
+    ck_assert_ptr_null(set(&c, "io-timeout", "3s"));
+    ck_assert_int_eq(c.io_timeout, apr_time_from_sec(3));
+    ck_assert_ptr_null(set(&c, "io-timeout", "7"));
+    ck_assert_int_eq(c.io_timeout, apr_time_from_sec(7));
+    ck_assert_ptr_null(set(&c, "io-timeout", "2m"));
+    ck_assert_int_eq(c.io_timeout, apr_time_from_sec(120));
+    ck_assert_ptr_null(set(&c, "io-timeout", "1h"));
+    ck_assert_int_eq(c.io_timeout, apr_time_from_sec(3600));
+    ck_assert_ptr_nonnull(set(&c, "io-timeout", "0ms"));
+    ck_assert_ptr_nonnull(set(&c, "io-timeout", "61m"));
+    ck_assert_ptr_nonnull(set(&c, "io-timeout", "-1s"));
+    ck_assert_ptr_nonnull(set(&c, "io-timeout", "5 s"));
+    ck_assert_ptr_nonnull(set(&c, "io-timeout", "9999999999s"));
+    ck_assert_ptr_nonnull(set(&c, "io-timeout", "s"));
+    ck_assert_str_eq(set(&c, "io-timeout", "61m"),
+                     "io-timeout=61m: duration out of range (1ms..1h)");
+    ck_assert_int_eq(c.io_timeout, apr_time_from_sec(3600));   /* unchanged */
 }
 END_TEST
 
 START_TEST(sizes_and_counts)
 {
-    apr_int64_t n;
-    int c;
+    idgw_backend_conf_t c;
 
-    ck_assert_ptr_null(idgw_backend_parse_size(pool, "64k", &n));
-    ck_assert_int_eq(n, 65536);
-    ck_assert_ptr_null(idgw_backend_parse_size(pool, "1M", &n));
-    ck_assert_int_eq(n, 1048576);
-    ck_assert_ptr_null(idgw_backend_parse_size(pool, "100", &n));
-    ck_assert_int_eq(n, 100);
-    ck_assert_ptr_nonnull(idgw_backend_parse_size(pool, "65m", &n));
-    ck_assert_ptr_nonnull(idgw_backend_parse_size(pool, "0", &n));
-    ck_assert_ptr_nonnull(idgw_backend_parse_size(pool, "1g", &n));
-    ck_assert_ptr_null(idgw_backend_parse_count(pool, "16", 1, 1024, &c));
-    ck_assert_int_eq(c, 16);
-    ck_assert_ptr_nonnull(idgw_backend_parse_count(pool, "0", 1, 1024, &c));
-    ck_assert_ptr_nonnull(idgw_backend_parse_count(pool, "1025", 1, 1024, &c));
-    ck_assert_ptr_nonnull(idgw_backend_parse_count(pool, "1x", 1, 1024, &c));
-    ck_assert_ptr_nonnull(idgw_backend_parse_count(pool, "", 1, 1024, &c));
+    idgw_backend_conf_init(&c, "cremo");
+    ck_assert_ptr_null(set(&c, "max-response", "64k"));
+    ck_assert_int_eq(c.max_response, 65536);
+    ck_assert_ptr_null(set(&c, "max-response", "1M"));
+    ck_assert_int_eq(c.max_response, 1048576);
+    ck_assert_ptr_null(set(&c, "max-response", "100"));
+    ck_assert_int_eq(c.max_response, 100);
+    ck_assert_ptr_nonnull(set(&c, "max-response", "65m"));
+    ck_assert_ptr_nonnull(set(&c, "max-response", "0"));
+    ck_assert_ptr_nonnull(set(&c, "max-response", "1g"));
+    ck_assert_ptr_null(set(&c, "pool-max", "16"));
+    ck_assert_int_eq(c.pool_max, 16);
+    ck_assert_ptr_nonnull(set(&c, "pool-max", "0"));
+    ck_assert_ptr_nonnull(set(&c, "pool-max", "1025"));
+    ck_assert_ptr_nonnull(set(&c, "pool-max", "1x"));
+    ck_assert_ptr_nonnull(set(&c, "pool-max", ""));
+    ck_assert_str_eq(set(&c, "pool-max", "1025"), "pool-max=1025: number out of range (1..1024)");
+    ck_assert_int_eq(c.pool_max, 16);
 }
 END_TEST
 
@@ -120,7 +135,7 @@ START_TEST(merge_set_wins)
     ck_assert_int_eq(out.pool_max, 4);
     ck_assert_str_eq(out.ca_file, "/ca.pem");
     /* Defaults come from the getters, never stored. */
-    ck_assert_int_eq(out.connect_timeout, IDGW_BE_UNSET);
+    ck_assert_int_eq(out.connect_timeout, IDGW_UNSET);
     ck_assert_int_eq(idgw_backend_conf_connect_timeout(&out), IDGW_BE_DEFAULT_CONNECT_TIMEOUT);
     ck_assert_int_eq(idgw_backend_conf_pool_keep(&out), 4);   /* capped by pool_max */
     ck_assert_int_eq(idgw_backend_conf_retries(&out), IDGW_BE_DEFAULT_RETRIES);
@@ -162,10 +177,10 @@ START_TEST(startup_check)
     c.connect_timeout = apr_time_from_msec(200);
     c.pool_wait = apr_time_from_sec(2);
     ck_assert_ptr_nonnull(idgw_backend_conf_check(pool, &c));            /* waits past the total */
-    c.pool_wait = IDGW_BE_UNSET;
+    c.pool_wait = IDGW_UNSET;
     c.ca_file = "/x";
-    c.total_timeout = IDGW_BE_UNSET;
-    c.connect_timeout = IDGW_BE_UNSET;
+    c.total_timeout = IDGW_UNSET;
+    c.connect_timeout = IDGW_UNSET;
     ck_assert_ptr_nonnull(idgw_backend_conf_check(pool, &c));            /* TLS opts on http */
 }
 END_TEST

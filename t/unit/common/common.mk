@@ -1,11 +1,12 @@
-# modules/common: operation/step vocabulary, vault, CIDR parsing, counters.
+# modules/common: operation/step vocabulary, vault, CIDR parsing, counters,
+# directive value parsers.
 COMMON_UNIT_CFLAGS = $(UNIT_CFLAGS) $(IDGW_COMMON_CPPFLAGS) -pthread
 COMMON_UNIT_LIBS = modules/common/libidgw_common.la $(UNIT_LIBS) $(APU_LIBS) $(APR_LIBS) \
 	-lpthread
 check_PROGRAMS += t/unit/common/test_transitions t/unit/common/test_vault \
-	t/unit/common/test_cidr t/unit/common/test_metrics
+	t/unit/common/test_cidr t/unit/common/test_metrics t/unit/common/test_conf_parse
 TESTS += t/unit/common/test_transitions t/unit/common/test_vault \
-	t/unit/common/test_cidr t/unit/common/test_metrics
+	t/unit/common/test_cidr t/unit/common/test_metrics t/unit/common/test_conf_parse
 t_unit_common_test_transitions_SOURCES = t/unit/common/test_transitions.c
 t_unit_common_test_transitions_CFLAGS = $(COMMON_UNIT_CFLAGS)
 t_unit_common_test_transitions_LDADD = $(COMMON_UNIT_LIBS)
@@ -18,3 +19,6 @@ t_unit_common_test_cidr_LDADD = $(COMMON_UNIT_LIBS)
 t_unit_common_test_metrics_SOURCES = t/unit/common/test_metrics.c
 t_unit_common_test_metrics_CFLAGS = $(COMMON_UNIT_CFLAGS)
 t_unit_common_test_metrics_LDADD = $(COMMON_UNIT_LIBS)
+t_unit_common_test_conf_parse_SOURCES = t/unit/common/test_conf_parse.c
+t_unit_common_test_conf_parse_CFLAGS = $(COMMON_UNIT_CFLAGS)
+t_unit_common_test_conf_parse_LDADD = $(COMMON_UNIT_LIBS)

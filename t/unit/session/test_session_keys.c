@@ -1,6 +1,6 @@
 /*
  * test_session_keys.c - tokens, session ids, key naming, digests, input
- * validation, XML error bodies, directive parsers, stored answers.
+ * validation, XML error bodies, the address policy parser, stored answers.
  */
 #include <check.h>
 #include <apr_general.h>
@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idgw_conf_parse.h"
 #include "idgw_session_call.h"
 #include "idgw_session_keys.h"
 #include "idgw_xml_error.h"
@@ -143,45 +142,12 @@ START_TEST(xml_error_body)
 }
 END_TEST
 
-START_TEST(duration_parser)
+/* The parsers of durations, sizes, numbers and host:port are common's
+ * (t/unit/common/test_conf_parse.c); the address policy is the session's. */
+START_TEST(policy_parser)
 {
-    apr_interval_time_t t;
-    long v;
-
-    ck_assert_ptr_null(idgw_parse_duration("250ms", 0, APR_USEC_PER_SEC, &t));
-    ck_assert_int_eq(t, 250000);
-    ck_assert_ptr_null(idgw_parse_duration("30", 0, apr_time_from_sec(60), &t));
-    ck_assert_int_eq(t, apr_time_from_sec(30));
-    ck_assert_ptr_null(idgw_parse_duration("15m", 0, apr_time_from_sec(3600), &t));
-    ck_assert_int_eq(t, apr_time_from_sec(900));
-    ck_assert_ptr_null(idgw_parse_duration("2h", 0, apr_time_from_sec(7200), &t));
-    ck_assert_ptr_nonnull(idgw_parse_duration("3h", 0, apr_time_from_sec(7200), &t));
-    ck_assert_ptr_nonnull(idgw_parse_duration("10x", 0, apr_time_from_sec(7200), &t));
-    ck_assert_ptr_nonnull(idgw_parse_duration("-1", 0, apr_time_from_sec(7200), &t));
-    ck_assert_ptr_nonnull(idgw_parse_duration("", 0, apr_time_from_sec(7200), &t));
-    ck_assert_ptr_nonnull(idgw_parse_duration("1ms", 1000 * 2, apr_time_from_sec(1), &t));
-    ck_assert_ptr_null(idgw_parse_int("12", 1, 12, &v));
-    ck_assert_int_eq(v, 12);
-    ck_assert_ptr_nonnull(idgw_parse_int("13", 1, 12, &v));
-    ck_assert_ptr_nonnull(idgw_parse_int("1x", 1, 12, &v));
-    ck_assert_ptr_nonnull(idgw_parse_int("", 1, 12, &v));
-}
-END_TEST
-
-START_TEST(hostport_and_policy_parsers)
-{
-    idgw_hostport a;
     idgw_addr_policy pol;
 
-    ck_assert_ptr_null(idgw_parse_hostport(pool, "127.0.0.1:6390", 6379, &a));
-    ck_assert_str_eq(a.host, "127.0.0.1");
-    ck_assert_int_eq(a.port, 6390);
-    ck_assert_ptr_null(idgw_parse_hostport(pool, "redis.local", 6379, &a));
-    ck_assert_int_eq(a.port, 6379);
-    ck_assert_ptr_null(idgw_parse_hostport(pool, "[::1]:7000", 6379, &a));
-    ck_assert_str_eq(a.host, "::1");
-    ck_assert_ptr_nonnull(idgw_parse_hostport(pool, "host:99999", 6379, &a));
-    ck_assert_ptr_nonnull(idgw_parse_hostport(pool, ":6379", 6379, &a));
     ck_assert_ptr_null(idgw_parse_addr_policy("Enforce", &pol));
     ck_assert_int_eq(pol, IDGW_ADDR_POLICY_ENFORCE);
     ck_assert_ptr_null(idgw_parse_addr_policy("off", &pol));
@@ -230,8 +196,7 @@ int main(void)
     tcase_add_test(tc, binding_validation);
     tcase_add_test(tc, message_digest);
     tcase_add_test(tc, xml_error_body);
-    tcase_add_test(tc, duration_parser);
-    tcase_add_test(tc, hostport_and_policy_parsers);
+    tcase_add_test(tc, policy_parser);
     tcase_add_test(tc, stored_answer_format);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
