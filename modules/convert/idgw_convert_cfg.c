@@ -167,7 +167,7 @@ const command_rec idgw_convert_cmds[] = {
                       "IdgwConvertXmlLimits BYTES DEPTH ELEMENTS - limits of an app request "
                       "(default 16384 8 64)"),
     AP_INIT_TAKE1("IdgwConvertMaxPacket", set_max_packet, NULL, RSRC_CONF,
-                  "IdgwConvertMaxPacket BYTES - largest chip packet relayed (2..254, default 254)"),
+                  "IdgwConvertMaxPacket BYTES - largest chip packet relayed (2..255, default 255)"),
     { NULL }
 };
 

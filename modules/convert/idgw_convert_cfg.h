@@ -10,7 +10,7 @@
  *   IdgwConvertXmlLimits BYTES DEPTH ELEMENTS
  *       limits of an app request body (default 16384 8 64)
  *   IdgwConvertMaxPacket BYTES
- *       largest chip packet relayed, 2..254 (default 254)
+ *       largest chip packet relayed, 2..255 (default 255)
  * All server scope; a virtual host inherits what it does not set.
  * The handler is enabled with "SetHandler idgw-convert" under <Location>.
  */
