@@ -1,5 +1,6 @@
 /*
- * idgw_transitions.c - the session transition table (DESIGN section 3).
+ * idgw_transitions.c - the session transition table: the operations of the
+ * smartphone API (docs/smartphone-api.md) and the steps of each.
  */
 #include "idgw_transitions.h"
 

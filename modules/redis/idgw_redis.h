@@ -1,7 +1,7 @@
 /*
  * idgw_redis.h - one Redis connection through hiredis 0.14 (no TLS, RESP2).
  *
- * hiredis facts this code is built on (DESIGN section 9): the connect timeout
+ * hiredis 0.14 facts this code is built on: the connect timeout
  * bounds only the connect, so redisSetTimeout and redisEnableKeepAlive are
  * applied after every connect; a context whose err is set is dead and is
  * never used again; a context is not thread-safe (the pool hands each one
