@@ -229,6 +229,25 @@ START_TEST(decode_packets)
 }
 END_TEST
 
+/* docs/libfelica-secure-channel.md, "Session A, counter 2: Secure Read of
+ * blocks 0 and 1": the felicactl decode output shown there, verbatim. */
+START_TEST(decode_doc_secure_read)
+{
+    const char *args[] = { "decode",
+        "24A4012E4CD300112233000220D7F1A39356A23C2B97B4682597FE66085A3A48BBBC5E0F", NULL };
+
+    ck_assert_int_eq(felicactl(NULL, args), 0);
+    ck_assert_str_eq(out_text,
+                     "code: 0xa4 (Secure Read)\n"
+                     "length: 36\n"
+                     "idm: 012e4cd300112233\n"
+                     "counter: 2\n"
+                     "payload_length: 16 (encrypted)\n"
+                     "payload: 20d7f1a39356a23c2b97b4682597fe66\n"
+                     "c_mac: 085a3a48bbbc5e0f\n");
+}
+END_TEST
+
 static Suite *felicactl_suite(void)
 {
     Suite *s = suite_create("felicactl");
@@ -241,6 +260,7 @@ static Suite *felicactl_suite(void)
     tcase_add_test(tc, create_refuses_bad_input);
     tcase_add_test(tc, run_emulator);
     tcase_add_test(tc, decode_packets);
+    tcase_add_test(tc, decode_doc_secure_read);
     suite_add_tcase(s, tc);
     return s;
 }
