@@ -14,7 +14,7 @@ use lib "$FindBin::Bin/lib";
 use IdgwTest::Acl;
 use IdgwTest::Redis;
 
-plan tests => 72;
+plan tests => 75;
 
 IdgwTest::Acl::reset_keys();   # leaves the gateway's own itest:acl:ver behind
 my $P = IdgwTest::Acl::PREFIX;
@@ -56,11 +56,14 @@ for my $h (['--help'], ['-h'], ['help'], ['add', '--help']) {
 }
 for my $bad (['--bogus', 'list'], [], ['frobnicate'], ['add', 'terminal'],
              ['add', '--ttl', '5m', '--permanent', 'terminal', 'X'], ['list', '--ttl', '5m'],
-             ['add', 'idm', 'xyz'], ['--prefix', 'a b', 'list']) {
+             ['add', 'idm', 'xyz'], ['--prefix', 'a b', 'list'], ['list', '--port', '5']) {
     my ($rc, $out, $err) = acl(@$bad);
     ok t_cmp($rc, 2, "usage error (@$bad) exits 2");
     ok one_line($err) && $err =~ /^idgw-acl: .+ \(try --help\)$/ && $out eq '';
 }
+
+my (undef, undef, $misplaced) = acl('list', '--port', '5');
+ok t_cmp($misplaced, "idgw-acl: --port goes before the command (try --help)\n");
 
 # ---- a temporary ban is not made permanent unasked ----------------------------------
 my $t = IdgwTest::Acl::terminal();
