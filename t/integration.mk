@@ -25,7 +25,7 @@ IDGW_ITEST_FILES = t/TEST.PL t/conf/extra.conf.in t/conf/httpd-base.conf \
 	t/acl_rate.t t/acl_autoban.t t/acl_redis_down.t t/acl_config.t \
 	t/conf/status.conf.in t/status_handler.t \
 	t/status_counting.t t/status_fleet.t t/status_gateway.t t/status_restart.t \
-	t/status_config.t
+	t/status_config.t t/status_page.t
 EXTRA_DIST += $(IDGW_ITEST_FILES)
 
 IDGW_ITEST_ARGS = -httpd $(HTTPD) -httpd_conf $(abs_builddir)/t/conf/httpd-base.conf \
