@@ -20,7 +20,7 @@ my $redis_server = `command -v redis-server 2>/dev/null`;
 my $redis_cli = `command -v redis-cli 2>/dev/null`;
 chomp($redis_server, $redis_cli);
 
-plan tests => 27, need {
+plan tests => 26, need {
     'chromium (Debian package chromium; scripts/idgw-dev deps installs it)' => $chromium ? 1 : 0,
     'redis-server and redis-cli' => ($redis_server && $redis_cli) ? 1 : 0,
 };
@@ -83,7 +83,9 @@ ok t_cmp(index($dom, '<section id="summary"') >= 0
          1, 'the page opens with the summary, tables after it');
 ok t_cmp($dom, qr{id="sum-overall" data-state="(ok|warn|bad)"><span class="badge">(OK|WARN|BAD)</span>},
          'overall state as a word');
-ok t_cmp($dom, qr{id="sum-redis" data-state="ok"><h3>Redis</h3><p class="figure">reachable</p>},
+# (warn, "reachable, with errors", when earlier tests of the suite made
+# Redis errors in the last minutes)
+ok t_cmp($dom, qr{id="sum-redis" data-state="(ok|warn)"><h3>Redis</h3><p class="figure">reachable},
          'Redis reachable');
 ok t_cmp($dom, qr{id="sum-errors" data-state="(ok|warn|bad)"><h3>Error ratio</h3><p class="figure">\d+\.\d %</p>},
          'error ratio as a percentage');
@@ -122,11 +124,12 @@ my $other = $total - $hist{$bg};
 ok t_cmp($other / $total > 0.10, 1,
          sprintf('top of the screenshot is not blank (%.1f %% not background)', 100 * $other / $total));
 ok t_cmp(scalar(keys %hist) > 50, 1, 'top of the screenshot has text and colour (' . scalar(keys %hist) . ' colours)');
-# the state colours of the CSS are on screen where the DOM has those states
 my %colour = (ok => [0x1e, 0x7b, 0x34], warn => [0xb7, 0x79, 0x1f], bad => [0xb4, 0x23, 0x18]);
-for my $state (qw(ok warn)) {
-    ok t_cmp(has_colour(\%hist, $colour{$state}), 1, "the $state colour is on screen");
-}
+# the state colours of the CSS are on screen for the states the DOM has
+my %in_dom = map { $_ => 1 } $dom =~ /class="tile (ok|warn|bad)"/g;
+my @not_shown = grep { !has_colour(\%hist, $colour{$_}) } sort keys %in_dom;
+ok t_cmp("@not_shown", '', 'the colour of every state in the summary (' . join(', ', sort keys %in_dom)
+                           . ') is on screen');
 
 # ---- the fleet's Redis gone: the summary says so, in red ------------------
 my $pid = do { open my $fh, '<', "$dir/redis.pid" or die $!; local $/; <$fh> };
