@@ -69,7 +69,7 @@ static const char page_css[] =
     ".overall.bad{background:#fde8e8;color:#7a1212}"
     ".tile.warn{background:#fffaf0}.tile.bad{background:#fff5f5}"
     ".window{color:#44546a;margin:8px 0 4px}"
-    "main{display:grid;grid-template-columns:1fr 1fr;gap:14px;padding-top:10px;"
+    "main{display:grid;grid-template-columns:1fr 1fr;gap:14px;align-items:start;padding-top:10px;"
     "padding-bottom:20px}"
     ".metric{background:#fff;border-radius:6px;padding:10px 12px;"
     "box-shadow:0 1px 2px rgba(0,0,0,.08);overflow-x:auto}"
