@@ -80,7 +80,8 @@ static const char page_css[] =
     "td{font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all}"
     "table.counter td:last-child,table.hist td:nth-last-child(-n+4),"
     "table.fleet td:last-child{text-align:right}"
-    "table tr.none td{color:#6b7a90;font-style:italic;font-family:inherit;text-align:left}"
+    "table tr.none td,table tr.none td:last-child{color:#6b7a90;font-style:italic;"
+    "font-family:inherit;text-align:left}"
     "tbody tr:nth-child(even),table tr:nth-child(even){background:#fafbfc}"
     "main>p{grid-column:1/-1;color:#44546a;margin:0}"
     "a{color:#1f5fbf}";
