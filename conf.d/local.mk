@@ -20,6 +20,13 @@ idgwetcdir = $(APXS_SYSCONFDIR)/idgw
 dist_idgwetc_DATA = conf.d/idgw-map.conf
 EXTRA_DIST += conf.d/idgw.conf
 
+# monitoring: a Grafana dashboard and Prometheus alerting rules with their
+# promtool unit tests, on the counters of mod_idgw_status (docs/directives.md);
+# t/status_rules.t checks them against the handler (make check-integration)
+IDGW_MONITORING_FILES = conf.d/grafana/idgw-dashboard.json \
+	conf.d/prometheus/idgw-alerts.yml conf.d/prometheus/idgw-alerts.test.yml
+EXTRA_DIST += $(IDGW_MONITORING_FILES)
+
 install-data-local: install-idgw-sample
 install-idgw-sample:
 	$(MKDIR_P) "$(DESTDIR)$(idgwetcdir)"
