@@ -351,31 +351,43 @@ static int fake_acl(void *baton, const char *kind, const char *value, idgw_conv_
     return 0;
 }
 
-START_TEST(banned_user_is_stopped_after_the_login)
-{
-    idgw_sp_request rq;
+/* The request stage of op under the fake access control (banned: the user
+ * it refuses, or NULL); the engine's result. */
+typedef struct acl_run {
     idgw_conv_env env;
     idgw_conv_fail f;
     const uint8_t *pkt;
     size_t len;
+} acl_run;
+
+static int request_under_acl(acl_run *ar, idgw_op op, const idgw_sp_request *rq,
+                             const char *banned)
+{
+    memset(&acl, 0, sizeof acl);
+    acl.banned = banned;
+    env_for(&ar->env, op);
+    ar->env.identity_check = fake_acl;
+    return idgw_conv_request(&ar->env, rq, &ar->pkt, &ar->len, &ar->f);
+}
+
+START_TEST(banned_user_is_stopped_after_the_login)
+{
+    idgw_sp_request rq;
+    acl_run ar;
 
     issue_area();
-    memset(&acl, 0, sizeof acl);
-    acl.banned = "DCM0001";
     fk.calls = 0;
-    env_for(&env, IDGW_OP_ADD_CARD);
-    env.identity_check = fake_acl;
     add_card_request(&rq, "docomo01", NULL);
-    ck_assert_int_ne(idgw_conv_request(&env, &rq, &pkt, &len, &f), 0);
-    ck_assert_ptr_eq(f.error, &fake_refusal);
+    ck_assert_int_ne(request_under_acl(&ar, IDGW_OP_ADD_CARD, &rq, "DCM0001"), 0);
+    ck_assert_ptr_eq(ar.f.error, &fake_refusal);
     /* asked once, about the member CREMO authenticated, right after the login */
     ck_assert_int_eq(acl.asked, 1);
     ck_assert_str_eq(acl.last_kind, "user");
     ck_assert_str_eq(acl.last_user, "DCM0001");
     ck_assert_int_eq(fk.calls, 1);              /* no download, no brand, no FeliCa start */
-    ck_assert_ptr_null(idgw_ctx_get(env.ctx, "pan"));
+    ck_assert_ptr_null(idgw_ctx_get(ar.env.ctx, "pan"));
     /* the abort notices run as for any failure: here none can be built */
-    ck_assert_int_eq(idgw_conv_abort(&env), 0);
+    ck_assert_int_eq(idgw_conv_abort(&ar.env), 0);
     ck_assert_int_eq(fk.written_ng, 0);
 }
 END_TEST
@@ -383,19 +395,13 @@ END_TEST
 START_TEST(failed_login_proves_nobody)
 {
     idgw_sp_request rq;
-    idgw_conv_env env;
-    idgw_conv_fail f;
-    const uint8_t *pkt;
-    size_t len;
+    acl_run ar;
 
-    memset(&acl, 0, sizeof acl);
-    env_for(&env, IDGW_OP_ADD_CARD);
-    env.identity_check = fake_acl;
     add_card_request(&rq, "wrong-pw", NULL);
-    ck_assert_int_ne(idgw_conv_request(&env, &rq, &pkt, &len, &f), 0);
-    ck_assert_ptr_eq(f.error, &IDGW_E_CNV_AUTH);
+    ck_assert_int_ne(request_under_acl(&ar, IDGW_OP_ADD_CARD, &rq, NULL), 0);
+    ck_assert_ptr_eq(ar.f.error, &IDGW_E_CNV_AUTH);
     ck_assert_int_eq(acl.asked, 0);
-    ck_assert_ptr_null(idgw_ctx_get(env.ctx, IDGW_CONV_CTX_USER));
+    ck_assert_ptr_null(idgw_ctx_get(ar.env.ctx, IDGW_CONV_CTX_USER));
 }
 END_TEST
 
@@ -405,37 +411,32 @@ END_TEST
 START_TEST(ban_during_the_relay_stops_the_chip_work)
 {
     idgw_sp_request rq;
-    idgw_conv_env env;
-    idgw_conv_fail f;
-    const uint8_t *pkt;
-    size_t len, enc_len, res_len;
+    acl_run ar;
+    size_t enc_len, res_len;
     uint8_t res[FELICA_MAX_FRAME];
     const char *enc;
     int done = 0, calls;
 
     issue_area();
-    memset(&acl, 0, sizeof acl);
-    env_for(&env, IDGW_OP_ADD_CARD);
-    env.identity_check = fake_acl;
     add_card_request(&rq, "docomo01", NULL);
-    ck_assert_int_eq(idgw_conv_request(&env, &rq, &pkt, &len, &f), 0);
+    ck_assert_int_eq(request_under_acl(&ar, IDGW_OP_ADD_CARD, &rq, NULL), 0);
     ck_assert_int_eq(acl.asked, 1);
     /* the proven user travels with the sealed context */
-    enc = idgw_ctx_encode(pool, env.ctx, &enc_len);
-    env.ctx = idgw_ctx_decode(pool, enc, enc_len);
-    ck_assert_str_eq(idgw_ctx_get(env.ctx, IDGW_CONV_CTX_USER), "DCM0001");
-    fx_relay(chip, pkt, len, res, &res_len);
-    ck_assert_int_eq(idgw_conv_relay(&env, res, res_len, &done, &pkt, &len, &f), 0);
+    enc = idgw_ctx_encode(pool, ar.env.ctx, &enc_len);
+    ar.env.ctx = idgw_ctx_decode(pool, enc, enc_len);
+    ck_assert_str_eq(idgw_ctx_get(ar.env.ctx, IDGW_CONV_CTX_USER), "DCM0001");
+    fx_relay(chip, ar.pkt, ar.len, res, &res_len);
+    ck_assert_int_eq(idgw_conv_relay(&ar.env, res, res_len, &done, &ar.pkt, &ar.len, &ar.f), 0);
     ck_assert_int_eq(acl.asked, 2);
 
     acl.banned = "DCM0001";
     calls = fk.calls;
-    fx_relay(chip, pkt, len, res, &res_len);
-    ck_assert_int_ne(idgw_conv_relay(&env, res, res_len, &done, &pkt, &len, &f), 0);
-    ck_assert_ptr_eq(f.error, &fake_refusal);
+    fx_relay(chip, ar.pkt, ar.len, res, &res_len);
+    ck_assert_int_ne(idgw_conv_relay(&ar.env, res, res_len, &done, &ar.pkt, &ar.len, &ar.f), 0);
+    ck_assert_ptr_eq(ar.f.error, &fake_refusal);
     ck_assert_int_eq(fk.calls, calls);          /* the FeliCa server heard nothing more */
-    /* nothing was written: the source hears NG */
-    ck_assert_int_eq(idgw_conv_chip_truth(env.ctx), IDGW_CHIP_NOT_WRITTEN);
+    /* nothing was written: the abort notice says NG */
+    ck_assert_int_eq(idgw_conv_chip_truth(ar.env.ctx), IDGW_CHIP_NOT_WRITTEN);
 }
 END_TEST
 
@@ -443,19 +444,12 @@ END_TEST
 START_TEST(no_login_no_identity)
 {
     idgw_sp_request rq;
-    idgw_conv_env env;
-    idgw_conv_fail f;
-    const uint8_t *pkt;
-    size_t len;
+    acl_run ar;
 
-    memset(&acl, 0, sizeof acl);
-    acl.banned = "DCM0001";
     memset(&rq, 0, sizeof rq);
     rq.op = IDGW_OP_ISSUE_AREA;
     rq.slot = -1;
-    env_for(&env, IDGW_OP_ISSUE_AREA);
-    env.identity_check = fake_acl;
-    ck_assert_int_eq(idgw_conv_request(&env, &rq, &pkt, &len, &f), 0);
+    ck_assert_int_eq(request_under_acl(&ar, IDGW_OP_ISSUE_AREA, &rq, "DCM0001"), 0);
     ck_assert_int_eq(acl.asked, 0);
 }
 END_TEST
