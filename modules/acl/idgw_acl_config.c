@@ -400,8 +400,8 @@ const command_rec idgw_acl_cmds[] = {
                     "may pass, IPv4 or IPv6, e.g. 192.0.2.0/24 2001:db8::/32; host "
                     "bits must be zero"),
     AP_INIT_FLAG("IdgwAclWhitelistMode", set_whitelist_mode, NULL, RSRC_CONF | ACCESS_CONF,
-                 "On|Off: pre-launch mode, only whitelisted terminals, chips or users "
-                 "pass (default Off)"),
+                 "On|Off: pre-launch mode, only whitelisted terminals or chips pass, "
+                 "and only whitelisted users log in at a card source (default Off)"),
     AP_INIT_ITERATE2("IdgwAclWhitelist", add_whitelist, NULL, RSRC_CONF | ACCESS_CONF,
                      "terminal|idm|user VALUE...: static whitelist entries, used with "
                      "those in Redis (scripts/idgw-acl add --list white)"),

@@ -38,6 +38,8 @@ static APR_OPTIONAL_FN_TYPE(idgw_vault_get) *vault_get;
 static APR_OPTIONAL_FN_TYPE(idgw_session_strike) *session_strike;
 static APR_OPTIONAL_FN_TYPE(idgw_vault_put_reaped) *vault_put_reaped;
 static APR_OPTIONAL_FN_TYPE(idgw_reaper_register) *reaper_register;
+/* optional: without mod_idgw_acl there are no lists to check a user against */
+static APR_OPTIONAL_FN_TYPE(idgw_acl_identity_check) *acl_identity_check;
 
 #define CTX_ITEM "ctx"
 
@@ -109,6 +111,29 @@ static int fail_step(conv_req *c, const idgw_conv_fail *f, int tell_backends)
     if (f->hostile)
         session_strike(c->r, f->error->code, 1);
     return refuse(c, f->error, f->detail);
+}
+
+/* ---- the user a backend authenticated ----------------------------------------------- */
+
+/* idgw_conv_identity_fn: the engine found the user a backend proved (or the
+ * one the operation's context remembers); access control decides now, on
+ * the fleet-wide lists as this request's check brought them up to date.  A
+ * refusal fails the step like any other (fail_step: the backends are told,
+ * the operation aborts, the app gets the ACL's 403). */
+static int identity_check(void *baton, const char *kind, const char *value, idgw_conv_fail *f)
+{
+    conv_req *c = baton;
+    const idgw_error_def *refusal = NULL;
+
+    if (!acl_identity_check || acl_identity_check(c->r, kind, value, &refusal) == OK)
+        return 0;
+    /* the ACL logged who and why (IDGW0312/0313); refuse() logs IDGW0410 with
+     * the ACL's code and this detail */
+    f->error = refusal ? refusal : &IDGW_E_CNV_INTERNAL;
+    f->detail = apr_pstrcat(c->r->pool, "authenticated ", kind, " refused by access control",
+                            NULL);
+    f->hostile = 0;
+    return -1;
 }
 
 /* ---- the operation context in the vault ------------------------------------------ */
@@ -398,6 +423,8 @@ static int convert_handler(request_rec *r)
     c.env.send = idgw_convert_send;
     c.env.baton = &c.baton;
     c.env.max_packet = idgw_convert_max_packet(c.conf);
+    c.env.identity_check = identity_check;
+    c.env.identity_baton = &c;
     return dispatch(&c);
 }
 
@@ -415,6 +442,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     session_strike = APR_RETRIEVE_OPTIONAL_FN(idgw_session_strike);
     vault_put_reaped = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_put_reaped);
     reaper_register = APR_RETRIEVE_OPTIONAL_FN(idgw_reaper_register);
+    acl_identity_check = APR_RETRIEVE_OPTIONAL_FN(idgw_acl_identity_check);
     if (!session_get || !session_commit || !session_body || !vault_put || !vault_get
         || !session_strike || !vault_put_reaped || !reaper_register) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0400: mod_idgw_convert needs "

@@ -32,6 +32,7 @@ typedef struct options {
     int have_pin;
     const char *chip, *idm, *pmm, *terminal, *state, *keys, *felicactl, *secrets;
     const char *app_version;
+    const char *header;              /* --header "Name: value" */
     int quiet, concurrent, packets;
     term_misbehave_t bad;
 } options_t;
@@ -42,6 +43,7 @@ static void usage(void)
           "[--pmm HEX]\n"
           "         [--terminal ID] [--state FILE] [--system-master-keys FILE] [--felicactl PATH]\n"
           "         [--secrets FILE] [--quiet] [--packets] [--concurrent N]\n"
+          "         [--header 'Name: value']\n"
           "         [--tamper N] [--wrong-idm N] [--replay N] [--vanish-after N] [--retransmit N]\n"
           "         COMMAND [key=value ...]\n"
           "commands: open close status issue-area delete-area add-card update-card delete-card\n"
@@ -300,6 +302,7 @@ static int phone_init(phone_t *ph, const options_t *o, int index, const char *ch
     snprintf(ph->t.pmm, sizeof(ph->t.pmm), "%s", o->pmm);
     ph->t.log = o->quiet ? NULL : stdout;
     ph->t.show_packets = o->packets;
+    ph->t.extra_header = o->header;
     ph->t.label = ph->label;
     ph->t.bad = o->bad;
     if (o->secrets && load_secrets(&ph->t, o->secrets) != 0) {
@@ -477,7 +480,8 @@ static int parse_args(options_t *o, int argc, char **argv)
         { "concurrent", 1, NULL, 'n' }, { "tamper", 1, NULL, 'T' }, { "wrong-idm", 1, NULL, 'W' },
         { "replay", 1, NULL, 'R' }, { "vanish-after", 1, NULL, 'V' },
         { "retransmit", 1, NULL, 'X' },
-        { "app-version", 1, NULL, 'a' }, { "packets", 0, NULL, 'P' }, { NULL, 0, NULL, 0 }
+        { "app-version", 1, NULL, 'a' }, { "packets", 0, NULL, 'P' },
+        { "header", 1, NULL, 'H' }, { NULL, 0, NULL, 0 }
     };
     int c;
 
@@ -506,6 +510,12 @@ static int parse_args(options_t *o, int argc, char **argv)
         case 'X': o->bad.retransmit_at = atoi(optarg); break;
         case 'a': o->app_version = optarg; break;
         case 'P': o->packets = 1; break;
+        case 'H':
+            /* one header line: "Name: value", no line breaks, fits the envelope */
+            if (!strchr(optarg, ':') || strpbrk(optarg, "\r\n") || strlen(optarg) > 200)
+                return -1;
+            o->header = optarg;
+            break;
         default: return -1;
         }
     }

@@ -97,7 +97,7 @@ static int is_session_op(const char *op)
 int term_step(term_t *t, const char *op, const char *step, const char *body,
               const char *content_type, const char *method)
 {
-    char path[256], headers[512];
+    char path[256], headers[1024];
     term_response_t res;
     double t0;
     int n;
@@ -112,6 +112,8 @@ int term_step(term_t *t, const char *op, const char *step, const char *body,
         n += snprintf(headers + n, sizeof(headers) - (size_t)n, "X-Idgw-Token: %s\r\n", t->token);
     if (!is_session_op(op) || strcmp(op, "close") == 0)
         n += snprintf(headers + n, sizeof(headers) - (size_t)n, "X-Idgw-Seq: %lld\r\n", ++t->seq);
+    if (t->extra_header)
+        n += snprintf(headers + n, sizeof(headers) - (size_t)n, "%s\r\n", t->extra_header);
     snprintf(headers + n, sizeof(headers) - (size_t)n, "Content-Type: %s\r\n",
              content_type ? content_type : "application/xml; charset=UTF-8");
     t0 = now_ms();

@@ -49,6 +49,8 @@ typedef struct term {
     int relays_done;                 /* round trips of the last operation */
     int show_packets;                /* transcript shows each chip packet in hex
                                         (encrypted and MACed: safe to print) */
+    const char *extra_header;        /* "Name: value" sent with every request, as a
+                                        hostile app adds what it likes; NULL: none */
 } term_t;
 
 /* Send one step with the envelope; the answer's body stays in t->last_body.
