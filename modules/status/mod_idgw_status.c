@@ -679,8 +679,8 @@ static int render_page(request_rec *r, const status_conf *c, const fleet_result 
         names[i] = keys[i].name;
     view.n = c->fleet->nelts;
     view.names = names;
-    if (c->redis_host)
-        view.redis = apr_psprintf(r->pool, "%s:%u", c->redis_host, (unsigned)c->redis_port);
+    if (c->redis.host)
+        view.redis = apr_psprintf(r->pool, "%s:%u", c->redis.host, (unsigned)c->redis.port);
     return idgw_status_page(r, metrics, &view);
 }
 
