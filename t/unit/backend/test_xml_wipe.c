@@ -30,7 +30,6 @@ static void teardown(void)
     apr_pool_destroy(pool);
 }
 
-static const idgw_xml_alloc recorder = { rec_free, rec_malloc, rec_size };
 
 static void parse_and_free(const char *xml)
 {
@@ -145,13 +144,6 @@ int main(void)
 {
     Suite *s = suite_create("xml_wipe");
     TCase *tc = tcase_create("wipe");
-    SRunner *sr;
-    int failed;
-
-    xml_recorder_install();
-    if (idgw_xml_wipe_use(&recorder) != 0)
-        return 1;
-    apr_initialize();
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, recorder_sees_plain_frees);
     tcase_add_test(tc, tree_and_context_wiped);
@@ -160,10 +152,5 @@ int main(void)
     tcase_add_test(tc, telegram_utf8);
     tcase_add_test(tc, telegram_malformed_after_pan);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? 1 : 0;
+    return xml_recorder_run(s);
 }

@@ -3,8 +3,9 @@
  * block libxml2 gives back (free, and the old block of a moving realloc) and
  * counts the blocks still holding one of the secrets a test names.
  *
- *   xml_recorder_install();            first thing in main(), before libxml2 runs
- *   xml_recorder_watch("4980...");     up to 4 secrets
+ *   return xml_recorder_run(suite);    from main(): the recorder, the wiping
+ *                                      layer (idgw_xml_wipe.h) on top, the suite
+ *   xml_recorder_watch("4980...");     in a test: up to 4 secrets
  *   ... parse, free ...
  *   ck_assert_int_eq(xml_recorder_leaks(), 0);
  */
@@ -16,7 +17,10 @@
 #endif
 #include <stdlib.h>
 #include <string.h>
+#include <check.h>
+#include <apr_general.h>
 #include <libxml/xmlmemory.h>
+#include "idgw_xml_wipe.h"
 
 #define REC_HEAD 16
 
@@ -83,6 +87,26 @@ static char *rec_strdup(const char *s)
 static void xml_recorder_install(void)
 {
     xmlMemSetup(rec_free, rec_malloc, rec_realloc, rec_strdup);
+}
+
+static const idgw_xml_alloc recorder = { rec_free, rec_malloc, rec_size };
+
+/* Run the suite with the wiping layer on the recorder; main()'s result. */
+static int xml_recorder_run(Suite *s)
+{
+    SRunner *sr;
+    int failed;
+
+    xml_recorder_install();
+    if (idgw_xml_wipe_use(&recorder) != 0)
+        return 1;
+    apr_initialize();
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    apr_terminate();
+    return failed ? 1 : 0;
 }
 
 static void xml_recorder_watch(const char *secret)

@@ -13,7 +13,6 @@
 #define PASSWORD "docomo~01"
 
 static apr_pool_t *pool;
-static const idgw_xml_alloc recorder = { rec_free, rec_malloc, rec_size };
 
 static void setup(void)
 {
@@ -57,20 +56,8 @@ int main(void)
 {
     Suite *s = suite_create("sp_wipe");
     TCase *tc = tcase_create("wipe");
-    SRunner *sr;
-    int failed;
-
-    xml_recorder_install();
-    if (idgw_xml_wipe_use(&recorder) != 0)
-        return 1;
-    apr_initialize();
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, password_cleared, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? 1 : 0;
+    return xml_recorder_run(s);
 }
