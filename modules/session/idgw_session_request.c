@@ -155,7 +155,8 @@ static body_status read_body(request_rec *r, apr_size_t max, const char **body,
     }
     if (te) {
         /* broken chunks make httpd's HTTP filter answer by itself, before
-         * this reader hears of it: let that answer be the XML one */
+         * this reader hears of it: let that answer be the XML one (it stays
+         * set for the request, where nothing else answers a bare 400) */
         ap_custom_response(r, HTTP_BAD_REQUEST, idgw_xml_error_body(r->pool,
                            IDGW_E_REQ_BODY_FRAMING.code, IDGW_E_REQ_BODY_FRAMING.message));
         apr_table_setn(r->notes, NOTE_CHUNKED, "1");
