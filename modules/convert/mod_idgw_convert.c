@@ -29,6 +29,7 @@
 #include "idgw_convert_errors.h"
 #include "idgw_convert_send.h"
 #include "idgw_sp_request.h"
+#include "idgw_xml_wipe.h"
 
 static APR_OPTIONAL_FN_TYPE(idgw_session_get) *session_get;
 static APR_OPTIONAL_FN_TYPE(idgw_session_commit) *session_commit;
@@ -456,6 +457,12 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     idgw_tg_init();
+    /* telegrams carry card data, app requests passwords: libxml2 clears
+     * every block before it frees it (idgw_xml_wipe.h) */
+    if (idgw_xml_wipe_install(pconf) != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "IDGW0419: another module "
+                     "replaced libxml2's allocator: memory that held card data or "
+                     "passwords is freed without being cleared");
     if ((err = idgw_convert_setup(pconf, s, &idgw_convert_module))) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0402: mod_idgw_convert: %s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
