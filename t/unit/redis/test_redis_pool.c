@@ -404,20 +404,43 @@ static void kill_own_connection(idgw_redis_conn *c)
     ck_assert(idgw_redis_dead(c));
 }
 
+/* What the owner gets when it asks (again): the status, and the connection. */
+static apr_status_t ask(idgw_redis_pool *pl, apr_pool_t *owner, idgw_redis_conn **c)
+{
+    char err[256];
+
+    *c = NULL;
+    return idgw_redis_pool_acquire_for(pl, owner, c, err, sizeof(err));
+}
+
+/* A pool made with cfg, an owner pool, and the connection the owner holds. */
+static idgw_redis_conn *first_for_new_owner(idgw_redis_pool **pl, apr_pool_t **owner)
+{
+    idgw_redis_conn *c;
+
+    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, pl), APR_SUCCESS);
+    apr_pool_create(owner, pool);
+    ck_assert_int_eq(ask(*pl, *owner, &c), APR_SUCCESS);
+    return c;
+}
+
+static idgw_redis_pool_stats stats(idgw_redis_pool *pl)
+{
+    idgw_redis_pool_stats st;
+
+    idgw_redis_pool_get_stats(pl, &st);
+    return st;
+}
+
 START_TEST(owner_asking_twice_gets_the_same_connection)
 {
     idgw_redis_pool *pl;
-    idgw_redis_conn *c, *again, *other;
-    idgw_redis_pool_stats st;
     apr_pool_t *owner;
+    idgw_redis_conn *c = first_for_new_owner(&pl, &owner), *again, *other;
     char err[256];
     redisReply *r;
 
-    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, &pl), APR_SUCCESS);
-    apr_pool_create(&owner, pool);
-    ck_assert_int_eq(idgw_redis_pool_acquire_for(pl, owner, &c, err, sizeof(err)), APR_SUCCESS);
-    ck_assert_int_eq(idgw_redis_pool_acquire_for(pl, owner, &again, err, sizeof(err)),
-                     APR_SUCCESS);
+    ck_assert_int_eq(ask(pl, owner, &again), APR_SUCCESS);
     ck_assert_ptr_eq(again, c);
     r = echo(again, "same");
     ck_assert_str_eq(r->str, "same");
@@ -426,9 +449,8 @@ START_TEST(owner_asking_twice_gets_the_same_connection)
     ck_assert_int_eq(idgw_redis_pool_acquire(pl, &other, err, sizeof(err)), APR_SUCCESS);
     ck_assert_ptr_ne(other, c);
     idgw_redis_pool_release(pl, other);
-    idgw_redis_pool_get_stats(pl, &st);
-    ck_assert_uint_eq(st.connects, 2);
-    ck_assert_uint_eq(st.pings, 0);
+    ck_assert_uint_eq(stats(pl).connects, 2);
+    ck_assert_uint_eq(stats(pl).pings, 0);
     apr_pool_destroy(owner);
 }
 END_TEST
@@ -436,28 +458,23 @@ END_TEST
 START_TEST(owner_destroyed_gives_the_connection_back)
 {
     idgw_redis_pool *pl;
-    idgw_redis_conn *c, *next;
-    idgw_redis_pool_stats st;
     apr_pool_t *owner;
+    idgw_redis_conn *c, *next;
     char err[256];
 
     cfg.pool_max = 1;
-    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, &pl), APR_SUCCESS);
-    apr_pool_create(&owner, pool);
-    ck_assert_int_eq(idgw_redis_pool_acquire_for(pl, owner, &c, err, sizeof(err)), APR_SUCCESS);
+    c = first_for_new_owner(&pl, &owner);
     apr_pool_destroy(owner);
     /* back in the pool (of one): the next owner gets it without a connect */
     apr_pool_create(&owner, pool);
-    ck_assert_int_eq(idgw_redis_pool_acquire_for(pl, owner, &next, err, sizeof(err)),
-                     APR_SUCCESS);
+    ck_assert_int_eq(ask(pl, owner, &next), APR_SUCCESS);
     ck_assert_ptr_eq(next, c);
     apr_pool_destroy(owner);
     ck_assert_int_eq(idgw_redis_pool_acquire(pl, &next, err, sizeof(err)), APR_SUCCESS);
     ck_assert_ptr_eq(next, c);
     idgw_redis_pool_release(pl, next);
-    idgw_redis_pool_get_stats(pl, &st);
-    ck_assert_uint_eq(st.connects, 1);
-    ck_assert_uint_eq(st.invalidated, 0);
+    ck_assert_uint_eq(stats(pl).connects, 1);
+    ck_assert_uint_eq(stats(pl).invalidated, 0);
 }
 END_TEST
 
@@ -466,25 +483,18 @@ END_TEST
 START_TEST(dead_connection_dropped_at_cleanup)
 {
     idgw_redis_pool *pl;
-    idgw_redis_conn *c;
-    idgw_redis_pool_stats st;
     apr_pool_t *owner;
+    idgw_redis_conn *c = first_for_new_owner(&pl, &owner);
     char err[256];
 
-    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, &pl), APR_SUCCESS);
-    apr_pool_create(&owner, pool);
-    ck_assert_int_eq(idgw_redis_pool_acquire_for(pl, owner, &c, err, sizeof(err)), APR_SUCCESS);
     kill_own_connection(c);
-    idgw_redis_pool_get_stats(pl, &st);
-    ck_assert_uint_eq(st.invalidated, 0);
+    ck_assert_uint_eq(stats(pl).invalidated, 0);
     apr_pool_destroy(owner);
-    idgw_redis_pool_get_stats(pl, &st);
-    ck_assert_uint_eq(st.invalidated, 1);
+    ck_assert_uint_eq(stats(pl).invalidated, 1);
     ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_EAGAIN);
     usleep(350000);
     acquire_live(pl, "after");
-    idgw_redis_pool_get_stats(pl, &st);
-    ck_assert_uint_eq(st.connects, 2);
+    ck_assert_uint_eq(stats(pl).connects, 2);
 }
 END_TEST
 
@@ -493,22 +503,14 @@ END_TEST
 START_TEST(dead_connection_not_lent_again)
 {
     idgw_redis_pool *pl;
-    idgw_redis_conn *c, *again;
-    idgw_redis_pool_stats st;
     apr_pool_t *owner;
-    char err[256];
+    idgw_redis_conn *c = first_for_new_owner(&pl, &owner);
 
-    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, &pl), APR_SUCCESS);
-    apr_pool_create(&owner, pool);
-    ck_assert_int_eq(idgw_redis_pool_acquire_for(pl, owner, &c, err, sizeof(err)), APR_SUCCESS);
     kill_own_connection(c);
-    ck_assert_int_eq(idgw_redis_pool_acquire_for(pl, owner, &again, err, sizeof(err)),
-                     APR_EAGAIN);
-    idgw_redis_pool_get_stats(pl, &st);
-    ck_assert_uint_eq(st.invalidated, 1);
+    ck_assert_int_eq(ask(pl, owner, &c), APR_EAGAIN);
+    ck_assert_uint_eq(stats(pl).invalidated, 1);
     apr_pool_destroy(owner);            /* nothing held: nothing released twice */
-    idgw_redis_pool_get_stats(pl, &st);
-    ck_assert_uint_eq(st.invalidated, 1);
+    ck_assert_uint_eq(stats(pl).invalidated, 1);
 }
 END_TEST
 
@@ -516,25 +518,17 @@ END_TEST
 START_TEST(readonly_connection_replaced_for_the_owner)
 {
     idgw_redis_pool *pl;
-    idgw_redis_conn *c, *fresh;
-    idgw_redis_pool_stats st;
     apr_pool_t *owner;
-    char err[256];
+    idgw_redis_conn *c = first_for_new_owner(&pl, &owner);
 
-    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, &pl), APR_SUCCESS);
-    apr_pool_create(&owner, pool);
-    ck_assert_int_eq(idgw_redis_pool_acquire_for(pl, owner, &c, err, sizeof(err)), APR_SUCCESS);
     c->readonly_seen = 1;
-    ck_assert_int_eq(idgw_redis_pool_acquire_for(pl, owner, &fresh, err, sizeof(err)),
-                     APR_SUCCESS);
-    ck_assert(!fresh->readonly_seen);
-    idgw_redis_pool_get_stats(pl, &st);
-    ck_assert_uint_eq(st.invalidated, 1);
-    ck_assert_uint_eq(st.connects, 2);
-    ck_assert_uint_eq(st.fast_failures, 0);
+    ck_assert_int_eq(ask(pl, owner, &c), APR_SUCCESS);
+    ck_assert(!c->readonly_seen);
+    ck_assert_uint_eq(stats(pl).invalidated, 1);
+    ck_assert_uint_eq(stats(pl).connects, 2);
+    ck_assert_uint_eq(stats(pl).fast_failures, 0);
     apr_pool_destroy(owner);
-    idgw_redis_pool_get_stats(pl, &st);
-    ck_assert_uint_eq(st.invalidated, 1);
+    ck_assert_uint_eq(stats(pl).invalidated, 1);
 }
 END_TEST
 
@@ -544,21 +538,18 @@ END_TEST
 START_TEST(owner_pipelined_replies_drained)
 {
     idgw_redis_pool *pl;
-    idgw_redis_conn *c, *again;
     apr_pool_t *owner;
+    idgw_redis_conn *c, *again;
     char err[256];
     const char *bad[] = { "EVALSHA", "0000000000000000000000000000000000000000", "0" };
     size_t bad_lens[] = { 7, 40, 1 };
     redisReply *r;
 
     cfg.pool_max = 1;
-    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, &pl), APR_SUCCESS);
-    apr_pool_create(&owner, pool);
-    ck_assert_int_eq(idgw_redis_pool_acquire_for(pl, owner, &c, err, sizeof(err)), APR_SUCCESS);
+    c = first_for_new_owner(&pl, &owner);
     ck_assert_int_eq(idgw_redis_send(c, 3, bad, bad_lens), APR_SUCCESS);
     ck_assert_int_eq(idgw_redis_send(c, 3, bad, bad_lens), APR_SUCCESS);
-    ck_assert_int_eq(idgw_redis_pool_acquire_for(pl, owner, &again, err, sizeof(err)),
-                     APR_SUCCESS);
+    ck_assert_int_eq(ask(pl, owner, &again), APR_SUCCESS);
     ck_assert_ptr_eq(again, c);
     ck_assert_int_eq(c->pending, 0);
     ck_assert_int_eq(c->drained_errors, 2);
