@@ -1,7 +1,7 @@
 /*
  * idgw_httpd.c - the one way the idgw modules write an answer body
- * (idgw_httpd.h).  Kept apart from the code the unit tests link, like
- * idgw_xml_error_http.c: it needs httpd's symbols.
+ * (idgw_httpd.h).  A file of its own, like idgw_xml_error_http.c: it needs
+ * httpd's symbols, which the unit tests linking the rest of common/ lack.
  */
 #include "idgw_httpd.h"
 
