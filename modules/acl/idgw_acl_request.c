@@ -536,7 +536,7 @@ int idgw_acl_fixups_late(request_rec *r)
     idgw_script_args_init(&a, r->pool);
     check_args(r, q, &a);
     argc = idgw_script_args_argv(&a, &idgw_acl_g.check_script, 0, &argv, &lens);
-    rv = idgw_redis_pool_acquire(idgw_acl_g.pool, &c, err, sizeof(err));
+    rv = idgw_redis_pool_acquire_for(idgw_acl_g.pool, r->pool, &c, err, sizeof(err));
     if (rv != APR_SUCCESS) {
         return degraded(r, q, rv == APR_EAGAIN ? "failing fast after a recent failure"
                                                : apr_pstrdup(r->pool, err));
@@ -551,7 +551,6 @@ int idgw_acl_fixups_late(request_rec *r)
         if (reply) {
             freeReplyObject(reply);
         }
-        idgw_redis_pool_release(idgw_acl_g.pool, c);
         return degraded(r, q, why);
     }
     apr_atomic_inc32(&idgw_acl_g.fleet_checks);
@@ -559,12 +558,10 @@ int idgw_acl_fixups_late(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0333: unexpected reply from "
                       "the access check script: %s", perr);
         freeReplyObject(reply);
-        idgw_redis_pool_release(idgw_acl_g.pool, c);
         return degraded(r, q, "unexpected script reply");
     }
     rc = apply_reply(r, q, &rep);
     freeReplyObject(reply);
-    idgw_redis_pool_release(idgw_acl_g.pool, c);
     return rc == OK ? DECLINED : rc;
 }
 

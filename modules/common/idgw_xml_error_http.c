@@ -34,14 +34,12 @@ int idgw_xml_error_send_code(request_rec *r, int http_status, const char *code,
     if (!apr_table_get(r->notes, IDGW_NOTE_BODY_READ) && has_body(r))
         r->connection->keepalive = AP_CONN_CLOSE;
     ap_discard_request_body(r);
-    r->status = http_status;
+    /* its headers go to err_headers_out, as they always have: hence
+     * idgw_write_answer, which leaves the headers to its caller */
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     if (http_status == HTTP_SERVICE_UNAVAILABLE)
         apr_table_setn(r->err_headers_out, "Retry-After", "1");
-    ap_set_content_type(r, "application/xml; charset=UTF-8");
-    ap_set_content_length(r, (apr_off_t)strlen(body));
-    if (!r->header_only)
-        ap_rputs(body, r);
+    idgw_write_answer(r, http_status, "application/xml; charset=UTF-8", body, strlen(body));
     return DONE;
 }
 

@@ -55,17 +55,10 @@ typedef struct conv_req {
 
 /* ---- answers ------------------------------------------------------------------- */
 
+/* An XML answer of ours (a NUL-terminated document). */
 static int send_body(request_rec *r, int status, const char *body)
 {
-    apr_size_t len = strlen(body);
-
-    r->status = status;
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    ap_set_content_type(r, IDGW_ANSWER_TYPE);
-    ap_set_content_length(r, (apr_off_t)len);
-    if (!r->header_only)
-        ap_rwrite(body, (int)len, r);
-    return OK;
+    return idgw_send_answer(r, status, IDGW_ANSWER_TYPE, body, strlen(body));
 }
 
 /* Commit, then send: a retransmission must find what the first attempt said. */

@@ -107,7 +107,7 @@ static void handle_entry(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
 /* One claim: the entries due now, taken out of the fleet's set atomically. */
 static void claim(idgw_reaper *rp)
 {
-    apr_pool_t *p;
+    apr_pool_t *p, *held;
     idgw_script_args a;
     const char **argv;
     size_t *lens;
@@ -118,13 +118,19 @@ static void claim(idgw_reaper *rp)
 
     if (apr_pool_create(&p, rp->pool) != APR_SUCCESS)
         return;
+    /* no request here: the connection is tied to a pool of its own, destroyed
+     * as soon as the claim has answered (the entries are handled without it) */
+    if (apr_pool_create(&held, p) != APR_SUCCESS) {
+        apr_pool_destroy(p);
+        return;
+    }
     idgw_script_args_init(&a, p);
     idgw_script_args_key(&a, idgw_key_reap_set(p, idgw_g.limits.prefix));
     idgw_script_args_str(&a, idgw_g.limits.prefix);
     idgw_script_args_int(&a, CLAIM_MAX);
     idgw_script_args_int(&a, (apr_int64_t)apr_time_as_msec(idgw_g.reaper_grace));
     argc = idgw_script_args_argv(&a, &idgw_g.reap_claim_script, 0, &argv, &lens);
-    if (idgw_redis_pool_acquire(idgw_g.pool, &conn, err, sizeof(err)) != APR_SUCCESS) {
+    if (idgw_redis_pool_acquire_for(idgw_g.pool, held, &conn, err, sizeof(err)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, rp->s, "IDGW0154: reaper: Redis "
                      "unavailable (%s): trying again in the next interval", err);
         apr_pool_destroy(p);
@@ -139,7 +145,7 @@ static void claim(idgw_reaper *rp)
         if (reply && idgw_redis_classify(reply) == IDGW_REDIS_UNAVAILABLE)
             idgw_redis_pool_trip(idgw_g.pool);
     }
-    idgw_redis_pool_release(idgw_g.pool, conn);
+    apr_pool_destroy(held);
     if (reply && reply->type == REDIS_REPLY_ARRAY)
         for (size_t i = 0; i < reply->elements; i++)
             handle_entry(rp, p, reply->element[i]);

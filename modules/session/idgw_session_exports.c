@@ -193,12 +193,12 @@ static redisReply *plain_command(request_rec *r, int argc, const char **argv,
         char err[300];
         redisReply *reply;
 
-        if (idgw_redis_pool_acquire(idgw_g.pool, &conn, err, sizeof(err)) != APR_SUCCESS) {
+        if (idgw_redis_pool_acquire_for(idgw_g.pool, r->pool, &conn, err, sizeof(err))
+            != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0110: Redis unavailable: %s", err);
             return NULL;
         }
         reply = idgw_redis_command(conn, argc, argv, lens);
-        idgw_redis_pool_release(idgw_g.pool, conn);
         if (reply && reply->type != REDIS_REPLY_ERROR)
             return reply;
         if (reply) {

@@ -17,49 +17,15 @@
 
 APLOG_USE_MODULE(idgw_session);
 
-/* ".../<a>/<b>": the operation and step this request asks for. */
+/* ".../<a>/<b>": the operation and step this request asks for, and so the
+ * mode of the session check. */
 static int parse_path(request_rec *r, idgw_session_request *rq)
 {
-    const char *uri = r->parsed_uri.path ? r->parsed_uri.path : r->uri;
-    const char *end = uri + strlen(uri), *b, *a;
-    char seg_a[32], seg_b[32];
-
-    for (b = end; b > uri && b[-1] != '/'; b--)
-        ;
-    if (b == uri || b == end)
+    if (!idgw_op_step_from_path(r->parsed_uri.path ? r->parsed_uri.path : r->uri,
+                                &rq->op, &rq->step))
         return 0;
-    for (a = b - 1; a > uri && a[-1] != '/'; a--)
-        ;
-    if ((size_t)(b - 1 - a) >= sizeof(seg_a) || (size_t)(end - b) >= sizeof(seg_b)
-        || b - 1 == a)
-        return 0;
-    memcpy(seg_a, a, (size_t)(b - 1 - a));
-    seg_a[b - 1 - a] = '\0';
-    memcpy(seg_b, b, (size_t)(end - b));
-    seg_b[end - b] = '\0';
-    if (strcmp(seg_a, "session") == 0) {
-        rq->step = IDGW_STEP_REQUEST;
-        if (strcmp(seg_b, "open") == 0) {
-            rq->op = IDGW_OP_OPEN;
-            rq->mode = IDGW_MODE_OPEN;
-        } else if (strcmp(seg_b, "close") == 0) {
-            rq->op = IDGW_OP_CLOSE;
-            rq->mode = IDGW_MODE_STEP;
-        } else if (strcmp(seg_b, "status") == 0) {
-            rq->op = IDGW_OP_STATUS;
-            rq->step = IDGW_STEP_NONE;
-            rq->mode = IDGW_MODE_STATUS;
-        } else {
-            return 0;
-        }
-        return 1;
-    }
-    rq->op = idgw_op_from_name(seg_a);
-    rq->step = idgw_step_from_name(seg_b);
-    rq->mode = IDGW_MODE_STEP;
-    if (rq->op == IDGW_OP_OPEN || rq->op == IDGW_OP_CLOSE || rq->op == IDGW_OP_STATUS
-        || rq->op == IDGW_OP_NONE || rq->step == IDGW_STEP_NONE)
-        return 0;
+    rq->mode = rq->op == IDGW_OP_OPEN ? IDGW_MODE_OPEN
+             : rq->op == IDGW_OP_STATUS ? IDGW_MODE_STATUS : IDGW_MODE_STEP;
     return 1;
 }
 

@@ -342,39 +342,11 @@ static const char *result_from_status(int status)
  * name none.  For requests refused before the session was read. */
 static int op_step_from_uri(const request_rec *r, const char **op, const char **step)
 {
-    const char *uri = r->parsed_uri.path ? r->parsed_uri.path : r->uri;
-    const char *end, *b, *a;
-    char seg_a[32], seg_b[32];
     idgw_op o;
     idgw_step st;
 
-    if (!uri)
+    if (!idgw_op_step_from_path(r->parsed_uri.path ? r->parsed_uri.path : r->uri, &o, &st))
         return 0;
-    end = uri + strlen(uri);
-    for (b = end; b > uri && b[-1] != '/'; b--)
-        ;
-    if (b == uri || b == end)
-        return 0;
-    for (a = b - 1; a > uri && a[-1] != '/'; a--)
-        ;
-    if (b - 1 == a || (size_t)(b - 1 - a) >= sizeof(seg_a) || (size_t)(end - b) >= sizeof(seg_b))
-        return 0;
-    memcpy(seg_a, a, (size_t)(b - 1 - a));
-    seg_a[b - 1 - a] = '\0';
-    memcpy(seg_b, b, (size_t)(end - b));
-    seg_b[end - b] = '\0';
-    if (strcmp(seg_a, "session") == 0) {
-        o = idgw_op_from_name(seg_b);
-        if (o != IDGW_OP_OPEN && o != IDGW_OP_CLOSE && o != IDGW_OP_STATUS)
-            return 0;
-        st = o == IDGW_OP_STATUS ? IDGW_STEP_NONE : IDGW_STEP_REQUEST;
-    } else {
-        o = idgw_op_from_name(seg_a);
-        st = idgw_step_from_name(seg_b);
-        if (o == IDGW_OP_NONE || o == IDGW_OP_OPEN || o == IDGW_OP_CLOSE || o == IDGW_OP_STATUS
-            || st == IDGW_STEP_NONE)
-            return 0;
-    }
     *op = idgw_op_name(o);
     *step = idgw_step_name(st);
     return 1;
