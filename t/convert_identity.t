@@ -19,9 +19,12 @@ my @cremo = ('source=cremo', "member=$c101->{member}", "password=$c101->{passwor
 my @dlc = ('source=dlc', 'issuer=SKR', "member=$c401->{member}",
            "password=$c401->{password}", 'cardId=C401', 'slot=any');
 
+# --force: this file may ban before the stack served its first request, and
+# until then no gateway has written under the prefix (idgw-acl refuses an
+# unknown prefix; t/acl_admin_cli.t tests that).
 sub acl {
     my @cmd = (IdgwTest::Stack::src() . '/scripts/idgw-acl', '--port', $redis_port,
-               '--prefix', 'demo:', @_);
+               '--prefix', 'demo:', '--force', @_);
     my $out = `@cmd 2>&1`;
     return $? >> 8;
 }
