@@ -57,6 +57,7 @@ static void make_conf(idgw_backend_conf_t *conf, int tls, int port)
     idgw_backend_conf_init(conf, "testbe");
     ck_assert_ptr_null(idgw_backend_conf_set_url(
         pool, conf, apr_psprintf(pool, "%s://127.0.0.1:%d/telegram", tls ? "https" : "http", port)));
+    conf->insecure = tls ? IDGW_UNSET : 1;
     if (tls) {
         conf->ca_file = pki_file("ca.crt");
         conf->cert_file = pki_file("gateway-client.crt");
