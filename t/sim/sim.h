@@ -94,6 +94,7 @@ typedef struct sim_fault {
     int status;          /* answer this HTTP status with an ERROR_RES telegram */
     int malformed;       /* 200 with a body that is not a telegram */
     int truncated;       /* full Content-Length, half the body, then close */
+    int unframed;        /* no Content-Length, not chunked: delimited by the close */
     int slow_ms;         /* pause between 64-byte pieces of the body */
 } sim_fault_t;
 

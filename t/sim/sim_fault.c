@@ -5,6 +5,8 @@
  *   reset       part of the answer, then reset status=CODE HTTP CODE (400..599)
  *   malformed   200 with a body that is no telegram
  *   truncated   full Content-Length, half the body, then close
+ *   unframed    the whole body without Content-Length or chunked coding, then
+ *               a clean close (close_notify): a close-delimited answer
  *   slow=MS     the body in 64-byte pieces, MS apart
  * Per request: the request header X-Idgw-Sim-Fault.  Per run: a switch file
  * IdgwSimRunDir/faults/<service> holding "SPEC COUNT" (COUNT requests, -1 =
@@ -70,10 +72,13 @@ const char *sim_fault_parse(const char *spec, sim_fault_t *f)
             f->malformed = 1;
         else if (!val && strcmp(item, "truncated") == 0)
             f->truncated = 1;
+        else if (!val && strcmp(item, "unframed") == 0)
+            f->unframed = 1;
         else if (!val && strcmp(item, "none") == 0)
             continue;
         else
-            return "unknown fault (delay=MS, refuse, reset, status=CODE, malformed, truncated, slow=MS)";
+            return "unknown fault (delay=MS, refuse, reset, status=CODE, malformed, truncated, "
+                   "unframed, slow=MS)";
     }
     return NULL;
 }
@@ -203,6 +208,15 @@ int sim_fault_send(request_rec *r, const sim_fault_t *f, const char *content_typ
         ap_rwrite(body, (int)(len / 2), r);
         ap_rflush(r);
         sim_abort_connection(r);
+        return OK;
+    }
+    if (f && f->unframed) {
+        /* No keep-alive means no chunked coding; the flush before the end
+         * sends the head before httpd could count a Content-Length. */
+        r->connection->keepalive = AP_CONN_CLOSE;
+        ap_rwrite(body, (int)(len / 2), r);
+        ap_rflush(r);
+        ap_rwrite(body + len / 2, (int)(len - len / 2), r);
         return OK;
     }
     if (f && f->reset_mid) {
