@@ -61,6 +61,21 @@ for my $a (@attacks) {
          "$name: the session is over (strike)") or diag $r->{out};
 }
 
+# a chip answer larger than any FeliCa frame: the documented chip packet
+# error (IDGW-CNV-030, 400), not a generic field error; the operation ends,
+# the chip is untouched, the session goes on (docs/smartphone-api.md 2.2)
+{
+    my $ph = ready_phone('oversize');
+    my $before = $stack->chip_hex($ph->chip);
+    my $r = $ph->run({ opts => [ '--oversize', 2 ] }, 'add-card', @card);
+    like($r->{out}, qr/padded to 256 bytes/, 'oversize: the app sent a 256-byte chip answer');
+    is(IdgwTest::Terminal::error_code($r), 'IDGW-CNV-030', 'oversize: IDGW-CNV-030') or diag $r->{out};
+    is(IdgwTest::Terminal::status_of($r), 400, 'oversize: HTTP 400');
+    is($stack->chip_hex($ph->chip), $before, 'oversize: the chip is as before');
+    $r = $ph->run('list');
+    is($r->{rc}, 0, 'oversize: the session goes on') or diag $r->{out};
+}
+
 # a tampered answer to the write itself: the chip applied the whole write
 # (all-or-nothing), the FeliCa server cannot verify the answer, so the gateway
 # refuses; the chip holds the whole card, never a part of it

@@ -222,7 +222,7 @@ static const idgw_error_def *xml_error(const idgw_sp_result *res)
             return &IDGW_E_CNV_XML;
         }
     }
-    return &IDGW_E_CNV_FIELD;
+    return res->status == IDGW_SP_BAD_PACKET ? &IDGW_E_CNV_PACKET : &IDGW_E_CNV_FIELD;
 }
 
 static int parse_body(conv_req *c, idgw_sp_request *rq)

@@ -224,6 +224,9 @@ static int hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len)
     return 0;
 }
 
+/* One byte more than any FeliCa frame (LEN is one byte): what --oversize sends. */
+#define TERM_MAX_ANSWER (FELICA_MAX_FRAME + 1)
+
 /* The chip's answer to cmd, with the misbehaviour the tests asked for. */
 static void chip_answer(term_t *t, int round, const uint8_t *cmd, size_t cmd_len, uint8_t *res,
                         size_t *res_len, uint8_t *prev, size_t *prev_len)
@@ -246,6 +249,11 @@ static void chip_answer(term_t *t, int round, const uint8_t *cmd, size_t cmd_len
     if (round == t->bad.wrong_idm_at && *res_len > 10) {
         res[2] ^= 0x01;
         say(t, "   (misbehaving: answering as another chip)");
+    }
+    if (round == t->bad.oversize_at) {
+        memset(res + *res_len, 0xA5, TERM_MAX_ANSWER - *res_len);
+        *res_len = TERM_MAX_ANSWER;
+        say(t, "   (misbehaving: the chip answer padded to %d bytes)", TERM_MAX_ANSWER);
     }
     memcpy(prev, fresh, fresh_len);
     *prev_len = fresh_len;
@@ -272,9 +280,9 @@ static int retransmit(term_t *t, const char *op, const char *body)
 
 static int relay_loop(term_t *t, const char *op)
 {
-    uint8_t cmd[FELICA_MAX_FRAME], res[FELICA_MAX_FRAME], prev[FELICA_MAX_FRAME];
+    uint8_t cmd[FELICA_MAX_FRAME], res[TERM_MAX_ANSWER], prev[FELICA_MAX_FRAME];
     size_t cmd_len, res_len, prev_len = 0;
-    char hex[2 * FELICA_MAX_FRAME + 1], body[2 * FELICA_MAX_FRAME + 128], what[64];
+    char hex[2 * TERM_MAX_ANSWER + 1], body[2 * TERM_MAX_ANSWER + 128], what[64];
     int round = 0, st, rc;
 
     for (;;) {
