@@ -189,4 +189,41 @@ for my $round (1, 3, 4) {
     $stack->stop_extra_gateways;
 }
 
+# the reaper honours the virtual host: the map and the backends configured
+# only in a <VirtualHost>, the main server's backends unreachable; the
+# reaper's notice of an abandoned operation must reach the vhost's backends.
+# A key prefix of its own makes this gateway a fleet of one (no other node
+# claims its operations).
+{
+    my $port = 8600 + 34 + 3;
+    my $conf = do { open my $fh, '<', $stack->run_dir . '/idgw.conf' or die $!; local $/; <$fh> };
+    my ($map) = $conf =~ /^(IdgwConvertMap .*\n)/m or die 'no IdgwConvertMap in idgw.conf';
+    my $convert = join '', $map, $conf =~ /^(IdgwConvertBackend .*\n(?:[ \t]+.*\n)*)/mg;
+    my @dead = map { my $l = $_; (my $d = $l) =~ s{https://127\.0\.0\.1:\d+}{https://127.0.0.1:1}; ($l => $d) }
+               $conf =~ /^(IdgwConvertBackend \w+\s+https:\S+ \\)$/mg;
+    is(scalar @dead, 8, 'vhost: the main server\'s four backends made unreachable');
+    my $url = $stack->extra_gateway('reaper-vhost', 3,
+        'IdgwSessionIdleTimeout 120s' => 'IdgwSessionIdleTimeout 2s',
+        'IdgwRedisKeyPrefix demo:' => 'IdgwRedisKeyPrefix vhost:',
+        @dead,
+        '' => 'IdgwSessionReaper 1s 200ms',
+        '' => "<VirtualHost 127.0.0.1:$port>\nServerName vhost.idgw.test:$port\n$convert</VirtualHost>");
+    my $ph = IdgwTest::Terminal->new($stack, 'vanish-vhost', url => $url);
+    my $r = $ph->run('run', 'open', ',', 'issue-area');
+    is($r->{rc}, 0, 'vhost: open and issue the area through the vhost\'s backends') or diag $r->{out};
+    my $ng0 = () = notes() =~ /C101 \S+ NG/g;
+    my $unknown0 = grep /IDGW0156/, log_text();
+    $r = $ph->run({ opts => [ '--vanish-after', 2 ] }, 'add-card', @card);
+    like($r->{out}, qr/vanishes/, 'vhost: the app vanished in the middle of the write');
+    my $ng1 = $ng0;
+    for (1 .. 100) {
+        $ng1 = () = notes() =~ /C101 \S+ NG/g;
+        last if $ng1 > $ng0;
+        select undef, undef, undef, 0.1;
+    }
+    is($ng1, $ng0 + 1, 'vhost: the reaper told the vhost\'s backend NG') or diag grep /IDGW04|IDGW015/, log_text();
+    is(scalar(grep /IDGW0156/, log_text()), $unknown0, 'vhost: the reaper found the vhost by its name');
+    $stack->stop_extra_gateways;
+}
+
 done_testing();
