@@ -8,6 +8,8 @@
  *   unframed    the whole body without Content-Length or chunked coding, then
  *               a clean close (close_notify): a close-delimited answer
  *   slow=MS     the body in 64-byte pieces, MS apart
+ *   logo=BYTES  brand: a logo of BYTES bytes (1..73728, the schema's largest)
+ *               instead of the issuer's; byte i is (131 * i + 7) mod 256
  * Per request: the request header X-Idgw-Sim-Fault.  Per run: a switch file
  * IdgwSimRunDir/faults/<service> holding "SPEC COUNT" (COUNT requests, -1 =
  * until cleared), set through the control location or scripts/idgw-sim fault;
@@ -64,6 +66,8 @@ const char *sim_fault_parse(const char *spec, sim_fault_t *f)
             continue;
         if (strcmp(item, "status") == 0 && val && parse_int(val, 400, 599, &f->status))
             continue;
+        if (strcmp(item, "logo") == 0 && val && parse_int(val, 1, SIM_LOGO_MAX_BYTES, &f->logo_bytes))
+            continue;
         if (!val && strcmp(item, "refuse") == 0)
             f->refuse = 1;
         else if (!val && strcmp(item, "reset") == 0)
@@ -78,7 +82,7 @@ const char *sim_fault_parse(const char *spec, sim_fault_t *f)
             continue;
         else
             return "unknown fault (delay=MS, refuse, reset, status=CODE, malformed, truncated, "
-                   "unframed, slow=MS)";
+                   "unframed, slow=MS, logo=BYTES)";
     }
     return NULL;
 }

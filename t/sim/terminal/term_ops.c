@@ -6,6 +6,7 @@
 #include <time.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <openssl/evp.h>
 
 #include "felica_frame.h"
 
@@ -320,6 +321,28 @@ static int relay_loop(term_t *t, const char *op)
     }
 }
 
+/* One line per logo of the last answer: its length and SHA-256 (of the
+ * base64 text as received), so that a test checks it arrived intact. */
+static void say_logos(term_t *t)
+{
+    for (const char *p = t->last_body ? strstr(t->last_body, "<logo") : NULL; p;
+         p = strstr(p + 1, "<logo")) {
+        const char *start = strchr(p, '>'), *end;
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int mdlen = 0;
+        char hex[2 * EVP_MAX_MD_SIZE + 1];
+
+        if (!start || !(end = strstr(start, "</logo>")))
+            return;
+        start++;
+        EVP_Digest(start, (size_t)(end - start), md, &mdlen, EVP_sha256(), NULL);
+        for (unsigned int i = 0; i < mdlen; i++)
+            snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        hex[2 * mdlen] = '\0';
+        say(t, "     logo %zu chars sha256 %s", (size_t)(end - start), hex);
+    }
+}
+
 /* A one-line summary of a completed operation's answer. */
 static void summarise(term_t *t, const char *op)
 {
@@ -379,6 +402,7 @@ int term_operation(term_t *t, const char *op, const char *fields)
 
         term_answer_text(t, "name", name, sizeof(name));
         say(t, "%-26s -> 200 issuer display data: %s", what, name);
+        say_logos(t);
         return TERM_OK;
     }
     say(t, "%-26s -> 200 relay", what);
@@ -389,6 +413,7 @@ int term_operation(term_t *t, const char *op, const char *fields)
     if (st != 200)
         return refused(t, what, st);
     summarise(t, op);
+    say_logos(t);
     return TERM_OK;
 }
 
