@@ -34,6 +34,18 @@ sub redis_cli {
     return $out;
 }
 
+# how often the source heard NG for C101, once it is more than $ng0 (or 10 s passed)
+sub ng_after {
+    my ($ng0) = @_;
+    my $ng1 = $ng0;
+    for (1 .. 100) {
+        $ng1 = () = notes() =~ /C101 \S+ NG/g;
+        last if $ng1 > $ng0;
+        select undef, undef, undef, 0.1;
+    }
+    return $ng1;
+}
+
 # a phone with its area issued and an open session
 sub ready_phone {
     my ($name) = @_;
@@ -170,12 +182,7 @@ for my $round (1, 3, 4) {
     my $watched0 = redis_cli('ZCARD', 'demo:reap');
     $r = $ph->run({ opts => [ '--vanish-after', 2 ] }, 'add-card', @card);
     like($r->{out}, qr/vanishes/, 'reaper: the app vanished in the middle of the write');
-    my $ng1 = $ng0;
-    for (1 .. 100) {
-        $ng1 = () = notes() =~ /C101 \S+ NG/g;
-        last if $ng1 > $ng0;
-        select undef, undef, undef, 0.1;
-    }
+    my $ng1 = ng_after($ng0);
     is($ng1, $ng0 + 1, 'reaper: after the idle timeout the source heard NG');
     sleep 2;    # several more claims by every node
     $ng1 = () = notes() =~ /C101 \S+ NG/g;
@@ -215,12 +222,7 @@ for my $round (1, 3, 4) {
     my $unknown0 = grep /IDGW0156/, log_text();
     $r = $ph->run({ opts => [ '--vanish-after', 2 ] }, 'add-card', @card);
     like($r->{out}, qr/vanishes/, 'vhost: the app vanished in the middle of the write');
-    my $ng1 = $ng0;
-    for (1 .. 100) {
-        $ng1 = () = notes() =~ /C101 \S+ NG/g;
-        last if $ng1 > $ng0;
-        select undef, undef, undef, 0.1;
-    }
+    my $ng1 = ng_after($ng0);
     is($ng1, $ng0 + 1, 'vhost: the reaper told the vhost\'s backend NG') or diag grep /IDGW04|IDGW015/, log_text();
     is(scalar(grep /IDGW0156/, log_text()), $unknown0, 'vhost: the reaper found the vhost by its name');
     $stack->stop_extra_gateways;
