@@ -165,8 +165,12 @@ typedef struct idgw_reaped_op {
     apr_size_t len;
 } idgw_reaped_op;
 
-/* Tell the backends about op; p lives for this call only.  Returns the
- * number of notices sent (for the reaper's log line). */
+/* Tell the backends about op; p lives for this call only; s is the virtual
+ * host the operation ran under (recorded by idgw_vault_put_reaped, found by
+ * its name "ServerName:port"; the main server for an operation of the main
+ * server, or when this node has no such vhost, logged IDGW0156), so its map
+ * and backends are the ones to use.  Returns the number of notices sent (for
+ * the reaper's log line). */
 typedef int (*idgw_reaper_fn)(apr_pool_t *p, server_rec *s, const idgw_reaped_op *op);
 
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_put_reaped,

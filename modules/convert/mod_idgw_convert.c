@@ -43,6 +43,9 @@ static APR_OPTIONAL_FN_TYPE(idgw_reaper_register) *reaper_register;
 static APR_OPTIONAL_FN_TYPE(idgw_acl_identity_check) *acl_identity_check;
 
 #define CTX_ITEM "ctx"
+/* the issuer display data of the operation (idgw_ctx_is_display): not card
+ * data, kept apart from the card context and stored once, when fetched */
+#define DISPLAY_ITEM "display"
 
 /* Everything one request needs. */
 typedef struct conv_req {
@@ -143,13 +146,43 @@ static int ctx_load(conv_req *c)
     return c->env.ctx != NULL;
 }
 
+/* The card part only: display data stays out of the sealed card context
+ * that every relay step rewrites (display_save). */
 static int ctx_save(conv_req *c)
 {
     size_t len;
-    const char *blob = idgw_ctx_encode(c->r->pool, c->env.ctx, &len);
+    const char *blob = idgw_ctx_encode_part(c->r->pool, c->env.ctx, 0, &len);
 
     /* reaped: if the app vanishes now, the reaper aborts the operation */
-    return vault_put_reaped(c->r, CTX_ITEM, blob, len) == APR_SUCCESS;
+    return blob && vault_put_reaped(c->r, CTX_ITEM, blob, len) == APR_SUCCESS;
+}
+
+/* The display part, when the request stage fetched one: an item of its own,
+ * stored once and read back by the completion that answers it. */
+static int display_save(conv_req *c)
+{
+    size_t len;
+    const char *blob = idgw_ctx_encode_part(c->r->pool, c->env.ctx, 1, &len);
+
+    if (!idgw_ctx_has_display(c->env.ctx))
+        return 1;
+    return blob && vault_put(c->r, IDGW_VAULT_OPERATION, DISPLAY_ITEM, blob, len) == APR_SUCCESS;
+}
+
+/* The display part into the loaded context; none stored is no error. */
+static int display_load(conv_req *c)
+{
+    const unsigned char *data;
+    apr_size_t len;
+    idgw_ctx *d;
+    apr_status_t rv = vault_get(c->r, IDGW_VAULT_OPERATION, DISPLAY_ITEM, &data, &len);
+
+    if (rv == APR_ENOENT)
+        return 1;
+    if (rv != APR_SUCCESS)
+        return 0;
+    d = idgw_ctx_decode(c->r->pool, (const char *)data, len);
+    return d && idgw_ctx_merge(c->env.ctx, d);
 }
 
 /* The reaper's handler (mod_idgw.h): an app vanished in the middle of op;
@@ -241,7 +274,7 @@ static const idgw_error_def *xml_error(const idgw_sp_result *res)
             return &IDGW_E_CNV_XML;
         }
     }
-    return &IDGW_E_CNV_FIELD;
+    return res->status == IDGW_SP_BAD_PACKET ? &IDGW_E_CNV_PACKET : &IDGW_E_CNV_FIELD;
 }
 
 static int parse_body(conv_req *c, idgw_sp_request *rq)
@@ -311,7 +344,7 @@ static int step_request(conv_req *c, const idgw_sp_request *rq)
         return fail_step(c, &f, 1);
     if (!idgw_map_has_relay(c->conf->map, c->info->op))
         return answer(c, IDGW_COMMIT_OK, idgw_ans_complete(c->r->pool, c->info->op, c->env.ctx));
-    if (!ctx_save(c)) {
+    if (!ctx_save(c) || !display_save(c)) {
         f.error = &IDGW_E_CNV_INTERNAL;
         f.detail = "operation context not stored";
         f.hostile = 0;
@@ -348,6 +381,8 @@ static int step_complete(conv_req *c)
 
     if (!ctx_load(c))
         return refuse(c, &IDGW_E_CNV_INTERNAL, "operation context missing");
+    if (!display_load(c))
+        return refuse(c, &IDGW_E_CNV_INTERNAL, "display data not readable");
     c->baton.ctx = c->env.ctx;
     if (idgw_conv_complete(&c->env, &f) != 0)
         return fail_step(c, &f, 0);

@@ -188,7 +188,8 @@ const char idgw_lua_strike[] =
  * KEYS: 1 session, 2 vault hash   ARGV: 1 item name, 2 sealed blob
  * Arming the reaper as well (idgw_vault_put_reaped): KEYS 3 reaper set,
  * 4 reaper record; ARGV 3 hold ms (idle timeout + grace), 4 session id,
- * 5 operation, 6 IDm.  The record keeps its own copy of the sealed item for
+ * 5 operation, 6 IDm, 7 the virtual host the operation ran under (its map
+ * and backends are the ones the reaper must use).  The record keeps its own copy of the sealed item for
  * twice the hold, so it outlives an idle-expired session; the set's score
  * is when the operation counts as abandoned unless another step comes. */
 const char idgw_lua_vault_put[] =
@@ -202,7 +203,8 @@ const char idgw_lua_vault_put[] =
 "  local t = redis.call('TIME')\n"
 "  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 "  local hold = tonumber(ARGV[3])\n"
-"  redis.call('HSET', KEYS[4], 'op', ARGV[5], 'item', ARGV[1], 'blob', ARGV[2], 'idm', ARGV[6])\n"
+"  redis.call('HSET', KEYS[4], 'op', ARGV[5], 'item', ARGV[1], 'blob', ARGV[2], 'idm', ARGV[6],\n"
+"             'vhost', ARGV[7])\n"
 "  redis.call('PEXPIRE', KEYS[4], 2 * hold)\n"
 "  redis.call('ZADD', KEYS[3], string.format('%.0f', now + hold), ARGV[4])\n"
 "end\n"
@@ -217,7 +219,7 @@ const char idgw_lua_vault_put[] =
  *   - session alive with the operation still open (status polls kept it
  *     alive without a step): looked at again when it could next be idle;
  *   - session gone (idle-expired) or invalidated: claimed, the record is
- *     returned and deleted: {sid, 'reap', op, item, blob, idm};
+ *     returned and deleted: {sid, 'reap', op, item, blob, idm, vhost};
  *   - session closed or back in ready (its handler ended the operation and
  *     told the backends, but the commit that stops the watch was lost):
  *     dropped: {sid, 'drop'}.
@@ -246,10 +248,11 @@ const char idgw_lua_reap_claim[] =
 "      redis.call('DEL', rkey)\n"
 "      out[#out + 1] = {sid, 'drop'}\n"
 "    else\n"
-"      local rec = redis.call('HMGET', rkey, 'op', 'item', 'blob', 'idm')\n"
+"      local rec = redis.call('HMGET', rkey, 'op', 'item', 'blob', 'idm', 'vhost')\n"
 "      redis.call('ZREM', KEYS[1], sid)\n"
 "      redis.call('DEL', rkey)\n"
-"      out[#out + 1] = {sid, 'reap', rec[1] or '', rec[2] or '', rec[3] or '', rec[4] or ''}\n"
+"      out[#out + 1] = {sid, 'reap', rec[1] or '', rec[2] or '', rec[3] or '', rec[4] or '',\n"
+"                       rec[5] or ''}\n"
 "    end\n"
 "  end\n"
 "end\n"

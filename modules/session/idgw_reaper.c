@@ -34,7 +34,36 @@ static const char *str_of(apr_pool_t *p, const redisReply *e)
     return e && e->type == REDIS_REPLY_STRING ? apr_pstrmemdup(p, e->str, e->len) : NULL;
 }
 
-/* One claimed entry {sid, 'reap', op, item, blob, idm}: tell the backends. */
+const char *idgw_reaper_vhost_id(apr_pool_t *p, const server_rec *s)
+{
+    apr_port_t port = s->port ? s->port : s->addrs ? s->addrs->host_port : 0;
+
+    /* the main server is "": the nodes of a fleet need not share its name */
+    if (!s->is_virtual)
+        return "";
+    return apr_psprintf(p, "%s:%u", s->server_hostname ? s->server_hostname : "",
+                        (unsigned)port);
+}
+
+/* The server the record names: the main server for "", else the first
+ * vhost of that name; the main server (and a warning) for a name this
+ * node's configuration does not have. */
+static server_rec *vhost_of(idgw_reaper *rp, apr_pool_t *p, const char *id,
+                            const char *sid_log)
+{
+    if (!id || !*id)
+        return rp->s;
+    for (server_rec *s = rp->s; s; s = s->next)
+        if (s->is_virtual && strcmp(idgw_reaper_vhost_id(p, s), id) == 0)
+            return s;
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, rp->s, "IDGW0156: abandoned operation of "
+                 "sid=%s ran under virtual host '%s', which this node does not serve: the "
+                 "main server's configuration tells the backends", sid_log, id);
+    return rp->s;
+}
+
+/* One claimed entry {sid, 'reap', op, item, blob, idm, vhost}: tell the
+ * backends of the virtual host the operation ran under. */
 static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
 {
     const char *sid = str_of(p, e->element[0]);
@@ -42,6 +71,8 @@ static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
     const char *item = str_of(p, e->element[3]);
     const redisReply *blob = e->element[4];
     const char *idm = str_of(p, e->element[5]);
+    const char *vhost = str_of(p, e->element[6]);
+    server_rec *s;
     idgw_reaped_op op;
     unsigned char *plain;
     size_t plain_len;
@@ -73,8 +104,9 @@ static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
     op.item = item;
     op.data = plain;
     op.len = plain_len;
-    sent = idgw_g.reaper_fn(p, rp->s, &op);
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, rp->s, "IDGW0151: abandoned %s of sid=%s "
+    s = vhost_of(rp, p, vhost, op.sid_log);
+    sent = idgw_g.reaper_fn(p, s, &op);
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "IDGW0151: abandoned %s of sid=%s "
                  "reaped: its app never came back; %d backend notice(s) sent (reaped by "
                  "this child: %u)", op_name, op.sid_log, sent,
                  apr_atomic_inc32(&rp->reaped) + 1);
@@ -87,7 +119,7 @@ static void handle_entry(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
     if (!e || e->type != REDIS_REPLY_ARRAY || e->elements < 2)
         return;
     verdict = str_of(p, e->element[1]);
-    if (verdict && strcmp(verdict, "reap") == 0 && e->elements == 6
+    if (verdict && strcmp(verdict, "reap") == 0 && e->elements == 7
         && e->element[0]->type == REDIS_REPLY_STRING) {
         apr_pool_t *q;
 

@@ -4,6 +4,7 @@
  * script parts, the Redis settings partner modules share.
  */
 #include "idgw_session_cfg.h"
+#include "idgw_reaper.h"
 
 #include <apr_strings.h>
 #include <http_log.h>
@@ -148,6 +149,7 @@ static apr_status_t vault_put(request_rec *r, idgw_vault_scope scope, const char
         idgw_script_args_str(&a, in->sid);
         idgw_script_args_str(&a, idgw_op_name(in->op));
         idgw_script_args_str(&a, in->idm);
+        idgw_script_args_str(&a, idgw_reaper_vhost_id(r->pool, r->server));
     }
     if (idgw_session_run(r, &idgw_g.vault_put_script, &a, 0, 0, &reply) != OK)
         return APR_EGENERAL;

@@ -45,6 +45,7 @@ static void usage(void)
           "         [--secrets FILE] [--quiet] [--packets] [--concurrent N]\n"
           "         [--header 'Name: value']\n"
           "         [--tamper N] [--wrong-idm N] [--replay N] [--vanish-after N] [--retransmit N]\n"
+          "         [--oversize N]\n"
           "         COMMAND [key=value ...]\n"
           "commands: open close status issue-area delete-area add-card update-card delete-card\n"
           "          set-main list store restore display story\n"
@@ -479,7 +480,7 @@ static int parse_args(options_t *o, int argc, char **argv)
         { "felicactl", 1, NULL, 'f' }, { "secrets", 1, NULL, 'S' }, { "quiet", 0, NULL, 'q' },
         { "concurrent", 1, NULL, 'n' }, { "tamper", 1, NULL, 'T' }, { "wrong-idm", 1, NULL, 'W' },
         { "replay", 1, NULL, 'R' }, { "vanish-after", 1, NULL, 'V' },
-        { "retransmit", 1, NULL, 'X' },
+        { "retransmit", 1, NULL, 'X' }, { "oversize", 1, NULL, 'O' },
         { "app-version", 1, NULL, 'a' }, { "packets", 0, NULL, 'P' },
         { "header", 1, NULL, 'H' }, { NULL, 0, NULL, 0 }
     };
@@ -508,6 +509,7 @@ static int parse_args(options_t *o, int argc, char **argv)
         case 'R': o->bad.replay_at = atoi(optarg); break;
         case 'V': o->bad.vanish_after = atoi(optarg); break;
         case 'X': o->bad.retransmit_at = atoi(optarg); break;
+        case 'O': o->bad.oversize_at = atoi(optarg); break;
         case 'a': o->app_version = optarg; break;
         case 'P': o->packets = 1; break;
         case 'H':

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #define TERM_PIN_LEN 32
-#define TERM_MAX_BODY (256 * 1024)
+#define TERM_MAX_BODY (1024 * 1024)   /* two cards with the largest logos fit */
 
 typedef struct term_http term_http_t;
 

@@ -23,6 +23,7 @@ typedef struct term_misbehave {
     int wrong_idm_at;        /* answer as another chip */
     int replay_at;           /* send the previous answer again */
     int retransmit_at;       /* post that round trip's answer twice (a lost answer) */
+    int oversize_at;         /* pad that round trip's answer past the largest frame */
     int vanish_after;        /* relay that many round trips, give the next command to
                                 the chip, then vanish without posting its answer */
 } term_misbehave_t;

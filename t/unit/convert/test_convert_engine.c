@@ -15,6 +15,7 @@
 #include "idgw_convert_answer.h"
 #include "idgw_convert_engine.h"
 #include "idgw_convert_errors.h"
+#include "idgw_vault.h"
 #include "iss_fixture.h"
 
 #define PAN "4999990000001013"
@@ -614,6 +615,51 @@ START_TEST(context_round_trip)
 }
 END_TEST
 
+/* Display data (the brand center's name, messages, logo, logo type, and
+ * their for= captures) is not card data: it encodes apart from the card
+ * part, and the schema's largest logo fits one part (and one vault item). */
+START_TEST(display_data_is_kept_apart)
+{
+    idgw_ctx *c = idgw_ctx_new(pool), *card, *disp;
+    char *logo = apr_palloc(pool, 98304 + 1);
+    const char *enc;
+    size_t len;
+
+    memset(logo, 'Q', 98304);
+    logo[98304] = '\0';
+    ck_assert(idgw_ctx_set(c, "pan", "4980000000001013"));
+    ck_assert(idgw_ctx_set(c, "issuerName", "DOCOMO"));
+    ck_assert(idgw_ctx_append(c, "messages", "m1"));
+    ck_assert(idgw_ctx_set(c, "logo", logo));
+    ck_assert(idgw_ctx_set(c, "logoType", "image/png"));
+    ck_assert(idgw_ctx_set(c, "logo.SKR", "AAAA"));
+    ck_assert(idgw_ctx_set(c, "logos", "not display"));
+    ck_assert_int_eq(idgw_ctx_is_display("logo.SKR"), 1);
+    ck_assert_int_eq(idgw_ctx_is_display("logos"), 0);
+    ck_assert_int_eq(idgw_ctx_has_display(c), 1);
+    enc = idgw_ctx_encode_part(pool, c, 0, &len);
+    ck_assert_ptr_nonnull(enc);
+    ck_assert_uint_lt(len, 100);
+    card = idgw_ctx_decode(pool, enc, len);
+    ck_assert_str_eq(idgw_ctx_get(card, "pan"), "4980000000001013");
+    ck_assert_str_eq(idgw_ctx_get(card, "logos"), "not display");
+    ck_assert_ptr_null(idgw_ctx_get(card, "logo"));
+    ck_assert_int_eq(idgw_ctx_has_display(card), 0);
+    enc = idgw_ctx_encode_part(pool, c, 1, &len);
+    ck_assert_ptr_nonnull(enc);
+    ck_assert_uint_le(len, IDGW_CTX_MAX_BYTES);
+    ck_assert_uint_le(len, IDGW_VAULT_MAX_ITEM);
+    disp = idgw_ctx_decode(pool, enc, len);
+    ck_assert_ptr_nonnull(disp);
+    ck_assert_ptr_null(idgw_ctx_get(disp, "pan"));
+    ck_assert_str_eq(idgw_ctx_get(disp, "logo"), logo);
+    ck_assert(idgw_ctx_merge(card, disp));
+    ck_assert_str_eq(idgw_ctx_get(card, "logo"), logo);
+    ck_assert_str_eq(idgw_ctx_get(card, "logo.SKR"), "AAAA");
+    ck_assert_str_eq(idgw_ctx_get(card, "pan"), "4980000000001013");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("convert_engine");
@@ -638,6 +684,7 @@ int main(void)
     tcase_add_test(tc, failed_login_proves_nobody);
     tcase_add_test(tc, ban_during_the_relay_stops_the_chip_work);
     tcase_add_test(tc, no_login_no_identity);
+    tcase_add_test(tc, display_data_is_kept_apart);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
