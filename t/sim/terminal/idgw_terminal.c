@@ -31,7 +31,7 @@ typedef struct options {
     uint8_t pin[TERM_PIN_LEN];
     int have_pin;
     const char *chip, *idm, *pmm, *terminal, *state, *keys, *felicactl, *secrets;
-    const char *app_version;
+    const char *app_version, *source;
     int quiet, concurrent, packets;
     term_misbehave_t bad;
 } options_t;
@@ -39,7 +39,7 @@ typedef struct options {
 static void usage(void)
 {
     fputs("usage: idgw-terminal --url URL --pin sha256//BASE64 --chip IMAGE [--idm HEX] "
-          "[--pmm HEX]\n"
+          "[--pmm HEX] [--source ADDR]\n"
           "         [--terminal ID] [--state FILE] [--system-master-keys FILE] [--felicactl PATH]\n"
           "         [--secrets FILE] [--quiet] [--packets] [--concurrent N]\n"
           "         [--tamper N] [--wrong-idm N] [--replay N] [--vanish-after N] [--retransmit N]\n"
@@ -294,6 +294,10 @@ static int phone_init(phone_t *ph, const options_t *o, int index, const char *ch
     }
     memcpy(pin, o->pin, sizeof(pin));
     ph->t.http = term_http_new(o->host, o->port, pin);
+    if (ph->t.http && o->source && term_http_set_source(ph->t.http, o->source) != 0) {
+        fprintf(stderr, "idgw-terminal: out of memory\n");
+        return -1;
+    }
     ph->t.prefix = o->prefix;
     snprintf(ph->t.terminal, sizeof(ph->t.terminal), "%s", ph->terminal);
     snprintf(ph->t.idm, sizeof(ph->t.idm), "%s", ph->idm);
@@ -477,7 +481,8 @@ static int parse_args(options_t *o, int argc, char **argv)
         { "concurrent", 1, NULL, 'n' }, { "tamper", 1, NULL, 'T' }, { "wrong-idm", 1, NULL, 'W' },
         { "replay", 1, NULL, 'R' }, { "vanish-after", 1, NULL, 'V' },
         { "retransmit", 1, NULL, 'X' },
-        { "app-version", 1, NULL, 'a' }, { "packets", 0, NULL, 'P' }, { NULL, 0, NULL, 0 }
+        { "app-version", 1, NULL, 'a' }, { "packets", 0, NULL, 'P' },
+        { "source", 1, NULL, 'A' }, { NULL, 0, NULL, 0 }
     };
     int c;
 
@@ -506,6 +511,7 @@ static int parse_args(options_t *o, int argc, char **argv)
         case 'X': o->bad.retransmit_at = atoi(optarg); break;
         case 'a': o->app_version = optarg; break;
         case 'P': o->packets = 1; break;
+        case 'A': o->source = optarg; break;
         default: return -1;
         }
     }
