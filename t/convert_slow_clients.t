@@ -88,9 +88,15 @@ sub attack {
     if (!$pid) {
         open STDOUT, '>', $log or die $!;
         open STDERR, '>&', \*STDOUT or die $!;
-        exec $slow, @extra, '-c', $CONNS, '-r', $RATE, '-l', $SECONDS, '-i', 5, '-x', 16,
-            '-p', 3, '-u', $target;
-        exit 127;
+        # slowhttptest stops once none of its connections is left open: an
+        # attacker reconnects, so it starts again until the time is up
+        my $end = time + $SECONDS;
+        while (time < $end - 1) {
+            system $slow, @extra, '-c', $CONNS, '-r', $RATE, '-l', int($end - time + 0.5),
+                '-i', 5, '-x', 16, '-p', 3, '-u', $target;
+            print "=== relaunch\n";
+        }
+        POSIX::_exit(0);
     }
     return ($pid, $log);
 }
