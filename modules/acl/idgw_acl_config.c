@@ -1,6 +1,7 @@
 /* idgw_acl_config: directives, merging and start-up validation of
  * mod_idgw_acl (see idgw_acl_config.h and docs/directives.md (mod_idgw_acl)). */
 #include "idgw_acl_config.h"
+#include "idgw_acl_conncap.h"
 #include "idgw_conf_parse.h"
 
 #include <stdlib.h>
@@ -418,5 +419,6 @@ const command_rec idgw_acl_cmds[] = {
     AP_INIT_TAKE1("IdgwAclLocalTableSize", set_local_slots, NULL, RSRC_CONF,
                   "N: entries of the per-process limiter table (64..4194304, "
                   "default 65536)"),
+    IDGW_ACL_CONNCAP_CMDS,
     { NULL }
 };

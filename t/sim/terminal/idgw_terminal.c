@@ -31,7 +31,7 @@ typedef struct options {
     uint8_t pin[TERM_PIN_LEN];
     int have_pin;
     const char *chip, *idm, *pmm, *terminal, *state, *keys, *felicactl, *secrets;
-    const char *app_version;
+    const char *app_version, *source;
     const char *header;              /* --header "Name: value" */
     int quiet, concurrent, packets;
     term_misbehave_t bad;
@@ -40,7 +40,7 @@ typedef struct options {
 static void usage(void)
 {
     fputs("usage: idgw-terminal --url URL --pin sha256//BASE64 --chip IMAGE [--idm HEX] "
-          "[--pmm HEX]\n"
+          "[--pmm HEX] [--source ADDR]\n"
           "         [--terminal ID] [--state FILE] [--system-master-keys FILE] [--felicactl PATH]\n"
           "         [--secrets FILE] [--quiet] [--packets] [--concurrent N]\n"
           "         [--header 'Name: value']\n"
@@ -297,6 +297,10 @@ static int phone_init(phone_t *ph, const options_t *o, int index, const char *ch
     }
     memcpy(pin, o->pin, sizeof(pin));
     ph->t.http = term_http_new(o->host, o->port, pin);
+    if (ph->t.http && o->source && term_http_set_source(ph->t.http, o->source) != 0) {
+        fprintf(stderr, "idgw-terminal: out of memory\n");
+        return -1;
+    }
     ph->t.prefix = o->prefix;
     snprintf(ph->t.terminal, sizeof(ph->t.terminal), "%s", ph->terminal);
     snprintf(ph->t.idm, sizeof(ph->t.idm), "%s", ph->idm);
@@ -482,7 +486,7 @@ static int parse_args(options_t *o, int argc, char **argv)
         { "replay", 1, NULL, 'R' }, { "vanish-after", 1, NULL, 'V' },
         { "retransmit", 1, NULL, 'X' }, { "oversize", 1, NULL, 'O' },
         { "app-version", 1, NULL, 'a' }, { "packets", 0, NULL, 'P' },
-        { "header", 1, NULL, 'H' }, { NULL, 0, NULL, 0 }
+        { "header", 1, NULL, 'H' }, { "source", 1, NULL, 'A' }, { NULL, 0, NULL, 0 }
     };
     int c;
 
@@ -518,6 +522,7 @@ static int parse_args(options_t *o, int argc, char **argv)
                 return -1;
             o->header = optarg;
             break;
+        case 'A': o->source = optarg; break;
         default: return -1;
         }
     }
