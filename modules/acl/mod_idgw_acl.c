@@ -8,8 +8,9 @@
  * in idgw_acl_config.c; docs/directives.md (mod_idgw_acl) documents both.
  *
  * Hooks: pre_config (forget the previous cycle's validation notes),
- * post_config (validate across sections, find mod_idgw_session and fold the
- * fleet-wide check into its per-request script), child_init (the
+ * check_config (validate across sections, find mod_idgw_session: runs in
+ * httpd -t too), post_config (fold the fleet-wide check into mod_idgw_session's
+ * per-request script), child_init (the
  * per-process limiter, list cache and Redis pool: nothing before fork),
  * pre_connection (the per-address connection cap, idgw_acl_conncap.c),
  * check_access_ex (early checks; runs after mod_remoteip's post_read_request
@@ -50,28 +51,41 @@ static int fail_start(server_rec *s, const char *msg)
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
-static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                       server_rec *s)
+/* check_config runs in "httpd -t" too (post_config does not), so
+ * "apache2ctl configtest" fails on what would stop the start. */
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                        server_rec *s)
 {
-    APR_OPTIONAL_FN_TYPE(idgw_script_part_register) *register_part;
     const char *msg;
 
     if ((msg = idgw_acl_config_validate(ptemp)) != NULL ||
         (msg = idgw_acl_conncap_post_config(pconf, s)) != NULL) {
         return fail_start(s, msg);
     }
-    if (!idgw_acl_config_in_use()) {
-        return OK;      /* loaded but not used: no cost per request */
-    }
-    register_part = APR_RETRIEVE_OPTIONAL_FN(idgw_script_part_register);
-    if (ap_find_linked_module(SESSION_MODULE_NAME) == NULL || register_part == NULL) {
+    if (idgw_acl_config_in_use()
+        && (ap_find_linked_module(SESSION_MODULE_NAME) == NULL
+            || APR_RETRIEVE_OPTIONAL_FN(idgw_script_part_register) == NULL)) {
         return fail_start(s, "mod_idgw_session is not loaded: the lists, limits and "
                              "bans live in its Redis (LoadModule idgw_session_module "
                              "before idgw_acl_module)");
     }
+    return OK;
+}
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(idgw_script_part_register) *register_part;
+
+    if (!idgw_acl_config_in_use()) {
+        return OK;      /* loaded but not used: no cost per request */
+    }
+    /* check_config made sure mod_idgw_session is there */
+    register_part = APR_RETRIEVE_OPTIONAL_FN(idgw_script_part_register);
     /* Folded into the session's per-request script: the steady path costs
      * one Redis round trip for session and access control together. */
-    if (register_part(pconf, &idgw_acl_check_part) != APR_SUCCESS ||
+    if (register_part == NULL ||
+        register_part(pconf, &idgw_acl_check_part) != APR_SUCCESS ||
         register_part(pconf, &idgw_acl_strikes_part) != APR_SUCCESS) {
         return fail_start(s, "mod_idgw_session refused the access-control script parts");
     }
@@ -129,6 +143,7 @@ static void register_hooks(apr_pool_t *p)
 
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_optional_fn_retrieve(retrieve_optional_fns, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* first: a connection over its address's cap costs nothing more */

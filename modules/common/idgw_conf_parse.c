@@ -3,7 +3,9 @@
  */
 #include "idgw_conf_parse.h"
 
+#include <apr_lib.h>
 #include <apr_network_io.h>
+#include <arpa/inet.h>
 #include <apr_strings.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -133,6 +135,37 @@ const char *idgw_conf_rule_set(apr_pool_t *p, const idgw_conf_rule *rule, void *
     return err;
 }
 
+/* A DNS name (RFC 1123: dot-separated labels of letters, digits and '-', not
+ * at either end of a label; '_' tolerated as resolvers do), an IPv4 address
+ * in dotted decimal, or an IPv6 address (given in brackets).
+ * apr_parse_addr_port takes any text without a ':' as a host name, so
+ * "127.0.0.1;16390" reached the resolver at the first request. */
+static int host_valid(const char *host)
+{
+    struct in6_addr a6;
+    struct in_addr a4;
+    const char *c, *label = host;
+    int numeric = 1;
+
+    if (strchr(host, ':'))
+        return inet_pton(AF_INET6, host, &a6) == 1;
+    for (c = host;; c++) {
+        if (*c == '.' || !*c) {
+            if (c == label || c - label > 63 || label[0] == '-' || c[-1] == '-')
+                return 0;
+            if (!*c)
+                break;
+            label = c + 1;
+        } else if (apr_isalpha(*c) || *c == '-' || *c == '_') {
+            numeric = 0;
+        } else if (!apr_isdigit(*c)) {
+            return 0;
+        }
+    }
+    /* all digits and dots: an IPv4 address or nothing (no "999.1.1.1") */
+    return !numeric || inet_pton(AF_INET, host, &a4) == 1;
+}
+
 const char *idgw_parse_hostport(apr_pool_t *p, const char *s, int default_port,
                                 idgw_hostport *out)
 {
@@ -144,6 +177,9 @@ const char *idgw_parse_hostport(apr_pool_t *p, const char *s, int default_port,
         return "expected host, host:port or [address]:port";
     if (strlen(host) >= IDGW_HOST_MAX)
         return "host name too long";
+    if (!host_valid(host))
+        return "expected host, host:port or [address]:port; the host must be a DNS name "
+               "(letters, digits, '-', '.'), an IPv4 address or an IPv6 address in brackets";
     out->host = host;
     out->port = port ? port : default_port;
     return NULL;

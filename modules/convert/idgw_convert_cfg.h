@@ -30,7 +30,7 @@ extern module AP_MODULE_DECLARE_DATA idgw_convert_module;
 
 typedef struct idgw_convert_srv {
     const char *map_path;                         /* NULL: unset */
-    idgw_map *map;                                /* compiled in post_config */
+    idgw_map *map;                                /* compiled in check_config */
     idgw_backend_conf_t be_conf[IDGW_MAP_BE_COUNT];   /* [IDGW_MAP_BE_CARD] unused */
     idgw_backend_t *be[IDGW_MAP_BE_COUNT];
     apr_int64_t xml_bytes;                        /* numbers IDGW_UNSET until set */
@@ -48,7 +48,7 @@ void *idgw_convert_merge_srv(apr_pool_t *p, void *base, void *add);
 void idgw_convert_xml_limits(const idgw_convert_srv *c, idgw_sp_xml_limits *lim);
 size_t idgw_convert_max_packet(const idgw_convert_srv *c);
 
-/* post_config: compile the map and create the backend clients of every
+/* check_config (runs in httpd -t too): compile the map and create the backend clients of every
  * server that uses the module.  NULL on success, else the message that
  * stops the start. */
 const char *idgw_convert_setup(apr_pool_t *pconf, server_rec *s, module *m);

@@ -459,10 +459,29 @@ static int convert_handler(request_rec *r)
 
 /* ---- start-up ----------------------------------------------------------------------------- */
 
-static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+/* check_config runs in "httpd -t" too (post_config does not): the map and
+ * its contents, the backends' CA, certificate and key are loaded here, once
+ * per configuration cycle, into pconf; post_config and the children use them. */
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     const char *err;
 
+    if (!APR_RETRIEVE_OPTIONAL_FN(idgw_session_get)) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0400: mod_idgw_convert needs "
+                     "mod_idgw_session (LoadModule idgw_session_module before "
+                     "idgw_convert_module)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    idgw_tg_init();
+    if ((err = idgw_convert_setup(pconf, s, &idgw_convert_module))) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0402: mod_idgw_convert: %s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
     session_get = APR_RETRIEVE_OPTIONAL_FN(idgw_session_get);
     session_commit = APR_RETRIEVE_OPTIONAL_FN(idgw_session_commit);
     session_body = APR_RETRIEVE_OPTIONAL_FN(idgw_session_body);
@@ -484,17 +503,12 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
                      "module already handles abandoned operations");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    idgw_tg_init();
     /* telegrams carry card data, app requests passwords: libxml2 clears
      * every block before it frees it (idgw_xml_wipe.h) */
     if (idgw_xml_wipe_install(pconf) != APR_SUCCESS)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "IDGW0419: another module "
                      "replaced libxml2's allocator: memory that held card data or "
                      "passwords is freed without being cleared");
-    if ((err = idgw_convert_setup(pconf, s, &idgw_convert_module))) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0402: mod_idgw_convert: %s", err);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
     return OK;
 }
 
@@ -505,6 +519,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 
 static void register_hooks(apr_pool_t *p)
 {
+    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(convert_handler, NULL, NULL, APR_HOOK_MIDDLE);

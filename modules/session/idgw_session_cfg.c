@@ -77,6 +77,7 @@ void *idgw_session_merge_srv(apr_pool_t *p, void *basev, void *addv)
     /* the main server's <Location>s apply to every virtual host too */
     c->used = base->used || add->used;
     c->vault_key_file = idgw_merge_ptr(base->vault_key_file, add->vault_key_file);
+    c->vault_keys = add->vault_key_file ? add->vault_keys : base->vault_keys;
     c->reaper_grace = idgw_merge_time(base->reaper_grace, add->reaper_grace);
     c->reaper_interval = idgw_merge_time(base->reaper_interval, add->reaper_interval);
     return c;
@@ -177,12 +178,23 @@ static const char *set_prefix(cmd_parms *cmd, void *dummy, const char *arg)
 static const char *set_key_file(cmd_parms *cmd, void *dummy, const char *arg)
 {
     const char *err = global_only(cmd);
+    idgw_session_srv *c = srv_of(cmd);
+    char msg[256];
 
     if (err)
         return err;
-    srv_of(cmd)->vault_key_file = ap_server_root_relative(cmd->pool, arg);
-    if (!srv_of(cmd)->vault_key_file)
+    c->vault_key_file = ap_server_root_relative(cmd->pool, arg);
+    if (!c->vault_key_file)
         return fail(cmd, arg, "invalid path");
+    /* Read now, as root, while httpd reads its configuration: a missing or
+     * malformed file fails "apache2ctl configtest", not the next start or
+     * graceful restart.  The keys live in the configuration's pool (wiped
+     * when it goes); post_config hands them on, the children inherit them. */
+    if (idgw_vault_keys_load(cmd->pool, c->vault_key_file, &c->vault_keys, msg,
+                             sizeof(msg)) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, "IdgwVaultKeyFile: %s; the file holds one AES-256 key "
+                            "per line (64 hex digits), mode 0600, e.g. (umask 077; openssl "
+                            "rand -hex 32 > %s)", msg, c->vault_key_file);
     return NULL;
 }
 

@@ -26,6 +26,7 @@ typedef struct idgw_session_srv {
     long max_body;
     int used;                     /* an IdgwSession On in this server's sections */
     const char *vault_key_file;
+    idgw_vault_keys *vault_keys;  /* loaded by the directive, so httpd -t checks the file */
     apr_interval_time_t reaper_grace, reaper_interval;   /* interval 0: reaper off */
 } idgw_session_srv;
 

@@ -1,8 +1,9 @@
 /*
  * mod_idgw_session.c - sessions and sequence management for the idgw gateway.
  *
- * Hooks: pre_config (forget script parts of the previous cycle), post_config
- * (check the settings, load the vault keys, assemble the per-request script),
+ * Hooks: pre_config (forget script parts of the previous cycle), check_config
+ * (check the settings: runs in httpd -t too; the vault keys are loaded by
+ * their directive), post_config (assemble the per-request script),
  * child_init (the Redis pool: no socket exists before fork; the reaper's
  * thread, idgw_reaper.c), translate_name (the method: TRACE never reaches
  * fixups), fixups (the
@@ -95,25 +96,32 @@ static void warn_trace_enabled(server_rec *s)
     }
 }
 
-static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+/* check_config runs in "httpd -t" too (post_config does not): whatever can
+ * stop a start is checked here, so "apache2ctl configtest" fails first. */
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     idgw_session_srv *c = ap_get_module_config(s->module_config, &idgw_session_module);
     const char *msg;
-    char err[256];
 
     if ((msg = idgw_session_cfg_finish(pconf, s, c)))
         return fail_start(s, msg);
+    return OK;
+}
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    idgw_session_srv *c = ap_get_module_config(s->module_config, &idgw_session_module);
+
+    /* check_config has run idgw_session_cfg_finish on c (same pconf) */
     idgw_g.srv = c;
     warn_trace_enabled(s);
     idgw_session_limits_get(c, &idgw_g.limits);
     idgw_g.reaper_grace = c->reaper_grace;
     idgw_g.reaper_interval = c->reaper_interval;
-    idgw_g.vault_keys = NULL;
-    if (c->vault_key_file) {
-        /* read by the root parent: the children inherit the keys, the file can stay 0600 */
-        if (idgw_vault_keys_load(pconf, c->vault_key_file, &idgw_g.vault_keys, err,
-                                 sizeof(err)) != APR_SUCCESS)
-            return fail_start(s, apr_psprintf(ptemp, "IdgwVaultKeyFile: %s", err));
+    /* loaded by the directive (idgw_session_cfg.c), in the root parent: the
+     * children inherit the keys, the file can stay 0600 */
+    idgw_g.vault_keys = c->vault_keys;
+    if (c->vault_keys) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      "IDGW0102: vault: %d key(s) loaded, the first one seals",
                      idgw_vault_key_count(idgw_g.vault_keys));
@@ -388,6 +396,7 @@ static void register_hooks(apr_pool_t *p)
 {
     idgw_session_register_exports();
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     idgw_session_body_hooks();

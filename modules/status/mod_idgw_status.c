@@ -155,8 +155,10 @@ static const char *set_series(cmd_parms *cmd, void *dummy, const char *arg)
 
 static const char *set_redis(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    if (idgw_parse_hostport(cmd->pool, arg, 6379, &server_conf(cmd->server)->redis))
-        return "IdgwStatusRedis: host:port, e.g. 127.0.0.1:6379";
+    const char *err = idgw_parse_hostport(cmd->pool, arg, 6379, &server_conf(cmd->server)->redis);
+
+    if (err)
+        return apr_psprintf(cmd->pool, "IdgwStatusRedis '%s': %s (e.g. 127.0.0.1:6379)", arg, err);
     return NULL;
 }
 

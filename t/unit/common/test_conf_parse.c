@@ -145,6 +145,18 @@ START_TEST(hostport_parser)
     ck_assert_ptr_nonnull(idgw_parse_hostport(pool, ":6379", 6379, &a));
     ck_assert_ptr_nonnull(idgw_parse_hostport(pool, "[::1", 6379, &a));
     ck_assert_ptr_nonnull(idgw_parse_hostport(pool, "", 6379, &a));
+    /* apr_parse_addr_port takes any text without ':' as a host name */
+    ck_assert_ptr_nonnull(idgw_parse_hostport(pool, "127.0.0.1;16390", 6379, &a));
+    ck_assert_ptr_nonnull(idgw_parse_hostport(pool, "127.0.0.1 16390", 6379, &a));
+    ck_assert_ptr_nonnull(idgw_parse_hostport(pool, "999.0.0.1:6379", 6379, &a));
+    ck_assert_ptr_nonnull(idgw_parse_hostport(pool, "redis..local", 6379, &a));
+    ck_assert_ptr_nonnull(idgw_parse_hostport(pool, "-redis.local", 6379, &a));
+    ck_assert_ptr_nonnull(idgw_parse_hostport(pool, "redis/6379", 6379, &a));
+    ck_assert_ptr_nonnull(idgw_parse_hostport(pool, "[fe80::zz]:6379", 6379, &a));
+    ck_assert_ptr_null(idgw_parse_hostport(pool, "redis-1.prod_zone.example:6390", 6379, &a));
+    ck_assert_ptr_null(idgw_parse_hostport(pool, "localhost", 6379, &a));
+    ck_assert_ptr_null(idgw_parse_hostport(pool, "[2001:db8::1]", 26379, &a));
+    ck_assert_int_eq(a.port, 26379);
 }
 END_TEST
 
