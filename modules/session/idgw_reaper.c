@@ -34,7 +34,7 @@ static const char *str_of(apr_pool_t *p, const redisReply *e)
     return e && e->type == REDIS_REPLY_STRING ? apr_pstrmemdup(p, e->str, e->len) : NULL;
 }
 
-/* One claimed entry {sid, 'reap', op, item, blob, idm}: tell the backends. */
+/* One claimed entry {sid, 'reap', op, item, blob, idm, cid}: tell the backends. */
 static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
 {
     const char *sid = str_of(p, e->element[0]);
@@ -42,6 +42,7 @@ static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
     const char *item = str_of(p, e->element[3]);
     const redisReply *blob = e->element[4];
     const char *idm = str_of(p, e->element[5]);
+    const char *cid = str_of(p, e->element[6]);
     idgw_reaped_op op;
     unsigned char *plain;
     size_t plain_len;
@@ -68,7 +69,9 @@ static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
                      rv == APR_ENOENT ? "no key with its id" : "tampered or malformed");
         return;
     }
-    op.correlation_id = apr_pstrcat(p, "idgw-", sid, NULL);
+    /* the session's own id, as its telegrams carried it (a record written
+     * before correlation ids were drawn at open carried the old form) */
+    op.correlation_id = cid && *cid ? cid : apr_pstrcat(p, "idgw-", sid, NULL);
     op.idm = idm;
     op.item = item;
     op.data = plain;
@@ -87,7 +90,7 @@ static void handle_entry(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
     if (!e || e->type != REDIS_REPLY_ARRAY || e->elements < 2)
         return;
     verdict = str_of(p, e->element[1]);
-    if (verdict && strcmp(verdict, "reap") == 0 && e->elements == 6
+    if (verdict && strcmp(verdict, "reap") == 0 && e->elements == 7
         && e->element[0]->type == REDIS_REPLY_STRING) {
         apr_pool_t *q;
 
