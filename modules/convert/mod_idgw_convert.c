@@ -77,19 +77,24 @@ static const idgw_error_def *lost_error(request_rec *r)
 
 static void tell_abort(conv_req *c, const char *why);
 
-/* Commit an abort with e's answer and send e.  When the commit does not
- * land (the step lost its claim, or Redis failed), the reason is answered:
- * a retransmission must never meet another answer than the one sent. */
-static int abort_with(conv_req *c, const idgw_error_def *e)
+/* Commit an abort with e's answer; returns the error to send: e, or, when
+ * the commit does not land (the step lost its claim, or Redis failed), the
+ * reason: a retransmission must never meet another answer than the one sent. */
+static const idgw_error_def *abort_commit(conv_req *c, const idgw_error_def *e)
 {
     request_rec *r = c->r;
     const char *body = idgw_xml_error_body(r->pool, e->code, e->message);
     apr_status_t rv = session_commit(r, IDGW_COMMIT_ABORT, e->http_status, IDGW_ANSWER_TYPE,
                                      body, strlen(body));
 
-    if (rv == APR_ENOENT || rv == APR_EGENERAL)
-        e = lost_error(r);
-    return idgw_xml_error_send(r, e);
+    return rv == APR_ENOENT || rv == APR_EGENERAL ? lost_error(r) : e;
+}
+
+static void log_refusal(conv_req *c, const idgw_error_def *e, const char *why)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, c->r, "IDGW0410: %s %s/%s refused: %s: %s "
+                  "(sid=%s)", e->code, idgw_op_name(c->info->op), idgw_step_name(c->info->step),
+                  e->message, why ? why : "-", c->info->sid_log);
 }
 
 /* Commit, then send: a retransmission must find what the first attempt said,
@@ -113,18 +118,14 @@ static int answer(conv_req *c, idgw_commit_outcome outcome, const char *body)
         && (c->info->step == IDGW_STEP_REQUEST || c->info->step == IDGW_STEP_RELAY))
         tell_abort(c, "aborted: its result was not stored");
     if (rv == APR_EGENERAL)
-        return abort_with(c, e);
+        e = abort_commit(c, e);
     return idgw_xml_error_send(c->r, e);
 }
 
 static int refuse(conv_req *c, const idgw_error_def *e, const char *why)
 {
-    request_rec *r = c->r;
-
-    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0410: %s %s/%s refused: %s: %s (sid=%s)",
-                  e->code, idgw_op_name(c->info->op), idgw_step_name(c->info->step),
-                  e->message, why ? why : "-", c->info->sid_log);
-    return abort_with(c, e);
+    log_refusal(c, e, why);
+    return idgw_xml_error_send(c->r, abort_commit(c, e));
 }
 
 /* Run the map's abort calls for the operation in c->env and log what the
@@ -147,11 +148,18 @@ static void tell_abort(conv_req *c, const char *why)
 /* A failed step: tell the backends, strike a forger, refuse. */
 static int fail_step(conv_req *c, const idgw_conv_fail *f, int tell_backends)
 {
+    const idgw_error_def *e;
+
     if (tell_backends)
         tell_abort(c, "aborted");
-    if (f->hostile)
-        session_strike(c->r, f->error->code, 1);
-    return refuse(c, f->error, f->detail);
+    if (!f->hostile)
+        return refuse(c, f->error, f->detail);
+    /* the abort is committed while the session lives, then the strike ends
+     * it: the forger hears what it did, a retransmission IDGW-SES-002 */
+    log_refusal(c, f->error, f->detail);
+    e = abort_commit(c, f->error);
+    session_strike(c->r, f->error->code, 1);
+    return idgw_xml_error_send(c->r, e);
 }
 
 /* ---- the operation context in the vault ------------------------------------------ */
