@@ -199,8 +199,12 @@ typedef struct idgw_reaped_op {
     apr_size_t len;
 } idgw_reaped_op;
 
-/* Tell the backends about op; p lives for this call only.  Returns the
- * number of notices sent (for the reaper's log line). */
+/* Tell the backends about op; p lives for this call only; s is the virtual
+ * host the operation ran under (recorded by idgw_vault_put_reaped, found by
+ * its name "ServerName:port"; the main server for an operation of the main
+ * server, or when this node has no such vhost, logged IDGW0156), so its map
+ * and backends are the ones to use.  Returns the number of notices sent (for
+ * the reaper's log line). */
 typedef int (*idgw_reaper_fn)(apr_pool_t *p, server_rec *s, const idgw_reaped_op *op);
 
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_put_reaped,
@@ -222,25 +226,31 @@ APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_script_part_register,
 
 /*
  * What mod_idgw_acl offers the other modules.  It decides early (access
- * phase) on what the request's headers say: X-Idgw-Terminal, X-Idgw-IDm and
- * X-Idgw-User.  An identity that only the request body carries (the user of
- * a session-open message, parsed by mod_idgw_convert) is handed over with
+ * phase) on what the request's headers say: X-Idgw-Terminal and X-Idgw-IDm.
+ * Who the user is, the app cannot say (an X-Idgw-User header is ignored):
+ * it is known only once a backend has authenticated the cardholder, and
+ * mod_idgw_convert hands that proven identity over with
  * idgw_acl_identity_check, which checks it against the blacklist and, in
- * whitelist mode, the whitelist:
+ * whitelist mode, requires it on the whitelist:
  *
  *     static APR_OPTIONAL_FN_TYPE(idgw_acl_identity_check) *acl_check;
  *     acl_check = APR_RETRIEVE_OPTIONAL_FN(idgw_acl_identity_check);
- *     if (acl_check && (rc = acl_check(r, "user", user_id)) != OK)
- *         return rc;      -- DONE: the XML error has been sent
+ *     const idgw_error_def *refusal;
+ *     if (acl_check && acl_check(r, "user", user_id, &refusal) != OK)
+ *         -> abort the operation, commit and send *refusal (403 IDGW-ACL-002
+ *            or -003, 400 IDGW-ACL-005 for a malformed value)
  *
- * kind is "terminal", "idm" or "user".  Returns OK (go on; also where
- * IdgwAcl is off) or DONE after sending a 400 (malformed) or 403 (refused);
- * HTTP_INTERNAL_SERVER_ERROR for any other kind (a programming error).
- * The lists are this node's copy, which the request's own fleet-wide check
- * (run before the handler) has just brought up to date.
+ * kind is "user" ("terminal" and "idm" are accepted too).  Returns OK (go on;
+ * also where IdgwAcl is off) or the refusal's HTTP status with *refusal set;
+ * HTTP_INTERNAL_SERVER_ERROR and *refusal NULL for an unknown kind (a
+ * programming error).  It logs the verdict (IDGW0312 / IDGW0313 / IDGW0311)
+ * and counts the denial but sends nothing: the caller commits its answer
+ * first.  The lists are this node's copy, which the request's own
+ * fleet-wide check (run before the handler) has just brought up to date.
  */
 APR_DECLARE_OPTIONAL_FN(int, idgw_acl_identity_check,
-                        (request_rec *r, const char *kind, const char *value));
+                        (request_rec *r, const char *kind, const char *value,
+                         const idgw_error_def **refusal));
 
 /*
  * The Redis mod_idgw_session talks to (settings complete, defaults included)

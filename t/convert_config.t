@@ -70,6 +70,17 @@ my ($rc, $out) = try_start('backend', sub { $_[0] =~ s/^IdgwConvertBackend brand
 like($out, qr/IdgwConvertBackend brand is missing/, 'a missing backend stops the start');
 ($rc, $out) = try_start('option', sub { $_[0] =~ s/connect-timeout=2s/connect-timeuot=2s/ });
 like($out, qr/IdgwConvertBackend cremo: .*connect-timeuot/, 'an unknown backend option is named');
+# Backends only over TLS: a plain http:// URL would carry PAN, expiry and
+# passwords in the clear; refused unless marked insecure, which is logged at
+# every start.
+my $plain = 'IdgwConvertBackend brand http://127.0.0.1:8612/fp/brand';
+($rc, $out) = try_start('plain', sub { $_[0] =~ s/^IdgwConvertBackend brand .*(\n\s+.*)*/$plain/m });
+isnt($rc, 124, 'a plain http:// backend stops the start');
+like($out, qr{IdgwConvertBackend brand: brand: http://127\.0\.0\.1:8612/fp/brand is plain http: card data and passwords would cross in the clear; use https://}, 'the message says why and what to do') or diag $out;
+($rc, $out) = try_start('insecure', sub { $_[0] =~ s/^IdgwConvertBackend brand .*(\n\s+.*)*/$plain insecure/m });
+is($rc, 124, 'a plain http:// backend marked insecure starts') or diag $out;
+like($out, qr/IDGW0405: backend brand at http:\/\/127\.0\.0\.1:8612\/fp\/brand is plain http, marked insecure/,
+     'and the start says so in the log');
 ($rc, $out) = try_start('ok', sub { });
 is($rc, 124, 'the working configuration starts (and runs until stopped)') or diag $out;
 

@@ -31,6 +31,7 @@ my @faults = (
     [ 'cremo',    'reset',       \@cremo, 502, qr/^IDGW-CNV-022$/ ],
     [ 'cremo',    'malformed',   \@cremo, 502, qr/^IDGW-CNV-022$/ ],
     [ 'cremo',    'truncated',   \@cremo, 502, qr/^IDGW-CNV-022$/ ],
+    [ 'cremo',    'unframed',    \@cremo, 502, qr/^IDGW-CNV-022$/ ],
     [ 'cremo',    'status=503',  \@cremo, 502, qr/^IDGW-CNV-020$/ ],
     [ 'cardinfo', 'status=500',  \@dlc,   502, qr/^IDGW-CNV-020$/ ],
     [ 'cardinfo', 'delay=2500',  \@dlc,   504, qr/^IDGW-CNV-021$/ ],
@@ -38,6 +39,7 @@ my @faults = (
     [ 'brand',    'delay=2500',  \@cremo, 504, qr/^IDGW-CNV-021$/ ],
     [ 'felica',   'status=503',  \@cremo, 502, qr/^IDGW-CNV-020$/ ],
     [ 'felica',   'truncated',   \@cremo, 502, qr/^IDGW-CNV-022$/ ],
+    [ 'felica',   'unframed',    \@cremo, 502, qr/^IDGW-CNV-022$/ ],
     [ 'felica',   'delay=2500',  \@cremo, 504, qr/^IDGW-CNV-021$/ ],
 );
 for my $f (@faults) {

@@ -34,6 +34,18 @@ sub redis_cli {
     return $out;
 }
 
+# how often the source heard NG for C101, once it is more than $ng0 (or 10 s passed)
+sub ng_after {
+    my ($ng0) = @_;
+    my $ng1 = $ng0;
+    for (1 .. 100) {
+        $ng1 = () = notes() =~ /C101 \S+ NG/g;
+        last if $ng1 > $ng0;
+        select undef, undef, undef, 0.1;
+    }
+    return $ng1;
+}
+
 # a phone with its area issued and an open session
 sub ready_phone {
     my ($name) = @_;
@@ -59,6 +71,21 @@ for my $a (@attacks) {
     $r = $ph->run('list');
     like(IdgwTest::Terminal::error_code($r), qr/^IDGW-SES-00[12]$/,
          "$name: the session is over (strike)") or diag $r->{out};
+}
+
+# a chip answer larger than any FeliCa frame: the documented chip packet
+# error (IDGW-CNV-030, 400), not a generic field error; the operation ends,
+# the chip is untouched, the session goes on (docs/smartphone-api.md 2.2)
+{
+    my $ph = ready_phone('oversize');
+    my $before = $stack->chip_hex($ph->chip);
+    my $r = $ph->run({ opts => [ '--oversize', 2 ] }, 'add-card', @card);
+    like($r->{out}, qr/padded to 256 bytes/, 'oversize: the app sent a 256-byte chip answer');
+    is(IdgwTest::Terminal::error_code($r), 'IDGW-CNV-030', 'oversize: IDGW-CNV-030') or diag $r->{out};
+    is(IdgwTest::Terminal::status_of($r), 400, 'oversize: HTTP 400');
+    is($stack->chip_hex($ph->chip), $before, 'oversize: the chip is as before');
+    $r = $ph->run('list');
+    is($r->{rc}, 0, 'oversize: the session goes on') or diag $r->{out};
 }
 
 # a tampered answer to the write itself: the chip applied the whole write
@@ -155,12 +182,7 @@ for my $round (1, 3, 4) {
     my $watched0 = redis_cli('ZCARD', 'demo:reap');
     $r = $ph->run({ opts => [ '--vanish-after', 2 ] }, 'add-card', @card);
     like($r->{out}, qr/vanishes/, 'reaper: the app vanished in the middle of the write');
-    my $ng1 = $ng0;
-    for (1 .. 100) {
-        $ng1 = () = notes() =~ /C101 \S+ NG/g;
-        last if $ng1 > $ng0;
-        select undef, undef, undef, 0.1;
-    }
+    my $ng1 = ng_after($ng0);
     is($ng1, $ng0 + 1, 'reaper: after the idle timeout the source heard NG');
     sleep 2;    # several more claims by every node
     $ng1 = () = notes() =~ /C101 \S+ NG/g;
@@ -171,6 +193,38 @@ for my $round (1, 3, 4) {
            'reaper: its log line holds no card data');
     is($stack->chip_hex($ph->chip), $before, 'reaper: the chip is as before');
     is(redis_cli('ZCARD', 'demo:reap'), $watched0, 'reaper: the operation is no longer watched');
+    $stack->stop_extra_gateways;
+}
+
+# the reaper honours the virtual host: the map and the backends configured
+# only in a <VirtualHost>, the main server's backends unreachable; the
+# reaper's notice of an abandoned operation must reach the vhost's backends.
+# A key prefix of its own makes this gateway a fleet of one (no other node
+# claims its operations).
+{
+    my $port = 8600 + 34 + 3;
+    my $conf = do { open my $fh, '<', $stack->run_dir . '/idgw.conf' or die $!; local $/; <$fh> };
+    my ($map) = $conf =~ /^(IdgwConvertMap .*\n)/m or die 'no IdgwConvertMap in idgw.conf';
+    my $convert = join '', $map, $conf =~ /^(IdgwConvertBackend .*\n(?:[ \t]+.*\n)*)/mg;
+    my @dead = map { my $l = $_; (my $d = $l) =~ s{https://127\.0\.0\.1:\d+}{https://127.0.0.1:1}; ($l => $d) }
+               $conf =~ /^(IdgwConvertBackend \w+\s+https:\S+ \\)$/mg;
+    is(scalar @dead, 8, 'vhost: the main server\'s four backends made unreachable');
+    my $url = $stack->extra_gateway('reaper-vhost', 3,
+        'IdgwSessionIdleTimeout 120s' => 'IdgwSessionIdleTimeout 2s',
+        'IdgwRedisKeyPrefix demo:' => 'IdgwRedisKeyPrefix vhost:',
+        @dead,
+        '' => 'IdgwSessionReaper 1s 200ms',
+        '' => "<VirtualHost 127.0.0.1:$port>\nServerName vhost.idgw.test:$port\n$convert</VirtualHost>");
+    my $ph = IdgwTest::Terminal->new($stack, 'vanish-vhost', url => $url);
+    my $r = $ph->run('run', 'open', ',', 'issue-area');
+    is($r->{rc}, 0, 'vhost: open and issue the area through the vhost\'s backends') or diag $r->{out};
+    my $ng0 = () = notes() =~ /C101 \S+ NG/g;
+    my $unknown0 = grep /IDGW0156/, log_text();
+    $r = $ph->run({ opts => [ '--vanish-after', 2 ] }, 'add-card', @card);
+    like($r->{out}, qr/vanishes/, 'vhost: the app vanished in the middle of the write');
+    my $ng1 = ng_after($ng0);
+    is($ng1, $ng0 + 1, 'vhost: the reaper told the vhost\'s backend NG') or diag grep /IDGW04|IDGW015/, log_text();
+    is(scalar(grep /IDGW0156/, log_text()), $unknown0, 'vhost: the reaper found the vhost by its name');
     $stack->stop_extra_gateways;
 }
 

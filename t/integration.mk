@@ -19,13 +19,14 @@ IDGW_ITEST_FILES = t/TEST.PL t/conf/extra.conf.in t/conf/httpd-base.conf \
 	t/session_basic.t t/session_illegal.t t/session_retransmit.t \
 	t/session_roundtrip.t t/session_redis_outage.t t/session_redis_stale_pool.t t/session_restart.t \
 	t/session_two_instances.t t/session_config.t t/session_sentinel.t \
-	t/session_load.t t/session_lifetime.t t/session_commit_confirm.t \
+	t/session_load.t t/session_body.t t/session_methods.t \
+	t/session_lifetime.t t/session_commit_confirm.t \
 	t/conf/acl.conf.in t/lib/IdgwTest/Acl.pm \
 	t/acl_network.t t/acl_whitelist.t t/acl_blacklist.t t/acl_fleet.t \
-	t/acl_rate.t t/acl_autoban.t t/acl_redis_down.t t/acl_config.t \
+	t/acl_rate.t t/acl_autoban.t t/acl_redis_down.t t/acl_config.t t/acl_admin_cli.t \
 	t/conf/status.conf.in t/status_handler.t \
 	t/status_counting.t t/status_fleet.t t/status_gateway.t t/status_restart.t \
-	t/status_config.t
+	t/status_config.t t/status_page.t t/status_rules.t
 EXTRA_DIST += $(IDGW_ITEST_FILES)
 
 IDGW_ITEST_ARGS = -httpd $(HTTPD) -httpd_conf $(abs_builddir)/t/conf/httpd-base.conf \
@@ -33,7 +34,7 @@ IDGW_ITEST_ARGS = -httpd $(HTTPD) -httpd_conf $(abs_builddir)/t/conf/httpd-base.
 
 check-integration: $(modules_LTLIBRARIES) $(check_LTLIBRARIES)
 	@if test "$(abs_srcdir)" != "$(abs_builddir)"; then \
-	  for f in $(IDGW_ITEST_FILES); do \
+	  for f in $(IDGW_ITEST_FILES) $(IDGW_MONITORING_FILES); do \
 	    $(MKDIR_P) `dirname $$f` && cp -p $(srcdir)/$$f $$f || exit 1; \
 	  done; \
 	fi
@@ -48,6 +49,7 @@ clean-integration:
 	  t/sentinel-httpd t/redis-sentinel \
 	  t/htdocs/acl t/conf/acl-second.conf t/conf/acl-check.conf \
 	  t/logs/acl-second t/logs/acl-check
-	-if test "$(abs_srcdir)" != "$(abs_builddir)"; then rm -f $(IDGW_ITEST_FILES); fi
+	-if test "$(abs_srcdir)" != "$(abs_builddir)"; then \
+	  rm -f $(IDGW_ITEST_FILES) $(IDGW_MONITORING_FILES); fi
 
 .PHONY: check-integration clean-integration

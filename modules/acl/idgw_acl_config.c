@@ -1,6 +1,7 @@
 /* idgw_acl_config: directives, merging and start-up validation of
  * mod_idgw_acl (see idgw_acl_config.h and docs/directives.md (mod_idgw_acl)). */
 #include "idgw_acl_config.h"
+#include "idgw_acl_conncap.h"
 #include "idgw_conf_parse.h"
 
 #include <stdlib.h>
@@ -400,8 +401,8 @@ const command_rec idgw_acl_cmds[] = {
                     "may pass, IPv4 or IPv6, e.g. 192.0.2.0/24 2001:db8::/32; host "
                     "bits must be zero"),
     AP_INIT_FLAG("IdgwAclWhitelistMode", set_whitelist_mode, NULL, RSRC_CONF | ACCESS_CONF,
-                 "On|Off: pre-launch mode, only whitelisted terminals, chips or users "
-                 "pass (default Off)"),
+                 "On|Off: pre-launch mode, only whitelisted terminals or chips pass, "
+                 "and only whitelisted users log in at a card source (default Off)"),
     AP_INIT_ITERATE2("IdgwAclWhitelist", add_whitelist, NULL, RSRC_CONF | ACCESS_CONF,
                      "terminal|idm|user VALUE...: static whitelist entries, used with "
                      "those in Redis (scripts/idgw-acl add --list white)"),
@@ -418,5 +419,6 @@ const command_rec idgw_acl_cmds[] = {
     AP_INIT_TAKE1("IdgwAclLocalTableSize", set_local_slots, NULL, RSRC_CONF,
                   "N: entries of the per-process limiter table (64..4194304, "
                   "default 65536)"),
+    IDGW_ACL_CONNCAP_CMDS,
     { NULL }
 };

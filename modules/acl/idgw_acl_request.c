@@ -117,13 +117,16 @@ static int client_address(request_rec *r, idgw_acl_req *q)
     return 1;
 }
 
-static const char *const identity_headers[IDGW_ACL_ADDR] = {
-    IDGW_HEADER_TERMINAL, IDGW_HEADER_IDM, IDGW_ACL_HEADER_USER
+/* The identities a request may name itself: its terminal id and chip, both
+ * bound to the session by mod_idgw_session.  A user is never taken from the
+ * request: only a backend's authentication proves one (idgw_acl_identity_check). */
+static const char *const identity_headers[IDGW_ACL_USER] = {
+    IDGW_HEADER_TERMINAL, IDGW_HEADER_IDM
 };
 
 static int read_identities(request_rec *r, idgw_acl_req *q)
 {
-    for (int k = IDGW_ACL_TERMINAL; k < IDGW_ACL_ADDR; k++) {
+    for (int k = IDGW_ACL_TERMINAL; k < IDGW_ACL_USER; k++) {
         const char *h = apr_table_get(r->headers_in, identity_headers[k]);
         const char *norm, *err;
 
@@ -138,6 +141,13 @@ static int read_identities(request_rec *r, idgw_acl_req *q)
             return refuse(r, q, &IDGW_E_ACL_IDENTITY);
         }
         q->id.v[k] = norm;
+    }
+    if (apr_table_get(r->headers_in, IDGW_ACL_HEADER_USER) != NULL) {
+        /* An app that names a user could name anyone: neither a ban nor the
+         * whitelist may hang on it (nor is its value worth a log line). */
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "IDGW0314: %s header ignored: the user is who a backend "
+                      "authenticates", IDGW_ACL_HEADER_USER);
     }
     return OK;
 }
@@ -228,11 +238,10 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
                                     q->conf->whitelist_set ? q->conf->whitelist : NULL,
                                     &q->id, now)) {
         q->verdict_log = apr_psprintf(r->pool,
-            "IDGW0313: refused: whitelist mode, terminal %s IDm %s user %s not listed "
+            "IDGW0313: refused: whitelist mode, terminal %s IDm %s not listed "
             "(client %s)",
             q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
-            q->id.v[IDGW_ACL_IDM] ? q->id.v[IDGW_ACL_IDM] : "-",
-            q->id.v[IDGW_ACL_USER] ? q->id.v[IDGW_ACL_USER] : "-", q->addr_text);
+            q->id.v[IDGW_ACL_IDM] ? q->id.v[IDGW_ACL_IDM] : "-", q->addr_text);
         return &IDGW_E_ACL_NOT_LISTED;
     }
     return NULL;
@@ -309,27 +318,70 @@ int idgw_acl_access(request_rec *r)
     return DECLINED;
 }
 
-int idgw_acl_identity_check(request_rec *r, const char *kind_name, const char *value)
+/* The lists' verdict on one identity a partner module has learnt (a user a
+ * backend authenticated), on its own: the terminal or chip that let the
+ * request in does not vouch for the user it logs in as, so in whitelist
+ * mode the user must be listed too.  Logs a refusal; NULL: pass. */
+static const idgw_error_def *identity_verdict(request_rec *r, idgw_acl_req *q,
+                                              idgw_acl_kind kind, const char *value)
+{
+    idgw_acl_identity one;
+    idgw_acl_entry e;
+    idgw_acl_kind hit = kind;
+    int64_t now = now_ms();
+
+    memset(&one, 0, sizeof(one));
+    one.v[kind] = value;
+    if (idgw_acl_cache_blocked(idgw_acl_g.cache, &one, now, r->pool, &e, &hit)) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                      "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
+                      idgw_acl_kind_name(hit), e.value, e.source, expiry_text(r->pool, &e),
+                      *e.reason ? ": " : "", e.reason);
+        return &IDGW_E_ACL_BLOCKED;
+    }
+    if (idgw_acl_whitelist_mode(q->conf) &&
+        !idgw_acl_cache_whitelisted(idgw_acl_g.cache,
+                                    q->conf->whitelist_set ? q->conf->whitelist : NULL,
+                                    &one, now)) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                      "IDGW0313: refused: whitelist mode, authenticated %s %s not listed "
+                      "(terminal %s, client %s)", idgw_acl_kind_name(kind), value,
+                      q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
+                      q->addr_text);
+        return &IDGW_E_ACL_NOT_LISTED;
+    }
+    return NULL;
+}
+
+int idgw_acl_identity_check(request_rec *r, const char *kind_name, const char *value,
+                            const idgw_error_def **refusal)
 {
     idgw_acl_req *q = idgw_acl_req_get(r);
     int kind = idgw_acl_kind_parse(kind_name);
+    const idgw_error_def *e;
     const char *norm, *err;
 
-    if (q == NULL) {
-        return OK;
-    }
+    *refusal = NULL;
     if (kind < 0 || kind == IDGW_ACL_ADDR) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "IDGW0304: idgw_acl_identity_check: unknown kind");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    if (q == NULL) {
+        return OK;
+    }
     if ((err = idgw_acl_value_check(r->pool, (idgw_acl_kind)kind, value, &norm)) != NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "IDGW0311: malformed %s from %s: %s",
                       kind_name, q->addr_text, err);
-        return refuse(r, q, &IDGW_E_ACL_IDENTITY);
+        e = &IDGW_E_ACL_IDENTITY;
     }
-    q->id.v[kind] = norm;
-    return check_lists(r, q);
+    else if ((e = identity_verdict(r, q, (idgw_acl_kind)kind, norm)) == NULL) {
+        return OK;
+    }
+    /* counted here; the caller commits and sends the answer */
+    count_denial(q, e);
+    *refusal = e;
+    return e->http_status;
 }
 
 /* ---- the fleet-wide check ------------------------------------------------------- */
@@ -484,7 +536,7 @@ int idgw_acl_fixups_late(request_rec *r)
     idgw_script_args_init(&a, r->pool);
     check_args(r, q, &a);
     argc = idgw_script_args_argv(&a, &idgw_acl_g.check_script, 0, &argv, &lens);
-    rv = idgw_redis_pool_acquire(idgw_acl_g.pool, &c, err, sizeof(err));
+    rv = idgw_redis_pool_acquire_for(idgw_acl_g.pool, r->pool, &c, err, sizeof(err));
     if (rv != APR_SUCCESS) {
         return degraded(r, q, rv == APR_EAGAIN ? "failing fast after a recent failure"
                                                : apr_pstrdup(r->pool, err));
@@ -499,7 +551,6 @@ int idgw_acl_fixups_late(request_rec *r)
         if (reply) {
             freeReplyObject(reply);
         }
-        idgw_redis_pool_release(idgw_acl_g.pool, c);
         return degraded(r, q, why);
     }
     apr_atomic_inc32(&idgw_acl_g.fleet_checks);
@@ -507,12 +558,10 @@ int idgw_acl_fixups_late(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0333: unexpected reply from "
                       "the access check script: %s", perr);
         freeReplyObject(reply);
-        idgw_redis_pool_release(idgw_acl_g.pool, c);
         return degraded(r, q, "unexpected script reply");
     }
     rc = apply_reply(r, q, &rep);
     freeReplyObject(reply);
-    idgw_redis_pool_release(idgw_acl_g.pool, c);
     return rc == OK ? DECLINED : rc;
 }
 

@@ -27,7 +27,8 @@
 #include "idgw_redis_pool.h"
 #include "mod_idgw.h"
 
-/* Identity headers (mod_idgw.h names the first two). */
+/* A header older apps sent to name their user: ignored (IDGW0314 at debug),
+ * the user is who a backend authenticates (idgw_acl_identity_check). */
 #define IDGW_ACL_HEADER_USER "X-Idgw-User"
 
 /* Process-wide state: set in post_config (parent) and child_init (child). */
@@ -80,6 +81,7 @@ extern const idgw_script_part idgw_acl_check_part;
 extern const idgw_script_part idgw_acl_strikes_part;
 
 /* Exported to mod_idgw_convert (mod_idgw.h). */
-int idgw_acl_identity_check(request_rec *r, const char *kind, const char *value);
+int idgw_acl_identity_check(request_rec *r, const char *kind, const char *value,
+                            const idgw_error_def **refusal);
 
 #endif /* IDGW_ACL_REQUEST_H */

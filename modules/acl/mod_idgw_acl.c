@@ -11,6 +11,7 @@
  * post_config (validate across sections, find mod_idgw_session and fold the
  * fleet-wide check into its per-request script), child_init (the
  * per-process limiter, list cache and Redis pool: nothing before fork),
+ * pre_connection (the per-address connection cap, idgw_acl_conncap.c),
  * check_access_ex (early checks; runs after mod_remoteip's post_read_request
  * has set the client address), fixups LAST (the fleet-wide check where no
  * session check ran).
@@ -19,11 +20,13 @@
 #include <apr_optional.h>
 #include <apr_strings.h>
 #include <http_config.h>
+#include <http_connection.h>
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
 
 #include "idgw_acl_config.h"
+#include "idgw_acl_conncap.h"
 #include "idgw_acl_request.h"
 #include "idgw_acl_script.h"
 #include "mod_idgw.h"
@@ -36,6 +39,7 @@ module AP_MODULE_DECLARE_DATA idgw_acl_module;
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     idgw_acl_config_reset();
+    idgw_acl_conncap_reset();
     idgw_acl_g.folding = 0;
     return OK;
 }
@@ -52,7 +56,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     APR_OPTIONAL_FN_TYPE(idgw_script_part_register) *register_part;
     const char *msg;
 
-    if ((msg = idgw_acl_config_validate(ptemp)) != NULL) {
+    if ((msg = idgw_acl_config_validate(ptemp)) != NULL ||
+        (msg = idgw_acl_conncap_post_config(pconf, s)) != NULL) {
         return fail_start(s, msg);
     }
     if (!idgw_acl_config_in_use()) {
@@ -84,6 +89,8 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     const char *err;
     apr_status_t rv;
 
+    /* the connection cap works whether or not IdgwAcl is on anywhere */
+    idgw_acl_conncap_child_init(pchild, s, &idgw_acl_g.metrics);
     if (!idgw_acl_g.folding || session_redis == NULL) {
         return;
     }
@@ -124,6 +131,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_optional_fn_retrieve(retrieve_optional_fns, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* first: a connection over its address's cap costs nothing more */
+    ap_hook_pre_connection(idgw_acl_conncap_pre_connection, NULL, NULL, APR_HOOK_REALLY_FIRST);
     /* check_access_ex: not overridden by "Satisfy Any", and AND-ed with the
      * Require rules of the same section (we DECLINE on success). */
     ap_hook_check_access_ex(idgw_acl_access, NULL, NULL, APR_HOOK_FIRST,

@@ -11,4 +11,5 @@ modules_backend_libidgw_backend_la_SOURCES = \
 	modules/backend/idgw_backend_tls.c modules/backend/idgw_backend_http.c \
 	modules/backend/idgw_backend_pool.c modules/backend/idgw_backend_call.c \
 	modules/backend/idgw_telegram.h modules/backend/idgw_telegram.c \
-	modules/backend/idgw_telegram_schema.c modules/backend/idgw_telegram_xml.c
+	modules/backend/idgw_telegram_schema.c modules/backend/idgw_telegram_xml.c \
+	modules/backend/idgw_xml_wipe.c modules/backend/idgw_xml_wipe.h

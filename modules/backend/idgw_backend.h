@@ -86,6 +86,7 @@ typedef struct idgw_backend_conf {
     int pool_max;                        /* connections per child (hard max) */
     int pool_keep;                       /* idle connections kept per child */
     int retries;                         /* extra attempts for idempotent telegrams */
+    int insecure;                        /* 1: a plain http:// URL is allowed (tests) */
 } idgw_backend_conf_t;
 
 #define IDGW_BE_DEFAULT_CONNECT_TIMEOUT apr_time_from_msec(2000)
@@ -113,7 +114,8 @@ const char *idgw_backend_conf_set_url(apr_pool_t *p, idgw_backend_conf_t *conf,
                                       const char *value);
 /* One setting by its directive key (docs/directives.md (the backend client)):
  *   url ca cert key tls-name connect-timeout io-timeout total-timeout
- *   idle-timeout pool-wait max-response pool-max pool-keep retries
+ *   idle-timeout pool-wait max-response pool-max pool-keep retries insecure
+ * ("insecure" takes "on"; idgw_backend_conf_set_args also takes it bare).
  * File paths are taken as given (the caller resolves them against the server
  * root).  NULL on success, else a message allocated from p. */
 const char *idgw_backend_conf_set(apr_pool_t *p, idgw_backend_conf_t *conf, const char *key,
@@ -121,7 +123,8 @@ const char *idgw_backend_conf_set(apr_pool_t *p, idgw_backend_conf_t *conf, cons
 /* "key=value key=value ..." (quotes allowed, as httpd splits arguments). */
 const char *idgw_backend_conf_set_args(apr_pool_t *p, idgw_backend_conf_t *conf,
                                        const char *args);
-/* Whole-configuration check for post_config: URL present, https needs a CA
+/* Whole-configuration check for post_config: URL present, http only when
+ * marked insecure (card data would cross in the clear), https needs a CA
  * file, certificate and key come together, files readable, pool_keep <= pool_max,
  * timeouts consistent.  NULL when usable. */
 const char *idgw_backend_conf_check(apr_pool_t *p, const idgw_backend_conf_t *conf);
@@ -133,6 +136,9 @@ apr_interval_time_t idgw_backend_conf_total_timeout(const idgw_backend_conf_t *c
 apr_interval_time_t idgw_backend_conf_idle_timeout(const idgw_backend_conf_t *c);
 apr_interval_time_t idgw_backend_conf_pool_wait(const idgw_backend_conf_t *c);
 apr_int64_t idgw_backend_conf_max_response(const idgw_backend_conf_t *c);
+/* 1 when a plain http:// URL was allowed explicitly (the caller logs it at
+ * every start: the client itself never logs). */
+int idgw_backend_conf_insecure(const idgw_backend_conf_t *c);
 int idgw_backend_conf_pool_max(const idgw_backend_conf_t *c);
 int idgw_backend_conf_pool_keep(const idgw_backend_conf_t *c);
 int idgw_backend_conf_retries(const idgw_backend_conf_t *c);

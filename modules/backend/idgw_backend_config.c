@@ -20,6 +20,7 @@ void idgw_backend_conf_init(idgw_backend_conf_t *conf, const char *name)
     conf->pool_max = IDGW_UNSET;
     conf->pool_keep = IDGW_UNSET;
     conf->retries = IDGW_UNSET;
+    conf->insecure = IDGW_UNSET;
 }
 
 void idgw_backend_conf_merge(idgw_backend_conf_t *out, const idgw_backend_conf_t *base,
@@ -44,6 +45,7 @@ void idgw_backend_conf_merge(idgw_backend_conf_t *out, const idgw_backend_conf_t
     m.pool_max = idgw_merge_int(base->pool_max, add->pool_max);
     m.pool_keep = idgw_merge_int(base->pool_keep, add->pool_keep);
     m.retries = idgw_merge_int(base->retries, add->retries);
+    m.insecure = idgw_merge_int(base->insecure, add->insecure);
     *out = m;   /* out may be base or add */
 }
 
@@ -74,6 +76,14 @@ const char *idgw_backend_conf_check(apr_pool_t *p, const idgw_backend_conf_t *c)
 
     if (!c->url_text)
         return apr_psprintf(p, "%s: no URL configured", name);
+    /* PAN, expiry and passwords cross this connection: never in the clear
+     * unless a test said so in as many words. */
+    if (!c->url.tls && !idgw_backend_conf_insecure(c))
+        return apr_psprintf(p, "%s: %s is plain http: card data and passwords would cross in "
+                            "the clear; use https:// (or mark it 'insecure', for tests only)",
+                            name, c->url_text);
+    if (c->url.tls && idgw_backend_conf_insecure(c))
+        return apr_psprintf(p, "%s: 'insecure' is only for a plain http:// URL", name);
     if (c->url.tls && !c->ca_file)
         return apr_psprintf(p, "%s: an https URL needs a CA file to verify the backend", name);
     if (!c->url.tls && (c->ca_file || c->cert_file || c->key_file || c->tls_name))
@@ -110,6 +120,7 @@ GETTER(apr_interval_time_t, idgw_backend_conf_idle_timeout, idle_timeout,
 GETTER(apr_int64_t, idgw_backend_conf_max_response, max_response, IDGW_BE_DEFAULT_MAX_RESPONSE)
 GETTER(int, idgw_backend_conf_pool_max, pool_max, IDGW_BE_DEFAULT_POOL_MAX)
 GETTER(int, idgw_backend_conf_retries, retries, IDGW_BE_DEFAULT_RETRIES)
+GETTER(int, idgw_backend_conf_insecure, insecure, 0)
 
 /* The default number kept never exceeds a configured maximum. */
 int idgw_backend_conf_pool_keep(const idgw_backend_conf_t *c)

@@ -50,6 +50,7 @@ void idgw_be_conn_close(idgw_backend_conn_t *c)
     }
     c->pos = c->len = 0;
     c->broken = 0;
+    c->truncated = 0;
 }
 
 void idgw_be_conn_destroy(idgw_backend_conn_t *c)

@@ -8,14 +8,14 @@
 #include "idgw_backend_int.h"
 #include "idgw_conf_parse.h"
 
-typedef enum setting_kind { S_URL, S_PATH, S_NAME, S_NUMBER } setting_kind_t;
+typedef enum setting_kind { S_URL, S_PATH, S_NAME, S_NUMBER, S_ON } setting_kind_t;
 
 /* A key; a number's parsing, range and place are its rule, the modules' one
  * rule shape (idgw_conf_parse.h). */
 typedef struct setting {
     const char *key;
     setting_kind_t kind;
-    size_t offset;              /* S_PATH, S_NAME */
+    size_t offset;              /* S_PATH, S_NAME, S_ON */
     idgw_conf_rule rule;        /* S_NUMBER */
 } setting_t;
 
@@ -46,6 +46,7 @@ static const setting_t settings[] = {
     COUNT("pool-max", pool_max, 1, 1024, "1..1024"),
     COUNT("pool-keep", pool_keep, 0, 1024, "0..1024"),
     COUNT("retries", retries, 0, IDGW_BE_MAX_RETRIES, "0.." XSTR(IDGW_BE_MAX_RETRIES)),
+    TEXT("insecure", S_ON, insecure),
 };
 
 /* A TLS peer name: a host name or an IP literal, nothing else. */
@@ -88,12 +89,19 @@ const char *idgw_backend_conf_set(apr_pool_t *p, idgw_backend_conf_t *conf, cons
         case S_NUMBER:
             err = idgw_conf_rule_set(p, &s->rule, conf, value);
             break;
+        case S_ON:
+            /* only ever switched on: leaving it out is the way to say no */
+            if (strcmp(value, "on") != 0)
+                err = "only 'on' (or the bare word) is accepted";
+            else
+                *(int *)(base + s->offset) = 1;
+            break;
         }
         return err ? apr_psprintf(p, "%s=%s: %s", key, value, err) : NULL;
     }
     return apr_psprintf(p, "unknown backend setting '%s' (url, ca, cert, key, tls-name, "
                            "connect-timeout, io-timeout, total-timeout, idle-timeout, pool-wait, "
-                           "max-response, pool-max, pool-keep, retries)", key);
+                           "max-response, pool-max, pool-keep, retries, insecure)", key);
 }
 
 const char *idgw_backend_conf_set_args(apr_pool_t *p, idgw_backend_conf_t *conf,
@@ -107,6 +115,12 @@ const char *idgw_backend_conf_set_args(apr_pool_t *p, idgw_backend_conf_t *conf,
         char *eq = strchr(*argv, '=');
         const char *err;
 
+        if (strcmp(*argv, "insecure") == 0) {
+            err = idgw_backend_conf_set(p, conf, "insecure", "on");
+            if (err)
+                return err;
+            continue;
+        }
         if (!eq || eq == *argv)
             return apr_psprintf(p, "'%s' is not key=value", *argv);
         *eq = '\0';

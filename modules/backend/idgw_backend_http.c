@@ -1,6 +1,7 @@
 /* idgw_backend_http.c: the HTTP/1.1 codec of the backend client.  Sends one
- * request with Content-Length; reads one response with Content-Length, chunked
- * or read-until-close framing, bounded line, header and body sizes.  Strict
+ * request with Content-Length; reads one response with Content-Length or
+ * chunked framing (a close-delimited body is refused: a truncated answer
+ * would read as a whole one), bounded line, header and body sizes.  Strict
  * where leniency would let a response be read two ways: Content-Length and
  * Transfer-Encoding together, conflicting Content-Lengths, an unknown
  * transfer coding, obsolete line folding are all protocol errors. */
@@ -352,30 +353,6 @@ static idgw_backend_category_t read_chunked(idgw_backend_conn_t *c, apr_pool_t *
     }
 }
 
-static idgw_backend_category_t read_until_close(idgw_backend_conn_t *c, apr_pool_t *p,
-                                                body_buf_t *b, idgw_backend_error_t *err)
-{
-    for (;;) {
-        apr_size_t have = c->len - c->pos;
-        int eof;
-        idgw_backend_category_t cat;
-
-        if (have > 0) {
-            if (!body_reserve(p, b, have))
-                return idgw_be_fail(err, IDGW_BE_ERR_OVERSIZE, "%s: response over %"
-                                    APR_SIZE_T_FMT " bytes", c->be->conf.name, b->max);
-            memcpy(b->data + b->len, c->buf + c->pos, have);
-            b->len += have;
-            c->pos = c->len;
-        }
-        cat = idgw_be_conn_fill(c, &eof, err);
-        if (cat != IDGW_BE_OK)
-            return cat;
-        if (eof)
-            return IDGW_BE_OK;
-    }
-}
-
 static idgw_backend_category_t read_body(idgw_backend_conn_t *c, apr_pool_t *p,
                                          const framing_t *f, body_buf_t *b,
                                          idgw_backend_error_t *err)
@@ -399,7 +376,10 @@ static idgw_backend_category_t read_body(idgw_backend_conn_t *c, apr_pool_t *p,
             b->len = (apr_size_t)f->content_length;
         return cat;
     }
-    return read_until_close(c, p, b, err);
+    /* A close-delimited body cannot be told from one cut short (a reset, a
+     * forged FIN): a telegram answer states its length or is chunked. */
+    return idgw_be_fail(err, IDGW_BE_ERR_PROTOCOL, "%s: answer without Content-Length or "
+                        "chunked framing", be);
 }
 
 static int no_body(const char *method, int status)

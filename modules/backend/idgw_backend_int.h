@@ -37,6 +37,7 @@ typedef struct idgw_backend_conn {
     apr_time_t deadline;               /* of the current call */
     apr_status_t last_io;              /* APR status of the last failed socket op */
     int timed_out;                     /* last failure was APR_TIMEUP or deadline */
+    int truncated;                     /* TLS: closed without close_notify */
     char buf[IDGW_BE_READBUF];
     apr_size_t pos, len;               /* unread bytes are buf[pos..len) */
 } idgw_backend_conn_t;

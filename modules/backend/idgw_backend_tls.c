@@ -49,8 +49,16 @@ static int bio_read(BIO *b, char *buf, int len)
     return bio_io(b, buf, len, 0);
 }
 
+/* BIO_CTRL_EOF answers truly: OpenSSL asks it when a read returns 0, and
+ * only then reports a close without close_notify as
+ * SSL_R_UNEXPECTED_EOF_WHILE_READING (a truncation) instead of a bare
+ * SSL_ERROR_SYSCALL. */
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
+    idgw_backend_conn_t *c = BIO_get_data(b);
+
+    if (cmd == BIO_CTRL_EOF)
+        return c && c->last_io == APR_EOF;
     return cmd == BIO_CTRL_FLUSH ? 1 : 0;
 }
 
@@ -186,6 +194,9 @@ idgw_backend_category_t idgw_be_tls_fail(idgw_backend_conn_t *c, idgw_backend_er
         ERR_clear_error();
         return idgw_be_fail(err, IDGW_BE_ERR_TIMEOUT, "%s: TLS %s timed out", name, what);
     }
+    if (c->truncated)
+        return idgw_be_fail(err, IDGW_BE_ERR_PROTOCOL, "%s: TLS %s: connection closed without "
+                            "close_notify (answer truncated)", name, what);
     if (ERR_peek_error() == 0 && c->last_io != APR_SUCCESS) {
         /* A socket failure under TLS (reset, EOF mid-record). */
         return idgw_be_fail(err, IDGW_BE_ERR_PROTOCOL, "%s: TLS %s: %s", name, what,
@@ -248,6 +259,7 @@ int idgw_be_tls_read(idgw_backend_conn_t *c, char *buf, apr_size_t cap, apr_size
     *eof = 0;
     ERR_clear_error();
     c->last_io = APR_SUCCESS;
+    c->truncated = 0;
     r = SSL_read(c->ssl, buf, want);
     if (r > 0) {
         *got = (apr_size_t)r;
@@ -258,12 +270,13 @@ int idgw_be_tls_read(idgw_backend_conn_t *c, char *buf, apr_size_t cap, apr_size
         *eof = 1;
         return 0;
     case SSL_ERROR_SSL:
-        /* A bare TCP close without close_notify: an EOF; HTTP framing decides
-         * whether the response was complete. */
-        if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+        /* A bare TCP close without close_notify is not an end: anyone on the
+         * path can forge it to cut an answer short.  Only close_notify
+         * (SSL_ERROR_ZERO_RETURN above) is an EOF; this is a truncation. */
+        if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
             ERR_clear_error();
-            *eof = 1;
-            return 0;
+            c->last_io = APR_EOF;
+            c->truncated = 1;
         }
         return -1;
     default:

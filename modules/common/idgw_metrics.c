@@ -10,11 +10,17 @@
  * A slot goes FREE -> WRITING (one CAS winner fills family and labels) ->
  * READY, and never back while the segment lives.  Readers only look at
  * READY slots, so a half-written slot is never rendered or matched.
+ *
+ * The header also keeps a ring of per-minute snapshots of a few totals
+ * (idgw_metrics_tick, idgw_metrics_recent), each one written by the single
+ * process that won the minute's compare-and-swap, under a sequence number
+ * that readers check before and after copying it (a seqlock).
  */
 #include "idgw_metrics.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sched.h>
 
@@ -22,7 +28,7 @@ _Static_assert(__atomic_always_lock_free(sizeof(uint64_t), 0),
                "the counters need lock-free 64-bit atomics to be shared across processes");
 
 #define METRICS_MAGIC   0x69646d74u   /* "idmt" */
-#define METRICS_VERSION 1u
+#define METRICS_VERSION 2u      /* 2: the snapshot ring in the header */
 
 enum { SLOT_FREE = 0, SLOT_WRITING = 1, SLOT_READY = 2 };
 
@@ -42,6 +48,16 @@ typedef struct metrics_slot {
     uint64_t buckets[IDGW_METRICS_BUCKETS + 1]; /* histogram: per bucket, last is +Inf */
 } metrics_slot;
 
+#define SUMMARY_FIELDS (sizeof(idgw_metrics_summary) / sizeof(uint64_t))
+
+/* One minute's totals.  seq: 0 never written, odd while being written. */
+typedef struct metrics_snap {
+    uint64_t seq;
+    uint64_t minute;            /* apr_time_t / one minute */
+    uint64_t time;              /* apr_time_t of the snapshot */
+    uint64_t v[SUMMARY_FIELDS]; /* idgw_metrics_summary, field by field */
+} metrics_snap;
+
 struct idgw_metrics {
     uint32_t magic;
     uint32_t version;
@@ -50,6 +66,8 @@ struct idgw_metrics {
     uint64_t total_size;
     uint64_t created;           /* apr_time_t */
     uint64_t dropped;           /* series that found no free slot */
+    uint64_t last_minute;       /* the newest minute with a snapshot (CAS) */
+    metrics_snap history[IDGW_METRICS_HISTORY];   /* by minute % IDGW_METRICS_HISTORY */
     metrics_slot slots[];
 };
 
@@ -414,6 +432,132 @@ apr_time_t idgw_metrics_created(const idgw_metrics *m)
     return m ? (apr_time_t)m->created : 0;
 }
 
+/* ---- recent activity ------------------------------------------------------ */
+
+#define USEC_PER_MINUTE ((apr_time_t)60 * APR_USEC_PER_SEC)
+
+_Static_assert(sizeof(idgw_metrics_summary) == SUMMARY_FIELDS * sizeof(uint64_t),
+               "idgw_metrics_summary holds only uint64_t fields");
+
+static int is_label(const metrics_slot *s, int label, const char *a, const char *b)
+{
+    return strcmp(s->labels[label], a) == 0 || (b && strcmp(s->labels[label], b) == 0);
+}
+
+void idgw_metrics_summarize(const idgw_metrics *m, idgw_metrics_summary *out)
+{
+    uint32_t i;
+
+    memset(out, 0, sizeof(*out));
+    for (i = 0; m && i < m->nslots; i++) {
+        const metrics_slot *s = &m->slots[i];
+        uint64_t v;
+
+        if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SLOT_READY)
+            continue;
+        v = load(&s->value);
+        switch ((idgw_metric)s->family) {
+        case IDGW_M_REQUESTS:
+            out->requests += v;
+            if (!is_label(s, 2, "ok", "replay"))
+                out->request_errors += v;
+            break;
+        case IDGW_M_BACKEND_CALLS:
+            out->backend_calls += v;
+            if (!is_label(s, 1, "ok", NULL))
+                out->backend_failures += v;
+            break;
+        case IDGW_M_SEQUENCE_ERRORS: out->sequence_errors += v; break;
+        case IDGW_M_ACL_DENIALS:     out->acl_denials += v; break;
+        case IDGW_M_DEGRADED:        out->degraded += v; break;
+        case IDGW_M_REDIS_ERRORS:    out->redis_errors += v; break;
+        default: break;              /* histograms: not in the summary */
+        }
+    }
+}
+
+int idgw_metrics_tick(idgw_metrics *m, apr_time_t now)
+{
+    uint64_t minute, last, seq;
+    idgw_metrics_summary sum;
+    const uint64_t *v = (const uint64_t *)&sum;
+    metrics_snap *snap;
+    size_t f;
+
+    if (!m || now < 0)
+        return 0;
+    minute = (uint64_t)(now / USEC_PER_MINUTE);
+    last = __atomic_load_n(&m->last_minute, __ATOMIC_ACQUIRE);
+    if (last >= minute)      /* done this minute (or the clock went back) */
+        return 0;
+    if (!__atomic_compare_exchange_n(&m->last_minute, &last, minute, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return 0;            /* another process writes this minute's */
+    idgw_metrics_summarize(m, &sum);
+    snap = &m->history[minute % IDGW_METRICS_HISTORY];
+    seq = __atomic_load_n(&snap->seq, __ATOMIC_RELAXED);
+    __atomic_store_n(&snap->seq, seq | 1u, __ATOMIC_RELAXED);      /* odd: being written */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&snap->minute, minute, __ATOMIC_RELAXED);
+    __atomic_store_n(&snap->time, (uint64_t)now, __ATOMIC_RELAXED);
+    for (f = 0; f < SUMMARY_FIELDS; f++)
+        __atomic_store_n(&snap->v[f], v[f], __ATOMIC_RELAXED);
+    __atomic_store_n(&snap->seq, (seq | 1u) + 1, __ATOMIC_RELEASE); /* even: complete */
+    return 1;
+}
+
+/* A consistent copy of a snapshot; 0 when it is empty or being written. */
+static int snap_read(const metrics_snap *snap, uint64_t *minute, uint64_t *time,
+                     uint64_t v[SUMMARY_FIELDS])
+{
+    uint64_t s1 = __atomic_load_n(&snap->seq, __ATOMIC_ACQUIRE), s2;
+    size_t f;
+
+    if (s1 == 0 || (s1 & 1u))
+        return 0;
+    *minute = __atomic_load_n(&snap->minute, __ATOMIC_RELAXED);
+    *time = __atomic_load_n(&snap->time, __ATOMIC_RELAXED);
+    for (f = 0; f < SUMMARY_FIELDS; f++)
+        v[f] = __atomic_load_n(&snap->v[f], __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    s2 = __atomic_load_n(&snap->seq, __ATOMIC_RELAXED);
+    return s1 == s2;
+}
+
+apr_interval_time_t idgw_metrics_recent(const idgw_metrics *m, apr_time_t now, int minutes,
+                                        idgw_metrics_summary *delta)
+{
+    uint64_t base[SUMMARY_FIELDS] = { 0 }, best_minute = 0, target;
+    uint64_t *d = (uint64_t *)delta;
+    apr_time_t since;
+    int i, found = 0;
+    size_t f;
+
+    idgw_metrics_summarize(m, delta);
+    if (!m || now < 0)
+        return 0;
+    if (minutes < 1)
+        minutes = 1;
+    if (minutes > IDGW_METRICS_HISTORY - 1)
+        minutes = IDGW_METRICS_HISTORY - 1;
+    since = (apr_time_t)m->created;          /* no snapshot: zero at creation */
+    target = (uint64_t)(now / USEC_PER_MINUTE);
+    target = target >= (uint64_t)minutes ? target - (uint64_t)minutes : 0;
+    for (i = 0; i < IDGW_METRICS_HISTORY; i++) {
+        uint64_t minute, time, v[SUMMARY_FIELDS];
+        if (!snap_read(&m->history[i], &minute, &time, v) || minute > target
+            || (found && minute <= best_minute))
+            continue;
+        found = 1;
+        best_minute = minute;
+        since = (apr_time_t)time;
+        memcpy(base, v, sizeof(base));
+    }
+    for (f = 0; f < SUMMARY_FIELDS; f++)     /* counters only grow; never wrap below 0 */
+        d[f] = d[f] >= base[f] ? d[f] - base[f] : 0;
+    return now > since ? now - since : 0;
+}
+
 /* ---- rendering ------------------------------------------------------------ */
 
 typedef struct out {
@@ -530,6 +674,64 @@ int idgw_metrics_render_prometheus(const idgw_metrics *m, idgw_metrics_write_fn 
     return o.rc;
 }
 
+/* Text for an HTML element or a quoted attribute.  Label values are already
+ * restricted to [A-Za-z0-9_.:/-] when stored; escaping anyway keeps the page
+ * well formed should that rule ever change. */
+static void put_html(out *o, const char *s)
+{
+    const char *run = s;
+
+    for (; *s; s++) {
+        const char *ent;
+        switch (*s) {
+        case '&': ent = "&amp;"; break;
+        case '<': ent = "&lt;"; break;
+        case '>': ent = "&gt;"; break;
+        case '"': ent = "&quot;"; break;
+        case '\'': ent = "&#39;"; break;
+        default: continue;
+        }
+        put(o, run, (size_t)(s - run));
+        puts_(o, ent);
+        run = s + 1;
+    }
+    put(o, run, (size_t)(s - run));
+}
+
+static int cmp_slot_labels(const void *a, const void *b)
+{
+    const metrics_slot *x = *(const metrics_slot *const *)a;
+    const metrics_slot *y = *(const metrics_slot *const *)b;
+    int i, c;
+
+    for (i = 0; i < IDGW_METRICS_MAX_LABELS; i++)
+        if ((c = strcmp(x->labels[i], y->labels[i])) != 0)
+            return c;
+    return 0;
+}
+
+/* The family's ready series, sorted by label values; *n of them.  NULL
+ * when there are none (*n 0) or no memory (the render fails: -1). */
+static const metrics_slot **sorted_family(const idgw_metrics *m, idgw_metric id, size_t *n)
+{
+    const metrics_slot **rows = NULL;
+    uint32_t i;
+
+    *n = 0;
+    for (i = 0; i < m->nslots; i++) {
+        if (!slot_ready(&m->slots[i], id))
+            continue;
+        if (!rows && !(rows = malloc(sizeof(*rows) * m->nslots))) {
+            *n = (size_t)-1;
+            return NULL;
+        }
+        rows[(*n)++] = &m->slots[i];
+    }
+    if (*n > 1)
+        qsort(rows, *n, sizeof(*rows), cmp_slot_labels);
+    return rows;
+}
+
 static void put_ms(out *o, apr_interval_time_t usec)
 {
     if (usec < 0)
@@ -542,29 +744,39 @@ int idgw_metrics_render_html(const idgw_metrics *m, idgw_metrics_write_fn w, voi
 {
     out o = { w, ctx, 0 };
     int id, l;
-    uint32_t i;
 
     if (!m)
         return -1;
     for (id = 0; id < IDGW_M_COUNT; id++) {
         const idgw_metric_desc *d = &descs[id];
-        putf(&o, "<h2>%s</h2>\n<p>%s</p>\n<table border=\"1\">\n<tr>", d->name, d->help);
+        size_t n, i;
+        const metrics_slot **rows = sorted_family(m, (idgw_metric)id, &n);
+
+        if (n == (size_t)-1)
+            return -1;
+        putf(&o, "<section class=\"metric\" id=\"%s\">\n<h2>%s</h2>\n<p>%s</p>\n"
+                 "<table class=\"%s\">\n<tr>",
+             d->name, d->name, d->help, d->histogram ? "hist" : "counter");
         for (l = 0; l < d->nlabels; l++)
             putf(&o, "<th>%s</th>", d->labels[l]);
         puts_(&o, d->histogram ? "<th>count</th><th>mean ms</th><th>p50 ms</th>"
                                  "<th>p99 ms</th></tr>\n"
                                : "<th>value</th></tr>\n");
-        for (i = 0; i < m->nslots; i++) {
-            const metrics_slot *s = &m->slots[i];
-            if (!slot_ready(s, (idgw_metric)id))
-                continue;
+        if (n == 0)
+            putf(&o, "<tr class=\"none\"><td colspan=\"%d\">none counted yet</td></tr>\n",
+                 d->nlabels + (d->histogram ? 4 : 1));
+        for (i = 0; i < n; i++) {
+            const metrics_slot *s = rows[i];
             puts_(&o, "<tr>");
-            for (l = 0; l < d->nlabels; l++)
-                putf(&o, "<td>%s</td>", s->labels[l]);   /* cleaned: no markup possible */
+            for (l = 0; l < d->nlabels; l++) {
+                puts_(&o, "<td>");
+                put_html(&o, s->labels[l]);
+                puts_(&o, "</td>");
+            }
             if (d->histogram) {
-                uint64_t n = slot_count(s, NULL);
-                putf(&o, "<td>%llu</td>", (unsigned long long)n);
-                put_ms(&o, n ? (apr_interval_time_t)(load(&s->sum_usec) / n) : -1);
+                uint64_t count = slot_count(s, NULL);
+                putf(&o, "<td>%llu</td>", (unsigned long long)count);
+                put_ms(&o, count ? (apr_interval_time_t)(load(&s->sum_usec) / count) : -1);
                 put_ms(&o, slot_quantile(s, 0.5));
                 put_ms(&o, slot_quantile(s, 0.99));
             } else {
@@ -572,7 +784,8 @@ int idgw_metrics_render_html(const idgw_metrics *m, idgw_metrics_write_fn w, voi
             }
             puts_(&o, "</tr>\n");
         }
-        puts_(&o, "</table>\n");
+        puts_(&o, "</table>\n</section>\n");
+        free(rows);
     }
     putf(&o, "<p>series: %u of %u used, %llu updates dropped (table full)</p>\n",
          idgw_metrics_series_used(m), m->nslots,

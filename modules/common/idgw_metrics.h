@@ -124,6 +124,46 @@ unsigned idgw_metrics_series_capacity(const idgw_metrics *m);
 uint64_t idgw_metrics_dropped(const idgw_metrics *m);
 apr_time_t idgw_metrics_created(const idgw_metrics *m);
 
+/* ---- recent activity -------------------------------------------------------
+ * The counters are cumulative; "what failed in the last minutes" is the
+ * difference between now and a snapshot taken then.  The table keeps one
+ * snapshot of a few totals per minute, for the last IDGW_METRICS_HISTORY
+ * minutes that saw any activity, in the same shared memory as the counters
+ * (so every child sees the same history, and it survives graceful restarts
+ * with them).  Whoever calls idgw_metrics_tick first in a new minute wins a
+ * compare-and-swap and writes that minute's snapshot (one scan of the table,
+ * once a minute); everyone else returns after one atomic load.  A snapshot
+ * is written under a sequence number (odd while written), so a reader never
+ * uses a half-written one. */
+#define IDGW_METRICS_HISTORY 16               /* minutes of snapshots kept */
+
+typedef struct idgw_metrics_summary {
+    uint64_t requests;          /* idgw_requests_total */
+    uint64_t request_errors;    /*   ... whose result is neither "ok" nor "replay" */
+    uint64_t backend_calls;     /* idgw_backend_calls_total */
+    uint64_t backend_failures;  /*   ... whose result is not "ok" */
+    uint64_t sequence_errors;   /* idgw_sequence_errors_total */
+    uint64_t acl_denials;       /* idgw_acl_denials_total */
+    uint64_t degraded;          /* idgw_degraded_decisions_total */
+    uint64_t redis_errors;      /* idgw_redis_errors_total */
+} idgw_metrics_summary;
+
+/* The totals now (one scan of the table). */
+void idgw_metrics_summarize(const idgw_metrics *m, idgw_metrics_summary *out);
+
+/* Record the snapshot of now's minute unless one exists; cheap when it does.
+ * Returns 1 when this call wrote it, 0 otherwise. */
+int idgw_metrics_tick(idgw_metrics *m, apr_time_t now);
+
+/* What happened over about the last `minutes` minutes (1 ..
+ * IDGW_METRICS_HISTORY - 1): now's totals minus the newest snapshot taken
+ * at least `minutes` whole minutes ago (or zero at the table's creation when
+ * there is none, e.g. a young table).  Returns the span the figures cover,
+ * which is between `minutes` and `minutes` + 1 minutes when every minute
+ * saw a tick, more after idle minutes, less for a younger table. */
+apr_interval_time_t idgw_metrics_recent(const idgw_metrics *m, apr_time_t now, int minutes,
+                                        idgw_metrics_summary *delta);
+
 /* Rendering goes through a writer so the same code serves httpd (ap_rwrite)
  * and the tests (a buffer).  Returns the writer's first non-zero result. */
 typedef int (*idgw_metrics_write_fn)(void *ctx, const char *data, size_t len);
@@ -132,8 +172,11 @@ typedef int (*idgw_metrics_write_fn)(void *ctx, const char *data, size_t len);
  * histograms as cumulative _bucket{le=..} / _sum (seconds) / _count. */
 int idgw_metrics_render_prometheus(const idgw_metrics *m, idgw_metrics_write_fn w, void *ctx);
 
-/* The human page's body: one HTML table per family (histograms show count,
- * mean, p50 and p99 in milliseconds). */
+/* The human page's tables: one HTML table per family, in the families'
+ * order, rows sorted by their label values (byte order, first label first),
+ * so a series keeps its place from one reload to the next; histograms show
+ * count, mean, p50 and p99 in milliseconds.  Label values are HTML-escaped.
+ * Styling is left to the page (classes "metric", "hist"). */
 int idgw_metrics_render_html(const idgw_metrics *m, idgw_metrics_write_fn w, void *ctx);
 
 /* ---- optional functions exported by mod_idgw_status ---------------------- */

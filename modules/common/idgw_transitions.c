@@ -125,6 +125,48 @@ idgw_step idgw_step_from_name(const char *name)
     return IDGW_STEP_NONE;
 }
 
+/* Longest URL segment looked at; any name is shorter. */
+#define SEGMENT_MAX 32
+
+int idgw_op_step_from_path(const char *path, idgw_op *op, idgw_step *step)
+{
+    const char *end, *b, *a;
+    char seg_a[SEGMENT_MAX], seg_b[SEGMENT_MAX];
+    idgw_op o;
+    idgw_step st;
+
+    if (!path)
+        return 0;
+    end = path + strlen(path);
+    for (b = end; b > path && b[-1] != '/'; b--)
+        ;
+    if (b == path || b == end)
+        return 0;
+    for (a = b - 1; a > path && a[-1] != '/'; a--)
+        ;
+    if (b - 1 == a || (size_t)(b - 1 - a) >= sizeof(seg_a) || (size_t)(end - b) >= sizeof(seg_b))
+        return 0;
+    memcpy(seg_a, a, (size_t)(b - 1 - a));
+    seg_a[b - 1 - a] = '\0';
+    memcpy(seg_b, b, (size_t)(end - b));
+    seg_b[end - b] = '\0';
+    if (strcmp(seg_a, "session") == 0) {
+        o = idgw_op_from_name(seg_b);
+        if (o != IDGW_OP_OPEN && o != IDGW_OP_CLOSE && o != IDGW_OP_STATUS)
+            return 0;
+        st = o == IDGW_OP_STATUS ? IDGW_STEP_NONE : IDGW_STEP_REQUEST;
+    } else {
+        o = idgw_op_from_name(seg_a);
+        st = idgw_step_from_name(seg_b);
+        if (o == IDGW_OP_NONE || o == IDGW_OP_OPEN || o == IDGW_OP_CLOSE || o == IDGW_OP_STATUS
+            || st == IDGW_STEP_NONE)
+            return 0;
+    }
+    *op = o;
+    *step = st;
+    return 1;
+}
+
 int idgw_op_has_relay(idgw_op op)
 {
     idgw_state from = { IDGW_PHASE_REQUESTED, op }, to;

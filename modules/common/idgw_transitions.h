@@ -88,6 +88,18 @@ const char *idgw_step_name(idgw_step step);
 idgw_op idgw_op_from_name(const char *name);
 idgw_step idgw_step_from_name(const char *name);
 
+/*
+ * The operation and step a smartphone API path names by its last two
+ * segments: ".../session/open", ".../session/close" (step request),
+ * ".../session/status" (step none), ".../<op>/<step>" for any other
+ * operation ("/idgw/v1/add_card/relay").  Returns 0, leaving *op and *step
+ * alone, when they name none: NULL or empty path, a trailing slash, an empty
+ * or over-long segment, an unknown name, session/<op> for an operation that
+ * is not open/close/status, or open/close/status outside session/.  The path
+ * is taken as given (no percent-decoding here).
+ */
+int idgw_op_step_from_path(const char *path, idgw_op *op, idgw_step *step);
+
 /* Does this operation have relay steps (request -> relay* -> complete)? */
 int idgw_op_has_relay(idgw_op op);
 

@@ -189,30 +189,20 @@ int idgw_vault_key_count(const idgw_vault_keys *keys)
     return keys->count;
 }
 
+/* The associated data, "<label>\0<sid>\0<name>", into a context made for
+ * sealing or for unsealing alike (EVP_CipherUpdate follows the context's
+ * direction). */
 static int add_aad(EVP_CIPHER_CTX *ctx, const char *sid, const char *name)
 {
     int n;
     static const unsigned char zero = 0;
 
-    return EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)AAD_LABEL,
-                             (int)strlen(AAD_LABEL))
-        && EVP_EncryptUpdate(ctx, NULL, &n, &zero, 1)
-        && EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)sid, (int)strlen(sid))
-        && EVP_EncryptUpdate(ctx, NULL, &n, &zero, 1)
-        && EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)name, (int)strlen(name));
-}
-
-static int add_aad_dec(EVP_CIPHER_CTX *ctx, const char *sid, const char *name)
-{
-    int n;
-    static const unsigned char zero = 0;
-
-    return EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)AAD_LABEL,
-                             (int)strlen(AAD_LABEL))
-        && EVP_DecryptUpdate(ctx, NULL, &n, &zero, 1)
-        && EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)sid, (int)strlen(sid))
-        && EVP_DecryptUpdate(ctx, NULL, &n, &zero, 1)
-        && EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)name, (int)strlen(name));
+    return EVP_CipherUpdate(ctx, NULL, &n, (const unsigned char *)AAD_LABEL,
+                            (int)strlen(AAD_LABEL))
+        && EVP_CipherUpdate(ctx, NULL, &n, &zero, 1)
+        && EVP_CipherUpdate(ctx, NULL, &n, (const unsigned char *)sid, (int)strlen(sid))
+        && EVP_CipherUpdate(ctx, NULL, &n, &zero, 1)
+        && EVP_CipherUpdate(ctx, NULL, &n, (const unsigned char *)name, (int)strlen(name));
 }
 
 apr_status_t idgw_vault_seal(apr_pool_t *p, const idgw_vault_keys *keys,
@@ -282,7 +272,7 @@ apr_status_t idgw_vault_unseal(apr_pool_t *p, const idgw_vault_keys *keys,
     ok = ctx && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL)
         && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL)
         && EVP_DecryptInit_ex(ctx, NULL, NULL, k->key, nonce)
-        && add_aad_dec(ctx, sid, name)
+        && add_aad(ctx, sid, name)
         && EVP_DecryptUpdate(ctx, out, &n, ct, (int)ct_len)
         && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, (void *)tag)
         && EVP_DecryptFinal_ex(ctx, out + n, &fin) > 0;

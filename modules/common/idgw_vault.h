@@ -19,8 +19,11 @@
 #define IDGW_VAULT_MAX_KEYS 16
 #define IDGW_VAULT_KEY_LEN 32
 #define IDGW_VAULT_OVERHEAD (1 + 4 + 12 + 16)
-/* largest plaintext an item may hold */
-#define IDGW_VAULT_MAX_ITEM 8192
+/* largest plaintext an item may hold: sized for mod_idgw_convert's largest
+ * item (IDGW_CTX_MAX_BYTES: the issuer display data the brand schema allows,
+ * a logo of 98304 base64 characters and 8 messages, stored as an item of its
+ * own beside the card context) */
+#define IDGW_VAULT_MAX_ITEM (128 * 1024)
 
 typedef struct idgw_vault_keys idgw_vault_keys;
 

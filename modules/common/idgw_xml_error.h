@@ -33,6 +33,8 @@ extern const idgw_error_def IDGW_E_REQ_PATH;         /* 404 unknown operation or
 extern const idgw_error_def IDGW_E_REQ_BODY;         /* 413 body too large */
 extern const idgw_error_def IDGW_E_REQ_BINDING;      /* 400 missing/malformed terminal id or IDm */
 extern const idgw_error_def IDGW_E_REQ_METHOD;       /* 405 method not allowed */
+extern const idgw_error_def IDGW_E_REQ_BODY_TIMEOUT; /* 408 body stopped coming */
+extern const idgw_error_def IDGW_E_REQ_BODY_FRAMING; /* 400 bad Content-Length or chunks */
 extern const idgw_error_def IDGW_E_SES_UNKNOWN;      /* 403 unknown or idle-expired session */
 extern const idgw_error_def IDGW_E_SES_DEAD;         /* 403 session invalidated */
 extern const idgw_error_def IDGW_E_SES_CLOSED;       /* 403 session closed */
@@ -63,8 +65,16 @@ const char *idgw_xml_escape(apr_pool_t *p, const char *text);
 const char *idgw_xml_error_body(apr_pool_t *p, const char *code, const char *message);
 
 /*
+ * r->notes key set by whoever read the request body to its end (the session
+ * check): an error answered after that may keep the connection.
+ */
+#define IDGW_NOTE_BODY_READ "idgw-body-read"
+
+/*
  * Send the error as the response (httpd side, idgw_xml_error_http.c):
- * discards the request body, sets the status, Content-Type
+ * disposes of the request body (a body nobody read closes the connection
+ * instead of being read away: its size is the sender's to choose), sets the
+ * status, Content-Type
  * application/xml and Cache-Control: no-store, writes the document.
  * Returns DONE: return it from any hook or handler to end the request.
  */

@@ -9,8 +9,16 @@
 #include "idgw_httpd.h"
 #include <http_protocol.h>
 #include <apr_strings.h>
+#include <string.h>
 
 #include "idgw_metrics.h"   /* IDGW_NOTE_ERROR, read by mod_idgw_status */
+
+static int has_body(request_rec *r)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+
+    return apr_table_get(r->headers_in, "Transfer-Encoding") || (cl && strcmp(cl, "0") != 0);
+}
 
 int idgw_xml_error_send_code(request_rec *r, int http_status, const char *code,
                              const char *message)
@@ -20,16 +28,18 @@ int idgw_xml_error_send_code(request_rec *r, int http_status, const char *code,
     /* metrics: the code, for mod_idgw_status's counters and the access log */
     apr_table_set(r->notes, IDGW_NOTE_ERROR, code);
 
-    /* keep the connection usable: the unread body must not become the next request */
+    /* the unread body must not become the next request; reading it away
+     * could mean a GiB at the sender's choice, so the connection closes
+     * instead, unless the body was read (and bounded) already */
+    if (!apr_table_get(r->notes, IDGW_NOTE_BODY_READ) && has_body(r))
+        r->connection->keepalive = AP_CONN_CLOSE;
     ap_discard_request_body(r);
-    r->status = http_status;
+    /* its headers go to err_headers_out, as they always have: hence
+     * idgw_write_answer, which leaves the headers to its caller */
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     if (http_status == HTTP_SERVICE_UNAVAILABLE)
         apr_table_setn(r->err_headers_out, "Retry-After", "1");
-    ap_set_content_type(r, "application/xml; charset=UTF-8");
-    ap_set_content_length(r, (apr_off_t)strlen(body));
-    if (!r->header_only)
-        ap_rputs(body, r);
+    idgw_write_answer(r, http_status, "application/xml; charset=UTF-8", body, strlen(body));
     return DONE;
 }
 

@@ -86,6 +86,8 @@ static const char *backend_option(apr_pool_t *p, idgw_backend_conf_t *be, const 
     const char *eq = strchr(opt, '=');
     const char *key, *val;
 
+    if (strcmp(opt, "insecure") == 0)
+        return idgw_backend_conf_set(p, be, "insecure", "on");
     if (!eq || eq == opt || !eq[1])
         return apr_psprintf(p, "expected key=value, got '%s'", opt);
     key = apr_pstrndup(p, opt, (apr_size_t)(eq - opt));
@@ -163,7 +165,7 @@ const command_rec idgw_convert_cmds[] = {
                       "IdgwConvertBackend cremo|dlc|brand|felica URL [ca=FILE cert=FILE "
                       "key=FILE tls-name=NAME connect-timeout=DUR io-timeout=DUR "
                       "total-timeout=DUR idle-timeout=DUR pool-wait=DUR retries=N pool-max=N "
-                      "pool-keep=N max-response=SIZE]"),
+                      "pool-keep=N max-response=SIZE insecure]; insecure allows an http:// URL (tests only)"),
     AP_INIT_TAKE_ARGV("IdgwConvertXmlLimits", set_xml_limits, NULL, RSRC_CONF,
                       "IdgwConvertXmlLimits BYTES DEPTH ELEMENTS - limits of an app request "
                       "(default 16384 8 64)"),
@@ -191,6 +193,13 @@ static const char *setup_server(apr_pool_t *pconf, server_rec *s, idgw_convert_s
         if (!(c->be[i] = idgw_backend_create(pconf, &c->be_conf[i], &berr)))
             return apr_psprintf(pconf, "IdgwConvertBackend %s: %s",
                                 idgw_map_backend_name((idgw_map_backend)i), berr.msg);
+        /* said at every start, so that a test setting never slips into
+         * production unnoticed */
+        if (idgw_backend_conf_insecure(&c->be_conf[i]))
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "IDGW0405: backend %s at %s is "
+                         "plain http, marked insecure: card data and passwords cross in the "
+                         "clear (tests only)", idgw_map_backend_name((idgw_map_backend)i),
+                         c->be_conf[i].url_text);
     }
     return NULL;
 }

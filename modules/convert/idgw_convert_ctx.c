@@ -125,7 +125,40 @@ int idgw_ctx_count(const idgw_ctx *c)
 
 #define CTX_MAGIC "IC1\n"
 
-const char *idgw_ctx_encode(apr_pool_t *p, const idgw_ctx *c, size_t *len)
+/* one part must fit one vault item */
+_Static_assert(IDGW_CTX_MAX_BYTES <= IDGW_VAULT_MAX_ITEM, "a context part fits a vault item");
+
+int idgw_ctx_is_display(const char *name)
+{
+    static const char *const names[] = { "issuerName", "messages", "logo", "logoType", NULL };
+
+    for (int i = 0; names[i]; i++) {
+        size_t n = strlen(names[i]);
+
+        if (strncmp(name, names[i], n) == 0 && (name[n] == '\0' || name[n] == '.'))
+            return 1;
+    }
+    return 0;
+}
+
+int idgw_ctx_has_display(const idgw_ctx *c)
+{
+    for (int i = 0; i < c->items->nelts; i++) {
+        const ctx_item *it = &APR_ARRAY_IDX(c->items, i, ctx_item);
+
+        if (it->name && idgw_ctx_is_display(it->name))
+            return 1;
+    }
+    return 0;
+}
+
+/* part: 1 display only, 0 card only, -1 everything */
+static int in_part(const ctx_item *it, int part)
+{
+    return it->name && (part < 0 || idgw_ctx_is_display(it->name) == part);
+}
+
+static const char *encode(apr_pool_t *p, const idgw_ctx *c, int part, size_t *len)
 {
     size_t n = sizeof(CTX_MAGIC) - 1, o;
     char *buf;
@@ -133,7 +166,7 @@ const char *idgw_ctx_encode(apr_pool_t *p, const idgw_ctx *c, size_t *len)
     for (int i = 0; i < c->items->nelts; i++) {
         const ctx_item *it = &APR_ARRAY_IDX(c->items, i, ctx_item);
 
-        if (it->name)
+        if (in_part(it, part))
             n += strlen(it->name) + 1 + it->value_len + 1;
     }
     buf = apr_palloc(p, n + 1);
@@ -144,7 +177,7 @@ const char *idgw_ctx_encode(apr_pool_t *p, const idgw_ctx *c, size_t *len)
         const ctx_item *it = &APR_ARRAY_IDX(c->items, i, ctx_item);
         size_t nl;
 
-        if (!it->name)
+        if (!in_part(it, part))
             continue;
         nl = strlen(it->name) + 1;
         memcpy(buf + o, it->name, nl);
@@ -155,6 +188,29 @@ const char *idgw_ctx_encode(apr_pool_t *p, const idgw_ctx *c, size_t *len)
     buf[o] = '\0';
     *len = o;
     return buf;
+}
+
+const char *idgw_ctx_encode(apr_pool_t *p, const idgw_ctx *c, size_t *len)
+{
+    return encode(p, c, -1, len);
+}
+
+const char *idgw_ctx_encode_part(apr_pool_t *p, const idgw_ctx *c, int display, size_t *len)
+{
+    const char *buf = encode(p, c, display ? 1 : 0, len);
+
+    return *len > IDGW_CTX_MAX_BYTES ? NULL : buf;
+}
+
+int idgw_ctx_merge(idgw_ctx *c, const idgw_ctx *src)
+{
+    for (int i = 0; i < src->items->nelts; i++) {
+        const ctx_item *it = &APR_ARRAY_IDX(src->items, i, ctx_item);
+
+        if (it->name && !idgw_ctx_set(c, it->name, it->value))
+            return 0;
+    }
+    return 1;
 }
 
 idgw_ctx *idgw_ctx_decode(apr_pool_t *p, const char *buf, size_t len)

@@ -21,9 +21,24 @@
  * field may contain (text fields refuse control characters). */
 #define IDGW_CTX_LIST_SEP '\x1f'
 #define IDGW_CTX_MAX_ITEMS 128
-#define IDGW_CTX_MAX_BYTES 65536
+/* Largest serialised part (card part or display part), sized from the
+ * schema's maximum (docs/feature-phone-interface.md, BRAND_DOWNLOAD_RES): a
+ * logo of 98304 base64 characters, 8 messages of 200 characters (at most
+ * 3 bytes each in UTF-8), the issuer's name and the logo's type, with room.
+ * IDGW_VAULT_MAX_ITEM holds one part. */
+#define IDGW_CTX_MAX_BYTES (128 * 1024)
+
+
 
 typedef struct idgw_ctx idgw_ctx;
+
+/* Issuer display data (the brand download center's name, messages, logo and
+ * logo type, and their for= captures "logo.<issuer>") is not card data: it
+ * is kept apart from the card part of a context (its own vault item), so a
+ * large logo never rides in the sealed card context of every relay step. */
+int idgw_ctx_is_display(const char *name);
+/* Whether c holds any display value. */
+int idgw_ctx_has_display(const idgw_ctx *c);
 
 /* An empty context; every value is wiped when p is cleaned up. */
 idgw_ctx *idgw_ctx_new(apr_pool_t *p);
@@ -40,6 +55,11 @@ int idgw_ctx_count(const idgw_ctx *c);
 
 /* Serialise into p (caller wipes it with the pool: see idgw_ctx_new). */
 const char *idgw_ctx_encode(apr_pool_t *p, const idgw_ctx *c, size_t *len);
+/* Serialise only the display part (display 1) or only the card part (0);
+ * NULL when that part is over IDGW_CTX_MAX_BYTES. */
+const char *idgw_ctx_encode_part(apr_pool_t *p, const idgw_ctx *c, int display, size_t *len);
+/* Copy every value of src into c (replacing); 0 when c is full. */
+int idgw_ctx_merge(idgw_ctx *c, const idgw_ctx *src);
 /* Parse a serialised context; NULL when malformed. */
 idgw_ctx *idgw_ctx_decode(apr_pool_t *p, const char *buf, size_t len);
 

@@ -103,6 +103,40 @@ static void capture(idgw_conv_env *env, const apr_array_header_t *caps,
     }
 }
 
+/* ---- the proven identity ----------------------------------------------------------- */
+
+static int check_user(idgw_conv_env *env, const char *user, idgw_conv_fail *f)
+{
+    if (!env->identity_check)
+        return 0;
+    return env->identity_check(env->identity_baton, "user", user, f);
+}
+
+/* req was answered 0000: if its type proves a user (identity line), that user
+ * is the operation's, and access control has its say before anything else
+ * is sent.  The value is the one the backend authenticated, never the app's
+ * claim about itself. */
+static int prove_user(idgw_conv_env *env, const idgw_telegram_t *req, idgw_conv_fail *f)
+{
+    const char *field = idgw_map_identity(env->map, req->type);
+    const char *user, *before;
+
+    if (!field)
+        return 0;
+    user = idgw_tg_get(req, field);
+    if (!user || !*user)
+        return failed(f, &IDGW_E_CNV_INTERNAL,
+                      apr_psprintf(env->p, "%s proved no user (field %s empty)",
+                                   idgw_tg_type_name(req->type), field), 0);
+    before = idgw_ctx_get(env->ctx, IDGW_CONV_CTX_USER);
+    /* one operation acts for one cardholder */
+    if (before && strcmp(before, user) != 0)
+        return failed(f, &IDGW_E_CNV_INTERNAL, "a second user authenticated in one operation", 0);
+    if (!idgw_ctx_set(env->ctx, IDGW_CONV_CTX_USER, user))
+        return failed(f, &IDGW_E_CNV_INTERNAL, "operation context full", 0);
+    return check_user(env, user, f);
+}
+
 /* ---- one telegram -------------------------------------------------------------- */
 
 static int result_ok(idgw_conv_env *env, const idgw_telegram_t *res, idgw_conv_fail *f)
@@ -127,6 +161,8 @@ static int run_call(idgw_conv_env *env, const idgw_map_call *call, const char *i
     if (result_ok(env, res, f) != 0)
         return -1;
     capture(env, call->captures, res, item);
+    if (prove_user(env, req, f) != 0)
+        return -1;
     if (out)
         *out = res;
     return 0;
@@ -299,6 +335,7 @@ int idgw_conv_relay(idgw_conv_env *env, const uint8_t *answer, size_t answer_len
     idgw_telegram_t *req, *res = NULL;
     const char *op_id = idgw_ctx_get(env->ctx, "fc.op");
     const char *state = idgw_ctx_get(env->ctx, "fc.state");
+    const char *user = idgw_ctx_get(env->ctx, IDGW_CONV_CTX_USER);
     char *hex;
 
     *done = 0;
@@ -306,6 +343,9 @@ int idgw_conv_relay(idgw_conv_env *env, const uint8_t *answer, size_t answer_len
     *packet_len = 0;
     if (!op_id || !state || strcmp(state, "CONTINUE") != 0)
         return failed(f, &IDGW_E_CNV_UNEXPECTED, "no chip relay in progress", 1);
+    /* the lists are fleet-wide: a ban since the login stops the chip work here */
+    if (user && check_user(env, user, f) != 0)
+        return -1;
     if (check_answer(env, answer, answer_len, f) != 0)
         return -1;
     hex = apr_palloc(env->p, 2 * answer_len + 1);

@@ -13,6 +13,8 @@
  *   fc.cmd           the chip command handed to the app (hex), awaiting its answer
  *   fc.wrote         "1" once a command that changes the chip was handed out
  *   chipWrite        set by the abort stage: OK / NG / UNCONFIRMED (see below)
+ *   proven:user      the user a card source authenticated (the map's identity
+ *                    lines); never what the app claims
  */
 #ifndef IDGW_CONVERT_ENGINE_H
 #define IDGW_CONVERT_ENGINE_H
@@ -48,6 +50,15 @@ typedef int (*idgw_conv_send_fn)(void *baton, apr_pool_t *p, idgw_map_backend be
                                  const idgw_telegram_t *req, idgw_telegram_t **res,
                                  idgw_conv_fail *f);
 
+/* Access control for a user a backend has just authenticated (or whom the
+ * operation's context remembers): 0 to go on, else fill f (the refusal the
+ * app gets) and return non-zero.  kind is "user". */
+typedef int (*idgw_conv_identity_fn)(void *baton, const char *kind, const char *value,
+                                     idgw_conv_fail *f);
+
+/* The context name of the proven user. */
+#define IDGW_CONV_CTX_USER "proven:user"
+
 typedef struct idgw_conv_env {
     apr_pool_t *p;
     const idgw_map *map;
@@ -58,16 +69,23 @@ typedef struct idgw_conv_env {
     idgw_conv_send_fn send;
     void *baton;
     size_t max_packet;            /* 0: FELICA_MAX_FRAME */
+    idgw_conv_identity_fn identity_check;   /* NULL: no access control */
+    void *identity_baton;
 } idgw_conv_env;
 
 /* Request stage: keep the request's non-secret fields in ctx (req.*), run
- * the stage's calls in order.  When the stage starts the chip relay, fc.*
+ * the stage's calls in order.  A call whose telegram type has an identity
+ * line proves a user when it succeeds: the user goes into ctx
+ * (IDGW_CONV_CTX_USER) and through identity_check before the next call, so
+ * a refused user stops the stage with f filled and nothing more is sent.  When the stage starts the chip relay, fc.*
  * is set and *packet (of *packet_len bytes) is the first chip command (already checked
  * against the operation's relay classes).  0 on success. */
 int idgw_conv_request(idgw_conv_env *env, const idgw_sp_request *rq,
                       const uint8_t **packet, size_t *packet_len, idgw_conv_fail *f);
 
-/* One relay round trip: the chip's answer from the app is checked against
+/* One relay round trip: a user the operation proved is checked again first
+ * (a ban takes effect at the next step, before the chip's answer reaches the
+ * FeliCa server and before its next command reaches the app); then the chip's answer from the app is checked against
  * the command relayed (right IDm, answer code, size), passed to the FeliCa
  * server, and its next command checked likewise.  *done is set when the
  * FeliCa server finished (the map's done captures are in ctx); otherwise

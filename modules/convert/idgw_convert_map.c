@@ -404,6 +404,39 @@ static const char *parse_relay(compiler *c, char **tok, int n)
     return NULL;
 }
 
+/* identity <TYPE> user <FIELD>: a successful answer to TYPE proves that
+ * the backend authenticated the user the request telegram's FIELD names. */
+static const char *parse_identity(compiler *c, char **tok, int n)
+{
+    idgw_tg_type_t type;
+    const idgw_tg_field_spec_t *spec;
+
+    if (n != 4)
+        return fail(c, "%s: expected identity <TYPE> user <FIELD>", tok[0]);
+    if (idgw_tg_type_from_name(tok[1], &type) != 0 || idgw_tg_is_response(type)
+        || type == IDGW_TG_FELICA_EXCHANGE_REQ || idgw_tg_service(type) != IDGW_TG_SVC_CARD)
+        return fail(c, "%s is not a card source's request telegram (an identity is what a "
+                    "card source authenticates)", tok[1]);
+    /* terminal id and IDm are the session's binding, not a backend's proof */
+    if (strcmp(tok[2], "user") != 0)
+        return fail(c, "identity kind %s: only user is proven by a backend", tok[2]);
+    spec = idgw_tg_field_spec(type, tok[3]);
+    if (!spec)
+        return fail(c, "%s has no field %s", idgw_tg_type_name(type), tok[3]);
+    /* exactly one value, always there: the identity is never a guess */
+    if (spec->min_occurs != 1 || spec->max_occurs != 1)
+        return fail(c, "%s of %s is not a single required field", tok[3],
+                    idgw_tg_type_name(type));
+    /* an identity is logged and listed: an id, never a password or card data */
+    if (spec->kind != IDGW_TG_K_ALNUM)
+        return fail(c, "%s of %s is not an id field (%s): no secret may be an identity",
+                    tok[3], idgw_tg_type_name(type), idgw_tg_kind_name(spec->kind));
+    if (c->map->identity[type])
+        return fail(c, "identity of %s given twice", tok[1]);
+    c->map->identity[type] = spec->name;
+    return NULL;
+}
+
 static const char *parse_statement(compiler *c, char **tok, int n)
 {
     if (!c->have_version) {
@@ -420,6 +453,8 @@ static const char *parse_statement(compiler *c, char **tok, int n)
         return parse_result(c, tok, n);
     if (strcmp(tok[0], "relay") == 0)
         return parse_relay(c, tok, n);
+    if (strcmp(tok[0], "identity") == 0)
+        return parse_identity(c, tok, n);
     if (strcmp(tok[0], "default") == 0) {
         if (n != 2 || !(c->map->default_error = idgw_convert_error_find(tok[1])))
             return fail(c, "%s: expected default <IDGW-CNV-nnn>", tok[0]);
@@ -568,4 +603,9 @@ const idgw_error_def *idgw_map_error_for(const idgw_map *m, idgw_op op, const ch
 unsigned idgw_map_relay_classes(const idgw_map *m, idgw_op op)
 {
     return (unsigned)op < IDGW_OP_COUNT ? m->relay_classes[op] : 0;
+}
+
+const char *idgw_map_identity(const idgw_map *m, idgw_tg_type_t type)
+{
+    return (unsigned)type < IDGW_TG_TYPE_COUNT ? m->identity[type] : NULL;
 }

@@ -17,6 +17,8 @@
  *   result <code> <IDGW-CNV-nnn> [<op>...]      backend result code -> app error
  *                                               (for those operations only, when named)
  *   default <IDGW-CNV-nnn>                      any other non-zero result
+ *   identity <TYPE> user <FIELD>                a result 0000 to TYPE proves the user
+ *                                               that the request telegram's FIELD names
  *
  *   op       an operation name (idgw_transitions.h), e.g. add_card
  *   stage    request   run in order when <op>/request arrives; a
@@ -45,6 +47,19 @@
  *   capture  RESFIELD:NAME   first value of RESFIELD into ctx.NAME;
  *            RESFIELD*:NAME  all values, comma separated;
  *            with for=, NAME gets ".<item>" appended
+ *
+ *   identity the backend's proof of who the cardholder is: once a card source
+ *            answered TYPE (a login, e.g. CARD_AUTH_REQ with memberId and
+ *            password) with 0000, the value the gateway sent in FIELD is the
+ *            authenticated user.  The engine hands it to access control
+ *            (mod_idgw_acl's user blacklist and whitelist) before any further
+ *            telegram of the operation goes out, remembers it in ctx for the
+ *            operation, and checks it again before each chip relay round
+ *            trip.  TYPE must be a card source's request telegram, FIELD a
+ *            field it carries exactly once; one line per TYPE, and it applies
+ *            to every call of TYPE in every operation.  Nothing the app
+ *            asserts (a header, a body field not sent to a backend) is an
+ *            identity.
  *
  * The operation context (ctx) lives sealed in the session vault between the
  * app's requests; it may hold card data, the password never goes into it.
@@ -126,6 +141,7 @@ typedef struct idgw_map {
     unsigned relay_classes[IDGW_OP_COUNT];      /* FELICA_RELAY_* bits */
     apr_array_header_t *results;                /* of idgw_map_result */
     const idgw_error_def *default_error;
+    const char *identity[IDGW_TG_TYPE_COUNT];   /* proven user's field, or NULL */
 } idgw_map;
 
 /* Compile text (name: for messages).  NULL on success, else "name:line: why". */
@@ -143,6 +159,10 @@ unsigned idgw_map_relay_classes(const idgw_map *m, idgw_op op);
 /* The app error for a non-zero backend result code of operation op: the
  * operation's own mapping first, then the general one, then the default. */
 const idgw_error_def *idgw_map_error_for(const idgw_map *m, idgw_op op, const char *result);
+
+/* The request field naming the user a 0000 answer to type proves, or NULL
+ * (identity lines). */
+const char *idgw_map_identity(const idgw_map *m, idgw_tg_type_t type);
 
 const char *idgw_map_backend_name(idgw_map_backend be);
 const char *idgw_map_stage_name(idgw_map_stage st);

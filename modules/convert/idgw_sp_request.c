@@ -369,8 +369,13 @@ static int decode_relay(decode_ctx *c)
 
     if (!only_fields(c, allowed) || !(t = field_text(c, "response", 0)))
         return 0;
-    if (!idgw_sp_hex_decode_var(t, c->out->packet, sizeof c->out->packet, &c->out->packet_len))
-        return bad_field(c, "response");
+    /* present but not a packet: the chip packet error the API documents,
+     * not a generic field error */
+    if (!idgw_sp_hex_decode_var(t, c->out->packet, sizeof c->out->packet, &c->out->packet_len)) {
+        bad_field(c, "response");
+        c->res->status = IDGW_SP_BAD_PACKET;
+        return 0;
+    }
     return 1;
 }
 

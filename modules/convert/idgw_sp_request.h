@@ -39,7 +39,8 @@ typedef enum idgw_sp_status {
     IDGW_SP_OK = 0,
     IDGW_SP_BAD_XML,            /* xml_status says why */
     IDGW_SP_BAD_ROOT,           /* wrong root element or version */
-    IDGW_SP_BAD_FIELD           /* field names the culprit */
+    IDGW_SP_BAD_FIELD,          /* field names the culprit */
+    IDGW_SP_BAD_PACKET          /* a chip packet not hex or too large (IDGW-CNV-030) */
 } idgw_sp_status;
 
 typedef struct idgw_sp_request {

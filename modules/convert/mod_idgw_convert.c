@@ -29,6 +29,7 @@
 #include "idgw_convert_errors.h"
 #include "idgw_convert_send.h"
 #include "idgw_sp_request.h"
+#include "idgw_xml_wipe.h"
 
 static APR_OPTIONAL_FN_TYPE(idgw_session_get) *session_get;
 static APR_OPTIONAL_FN_TYPE(idgw_session_commit) *session_commit;
@@ -39,8 +40,13 @@ static APR_OPTIONAL_FN_TYPE(idgw_session_strike) *session_strike;
 static APR_OPTIONAL_FN_TYPE(idgw_vault_put_reaped) *vault_put_reaped;
 static APR_OPTIONAL_FN_TYPE(idgw_reaper_register) *reaper_register;
 static APR_OPTIONAL_FN_TYPE(idgw_session_step_budget) *step_budget;
+/* optional: without mod_idgw_acl there are no lists to check a user against */
+static APR_OPTIONAL_FN_TYPE(idgw_acl_identity_check) *acl_identity_check;
 
 #define CTX_ITEM "ctx"
+/* the issuer display data of the operation (idgw_ctx_is_display): not card
+ * data, kept apart from the card context and stored once, when fetched */
+#define DISPLAY_ITEM "display"
 
 /* Everything one request needs. */
 typedef struct conv_req {
@@ -53,17 +59,10 @@ typedef struct conv_req {
 
 /* ---- answers ------------------------------------------------------------------- */
 
+/* An XML answer of ours (a NUL-terminated document). */
 static int send_body(request_rec *r, int status, const char *body)
 {
-    apr_size_t len = strlen(body);
-
-    r->status = status;
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    ap_set_content_type(r, IDGW_ANSWER_TYPE);
-    ap_set_content_length(r, (apr_off_t)len);
-    if (!r->header_only)
-        ap_rwrite(body, (int)len, r);
-    return OK;
+    return idgw_send_answer(r, status, IDGW_ANSWER_TYPE, body, strlen(body));
 }
 
 /* Why the step lost its claim (mod_idgw.h, IDGW_NOTE_STEP_LOST): the error
@@ -111,7 +110,7 @@ static int answer(conv_req *c, idgw_commit_outcome outcome, const char *body)
     if (rv == APR_SUCCESS)
         return send_body(c->r, HTTP_OK, body);
     e = lost_error(c->r);
-    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0419: %s/%s not answered with its "
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0421: %s/%s not answered with its "
                   "result: %s %s (sid=%s)", idgw_op_name(c->info->op),
                   idgw_step_name(c->info->step), e->code, e->message, c->info->sid_log);
     if (c->env.ctx && c->info->op != IDGW_OP_CLOSE
@@ -162,6 +161,29 @@ static int fail_step(conv_req *c, const idgw_conv_fail *f, int tell_backends)
     return idgw_xml_error_send(c->r, e);
 }
 
+/* ---- the user a backend authenticated ----------------------------------------------- */
+
+/* idgw_conv_identity_fn: the engine found the user a backend proved (or the
+ * one the operation's context remembers); access control decides now, on
+ * the fleet-wide lists as this request's check brought them up to date.  A
+ * refusal fails the step like any other (fail_step: the backends are told,
+ * the operation aborts, the app gets the ACL's 403). */
+static int identity_check(void *baton, const char *kind, const char *value, idgw_conv_fail *f)
+{
+    conv_req *c = baton;
+    const idgw_error_def *refusal = NULL;
+
+    if (!acl_identity_check || acl_identity_check(c->r, kind, value, &refusal) == OK)
+        return 0;
+    /* the ACL logged who and why (IDGW0312/0313); refuse() logs IDGW0410 with
+     * the ACL's code and this detail */
+    f->error = refusal ? refusal : &IDGW_E_CNV_INTERNAL;
+    f->detail = apr_pstrcat(c->r->pool, "authenticated ", kind, " refused by access control",
+                            NULL);
+    f->hostile = 0;
+    return -1;
+}
+
 /* ---- the operation context in the vault ------------------------------------------ */
 
 static int ctx_load(conv_req *c)
@@ -175,13 +197,43 @@ static int ctx_load(conv_req *c)
     return c->env.ctx != NULL;
 }
 
+/* The card part only: display data stays out of the sealed card context
+ * that every relay step rewrites (display_save). */
 static int ctx_save(conv_req *c)
 {
     size_t len;
-    const char *blob = idgw_ctx_encode(c->r->pool, c->env.ctx, &len);
+    const char *blob = idgw_ctx_encode_part(c->r->pool, c->env.ctx, 0, &len);
 
     /* reaped: if the app vanishes now, the reaper aborts the operation */
-    return vault_put_reaped(c->r, CTX_ITEM, blob, len) == APR_SUCCESS;
+    return blob && vault_put_reaped(c->r, CTX_ITEM, blob, len) == APR_SUCCESS;
+}
+
+/* The display part, when the request stage fetched one: an item of its own,
+ * stored once and read back by the completion that answers it. */
+static int display_save(conv_req *c)
+{
+    size_t len;
+    const char *blob = idgw_ctx_encode_part(c->r->pool, c->env.ctx, 1, &len);
+
+    if (!idgw_ctx_has_display(c->env.ctx))
+        return 1;
+    return blob && vault_put(c->r, IDGW_VAULT_OPERATION, DISPLAY_ITEM, blob, len) == APR_SUCCESS;
+}
+
+/* The display part into the loaded context; none stored is no error. */
+static int display_load(conv_req *c)
+{
+    const unsigned char *data;
+    apr_size_t len;
+    idgw_ctx *d;
+    apr_status_t rv = vault_get(c->r, IDGW_VAULT_OPERATION, DISPLAY_ITEM, &data, &len);
+
+    if (rv == APR_ENOENT)
+        return 1;
+    if (rv != APR_SUCCESS)
+        return 0;
+    d = idgw_ctx_decode(c->r->pool, (const char *)data, len);
+    return d && idgw_ctx_merge(c->env.ctx, d);
 }
 
 /* The reaper's handler (mod_idgw.h): an app vanished in the middle of op;
@@ -273,7 +325,7 @@ static const idgw_error_def *xml_error(const idgw_sp_result *res)
             return &IDGW_E_CNV_XML;
         }
     }
-    return &IDGW_E_CNV_FIELD;
+    return res->status == IDGW_SP_BAD_PACKET ? &IDGW_E_CNV_PACKET : &IDGW_E_CNV_FIELD;
 }
 
 static int parse_body(conv_req *c, idgw_sp_request *rq)
@@ -357,7 +409,7 @@ static int step_request(conv_req *c, const idgw_sp_request *rq)
         return fail_step(c, &f, 1);
     if (!idgw_map_has_relay(c->conf->map, c->info->op))
         return answer(c, IDGW_COMMIT_OK, idgw_ans_complete(c->r->pool, c->info->op, c->env.ctx));
-    if (!ctx_save(c))
+    if (!ctx_save(c) || !display_save(c))
         return context_lost(c);
     return answer(c, IDGW_COMMIT_OK, idgw_ans_relay(c->r->pool, c->info->op, pkt, len));
 }
@@ -386,6 +438,8 @@ static int step_complete(conv_req *c)
 
     if (!ctx_load(c))
         return refuse(c, &IDGW_E_CNV_INTERNAL, "operation context missing");
+    if (!display_load(c))
+        return refuse(c, &IDGW_E_CNV_INTERNAL, "display data not readable");
     c->baton.ctx = c->env.ctx;
     if (idgw_conv_complete(&c->env, &f) != 0)
         return fail_step(c, &f, 0);
@@ -408,7 +462,7 @@ static int step_taken_over(conv_req *c)
         c->baton.ctx = c->env.ctx;
         tell_abort(c, "aborted: its step was taken over by a retry");
     } else if (c->info->step != IDGW_STEP_REQUEST) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0420: %s/%s taken over, its "
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0422: %s/%s taken over, its "
                       "context is gone: backends not notified; reconcile by correlation id %s "
                       "(sid=%s)", idgw_op_name(c->info->op), idgw_step_name(c->info->step),
                       c->info->correlation_id, c->info->sid_log);
@@ -479,6 +533,8 @@ static int convert_handler(request_rec *r)
     c.env.send = idgw_convert_send;
     c.env.baton = &c.baton;
     c.env.max_packet = idgw_convert_max_packet(c.conf);
+    c.env.identity_check = identity_check;
+    c.env.identity_baton = &c;
     return dispatch(&c);
 }
 
@@ -496,6 +552,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     session_strike = APR_RETRIEVE_OPTIONAL_FN(idgw_session_strike);
     vault_put_reaped = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_put_reaped);
     reaper_register = APR_RETRIEVE_OPTIONAL_FN(idgw_reaper_register);
+    acl_identity_check = APR_RETRIEVE_OPTIONAL_FN(idgw_acl_identity_check);
     if (!session_get || !session_commit || !session_body || !vault_put || !vault_get
         || !session_strike || !vault_put_reaped || !reaper_register) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0400: mod_idgw_convert needs "
@@ -509,6 +566,12 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     idgw_tg_init();
+    /* telegrams carry card data, app requests passwords: libxml2 clears
+     * every block before it frees it (idgw_xml_wipe.h) */
+    if (idgw_xml_wipe_install(pconf) != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "IDGW0419: another module "
+                     "replaced libxml2's allocator: memory that held card data or "
+                     "passwords is freed without being cleared");
     if ((err = idgw_convert_setup(pconf, s, &idgw_convert_module))) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0402: mod_idgw_convert: %s", err);
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -31,7 +31,14 @@ struct idgw_redis_pool {
     unsigned long generation;
     unsigned long fail_epoch;       /* bumped whenever Redis failed */
     idgw_redis_pool_stats stats;
+    const char *owner_key;          /* user data key of the binding in an owner pool */
 };
+
+/* The connection an owner pool (a request's) holds, released by its cleanup. */
+typedef struct owner_binding {
+    idgw_redis_pool *pl;
+    idgw_redis_conn *conn;          /* NULL when none is held */
+} owner_binding;
 
 static void set_error(idgw_redis_pool *pl, const char *msg)
 {
@@ -149,6 +156,7 @@ apr_status_t idgw_redis_pool_create(apr_pool_t *p, const idgw_redis_cfg *cfg,
     pl->cfg = cfg;
     pl->scripts = scripts;
     pl->nscripts = nscripts;
+    pl->owner_key = apr_psprintf(p, "idgw_redis_pool:%pp", (void *)pl);
     rv = apr_thread_mutex_create(&pl->lock, APR_THREAD_MUTEX_DEFAULT, p);
     if (rv != APR_SUCCESS)
         return rv;
@@ -266,8 +274,10 @@ static void invalidate(idgw_redis_pool *pl, idgw_redis_conn *c, int trip)
  */
 #define ACQUIRE_MAX_FAILED_CHECKS 3
 
-apr_status_t idgw_redis_pool_acquire(idgw_redis_pool *pl, idgw_redis_conn **out,
-                                     char *err, size_t errlen)
+/* `first`: a connection already taken from the list (by the owner asking
+ * again), checked like a pooled one before anything else is tried. */
+static apr_status_t lend(idgw_redis_pool *pl, idgw_redis_conn *first, idgw_redis_conn **out,
+                         char *err, size_t errlen)
 {
     int failed_checks = 0, closed = 0;
 
@@ -278,6 +288,8 @@ apr_status_t idgw_redis_pool_acquire(idgw_redis_pool *pl, idgw_redis_conn **out,
         enum conn_check found;
 
         if (breaker_open(pl)) {
+            if (first)
+                apr_reslist_release(pl->list, first);
             idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "pool", "fail_fast", NULL, 1); /* metrics */
             apr_thread_mutex_lock(pl->lock);
             apr_snprintf(err, errlen, "Redis failed recently (%s); not retrying yet",
@@ -285,7 +297,13 @@ apr_status_t idgw_redis_pool_acquire(idgw_redis_pool *pl, idgw_redis_conn **out,
             apr_thread_mutex_unlock(pl->lock);
             return APR_EAGAIN;
         }
-        rv = apr_reslist_acquire(pl->list, &res);
+        if (first) {
+            res = first;
+            first = NULL;
+            rv = APR_SUCCESS;
+        } else {
+            rv = apr_reslist_acquire(pl->list, &res);
+        }
         if (rv != APR_SUCCESS) {
             idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "pool",                 /* metrics */
                                       APR_STATUS_IS_TIMEUP(rv) ? "pool_wait" : "connect", NULL, 1);
@@ -317,7 +335,18 @@ apr_status_t idgw_redis_pool_acquire(idgw_redis_pool *pl, idgw_redis_conn **out,
     return APR_EGENERAL;
 }
 
-void idgw_redis_pool_release(idgw_redis_pool *pl, idgw_redis_conn *c)
+apr_status_t idgw_redis_pool_acquire(idgw_redis_pool *pl, idgw_redis_conn **out,
+                                     char *err, size_t errlen)
+{
+    return lend(pl, NULL, out, err, errlen);
+}
+
+/*
+ * What giving a connection back does: a dead one (which also opens the
+ * breaker), one that saw READONLY or whose master was replaced is destroyed
+ * (0); a good one is stamped and may be lent again (1).
+ */
+static int settle(idgw_redis_pool *pl, idgw_redis_conn *c)
 {
     int stale;
 
@@ -325,17 +354,62 @@ void idgw_redis_pool_release(idgw_redis_pool *pl, idgw_redis_conn *c)
         idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "pool", "io", NULL, 1);   /* metrics */
         set_error(pl, c->ctx ? c->ctx->errstr : "connection lost");
         invalidate(pl, c, 1);
-        return;
+        return 0;
     }
     apr_thread_mutex_lock(pl->lock);
     stale = pl->cfg->nsentinels > 0 && (!pl->master_known || c->generation != pl->generation);
     apr_thread_mutex_unlock(pl->lock);
     if (c->readonly_seen || stale) {
         invalidate(pl, c, 0);
-        return;
+        return 0;
     }
     c->last_used = apr_time_now();
-    apr_reslist_release(pl->list, c);
+    return 1;
+}
+
+void idgw_redis_pool_release(idgw_redis_pool *pl, idgw_redis_conn *c)
+{
+    if (settle(pl, c))
+        apr_reslist_release(pl->list, c);
+}
+
+/* The owner pool goes: its connection goes back as by idgw_redis_pool_release. */
+static apr_status_t owner_cleanup(void *data)
+{
+    owner_binding *b = data;
+
+    if (b->conn)
+        idgw_redis_pool_release(b->pl, b->conn);
+    b->conn = NULL;
+    return APR_SUCCESS;
+}
+
+/*
+ * Asking again is a release followed by an acquire, except that a
+ * connection the release would have kept is not put back in the list but
+ * checked and lent again at once: one connection per owner, and a dead or
+ * READONLY one is still replaced by a fresh one (the callers' retries).
+ */
+apr_status_t idgw_redis_pool_acquire_for(idgw_redis_pool *pl, apr_pool_t *owner,
+                                         idgw_redis_conn **out, char *err, size_t errlen)
+{
+    owner_binding *b = NULL;
+    idgw_redis_conn *held;
+    apr_status_t rv;
+
+    apr_pool_userdata_get((void **)&b, pl->owner_key, owner);
+    if (!b) {
+        b = apr_pcalloc(owner, sizeof(*b));
+        b->pl = pl;
+        apr_pool_userdata_setn(b, pl->owner_key, NULL, owner);
+        apr_pool_cleanup_register(owner, b, owner_cleanup, apr_pool_cleanup_null);
+    }
+    held = b->conn;
+    b->conn = NULL;
+    rv = lend(pl, held && settle(pl, held) ? held : NULL, out, err, errlen);
+    if (rv == APR_SUCCESS)
+        b->conn = *out;
+    return rv;
 }
 
 void idgw_redis_pool_trip(idgw_redis_pool *pl)

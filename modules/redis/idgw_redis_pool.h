@@ -41,6 +41,19 @@ apr_status_t idgw_redis_pool_acquire(idgw_redis_pool *pl, idgw_redis_conn **c,
  */
 void idgw_redis_pool_release(idgw_redis_pool *pl, idgw_redis_conn *c);
 
+/*
+ * Take a ready connection tied to `owner` (a request's pool): the owner's
+ * cleanup gives it back as idgw_redis_pool_release would, so nobody writes a
+ * release by hand (httpd's ap_dbd_acquire).  An owner holds at most one
+ * connection of this pool: asking again lends the same one after the checks
+ * a pooled connection gets (pipelined replies read first), or, when the
+ * release would have destroyed it (dead, READONLY, old master), a fresh one.
+ * The owner must be used by one thread at a time; a thread without a
+ * request (the reaper) gives it a subpool it destroys.
+ */
+apr_status_t idgw_redis_pool_acquire_for(idgw_redis_pool *pl, apr_pool_t *owner,
+                                         idgw_redis_conn **c, char *err, size_t errlen);
+
 /* Note that Redis failed without a connection to blame (e.g. a reply said LOADING). */
 void idgw_redis_pool_trip(idgw_redis_pool *pl);
 

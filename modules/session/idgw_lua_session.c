@@ -218,7 +218,8 @@ const char idgw_lua_strike[] =
  * Refused (the same codes as the commit) unless this attempt holds the claim.
  * Arming the reaper as well (idgw_vault_put_reaped): KEYS 3 reaper set,
  * 4 reaper record; ARGV 4 hold ms (idle timeout + grace), 5 session id,
- * 6 operation, 7 IDm, 8 correlation id.  The record keeps its own copy of the sealed item for
+ * 6 operation, 7 IDm, 8 correlation id, 9 the virtual host the operation ran
+ * under (its map and backends are the ones the reaper must use).  The record keeps its own copy of the sealed item for
  * twice the hold, so it outlives an idle-expired session; the set's score
  * is when the operation counts as abandoned unless another step comes. */
 const char idgw_lua_vault_put[] =
@@ -236,7 +237,7 @@ const char idgw_lua_vault_put[] =
 "if KEYS[4] then\n"
 "  local hold = tonumber(ARGV[4])\n"
 "  redis.call('HSET', KEYS[4], 'op', ARGV[6], 'item', ARGV[1], 'blob', ARGV[2], 'idm', ARGV[7],\n"
-"             'cid', ARGV[8])\n"
+"             'cid', ARGV[8], 'vhost', ARGV[9])\n"
 "  redis.call('PEXPIRE', KEYS[4], 2 * hold)\n"
 "  redis.call('ZADD', KEYS[3], string.format('%.0f', now + hold), ARGV[5])\n"
 "end\n"
@@ -251,7 +252,7 @@ const char idgw_lua_vault_put[] =
  *   - session alive with the operation still open (status polls kept it
  *     alive without a step): looked at again when it could next be idle;
  *   - session gone (idle-expired) or invalidated: claimed, the record is
- *     returned and deleted: {sid, 'reap', op, item, blob, idm, correlation id};
+ *     returned and deleted: {sid, 'reap', op, item, blob, idm, correlation id, vhost};
  *   - session closed or back in ready (its handler ended the operation and
  *     told the backends, but the commit that stops the watch was lost):
  *     dropped: {sid, 'drop'}.
@@ -280,11 +281,11 @@ const char idgw_lua_reap_claim[] =
 "      redis.call('DEL', rkey)\n"
 "      out[#out + 1] = {sid, 'drop'}\n"
 "    else\n"
-"      local rec = redis.call('HMGET', rkey, 'op', 'item', 'blob', 'idm', 'cid')\n"
+"      local rec = redis.call('HMGET', rkey, 'op', 'item', 'blob', 'idm', 'cid', 'vhost')\n"
 "      redis.call('ZREM', KEYS[1], sid)\n"
 "      redis.call('DEL', rkey)\n"
 "      out[#out + 1] = {sid, 'reap', rec[1] or '', rec[2] or '', rec[3] or '', rec[4] or '',\n"
-"                        rec[5] or ''}\n"
+"                        rec[5] or '', rec[6] or ''}\n"
 "    end\n"
 "  end\n"
 "end\n"

@@ -34,7 +34,36 @@ static const char *str_of(apr_pool_t *p, const redisReply *e)
     return e && e->type == REDIS_REPLY_STRING ? apr_pstrmemdup(p, e->str, e->len) : NULL;
 }
 
-/* One claimed entry {sid, 'reap', op, item, blob, idm, cid}: tell the backends. */
+const char *idgw_reaper_vhost_id(apr_pool_t *p, const server_rec *s)
+{
+    apr_port_t port = s->port ? s->port : s->addrs ? s->addrs->host_port : 0;
+
+    /* the main server is "": the nodes of a fleet need not share its name */
+    if (!s->is_virtual)
+        return "";
+    return apr_psprintf(p, "%s:%u", s->server_hostname ? s->server_hostname : "",
+                        (unsigned)port);
+}
+
+/* The server the record names: the main server for "", else the first
+ * vhost of that name; the main server (and a warning) for a name this
+ * node's configuration does not have. */
+static server_rec *vhost_of(idgw_reaper *rp, apr_pool_t *p, const char *id,
+                            const char *sid_log)
+{
+    if (!id || !*id)
+        return rp->s;
+    for (server_rec *s = rp->s; s; s = s->next)
+        if (s->is_virtual && strcmp(idgw_reaper_vhost_id(p, s), id) == 0)
+            return s;
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, rp->s, "IDGW0156: abandoned operation of "
+                 "sid=%s ran under virtual host '%s', which this node does not serve: the "
+                 "main server's configuration tells the backends", sid_log, id);
+    return rp->s;
+}
+
+/* One claimed entry {sid, 'reap', op, item, blob, idm, cid, vhost}: tell the
+ * backends of the virtual host the operation ran under. */
 static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
 {
     const char *sid = str_of(p, e->element[0]);
@@ -43,6 +72,8 @@ static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
     const redisReply *blob = e->element[4];
     const char *idm = str_of(p, e->element[5]);
     const char *cid = str_of(p, e->element[6]);
+    const char *vhost = str_of(p, e->element[7]);
+    server_rec *s;
     idgw_reaped_op op;
     unsigned char *plain;
     size_t plain_len;
@@ -76,8 +107,9 @@ static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
     op.item = item;
     op.data = plain;
     op.len = plain_len;
-    sent = idgw_g.reaper_fn(p, rp->s, &op);
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, rp->s, "IDGW0151: abandoned %s of sid=%s "
+    s = vhost_of(rp, p, vhost, op.sid_log);
+    sent = idgw_g.reaper_fn(p, s, &op);
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "IDGW0151: abandoned %s of sid=%s "
                  "reaped: its app never came back; %d backend notice(s) sent (reaped by "
                  "this child: %u)", op_name, op.sid_log, sent,
                  apr_atomic_inc32(&rp->reaped) + 1);
@@ -90,7 +122,7 @@ static void handle_entry(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
     if (!e || e->type != REDIS_REPLY_ARRAY || e->elements < 2)
         return;
     verdict = str_of(p, e->element[1]);
-    if (verdict && strcmp(verdict, "reap") == 0 && e->elements == 7
+    if (verdict && strcmp(verdict, "reap") == 0 && e->elements == 8
         && e->element[0]->type == REDIS_REPLY_STRING) {
         apr_pool_t *q;
 
@@ -110,7 +142,7 @@ static void handle_entry(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
 /* One claim: the entries due now, taken out of the fleet's set atomically. */
 static void claim(idgw_reaper *rp)
 {
-    apr_pool_t *p;
+    apr_pool_t *p, *held;
     idgw_script_args a;
     const char **argv;
     size_t *lens;
@@ -121,13 +153,19 @@ static void claim(idgw_reaper *rp)
 
     if (apr_pool_create(&p, rp->pool) != APR_SUCCESS)
         return;
+    /* no request here: the connection is tied to a pool of its own, destroyed
+     * as soon as the claim has answered (the entries are handled without it) */
+    if (apr_pool_create(&held, p) != APR_SUCCESS) {
+        apr_pool_destroy(p);
+        return;
+    }
     idgw_script_args_init(&a, p);
     idgw_script_args_key(&a, idgw_key_reap_set(p, idgw_g.limits.prefix));
     idgw_script_args_str(&a, idgw_g.limits.prefix);
     idgw_script_args_int(&a, CLAIM_MAX);
     idgw_script_args_int(&a, (apr_int64_t)apr_time_as_msec(idgw_g.reaper_grace));
     argc = idgw_script_args_argv(&a, &idgw_g.reap_claim_script, 0, &argv, &lens);
-    if (idgw_redis_pool_acquire(idgw_g.pool, &conn, err, sizeof(err)) != APR_SUCCESS) {
+    if (idgw_redis_pool_acquire_for(idgw_g.pool, held, &conn, err, sizeof(err)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, rp->s, "IDGW0154: reaper: Redis "
                      "unavailable (%s): trying again in the next interval", err);
         apr_pool_destroy(p);
@@ -142,7 +180,7 @@ static void claim(idgw_reaper *rp)
         if (reply && idgw_redis_classify(reply) == IDGW_REDIS_UNAVAILABLE)
             idgw_redis_pool_trip(idgw_g.pool);
     }
-    idgw_redis_pool_release(idgw_g.pool, conn);
+    apr_pool_destroy(held);
     if (reply && reply->type == REDIS_REPLY_ARRAY)
         for (size_t i = 0; i < reply->elements; i++)
             handle_entry(rp, p, reply->element[i]);

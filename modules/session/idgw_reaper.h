@@ -24,4 +24,12 @@
  * handler registered (otherwise nothing). */
 void idgw_reaper_start(apr_pool_t *pchild, server_rec *s);
 
+/* The name of the virtual host s, "server_hostname:port" ("" for the main
+ * server), stored with an operation's reaper record: the reaper hands the
+ * handler that server, so the map and backends of the vhost the operation
+ * ran under are used.  A name rather than the server's place in the chain,
+ * because the record may be claimed by another node of the fleet or after a
+ * restart. */
+const char *idgw_reaper_vhost_id(apr_pool_t *p, const server_rec *s);
+
 #endif

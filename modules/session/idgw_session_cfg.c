@@ -75,6 +75,8 @@ void *idgw_session_merge_srv(apr_pool_t *p, void *basev, void *addv)
     c->max_relays = idgw_merge_int(base->max_relays, add->max_relays);
     c->addr_policy = idgw_merge_int(base->addr_policy, add->addr_policy);
     c->max_body = idgw_merge_int64(base->max_body, add->max_body);
+    /* the main server's <Location>s apply to every virtual host too */
+    c->used = base->used || add->used;
     c->vault_key_file = idgw_merge_ptr(base->vault_key_file, add->vault_key_file);
     c->reaper_grace = idgw_merge_time(base->reaper_grace, add->reaper_grace);
     c->reaper_interval = idgw_merge_time(base->reaper_interval, add->reaper_interval);
@@ -232,6 +234,8 @@ static const char *set_policy(cmd_parms *cmd, void *dummy, const char *arg)
 static const char *set_enabled(cmd_parms *cmd, void *dirv, int on)
 {
     ((idgw_session_dir *)dirv)->enabled = on ? 1 : 0;
+    if (on)
+        srv_of(cmd)->used = 1;
     return NULL;
 }
 

@@ -24,6 +24,7 @@ typedef struct idgw_session_srv {
     int max_relays;
     int addr_policy;              /* idgw_addr_policy or IDGW_UNSET */
     long max_body;
+    int used;                     /* an IdgwSession On in this server's sections */
     const char *vault_key_file;
     apr_interval_time_t reaper_grace, reaper_interval;   /* interval 0: reaper off */
 } idgw_session_srv;
@@ -106,6 +107,17 @@ int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
  */
 int idgw_session_parse_request(request_rec *r, idgw_session_request *rq,
                                idgw_session_req *req, const char **token);
+
+/*
+ * The method check alone, for the translate_name hook: httpd's core answers
+ * TRACE in map_to_storage, before fixups, so the session check would never
+ * see it (idgw_session_request.c).  OK, or the DONE of the 405 sent.
+ */
+int idgw_session_check_method(request_rec *r);
+
+/* The filter that makes httpd's own answer to broken chunks XML
+ * (idgw_session_request.c): called from register_hooks. */
+void idgw_session_body_hooks(void);
 
 /* Handlers (idgw_session_http.c). */
 int idgw_session_handler(request_rec *r);

@@ -4,6 +4,7 @@
  * script parts, the Redis settings partner modules share.
  */
 #include "idgw_session_cfg.h"
+#include "idgw_reaper.h"
 
 #include <apr_strings.h>
 #include <http_log.h>
@@ -187,6 +188,7 @@ static apr_status_t vault_put(request_rec *r, idgw_vault_scope scope, const char
         idgw_script_args_str(&a, idgw_op_name(in->op));
         idgw_script_args_str(&a, in->idm);
         idgw_script_args_str(&a, in->correlation_id);
+        idgw_script_args_str(&a, idgw_reaper_vhost_id(r->pool, r->server));
     }
     if (idgw_session_run(r, &idgw_g.vault_put_script, &a, 0, 0, &reply) != OK)
         return step_lost(r, req, "vault write", NULL);
@@ -233,12 +235,12 @@ static redisReply *plain_command(request_rec *r, int argc, const char **argv,
         char err[300];
         redisReply *reply;
 
-        if (idgw_redis_pool_acquire(idgw_g.pool, &conn, err, sizeof(err)) != APR_SUCCESS) {
+        if (idgw_redis_pool_acquire_for(idgw_g.pool, r->pool, &conn, err, sizeof(err))
+            != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0110: Redis unavailable: %s", err);
             return NULL;
         }
         reply = idgw_redis_command(conn, argc, argv, lens);
-        idgw_redis_pool_release(idgw_g.pool, conn);
         if (reply && reply->type != REDIS_REPLY_ERROR)
             return reply;
         if (reply) {

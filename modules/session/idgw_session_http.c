@@ -14,18 +14,6 @@ APLOG_USE_MODULE(idgw_session);
 
 #define XML_TYPE "application/xml; charset=UTF-8"
 
-static int send_answer(request_rec *r, int status, const char *type, const char *body,
-                       apr_size_t len)
-{
-    r->status = status;
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    ap_set_content_type(r, type);
-    ap_set_content_length(r, (apr_off_t)len);
-    if (!r->header_only && len)
-        ap_rwrite(body, (int)len, r);
-    return OK;
-}
-
 static const char *state_name(apr_pool_t *p, const idgw_state *st)
 {
     char *buf = apr_palloc(p, IDGW_STATE_NAME_MAX);
@@ -59,7 +47,7 @@ static int answer_close(request_rec *r, idgw_session_req *req)
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "IDGW0124: session closed sid=%s",
                   req->info.sid_log);
-    return send_answer(r, HTTP_OK, XML_TYPE, body, len);
+    return idgw_send_answer(r, HTTP_OK, XML_TYPE, body, len);
 }
 
 int idgw_session_handler(request_rec *r)
@@ -77,14 +65,14 @@ int idgw_session_handler(request_rec *r)
     }
     if (req->replay) {
         apr_table_setn(r->headers_out, IDGW_HEADER_REPLAY, "1");
-        return send_answer(r, req->replay_status, req->replay_type, req->replay_body,
-                           req->replay_len);
+        return idgw_send_answer(r, req->replay_status, req->replay_type, req->replay_body,
+                                req->replay_len);
     }
     switch (req->info.op) {
     case IDGW_OP_OPEN:
     case IDGW_OP_STATUS:
         body = session_xml(r, &req->info);
-        return send_answer(r, HTTP_OK, XML_TYPE, body, strlen(body));
+        return idgw_send_answer(r, HTTP_OK, XML_TYPE, body, strlen(body));
     case IDGW_OP_CLOSE:
         return answer_close(r, req);
     default:

@@ -73,7 +73,8 @@ int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
     for (attempt = 0; attempt < 2; attempt++) {
         idgw_redis_conn *conn;
         char err[300];
-        apr_status_t rv = idgw_redis_pool_acquire(idgw_g.pool, &conn, err, sizeof(err));
+        apr_status_t rv = idgw_redis_pool_acquire_for(idgw_g.pool, r->pool, &conn, err,
+                                                      sizeof(err));
         int status, readonly;
 
         if (rv != APR_SUCCESS) {
@@ -87,7 +88,6 @@ int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
                 ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0111: Redis write failed "
                               "(script %s): %s", s->name,
                               conn->ctx ? conn->ctx->errstr : "no connection");
-            idgw_redis_pool_release(idgw_g.pool, conn);
             return rv == APR_SUCCESS ? OK : HTTP_SERVICE_UNAVAILABLE;
         }
         *reply = idgw_redis_evalsha(conn, s, argc, argv, lens);
@@ -95,12 +95,10 @@ int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0111: Redis command failed "
                           "(script %s): %s", s->name,
                           conn->ctx ? conn->ctx->errstr : "no connection");
-            idgw_redis_pool_release(idgw_g.pool, conn);
             return HTTP_SERVICE_UNAVAILABLE;
         }
         status = classify_and_log(r, s, conn, *reply);
         readonly = conn->readonly_seen;
-        idgw_redis_pool_release(idgw_g.pool, conn);
         if (status == OK)
             return OK;
         freeReplyObject(*reply);

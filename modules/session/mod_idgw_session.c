@@ -4,7 +4,8 @@
  * Hooks: pre_config (forget script parts of the previous cycle), post_config
  * (check the settings, load the vault keys, assemble the per-request script),
  * child_init (the Redis pool: no socket exists before fork; the reaper's
- * thread, idgw_reaper.c), fixups (the
+ * thread, idgw_reaper.c), translate_name (the method: TRACE never reaches
+ * fixups), fixups (the
  * session check: one Redis script per request), log_transaction (commit for a
  * handler that claimed a step and never answered it).  The handlers and the
  * exported functions live in idgw_session_http.c and idgw_session_exports.c,
@@ -76,6 +77,26 @@ static int build_scripts(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
+/* httpd answers TRACE itself unless TraceEnable is off; the translate_name
+ * hook refuses it first under IdgwSession, the warning is for the rest. */
+static void warn_trace_enabled(server_rec *s)
+{
+    server_rec *sv;
+
+    for (sv = s; sv; sv = sv->next) {
+        idgw_session_srv *c = ap_get_module_config(sv->module_config, &idgw_session_module);
+        core_server_config *core = ap_get_core_module_config(sv->module_config);
+
+        if (c->used && core->trace_enable != AP_TRACE_DISABLE)
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sv,
+                         "IDGW0145: TraceEnable is not off for %s:%u, a server with "
+                         "IdgwSession locations: set TraceEnable off (the gateway's "
+                         "locations refuse TRACE, the server's others echo it)",
+                         sv->server_hostname ? sv->server_hostname : "?",
+                         (unsigned)sv->port);
+    }
+}
+
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     idgw_session_srv *c = ap_get_module_config(s->module_config, &idgw_session_module);
@@ -85,6 +106,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     if ((msg = idgw_session_cfg_finish(pconf, s, c)))
         return fail_start(s, msg);
     idgw_g.srv = c;
+    warn_trace_enabled(s);
     idgw_session_limits_get(c, &idgw_g.limits);
     idgw_g.reaper_grace = c->reaper_grace;
     idgw_g.reaper_interval = c->reaper_interval;
@@ -352,6 +374,20 @@ static int fixups(request_rec *r)
     return check_session(r);
 }
 
+/* Before map_to_storage, where httpd's core answers TRACE (with the request
+ * headers, the session token among them): the location walk has run, so
+ * IdgwSession is known here. */
+static int translate_name(request_rec *r)
+{
+    idgw_session_dir *d = ap_get_module_config(r->per_dir_config, &idgw_session_module);
+    int rc;
+
+    if (!idgw_session_dir_enabled(d) || r->main || r->prev)
+        return DECLINED;
+    rc = idgw_session_check_method(r);
+    return rc == OK ? DECLINED : rc;
+}
+
 static int log_transaction(request_rec *r)
 {
     idgw_session_req *req = idgw_session_req_get(r);
@@ -367,6 +403,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    idgw_session_body_hooks();
+    ap_hook_translate_name(translate_name, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_fixups(fixups, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(idgw_session_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(log_transaction, NULL, NULL, APR_HOOK_MIDDLE);

@@ -34,6 +34,7 @@
 
 #include "idgw_conf_parse.h"
 #include "idgw_metrics.h"
+#include "idgw_status_page.h"
 #include "mod_idgw.h"
 
 #define STATUS_HANDLER "idgw-status"
@@ -341,39 +342,11 @@ static const char *result_from_status(int status)
  * name none.  For requests refused before the session was read. */
 static int op_step_from_uri(const request_rec *r, const char **op, const char **step)
 {
-    const char *uri = r->parsed_uri.path ? r->parsed_uri.path : r->uri;
-    const char *end, *b, *a;
-    char seg_a[32], seg_b[32];
     idgw_op o;
     idgw_step st;
 
-    if (!uri)
+    if (!idgw_op_step_from_path(r->parsed_uri.path ? r->parsed_uri.path : r->uri, &o, &st))
         return 0;
-    end = uri + strlen(uri);
-    for (b = end; b > uri && b[-1] != '/'; b--)
-        ;
-    if (b == uri || b == end)
-        return 0;
-    for (a = b - 1; a > uri && a[-1] != '/'; a--)
-        ;
-    if (b - 1 == a || (size_t)(b - 1 - a) >= sizeof(seg_a) || (size_t)(end - b) >= sizeof(seg_b))
-        return 0;
-    memcpy(seg_a, a, (size_t)(b - 1 - a));
-    seg_a[b - 1 - a] = '\0';
-    memcpy(seg_b, b, (size_t)(end - b));
-    seg_b[end - b] = '\0';
-    if (strcmp(seg_a, "session") == 0) {
-        o = idgw_op_from_name(seg_b);
-        if (o != IDGW_OP_OPEN && o != IDGW_OP_CLOSE && o != IDGW_OP_STATUS)
-            return 0;
-        st = o == IDGW_OP_STATUS ? IDGW_STEP_NONE : IDGW_STEP_REQUEST;
-    } else {
-        o = idgw_op_from_name(seg_a);
-        st = idgw_step_from_name(seg_b);
-        if (o == IDGW_OP_NONE || o == IDGW_OP_OPEN || o == IDGW_OP_CLOSE || o == IDGW_OP_STATUS
-            || st == IDGW_STEP_NONE)
-            return 0;
-    }
     *op = idgw_op_name(o);
     *step = idgw_step_name(st);
     return 1;
@@ -648,38 +621,39 @@ static void fleet_fetch(request_rec *r, const status_conf *c, fleet_result *f)
         f->values[i] = (apr_int64_t)values[i];
 }
 
-static void render_fleet(request_rec *r, const status_conf *c, const fleet_result *f,
-                         int prometheus)
+static void render_fleet(request_rec *r, const status_conf *c, const fleet_result *f)
 {
     const fleet_key *keys = (const fleet_key *)c->fleet->elts;
     int i;
 
     if (!f->configured)
         return;
-    if (prometheus) {
-        ap_rputs("# HELP idgw_fleet_up Whether the fleet figures could be read from Redis.\n"
-                 "# TYPE idgw_fleet_up gauge\n", r);
-        ap_rprintf(r, "idgw_fleet_up %d\n", f->up);
-        ap_rputs("# HELP idgw_fleet_value Fleet-wide figures from Redis (size or value of "
-                 "the key).\n# TYPE idgw_fleet_value gauge\n", r);
-        for (i = 0; f->up && i < c->fleet->nelts; i++)
-            if (f->values[i] >= 0)
-                ap_rprintf(r, "idgw_fleet_value{name=\"%s\"} %" APR_INT64_T_FMT "\n",
-                           keys[i].name, f->values[i]);
-        return;
-    }
-    ap_rprintf(r, "<h2>fleet-wide (Redis %s)</h2>\n", f->up ? "answered" : "unreachable");
-    if (!f->up)
-        return;
-    ap_rputs("<table border=\"1\">\n<tr><th>name</th><th>value</th></tr>\n", r);
-    for (i = 0; i < c->fleet->nelts; i++) {
+    ap_rputs("# HELP idgw_fleet_up Whether the fleet figures could be read from Redis.\n"
+             "# TYPE idgw_fleet_up gauge\n", r);
+    ap_rprintf(r, "idgw_fleet_up %d\n", f->up);
+    ap_rputs("# HELP idgw_fleet_value Fleet-wide figures from Redis (size or value of "
+             "the key).\n# TYPE idgw_fleet_value gauge\n", r);
+    for (i = 0; f->up && i < c->fleet->nelts; i++)
         if (f->values[i] >= 0)
-            ap_rprintf(r, "<tr><td>%s</td><td>%" APR_INT64_T_FMT "</td></tr>\n",
+            ap_rprintf(r, "idgw_fleet_value{name=\"%s\"} %" APR_INT64_T_FMT "\n",
                        keys[i].name, f->values[i]);
-        else
-            ap_rprintf(r, "<tr><td>%s</td><td>not a number</td></tr>\n", keys[i].name);
-    }
-    ap_rputs("</table>\n", r);
+}
+
+/* The human page (idgw_status_page.c), given what the fleet read found. */
+static int render_page(request_rec *r, const status_conf *c, const fleet_result *f)
+{
+    const fleet_key *keys = (const fleet_key *)c->fleet->elts;
+    idgw_status_fleet_view view = { f->configured, f->up, NULL, 0, NULL, f->values };
+    const char **names = apr_pcalloc(r->pool, sizeof(*names) * (apr_size_t)(c->fleet->nelts + 1));
+    int i;
+
+    for (i = 0; i < c->fleet->nelts; i++)
+        names[i] = keys[i].name;
+    view.n = c->fleet->nelts;
+    view.names = names;
+    if (c->redis.host)
+        view.redis = apr_psprintf(r->pool, "%s:%u", c->redis.host, (unsigned)c->redis.port);
+    return idgw_status_page(r, metrics, &view);
 }
 
 static int status_handler(request_rec *r)
@@ -712,20 +686,20 @@ static int status_handler(request_rec *r)
                       "idgw_status_start_time_seconds %" APR_TIME_T_FMT "\n",
                    apr_time_sec(idgw_metrics_created(metrics)));
         idgw_metrics_render_prometheus(metrics, rwrite, r);
-        render_fleet(r, c, &fleet, 1);
+        render_fleet(r, c, &fleet);
         return OK;
     }
-    ap_rputs(DOCTYPE_HTML_4_01 "<html><head><title>idgw status</title></head><body>\n"
-             "<h1>idgw status</h1>\n", r);
-    ap_rprintf(r, "<p>server: %s, counting since %s (%" APR_TIME_T_FMT " s)</p>\n",
-               ap_escape_html(r->pool, ap_get_server_name(r)),
-               ap_ht_time(r->pool, idgw_metrics_created(metrics), "%Y-%m-%d %H:%M:%S %Z", 1),
-               apr_time_sec(apr_time_now() - idgw_metrics_created(metrics)));
-    ap_rputs("<p>machine-readable: <a href=\"?format=prometheus\">?format=prometheus</a></p>\n", r);
-    idgw_metrics_render_html(metrics, rwrite, r);
-    render_fleet(r, c, &fleet, 0);
-    ap_rputs("</body></html>\n", r);
-    return OK;
+    return render_page(r, c, &fleet);
+}
+
+/* The first request of each minute records the minute's snapshot of the
+ * totals (one atomic load for all the others), before anything of this
+ * request is counted: the page's "last minutes" figures come from them. */
+static int status_post_read_request(request_rec *r)
+{
+    if (metrics)
+        idgw_metrics_tick(metrics, r->request_time);
+    return DECLINED;
 }
 
 /* ---- registration ------------------------------------------------------------- */
@@ -736,6 +710,7 @@ static void status_register_hooks(apr_pool_t *p)
 
     ap_hook_post_config(status_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(status_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_optional_fn_retrieve(status_optional_fn_retrieve, NULL, NULL, APR_HOOK_MIDDLE);
     /* ahead of mod_log_config, so anything set here is in the access log */
     ap_hook_log_transaction(status_log_transaction, NULL, before_log, APR_HOOK_MIDDLE);

@@ -226,6 +226,7 @@ static int handle_telegram(request_rec *r, sim_server_conf_t *sc, sim_service_t 
     call.sc = sc;
     call.service = svc;
     call.req = req;
+    call.fault = f;
     res = dispatch(&call);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "IDGWSIM0004: %s %s corr=%s result=%s",
                   sim_service_name(svc), idgw_tg_type_name(req->type), req->correlation_id,

@@ -71,6 +71,7 @@ typedef struct sim_call {
     const sim_server_conf_t *sc;
     sim_service_t service;
     const idgw_telegram_t *req;
+    const struct sim_fault *fault;   /* this request's, or NULL */
 } sim_call_t;
 
 /* sim_service.c: "cremo", "cardinfo", ...; "none" for anything else. */
@@ -94,8 +95,13 @@ typedef struct sim_fault {
     int status;          /* answer this HTTP status with an ERROR_RES telegram */
     int malformed;       /* 200 with a body that is not a telegram */
     int truncated;       /* full Content-Length, half the body, then close */
+    int unframed;        /* no Content-Length, not chunked: delimited by the close */
     int slow_ms;         /* pause between 64-byte pieces of the body */
+    int logo_bytes;      /* brand: a logo of that many bytes (sim_brand_logo) */
 } sim_fault_t;
+
+/* The largest logo the brand schema allows: 98304 base64 characters. */
+#define SIM_LOGO_MAX_BYTES (98304 / 4 * 3)
 
 /* The fault for this request: the X-Idgw-Sim-Fault request header, else the
  * per-run switch file of the service.  Returns 0 if none. */

@@ -5,7 +5,11 @@
  *   reset       part of the answer, then reset status=CODE HTTP CODE (400..599)
  *   malformed   200 with a body that is no telegram
  *   truncated   full Content-Length, half the body, then close
+ *   unframed    the whole body without Content-Length or chunked coding, then
+ *               a clean close (close_notify): a close-delimited answer
  *   slow=MS     the body in 64-byte pieces, MS apart
+ *   logo=BYTES  brand: a logo of BYTES bytes (1..73728, the schema's largest)
+ *               instead of the issuer's; byte i is (131 * i + 7) mod 256
  * Per request: the request header X-Idgw-Sim-Fault.  Per run: a switch file
  * IdgwSimRunDir/faults/<service> holding "SPEC COUNT" (COUNT requests, -1 =
  * until cleared), set through the control location or scripts/idgw-sim fault;
@@ -62,6 +66,8 @@ const char *sim_fault_parse(const char *spec, sim_fault_t *f)
             continue;
         if (strcmp(item, "status") == 0 && val && parse_int(val, 400, 599, &f->status))
             continue;
+        if (strcmp(item, "logo") == 0 && val && parse_int(val, 1, SIM_LOGO_MAX_BYTES, &f->logo_bytes))
+            continue;
         if (!val && strcmp(item, "refuse") == 0)
             f->refuse = 1;
         else if (!val && strcmp(item, "reset") == 0)
@@ -70,10 +76,13 @@ const char *sim_fault_parse(const char *spec, sim_fault_t *f)
             f->malformed = 1;
         else if (!val && strcmp(item, "truncated") == 0)
             f->truncated = 1;
+        else if (!val && strcmp(item, "unframed") == 0)
+            f->unframed = 1;
         else if (!val && strcmp(item, "none") == 0)
             continue;
         else
-            return "unknown fault (delay=MS, refuse, reset, status=CODE, malformed, truncated, slow=MS)";
+            return "unknown fault (delay=MS, refuse, reset, status=CODE, malformed, truncated, "
+                   "unframed, slow=MS, logo=BYTES)";
     }
     return NULL;
 }
@@ -203,6 +212,15 @@ int sim_fault_send(request_rec *r, const sim_fault_t *f, const char *content_typ
         ap_rwrite(body, (int)(len / 2), r);
         ap_rflush(r);
         sim_abort_connection(r);
+        return OK;
+    }
+    if (f && f->unframed) {
+        /* No keep-alive means no chunked coding; the flush before the end
+         * sends the head before httpd could count a Content-Length. */
+        r->connection->keepalive = AP_CONN_CLOSE;
+        ap_rwrite(body, (int)(len / 2), r);
+        ap_rflush(r);
+        ap_rwrite(body + len / 2, (int)(len - len / 2), r);
         return OK;
     }
     if (f && f->reset_mid) {

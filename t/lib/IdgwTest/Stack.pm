@@ -178,10 +178,12 @@ sub stop_extra_gateways {
 
 END { stop_extra_gateways() }
 
+# Every log of the stack: the gateway's, the extra gateways' (reaper, vhost,
+# ...), the configuration tries' and the simulators'.
 sub log_files {
     my ($self) = @_;
     my $r = $self->run_dir;
-    return grep { -f } ("$r/error.log", "$r/access.log", "$r/sim/error.log");
+    return grep { -f } (glob("$r/*.log"), glob("$r/config-*/*.log"), glob("$r/sim/*.log"));
 }
 
 1;

@@ -31,7 +31,8 @@ typedef struct options {
     uint8_t pin[TERM_PIN_LEN];
     int have_pin;
     const char *chip, *idm, *pmm, *terminal, *state, *keys, *felicactl, *secrets;
-    const char *app_version;
+    const char *app_version, *source;
+    const char *header;              /* --header "Name: value" */
     int quiet, concurrent, packets;
     term_misbehave_t bad;
 } options_t;
@@ -39,10 +40,12 @@ typedef struct options {
 static void usage(void)
 {
     fputs("usage: idgw-terminal --url URL --pin sha256//BASE64 --chip IMAGE [--idm HEX] "
-          "[--pmm HEX]\n"
+          "[--pmm HEX] [--source ADDR]\n"
           "         [--terminal ID] [--state FILE] [--system-master-keys FILE] [--felicactl PATH]\n"
           "         [--secrets FILE] [--quiet] [--packets] [--concurrent N]\n"
+          "         [--header 'Name: value']\n"
           "         [--tamper N] [--wrong-idm N] [--replay N] [--vanish-after N] [--retransmit N]\n"
+          "         [--oversize N]\n"
           "         COMMAND [key=value ...]\n"
           "commands: open close status issue-area delete-area add-card update-card delete-card\n"
           "          set-main list store restore display story\n"
@@ -308,12 +311,17 @@ static int phone_init(phone_t *ph, const options_t *o, int index, const char *ch
     }
     memcpy(pin, o->pin, sizeof(pin));
     ph->t.http = term_http_new(o->host, o->port, pin);
+    if (ph->t.http && o->source && term_http_set_source(ph->t.http, o->source) != 0) {
+        fprintf(stderr, "idgw-terminal: out of memory\n");
+        return -1;
+    }
     ph->t.prefix = o->prefix;
     snprintf(ph->t.terminal, sizeof(ph->t.terminal), "%s", ph->terminal);
     snprintf(ph->t.idm, sizeof(ph->t.idm), "%s", ph->idm);
     snprintf(ph->t.pmm, sizeof(ph->t.pmm), "%s", o->pmm);
     ph->t.log = o->quiet ? NULL : stdout;
     ph->t.show_packets = o->packets;
+    ph->t.extra_header = o->header;
     ph->t.label = ph->label;
     ph->t.bad = o->bad;
     if (o->secrets && load_secrets(&ph->t, o->secrets) != 0) {
@@ -490,8 +498,9 @@ static int parse_args(options_t *o, int argc, char **argv)
         { "felicactl", 1, NULL, 'f' }, { "secrets", 1, NULL, 'S' }, { "quiet", 0, NULL, 'q' },
         { "concurrent", 1, NULL, 'n' }, { "tamper", 1, NULL, 'T' }, { "wrong-idm", 1, NULL, 'W' },
         { "replay", 1, NULL, 'R' }, { "vanish-after", 1, NULL, 'V' },
-        { "retransmit", 1, NULL, 'X' },
-        { "app-version", 1, NULL, 'a' }, { "packets", 0, NULL, 'P' }, { NULL, 0, NULL, 0 }
+        { "retransmit", 1, NULL, 'X' }, { "oversize", 1, NULL, 'O' },
+        { "app-version", 1, NULL, 'a' }, { "packets", 0, NULL, 'P' },
+        { "header", 1, NULL, 'H' }, { "source", 1, NULL, 'A' }, { NULL, 0, NULL, 0 }
     };
     int c;
 
@@ -518,8 +527,16 @@ static int parse_args(options_t *o, int argc, char **argv)
         case 'R': o->bad.replay_at = atoi(optarg); break;
         case 'V': o->bad.vanish_after = atoi(optarg); break;
         case 'X': o->bad.retransmit_at = atoi(optarg); break;
+        case 'O': o->bad.oversize_at = atoi(optarg); break;
         case 'a': o->app_version = optarg; break;
         case 'P': o->packets = 1; break;
+        case 'H':
+            /* one header line: "Name: value", no line breaks, fits the envelope */
+            if (!strchr(optarg, ':') || strpbrk(optarg, "\r\n") || strlen(optarg) > 200)
+                return -1;
+            o->header = optarg;
+            break;
+        case 'A': o->source = optarg; break;
         default: return -1;
         }
     }

@@ -20,6 +20,7 @@
 
 struct term_http {
     char *host, *port;
+    char *source;                  /* local address to connect from, or NULL */
     uint8_t pin[TERM_PIN_LEN];
     SSL_CTX *ctx;
     SSL *ssl;
@@ -70,6 +71,32 @@ term_http_t *term_http_new(const char *host, const char *port, const uint8_t pin
     return h;
 }
 
+int term_http_set_source(term_http_t *h, const char *addr)
+{
+    free(h->source);
+    h->source = addr ? strdup(addr) : NULL;
+    return addr && !h->source ? -1 : 0;
+}
+
+/* Binds fd to h->source (any port) when one is set; 0 on success. */
+static int bind_source(const term_http_t *h, int fd, int family)
+{
+    struct addrinfo hints, *ai = NULL;
+    int rc;
+
+    if (!h->source)
+        return 0;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = family;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+    if (getaddrinfo(h->source, "0", &hints, &ai) != 0)
+        return -1;
+    rc = bind(fd, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    return rc;
+}
+
 static void disconnect(term_http_t *h)
 {
     if (h->ssl) {
@@ -91,6 +118,7 @@ void term_http_free(term_http_t *h)
     SSL_CTX_free(h->ctx);
     free(h->host);
     free(h->port);
+    free(h->source);
     free(h);
 }
 
@@ -140,7 +168,8 @@ static int connect_tls(term_http_t *h)
     }
     for (a = ai; a; a = a->ai_next) {
         h->fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-        if (h->fd >= 0 && connect(h->fd, a->ai_addr, a->ai_addrlen) == 0)
+        if (h->fd >= 0 && bind_source(h, h->fd, a->ai_family) == 0
+            && connect(h->fd, a->ai_addr, a->ai_addrlen) == 0)
             break;
         if (h->fd >= 0)
             close(h->fd);

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #define TERM_PIN_LEN 32
-#define TERM_MAX_BODY (256 * 1024)
+#define TERM_MAX_BODY (1024 * 1024)   /* two cards with the largest logos fit */
 
 typedef struct term_http term_http_t;
 
@@ -30,6 +30,11 @@ int term_pin_parse(const char *text, uint8_t pin[TERM_PIN_LEN]);
  * stderr) when the arguments are unusable. */
 term_http_t *term_http_new(const char *host, const char *port, const uint8_t pin[TERM_PIN_LEN]);
 void term_http_free(term_http_t *h);
+/* Connect from this local address (a numeric IPv4 or IPv6 address; NULL:
+ * the kernel's choice).  The slow-clients test puts its honest phone on
+ * 127.0.0.2 while the attacker holds 127.0.0.1's share of the gateway.
+ * 0 on success. */
+int term_http_set_source(term_http_t *h, const char *addr);
 
 /* One request; headers: "Name: value\r\n" lines (may be NULL).  Reconnects
  * once when a kept-alive connection was closed.  0 on success (any HTTP

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <openssl/evp.h>
 
 #include "felica_frame.h"
 
@@ -97,7 +98,7 @@ static int is_session_op(const char *op)
 int term_step(term_t *t, const char *op, const char *step, const char *body,
               const char *content_type, const char *method)
 {
-    char path[256], headers[512];
+    char path[256], headers[1024];
     term_response_t res;
     double t0;
     int n;
@@ -112,6 +113,8 @@ int term_step(term_t *t, const char *op, const char *step, const char *body,
         n += snprintf(headers + n, sizeof(headers) - (size_t)n, "X-Idgw-Token: %s\r\n", t->token);
     if (!is_session_op(op) || strcmp(op, "close") == 0)
         n += snprintf(headers + n, sizeof(headers) - (size_t)n, "X-Idgw-Seq: %lld\r\n", ++t->seq);
+    if (t->extra_header)
+        n += snprintf(headers + n, sizeof(headers) - (size_t)n, "%s\r\n", t->extra_header);
     snprintf(headers + n, sizeof(headers) - (size_t)n, "Content-Type: %s\r\n",
              content_type ? content_type : "application/xml; charset=UTF-8");
     t0 = now_ms();
@@ -226,6 +229,9 @@ static int hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len)
     return 0;
 }
 
+/* One byte more than any FeliCa frame (LEN is one byte): what --oversize sends. */
+#define TERM_MAX_ANSWER (FELICA_MAX_FRAME + 1)
+
 /* The chip's answer to cmd, with the misbehaviour the tests asked for. */
 static void chip_answer(term_t *t, int round, const uint8_t *cmd, size_t cmd_len, uint8_t *res,
                         size_t *res_len, uint8_t *prev, size_t *prev_len)
@@ -248,6 +254,11 @@ static void chip_answer(term_t *t, int round, const uint8_t *cmd, size_t cmd_len
     if (round == t->bad.wrong_idm_at && *res_len > 10) {
         res[2] ^= 0x01;
         say(t, "   (misbehaving: answering as another chip)");
+    }
+    if (round == t->bad.oversize_at) {
+        memset(res + *res_len, 0xA5, TERM_MAX_ANSWER - *res_len);
+        *res_len = TERM_MAX_ANSWER;
+        say(t, "   (misbehaving: the chip answer padded to %d bytes)", TERM_MAX_ANSWER);
     }
     memcpy(prev, fresh, fresh_len);
     *prev_len = fresh_len;
@@ -274,9 +285,9 @@ static int retransmit(term_t *t, const char *op, const char *body)
 
 static int relay_loop(term_t *t, const char *op)
 {
-    uint8_t cmd[FELICA_MAX_FRAME], res[FELICA_MAX_FRAME], prev[FELICA_MAX_FRAME];
+    uint8_t cmd[FELICA_MAX_FRAME], res[TERM_MAX_ANSWER], prev[FELICA_MAX_FRAME];
     size_t cmd_len, res_len, prev_len = 0;
-    char hex[2 * FELICA_MAX_FRAME + 1], body[2 * FELICA_MAX_FRAME + 128], what[64];
+    char hex[2 * TERM_MAX_ANSWER + 1], body[2 * TERM_MAX_ANSWER + 128], what[64];
     int round = 0, st, rc;
 
     for (;;) {
@@ -311,6 +322,28 @@ static int relay_loop(term_t *t, const char *op)
         if (round == t->bad.retransmit_at && (rc = retransmit(t, op, body)) != TERM_OK)
             return rc;
         t->relays_done = round;
+    }
+}
+
+/* One line per logo of the last answer: its length and SHA-256 (of the
+ * base64 text as received), so that a test checks it arrived intact. */
+static void say_logos(term_t *t)
+{
+    for (const char *p = t->last_body ? strstr(t->last_body, "<logo") : NULL; p;
+         p = strstr(p + 1, "<logo")) {
+        const char *start = strchr(p, '>'), *end;
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int mdlen = 0;
+        char hex[2 * EVP_MAX_MD_SIZE + 1];
+
+        if (!start || !(end = strstr(start, "</logo>")))
+            return;
+        start++;
+        EVP_Digest(start, (size_t)(end - start), md, &mdlen, EVP_sha256(), NULL);
+        for (unsigned int i = 0; i < mdlen; i++)
+            snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        hex[2 * mdlen] = '\0';
+        say(t, "     logo %zu chars sha256 %s", (size_t)(end - start), hex);
     }
 }
 
@@ -373,6 +406,7 @@ int term_operation(term_t *t, const char *op, const char *fields)
 
         term_answer_text(t, "name", name, sizeof(name));
         say(t, "%-26s -> 200 issuer display data: %s", what, name);
+        say_logos(t);
         return TERM_OK;
     }
     say(t, "%-26s -> 200 relay", what);
@@ -383,6 +417,7 @@ int term_operation(term_t *t, const char *op, const char *fields)
     if (st != 200)
         return refused(t, what, st);
     summarise(t, op);
+    say_logos(t);
     return TERM_OK;
 }
 

@@ -23,6 +23,7 @@ typedef struct term_misbehave {
     int wrong_idm_at;        /* answer as another chip */
     int replay_at;           /* send the previous answer again */
     int retransmit_at;       /* post that round trip's answer twice (a lost answer) */
+    int oversize_at;         /* pad that round trip's answer past the largest frame */
     int vanish_after;        /* relay that many round trips, give the next command to
                                 the chip, then vanish without posting its answer */
 } term_misbehave_t;
@@ -51,6 +52,8 @@ typedef struct term {
     int relays_done;                 /* round trips of the last operation */
     int show_packets;                /* transcript shows each chip packet in hex
                                         (encrypted and MACed: safe to print) */
+    const char *extra_header;        /* "Name: value" sent with every request, as a
+                                        hostile app adds what it likes; NULL: none */
 } term_t;
 
 /* Send one step with the envelope; the answer's body stays in t->last_body.

@@ -32,6 +32,11 @@ ok(!parse_telegram($r->{content}), 'malformed: the body is no telegram');
 
 $r = with_fault('truncated');
 is($r->{status}, 599, 'truncated: the client sees a short body');
+$r = with_fault('unframed');
+is($r->{status}, 200, 'unframed: HTTP 200');
+ok(!defined $r->{headers}{'content-length'} && !defined $r->{headers}{'transfer-encoding'},
+   'unframed: neither Content-Length nor chunked');
+is(parse_telegram($r->{content})->{result}, '0000', 'unframed: the whole telegram, then the close');
 $r = with_fault('reset');
 is($r->{status}, 599, 'reset: the client sees a reset');
 $r = with_fault('refuse');

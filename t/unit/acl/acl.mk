@@ -14,3 +14,9 @@ t_unit_acl_test_acl_lists_LDADD = $(ACL_UNIT_LIBS)
 t_unit_acl_test_acl_script_SOURCES = t/unit/acl/test_acl_script.c
 t_unit_acl_test_acl_script_CFLAGS = $(ACL_UNIT_CFLAGS)
 t_unit_acl_test_acl_script_LDADD = $(ACL_UNIT_LIBS)
+# the per-address connection cap's shared table (no Redis)
+check_PROGRAMS += t/unit/acl/test_conncap
+TESTS += t/unit/acl/test_conncap
+t_unit_acl_test_conncap_SOURCES = t/unit/acl/test_conncap.c
+t_unit_acl_test_conncap_CFLAGS = $(ACL_UNIT_CFLAGS)
+t_unit_acl_test_conncap_LDADD = $(ACL_UNIT_LIBS)

@@ -210,6 +210,21 @@ static int answer(ts_conn_t *c, const char *body)
             "5\r\nhello\r\n0\r\n\r\n";
         conn_write(c, s, strlen(s));
         return -1;
+    case TS_NO_LENGTH:
+        s = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\necho:";
+        conn_write(c, s, strlen(s));
+        conn_write(c, body, strlen(body));
+        return -1;
+    case TS_SHORT_BODY:
+        s = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+        conn_write(c, s, strlen(s));
+        memset(big, 'x', 100);
+        conn_write(c, big, 100);
+        return -1;
+    case TS_CHUNKED_CUT:
+        s = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n";
+        conn_write(c, s, strlen(s));
+        return -1;
     }
     return -1;
 }
@@ -251,7 +266,7 @@ static void serve_connection(test_server_t *ts, int fd)
             break;
 done:
     if (c->ssl) {
-        if (ts->mode != TS_RESET_MID_BODY)
+        if (ts->mode != TS_RESET_MID_BODY && !ts->no_close_notify)
             SSL_shutdown(c->ssl);
         SSL_free(c->ssl);
     }

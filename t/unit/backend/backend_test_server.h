@@ -21,7 +21,10 @@ typedef enum ts_mode {
     TS_OVERSIZE_CHUNKED,  /* chunks without end */
     TS_STATUS_503_ONCE,   /* first request 503, then TS_ECHO */
     TS_BAD_STATUS_LINE,   /* "HTTP/9 banana" */
-    TS_BOTH_FRAMINGS      /* Content-Length and chunked together */
+    TS_BOTH_FRAMINGS,     /* Content-Length and chunked together */
+    TS_NO_LENGTH,         /* 200, neither Content-Length nor chunked, body, then close */
+    TS_SHORT_BODY,        /* announces 1000 bytes, sends 100, closes (FIN, not reset) */
+    TS_CHUNKED_CUT        /* chunked, one chunk, then closes without the last chunk */
 } ts_mode_t;
 
 typedef struct test_server {
@@ -32,6 +35,7 @@ typedef struct test_server {
     const char *cert_file, *key_file, *ca_file;
     ts_mode_t mode;
     int delay_ms;
+    int no_close_notify;  /* TLS: end connections with a bare TCP close */
     /* observed, under lock */
     pthread_mutex_t lock;
     int accepted;

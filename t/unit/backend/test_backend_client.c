@@ -57,6 +57,7 @@ static void make_conf(idgw_backend_conf_t *conf, int tls, int port)
     idgw_backend_conf_init(conf, "testbe");
     ck_assert_ptr_null(idgw_backend_conf_set_url(
         pool, conf, apr_psprintf(pool, "%s://127.0.0.1:%d/telegram", tls ? "https" : "http", port)));
+    conf->insecure = tls ? IDGW_UNSET : 1;
     if (tls) {
         conf->ca_file = pki_file("ca.crt");
         conf->cert_file = pki_file("gateway-client.crt");
@@ -320,6 +321,62 @@ START_TEST(protocol_errors)
     make_conf(&conf, 0, srv.port);
     be = make_backend(&conf);
     ck_assert_int_eq(call(be, "p", 0, &resp, &err), IDGW_BE_ERR_PROTOCOL);
+    ts_stop(&srv);
+}
+END_TEST
+
+/* Truncation is an error, never a short answer: an answer without
+ * Content-Length or chunked framing (close-delimited), a Content-Length
+ * longer than what came, a chunked body cut before its last chunk; over TLS
+ * with and without close_notify (a bare TCP close is what an attacker on
+ * the path can forge).  _i: bit 0 TLS, bit 1 no close_notify. */
+START_TEST(truncated_answers_are_errors)
+{
+    static const ts_mode_t modes[] = { TS_NO_LENGTH, TS_SHORT_BODY, TS_CHUNKED_CUT };
+    int tls = _i & 1;
+
+    if ((_i & 2) && !tls)
+        return;
+    for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+        idgw_backend_conf_t conf;
+        idgw_backend_response_t resp;
+        idgw_backend_error_t err;
+        idgw_backend_t *be;
+
+        memset(&srv, 0, sizeof(srv));
+        srv.no_close_notify = (_i & 2) != 0;
+        start_server(tls, modes[m]);
+        make_conf(&conf, tls, srv.port);
+        be = make_backend(&conf);
+        ck_assert_msg(call(be, "truncate me", 0, &resp, &err) == IDGW_BE_ERR_PROTOCOL,
+                      "mode %d tls %d notify %d: accepted (%s)", (int)modes[m], tls,
+                      !srv.no_close_notify, err.msg);
+        ck_assert_int_eq(resp.status, 0);
+        ck_assert_ptr_null(resp.body);
+        if (modes[m] == TS_NO_LENGTH)
+            ck_assert_msg(strstr(err.msg, "framing") != NULL, "%s", err.msg);
+        else if (srv.no_close_notify)   /* said for what it is */
+            ck_assert_msg(strstr(err.msg, "without close_notify") != NULL, "%s", err.msg);
+        ts_stop(&srv);
+    }
+}
+END_TEST
+
+/* A framed answer followed by a close, with or without close_notify, still
+ * passes: the answer was complete. */
+START_TEST(framed_answer_then_close_passes)
+{
+    idgw_backend_conf_t conf;
+    idgw_backend_response_t resp;
+    idgw_backend_error_t err;
+    idgw_backend_t *be;
+
+    srv.no_close_notify = _i;
+    start_server(1, TS_CONN_CLOSE);
+    make_conf(&conf, 1, srv.port);
+    be = make_backend(&conf);
+    ck_assert_int_eq(call(be, "whole", 0, &resp, &err), IDGW_BE_OK);
+    ck_assert_str_eq(resp.body, "echo:whole");
     ts_stop(&srv);
 }
 END_TEST
@@ -644,6 +701,8 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, oversize_content_length, 0, 2);
     tcase_add_loop_test(tc, chunked_body, 0, 2);
     tcase_add_loop_test(tc, protocol_errors, 0, 2);
+    tcase_add_loop_test(tc, truncated_answers_are_errors, 0, 4);
+    tcase_add_loop_test(tc, framed_answer_then_close_passes, 0, 2);
     tcase_add_loop_test(tc, status_code_out_of_range, 0, 2);
     tcase_add_test(tc, bad_server_certificate);
     tcase_add_test(tc, wrong_host_name);

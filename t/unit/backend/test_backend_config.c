@@ -2,6 +2,7 @@
  * startup check of the backend client's configuration. */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 #include <apr_general.h>
 #include "idgw_backend.h"
 
@@ -166,6 +167,8 @@ START_TEST(startup_check)
     ck_assert_int_eq(err.category, IDGW_BE_ERR_CONFIG);
     idgw_backend_conf_init(&c, "plain");
     ck_assert_ptr_null(idgw_backend_conf_set_url(pool, &c, "http://127.0.0.1:8443/"));
+    c.insecure = 1;
+    ck_assert_ptr_null(idgw_backend_conf_check(pool, &c));
     c.pool_max = 2;
     c.pool_keep = 3;
     ck_assert_ptr_nonnull(idgw_backend_conf_check(pool, &c));
@@ -220,6 +223,47 @@ START_TEST(directive_keys)
 }
 END_TEST
 
+/* A plain http:// backend would carry PAN, expiry and passwords in the
+ * clear: refused unless marked insecure (tests only), with a clear message. */
+START_TEST(plain_http_needs_insecure)
+{
+    idgw_backend_conf_t c, base, add;
+    idgw_backend_error_t err;
+    const char *msg;
+
+    idgw_backend_conf_init(&c, "cremo");
+    ck_assert_ptr_null(idgw_backend_conf_set_url(pool, &c, "http://127.0.0.1:8441/fp/cremo"));
+    msg = idgw_backend_conf_check(pool, &c);
+    ck_assert_ptr_nonnull(msg);
+    ck_assert_msg(strstr(msg, "cremo") && strstr(msg, "insecure") && strstr(msg, "clear"),
+                  "message: %s", msg);
+    ck_assert_ptr_null(idgw_backend_create(pool, &c, &err));
+    ck_assert_int_eq(err.category, IDGW_BE_ERR_CONFIG);
+    ck_assert_int_eq(idgw_backend_conf_insecure(&c), 0);
+    /* the bare word, as IdgwConvertBackend writes it, and insecure=on */
+    ck_assert_ptr_null(idgw_backend_conf_set_args(pool, &c, "insecure"));
+    ck_assert_int_eq(idgw_backend_conf_insecure(&c), 1);
+    ck_assert_ptr_null(idgw_backend_conf_check(pool, &c));
+    ck_assert_ptr_nonnull(idgw_backend_create(pool, &c, &err));
+    idgw_backend_conf_init(&c, "cremo");
+    ck_assert_ptr_null(idgw_backend_conf_set(pool, &c, "insecure", "on"));
+    ck_assert_int_eq(idgw_backend_conf_insecure(&c), 1);
+    ck_assert_ptr_nonnull(idgw_backend_conf_set(pool, &c, "insecure", "off"));
+    ck_assert_ptr_nonnull(idgw_backend_conf_set(pool, &c, "insecure", "yes please"));
+    /* insecure on an https URL is a mistake, not a no-op */
+    ck_assert_ptr_null(idgw_backend_conf_set_url(pool, &c, "https://127.0.0.1:8441/"));
+    c.ca_file = IDGW_SRCDIR "/configure.ac";
+    ck_assert_ptr_nonnull(idgw_backend_conf_check(pool, &c));
+    /* merged like every setting: a vhost inherits it with the URL */
+    idgw_backend_conf_init(&base, "dlc");
+    idgw_backend_conf_init(&add, "dlc");
+    ck_assert_ptr_null(idgw_backend_conf_set_args(pool, &base, "url=http://127.0.0.1/ insecure"));
+    idgw_backend_conf_merge(&c, &base, &add);
+    ck_assert_int_eq(idgw_backend_conf_insecure(&c), 1);
+    ck_assert_ptr_null(idgw_backend_conf_check(pool, &c));
+}
+END_TEST
+
 START_TEST(category_names_are_stable)
 {
     ck_assert_str_eq(idgw_backend_category_name(IDGW_BE_ERR_TIMEOUT), "timeout");
@@ -238,6 +282,7 @@ int main(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, url_accepts);
+    tcase_add_test(tc, plain_http_needs_insecure);
     tcase_add_test(tc, url_rejects);
     tcase_add_test(tc, durations);
     tcase_add_test(tc, sizes_and_counts);

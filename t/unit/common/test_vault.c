@@ -211,6 +211,26 @@ START_TEST(key_file_permissions)
 }
 END_TEST
 
+/* The request body reader (mod_idgw_session) keeps the raw body, password
+ * and all, in a buffer registered here: cleared when its pool is, error
+ * paths included, since every path ends with the pool. */
+START_TEST(wipe_on_cleanup_clears)
+{
+    apr_pool_t *sub;
+    char *buf;
+
+    apr_pool_create(&sub, pool);
+    buf = apr_palloc(sub, 64);
+    memcpy(buf, "<password>docomo01</password>", 30);
+    idgw_vault_wipe_on_cleanup(sub, buf, 64);
+    /* a cleared pool keeps its memory block: the buffer can be looked at */
+    apr_pool_clear(sub);
+    for (int i = 0; i < 64; i++)
+        ck_assert_int_eq(buf[i], 0);
+    apr_pool_destroy(sub);
+}
+END_TEST
+
 START_TEST(size_limits)
 {
     idgw_vault_keys *k = keys(KEY_A);
@@ -237,6 +257,7 @@ int main(void)
     apr_initialize();
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, round_trip);
+    tcase_add_test(tc, wipe_on_cleanup_clears);
     tcase_add_test(tc, fresh_nonce_each_time);
     tcase_add_test(tc, tamper_any_byte);
     tcase_add_test(tc, bound_to_session_and_item);

@@ -6,10 +6,10 @@ CONVERT_UNIT_LIBS = modules/convert/libidgw_convert.la modules/backend/libidgw_b
 	modules/common/libidgw_common.la $(UNIT_LIBS) $(XML2_LIBS) $(APU_LIBS) $(APR_LIBS)
 check_PROGRAMS += t/unit/convert/test_sp_xml t/unit/convert/test_sp_request \
 	t/unit/convert/test_convert_map t/unit/convert/test_convert_engine \
-	t/unit/convert/test_convert_answer
+	t/unit/convert/test_convert_answer t/unit/convert/test_sp_wipe
 TESTS += t/unit/convert/test_sp_xml t/unit/convert/test_sp_request \
 	t/unit/convert/test_convert_map t/unit/convert/test_convert_engine \
-	t/unit/convert/test_convert_answer
+	t/unit/convert/test_convert_answer t/unit/convert/test_sp_wipe
 t_unit_convert_test_sp_xml_SOURCES = t/unit/convert/test_sp_xml.c
 t_unit_convert_test_sp_xml_CFLAGS = $(CONVERT_UNIT_CFLAGS)
 t_unit_convert_test_sp_xml_LDADD = $(CONVERT_UNIT_LIBS)
@@ -26,3 +26,6 @@ t_unit_convert_test_convert_engine_LDADD = $(CONVERT_UNIT_LIBS)
 t_unit_convert_test_convert_answer_SOURCES = t/unit/convert/test_convert_answer.c
 t_unit_convert_test_convert_answer_CFLAGS = $(CONVERT_UNIT_CFLAGS)
 t_unit_convert_test_convert_answer_LDADD = $(CONVERT_UNIT_LIBS)
+t_unit_convert_test_sp_wipe_SOURCES = t/unit/convert/test_sp_wipe.c
+t_unit_convert_test_sp_wipe_CFLAGS = $(CONVERT_UNIT_CFLAGS)
+t_unit_convert_test_sp_wipe_LDADD = $(CONVERT_UNIT_LIBS)

@@ -15,6 +15,7 @@
 #include "idgw_convert_answer.h"
 #include "idgw_convert_engine.h"
 #include "idgw_convert_errors.h"
+#include "idgw_vault.h"
 #include "iss_fixture.h"
 
 #define PAN "4999990000001013"
@@ -326,6 +327,134 @@ START_TEST(wrong_password_sends_nothing_else)
 }
 END_TEST
 
+/* ---- the user a backend proved ------------------------------------------------------ */
+
+/* A stand-in for mod_idgw_acl: refuses one user, counts what it was asked. */
+static const idgw_error_def fake_refusal = { "IDGW-ACL-002", 403, "access refused" };
+static struct {
+    const char *banned;
+    int asked;
+    char last_kind[16], last_user[32];
+} acl;
+
+static int fake_acl(void *baton, const char *kind, const char *value, idgw_conv_fail *f)
+{
+    (void)baton;
+    acl.asked++;
+    snprintf(acl.last_kind, sizeof acl.last_kind, "%s", kind);
+    snprintf(acl.last_user, sizeof acl.last_user, "%s", value);
+    if (acl.banned && strcmp(value, acl.banned) == 0) {
+        f->error = &fake_refusal;
+        f->detail = "refused";
+        f->hostile = 0;
+        return -1;
+    }
+    return 0;
+}
+
+/* The request stage of op under the fake access control (banned: the user
+ * it refuses, or NULL); the engine's result. */
+typedef struct acl_run {
+    idgw_conv_env env;
+    idgw_conv_fail f;
+    const uint8_t *pkt;
+    size_t len;
+} acl_run;
+
+static int request_under_acl(acl_run *ar, idgw_op op, const idgw_sp_request *rq,
+                             const char *banned)
+{
+    memset(&acl, 0, sizeof acl);
+    acl.banned = banned;
+    env_for(&ar->env, op);
+    ar->env.identity_check = fake_acl;
+    return idgw_conv_request(&ar->env, rq, &ar->pkt, &ar->len, &ar->f);
+}
+
+START_TEST(banned_user_is_stopped_after_the_login)
+{
+    idgw_sp_request rq;
+    acl_run ar;
+
+    issue_area();
+    fk.calls = 0;
+    add_card_request(&rq, "docomo01", NULL);
+    ck_assert_int_ne(request_under_acl(&ar, IDGW_OP_ADD_CARD, &rq, "DCM0001"), 0);
+    ck_assert_ptr_eq(ar.f.error, &fake_refusal);
+    /* asked once, about the member CREMO authenticated, right after the login */
+    ck_assert_int_eq(acl.asked, 1);
+    ck_assert_str_eq(acl.last_kind, "user");
+    ck_assert_str_eq(acl.last_user, "DCM0001");
+    ck_assert_int_eq(fk.calls, 1);              /* no download, no brand, no FeliCa start */
+    ck_assert_ptr_null(idgw_ctx_get(ar.env.ctx, "pan"));
+    /* the abort notices run as for any failure: here none can be built */
+    ck_assert_int_eq(idgw_conv_abort(&ar.env), 0);
+    ck_assert_int_eq(fk.written_ng, 0);
+}
+END_TEST
+
+START_TEST(failed_login_proves_nobody)
+{
+    idgw_sp_request rq;
+    acl_run ar;
+
+    add_card_request(&rq, "wrong-pw", NULL);
+    ck_assert_int_ne(request_under_acl(&ar, IDGW_OP_ADD_CARD, &rq, NULL), 0);
+    ck_assert_ptr_eq(ar.f.error, &IDGW_E_CNV_AUTH);
+    ck_assert_int_eq(acl.asked, 0);
+    ck_assert_ptr_null(idgw_ctx_get(ar.env.ctx, IDGW_CONV_CTX_USER));
+}
+END_TEST
+
+/* The lists are fleet-wide and change at any time: a user banned after the
+ * login is stopped at the next relay round trip, before the chip's answer
+ * reaches the FeliCa server and before its next command reaches the app. */
+START_TEST(ban_during_the_relay_stops_the_chip_work)
+{
+    idgw_sp_request rq;
+    acl_run ar;
+    size_t enc_len, res_len;
+    uint8_t res[FELICA_MAX_FRAME];
+    const char *enc;
+    int done = 0, calls;
+
+    issue_area();
+    add_card_request(&rq, "docomo01", NULL);
+    ck_assert_int_eq(request_under_acl(&ar, IDGW_OP_ADD_CARD, &rq, NULL), 0);
+    ck_assert_int_eq(acl.asked, 1);
+    /* the proven user travels with the sealed context */
+    enc = idgw_ctx_encode(pool, ar.env.ctx, &enc_len);
+    ar.env.ctx = idgw_ctx_decode(pool, enc, enc_len);
+    ck_assert_str_eq(idgw_ctx_get(ar.env.ctx, IDGW_CONV_CTX_USER), "DCM0001");
+    fx_relay(chip, ar.pkt, ar.len, res, &res_len);
+    ck_assert_int_eq(idgw_conv_relay(&ar.env, res, res_len, &done, &ar.pkt, &ar.len, &ar.f), 0);
+    ck_assert_int_eq(acl.asked, 2);
+
+    acl.banned = "DCM0001";
+    calls = fk.calls;
+    fx_relay(chip, ar.pkt, ar.len, res, &res_len);
+    ck_assert_int_ne(idgw_conv_relay(&ar.env, res, res_len, &done, &ar.pkt, &ar.len, &ar.f), 0);
+    ck_assert_ptr_eq(ar.f.error, &fake_refusal);
+    ck_assert_int_eq(fk.calls, calls);          /* the FeliCa server heard nothing more */
+    /* nothing was written: the abort notice says NG */
+    ck_assert_int_eq(idgw_conv_chip_truth(ar.env.ctx), IDGW_CHIP_NOT_WRITTEN);
+}
+END_TEST
+
+/* Operations without a login prove nobody and ask nothing. */
+START_TEST(no_login_no_identity)
+{
+    idgw_sp_request rq;
+    acl_run ar;
+
+    memset(&rq, 0, sizeof rq);
+    rq.op = IDGW_OP_ISSUE_AREA;
+    rq.slot = -1;
+    ck_assert_int_eq(request_under_acl(&ar, IDGW_OP_ISSUE_AREA, &rq, "DCM0001"), 0);
+    ck_assert_int_eq(acl.asked, 0);
+}
+END_TEST
+
 START_TEST(backend_results_map_to_errors)
 {
     idgw_sp_request rq;
@@ -486,6 +615,51 @@ START_TEST(context_round_trip)
 }
 END_TEST
 
+/* Display data (the brand center's name, messages, logo, logo type, and
+ * their for= captures) is not card data: it encodes apart from the card
+ * part, and the schema's largest logo fits one part (and one vault item). */
+START_TEST(display_data_is_kept_apart)
+{
+    idgw_ctx *c = idgw_ctx_new(pool), *card, *disp;
+    char *logo = apr_palloc(pool, 98304 + 1);
+    const char *enc;
+    size_t len;
+
+    memset(logo, 'Q', 98304);
+    logo[98304] = '\0';
+    ck_assert(idgw_ctx_set(c, "pan", "4980000000001013"));
+    ck_assert(idgw_ctx_set(c, "issuerName", "DOCOMO"));
+    ck_assert(idgw_ctx_append(c, "messages", "m1"));
+    ck_assert(idgw_ctx_set(c, "logo", logo));
+    ck_assert(idgw_ctx_set(c, "logoType", "image/png"));
+    ck_assert(idgw_ctx_set(c, "logo.SKR", "AAAA"));
+    ck_assert(idgw_ctx_set(c, "logos", "not display"));
+    ck_assert_int_eq(idgw_ctx_is_display("logo.SKR"), 1);
+    ck_assert_int_eq(idgw_ctx_is_display("logos"), 0);
+    ck_assert_int_eq(idgw_ctx_has_display(c), 1);
+    enc = idgw_ctx_encode_part(pool, c, 0, &len);
+    ck_assert_ptr_nonnull(enc);
+    ck_assert_uint_lt(len, 100);
+    card = idgw_ctx_decode(pool, enc, len);
+    ck_assert_str_eq(idgw_ctx_get(card, "pan"), "4980000000001013");
+    ck_assert_str_eq(idgw_ctx_get(card, "logos"), "not display");
+    ck_assert_ptr_null(idgw_ctx_get(card, "logo"));
+    ck_assert_int_eq(idgw_ctx_has_display(card), 0);
+    enc = idgw_ctx_encode_part(pool, c, 1, &len);
+    ck_assert_ptr_nonnull(enc);
+    ck_assert_uint_le(len, IDGW_CTX_MAX_BYTES);
+    ck_assert_uint_le(len, IDGW_VAULT_MAX_ITEM);
+    disp = idgw_ctx_decode(pool, enc, len);
+    ck_assert_ptr_nonnull(disp);
+    ck_assert_ptr_null(idgw_ctx_get(disp, "pan"));
+    ck_assert_str_eq(idgw_ctx_get(disp, "logo"), logo);
+    ck_assert(idgw_ctx_merge(card, disp));
+    ck_assert_str_eq(idgw_ctx_get(card, "logo"), logo);
+    ck_assert_str_eq(idgw_ctx_get(card, "logo.SKR"), "AAAA");
+    ck_assert_str_eq(idgw_ctx_get(card, "pan"), "4980000000001013");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("convert_engine");
@@ -506,6 +680,11 @@ int main(void)
     tcase_add_test(tc, server_command_outside_classes_is_not_relayed);
     tcase_add_test(tc, complete_before_done_and_relay_without_operation);
     tcase_add_test(tc, context_round_trip);
+    tcase_add_test(tc, banned_user_is_stopped_after_the_login);
+    tcase_add_test(tc, failed_login_proves_nobody);
+    tcase_add_test(tc, ban_during_the_relay_stops_the_chip_work);
+    tcase_add_test(tc, no_login_no_identity);
+    tcase_add_test(tc, display_data_is_kept_apart);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -141,6 +141,17 @@ START_TEST(broken_maps_are_refused)
         { "@version 1\nresult 2001 IDGW-CNV-010 fly\n", "'fly' is not an operation" },
         { "@version 1\nrelay display_data teleport\n", "unknown chip command class teleport" },
         { "@version 1\nrelay add_card auth\nrelay add_card auth\n", "given twice" },
+        /* identity: a card source's login proves one user, named by one field */
+        { "@version 1\nidentity CARD_AUTH_REQ user\n", "expected identity <TYPE> user <FIELD>" },
+        { "@version 1\nidentity CARD_AUTH_RES user memberId\n", "not a card source's request" },
+        { "@version 1\nidentity BRAND_DOWNLOAD_REQ user issuerCode\n",
+          "not a card source's request" },
+        { "@version 1\nidentity FELICA_START_REQ user idm\n", "not a card source's request" },
+        { "@version 1\nidentity CARD_AUTH_REQ terminal memberId\n", "only user is proven" },
+        { "@version 1\nidentity CARD_AUTH_REQ user member\n", "CARD_AUTH_REQ has no field member" },
+        { "@version 1\nidentity CARD_AUTH_REQ user password\n", "no secret may be an identity" },
+        { "@version 1\nidentity CARD_AUTH_REQ user memberId\nidentity CARD_AUTH_REQ user memberId\n",
+          "identity of CARD_AUTH_REQ given twice" },
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -155,6 +166,34 @@ START_TEST(broken_maps_are_refused)
         ck_assert_msg(strstr(err, cases[i].expect) != NULL, "case %zu: %s", i, err);
         ck_assert_msg(strncmp(err, "t.map:", 6) == 0, "case %zu names no file: %s", i, err);
     }
+}
+END_TEST
+
+/* Which answer proves a user is data: the shipped map names CARD_AUTH_REQ's
+ * memberId, nothing else proves one, and a map may say so for another login. */
+START_TEST(identity_lines)
+{
+    const char *text;
+    idgw_map *m = NULL;
+    const char *err = idgw_map_load(pool, shipped(), &m);
+
+    ck_assert_msg(err == NULL, "%s", err);
+    ck_assert_str_eq(idgw_map_identity(m, IDGW_TG_CARD_AUTH_REQ), "memberId");
+    for (int t = 0; t < IDGW_TG_TYPE_COUNT; t++)
+        if (t != IDGW_TG_CARD_AUTH_REQ)
+            ck_assert_ptr_null(idgw_map_identity(m, (idgw_tg_type_t)t));
+    ck_assert_ptr_null(idgw_map_identity(m, IDGW_TG_TYPE_COUNT));
+    ck_assert_ptr_null(idgw_map_identity(m, (idgw_tg_type_t)-1));
+
+    err = compile(apr_pstrcat(pool, base_map(""), "identity CARD_STORE_REQ user cardId\n", NULL));
+    ck_assert_msg(err == NULL, "%s", err);
+    text = apr_pstrcat(pool, base_map(""), "identity CARD_AUTH_REQ user memberId # login\n", NULL);
+    m = NULL;
+    err = idgw_map_parse(pool, "t.map", text, strlen(text), &m);
+    ck_assert_msg(err == NULL, "%s", err);
+    ck_assert_str_eq(idgw_map_identity(m, IDGW_TG_CARD_AUTH_REQ), "memberId");
+    /* without an identity line nothing is proven */
+    ck_assert_int_eq(compile(base_map("")) == NULL, 1);
 }
 END_TEST
 
@@ -356,6 +395,7 @@ int main(void)
     tcase_add_test(tc, minimal_map_compiles);
     tcase_add_test(tc, broken_maps_are_refused);
     tcase_add_test(tc, missing_pieces_are_refused);
+    tcase_add_test(tc, identity_lines);
     tcase_add_test(tc, line_numbers_and_captures);
     tcase_add_test(tc, map_checked_against_telegram_schema);
     tcase_add_test(tc, schema_lookup);

@@ -242,24 +242,27 @@ START_TEST(relay_packets)
     ck_assert_uint_eq(rq.packet_len, 5);
     ck_assert_int_eq(rq.packet[0], 0x0A);
     ck_assert_int_eq(rq.packet[4], 0x0E);
-    /* odd length, not hex, empty, too long */
+    /* odd length, not hex, empty, too long: the chip packet error (IDGW-CNV-030) */
     ck_assert_int_eq(decode(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY,
                             "<relay version=\"1\"><response>0a0</response></relay>", &rq).status,
-                     IDGW_SP_BAD_FIELD);
+                     IDGW_SP_BAD_PACKET);
     ck_assert_int_eq(decode(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY,
                             "<relay version=\"1\"><response>zz</response></relay>", &rq).status,
-                     IDGW_SP_BAD_FIELD);
+                     IDGW_SP_BAD_PACKET);
     ck_assert_int_eq(decode(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY,
                             "<relay version=\"1\"><response></response></relay>", &rq).status,
-                     IDGW_SP_BAD_FIELD);
+                     IDGW_SP_BAD_PACKET);
     memset(hex, 'A', 2 * (IDGW_SP_PACKET_MAX + 1));
     hex[2 * (IDGW_SP_PACKET_MAX + 1)] = '\0';
     snprintf(body, sizeof body, "<relay version=\"1\"><response>%s</response></relay>", hex);
-    ck_assert_int_eq(decode(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, body, &rq).status, IDGW_SP_BAD_FIELD);
+    ck_assert_int_eq(decode(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, body, &rq).status, IDGW_SP_BAD_PACKET);
     hex[2 * IDGW_SP_PACKET_MAX] = '\0';
     snprintf(body, sizeof body, "<relay version=\"1\"><response>%s</response></relay>", hex);
     ck_assert_int_eq(decode(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, body, &rq).status, IDGW_SP_OK);
     ck_assert_uint_eq(rq.packet_len, IDGW_SP_PACKET_MAX);
+    /* a missing response is a missing field, not a bad packet */
+    ck_assert_int_eq(decode(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, "<relay version=\"1\"/>", &rq).status,
+                     IDGW_SP_BAD_FIELD);
 }
 END_TEST
 

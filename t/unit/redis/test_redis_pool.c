@@ -3,7 +3,8 @@
  * (127.0.0.1:6397, started and stopped here): check before reuse (peek for
  * a closed connection, PING after idle), scripts
  * loaded per connection, the circuit breaker, recovery after a restart,
- * AUTH and SELECT, READONLY classified, pipelined replies drained.
+ * AUTH and SELECT, READONLY classified, pipelined replies drained; and
+ * connections tied to an owner pool (idgw_redis_pool_acquire_for).
  */
 #include <check.h>
 #include <apr_general.h>
@@ -387,6 +388,186 @@ START_TEST(pipelined_replies_drained)
 }
 END_TEST
 
+/* ---- connections tied to an owner pool (a request's) --------------------- */
+
+/* CLIENT KILL for the connection itself (SKIPME no): it dies under the caller. */
+static void kill_own_connection(idgw_redis_conn *c)
+{
+    const char *argv[] = { "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no" };
+    size_t lens[] = { 6, 4, 4, 6, 6, 2 };
+    redisReply *r = idgw_redis_command(c, 6, argv, lens);
+
+    if (r)
+        freeReplyObject(r);
+    r = echo(c, "x");
+    ck_assert_ptr_null(r);
+    ck_assert(idgw_redis_dead(c));
+}
+
+/* What the owner gets when it asks (again): the status, and the connection. */
+static apr_status_t ask(idgw_redis_pool *pl, apr_pool_t *owner, idgw_redis_conn **c)
+{
+    char err[256];
+
+    *c = NULL;
+    return idgw_redis_pool_acquire_for(pl, owner, c, err, sizeof(err));
+}
+
+/* A pool made with cfg, an owner pool, and the connection the owner holds. */
+static idgw_redis_conn *first_for_new_owner(idgw_redis_pool **pl, apr_pool_t **owner)
+{
+    idgw_redis_conn *c;
+
+    ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, scripts, 1, pl), APR_SUCCESS);
+    apr_pool_create(owner, pool);
+    ck_assert_int_eq(ask(*pl, *owner, &c), APR_SUCCESS);
+    return c;
+}
+
+static idgw_redis_pool_stats stats(idgw_redis_pool *pl)
+{
+    idgw_redis_pool_stats st;
+
+    idgw_redis_pool_get_stats(pl, &st);
+    return st;
+}
+
+START_TEST(owner_asking_twice_gets_the_same_connection)
+{
+    idgw_redis_pool *pl;
+    apr_pool_t *owner;
+    idgw_redis_conn *c = first_for_new_owner(&pl, &owner), *again, *other;
+    char err[256];
+    redisReply *r;
+
+    ck_assert_int_eq(ask(pl, owner, &again), APR_SUCCESS);
+    ck_assert_ptr_eq(again, c);
+    r = echo(again, "same");
+    ck_assert_str_eq(r->str, "same");
+    freeReplyObject(r);
+    /* it stays held between the two: anyone else gets the other one */
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &other, err, sizeof(err)), APR_SUCCESS);
+    ck_assert_ptr_ne(other, c);
+    idgw_redis_pool_release(pl, other);
+    ck_assert_uint_eq(stats(pl).connects, 2);
+    ck_assert_uint_eq(stats(pl).pings, 0);
+    apr_pool_destroy(owner);
+}
+END_TEST
+
+START_TEST(owner_destroyed_gives_the_connection_back)
+{
+    idgw_redis_pool *pl;
+    apr_pool_t *owner;
+    idgw_redis_conn *c, *next;
+    char err[256];
+
+    cfg.pool_max = 1;
+    c = first_for_new_owner(&pl, &owner);
+    apr_pool_destroy(owner);
+    /* back in the pool (of one): the next owner gets it without a connect */
+    apr_pool_create(&owner, pool);
+    ck_assert_int_eq(ask(pl, owner, &next), APR_SUCCESS);
+    ck_assert_ptr_eq(next, c);
+    apr_pool_destroy(owner);
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &next, err, sizeof(err)), APR_SUCCESS);
+    ck_assert_ptr_eq(next, c);
+    idgw_redis_pool_release(pl, next);
+    ck_assert_uint_eq(stats(pl).connects, 1);
+    ck_assert_uint_eq(stats(pl).invalidated, 0);
+}
+END_TEST
+
+/* A connection that died under its owner is dropped by the cleanup, and
+ * trips the breaker, as idgw_redis_pool_release does. */
+START_TEST(dead_connection_dropped_at_cleanup)
+{
+    idgw_redis_pool *pl;
+    apr_pool_t *owner;
+    idgw_redis_conn *c = first_for_new_owner(&pl, &owner);
+    char err[256];
+
+    kill_own_connection(c);
+    ck_assert_uint_eq(stats(pl).invalidated, 0);
+    apr_pool_destroy(owner);
+    ck_assert_uint_eq(stats(pl).invalidated, 1);
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_EAGAIN);
+    usleep(350000);
+    acquire_live(pl, "after");
+    ck_assert_uint_eq(stats(pl).connects, 2);
+}
+END_TEST
+
+/* Asking again after the held connection died: dropped (and the breaker
+ * trips) exactly as a release followed by an acquire would. */
+START_TEST(dead_connection_not_lent_again)
+{
+    idgw_redis_pool *pl;
+    apr_pool_t *owner;
+    idgw_redis_conn *c = first_for_new_owner(&pl, &owner);
+
+    kill_own_connection(c);
+    ck_assert_int_eq(ask(pl, owner, &c), APR_EAGAIN);
+    ck_assert_uint_eq(stats(pl).invalidated, 1);
+    apr_pool_destroy(owner);            /* nothing held: nothing released twice */
+    ck_assert_uint_eq(stats(pl).invalidated, 1);
+}
+END_TEST
+
+/* READONLY seen: the owner's retry gets a fresh connection, no breaker. */
+START_TEST(readonly_connection_replaced_for_the_owner)
+{
+    idgw_redis_pool *pl;
+    apr_pool_t *owner;
+    idgw_redis_conn *c = first_for_new_owner(&pl, &owner);
+
+    c->readonly_seen = 1;
+    ck_assert_int_eq(ask(pl, owner, &c), APR_SUCCESS);
+    ck_assert(!c->readonly_seen);
+    ck_assert_uint_eq(stats(pl).invalidated, 1);
+    ck_assert_uint_eq(stats(pl).connects, 2);
+    ck_assert_uint_eq(stats(pl).fast_failures, 0);
+    apr_pool_destroy(owner);
+    ck_assert_uint_eq(stats(pl).invalidated, 1);
+}
+END_TEST
+
+/* Pipelined replies are read before the held connection is lent again, and
+ * their errors are left for the caller to log, as a fresh acquire does;
+ * replies still unread at cleanup go back with it and are read by the next. */
+START_TEST(owner_pipelined_replies_drained)
+{
+    idgw_redis_pool *pl;
+    apr_pool_t *owner;
+    idgw_redis_conn *c, *again;
+    char err[256];
+    const char *bad[] = { "EVALSHA", "0000000000000000000000000000000000000000", "0" };
+    size_t bad_lens[] = { 7, 40, 1 };
+    redisReply *r;
+
+    cfg.pool_max = 1;
+    c = first_for_new_owner(&pl, &owner);
+    ck_assert_int_eq(idgw_redis_send(c, 3, bad, bad_lens), APR_SUCCESS);
+    ck_assert_int_eq(idgw_redis_send(c, 3, bad, bad_lens), APR_SUCCESS);
+    ck_assert_int_eq(ask(pl, owner, &again), APR_SUCCESS);
+    ck_assert_ptr_eq(again, c);
+    ck_assert_int_eq(c->pending, 0);
+    ck_assert_int_eq(c->drained_errors, 2);
+    ck_assert_ptr_nonnull(strstr(c->drain_error, "NOSCRIPT"));
+    c->drained_errors = 0;
+    ck_assert_int_eq(idgw_redis_send(c, 3, bad, bad_lens), APR_SUCCESS);
+    apr_pool_destroy(owner);
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &again, err, sizeof(err)), APR_SUCCESS);
+    ck_assert_ptr_eq(again, c);
+    ck_assert_int_eq(c->pending, 0);
+    ck_assert_int_eq(c->drained_errors, 1);
+    r = echo(c, "in order");
+    ck_assert_str_eq(r->str, "in order");
+    freeReplyObject(r);
+    idgw_redis_pool_release(pl, c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("redis_pool");
@@ -409,6 +590,12 @@ int main(void)
     tcase_add_test(tc, auth_and_select);
     tcase_add_test(tc, readonly_replica_classified);
     tcase_add_test(tc, pipelined_replies_drained);
+    tcase_add_test(tc, owner_asking_twice_gets_the_same_connection);
+    tcase_add_test(tc, owner_destroyed_gives_the_connection_back);
+    tcase_add_test(tc, dead_connection_dropped_at_cleanup);
+    tcase_add_test(tc, dead_connection_not_lent_again);
+    tcase_add_test(tc, readonly_connection_replaced_for_the_owner);
+    tcase_add_test(tc, owner_pipelined_replies_drained);
     tcase_add_test(tc, breaker_and_recovery);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

@@ -253,6 +253,7 @@ static const char *vault_put_as(apr_int64_t at, const char *key, const char *nam
         idgw_script_args_str(&a, "add_card");
         idgw_script_args_str(&a, IDM);
         idgw_script_args_str(&a, CID);
+        idgw_script_args_str(&a, "");           /* the main server */
     }
     return run_write(&vault_script, &a);
 }
