@@ -52,6 +52,14 @@
  * an IPv6 client by its /64, is struck, never the terminal id it claims). */
 #define IDGW_NOTE_STRIKE     "idgw-strike-scope"
 
+/* r->notes entry a step carries when it lost its claim while it ran: its
+ * commit or a vault write was refused because the session was ended meanwhile
+ * (the code that ended it, e.g. IDGW-SEQ-003 when another message took the
+ * same sequence number), has expired (IDGW-SES-001/-004), or a retry took the
+ * step over after the lease (IDGW-SEQ-006); or because Redis did not store it
+ * (IDGW-SRV-003).  The value is the code of the error to answer instead. */
+#define IDGW_NOTE_STEP_LOST  "idgw-step-lost"
+
 /* handler names */
 #define IDGW_SESSION_HANDLER "idgw-session"          /* open / status / close answers */
 
@@ -66,13 +74,17 @@ typedef struct idgw_session_info {
     idgw_state to;              /* state after it */
     apr_int64_t seq;              /* this request's sequence number (0 for open/status) */
     int relays;                 /* relay round trips so far in this operation */
-    int reclaimed;              /* a retry of a step whose first attempt never answered */
+    int reclaimed;              /* a retry of a step whose first attempt never answered
+                                   within the lease: the handler must not run a
+                                   non-idempotent step again (mod_idgw_convert aborts the
+                                   operation: IDGW-SEQ-006) */
     const char *terminal_id;
     const char *idm;            /* uppercase hex */
     const char *client_addr;
     apr_time_t created;
     apr_time_t deadline;        /* absolute end of the session */
-    const char *correlation_id; /* one id per gateway session for backend telegrams */
+    const char *correlation_id; /* one id per gateway session for backend telegrams:
+                                   random, drawn at open, never derived from the token */
 } idgw_session_info;
 
 typedef enum idgw_commit_outcome {
@@ -116,14 +128,36 @@ APR_DECLARE_OPTIONAL_FN(const idgw_session_info *, idgw_session_get, (request_re
  * ABORT also ends the operation and drops its vault items; the completion
  * step drops them too; so does close, whose request still finds an open
  * operation's items in the vault: its handler reads the context and tells
- * the backends, and the commit of close then drops every vault item).  Call once, before sending the answer.  The write is
- * pipelined: the request does not wait for Redis.  Only steps and close take
- * a commit (APR_EINVAL for open, status and replays); a step whose handler
- * never commits is aborted after the response (log_transaction, IDGW0131).
+ * the backends, and the commit of close then drops every vault item).  Call
+ * once, before sending the answer.  The commit is confirmed: Redis's reply is
+ * read (one round trip; NOSCRIPT handled) and the answer may be sent only on
+ * APR_SUCCESS.  Otherwise the step's state change did not reach Redis and the
+ * handler must not answer success: r->notes IDGW_NOTE_STEP_LOST names the
+ * error to answer (the operation is aborted: tell the backends).
+ *   APR_ENOENT   the step lost its claim (refused: see IDGW_NOTE_STEP_LOST);
+ *   APR_EGENERAL Redis failed or timed out (IDGW-SRV-003); the handler may
+ *                commit once more (an ABORT with its error answer), which
+ *                Redis refuses if the first one did land after all.
+ * Only steps and close take a commit (APR_EINVAL for open, status and
+ * replays); a step whose handler never commits is aborted after the response
+ * (log_transaction, IDGW0131).
  */
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_session_commit,
                         (request_rec *r, idgw_commit_outcome outcome, int http_status,
                          const char *content_type, const char *body, apr_size_t len));
+
+/*
+ * The longest one step may take in a content handler: every backend call the
+ * step can make (each bounded by its total timeout, retries included) plus the
+ * abort calls a failing step makes.  A handler module declares it from its
+ * post_config hook (mod_idgw_session's runs APR_HOOK_REALLY_LAST); the largest
+ * declaration counts.  A retransmission gets IDGW-SEQ-004 for as long as a
+ * step may still be running (IdgwSessionRetryLease): mod_idgw_session derives
+ * the lease from this (worst case + 25% + 2 s) and refuses to start when
+ * IdgwSessionRetryLease sets less.  who names the declaring module (logs).
+ */
+APR_DECLARE_OPTIONAL_FN(void, idgw_session_step_budget,
+                        (server_rec *s, const char *who, apr_interval_time_t worst));
 
 /* The request body, read by the session check (the handler cannot read it again). */
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_session_body,

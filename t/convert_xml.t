@@ -16,7 +16,7 @@ is($ph->run('open')->{rc}, 0, 'open');
 sub raw {
     my ($op, $step, $body, @extra) = @_;
     my $r = $ph->run('raw', $op, $step, $body, @extra);
-    my ($status, $code) = $r->{out} =~ /^(\d{3}) (\S+)$/m;
+    my ($status, $code) = $r->{out} =~ /^(\d{3}) (\S+) retry-after=/m;
     return ($status // 'none', $code // 'none', $r->{out});
 }
 
@@ -86,7 +86,7 @@ for my $c (@cases) {
     my $other = IdgwTest::Terminal->new($stack, 'xml-open');
     my $r = $other->run('raw', 'open', 'request', '<open version="1"><terminal>T-xml-open</terminal>'
         . '<appVersion>1.0</appVersion><idm>FFFFFFFFFFFFFFFF</idm><pmm>0120220427674EFF</pmm></open>');
-    like($r->{out}, qr/^400 IDGW-CNV-004$/m, 'open with another IDm in the body than in the header: 400');
+    like($r->{out}, qr/^400 IDGW-CNV-004 /m, 'open with another IDm in the body than in the header: 400');
     unlike($r->{out}, qr/<token>/, 'and no token');
 }
 

@@ -82,9 +82,15 @@ static int answer(request_rec *r, int status, const char *body, int commit_outco
 {
     apr_size_t len = strlen(body);
 
-    if (!query_flag(r, "nocommit"))
-        session_commit(r, commit_outcome_abort ? IDGW_COMMIT_ABORT : IDGW_COMMIT_OK, status,
-                       XML_TYPE, body, len);
+    /* as every handler must (mod_idgw.h): no answer whose commit did not land */
+    if (!query_flag(r, "nocommit")
+        && session_commit(r, commit_outcome_abort ? IDGW_COMMIT_ABORT : IDGW_COMMIT_OK, status,
+                          XML_TYPE, body, len) != APR_SUCCESS) {
+        const idgw_error_def *e = idgw_error_find(apr_table_get(r->notes,
+                                                                IDGW_NOTE_STEP_LOST));
+
+        return idgw_xml_error_send(r, e ? e : &IDGW_E_SRV_STORE);
+    }
     r->status = status;
     ap_set_content_type(r, XML_TYPE);
     ap_set_content_length(r, (apr_off_t)len);

@@ -1,8 +1,8 @@
-# One blocking Redis round trip per request on the steady path.  MONITOR
-# shows what the gateway sends: per step one EVALSHA of the session script
-# (check + transition, waited for) and one EVALSHA of the commit script
-# (pipelined: written with the answer, its reply read on the connection's
-# next use, nobody waits for it); per status request one EVALSHA.  No PING,
+# Redis round trips on the steady path.  MONITOR shows what the gateway
+# sends: per step one EVALSHA of the session script (check + transition) and
+# one EVALSHA of the commit script (confirmed: its reply is read before the
+# answer goes out, so a step costs two round trips); per status request one
+# EVALSHA.  No PING,
 # no SCRIPT LOAD, no AUTH/SELECT, no plain GET/HGET.  INFO commandstats
 # confirms the EVALSHA count.
 use strict;
@@ -32,7 +32,7 @@ my $sent = IdgwTest::Redis::client_commands($mon, sub {
 });
 my $stats_after = IdgwTest::Redis::command_calls();
 ok t_cmp($ok, $N, "$N relay steps answered");
-ok t_cmp($sent->{EVALSHA} // 0, 2 * $N, 'one session script + one pipelined commit per step');
+ok t_cmp($sent->{EVALSHA} // 0, 2 * $N, 'one session script + one confirmed commit per step');
 ok t_cmp(join(',', sort grep { $_ ne 'EVALSHA' } keys %$sent), '', 'nothing else sent');
 ok t_cmp($stats_after->{evalsha} - $stats_before->{evalsha}, 2 * $N, 'commandstats agree');
 

@@ -46,8 +46,10 @@ extern const idgw_error_def IDGW_E_SEQ_STATE;        /* 409 step not allowed in 
 extern const idgw_error_def IDGW_E_SEQ_REPLAY;       /* 409 same sequence number, other body */
 extern const idgw_error_def IDGW_E_SEQ_PENDING;      /* 503 first attempt still running */
 extern const idgw_error_def IDGW_E_SEQ_RELAYS;       /* 409 too many relay round trips */
+extern const idgw_error_def IDGW_E_SEQ_RESTART;      /* 409 step taken over after the lease */
 extern const idgw_error_def IDGW_E_SRV_REDIS;        /* 503 Redis unavailable */
 extern const idgw_error_def IDGW_E_SRV_INTERNAL;     /* 500 internal error */
+extern const idgw_error_def IDGW_E_SRV_STORE;        /* 503 step result not stored */
 extern const idgw_error_def IDGW_E_VLT_UNSEAL;       /* 500 vault data cannot be unsealed */
 
 /* Every code above, for documentation tests; *count receives the number. */

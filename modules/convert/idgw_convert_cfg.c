@@ -6,6 +6,7 @@
  */
 #include "idgw_convert_cfg.h"
 #include "idgw_conf_parse.h"
+#include "idgw_convert_engine.h"
 
 #include <string.h>
 #include <apr_strings.h>
@@ -215,6 +216,70 @@ const char *idgw_convert_setup(apr_pool_t *pconf, server_rec *s, module *m)
             return err;
     }
     return NULL;
+}
+
+static apr_interval_time_t call_worst(const idgw_convert_srv *c, idgw_map_backend b)
+{
+    const idgw_backend_conf_t *bc;
+
+    if (b == IDGW_MAP_BE_CARD) {
+        apr_interval_time_t cremo = call_worst(c, IDGW_MAP_BE_CREMO);
+        apr_interval_time_t dlc = call_worst(c, IDGW_MAP_BE_DLC);
+
+        return cremo > dlc ? cremo : dlc;
+    }
+    bc = &c->be_conf[b];
+    /* the pool wait of an attempt that began just before the deadline may
+     * run past it; everything else is armed with the call's deadline */
+    return idgw_backend_conf_total_timeout(bc) + idgw_backend_conf_pool_wait(bc);
+}
+
+static apr_interval_time_t stage_worst(const idgw_convert_srv *c, idgw_op op,
+                                       idgw_map_stage stage)
+{
+    const apr_array_header_t *calls = idgw_map_calls(c->map, op, stage);
+    apr_interval_time_t sum = 0;
+
+    for (int i = 0; calls && i < calls->nelts; i++) {
+        const idgw_map_call *call = &APR_ARRAY_IDX(calls, i, idgw_map_call);
+
+        sum += (call->for_each ? IDGW_CONV_LIST_MAX : 1) * call_worst(c, call->backend);
+    }
+    return sum;
+}
+
+static apr_interval_time_t server_step_worst(const idgw_convert_srv *c)
+{
+    apr_interval_time_t worst = 0;
+
+    for (int op = 0; op < IDGW_OP_COUNT; op++) {
+        apr_interval_time_t abort = stage_worst(c, (idgw_op)op, IDGW_MAP_ABORT);
+        apr_interval_time_t steps[4];
+
+        steps[0] = stage_worst(c, (idgw_op)op, IDGW_MAP_REQUEST) + abort;
+        steps[1] = idgw_map_has_relay(c->map, (idgw_op)op)
+                   ? call_worst(c, IDGW_MAP_BE_FELICA) + abort : 0;
+        steps[2] = stage_worst(c, (idgw_op)op, IDGW_MAP_COMPLETE) + abort;
+        steps[3] = abort;                       /* close cancelling op */
+        for (int k = 0; k < 4; k++)
+            if (steps[k] > worst)
+                worst = steps[k];
+    }
+    return worst;
+}
+
+apr_interval_time_t idgw_convert_step_worst(server_rec *s, module *m)
+{
+    apr_interval_time_t worst = 0;
+
+    for (; s; s = s->next) {
+        idgw_convert_srv *c = ap_get_module_config(s->module_config, m);
+        apr_interval_time_t w = c->map ? server_step_worst(c) : 0;
+
+        if (w > worst)
+            worst = w;
+    }
+    return worst;
 }
 
 void idgw_convert_child_setup(apr_pool_t *pchild, server_rec *s, module *m)

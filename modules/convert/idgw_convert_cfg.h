@@ -52,6 +52,13 @@ size_t idgw_convert_max_packet(const idgw_convert_srv *c);
  * server that uses the module.  NULL on success, else the message that
  * stops the start. */
 const char *idgw_convert_setup(apr_pool_t *pconf, server_rec *s, module *m);
+/* The longest one step of the app may take in the handler, over every
+ * server that uses the module: each backend call a step can make bounded by
+ * its total timeout (retries included) plus one wait for a pooled
+ * connection, a for= call counted IDGW_CONV_LIST_MAX times, and a failing
+ * step's abort calls added (close runs an open operation's abort calls).
+ * Valid after idgw_convert_setup; 0 without a map. */
+apr_interval_time_t idgw_convert_step_worst(server_rec *s, module *m);
 /* child_init: the backends' connection pools. */
 void idgw_convert_child_setup(apr_pool_t *pchild, server_rec *s, module *m);
 

@@ -180,7 +180,8 @@ static int run_calls(idgw_conv_env *env, const apr_array_header_t *calls,
                 return -1;
             continue;
         }
-        for (int k = 0; k < idgw_ctx_list_count(env->ctx, call->for_each); k++) {
+        for (int k = 0; k < idgw_ctx_list_count(env->ctx, call->for_each)
+                        && k < IDGW_CONV_LIST_MAX; k++) {
             const char *item = idgw_ctx_list_item(env->p, env->ctx, call->for_each, k);
 
             if (item && *item && run_call(env, call, item, rq, NULL, f) != 0)

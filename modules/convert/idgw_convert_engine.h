@@ -28,6 +28,12 @@
 #include "idgw_sp_request.h"
 #include "idgw_telegram.h"
 #include "idgw_xml_error.h"
+#include "felica_card.h"
+
+/* A for= call runs once per list entry, at most this many times (the lists
+ * name the chip's cards: one entry per card slot); the bound makes the
+ * worst case of a step finite (idgw_convert_step_worst). */
+#define IDGW_CONV_LIST_MAX FELICA_CARD_SLOTS
 
 /* What went wrong, for the answer (error) and the log (detail, no secrets). */
 typedef struct idgw_conv_fail {

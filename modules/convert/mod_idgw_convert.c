@@ -39,6 +39,7 @@ static APR_OPTIONAL_FN_TYPE(idgw_vault_get) *vault_get;
 static APR_OPTIONAL_FN_TYPE(idgw_session_strike) *session_strike;
 static APR_OPTIONAL_FN_TYPE(idgw_vault_put_reaped) *vault_put_reaped;
 static APR_OPTIONAL_FN_TYPE(idgw_reaper_register) *reaper_register;
+static APR_OPTIONAL_FN_TYPE(idgw_session_step_budget) *step_budget;
 /* optional: without mod_idgw_acl there are no lists to check a user against */
 static APR_OPTIONAL_FN_TYPE(idgw_acl_identity_check) *acl_identity_check;
 
@@ -64,23 +65,66 @@ static int send_body(request_rec *r, int status, const char *body)
     return idgw_send_answer(r, status, IDGW_ANSWER_TYPE, body, strlen(body));
 }
 
-/* Commit, then send: a retransmission must find what the first attempt said. */
+/* Why the step lost its claim (mod_idgw.h, IDGW_NOTE_STEP_LOST): the error
+ * to answer instead of the step's own answer. */
+static const idgw_error_def *lost_error(request_rec *r)
+{
+    const idgw_error_def *e = idgw_error_find(apr_table_get(r->notes, IDGW_NOTE_STEP_LOST));
+
+    return e ? e : &IDGW_E_SRV_STORE;
+}
+
+static void tell_abort(conv_req *c, const char *why);
+
+/* Commit an abort with e's answer; returns the error to send: e, or, when
+ * the commit does not land (the step lost its claim, or Redis failed), the
+ * reason: a retransmission must never meet another answer than the one sent. */
+static const idgw_error_def *abort_commit(conv_req *c, const idgw_error_def *e)
+{
+    request_rec *r = c->r;
+    const char *body = idgw_xml_error_body(r->pool, e->code, e->message);
+    apr_status_t rv = session_commit(r, IDGW_COMMIT_ABORT, e->http_status, IDGW_ANSWER_TYPE,
+                                     body, strlen(body));
+
+    return rv == APR_ENOENT || rv == APR_EGENERAL ? lost_error(r) : e;
+}
+
+static void log_refusal(conv_req *c, const idgw_error_def *e, const char *why)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, c->r, "IDGW0410: %s %s/%s refused: %s: %s "
+                  "(sid=%s)", e->code, idgw_op_name(c->info->op), idgw_step_name(c->info->step),
+                  e->message, why ? why : "-", c->info->sid_log);
+}
+
+/* Commit, then send: a retransmission must find what the first attempt said,
+ * and the app hears success only when the step's state is in Redis.  If the
+ * commit did not land, the step is aborted (the backends are told where its
+ * request stage or relay reached them; a completion has told them already)
+ * and answered with the documented error instead. */
 static int answer(conv_req *c, idgw_commit_outcome outcome, const char *body)
 {
-    session_commit(c->r, outcome, HTTP_OK, IDGW_ANSWER_TYPE, body, strlen(body));
-    return send_body(c->r, HTTP_OK, body);
+    apr_status_t rv = session_commit(c->r, outcome, HTTP_OK, IDGW_ANSWER_TYPE, body,
+                                     strlen(body));
+    const idgw_error_def *e;
+
+    if (rv == APR_SUCCESS)
+        return send_body(c->r, HTTP_OK, body);
+    e = lost_error(c->r);
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0421: %s/%s not answered with its "
+                  "result: %s %s (sid=%s)", idgw_op_name(c->info->op),
+                  idgw_step_name(c->info->step), e->code, e->message, c->info->sid_log);
+    if (c->env.ctx && c->info->op != IDGW_OP_CLOSE
+        && (c->info->step == IDGW_STEP_REQUEST || c->info->step == IDGW_STEP_RELAY))
+        tell_abort(c, "aborted: its result was not stored");
+    if (rv == APR_EGENERAL)
+        e = abort_commit(c, e);
+    return idgw_xml_error_send(c->r, e);
 }
 
 static int refuse(conv_req *c, const idgw_error_def *e, const char *why)
 {
-    request_rec *r = c->r;
-    const char *body = idgw_xml_error_body(r->pool, e->code, e->message);
-
-    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0410: %s %s/%s refused: %s: %s (sid=%s)",
-                  e->code, idgw_op_name(c->info->op), idgw_step_name(c->info->step),
-                  e->message, why ? why : "-", c->info->sid_log);
-    session_commit(r, IDGW_COMMIT_ABORT, e->http_status, IDGW_ANSWER_TYPE, body, strlen(body));
-    return idgw_xml_error_send(r, e);
+    log_refusal(c, e, why);
+    return idgw_xml_error_send(c->r, abort_commit(c, e));
 }
 
 /* Run the map's abort calls for the operation in c->env and log what the
@@ -103,11 +147,18 @@ static void tell_abort(conv_req *c, const char *why)
 /* A failed step: tell the backends, strike a forger, refuse. */
 static int fail_step(conv_req *c, const idgw_conv_fail *f, int tell_backends)
 {
+    const idgw_error_def *e;
+
     if (tell_backends)
         tell_abort(c, "aborted");
-    if (f->hostile)
-        session_strike(c->r, f->error->code, 1);
-    return refuse(c, f->error, f->detail);
+    if (!f->hostile)
+        return refuse(c, f->error, f->detail);
+    /* the abort is committed while the session lives, then the strike ends
+     * it: the forger hears what it did, a retransmission IDGW-SES-002 */
+    log_refusal(c, f->error, f->detail);
+    e = abort_commit(c, f->error);
+    session_strike(c->r, f->error->code, 1);
+    return idgw_xml_error_send(c->r, e);
 }
 
 /* ---- the user a backend authenticated ----------------------------------------------- */
@@ -332,6 +383,20 @@ static int step_close(conv_req *c)
     return answer(c, IDGW_COMMIT_OK, idgw_ans_closed(c->r->pool, cancelled));
 }
 
+/* The operation's context could not be stored: the step lost its claim
+ * (the session was ended meanwhile, e.g. by another message with the same
+ * sequence number, or a retry took the step over) or Redis failed.  Abort
+ * what this step started and answer the reason, never a 500. */
+static int context_lost(conv_req *c)
+{
+    idgw_conv_fail f;
+
+    f.error = lost_error(c->r);
+    f.detail = "operation context not stored";
+    f.hostile = 0;
+    return fail_step(c, &f, 1);
+}
+
 static int step_request(conv_req *c, const idgw_sp_request *rq)
 {
     const uint8_t *pkt;
@@ -344,12 +409,8 @@ static int step_request(conv_req *c, const idgw_sp_request *rq)
         return fail_step(c, &f, 1);
     if (!idgw_map_has_relay(c->conf->map, c->info->op))
         return answer(c, IDGW_COMMIT_OK, idgw_ans_complete(c->r->pool, c->info->op, c->env.ctx));
-    if (!ctx_save(c) || !display_save(c)) {
-        f.error = &IDGW_E_CNV_INTERNAL;
-        f.detail = "operation context not stored";
-        f.hostile = 0;
-        return fail_step(c, &f, 1);
-    }
+    if (!ctx_save(c) || !display_save(c))
+        return context_lost(c);
     return answer(c, IDGW_COMMIT_OK, idgw_ans_relay(c->r->pool, c->info->op, pkt, len));
 }
 
@@ -365,12 +426,8 @@ static int step_relay(conv_req *c, const idgw_sp_request *rq)
     c->baton.ctx = c->env.ctx;
     if (idgw_conv_relay(&c->env, rq->packet, rq->packet_len, &done, &pkt, &len, &f) != 0)
         return fail_step(c, &f, 1);
-    if (!ctx_save(c)) {
-        f.error = &IDGW_E_CNV_INTERNAL;
-        f.detail = "operation context not stored";
-        f.hostile = 0;
-        return fail_step(c, &f, 1);
-    }
+    if (!ctx_save(c))
+        return context_lost(c);
     return answer(c, IDGW_COMMIT_OK, done ? idgw_ans_relay_done(c->r->pool, c->info->op)
                                           : idgw_ans_relay(c->r->pool, c->info->op, pkt, len));
 }
@@ -391,6 +448,28 @@ static int step_complete(conv_req *c)
     return answer(c, IDGW_COMMIT_OK, idgw_ans_complete(c->r->pool, c->info->op, c->env.ctx));
 }
 
+/* A retry took over a step whose first attempt never answered within the
+ * retry lease (it died, or its result never reached Redis).  request, relay
+ * and complete are not idempotent towards the backends (a second
+ * FELICA_START_REQ would orphan the first FeliCa operation; a relay answer
+ * sent twice breaks the secure channel): never run them again.  Abort the
+ * operation where its saved context says it stands and tell the app to start
+ * it over (IDGW-SEQ-006; the session is back in ready). */
+static int step_taken_over(conv_req *c)
+{
+    c->env.op = c->info->op;
+    if (ctx_load(c)) {
+        c->baton.ctx = c->env.ctx;
+        tell_abort(c, "aborted: its step was taken over by a retry");
+    } else if (c->info->step != IDGW_STEP_REQUEST) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0422: %s/%s taken over, its "
+                      "context is gone: backends not notified; reconcile by correlation id %s "
+                      "(sid=%s)", idgw_op_name(c->info->op), idgw_step_name(c->info->step),
+                      c->info->correlation_id, c->info->sid_log);
+    }
+    return refuse(c, &IDGW_E_SEQ_RESTART, "first attempt never answered within the lease");
+}
+
 static int dispatch(conv_req *c)
 {
     idgw_sp_request rq;
@@ -407,6 +486,8 @@ static int dispatch(conv_req *c)
         return refuse(c, &IDGW_E_CNV_CTYPE, "content type");
     if ((rc = parse_body(c, &rq)) != OK)
         return rc;
+    if (c->info->reclaimed && c->info->op != IDGW_OP_CLOSE)
+        return step_taken_over(c);
     switch (c->info->op) {
     case IDGW_OP_OPEN:
         return step_open(c, &rq);
@@ -477,6 +558,11 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, 
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0402: mod_idgw_convert: %s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    /* the session module's retry lease must outlast the longest step: declared
+     * here, so its check (its check_config runs last) is part of "httpd -t" */
+    step_budget = APR_RETRIEVE_OPTIONAL_FN(idgw_session_step_budget);
+    if (step_budget)
+        step_budget(s, "mod_idgw_convert", idgw_convert_step_worst(s, &idgw_convert_module));
     return OK;
 }
 

@@ -22,8 +22,9 @@
  * A: 1 mode (open|step|status), 2 op, 3 step, 4 seq, 5 digest, 6 terminal id,
  *    7 IDm, 8 client address, 9 address policy (0 off, 1 log, 2 enforce),
  *    10 idle ms, 11 lifetime ms, 12 max relays, 13 strike window ms,
- *    14 pending lease ms
- * Results: {'OK', from, to, seq, relays, created_ms, deadline_ms, addr_mismatch, kind}
+ *    14 pending lease ms, 15 correlation id (open: the new session's; else '')
+ * Results: {'OK', from, to, seq, relays, created_ms, deadline_ms, addr_mismatch, kind,
+ *           attempt, correlation id}
  *          {'RETX', answer, addr_mismatch}
  *          {'ERR', code, strike, invalidated}
  *          {'COLLIDE'}                                  (open: id in use)
@@ -32,12 +33,23 @@
  * inside a real session), so its terminal and address are struck; 2 it proved
  * nothing (unknown, dead or closed token, binding mismatch), so only the
  * address it came from is struck: the terminal id it claims is only a claim,
- * and striking it would let anyone get any terminal banned. */
+ * and striking it would let anyone get any terminal banned.
+ *
+ * Session hash fields: st state, seq last accepted sequence number, dg its
+ * digest, ans its committed answer ('' while the step runs), pt when the step
+ * was claimed, at the attempt number (the fencing token: every claim, NEW or
+ * RECLAIM, increments it; only the attempt holding the current number may
+ * write the step's vault items or commit its answer), prev the state before
+ * the step, nr relays, tid/idm/addr the binding, ct/dl created and deadline,
+ * cid the correlation id (random, drawn at open: nothing derived from the
+ * token or the session id), why the code of the refusal that ended the
+ * session (st dead). */
 const char idgw_lua_session_core[] =
 "local function now_ms()\n"
 "  local t = redis.call('TIME')\n"
 "  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 "end\n"
+"local function fmt(ms) return string.format('%.0f', ms) end\n"
 "local function strike(K, A, scope)\n"
 "  for i = (scope == 1 and 4 or 5), 5 do\n"
 "    if redis.call('INCR', K[i]) == 1 or redis.call('PTTL', K[i]) < 0 then\n"
@@ -45,9 +57,12 @@ const char idgw_lua_session_core[] =
 "    end\n"
 "  end\n"
 "end\n"
+"-- the session hash lives for the idle timeout after its last use, even past\n"
+"-- the deadline (a late request then learns IDGW-SES-004, not IDGW-SES-001);\n"
+"-- the vault (card data) never outlives the deadline\n"
 "local function touch(K, now, dl, idle)\n"
 "  local ttl = math.max(1, math.min(idle, dl - now))\n"
-"  redis.call('PEXPIRE', K[1], ttl)\n"
+"  redis.call('PEXPIRE', K[1], idle)\n"
 "  redis.call('PEXPIRE', K[2], ttl)\n"
 "  redis.call('PEXPIRE', K[3], ttl)\n"
 "end\n"
@@ -56,7 +71,8 @@ const char idgw_lua_session_core[] =
 "  local scope = (proven and st ~= 'closed') and 1 or 2\n"
 "  strike(K, A, scope)\n"
 "  if st == 'closed' then return {'ERR', code, scope, 0} end\n"
-"  redis.call('HSET', K[1], 'st', 'dead', 'ans', '')\n"
+"  -- why: a step still running in this session answers the same code\n"
+"  redis.call('HSET', K[1], 'st', 'dead', 'ans', '', 'why', code)\n"
 "  redis.call('DEL', K[2], K[3])\n"
 "  redis.call('PEXPIRE', K[1], A[10])\n"
 "  return {'ERR', code, scope, 1}\n"
@@ -66,19 +82,19 @@ const char idgw_lua_session_core[] =
 "  local life, idle = tonumber(A[11]), tonumber(A[10])\n"
 "  local dl = now + life\n"
 "  redis.call('HSET', K[1], 'st', 'ready', 'seq', '0', 'tid', A[6], 'idm', A[7],\n"
-"             'addr', A[8], 'ct', string.format('%.0f', now), 'dl', string.format('%.0f', dl),\n"
-"             'nr', '0', 'dg', '', 'ans', '', 'pt', '0', 'prev', 'none')\n"
+"             'addr', A[8], 'ct', fmt(now), 'dl', fmt(dl), 'nr', '0', 'dg', '', 'ans', '',\n"
+"             'pt', '0', 'prev', 'none', 'at', '0', 'cid', A[15])\n"
 "  redis.call('PEXPIRE', K[1], math.min(idle, life))\n"
-"  return {'OK', 'none', 'ready', 0, 0, now, dl, 0, 'OPEN'}\n"
+"  return {'OK', 'none', 'ready', 0, 0, now, dl, 0, 'OPEN', 0, A[15]}\n"
 "end\n"
 "local function core(K, A)\n"
 "  local now = now_ms()\n"
 "  if A[1] == 'open' then return session_open(K, A, now) end\n"
 "  local s = redis.call('HMGET', K[1], 'st', 'seq', 'tid', 'idm', 'addr', 'dl', 'nr',\n"
-"                       'dg', 'ans', 'pt', 'ct', 'prev')\n"
+"                       'dg', 'ans', 'pt', 'ct', 'prev', 'at', 'cid')\n"
 "  if not s[1] then strike(K, A, 2); return {'ERR', 'IDGW-SES-001', 2, 0} end\n"
 "  local st, lseq, dl, idle = s[1], tonumber(s[2]), tonumber(s[6]), tonumber(A[10])\n"
-"  local nr, ct = tonumber(s[7]), tonumber(s[11])\n"
+"  local nr, ct, at, cid = tonumber(s[7]), tonumber(s[11]), tonumber(s[13] or '0'), s[14] or ''\n"
 "  if st == 'dead' then strike(K, A, 2); return {'ERR', 'IDGW-SES-002', 2, 0} end\n"
 "  if s[3] ~= A[6] or s[4] ~= A[7] then return fail(K, A, st, 'IDGW-SES-005', false) end\n"
 "  local amis = 0\n"
@@ -87,13 +103,15 @@ const char idgw_lua_session_core[] =
 "    if A[9] == '2' then return fail(K, A, st, 'IDGW-SES-006', false) end\n"
 "  end\n"
 "  if now >= dl then\n"
-"    redis.call('DEL', K[1], K[2], K[3])\n"
+"    -- the card data goes now; the hash stays until it idles out, so every\n"
+"    -- request until then hears IDGW-SES-004 (it is not touched again)\n"
+"    redis.call('DEL', K[2], K[3])\n"
 "    return {'ERR', 'IDGW-SES-004', 0, 1}\n"
 "  end\n"
 "  if A[1] == 'status' then\n"
 "    if st == 'closed' then return {'ERR', 'IDGW-SES-003', 0, 0} end\n"
 "    touch(K, now, dl, idle)\n"
-"    return {'OK', st, st, lseq, nr, ct, dl, amis, 'STATUS'}\n"
+"    return {'OK', st, st, lseq, nr, ct, dl, amis, 'STATUS', at, cid}\n"
 "  end\n"
 "  local seq = tonumber(A[4])\n"
 "  if seq == lseq and lseq > 0 then\n"
@@ -103,10 +121,13 @@ const char idgw_lua_session_core[] =
 "      return {'RETX', s[9], amis}\n"
 "    end\n"
 "    if now - tonumber(s[10]) < tonumber(A[14]) then return {'ERR', 'IDGW-SEQ-004', 0, 0} end\n"
-"    -- the first attempt never committed an answer within the lease: run it again\n"
-"    redis.call('HSET', K[1], 'pt', string.format('%.0f', now))\n"
+"    -- the lease (no shorter than a step can take) passed without an answer:\n"
+"    -- the first attempt is gone.  The retry takes the step over with a new\n"
+"    -- attempt number, which fences the first attempt's writes out\n"
+"    at = at + 1\n"
+"    redis.call('HSET', K[1], 'pt', fmt(now), 'at', at)\n"
 "    if st ~= 'closed' then touch(K, now, dl, idle) end\n"
-"    return {'OK', s[12], st, seq, nr, ct, dl, amis, 'RECLAIM'}\n"
+"    return {'OK', s[12], st, seq, nr, ct, dl, amis, 'RECLAIM', at, cid}\n"
 "  end\n"
 "  if st == 'closed' then strike(K, A, 2); return {'ERR', 'IDGW-SES-003', 2, 0} end\n"
 "  if seq ~= lseq + 1 then return fail(K, A, st, 'IDGW-SEQ-001', true) end\n"
@@ -118,30 +139,37 @@ const char idgw_lua_session_core[] =
 "  else\n"
 "    nr = 0\n"
 "  end\n"
+"  at = at + 1\n"
 "  redis.call('HSET', K[1], 'st', nxt, 'seq', A[4], 'dg', A[5], 'ans', '',\n"
-"             'pt', string.format('%.0f', now), 'prev', st, 'nr', nr)\n"
+"             'pt', fmt(now), 'prev', st, 'nr', nr, 'at', at)\n"
 "  -- close keeps the vault items until its commit drops them: the close\n"
 "  -- handler reads an open operation's context to tell the backends\n"
 "  touch(K, now, dl, idle)\n"
-"  return {'OK', st, nxt, seq, nr, ct, dl, amis, 'NEW'}\n"
+"  return {'OK', st, nxt, seq, nr, ct, dl, amis, 'NEW', at, cid}\n"
 "end\n";
 
 /* Runs the parts and the core; P (the parts) and T (the table) are defined
  * above it by the assembler. */
 
-/* Commit the answer of an accepted step (pipelined: nobody waits for it).
+/* Commit the answer of an accepted step (read back before the answer is sent).
  * KEYS: 1 session, 2 vault (operation), [3 vault (session), 4 reaper set,
  *       5 reaper record of this session: mod_idgw_session always passes them]
  * ARGV: 1 seq, 2 outcome (ok|abort), 3 answer, 4 drop operation vault (0|1),
- *       5 session id (the reaper set's member)
- * Only the step that claimed the sequence number may commit, and only once.
+ *       5 session id (the reaper set's member), 6 attempt number
+ * Returns 1, or the code of why the step lost its claim: the session is gone
+ * (IDGW-SES-001), was ended meanwhile (the code that ended it, e.g.
+ * IDGW-SEQ-003 when another message took the same sequence number), or the
+ * step was taken over by a retry after the lease (IDGW-SEQ-006: this attempt
+ * is fenced out).  Only the attempt that holds the claim may commit, once.
  * When the operation ends here (abort, completion, close) its vault items go
  * and the reaper stops watching it: its handler has told the backends.  The
  * commit of close drops the session's vault items too (close keeps them
  * until now so that its handler can read an open operation's context). */
 const char idgw_lua_commit[] =
-"local s = redis.call('HMGET', KEYS[1], 'seq', 'st', 'ans')\n"
-"if not s[1] or s[2] == 'dead' or s[1] ~= ARGV[1] or s[3] ~= '' then return 0 end\n"
+"local s = redis.call('HMGET', KEYS[1], 'seq', 'st', 'ans', 'at', 'why')\n"
+"if not s[1] then return 'IDGW-SES-001' end\n"
+"if s[2] == 'dead' then return s[5] or 'IDGW-SES-002' end\n"
+"if s[4] ~= ARGV[6] or s[1] ~= ARGV[1] or s[3] ~= '' then return 'IDGW-SEQ-006' end\n"
 "redis.call('HSET', KEYS[1], 'ans', ARGV[3])\n"
 "if ARGV[2] == 'abort' and s[2] ~= 'closed' then\n"
 "  redis.call('HSET', KEYS[1], 'st', 'ready', 'nr', '0')\n"
@@ -173,7 +201,7 @@ const char idgw_lua_strike[] =
 "if ARGV[2] == '1' then\n"
 "  local st = redis.call('HGET', KEYS[3], 'st')\n"
 "  if st and st ~= 'closed' and st ~= 'dead' then\n"
-"    redis.call('HSET', KEYS[3], 'st', 'dead', 'ans', '')\n"
+"    redis.call('HSET', KEYS[3], 'st', 'dead', 'ans', '', 'why', 'IDGW-SES-002')\n"
 "    redis.call('DEL', KEYS[4], KEYS[5])\n"
 "    if KEYS[7] then\n"
 "      redis.call('DEL', KEYS[7])\n"
@@ -184,29 +212,34 @@ const char idgw_lua_strike[] =
 "end\n"
 "return 1\n";
 
-/* Store a sealed vault item; the item expires with the session at the latest.
- * KEYS: 1 session, 2 vault hash   ARGV: 1 item name, 2 sealed blob
+/* Store a sealed vault item; the item expires with the session at the latest
+ * (idle timeout or deadline, whichever comes first).
+ * KEYS: 1 session, 2 vault hash   ARGV: 1 item name, 2 sealed blob, 3 attempt
+ * Refused (the same codes as the commit) unless this attempt holds the claim.
  * Arming the reaper as well (idgw_vault_put_reaped): KEYS 3 reaper set,
- * 4 reaper record; ARGV 3 hold ms (idle timeout + grace), 4 session id,
- * 5 operation, 6 IDm, 7 the virtual host the operation ran under (its map
- * and backends are the ones the reaper must use).  The record keeps its own copy of the sealed item for
+ * 4 reaper record; ARGV 4 hold ms (idle timeout + grace), 5 session id,
+ * 6 operation, 7 IDm, 8 correlation id, 9 the virtual host the operation ran
+ * under (its map and backends are the ones the reaper must use).  The record keeps its own copy of the sealed item for
  * twice the hold, so it outlives an idle-expired session; the set's score
  * is when the operation counts as abandoned unless another step comes. */
 const char idgw_lua_vault_put[] =
-"local st = redis.call('HGET', KEYS[1], 'st')\n"
-"if not st or st == 'dead' or st == 'closed' then return 0 end\n"
-"local ttl = redis.call('PTTL', KEYS[1])\n"
-"if ttl <= 0 then return 0 end\n"
+"local s = redis.call('HMGET', KEYS[1], 'st', 'at', 'dl', 'why')\n"
+"if not s[1] then return 'IDGW-SES-001' end\n"
+"if s[1] == 'dead' then return s[4] or 'IDGW-SES-002' end\n"
+"if s[1] == 'closed' then return 'IDGW-SES-003' end\n"
+"if s[2] ~= ARGV[3] then return 'IDGW-SEQ-006' end\n"
+"local t = redis.call('TIME')\n"
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"local ttl = math.min(redis.call('PTTL', KEYS[1]), tonumber(s[3]) - now)\n"
+"if ttl <= 0 then return 'IDGW-SES-004' end\n"
 "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])\n"
 "redis.call('PEXPIRE', KEYS[2], ttl)\n"
 "if KEYS[4] then\n"
-"  local t = redis.call('TIME')\n"
-"  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-"  local hold = tonumber(ARGV[3])\n"
-"  redis.call('HSET', KEYS[4], 'op', ARGV[5], 'item', ARGV[1], 'blob', ARGV[2], 'idm', ARGV[6],\n"
-"             'vhost', ARGV[7])\n"
+"  local hold = tonumber(ARGV[4])\n"
+"  redis.call('HSET', KEYS[4], 'op', ARGV[6], 'item', ARGV[1], 'blob', ARGV[2], 'idm', ARGV[7],\n"
+"             'cid', ARGV[8], 'vhost', ARGV[9])\n"
 "  redis.call('PEXPIRE', KEYS[4], 2 * hold)\n"
-"  redis.call('ZADD', KEYS[3], string.format('%.0f', now + hold), ARGV[4])\n"
+"  redis.call('ZADD', KEYS[3], string.format('%.0f', now + hold), ARGV[5])\n"
 "end\n"
 "return 1\n";
 
@@ -219,7 +252,7 @@ const char idgw_lua_vault_put[] =
  *   - session alive with the operation still open (status polls kept it
  *     alive without a step): looked at again when it could next be idle;
  *   - session gone (idle-expired) or invalidated: claimed, the record is
- *     returned and deleted: {sid, 'reap', op, item, blob, idm, vhost};
+ *     returned and deleted: {sid, 'reap', op, item, blob, idm, correlation id, vhost};
  *   - session closed or back in ready (its handler ended the operation and
  *     told the backends, but the commit that stops the watch was lost):
  *     dropped: {sid, 'drop'}.
@@ -248,11 +281,11 @@ const char idgw_lua_reap_claim[] =
 "      redis.call('DEL', rkey)\n"
 "      out[#out + 1] = {sid, 'drop'}\n"
 "    else\n"
-"      local rec = redis.call('HMGET', rkey, 'op', 'item', 'blob', 'idm', 'vhost')\n"
+"      local rec = redis.call('HMGET', rkey, 'op', 'item', 'blob', 'idm', 'cid', 'vhost')\n"
 "      redis.call('ZREM', KEYS[1], sid)\n"
 "      redis.call('DEL', rkey)\n"
 "      out[#out + 1] = {sid, 'reap', rec[1] or '', rec[2] or '', rec[3] or '', rec[4] or '',\n"
-"                       rec[5] or ''}\n"
+"                        rec[5] or '', rec[6] or ''}\n"
 "    end\n"
 "  end\n"
 "end\n"

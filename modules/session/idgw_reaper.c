@@ -62,7 +62,7 @@ static server_rec *vhost_of(idgw_reaper *rp, apr_pool_t *p, const char *id,
     return rp->s;
 }
 
-/* One claimed entry {sid, 'reap', op, item, blob, idm, vhost}: tell the
+/* One claimed entry {sid, 'reap', op, item, blob, idm, cid, vhost}: tell the
  * backends of the virtual host the operation ran under. */
 static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
 {
@@ -71,7 +71,8 @@ static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
     const char *item = str_of(p, e->element[3]);
     const redisReply *blob = e->element[4];
     const char *idm = str_of(p, e->element[5]);
-    const char *vhost = str_of(p, e->element[6]);
+    const char *cid = str_of(p, e->element[6]);
+    const char *vhost = str_of(p, e->element[7]);
     server_rec *s;
     idgw_reaped_op op;
     unsigned char *plain;
@@ -99,7 +100,9 @@ static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
                      rv == APR_ENOENT ? "no key with its id" : "tampered or malformed");
         return;
     }
-    op.correlation_id = apr_pstrcat(p, "idgw-", sid, NULL);
+    /* the session's own id, as its telegrams carried it (a record written
+     * before correlation ids were drawn at open carried the old form) */
+    op.correlation_id = cid && *cid ? cid : apr_pstrcat(p, "idgw-", sid, NULL);
     op.idm = idm;
     op.item = item;
     op.data = plain;
@@ -119,7 +122,7 @@ static void handle_entry(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
     if (!e || e->type != REDIS_REPLY_ARRAY || e->elements < 2)
         return;
     verdict = str_of(p, e->element[1]);
-    if (verdict && strcmp(verdict, "reap") == 0 && e->elements == 7
+    if (verdict && strcmp(verdict, "reap") == 0 && e->elements == 8
         && e->element[0]->type == REDIS_REPLY_STRING) {
         apr_pool_t *q;
 

@@ -35,6 +35,7 @@ void idgw_session_core_args(idgw_script_args *a, const idgw_session_limits *lim,
     idgw_script_args_int(a, lim->max_relays);
     idgw_script_args_int(a, (apr_int64_t)apr_time_as_msec(lim->strike_window));
     idgw_script_args_int(a, (apr_int64_t)apr_time_as_msec(lim->pending_lease));
+    idgw_script_args_str(a, rq->correlation_id ? rq->correlation_id : "");
 }
 
 static int is_str(const redisReply *r, const char *s)
@@ -66,7 +67,8 @@ static apr_status_t parse_accepted(const redisReply *c, idgw_session_result *out
 {
     apr_int64_t relays, amis;
 
-    if (c->elements != 9 || !parse_state(c->element[1], &out->from)
+    if (c->elements != 11 || !get_int(c->element[9], &out->attempt)
+        || c->element[10]->type != REDIS_REPLY_STRING || !parse_state(c->element[1], &out->from)
         || !parse_state(c->element[2], &out->to) || !get_int(c->element[3], &out->seq)
         || !get_int(c->element[4], &relays) || !get_int(c->element[5], &out->created_ms)
         || !get_int(c->element[6], &out->deadline_ms) || !get_int(c->element[7], &amis)
@@ -75,6 +77,7 @@ static apr_status_t parse_accepted(const redisReply *c, idgw_session_result *out
     out->outcome = IDGW_SESSION_ACCEPTED;
     out->relays = (int)relays;
     out->addr_mismatch = amis != 0;
+    out->correlation_id = c->element[10]->str;
     if (is_str(c->element[8], "NEW"))
         out->kind = IDGW_ACCEPT_NEW;
     else if (is_str(c->element[8], "RECLAIM"))

@@ -50,6 +50,7 @@ typedef struct idgw_session_request {
     const char *terminal_id;
     const char *idm;                      /* normalised */
     const char *client_addr;
+    const char *correlation_id;           /* open: the new session's (random); else NULL */
 } idgw_session_request;
 
 /* Keys and arguments of the core part (part 0) of the per-request script. */
@@ -89,6 +90,8 @@ typedef struct idgw_session_result {
     int relays;
     apr_int64_t created_ms, deadline_ms;
     int addr_mismatch;
+    apr_int64_t attempt;       /* the claim's attempt number (fencing token) */
+    const char *correlation_id;
     /* RETRANSMIT */
     const char *answer;
     size_t answer_len;

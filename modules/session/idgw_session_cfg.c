@@ -22,7 +22,8 @@
 #define D_IDLE              apr_time_from_sec(300)
 #define D_LIFETIME          apr_time_from_sec(1800)
 #define D_STRIKE_WINDOW     apr_time_from_sec(3600)
-#define D_PENDING_LEASE     apr_time_from_sec(30)
+#define D_PENDING_LEASE     apr_time_from_sec(30)   /* no handler declared its worst case */
+#define D_LEASE_MARGIN      apr_time_from_sec(2)
 #define D_MAX_RELAYS        64
 #define D_MAX_BODY          65536
 #define D_PREFIX            "idgw:"
@@ -332,9 +333,41 @@ const command_rec idgw_session_cmds[] = {
 
 /* The one step that applies the defaults: the Redis layer and the scripts
  * take the values as they are (idgw_redis_cfg has no getters). */
+static const char *duration_text(apr_pool_t *p, apr_interval_time_t t)
+{
+    return t % APR_USEC_PER_SEC == 0 ? apr_psprintf(p, "%" APR_TIME_T_FMT "s", apr_time_sec(t))
+                                     : apr_psprintf(p, "%" APR_TIME_T_FMT "ms", apr_time_as_msec(t));
+}
+
+/* The retry lease must cover the longest a step can run: a retransmission
+ * that took over a step still running would run it twice. */
+static const char *lease_finish(apr_pool_t *p, idgw_session_srv *c)
+{
+    apr_interval_time_t worst = idgw_g.step_worst;
+
+    if (worst <= 0) {
+        c->pending_lease = idgw_default_time(c->pending_lease, D_PENDING_LEASE);
+        return NULL;
+    }
+    if (c->pending_lease == IDGW_UNSET) {
+        c->pending_lease = worst + worst / 4 + D_LEASE_MARGIN;
+        return NULL;
+    }
+    if (c->pending_lease < worst)
+        return apr_psprintf(p, "IdgwSessionRetryLease %s is below the worst case of a step "
+                            "(%s, from the backend timeouts %s uses): a retransmission could "
+                            "take over a step that is still running; raise it to at least "
+                            "%s or leave it unset (default: the worst case + 25%% + %s)",
+                            duration_text(p, c->pending_lease), duration_text(p, worst),
+                            idgw_g.step_worst_by ? idgw_g.step_worst_by : "the handler",
+                            duration_text(p, worst), duration_text(p, D_LEASE_MARGIN));
+    return NULL;
+}
+
 const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_srv *c)
 {
     int threads = 0;
+    const char *msg;
 
     if (!c->redis_server_set) {
         c->redis.server.host = "127.0.0.1";
@@ -361,7 +394,8 @@ const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_s
     c->idle = idgw_default_time(c->idle, D_IDLE);
     c->lifetime = idgw_default_time(c->lifetime, D_LIFETIME);
     c->strike_window = idgw_default_time(c->strike_window, D_STRIKE_WINDOW);
-    c->pending_lease = idgw_default_time(c->pending_lease, D_PENDING_LEASE);
+    if ((msg = lease_finish(p, c)))
+        return msg;
     c->max_relays = idgw_default_int(c->max_relays, D_MAX_RELAYS);
     c->addr_policy = idgw_default_int(c->addr_policy, IDGW_ADDR_POLICY_LOG);
     c->max_body = idgw_default_int64(c->max_body, D_MAX_BODY);

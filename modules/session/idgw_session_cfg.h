@@ -63,6 +63,10 @@ typedef struct idgw_session_globals {
     idgw_reaper_fn reaper_fn;
     apr_interval_time_t reaper_grace, reaper_interval;
     idgw_redis_pool *pool;            /* per child */
+    /* the longest a step may take, declared by the content handler's module
+     * (idgw_session_step_budget, post_config; 0: none declared) */
+    apr_interval_time_t step_worst;
+    const char *step_worst_by;
     const idgw_script_part *parts[IDGW_SCRIPT_MAX_PARTS];
     int nparts;
 } idgw_session_globals;
@@ -75,6 +79,7 @@ typedef struct idgw_session_req {
     const char *body;
     apr_size_t body_len;
     int claimed;                      /* a step transition belongs to this request */
+    apr_int64_t attempt;              /* its attempt number: fences commit and vault writes */
     int committed;
     /* retransmission: the stored answer */
     int replay;

@@ -50,6 +50,31 @@ static void commit_args(request_rec *r, idgw_script_args *a, const idgw_session_
     idgw_script_args_arg(a, blob, blob_len);
     idgw_script_args_str(a, drop ? "1" : "0");
     idgw_script_args_str(a, in->sid);
+    idgw_script_args_int(a, req->attempt);
+}
+
+/* A write of the step was refused (reply: the code of why) or failed: note
+ * the code to answer instead (IDGW_NOTE_STEP_LOST). */
+static apr_status_t step_lost(request_rec *r, const idgw_session_req *req, const char *what,
+                              redisReply *reply)
+{
+    const idgw_error_def *e = reply && reply->type == REDIS_REPLY_STRING
+        ? idgw_error_find(reply->str) : NULL;
+
+    if (!reply) {
+        apr_table_setn(r->notes, IDGW_NOTE_STEP_LOST, IDGW_E_SRV_STORE.code);
+        return APR_EGENERAL;
+    }
+    if (!e)
+        e = &IDGW_E_SRV_STORE;
+    apr_table_setn(r->notes, IDGW_NOTE_STEP_LOST, e->code);
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "IDGW0136: %s of %s/%s seq %" APR_INT64_T_FMT
+                  " attempt %" APR_INT64_T_FMT " refused: %s %s (sid=%s)%s", what,
+                  idgw_op_name(req->info.op), idgw_step_name(req->info.step), req->info.seq,
+                  req->attempt, e->code, e->message, req->info.sid_log,
+                  e == &IDGW_E_SEQ_RESTART ? ": a retry took the step over; this late "
+                  "attempt is fenced out and aborts its own work" : "");
+    return APR_ENOENT;
 }
 
 static apr_status_t idgw_session_commit(request_rec *r, idgw_commit_outcome outcome,
@@ -61,21 +86,32 @@ static apr_status_t idgw_session_commit(request_rec *r, idgw_commit_outcome outc
     redisReply *reply;
     const char *blob;
     size_t blob_len;
+    apr_status_t rv;
 
     if (!req || !req->claimed || req->replay)
         return APR_EINVAL;
     if (req->committed)
         return APR_EEXIST;
-    req->committed = 1;
     blob = idgw_answer_encode(r->pool, http_status, content_type, body, len, &blob_len);
     commit_args(r, &a, req, outcome, blob, blob_len);
-    if (idgw_session_run(r, &idgw_g.commit_script, &a, 0, 1, &reply) != OK) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0130: answer of seq %" APR_INT64_T_FMT " not stored "
-                      "(sid=%s): a retransmission waits for IdgwSessionRetryLease",
-                      req->info.seq, req->info.sid_log);
-        return APR_EGENERAL;
+    /* confirmed, not pipelined: the answer goes out only once its state is
+     * in Redis (one more round trip per step; NOSCRIPT is handled there) */
+    if (idgw_session_run(r, &idgw_g.commit_script, &a, 0, 0, &reply) != OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0130: answer of seq %" APR_INT64_T_FMT
+                      " not stored (sid=%s): the step is answered %s, not with its result",
+                      req->info.seq, req->info.sid_log, IDGW_E_SRV_STORE.code);
+        /* not marked committed: the handler may try an abort (refused by
+         * the script if this one landed after all) */
+        return step_lost(r, req, "commit", NULL);
     }
-    return APR_SUCCESS;
+    req->committed = 1;
+    if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
+        freeReplyObject(reply);
+        return APR_SUCCESS;
+    }
+    rv = step_lost(r, req, "commit", reply);
+    freeReplyObject(reply);
+    return rv;
 }
 
 void idgw_session_auto_commit(request_rec *r)
@@ -120,6 +156,7 @@ static apr_status_t vault_put(request_rec *r, idgw_vault_scope scope, const char
                               const void *data, apr_size_t len, int reaped)
 {
     const idgw_session_info *in = vault_session(r, name);
+    const idgw_session_req *req = idgw_session_req_get(r);
     unsigned char *blob;
     size_t blob_len;
     idgw_script_args a;
@@ -140,6 +177,7 @@ static apr_status_t vault_put(request_rec *r, idgw_vault_scope scope, const char
     idgw_script_args_key(&a, vault_key(r, scope, in->sid));
     idgw_script_args_str(&a, name);
     idgw_script_args_arg(&a, (const char *)blob, blob_len);
+    idgw_script_args_int(&a, req->attempt);
     if (reaped) {
         /* the same sealed bytes: the reaper unseals them with the same AAD */
         idgw_script_args_key(&a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix));
@@ -149,11 +187,13 @@ static apr_status_t vault_put(request_rec *r, idgw_vault_scope scope, const char
         idgw_script_args_str(&a, in->sid);
         idgw_script_args_str(&a, idgw_op_name(in->op));
         idgw_script_args_str(&a, in->idm);
+        idgw_script_args_str(&a, in->correlation_id);
         idgw_script_args_str(&a, idgw_reaper_vhost_id(r->pool, r->server));
     }
     if (idgw_session_run(r, &idgw_g.vault_put_script, &a, 0, 0, &reply) != OK)
-        return APR_EGENERAL;
-    rv = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1 ? APR_SUCCESS : APR_ENOENT;
+        return step_lost(r, req, "vault write", NULL);
+    rv = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1 ? APR_SUCCESS
+         : step_lost(r, req, "vault write", reply);
     freeReplyObject(reply);
     return rv;
 }
@@ -309,8 +349,11 @@ static apr_status_t idgw_session_strike(request_rec *r, const char *reason, int 
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0132: strike against address %s "
                       "only (no checked session): %s", r->useragent_ip,
                       reason ? reason : "no reason given");
-    return idgw_session_run(r, &idgw_g.strike_script, &a, 0, 1, &reply) == OK
-        ? APR_SUCCESS : APR_EGENERAL;
+    /* confirmed (NOSCRIPT handled): a strike lost silently would spare a forger */
+    if (idgw_session_run(r, &idgw_g.strike_script, &a, 0, 0, &reply) != OK)
+        return APR_EGENERAL;
+    freeReplyObject(reply);
+    return APR_SUCCESS;
 }
 
 /* ---- script parts ------------------------------------------------------------ */
@@ -323,6 +366,15 @@ static apr_status_t idgw_script_part_register(apr_pool_t *pconf, const idgw_scri
         return APR_ENOSPC;
     idgw_g.parts[idgw_g.nparts++] = part;
     return APR_SUCCESS;
+}
+
+static void idgw_session_step_budget(server_rec *s, const char *who, apr_interval_time_t worst)
+{
+    (void)s;
+    if (worst > idgw_g.step_worst) {
+        idgw_g.step_worst = worst;
+        idgw_g.step_worst_by = who;
+    }
 }
 
 static const idgw_redis_cfg *idgw_session_redis(const char **key_prefix)
@@ -346,4 +398,5 @@ void idgw_session_register_exports(void)
     APR_REGISTER_OPTIONAL_FN(idgw_reaper_register);
     APR_REGISTER_OPTIONAL_FN(idgw_script_part_register);
     APR_REGISTER_OPTIONAL_FN(idgw_session_redis);
+    APR_REGISTER_OPTIONAL_FN(idgw_session_step_budget);
 }

@@ -39,7 +39,12 @@ static int answer_close(request_rec *r, idgw_session_req *req)
     APR_OPTIONAL_FN_TYPE(idgw_session_commit) *commit =
         APR_RETRIEVE_OPTIONAL_FN(idgw_session_commit);
 
-    commit(r, IDGW_COMMIT_OK, HTTP_OK, XML_TYPE, body, len);
+    if (commit(r, IDGW_COMMIT_OK, HTTP_OK, XML_TYPE, body, len) != APR_SUCCESS) {
+        /* the close did not reach Redis: never answer it as done */
+        const idgw_error_def *e = idgw_error_find(apr_table_get(r->notes, IDGW_NOTE_STEP_LOST));
+
+        return idgw_xml_error_send(r, e ? e : &IDGW_E_SRV_STORE);
+    }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "IDGW0124: session closed sid=%s",
                   req->info.sid_log);
     return idgw_send_answer(r, HTTP_OK, XML_TYPE, body, len);

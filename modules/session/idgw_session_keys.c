@@ -19,6 +19,12 @@ apr_status_t idgw_token_new(char token[IDGW_TOKEN_HEX + 1])
     return APR_SUCCESS;
 }
 
+apr_status_t idgw_correlation_new(char out[IDGW_CORRELATION_LEN + 1])
+{
+    memcpy(out, "idgw-", 5);
+    return idgw_token_new(out + 5);
+}
+
 static int is_lower_hex(int c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');

@@ -35,6 +35,13 @@ apr_status_t idgw_token_new(char token[IDGW_TOKEN_HEX + 1]);
 /* Exactly IDGW_TOKEN_HEX lowercase hex digits? */
 int idgw_token_valid(const char *s);
 
+/* A new correlation id for the backends: "idgw-" and 128 random bits in hex.
+ * Random, not derived from the token or the session id: a leaked log line or
+ * backend record names no session and no Redis key.  Drawn once, at open, and
+ * kept in the session hash (every telegram of the session carries it). */
+#define IDGW_CORRELATION_LEN (5 + IDGW_TOKEN_HEX)
+apr_status_t idgw_correlation_new(char out[IDGW_CORRELATION_LEN + 1]);
+
 /* sid = hex(SHA-256(token)[0..15]). */
 void idgw_sid_from_token(const char *token, char sid[IDGW_SID_HEX + 1]);
 

@@ -38,6 +38,8 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
      * reaper handler registers again (its module may have been removed) */
     idgw_g.nparts = 0;
     idgw_g.reaper_fn = NULL;
+    idgw_g.step_worst = 0;       /* the handler declares it again */
+    idgw_g.step_worst_by = NULL;
     return OK;
 }
 
@@ -129,6 +131,11 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      "IDGW0103: IdgwVaultKeyFile not set: the vault refuses to store data");
     }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "IDGW0104: retry lease %" APR_TIME_T_FMT
+                 " ms (a step may take %" APR_TIME_T_FMT " ms%s%s)",
+                 apr_time_as_msec(c->pending_lease), apr_time_as_msec(idgw_g.step_worst),
+                 idgw_g.step_worst_by ? ", declared by " : ": no handler declared it",
+                 idgw_g.step_worst_by ? idgw_g.step_worst_by : "");
     return build_scripts(pconf, s);
 }
 
@@ -245,7 +252,8 @@ static void fill_info(request_rec *r, idgw_session_req *req, const idgw_session_
     in->client_addr = rq->client_addr;
     in->created = apr_time_from_msec(res->created_ms);
     in->deadline = apr_time_from_msec(res->deadline_ms);
-    in->correlation_id = apr_pstrcat(r->pool, "idgw-", rq->sid, NULL);
+    in->correlation_id = apr_pstrdup(r->pool, res->correlation_id);
+    req->attempt = res->attempt;
 }
 
 static int answer_refusal(request_rec *r, const idgw_session_request *rq,
@@ -285,7 +293,7 @@ static int check_session(request_rec *r)
     idgw_session_result res;
     idgw_session_req *req = apr_pcalloc(r->pool, sizeof(*req));
     char *sid = apr_palloc(r->pool, IDGW_SID_HEX + 1);
-    char *token = NULL;
+    char *token = NULL, *cid = NULL;
     const char *tok_in = NULL;
     int rc, tries, pending_waits = 0;
 
@@ -300,6 +308,10 @@ static int check_session(request_rec *r)
             if (idgw_token_new(token) != APR_SUCCESS)
                 return server_error(r, HTTP_INTERNAL_SERVER_ERROR);
             idgw_sid_from_token(token, sid);
+            cid = apr_palloc(r->pool, IDGW_CORRELATION_LEN + 1);
+            if (idgw_correlation_new(cid) != APR_SUCCESS)
+                return server_error(r, HTTP_INTERNAL_SERVER_ERROR);
+            rq.correlation_id = cid;
         } else {
             idgw_sid_from_token(tok_in, sid);
         }
@@ -350,9 +362,10 @@ static int check_session(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0120: client address changed "
                       "within session sid=%.8s terminal=%s", sid, rq.terminal_id);
     if (res.kind == IDGW_ACCEPT_RECLAIM)
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "IDGW0126: %s/%s seq %" APR_INT64_T_FMT " runs again: "
-                      "its first attempt never answered (sid=%.8s)", idgw_op_name(rq.op),
-                      idgw_step_name(rq.step), rq.seq, sid);
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "IDGW0126: %s/%s seq %" APR_INT64_T_FMT
+                      " taken over (attempt %" APR_INT64_T_FMT "): its first attempt never "
+                      "answered within the retry lease (sid=%.8s)", idgw_op_name(rq.op),
+                      idgw_step_name(rq.step), rq.seq, res.attempt, sid);
     if (rq.mode == IDGW_MODE_OPEN)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "IDGW0123: session opened sid=%.8s "
                       "terminal=%s", sid, rq.terminal_id);
@@ -396,7 +409,9 @@ static void register_hooks(apr_pool_t *p)
 {
     idgw_session_register_exports();
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* last: the handler declares its worst step time in its own check_config
+     * (idgw_session_step_budget), and the lease is checked against it */
+    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     idgw_session_body_hooks();

@@ -153,6 +153,16 @@ static const struct {
     { "store", "store_card" }, { "restore", "restore_card" }, { "display", "display_data" },
 };
 
+/* FNV-1a of the answer body: not secret-bearing, only for comparing answers */
+static unsigned long body_digest(const char *b)
+{
+    unsigned long h = 2166136261UL;
+
+    for (; b && *b; b++)
+        h = ((h ^ (unsigned char)*b) * 16777619UL) & 0xffffffffUL;
+    return h;
+}
+
 static int raw_command(term_t *t, int argc, char **argv)
 {
     const char *ctype = NULL, *method = NULL;
@@ -169,7 +179,11 @@ static int raw_command(term_t *t, int argc, char **argv)
     st = term_step(t, argv[0], argv[1], argv[2], ctype, method);
     if (st < 0)
         return -st;
-    printf("%d %s\n", st, t->last_error[0] ? t->last_error : "-");
+    /* status, error code, Retry-After, replayed, and a digest of the body (so
+     * a test can tell that a retransmission got the first attempt's answer) */
+    printf("%d %s retry-after=%d replay=%d body=%08lx\n", st,
+           t->last_error[0] ? t->last_error : "-", t->last_retry_after, t->last_replay,
+           body_digest(t->last_body));
     return st >= 400 ? TERM_REFUSED : TERM_OK;
 }
 

@@ -328,6 +328,8 @@ static int read_response(term_http_t *h, term_response_t *res, int *keep)
         sscanf(v, "%127[^\r\n]", res->content_type);
     v = header_value(res->raw_headers, "X-Idgw-Replay");
     res->replay = v && v[0] == '1';
+    v = header_value(res->raw_headers, "Retry-After");
+    res->retry_after = v ? atoi(v) : -1;
     v = header_value(res->raw_headers, "Connection");
     *keep = !(v && strncasecmp(v, "close", 5) == 0);
     v = header_value(res->raw_headers, "Transfer-Encoding");

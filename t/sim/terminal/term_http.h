@@ -17,6 +17,7 @@ typedef struct term_response {
     int status;
     char content_type[128];
     int replay;                    /* X-Idgw-Replay: 1 */
+    int retry_after;               /* Retry-After in seconds, -1 when absent */
     char *body;                    /* NUL-terminated, malloc'ed */
     size_t body_len;
     char *raw_headers;             /* the whole header block, for the secret scans */

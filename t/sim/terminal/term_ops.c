@@ -146,6 +146,8 @@ int term_step(term_t *t, const char *op, const char *step, const char *body,
     if (strncmp(t->last_error, "IDGW-REQ-", 9) == 0 && (!is_session_op(op) || !strcmp(op, "close")))
         t->seq--;
     n = res.status;
+    t->last_retry_after = res.retry_after;
+    t->last_replay = res.replay;
     if (res.replay)
         say(t, "   (answer replayed by the gateway)");
     term_response_free(&res);

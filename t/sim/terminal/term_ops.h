@@ -46,6 +46,8 @@ typedef struct term {
     term_latency_fn latency;
     void *latency_baton;
     char last_error[64];             /* code of the last XML error */
+    int last_retry_after;            /* Retry-After of the last answer, -1: none */
+    int last_replay;                 /* the last answer was replayed (X-Idgw-Replay) */
     char *last_body;                 /* body of the last answer (malloc'ed) */
     int relays_done;                 /* round trips of the last operation */
     int show_packets;                /* transcript shows each chip packet in hex

@@ -27,6 +27,8 @@ static idgw_redis_conn *conn;
 static idgw_script session_script, commit_script, strike_script, vault_script;
 static idgw_session_limits lim;
 static char sid[IDGW_SID_HEX + 1];
+static apr_int64_t attempt;     /* of the last accepted request */
+#define CID "idgw-0123456789abcdef0123456789abcdef"
 
 static void setup_with_parts(const idgw_script_part_text *parts, int nparts)
 {
@@ -108,6 +110,7 @@ static idgw_session_result run(const msg *m)
     rq.terminal_id = m->tid ? m->tid : TID;
     rq.idm = m->idm ? m->idm : IDM;
     rq.client_addr = m->addr ? m->addr : ADDR;
+    rq.correlation_id = m->mode == IDGW_MODE_OPEN ? CID : NULL;
     idgw_message_digest(idgw_op_name(m->op), idgw_step_name(m->step), m->body,
                         m->body ? strlen(m->body) : 0, rq.digest);
     idgw_script_args_init(&a, pool);
@@ -120,6 +123,8 @@ static idgw_session_result run(const msg *m)
                   "%s", err);
     if (res.outcome == IDGW_SESSION_RETRANSMIT)
         res.answer = apr_pstrmemdup(pool, res.answer, res.answer_len);
+    if (res.outcome == IDGW_SESSION_ACCEPTED)
+        attempt = res.attempt;
     /* keep the reply alive for part results; freed with the pool */
     apr_pool_cleanup_register(pool, reply, (apr_status_t (*)(void *))(void *)freeReplyObject,
                               apr_pool_cleanup_null);
@@ -182,52 +187,85 @@ static const char *hget(const char *field)
     return v;
 }
 
-static void commit(apr_int64_t seq, const char *outcome, const char *answer, int drop)
+/* Run a script; "1" for the integer 1, else the refusal's code. */
+static const char *run_write(const idgw_script *s, idgw_script_args *a)
 {
-    idgw_script_args a;
     const char **argv;
     size_t *lens;
-    int argc;
-    redisReply *r;
+    int argc = idgw_script_args_argv(a, s, 0, &argv, &lens);
+    redisReply *r = idgw_redis_evalsha(conn, s, argc, argv, lens);
+    const char *out;
+
+    ck_assert_ptr_nonnull(r);
+    ck_assert_msg(r->type == REDIS_REPLY_INTEGER || r->type == REDIS_REPLY_STRING,
+                  "reply type %d (%s)", r->type, r->type == REDIS_REPLY_ERROR ? r->str : "");
+    out = r->type == REDIS_REPLY_INTEGER ? apr_psprintf(pool, "%" APR_INT64_T_FMT,
+                                                        (apr_int64_t)r->integer)
+                                         : apr_pstrdup(pool, r->str);
+    freeReplyObject(r);
+    return out;
+}
+
+/* The commit of attempt at, as mod_idgw_session sends it (reply read back). */
+static const char *commit_as(apr_int64_t at, apr_int64_t seq, const char *outcome,
+                             const char *answer, int drop)
+{
+    idgw_script_args a;
 
     idgw_script_args_init(&a, pool);
     idgw_script_args_key(&a, idgw_key_session(pool, lim.prefix, sid));
     idgw_script_args_key(&a, idgw_key_vault_operation(pool, lim.prefix, sid));
+    idgw_script_args_key(&a, idgw_key_vault_session(pool, lim.prefix, sid));
+    idgw_script_args_key(&a, idgw_key_reap_set(pool, lim.prefix));
+    idgw_script_args_key(&a, idgw_key_reap_record(pool, lim.prefix, sid));
     idgw_script_args_int(&a, seq);
     idgw_script_args_str(&a, outcome);
     idgw_script_args_str(&a, answer);
     idgw_script_args_str(&a, drop ? "1" : "0");
-    argc = idgw_script_args_argv(&a, &commit_script, 0, &argv, &lens);
-    /* pipelined as the module does it, then drained */
-    ck_assert_int_eq(idgw_redis_send(conn, argc, argv, lens), APR_SUCCESS);
-    ck_assert_int_eq(conn->pending, 1);
-    r = idgw_redis_evalsha(conn, &commit_script, argc, argv, lens);
-    ck_assert_int_eq(conn->pending, 0);
-    ck_assert_ptr_nonnull(r);
-    ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
-    /* the second, identical commit must be refused: only one answer per step */
-    ck_assert_int_eq(r->integer, 0);
-    freeReplyObject(r);
+    idgw_script_args_str(&a, sid);
+    idgw_script_args_int(&a, at);
+    return run_write(&commit_script, &a);
 }
 
-static void vault_put(const char *key, const char *name, const char *value, int expect)
+static void commit(apr_int64_t seq, const char *outcome, const char *answer, int drop)
+{
+    ck_assert_str_eq(commit_as(attempt, seq, outcome, answer, drop), "1");
+    /* the second, identical commit must be refused: only one answer per step */
+    ck_assert_str_eq(commit_as(attempt, seq, outcome, answer, drop), "IDGW-SEQ-006");
+}
+
+static const char *vault_put_as(apr_int64_t at, const char *key, const char *name,
+                                const char *value, int reaped)
 {
     idgw_script_args a;
-    const char **argv;
-    size_t *lens;
-    redisReply *r;
-    int argc;
 
     idgw_script_args_init(&a, pool);
     idgw_script_args_key(&a, idgw_key_session(pool, lim.prefix, sid));
     idgw_script_args_key(&a, key);
     idgw_script_args_str(&a, name);
     idgw_script_args_str(&a, value);
-    argc = idgw_script_args_argv(&a, &vault_script, 0, &argv, &lens);
-    r = idgw_redis_evalsha(conn, &vault_script, argc, argv, lens);
-    ck_assert_ptr_nonnull(r);
-    ck_assert_int_eq(r->integer, expect);
-    freeReplyObject(r);
+    idgw_script_args_int(&a, at);
+    if (reaped) {
+        idgw_script_args_key(&a, idgw_key_reap_set(pool, lim.prefix));
+        idgw_script_args_key(&a, idgw_key_reap_record(pool, lim.prefix, sid));
+        idgw_script_args_int(&a, 60000);
+        idgw_script_args_str(&a, sid);
+        idgw_script_args_str(&a, "add_card");
+        idgw_script_args_str(&a, IDM);
+        idgw_script_args_str(&a, CID);
+        idgw_script_args_str(&a, "");           /* the main server */
+    }
+    return run_write(&vault_script, &a);
+}
+
+static void vault_put(const char *key, const char *name, const char *value, int expect)
+{
+    const char *r = vault_put_as(attempt, key, name, value, 0);
+
+    if (expect)
+        ck_assert_str_eq(r, "1");
+    else
+        ck_assert_str_ne(r, "1");
 }
 
 START_TEST(full_write_operation)
@@ -387,14 +425,25 @@ END_TEST
 
 START_TEST(absolute_lifetime)
 {
+    const char *vo = idgw_key_vault_operation(pool, lim.prefix, sid);
+    msg status = { IDGW_MODE_STATUS, IDGW_OP_STATUS, IDGW_STEP_REQUEST, 0, NULL };
+
     lim.lifetime = apr_time_from_msec(300);
     lim.idle = apr_time_from_msec(300);
     open_session();
     expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
-    /* activity does not extend the lifetime */
-    ck_assert_int_le(int_command("PTTL %s", idgw_key_session(pool, lim.prefix, sid)), 300);
-    usleep(350000);
-    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 2, "<r/>"), &IDGW_E_SES_UNKNOWN, 0);
+    vault_put(vo, "pan", "sealed", 1);
+    usleep(200000);
+    /* activity keeps the session from going idle but does not extend the
+     * lifetime: the card data expires at the deadline */
+    expect_ok(run(&status), IDGW_PHASE_REQUESTED);
+    ck_assert_int_le(int_command("PTTL %s", vo), 100);
+    usleep(150000);
+    /* as documented: the lifetime is over, not "unknown session" (the hash
+     * outlives the deadline by the idle timeout; the key did not vanish at
+     * the deadline) */
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 2, "<r/>"), &IDGW_E_SES_EXPIRED, 1);
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 2, "<r/>"), &IDGW_E_SES_EXPIRED, 1);
 }
 END_TEST
 
@@ -407,7 +456,9 @@ START_TEST(deadline_checked_inside_script)
     int_command("PEXPIRE %s 10000", idgw_key_session(pool, lim.prefix, sid));
     usleep(250000);
     expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), &IDGW_E_SES_EXPIRED, 1);
-    ck_assert_int_eq(int_command("EXISTS %s", idgw_key_session(pool, lim.prefix, sid)), 0);
+    /* the card data is gone; the hash idles out (it is not touched again) */
+    ck_assert_int_eq(int_command("EXISTS %s", idgw_key_vault_operation(pool, lim.prefix, sid)), 0);
+    ck_assert_int_le(int_command("PTTL %s", idgw_key_session(pool, lim.prefix, sid)), 10000);
 }
 END_TEST
 
@@ -454,6 +505,80 @@ START_TEST(unanswered_step_reclaimed_after_lease)
     ck_assert_int_eq(res.from.phase, IDGW_PHASE_READY);
     /* reclaimed, not twice: within the new lease it is pending again */
     expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), &IDGW_E_SEQ_PENDING, 0);
+}
+END_TEST
+
+/* A retry after the lease takes the step over with a new attempt number;
+ * the first attempt, finishing late, can neither commit nor write the vault. */
+START_TEST(takeover_fences_late_attempt)
+{
+    const char *vo = idgw_key_vault_operation(pool, lim.prefix, sid);
+    idgw_session_result res;
+    apr_int64_t first;
+
+    lim.pending_lease = apr_time_from_msec(150);
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    first = attempt;
+    ck_assert_str_eq(vault_put_as(first, vo, "ctx", "first", 0), "1");
+    usleep(200000);
+    res = step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>");
+    ck_assert_int_eq(res.kind, IDGW_ACCEPT_RECLAIM);
+    ck_assert_int_eq(res.attempt, first + 1);
+    /* the late first attempt is fenced out */
+    ck_assert_str_eq(vault_put_as(first, vo, "ctx", "late", 0), "IDGW-SEQ-006");
+    ck_assert_str_eq(commit_as(first, 1, "ok", "200 x\n<late/>", 0), "IDGW-SEQ-006");
+    ck_assert_str_eq(hget("ans"), "");
+    /* the takeover commits (here: aborts the operation) */
+    ck_assert_str_eq(commit_as(res.attempt, 1, "abort", "409 x\n<restart/>", 0), "1");
+    ck_assert_str_eq(hget("st"), "ready");
+    ck_assert_int_eq(int_command("EXISTS %s", vo), 0);
+    res = step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>");
+    ck_assert_int_eq(res.outcome, IDGW_SESSION_RETRANSMIT);
+    ck_assert_str_eq(res.answer, "409 x\n<restart/>");
+    /* the next claim takes the next number */
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 2, "<a/>"), IDGW_PHASE_REQUESTED);
+    ck_assert_int_eq(attempt, first + 2);
+}
+END_TEST
+
+/* Another message with the step's sequence number ends the session while the
+ * step runs: the step's writes are refused with that code. */
+START_TEST(conflict_refuses_running_step)
+{
+    const char *vo = idgw_key_vault_operation(pool, lim.prefix, sid);
+    apr_int64_t first;
+
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    first = attempt;
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<b/>"), &IDGW_E_SEQ_REPLAY, 1);
+    ck_assert_str_eq(vault_put_as(first, vo, "ctx", "x", 0), "IDGW-SEQ-003");
+    ck_assert_str_eq(commit_as(first, 1, "ok", "200 x\n", 0), "IDGW-SEQ-003");
+    ck_assert_int_eq(int_command("EXISTS %s", vo), 0);
+}
+END_TEST
+
+/* The correlation id is drawn at open, kept for the session and handed to
+ * the reaper's record; it is not the session id. */
+START_TEST(correlation_id_kept)
+{
+    idgw_session_result res;
+
+    open_session();
+    res = step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>");
+    ck_assert_str_eq(res.correlation_id, CID);
+    ck_assert_str_eq(vault_put_as(attempt, idgw_key_vault_operation(pool, lim.prefix, sid),
+                                  "ctx", "x", 1), "1");
+    {
+        redisReply *r = redisCommand(conn->ctx, "HGET %s cid",
+                                     idgw_key_reap_record(pool, lim.prefix, sid));
+
+        ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+        ck_assert_str_eq(r->str, CID);
+        freeReplyObject(r);
+    }
+    ck_assert_ptr_null(strstr(res.correlation_id, sid));
 }
 END_TEST
 
@@ -678,6 +803,9 @@ int main(void)
     tcase_add_test(tc, closed_session);
     tcase_add_test(tc, unanswered_step_reclaimed_after_lease);
     tcase_add_test(tc, commit_abort_ends_operation);
+    tcase_add_test(tc, takeover_fences_late_attempt);
+    tcase_add_test(tc, conflict_refuses_running_step);
+    tcase_add_test(tc, correlation_id_kept);
     tcase_add_test(tc, completion_drops_operation_vault);
     tcase_add_test(tc, vault_refused_without_live_session);
     tcase_add_test(tc, relay_limit);
