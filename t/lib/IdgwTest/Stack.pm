@@ -153,7 +153,10 @@ sub extra_gateway {
     $conf =~ s/^Include .*idgw\.conf"?$/Include "$run\/$name.idgw.conf"/m or die 'no Include';
     $spill->("$run/$name.gateway.conf", $conf);
     my $httpd = -x '/usr/sbin/apache2' ? '/usr/sbin/apache2' : 'httpd';
-    system($httpd, '-f', "$run/$name.gateway.conf", '-k', 'start') == 0
+    # what httpd says before it opens its ErrorLog (a refusal found while it
+    # checks the configuration) goes to stderr: keep it in the same log
+    system('sh', '-c', '"$0" -f "$1" -k start 2>>"$2"', $httpd, "$run/$name.gateway.conf",
+           "$run/$name.error.log") == 0
         or die "extra gateway $name did not start (see $run/$name.error.log)";
     for (1 .. 50) {
         last if -s "$run/$name.pid" && `curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:$port/` =~ /^\d{3}$/
