@@ -93,14 +93,14 @@ typedef struct idgw_session_req {
 idgw_session_req *idgw_session_req_get(request_rec *r);
 
 /*
- * Run a script: acquire a connection, EVALSHA (NOSCRIPT handled), retry
- * once on READONLY (the script wrote nothing), release.  With pipelined,
- * the command is only sent and *reply stays NULL.  Errors are logged with
+ * Run a script and wait for its reply (every write is confirmed before the
+ * answer): a connection tied to the request, EVALSHA (NOSCRIPT handled),
+ * retried once on READONLY (the script wrote nothing).  Errors are logged with
  * their log id; the return value is OK, HTTP_SERVICE_UNAVAILABLE or
  * HTTP_INTERNAL_SERVER_ERROR.
  */
 int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
-                     int parts_header, int pipelined, redisReply **reply);
+                     int parts_header, redisReply **reply);
 
 /*
  * Read what the message asks for into rq and its body into req

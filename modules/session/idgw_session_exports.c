@@ -96,7 +96,7 @@ static apr_status_t idgw_session_commit(request_rec *r, idgw_commit_outcome outc
     commit_args(r, &a, req, outcome, blob, blob_len);
     /* confirmed, not pipelined: the answer goes out only once its state is
      * in Redis (one more round trip per step; NOSCRIPT is handled there) */
-    if (idgw_session_run(r, &idgw_g.commit_script, &a, 0, 0, &reply) != OK) {
+    if (idgw_session_run(r, &idgw_g.commit_script, &a, 0, &reply) != OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0130: answer of seq %" APR_INT64_T_FMT
                       " not stored (sid=%s): the step is answered %s, not with its result",
                       req->info.seq, req->info.sid_log, IDGW_E_SRV_STORE.code);
@@ -190,7 +190,7 @@ static apr_status_t vault_put(request_rec *r, idgw_vault_scope scope, const char
         idgw_script_args_str(&a, in->correlation_id);
         idgw_script_args_str(&a, idgw_reaper_vhost_id(r->pool, r->server));
     }
-    if (idgw_session_run(r, &idgw_g.vault_put_script, &a, 0, 0, &reply) != OK)
+    if (idgw_session_run(r, &idgw_g.vault_put_script, &a, 0, &reply) != OK)
         return step_lost(r, req, "vault write", NULL);
     rv = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1 ? APR_SUCCESS
          : step_lost(r, req, "vault write", reply);
@@ -350,7 +350,7 @@ static apr_status_t idgw_session_strike(request_rec *r, const char *reason, int 
                       "only (no checked session): %s", r->useragent_ip,
                       reason ? reason : "no reason given");
     /* confirmed (NOSCRIPT handled): a strike lost silently would spare a forger */
-    if (idgw_session_run(r, &idgw_g.strike_script, &a, 0, 0, &reply) != OK)
+    if (idgw_session_run(r, &idgw_g.strike_script, &a, 0, &reply) != OK)
         return APR_EGENERAL;
     freeReplyObject(reply);
     return APR_SUCCESS;

@@ -58,7 +58,7 @@ static int classify_and_log(request_rec *r, const idgw_script *s, idgw_redis_con
  * did not run.
  */
 int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
-                     int parts_header, int pipelined, redisReply **reply)
+                     int parts_header, redisReply **reply)
 {
     const char **argv;
     size_t *lens;
@@ -82,14 +82,6 @@ int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
             return HTTP_SERVICE_UNAVAILABLE;
         }
         log_drain_errors(r, conn);
-        if (pipelined) {
-            rv = idgw_redis_send(conn, argc, argv, lens);
-            if (rv != APR_SUCCESS)
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0111: Redis write failed "
-                              "(script %s): %s", s->name,
-                              conn->ctx ? conn->ctx->errstr : "no connection");
-            return rv == APR_SUCCESS ? OK : HTTP_SERVICE_UNAVAILABLE;
-        }
         *reply = idgw_redis_evalsha(conn, s, argc, argv, lens);
         if (!*reply) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0111: Redis command failed "

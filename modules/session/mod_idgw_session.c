@@ -203,7 +203,7 @@ static int call_script(request_rec *r, const idgw_session_request *rq,
     idgw_script_args_init(&a, r->pool);
     idgw_session_core_args(&a, &idgw_g.limits, rq);
     add_parts_args(r, &a);
-    rc = idgw_session_run(r, &idgw_g.request_script, &a, 1, 0, &reply);
+    rc = idgw_session_run(r, &idgw_g.request_script, &a, 1, &reply);
     if (rc != OK)
         return rc;
     apr_pool_cleanup_register(r->pool, reply, free_reply, apr_pool_cleanup_null);
