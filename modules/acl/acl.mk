@@ -5,8 +5,6 @@ IDGW_ACL_CPPFLAGS = -I$(top_srcdir)/modules/acl $(IDGW_MODULE_CPPFLAGS)
 noinst_LTLIBRARIES += modules/acl/libidgw_acl.la
 modules_acl_libidgw_acl_la_CPPFLAGS = $(IDGW_ACL_CPPFLAGS)
 modules_acl_libidgw_acl_la_SOURCES = \
-	modules/acl/idgw_limiter.c modules/acl/idgw_limiter.h \
-	modules/acl/idgw_acl_limiter_table.c \
 	modules/acl/idgw_acl_lists.c modules/acl/idgw_acl_lists.h \
 	modules/acl/idgw_acl_cache.c modules/acl/idgw_acl_cache.h \
 	modules/acl/idgw_acl_script.c modules/acl/idgw_acl_script.h \
