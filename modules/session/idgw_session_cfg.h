@@ -12,6 +12,7 @@
 
 #include "idgw_redis_pool.h"
 #include "idgw_session_call.h"
+#include "idgw_session_shed.h"
 #include "idgw_vault.h"
 #include "mod_idgw.h"
 
@@ -32,6 +33,7 @@ typedef struct idgw_session_srv {
 
 typedef struct idgw_session_dir {
     int enabled;                  /* IdgwSession; IDGW_UNSET */
+    idgw_shed_dir shed;           /* IdgwShedLocalLimit, IdgwShedLatency */
 } idgw_session_dir;
 
 extern module AP_MODULE_DECLARE_DATA idgw_session_module;
