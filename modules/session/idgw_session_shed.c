@@ -104,12 +104,17 @@ void idgw_shed_observe(apr_interval_time_t elapsed)
 {
     apr_uint32_t old, upd;
     apr_int64_t sample = elapsed < 0 ? 0 : elapsed > 4000000000LL ? 4000000000LL : elapsed;
+    apr_uint64_t now = (apr_uint64_t)apr_time_now();
+    /* an average older than a probe interval says nothing about Redis now:
+     * the fresh sample replaces it (a probe ends shedding at once) */
+    int stale = now > apr_atomic_read64(&last_sample) + (apr_uint64_t)IDGW_SHED_PROBE_AFTER;
 
     do {
         old = apr_atomic_read32(&avg_us);
-        upd = (apr_uint32_t)((apr_int64_t)old + (sample - (apr_int64_t)old) / 4);
+        upd = stale ? (apr_uint32_t)sample
+                    : (apr_uint32_t)((apr_int64_t)old + (sample - (apr_int64_t)old) / 4);
     } while (apr_atomic_cas32(&avg_us, upd, old) != old);
-    apr_atomic_set64(&last_sample, (apr_uint64_t)apr_time_now());
+    apr_atomic_set64(&last_sample, now);
 }
 
 /* ---- refusals: counted, logged at most once a second per kind --------------- */
