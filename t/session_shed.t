@@ -8,7 +8,7 @@
 #    Redis to what the per-child limiters let through (bounded by ServerLimit
 #    children x (burst + rate x elapsed)), the rest refused 429 IDGW-SRV-004
 #    with Retry-After and no Redis command, while the honest story passes;
-#  - with Redis slowed down (a client running a 40 ms busy Lua script in a
+#  - with Redis slowed down (a client running a 100 ms busy Lua script in a
 #    loop), IdgwShedLatency sheds session/status (503 IDGW-SRV-005) while
 #    provisioning steps still pass; once Redis is fast again status passes.
 # Counters: idgw_shed_total{class,reason} on /idgw-status.
@@ -164,7 +164,7 @@ sub bound {
 
 # ---- 4. latency: status shed, steps go on -----------------------------------------------
 
-# A client that keeps Redis busy: a Lua script spinning 40 ms, again and
+# A client that keeps Redis busy: a Lua script spinning 100 ms, again and
 # again, until killed (or 15 s at most, should the test die).
 sub slow_redis {
     my $pid = fork // die "fork: $!";
@@ -173,7 +173,7 @@ sub slow_redis {
                                   Proto => 'tcp') or exit 1;
     my $lua = "local t=redis.call('TIME') local s=t[1]*1000000+t[2] "
             . "while true do local n=redis.call('TIME') "
-            . "if n[1]*1000000+n[2]-s>=40000 then break end end return 1";
+            . "if n[1]*1000000+n[2]-s>=100000 then break end end return 1";
     my $cmd = sprintf "*3\r\n\$4\r\nEVAL\r\n\$%d\r\n%s\r\n\$1\r\n0\r\n", length $lua, $lua;
     my $end = time + 15;
     while (time < $end) {
