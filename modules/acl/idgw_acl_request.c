@@ -14,6 +14,7 @@
 #include "idgw_acl_errors.h"
 #include "idgw_acl_reply.h"
 #include "idgw_acl_script.h"
+#include "idgw_log_limit.h"
 #include "idgw_xml_error.h"
 
 APLOG_USE_MODULE(idgw_acl);
@@ -215,6 +216,30 @@ static int local_limits(request_rec *r, idgw_acl_req *q)
     return OK;
 }
 
+/* The refusals the README tells operators to look for (IDGW0310, 0312,
+ * 0313) are logged at warn, so Debian's default LogLevel warn shows them;
+ * but a client can repeat them at will, so at most one warn line a second
+ * per process and id, naming how many came since the last one; the others
+ * go to info (nothing is lost for whoever logs at info). */
+enum { REFUSAL_BEARER, REFUSAL_BLOCKED, REFUSAL_NOT_LISTED, REFUSAL_KINDS };
+static idgw_log_limit refusal_log[REFUSAL_KINDS];
+
+static void log_refusal(request_rec *r, int kind, const char *line)
+{
+    apr_uint32_t events = 0;
+
+    if (!idgw_log_limit_pass(&refusal_log[kind], &events)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s", line);
+    }
+    else if (events > 1) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "%s; %u more since the last "
+                      "warning (logged at info)", line, events - 1);
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "%s", line);
+    }
+}
+
 /* What this node's copy of the lists says: NULL (pass) or the refusal, whose
  * log line waits in q->verdict_log until the refusal is actually sent (the
  * copy may be out of date: the fleet-wide check confirms or corrects it). */
@@ -226,6 +251,7 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
 
     q->verdict_log = NULL;
     if (idgw_acl_cache_blocked(idgw_acl_g.cache, &q->id, now, r->pool, &e, &kind)) {
+        q->verdict_blocked = 1;
         q->verdict_log = apr_psprintf(r->pool,
                                       "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
                                       idgw_acl_kind_name(kind), e.value, e.source,
@@ -237,6 +263,7 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
         !idgw_acl_cache_whitelisted(idgw_acl_g.cache,
                                     q->conf->whitelist_set ? q->conf->whitelist : NULL,
                                     &q->id, now)) {
+        q->verdict_blocked = 0;
         q->verdict_log = apr_psprintf(r->pool,
             "IDGW0313: refused: whitelist mode, terminal %s IDm %s not listed "
             "(client %s)",
@@ -250,7 +277,8 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
 static void log_verdict(request_rec *r, idgw_acl_req *q)
 {
     if (q->verdict_log && !q->verdict_logged) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "%s", q->verdict_log);
+        log_refusal(r, q->verdict_blocked ? REFUSAL_BLOCKED : REFUSAL_NOT_LISTED,
+                    q->verdict_log);
         q->verdict_logged = 1;
     }
 }
@@ -295,8 +323,8 @@ int idgw_acl_access(request_rec *r)
         return refuse(r, q, &IDGW_E_ACL_BEARER);
     }
     if (!conf->carriers_any && idgw_cidr_set_find(conf->carriers, &q->id.ip) < 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "IDGW0310: refused: %s is not on a carrier network", q->addr_text);
+        log_refusal(r, REFUSAL_BEARER, apr_psprintf(r->pool, "IDGW0310: refused: %s is not "
+                                                    "on a carrier network", q->addr_text));
         return refuse(r, q, &IDGW_E_ACL_BEARER);
     }
     if ((rc = read_identities(r, q)) != OK) {
@@ -333,21 +361,22 @@ static const idgw_error_def *identity_verdict(request_rec *r, idgw_acl_req *q,
     memset(&one, 0, sizeof(one));
     one.v[kind] = value;
     if (idgw_acl_cache_blocked(idgw_acl_g.cache, &one, now, r->pool, &e, &hit)) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                      "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
-                      idgw_acl_kind_name(hit), e.value, e.source, expiry_text(r->pool, &e),
-                      *e.reason ? ": " : "", e.reason);
+        log_refusal(r, REFUSAL_BLOCKED,
+                    apr_psprintf(r->pool, "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
+                                 idgw_acl_kind_name(hit), e.value, e.source,
+                                 expiry_text(r->pool, &e), *e.reason ? ": " : "", e.reason));
         return &IDGW_E_ACL_BLOCKED;
     }
     if (idgw_acl_whitelist_mode(q->conf) &&
         !idgw_acl_cache_whitelisted(idgw_acl_g.cache,
                                     q->conf->whitelist_set ? q->conf->whitelist : NULL,
                                     &one, now)) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                      "IDGW0313: refused: whitelist mode, authenticated %s %s not listed "
-                      "(terminal %s, client %s)", idgw_acl_kind_name(kind), value,
-                      q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
-                      q->addr_text);
+        log_refusal(r, REFUSAL_NOT_LISTED,
+                    apr_psprintf(r->pool, "IDGW0313: refused: whitelist mode, authenticated "
+                                 "%s %s not listed (terminal %s, client %s)",
+                                 idgw_acl_kind_name(kind), value,
+                                 q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
+                                 q->addr_text));
         return &IDGW_E_ACL_NOT_LISTED;
     }
     return NULL;

@@ -64,6 +64,7 @@ typedef struct {
     const idgw_error_def *pending;    /* the lists' refusal, to be confirmed */
     const char *verdict_log;          /* its log line */
     int verdict_logged;
+    int verdict_blocked;              /* 1: blacklisted (IDGW0312), 0: not listed */
     int counted;                      /* the denial was counted */
     int64_t cached_version;           /* what the node held when CHECK was built */
 } idgw_acl_req;
