@@ -17,3 +17,4 @@ include $(srcdir)/t/unit/session/session.mk
 include $(srcdir)/t/unit/acl/acl.mk
 include $(srcdir)/t/unit/convert/convert.mk
 include $(srcdir)/t/unit/layout/layout.mk
+include $(srcdir)/t/unit/docs/docs.mk
