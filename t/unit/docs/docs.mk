@@ -2,6 +2,6 @@
 # and docs/*.md through apache2 -t with this build's modules
 # (check-doc-snippets), every log id and error code the sources can emit in
 # the docs' tables (check-doc-ids), scripts/idgw-keys (check-idgw-keys).
-dist_check_SCRIPTS += t/unit/docs/check-doc-snippets t/unit/docs/check-doc-ids \
+EXTRA_DIST += t/unit/docs/check-doc-snippets t/unit/docs/check-doc-ids \
 	t/unit/docs/check-idgw-keys
 TESTS += t/unit/docs/check-doc-snippets t/unit/docs/check-doc-ids t/unit/docs/check-idgw-keys
