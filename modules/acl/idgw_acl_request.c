@@ -197,8 +197,13 @@ static int local_limits(request_rec *r, idgw_acl_req *q)
     for (int i = 0; i < q->ndims; i++) {
         const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, q->dims[i]);
         idgw_gcra g = local_gcra(q->conf, l, q->dims[i]);
+        /* a terminal id counts here where it comes from: whether it is
+         * proven, only the fleet-wide check knows */
         const char *key = apr_pstrcat(r->pool, idgw_acl_dim_name(q->dims[i]), ":",
-                                      q->dim_values[i], NULL);
+                                      q->dim_values[i],
+                                      q->dims[i] == IDGW_ACL_DIM_TERMINAL ? "@" : "",
+                                      q->dims[i] == IDGW_ACL_DIM_TERMINAL ? q->limit_addr
+                                                                          : "", NULL);
         int64_t retry = 0;
 
         if (!idgw_limiter_check(idgw_acl_g.limiter, &g, key, strlen(key),
@@ -386,6 +391,23 @@ int idgw_acl_identity_check(request_rec *r, const char *kind_name, const char *v
 
 /* ---- the fleet-wide check ------------------------------------------------------- */
 
+/* The terminal dimension counts a terminal id only for a proven session
+ * (idgw_session_prove): pushes which dimension that is and its key for a
+ * mere claim (idgw_acl_script.h).  Without it, anyone could exhaust or get
+ * banned any terminal by naming it in session/open. */
+static void claim_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
+{
+    for (int i = 0; q && i < q->ndims; i++) {
+        if (q->dims[i] == IDGW_ACL_DIM_TERMINAL) {
+            idgw_script_args_key(a, idgw_acl_key_rate_claim(r->pool, idgw_acl_g.prefix,
+                                                            q->dim_values[i], q->limit_addr));
+            idgw_script_args_int(a, i + 1);
+            return;
+        }
+    }
+    idgw_script_args_int(a, 0);
+}
+
 /* Pushes CHECK's KEYS and ARGV (idgw_acl_script.h); q may be NULL where
  * access control is off (the call then only keeps the lists current). */
 static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
@@ -427,6 +449,7 @@ static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
         idgw_script_args_int(a, autoban ? breaches->ban_us / 1000 : 0);
         idgw_script_args_str(a, ban_value ? ban_value : "");
     }
+    claim_args(r, q, a);
 }
 
 static void install_lists(request_rec *r, const idgw_acl_check_reply *rep)
