@@ -177,7 +177,8 @@ static void collect_dims(idgw_acl_req *q)
 
 /* The per-process limit of a dimension: the fleet-wide one, widened by the
  * breach threshold when breaches earn a ban, so that enough refusals reach
- * Redis to be counted there; beyond that a flood stops here. */
+ * Redis to be counted there (and for the terminal by a second burst, see
+ * below); beyond that a flood stops here. */
 static idgw_gcra local_gcra(const idgw_acl_dir_conf *conf, const idgw_acl_limit *l,
                             idgw_acl_dim dim)
 {
@@ -186,6 +187,12 @@ static idgw_gcra local_gcra(const idgw_acl_dir_conf *conf, const idgw_acl_limit 
 
     if (breaches != NULL && idgw_acl_dim_ban_kind(dim) >= 0) {
         g.tolerance += (int64_t)breaches->count * g.interval;
+    }
+    if (dim == IDGW_ACL_DIM_TERMINAL) {
+        /* fleet-wide, one client's requests fall under two budgets: the id as
+         * merely named (before its session is proven) and the proven id;
+         * this node cannot tell them apart, so it lets both bursts through */
+        g.tolerance += l->gcra.tolerance + g.interval;
     }
     return g;
 }
