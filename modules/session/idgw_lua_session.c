@@ -190,12 +190,13 @@ const char idgw_lua_session_core[] =
  * commit of close drops the session's vault items too (close keeps them
  * until now so that its handler can read an open operation's context). */
 const char idgw_lua_commit[] =
-"local s = redis.call('HMGET', KEYS[1], 'seq', 'st', 'ans', 'at', 'why')\n"
+"local s = redis.call('HMGET', KEYS[1], 'seq', 'st', 'ans', 'at', 'why', 'pv')\n"
 "if not s[1] then return 'IDGW-SES-001' end\n"
 "if s[2] == 'dead' then return s[5] or 'IDGW-SES-002' end\n"
 "if s[4] ~= ARGV[6] or s[1] ~= ARGV[1] or s[3] ~= '' then return 'IDGW-SEQ-006' end\n"
 "redis.call('HSET', KEYS[1], 'ans', ARGV[3])\n"
-"if ARGV[7] and ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'pv', ARGV[7]) end\n"
+"-- the first proof stays: later relay steps prove the same chip again\n"
+"if ARGV[7] and ARGV[7] ~= '' and not s[6] then redis.call('HSET', KEYS[1], 'pv', ARGV[7]) end\n"
 "if ARGV[2] == 'abort' and s[2] ~= 'closed' then\n"
 "  redis.call('HSET', KEYS[1], 'st', 'ready', 'nr', '0')\n"
 "end\n"
