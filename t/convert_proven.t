@@ -7,7 +7,9 @@
 # On the old code both banned the victim; now the victim, from its own
 # address and chip, is served.  An honest terminal that misbehaves after its
 # chip proved itself is banned.  Phones connect from their own loopback
-# addresses (--source), as subscribers on different carrier addresses do.
+# addresses (--source), as subscribers on different carrier addresses do;
+# at the end several share one carrier NAT address (issue 12, item 3) with
+# an attacker, and that address is never banned.
 use strict;
 use warnings;
 use FindBin;
@@ -21,6 +23,8 @@ my $redis_port = { IdgwTest::Stack::env() }->{IDGW_DEMO_REDIS_PORT};
 my $tag = sprintf '%d-%d', $$, time;
 my ($victim, $victim2, $honest) = ("T-victim-$tag", "T-victim2-$tag", "T-honest-$tag");
 my @addrs = map { "127.0.0.$_" } 31 .. 36;
+my $nat = '127.0.0.40';       # a carrier NAT address (IdgwAclNatPool below)
+my @nat_terminals;
 
 sub acl {
     my @cmd = (IdgwTest::Stack::src() . '/scripts/idgw-acl', '--port', $redis_port,
@@ -29,14 +33,14 @@ sub acl {
 }
 # whatever this file's bans were, they go at the end
 END {
-    acl('remove', 'terminal', $_) for $victim, $victim2, $honest;
-    acl('remove', 'addr', "$_/32") for @addrs;
+    acl('remove', 'terminal', $_) for $victim, $victim2, $honest, @nat_terminals;
+    acl('remove', 'addr', "$_/32") for @addrs, $nat;
 }
 
 my $limit = '    IdgwAclRateLimit terminal 300/m 100';
 my $url = $stack->extra_gateway('proven', 3, $limit =>
     "    IdgwAclRateLimit terminal 12/m 12\n    IdgwAclAutoBan strikes 3 10m 1h\n"
-    . "    IdgwAclAutoBan breaches 3 10m 1h");
+    . "    IdgwAclAutoBan breaches 3 10m 1h\n    IdgwAclNatPool 16 $nat/32");
 
 my $n = 0;
 sub phone {
@@ -96,5 +100,42 @@ is(IdgwTest::Terminal::error_code($r), 'IDGW-ACL-002',
    'the terminal that erred after proving itself is banned everywhere') or diag $r->{out};
 like(acl('explain', '--terminal', $honest), qr/by auto-strikes: 3 sequence errors/,
      'by its strikes');
+
+# ---- a carrier NAT address: honest phones and an attacker behind it ----
+# The attacker errs in sessions it never proved, under terminal ids of its
+# choosing: the shared address is not banned and every honest phone there
+# issues its area.  Then it proves a chip of its own and errs: that terminal
+# is banned, the address still is not.
+my @seen;
+for my $i (1 .. 4) {
+    push @nat_terminals, "T-natx$i-$tag";
+    my ($ph, $src) = phone($nat_terminals[-1], $nat);
+    my $r = run_from($ph, $src, 'run', 'open', ',', @seq_error);
+    push @seen, $r->{out} =~ /^(\d{3}) (IDGW-\S+)/m ? $2 : "rc=$r->{rc}";
+}
+is("@seen", join(' ', ('IDGW-SEQ-002') x 4), 'the attacker behind the NAT address errs four times');
+my $served = 0;
+for my $i (1 .. 6) {
+    push @nat_terminals, "T-nat$i-$tag";
+    my ($ph, $src) = phone($nat_terminals[-1], $nat);
+    my $r = run_from($ph, $src, 'run', 'open', ',', 'issue-area', ',', 'close');
+    $served++ if $r->{rc} == 0;
+    diag $r->{out} if $r->{rc};
+}
+is($served, 6, 'six honest phones behind the same address issue their areas');
+push @nat_terminals, "T-natp-$tag";
+my ($p, $psrc) = phone($nat_terminals[-1], $nat);
+$r = run_from($p, $psrc, 'run', 'open', ',', 'issue-area', ',', @seq_error);
+like($r->{out}, qr/^409 IDGW-SEQ-002/m, 'the attacker proves its chip, then errs') or diag $r->{out};
+for (1 .. 2) {
+    run_from($p, $psrc, 'run', 'open', ',', 'list', ',', @seq_error);
+}
+is(IdgwTest::Terminal::error_code(run_from($p, $addrs[5], 'open')), 'IDGW-ACL-002',
+   'its proven terminal is banned');
+unlike(acl('explain', '--addr', $nat), qr/blacklist entry/, 'the NAT address is not');
+my ($last, $lsrc) = phone("T-natlast-$tag", $nat);
+push @nat_terminals, "T-natlast-$tag";
+is(run_from($last, $lsrc, 'run', 'open', ',', 'issue-area', ',', 'close')->{rc}, 0,
+   'and the next phone behind it is served');
 
 done_testing();
