@@ -75,14 +75,26 @@
  * of them standalone, its slice when folded into the session script).  It is
  * on every request's path, so it reads everything with one MGET, asks for
  * the clock only when a limit or the lists need it, and writes one SET per
- * limited dimension: 2 + n commands on the steady path. */
+ * limited dimension: 2 + n commands on the steady path.
+ *
+ * P (nil when run on its own) says whether the request's session is proven
+ * (mod_idgw.h: it shares the session core's read, no extra command).  After
+ * the dimensions, A[4 + 6n] names the dimension that counts only proven
+ * identities (the terminal's; 0: none): unproven, that dimension counts under
+ * K[10 + 3n] instead (the terminal id as named from this client address), and
+ * its refusals earn no ban: a flood naming a victim's terminal id limits the
+ * flooder's address, never the victim. */
 #define LUA_CHECK_BODY \
     LUA_BAN_HELPER \
     LUA_BUMP_HELPER \
     LUA_DUMP_HELPER \
     "local n = tonumber(A[1])\n" \
+    "local rk = {}\n" \
+    "for i = 1, n do rk[i] = K[10 + (i - 1) * 3] end\n" \
+    "local g = tonumber(A[4 + n * 6] or '') or 0\n" \
+    "if g > 0 and not (P and P()) then rk[g] = K[10 + n * 3] else g = 0 end\n" \
     "local reads = { K[1] }\n" \
-    "for i = 1, n do reads[i + 1] = K[10 + (i - 1) * 3] end\n" \
+    "for i = 1, n do reads[i + 1] = rk[i] end\n" \
     "local got = redis.call('MGET', unpack(reads))\n" \
     "local ver = got[1]\n" \
     "if not ver or #ver > 16 or not string.match(ver, '^[1-9]%d*$') then\n" \
@@ -113,13 +125,13 @@
     "end\n" \
     "if refused == 0 then\n" \
     "  for i = 1, n do\n" \
-    "    redis.call('SET', K[10 + (i - 1) * 3], string.format('%d', new[i]),\n" \
+    "    redis.call('SET', rk[i], string.format('%d', new[i]),\n" \
     "      'PX', string.format('%d', math.ceil((new[i] - now) / 1000) + 1000))\n" \
     "  end\n" \
     "else\n" \
     "  local a, k = 4 + (refused - 1) * 6, 10 + (refused - 1) * 3\n" \
     "  local threshold = tonumber(A[a + 2])\n" \
-    "  if threshold > 0 then\n" \
+    "  if threshold > 0 and refused ~= g then\n" \
     "    local count = redis.call('INCR', K[k + 1])\n" \
     "    if count == 1 then redis.call('PEXPIRE', K[k + 1], A[a + 3]) end\n" \
     "    if count >= threshold then\n" \
@@ -138,27 +150,28 @@
     "return { ver, refused, retry, banned, lists, 0 }\n"
 
 const char idgw_acl_lua_check[] =
-    "local function acl_check(K, A)\n"
+    "local function acl_check(K, A, P)\n"
     LUA_CHECK_BODY
     "end\n"
-    "return acl_check(KEYS, ARGV)\n";
+    "return acl_check(KEYS, ARGV, nil)\n";
 
 /* As a part of mod_idgw_session's per-request script (idgw_script.h): a
  * refusal stops the request before the session is touched, so a refused
  * request never advances the sequence number. */
 const char idgw_acl_lua_part[] =
-    "local function acl_check(K, A)\n"
+    "local function acl_check(K, A, P)\n"
     LUA_CHECK_BODY
     "end\n"
-    "local r = acl_check(K, A)\n"
+    "local r = acl_check(K, A, core)\n"
     "if r[6] == 1 then return { 'DENY', A[3], 403 } end\n"
     "if r[2] ~= 0 then return { 'DENY', '" IDGW_ACL_RATE_CODE "', 429 } end\n"
     "return r\n";
 
 /* core[3] says whom the session core's strike counts against
- * (idgw_lua_session.c): 1, the request proved its session: terminal and
- * address; 2, it proved nothing: the address only, so that nobody can get a
- * victim's terminal banned by naming it in requests with a forged token.
+ * (idgw_lua_session.c): 1, the request proved a proven session (its chip or
+ * user authenticated): terminal and address; 2, anything else: the address
+ * only, so that nobody can get a victim's terminal banned by naming it, with
+ * a forged token or in sessions of its own opened under that name.
  */
 const char idgw_acl_lua_strikes_part[] =
     "if tonumber(A[1]) == 0 then return 0 end\n"
@@ -227,6 +240,12 @@ const char *idgw_acl_key_rate(apr_pool_t *p, const char *prefix,
                               idgw_acl_dim dim, const char *value)
 {
     return apr_pstrcat(p, prefix, "acl:rl:", idgw_acl_dim_name(dim), ":", value, NULL);
+}
+
+const char *idgw_acl_key_rate_claim(apr_pool_t *p, const char *prefix,
+                                    const char *terminal, const char *addr)
+{
+    return apr_pstrcat(p, prefix, "acl:rl:terminal:", terminal, "@", addr, NULL);
 }
 
 const char *idgw_acl_key_breach(apr_pool_t *p, const char *prefix,

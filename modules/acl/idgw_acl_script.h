@@ -19,7 +19,7 @@
  * this node's copy is out of date.  Folded into mod_idgw_session's
  * per-request script as a part that runs before the session core (so the
  * steady path costs one round trip in all), or run alone where no session
- * check runs.  Body of function(K, A):
+ * check runs.  Body of function(K, A, P):
  *   K[1] version key, K[2..9] the list hashes (idgw_acl_lists_keys order),
  *   then per limited dimension i = 1..n three keys:
  *     rate key, breach key, blacklist hash of the dimension's ban kind
@@ -28,6 +28,11 @@
  *   then per dimension six values:
  *     T (us), tau (us), breach threshold (0: no auto-ban), breach window (ms),
  *     ban duration (ms), the value to ban
+ *   then A[4 + 6n]: the dimension (1..n) that counts only a proven session's
+ *   identity (the terminal's), 0: none; when set, K[10 + 3n] is its rate key
+ *   for an unproven request (PREFIXacl:rl:terminal:TID@ADDRESS: the id as
+ *   named from this client address), whose refusals earn no ban.  P (the
+ *   third parameter; nil standalone: nothing is proven) says which applies.
  *   A missing version key (the lists were reset: a flush, a restart
  *   without persistence) is given a number from the clock at once, so it
  *   never matches any node's copy and every node reloads the (empty) lists.
@@ -92,6 +97,10 @@ const char *idgw_acl_key_list(apr_pool_t *p, const char *prefix,
                               idgw_acl_list list, idgw_acl_kind kind);
 const char *idgw_acl_key_rate(apr_pool_t *p, const char *prefix,
                               idgw_acl_dim dim, const char *value);
+/* The terminal dimension's key for a request of no proven session: the id as
+ * named from this rate-limit address (a claim counts where it comes from). */
+const char *idgw_acl_key_rate_claim(apr_pool_t *p, const char *prefix,
+                                    const char *terminal, const char *addr);
 const char *idgw_acl_key_breach(apr_pool_t *p, const char *prefix,
                                 idgw_acl_dim dim, const char *value);
 const char *idgw_acl_key_strike(apr_pool_t *p, const char *prefix,

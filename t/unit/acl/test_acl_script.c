@@ -135,6 +135,11 @@ typedef struct {
     const char *ban_value;
 } dim;
 
+/* When set, the dimension (1..n) that counts only proven identities and its
+ * key for a mere claim (idgw_acl_script.h), appended after the dimensions. */
+static int claim_dim;
+static const char *claim_key;
+
 /* One CHECK call (the standalone script) with the given dimensions. */
 static redisReply *check(const char *cached, const char *pending, const dim *d, int n,
                          idgw_acl_check_reply *out)
@@ -155,6 +160,9 @@ static redisReply *check(const char *cached, const char *pending, const dim *d, 
         push(&c, d[i].breach);
         push(&c, d[i].ban_hash);
     }
+    if (claim_dim) {
+        push(&c, claim_key);
+    }
     push(&c, apr_itoa(pool, n));
     push(&c, cached);
     push(&c, pending);
@@ -166,7 +174,10 @@ static redisReply *check(const char *cached, const char *pending, const dim *d, 
         push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].ban_ms)));
         push(&c, d[i].ban_value);
     }
-    r = call_run(&c, 1 + IDGW_ACL_LIST_KEYS + 3 * n);
+    if (claim_dim) {
+        push(&c, apr_itoa(pool, claim_dim));
+    }
+    r = call_run(&c, 1 + IDGW_ACL_LIST_KEYS + 3 * n + (claim_dim ? 1 : 0));
     err = idgw_acl_reply_parse(r, n, out);
     ck_assert_msg(err == NULL, "reply: %s", err ? err : "");
     return r;
@@ -320,6 +331,37 @@ START_TEST(breaches_earn_a_ban_and_a_new_version)
     ck_assert_int_eq(exp - added, 60000);
     ck_assert_ptr_nonnull(strstr(entry, "|auto-breaches|2 rate-limit breaches within 60 s"));
     ck_assert_ptr_null(get(d.breach));
+}
+END_TEST
+
+/* Run on its own, CHECK has no session to prove anything: a terminal id is
+ * only named, so it counts under its claim key (the id as named from this
+ * address) and its refusals ban nobody. */
+START_TEST(an_unproven_terminal_counts_as_named_and_is_never_banned)
+{
+    dim d = terminal_dim("T-victim", 60000000, 1);
+    idgw_acl_check_reply rep;
+
+    d.threshold = 2;
+    d.ban_ms = 60000;
+    claim_dim = 1;
+    claim_key = idgw_acl_key_rate_claim(pool, P, "T-victim", "10.6.6.6");
+    ck_assert_str_eq(claim_key, P "acl:rl:terminal:T-victim@10.6.6.6");
+    freeReplyObject(check("-1", "", &d, 1, &rep));
+    ck_assert_int_eq(rep.refused, 0);
+    ck_assert_ptr_nonnull(get(claim_key));
+    ck_assert_ptr_null(get(d.rate));
+    for (int i = 0; i < 4; i++) {
+        freeReplyObject(check("-1", "", &d, 1, &rep));
+        ck_assert_int_eq(rep.refused, 1);
+        ck_assert_int_eq(rep.banned, 0);
+    }
+    ck_assert_ptr_null(hget(d.ban_hash, "T-victim"));
+    ck_assert_ptr_null(get(d.breach));
+    claim_dim = 0;
+    /* the victim's own (proven) budget is untouched */
+    freeReplyObject(check("-1", "", &d, 1, &rep));
+    ck_assert_int_eq(rep.refused, 0);
 }
 END_TEST
 
@@ -663,6 +705,7 @@ int main(void)
     tcase_add_test(tc, gcra_burst_then_interval);
     tcase_add_test(tc, dimensions_pass_together_or_not_at_all);
     tcase_add_test(tc, breaches_earn_a_ban_and_a_new_version);
+    tcase_add_test(tc, an_unproven_terminal_counts_as_named_and_is_never_banned);
     tcase_add_test(tc, a_ban_never_shortens_a_longer_one);
     tcase_add_test(tc, lists_come_when_stale_with_expired_entries_pruned);
     tcase_add_test(tc, a_node_refusal_is_confirmed_only_on_a_current_copy);
