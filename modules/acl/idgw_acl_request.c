@@ -14,6 +14,7 @@
 #include "idgw_acl_errors.h"
 #include "idgw_acl_reply.h"
 #include "idgw_acl_script.h"
+#include "idgw_acl_shadow_check.h"
 #include "idgw_xml_error.h"
 
 APLOG_USE_MODULE(idgw_acl);
@@ -194,6 +195,8 @@ static int local_limits(request_rec *r, idgw_acl_req *q)
 {
     apr_time_t now = apr_time_now();
 
+    unsigned shadow = idgw_acl_shadow_dims(q->conf, q->ndims, q->dims);
+
     for (int i = 0; i < q->ndims; i++) {
         const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, q->dims[i]);
         idgw_gcra g = local_gcra(q->conf, l, q->dims[i]);
@@ -201,6 +204,11 @@ static int local_limits(request_rec *r, idgw_acl_req *q)
                                       q->dim_values[i], NULL);
         int64_t retry = 0;
 
+        /* a limit in shadow mode refuses nothing: the fleet-wide check
+         * alone says what it would have refused */
+        if (shadow & (1u << i)) {
+            continue;
+        }
         if (!idgw_limiter_check(idgw_acl_g.limiter, &g, key, strlen(key),
                                 (int64_t)now, &retry)) {
             apr_uint32_t n = apr_atomic_inc32(&idgw_acl_g.local_refusals) + 1;
@@ -222,10 +230,12 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
 {
     idgw_acl_entry e;
     idgw_acl_kind kind = IDGW_ACL_KINDS;
+    idgw_acl_identity enforced, shadow;
     int64_t now = now_ms();
 
     q->verdict_log = NULL;
-    if (idgw_acl_cache_blocked(idgw_acl_g.cache, &q->id, now, r->pool, &e, &kind)) {
+    idgw_acl_shadow_split(q->conf, &q->id, &enforced, &shadow);
+    if (idgw_acl_cache_blocked(idgw_acl_g.cache, &enforced, now, r->pool, &e, &kind)) {
         q->verdict_log = apr_psprintf(r->pool,
                                       "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
                                       idgw_acl_kind_name(kind), e.value, e.source,
@@ -233,10 +243,21 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
                                       e.reason);
         return &IDGW_E_ACL_BLOCKED;
     }
+    idgw_acl_shadow_lists(r, &q->shadow, &idgw_acl_g.metrics, idgw_acl_g.cache, &shadow,
+                          &q->id, now);
     if (idgw_acl_whitelist_mode(q->conf) &&
         !idgw_acl_cache_whitelisted(idgw_acl_g.cache,
                                     q->conf->whitelist_set ? q->conf->whitelist : NULL,
                                     &q->id, now)) {
+        if (idgw_acl_shadowed(q->conf, IDGW_ACL_SH_WHITELIST)) {
+            idgw_acl_shadow_note(r, &q->shadow, &idgw_acl_g.metrics, IDGW_ACL_SH_WHITELIST,
+                apr_psprintf(r->pool, "whitelist mode, terminal %s IDm %s not listed "
+                             "(client %s)",
+                             q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
+                             q->id.v[IDGW_ACL_IDM] ? q->id.v[IDGW_ACL_IDM] : "-",
+                             q->addr_text));
+            return NULL;
+        }
         q->verdict_log = apr_psprintf(r->pool,
             "IDGW0313: refused: whitelist mode, terminal %s IDm %s not listed "
             "(client %s)",
@@ -295,9 +316,16 @@ int idgw_acl_access(request_rec *r)
         return refuse(r, q, &IDGW_E_ACL_BEARER);
     }
     if (!conf->carriers_any && idgw_cidr_set_find(conf->carriers, &q->id.ip) < 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "IDGW0310: refused: %s is not on a carrier network", q->addr_text);
-        return refuse(r, q, &IDGW_E_ACL_BEARER);
+        if (idgw_acl_shadowed(conf, IDGW_ACL_SH_CARRIER)) {
+            idgw_acl_shadow_note(r, &q->shadow, &idgw_acl_g.metrics, IDGW_ACL_SH_CARRIER,
+                                 apr_psprintf(r->pool, "%s is not on a carrier network",
+                                              q->addr_text));
+        }
+        else {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          "IDGW0310: refused: %s is not on a carrier network", q->addr_text);
+            return refuse(r, q, &IDGW_E_ACL_BEARER);
+        }
     }
     if ((rc = read_identities(r, q)) != OK) {
         return rc;
@@ -332,7 +360,11 @@ static const idgw_error_def *identity_verdict(request_rec *r, idgw_acl_req *q,
 
     memset(&one, 0, sizeof(one));
     one.v[kind] = value;
-    if (idgw_acl_cache_blocked(idgw_acl_g.cache, &one, now, r->pool, &e, &hit)) {
+    if (idgw_acl_shadowed(q->conf, (idgw_acl_shadow_rule)(IDGW_ACL_SH_BLACKLIST + kind))) {
+        idgw_acl_shadow_lists(r, &q->shadow, &idgw_acl_g.metrics, idgw_acl_g.cache, &one,
+                              &one, now);
+    }
+    else if (idgw_acl_cache_blocked(idgw_acl_g.cache, &one, now, r->pool, &e, &hit)) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
                       "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
                       idgw_acl_kind_name(hit), e.value, e.source, expiry_text(r->pool, &e),
@@ -343,6 +375,13 @@ static const idgw_error_def *identity_verdict(request_rec *r, idgw_acl_req *q,
         !idgw_acl_cache_whitelisted(idgw_acl_g.cache,
                                     q->conf->whitelist_set ? q->conf->whitelist : NULL,
                                     &one, now)) {
+        if (idgw_acl_shadowed(q->conf, IDGW_ACL_SH_WHITELIST)) {
+            idgw_acl_shadow_note(r, &q->shadow, &idgw_acl_g.metrics, IDGW_ACL_SH_WHITELIST,
+                                 apr_psprintf(r->pool, "whitelist mode, authenticated %s "
+                                              "%s not listed", idgw_acl_kind_name(kind),
+                                              value));
+            return NULL;
+        }
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
                       "IDGW0313: refused: whitelist mode, authenticated %s %s not listed "
                       "(terminal %s, client %s)", idgw_acl_kind_name(kind), value,
@@ -417,7 +456,11 @@ static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
 
         idgw_script_args_key(a, idgw_acl_key_rate(r->pool, prefix, d, q->dim_values[i]));
         idgw_script_args_key(a, idgw_acl_key_breach(r->pool, prefix, d, q->dim_values[i]));
-        idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, IDGW_ACL_BLACKLIST,
+        idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix,
+                                                  idgw_acl_shadow_ban_list(q->conf,
+                                                      IDGW_ACL_SH_BREACHES,
+                                                      (idgw_acl_shadow_rule)
+                                                      (IDGW_ACL_SH_RATELIMIT + d)),
                                                   ban_kind >= 0 ? (idgw_acl_kind)ban_kind
                                                                 : IDGW_ACL_ADDR));
         idgw_script_args_int(a, l->gcra.interval);
@@ -426,6 +469,11 @@ static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
         idgw_script_args_int(a, autoban ? breaches->window_us / 1000 : 1000);
         idgw_script_args_int(a, autoban ? breaches->ban_us / 1000 : 0);
         idgw_script_args_str(a, ban_value ? ban_value : "");
+    }
+    if (q) {
+        idgw_acl_shadow_check_args(r->pool, &q->shadow, prefix, q->id.v[IDGW_ACL_TERMINAL],
+                                   q->ban_addr, idgw_acl_shadow_dims(q->conf, n, q->dims),
+                                   n, q->dims, a);
     }
 }
 
@@ -455,6 +503,33 @@ static void install_lists(request_rec *r, const idgw_acl_check_reply *rep)
                   "IDGW0332: lists refreshed to version %" APR_INT64_T_FMT, rep->version);
 }
 
+/* The limits in shadow mode that would have refused (CHECK recorded them
+ * already), and the shadow bans their breaches earned. */
+static void shadow_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_reply *rep)
+{
+    for (int i = 0; i < q->ndims; i++) {
+        const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, q->dims[i]);
+        idgw_acl_shadow_rule rule = (idgw_acl_shadow_rule)(IDGW_ACL_SH_RATELIMIT + q->dims[i]);
+
+        if (!(rep->shadow_refused & (1u << i)) || l == NULL) {
+            continue;
+        }
+        q->shadow.sent |= 1u << rule;
+        idgw_acl_shadow_note(r, &q->shadow, &idgw_acl_g.metrics, rule,
+                             apr_psprintf(r->pool, "fleet-wide rate limit %s %u/%"
+                                          APR_INT64_T_FMT "s burst %u reached by %s",
+                                          idgw_acl_dim_name(q->dims[i]), l->count,
+                                          l->period_us / 1000000, l->burst,
+                                          q->dim_values[i]));
+        if (rep->shadow_banned & (1u << i)) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "IDGW0372: shadow auto-ban (refuses nobody): %s %s after "
+                          "repeated rate-limit breaches", idgw_acl_dim_name(q->dims[i]),
+                          q->dim_values[i]);
+        }
+    }
+}
+
 static int apply_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_reply *rep)
 {
     if (rep->lists) {
@@ -464,6 +539,7 @@ static int apply_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_rep
         return OK;
     }
     q->fleet_done = 1;
+    shadow_reply(r, q, rep);
     if (rep->confirmed && q->pending) {
         /* the copy was current: its refusal stands */
         log_verdict(r, q);
@@ -475,7 +551,14 @@ static int apply_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_rep
     }
     if (rep->refused) {
         int i = rep->refused - 1;
-        if (rep->banned) {
+        if (rep->banned && idgw_acl_shadow_ban_list(q->conf, IDGW_ACL_SH_BREACHES,
+                                                    IDGW_ACL_SH_RULES) == IDGW_ACL_SHADOWBANS) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "IDGW0372: shadow auto-ban (refuses nobody): %s %s after "
+                          "repeated rate-limit breaches", idgw_acl_dim_name(q->dims[i]),
+                          q->dim_values[i]);
+        }
+        else if (rep->banned) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                           "IDGW0322: auto-ban: %s %s after repeated rate-limit breaches",
                           idgw_acl_dim_name(q->dims[i]), q->dim_values[i]);
@@ -595,6 +678,10 @@ static void strikes_part_args(request_rec *r, idgw_script_args *a)
     const char *ver = idgw_acl_key_version(r->pool, prefix);
     const char *tid = q ? q->id.v[IDGW_ACL_TERMINAL] : NULL;
     const char *addr = q ? q->ban_addr : NULL;
+    /* in shadow mode the bans go to the shadow bans, which refuse nobody */
+    idgw_acl_list ban_list = q ? idgw_acl_shadow_ban_list(q->conf, IDGW_ACL_SH_STRIKES,
+                                                          IDGW_ACL_SH_RULES)
+                               : IDGW_ACL_BLACKLIST;
 
     idgw_script_args_key(a, ver);
     /* Absent identities keep their key slot (the script skips them). */
@@ -602,10 +689,8 @@ static void strikes_part_args(request_rec *r, idgw_script_args *a)
                                 : ver);
     idgw_script_args_key(a, addr ? idgw_acl_key_strike(r->pool, prefix, IDGW_ACL_ADDR, addr)
                                  : ver);
-    idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, IDGW_ACL_BLACKLIST,
-                                              IDGW_ACL_TERMINAL));
-    idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, IDGW_ACL_BLACKLIST,
-                                              IDGW_ACL_ADDR));
+    idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, ban_list, IDGW_ACL_TERMINAL));
+    idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, ban_list, IDGW_ACL_ADDR));
     idgw_script_args_int(a, ab ? ab->count : 0);
     idgw_script_args_int(a, ab ? ab->window_us / 1000 : 1000);
     idgw_script_args_int(a, ab ? ab->ban_us / 1000 : 0);
@@ -624,9 +709,13 @@ static int strikes_part_result(request_rec *r, const struct redisReply *result)
         int proven = scope && strcmp(scope, "session") == 0;
         const char *tid = q->id.v[IDGW_ACL_TERMINAL];
 
+        int shadow = idgw_acl_shadowed(q->conf, IDGW_ACL_SH_STRIKES);
+
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "IDGW0330: auto-ban for %" APR_INT64_T_FMT " s: %s%s%saddress %s "
+                      "%s for %" APR_INT64_T_FMT " s: %s%s%saddress %s "
                       "after %d sequence errors",
+                      shadow ? "IDGW0371: shadow auto-ban (refuses nobody)"
+                             : "IDGW0330: auto-ban",
                       ab ? ab->ban_us / 1000000 : 0,
                       proven && tid ? "terminal " : "", proven && tid ? tid : "",
                       proven && tid ? " / " : "", q->ban_addr ? q->ban_addr : q->addr_text,

@@ -66,6 +66,7 @@ typedef struct {
     int verdict_logged;
     int counted;                      /* the denial was counted */
     int64_t cached_version;           /* what the node held when CHECK was built */
+    idgw_acl_shadow_req shadow;       /* what shadow rules would have refused */
 } idgw_acl_req;
 
 idgw_acl_req *idgw_acl_req_get(request_rec *r);
