@@ -609,6 +609,11 @@ int idgw_acl_fixups_late(request_rec *r)
     int argc, rc;
     apr_status_t rv;
 
+    if (q != NULL && q->fleet_done && !r->main && !r->prev) {
+        idgw_acl_shadow_late_record(r, &q->shadow, idgw_acl_g.pool,
+                                    &idgw_acl_g.shadow_script, idgw_acl_g.prefix,
+                                    q->id.v[IDGW_ACL_TERMINAL], q->ban_addr);
+    }
     /* Only where no session check folded CHECK into its script. */
     if (q == NULL || q->fleet_done || r->main || r->prev) {
         return DECLINED;
@@ -645,6 +650,12 @@ int idgw_acl_fixups_late(request_rec *r)
     }
     rc = apply_reply(r, q, &rep);
     freeReplyObject(reply);
+    if (rc == OK) {
+        /* the same connection, already held by this request */
+        idgw_acl_shadow_late_record(r, &q->shadow, idgw_acl_g.pool,
+                                    &idgw_acl_g.shadow_script, idgw_acl_g.prefix,
+                                    q->id.v[IDGW_ACL_TERMINAL], q->ban_addr);
+    }
     return rc == OK ? DECLINED : rc;
 }
 

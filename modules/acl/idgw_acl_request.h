@@ -36,7 +36,8 @@ typedef struct {
     const char *prefix;               /* Redis key prefix (mod_idgw_session's) */
     const idgw_redis_cfg *redis_cfg;  /* mod_idgw_session's Redis settings */
     idgw_script check_script;         /* standalone CHECK */
-    const idgw_script *scripts[1];
+    idgw_script shadow_script;        /* SHADOW_RECORD (idgw_acl_script.h) */
+    const idgw_script *scripts[2];
     int folding;                      /* parts registered with the session script */
     /* per child */
     idgw_limiter *limiter;

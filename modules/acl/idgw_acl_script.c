@@ -190,6 +190,15 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
     "if ver ~= A[2] then lists = dump(K, now_ms) end\n" \
     "return { ver, refused, retry, banned, lists, 0, sref, sban }\n"
 
+/* The shadow refusals a request learnt only after its CHECK (a list entry
+ * its node's refreshed copy revealed): KEYS the subjects' records, ARGV the
+ * "LAYER:RULE" fields.  Run only for such a request. */
+const char idgw_acl_lua_shadow_record[] =
+    LUA_SHADOW_RECORD_HELPER
+    "local t = redis.call('TIME')\n"
+    "shadow_record(KEYS, 0, #KEYS, ARGV, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))\n"
+    "return #KEYS\n";
+
 const char idgw_acl_lua_check[] =
     "local function acl_check(K, A)\n"
     LUA_CHECK_BODY

@@ -4,6 +4,11 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <http_log.h>
+
+#include "idgw_redis.h"
+
+APLOG_USE_MODULE(idgw_acl);
 
 void idgw_acl_shadow_split(const idgw_acl_dir_conf *conf, const idgw_acl_identity *id,
                            idgw_acl_identity *enforced, idgw_acl_identity *shadow)
@@ -119,5 +124,54 @@ void idgw_acl_shadow_check_args(apr_pool_t *p, idgw_acl_shadow_req *s,
     for (int i = 0; dims_shadow != 0 && i < ndims; i++) {
         idgw_script_args_str(a, idgw_acl_shadow_field(p, (idgw_acl_shadow_rule)
                                                       (IDGW_ACL_SH_RATELIMIT + dims[i])));
+    }
+}
+
+void idgw_acl_shadow_late_record(request_rec *r, idgw_acl_shadow_req *s,
+                                 idgw_redis_pool *pool, const idgw_script *script,
+                                 const char *prefix, const char *terminal,
+                                 const char *addr)
+{
+    unsigned late = s->noted & ~s->sent;
+    idgw_script_args a;
+    idgw_redis_conn *c = NULL;
+    redisReply *reply;
+    const char **argv;
+    size_t *lens;
+    char err[256] = "";
+    int argc;
+
+    if (late == 0 || pool == NULL || (terminal == NULL && addr == NULL)) {
+        return;
+    }
+    s->sent |= late;
+    idgw_script_args_init(&a, r->pool);
+    if (terminal) {
+        idgw_script_args_key(&a, idgw_acl_key_shadow_record(r->pool, prefix,
+                                                            IDGW_ACL_TERMINAL, terminal));
+    }
+    if (addr) {
+        idgw_script_args_key(&a, idgw_acl_key_shadow_record(r->pool, prefix, IDGW_ACL_ADDR,
+                                                            addr));
+    }
+    for (int rule = 0; rule < IDGW_ACL_SH_RULES; rule++) {
+        if (late & (1u << rule)) {
+            idgw_script_args_str(&a, idgw_acl_shadow_field(r->pool, (idgw_acl_shadow_rule)rule));
+        }
+    }
+    argc = idgw_script_args_argv(&a, script, 0, &argv, &lens);
+    if (idgw_redis_pool_acquire_for(pool, r->pool, &c, err, sizeof(err)) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "IDGW0373: shadow refusal not "
+                      "recorded in Redis: %s", err);
+        return;
+    }
+    reply = idgw_redis_evalsha(c, script, argc, argv, lens);
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "IDGW0373: shadow refusal not "
+                      "recorded in Redis: %s",
+                      reply ? apr_pstrndup(r->pool, reply->str, 120) : "connection lost");
+    }
+    if (reply) {
+        freeReplyObject(reply);
     }
 }

@@ -10,6 +10,7 @@
 #include "idgw_acl_cache.h"
 #include "idgw_acl_config.h"
 #include "idgw_acl_shadow.h"
+#include "idgw_redis_pool.h"
 #include "idgw_script.h"
 
 /* id split by the blacklist kinds in shadow mode here: *enforced keeps
@@ -44,5 +45,14 @@ void idgw_acl_shadow_check_args(apr_pool_t *p, idgw_acl_shadow_req *s,
                                 const char *prefix, const char *terminal,
                                 const char *addr, unsigned dims_shadow, int ndims,
                                 const idgw_acl_dim *dims, idgw_script_args *a);
+
+/* Records the rules noted after the request's CHECK ran (a list entry only
+ * the copy it brought revealed) with the SHADOW_RECORD script: a second round
+ * trip, paid only by such a request.  Failures are logged (IDGW0373), never
+ * fatal: the request has been served, the log line and counter stand. */
+void idgw_acl_shadow_late_record(request_rec *r, idgw_acl_shadow_req *s,
+                                 idgw_redis_pool *pool, const idgw_script *script,
+                                 const char *prefix, const char *terminal,
+                                 const char *addr);
 
 #endif /* IDGW_ACL_SHADOW_CHECK_H */
