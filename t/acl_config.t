@@ -36,6 +36,9 @@ my @startup = (
     [ "<Location /idgw>\nIdgwAcl On\n</Location>", qr/IDGW0300: .*no IdgwAclCarrierNetworks anywhere/, 0 ],
     [ "<Location /idgw>\nIdgwAcl On\nIdgwAclCarrierNetworks any\nIdgwAclRedisDown open\n</Location>",
       qr/IDGW0300: .*IdgwAclRedisDown open .* needs at least one IdgwAclRateLimit/, 0 ],
+    [ "<Location /idgw>\nIdgwAcl On\nIdgwAclCarrierNetworks any\nIdgwAclRedisDown open\n"
+      . "IdgwAclRateLimit terminal 10/m shadow\n</Location>",
+      qr/IDGW0300: .*IdgwAclRedisDown open .* needs at least one IdgwAclRateLimit/, 0 ],
     [ "<Location /idgw>\nIdgwAcl On\nIdgwAclCarrierNetworks any\n</Location>",
       qr/IDGW0300: mod_idgw_acl: mod_idgw_session is not loaded/, 1 ],
 );

@@ -66,7 +66,7 @@ const char *idgw_acl_config_validate(apr_pool_t *p)
     }
     if (open_at && open_at->nelts > 0 && !limits_seen) {
         return apr_psprintf(p, "IdgwAclRedisDown open (%s) needs at least one "
-                            "IdgwAclRateLimit: failing open is only allowed to a "
+                            "IdgwAclRateLimit (not in shadow mode): failing open is only allowed to a "
                             "bounded local limiter",
                             APR_ARRAY_IDX(open_at, 0, const char *));
     }
@@ -168,7 +168,8 @@ const idgw_acl_limit *idgw_acl_limit_get(const idgw_acl_dir_conf *c, idgw_acl_di
 int idgw_acl_any_limit(const idgw_acl_dir_conf *c)
 {
     for (int i = 0; i < IDGW_ACL_DIMS; i++) {
-        if (c->limits[i].set == 1) {
+        if (c->limits[i].set == 1 &&
+            !idgw_acl_shadowed(c, (idgw_acl_shadow_rule)(IDGW_ACL_SH_RATELIMIT + i))) {
             return 1;
         }
     }
@@ -351,7 +352,9 @@ static const char *set_rate_limit(cmd_parms *cmd, void *mconfig, int argc,
     l->endpoint = cmd->path ? apr_pstrdup(cmd->pool, cmd->path) : "/";
     l->shadow = shadow;
     l->set = 1;
-    limits_seen = 1;
+    /* a limit in shadow mode bounds nothing: IdgwAclRedisDown open needs
+     * an enforced one */
+    limits_seen |= !shadow;
     return NULL;
 }
 

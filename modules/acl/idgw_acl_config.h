@@ -76,6 +76,7 @@ int idgw_acl_whitelist_mode(const idgw_acl_dir_conf *c);
 idgw_acl_redis_down idgw_acl_redis_down_policy(const idgw_acl_dir_conf *c);
 const idgw_acl_limit *idgw_acl_limit_get(const idgw_acl_dir_conf *c, idgw_acl_dim dim);
 const idgw_acl_autoban *idgw_acl_autoban_get(const idgw_acl_dir_conf *c, int strikes);
+/* 1 if an enforced (not shadow) rate limit applies here. */
 int idgw_acl_any_limit(const idgw_acl_dir_conf *c);
 int idgw_acl_local_slots(const idgw_acl_srv_conf *c);
 /* 1 if rule is in shadow mode here: named by IdgwAclShadow, or its
