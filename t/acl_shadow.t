@@ -55,7 +55,7 @@ ok t_cmp(IdgwTest::Acl::code($res), 'IDGW-ACL-001', 'enforced: the same address 
 my $out = explain('192.0.2.50');
 ok $out =~ m{addr 192\.0\.2\.50/32: shadow carrier:networks would have refused it 1 time\(s\), last \d{4}-}
     or diag $out;
-ok $out =~ /shadow: rules in shadow mode would have refused it 1 time/ or diag $out;
+ok $out =~ /shadow: 1 shadow refusal\(s\) recorded against the above, let through/ or diag $out;
 
 # ---- whitelist ----------------------------------------------------------------------
 my $t = IdgwTest::Acl::terminal();
