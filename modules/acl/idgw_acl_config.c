@@ -2,6 +2,7 @@
  * mod_idgw_acl (see idgw_acl_config.h and docs/directives.md (mod_idgw_acl)). */
 #include "idgw_acl_config.h"
 #include "idgw_acl_conncap.h"
+#include "idgw_acl_natpool.h"
 #include "idgw_conf_parse.h"
 
 #include <stdlib.h>
@@ -108,6 +109,7 @@ void *idgw_acl_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
         c->carriers_any = base->carriers_any;
         c->carriers = base->carriers;
     }
+    c->nat_pools = add->nat_pools ? add->nat_pools : base->nat_pools;
     c->whitelist_set = add->whitelist_set ? 1 : base->whitelist_set;
     memcpy(c->whitelist, add->whitelist_set ? add->whitelist : base->whitelist,
            sizeof(c->whitelist));
@@ -247,6 +249,11 @@ static const char *add_carrier(cmd_parms *cmd, void *mconfig, const char *arg)
         return apr_pstrcat(cmd->pool, "IdgwAclCarrierNetworks: ", err, NULL);
     }
     return NULL;
+}
+
+static const char *add_nat_pool(cmd_parms *cmd, void *mconfig, int argc, char *const argv[])
+{
+    return idgw_acl_natpool_add(cmd, &((idgw_acl_dir_conf *)mconfig)->nat_pools, argc, argv);
 }
 
 static const char *add_whitelist(cmd_parms *cmd, void *mconfig, const char *kind_name,
@@ -469,6 +476,10 @@ const command_rec idgw_acl_cmds[] = {
                     "CIDR... | any: the only client networks (carrier bearers) that "
                     "may pass, IPv4 or IPv6, e.g. 192.0.2.0/24 2001:db8::/32; host "
                     "bits must be zero"),
+    AP_INIT_TAKE_ARGV("IdgwAclNatPool", add_nat_pool, NULL, RSRC_CONF | ACCESS_CONF,
+                      "SUBSCRIBERS CIDR...: carrier NAT addresses, each shared by about "
+                      "SUBSCRIBERS phones: their address limit is multiplied by it and "
+                      "they are never banned automatically"),
     AP_INIT_FLAG("IdgwAclWhitelistMode", set_whitelist_mode, NULL, RSRC_CONF | ACCESS_CONF,
                  "On|Off: pre-launch mode, only whitelisted terminals or chips pass, "
                  "and only whitelisted users log in at a card source (default Off)"),

@@ -8,6 +8,8 @@
 #include <httpd.h>
 #include <http_config.h>
 
+#include <apr_tables.h>
+
 #include "idgw_cidr.h"
 #include "idgw_conf.h"
 #include "idgw_limiter.h"
@@ -45,6 +47,7 @@ typedef struct {
     int carriers_set;                     /* IdgwAclCarrierNetworks seen here */
     int carriers_any;                     /* ... "any" */
     idgw_cidr_set *carriers;
+    apr_array_header_t *nat_pools;        /* IdgwAclNatPool (idgw_acl_natpool.h) */
     int whitelist_mode;                   /* IdgwAclWhitelistMode */
     apr_hash_t *whitelist[IDGW_ACL_KINDS];/* IdgwAclWhitelist (ADDR unused) */
     int whitelist_set;

@@ -12,9 +12,11 @@
 #include <util_filter.h>
 
 #include "idgw_acl_errors.h"
+#include "idgw_acl_natpool.h"
 #include "idgw_acl_reply.h"
 #include "idgw_acl_script.h"
 #include "idgw_acl_shadow_check.h"
+#include "idgw_log_limit.h"
 #include "idgw_xml_error.h"
 
 APLOG_USE_MODULE(idgw_acl);
@@ -176,17 +178,35 @@ static void collect_dims(idgw_acl_req *q)
 
 /* ---- decisions on this node ------------------------------------------------- */
 
+/* A dimension's fleet-wide limit for this request: a carrier NAT address
+ * gets the address limit of all the subscribers behind it. */
+static idgw_gcra dim_gcra(const idgw_acl_req *q, const idgw_acl_limit *l, idgw_acl_dim dim)
+{
+    if (dim == IDGW_ACL_DIM_ADDR && q->nat_subscribers > 1) {
+        return idgw_acl_natpool_gcra(&l->gcra, l->count, l->period_us, l->burst,
+                                     q->nat_subscribers);
+    }
+    return l->gcra;
+}
+
 /* The per-process limit of a dimension: the fleet-wide one, widened by the
  * breach threshold when breaches earn a ban, so that enough refusals reach
- * Redis to be counted there; beyond that a flood stops here. */
-static idgw_gcra local_gcra(const idgw_acl_dir_conf *conf, const idgw_acl_limit *l,
+ * Redis to be counted there (and for the terminal by a second burst, see
+ * below); beyond that a flood stops here. */
+static idgw_gcra local_gcra(const idgw_acl_req *q, const idgw_acl_limit *l,
                             idgw_acl_dim dim)
 {
-    idgw_gcra g = l->gcra;
-    const idgw_acl_autoban *breaches = idgw_acl_autoban_get(conf, 0);
+    idgw_gcra g = dim_gcra(q, l, dim);
+    const idgw_acl_autoban *breaches = idgw_acl_autoban_get(q->conf, 0);
 
     if (breaches != NULL && idgw_acl_dim_ban_kind(dim) >= 0) {
         g.tolerance += (int64_t)breaches->count * g.interval;
+    }
+    if (dim == IDGW_ACL_DIM_TERMINAL) {
+        /* fleet-wide, one client's requests fall under two budgets: the id as
+         * merely named (before its session is proven) and the proven id;
+         * this node cannot tell them apart, so it lets both bursts through */
+        g.tolerance += l->gcra.tolerance + g.interval;
     }
     return g;
 }
@@ -194,14 +214,18 @@ static idgw_gcra local_gcra(const idgw_acl_dir_conf *conf, const idgw_acl_limit 
 static int local_limits(request_rec *r, idgw_acl_req *q)
 {
     apr_time_t now = apr_time_now();
-
     unsigned shadow = idgw_acl_shadow_dims(q->conf, q->ndims, q->dims);
 
     for (int i = 0; i < q->ndims; i++) {
         const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, q->dims[i]);
-        idgw_gcra g = local_gcra(q->conf, l, q->dims[i]);
+        idgw_gcra g = local_gcra(q, l, q->dims[i]);
+        /* a terminal id counts here where it comes from: whether it is
+         * proven, only the fleet-wide check knows */
         const char *key = apr_pstrcat(r->pool, idgw_acl_dim_name(q->dims[i]), ":",
-                                      q->dim_values[i], NULL);
+                                      q->dim_values[i],
+                                      q->dims[i] == IDGW_ACL_DIM_TERMINAL ? "@" : "",
+                                      q->dims[i] == IDGW_ACL_DIM_TERMINAL ? q->limit_addr
+                                                                          : "", NULL);
         int64_t retry = 0;
 
         /* a limit in shadow mode refuses nothing: the fleet-wide check
@@ -223,6 +247,30 @@ static int local_limits(request_rec *r, idgw_acl_req *q)
     return OK;
 }
 
+/* The refusals the README tells operators to look for (IDGW0310, 0312,
+ * 0313) are logged at warn, so Debian's default LogLevel warn shows them;
+ * but a client can repeat them at will, so at most one warn line a second
+ * per process and id, naming how many came since the last one; the others
+ * go to info (nothing is lost for whoever logs at info). */
+enum { REFUSAL_BEARER, REFUSAL_BLOCKED, REFUSAL_NOT_LISTED, REFUSAL_KINDS };
+static idgw_log_limit refusal_log[REFUSAL_KINDS];
+
+static void log_refusal(request_rec *r, int kind, const char *line)
+{
+    apr_uint32_t events = 0;
+
+    if (!idgw_log_limit_pass(&refusal_log[kind], &events)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s", line);
+    }
+    else if (events > 1) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "%s; %u more since the last "
+                      "warning (logged at info)", line, events - 1);
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "%s", line);
+    }
+}
+
 /* What this node's copy of the lists says: NULL (pass) or the refusal, whose
  * log line waits in q->verdict_log until the refusal is actually sent (the
  * copy may be out of date: the fleet-wide check confirms or corrects it). */
@@ -236,6 +284,7 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
     q->verdict_log = NULL;
     idgw_acl_shadow_split(q->conf, &q->id, &enforced, &shadow);
     if (idgw_acl_cache_blocked(idgw_acl_g.cache, &enforced, now, r->pool, &e, &kind)) {
+        q->verdict_blocked = 1;
         q->verdict_log = apr_psprintf(r->pool,
                                       "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
                                       idgw_acl_kind_name(kind), e.value, e.source,
@@ -258,6 +307,7 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
                              q->addr_text));
             return NULL;
         }
+        q->verdict_blocked = 0;
         q->verdict_log = apr_psprintf(r->pool,
             "IDGW0313: refused: whitelist mode, terminal %s IDm %s not listed "
             "(client %s)",
@@ -271,7 +321,8 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
 static void log_verdict(request_rec *r, idgw_acl_req *q)
 {
     if (q->verdict_log && !q->verdict_logged) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "%s", q->verdict_log);
+        log_refusal(r, q->verdict_blocked ? REFUSAL_BLOCKED : REFUSAL_NOT_LISTED,
+                    q->verdict_log);
         q->verdict_logged = 1;
     }
 }
@@ -322,11 +373,13 @@ int idgw_acl_access(request_rec *r)
                                               q->addr_text));
         }
         else {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                          "IDGW0310: refused: %s is not on a carrier network", q->addr_text);
+            log_refusal(r, REFUSAL_BEARER, apr_psprintf(r->pool, "IDGW0310: refused: %s is "
+                                                        "not on a carrier network",
+                                                        q->addr_text));
             return refuse(r, q, &IDGW_E_ACL_BEARER);
         }
     }
+    q->nat_subscribers = idgw_acl_natpool_subscribers(conf->nat_pools, &q->id.ip);
     if ((rc = read_identities(r, q)) != OK) {
         return rc;
     }
@@ -365,10 +418,10 @@ static const idgw_error_def *identity_verdict(request_rec *r, idgw_acl_req *q,
                               &one, now);
     }
     else if (idgw_acl_cache_blocked(idgw_acl_g.cache, &one, now, r->pool, &e, &hit)) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                      "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
-                      idgw_acl_kind_name(hit), e.value, e.source, expiry_text(r->pool, &e),
-                      *e.reason ? ": " : "", e.reason);
+        log_refusal(r, REFUSAL_BLOCKED,
+                    apr_psprintf(r->pool, "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
+                                 idgw_acl_kind_name(hit), e.value, e.source,
+                                 expiry_text(r->pool, &e), *e.reason ? ": " : "", e.reason));
         return &IDGW_E_ACL_BLOCKED;
     }
     if (idgw_acl_whitelist_mode(q->conf) &&
@@ -382,11 +435,12 @@ static const idgw_error_def *identity_verdict(request_rec *r, idgw_acl_req *q,
                                               value));
             return NULL;
         }
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                      "IDGW0313: refused: whitelist mode, authenticated %s %s not listed "
-                      "(terminal %s, client %s)", idgw_acl_kind_name(kind), value,
-                      q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
-                      q->addr_text);
+        log_refusal(r, REFUSAL_NOT_LISTED,
+                    apr_psprintf(r->pool, "IDGW0313: refused: whitelist mode, authenticated "
+                                 "%s %s not listed (terminal %s, client %s)",
+                                 idgw_acl_kind_name(kind), value,
+                                 q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
+                                 q->addr_text));
         return &IDGW_E_ACL_NOT_LISTED;
     }
     return NULL;
@@ -425,6 +479,23 @@ int idgw_acl_identity_check(request_rec *r, const char *kind_name, const char *v
 
 /* ---- the fleet-wide check ------------------------------------------------------- */
 
+/* The terminal dimension counts a terminal id only for a proven session
+ * (idgw_session_prove): pushes which dimension that is and its key for a
+ * mere claim (idgw_acl_script.h).  Without it, anyone could exhaust or get
+ * banned any terminal by naming it in session/open. */
+static void claim_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
+{
+    for (int i = 0; q && i < q->ndims; i++) {
+        if (q->dims[i] == IDGW_ACL_DIM_TERMINAL) {
+            idgw_script_args_key(a, idgw_acl_key_rate_claim(r->pool, idgw_acl_g.prefix,
+                                                            q->dim_values[i], q->limit_addr));
+            idgw_script_args_int(a, i + 1);
+            return;
+        }
+    }
+    idgw_script_args_int(a, 0);
+}
+
 /* Pushes CHECK's KEYS and ARGV (idgw_acl_script.h); q may be NULL where
  * access control is off (the call then only keeps the lists current). */
 static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
@@ -449,8 +520,11 @@ static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
     for (int i = 0; i < n; i++) {
         idgw_acl_dim d = q->dims[i];
         const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, d);
+        idgw_gcra g = dim_gcra(q, l, d);
         int ban_kind = idgw_acl_dim_ban_kind(d);
-        int autoban = breaches != NULL && ban_kind >= 0;
+        /* a carrier NAT address is shared: its breaches ban nobody */
+        int autoban = breaches != NULL && ban_kind >= 0 &&
+                      !(ban_kind == IDGW_ACL_ADDR && q->nat_subscribers > 0);
         const char *ban_value = ban_kind == IDGW_ACL_ADDR ? q->ban_addr
                               : ban_kind >= 0 ? q->id.v[ban_kind] : "";
 
@@ -463,13 +537,14 @@ static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
                                                       (IDGW_ACL_SH_RATELIMIT + d)),
                                                   ban_kind >= 0 ? (idgw_acl_kind)ban_kind
                                                                 : IDGW_ACL_ADDR));
-        idgw_script_args_int(a, l->gcra.interval);
-        idgw_script_args_int(a, l->gcra.tolerance);
+        idgw_script_args_int(a, g.interval);
+        idgw_script_args_int(a, g.tolerance);
         idgw_script_args_int(a, autoban ? breaches->count : 0);
         idgw_script_args_int(a, autoban ? breaches->window_us / 1000 : 1000);
         idgw_script_args_int(a, autoban ? breaches->ban_us / 1000 : 0);
         idgw_script_args_str(a, ban_value ? ban_value : "");
     }
+    claim_args(r, q, a);
     if (q) {
         idgw_acl_shadow_check_args(r->pool, &q->shadow, prefix, q->id.v[IDGW_ACL_TERMINAL],
                                    q->ban_addr, idgw_acl_shadow_dims(q->conf, n, q->dims),
@@ -688,7 +763,9 @@ static void strikes_part_args(request_rec *r, idgw_script_args *a)
     const char *prefix = idgw_acl_g.prefix;
     const char *ver = idgw_acl_key_version(r->pool, prefix);
     const char *tid = q ? q->id.v[IDGW_ACL_TERMINAL] : NULL;
-    const char *addr = q ? q->ban_addr : NULL;
+    /* strikes at a carrier NAT address count per session and per proven
+     * terminal only: the address is every subscriber's behind it */
+    const char *addr = q && !q->nat_subscribers ? q->ban_addr : NULL;
     /* in shadow mode the bans go to the shadow bans, which refuse nobody */
     idgw_acl_list ban_list = q ? idgw_acl_shadow_ban_list(q->conf, IDGW_ACL_SH_STRIKES,
                                                           IDGW_ACL_SH_RULES)
@@ -719,14 +796,39 @@ static int strikes_part_result(request_rec *r, const struct redisReply *result)
         /* only a request that proved its session strikes its terminal id */
         int proven = scope && strcmp(scope, "session") == 0;
         const char *tid = q->id.v[IDGW_ACL_TERMINAL];
-
         int shadow = idgw_acl_shadowed(q->conf, IDGW_ACL_SH_STRIKES);
 
+        if (q->nat_subscribers && shadow) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "IDGW0371: shadow auto-ban (refuses nobody) for %" APR_INT64_T_FMT
+                          " s: terminal %s after %d sequence errors (address %s is a "
+                          "carrier NAT address: not banned)",
+                          ab ? ab->ban_us / 1000000 : 0, tid ? tid : "-",
+                          ab ? ab->count : 0, q->addr_text);
+            return OK;
+        }
+        if (q->nat_subscribers) {
+            /* only a proven terminal is banned at a carrier NAT address */
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "IDGW0330: auto-ban for %" APR_INT64_T_FMT " s: terminal %s after "
+                          "%d sequence errors (address %s is a carrier NAT address: not "
+                          "banned)", ab ? ab->ban_us / 1000000 : 0, tid ? tid : "-",
+                          ab ? ab->count : 0, q->addr_text);
+            return OK;
+        }
+        if (shadow) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "IDGW0371: shadow auto-ban (refuses nobody) for %" APR_INT64_T_FMT
+                          " s: %s%s%saddress %s after %d sequence errors",
+                          ab ? ab->ban_us / 1000000 : 0,
+                          proven && tid ? "terminal " : "", proven && tid ? tid : "",
+                          proven && tid ? " / " : "",
+                          q->ban_addr ? q->ban_addr : q->addr_text, ab ? ab->count : 0);
+            return OK;
+        }
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "%s for %" APR_INT64_T_FMT " s: %s%s%saddress %s "
+                      "IDGW0330: auto-ban for %" APR_INT64_T_FMT " s: %s%s%saddress %s "
                       "after %d sequence errors",
-                      shadow ? "IDGW0371: shadow auto-ban (refuses nobody)"
-                             : "IDGW0330: auto-ban",
                       ab ? ab->ban_us / 1000000 : 0,
                       proven && tid ? "terminal " : "", proven && tid ? tid : "",
                       proven && tid ? " / " : "", q->ban_addr ? q->ban_addr : q->addr_text,

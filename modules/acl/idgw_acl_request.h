@@ -58,6 +58,8 @@ typedef struct {
     const char *addr_text;            /* bare client address */
     const char *limit_addr;           /* its rate-limit key: the address, or an IPv6 /64 */
     const char *ban_addr;             /* what an automatic ban lists: a.b.c.d/32 or x::/64 */
+    uint32_t nat_subscribers;         /* IdgwAclNatPool: phones behind the address (0: none);
+                                         no automatic address ban there */
     int ndims;
     idgw_acl_dim dims[IDGW_ACL_DIMS];
     const char *dim_values[IDGW_ACL_DIMS];
@@ -65,6 +67,7 @@ typedef struct {
     const idgw_error_def *pending;    /* the lists' refusal, to be confirmed */
     const char *verdict_log;          /* its log line */
     int verdict_logged;
+    int verdict_blocked;              /* 1: blacklisted (IDGW0312), 0: not listed */
     int counted;                      /* the denial was counted */
     int64_t cached_version;           /* what the node held when CHECK was built */
     idgw_acl_shadow_req shadow;       /* what shadow rules would have refused */

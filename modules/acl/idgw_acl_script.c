@@ -77,15 +77,6 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
     "  return out\n" \
     "end\n"
 
-/* A missing version key (the lists were reset) or one no node could hold
- * (not a plain decimal in range) is replaced at once with a number from the
- * clock: it must never match a node's copy, and every node reloads once.
- *
- * Body of function(K, A): K and A are this check's KEYS and ARGV (the whole
- * of them standalone, its slice when folded into the session script).  It is
- * on every request's path, so it reads everything with one MGET, asks for
- * the clock only when a limit or the lists need it, and writes one SET per
- * limited dimension: 2 + n commands on the steady path. */
 /* Writes one request's shadow refusals (the "LAYER:RULE" fields) into the
  * records of its subjects K[base + 1 .. base + nsub]: a count and the time
  * of the last one per rule, the record living on for
@@ -106,21 +97,47 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
     "  end\n" \
     "end\n"
 
+/* A missing version key (the lists were reset) or one no node could hold
+ * (not a plain decimal in range) is replaced at once with a number from the
+ * clock: it must never match a node's copy, and every node reloads once.
+ *
+ * Body of function(K, A): K and A are this check's KEYS and ARGV (the whole
+ * of them standalone, its slice when folded into the session script).  It is
+ * on every request's path, so it reads everything with one MGET, asks for
+ * the clock only when a limit or the lists need it, and writes one SET per
+ * limited dimension: 2 + n commands on the steady path.
+ *
+ * P (nil when run on its own) says whether the request's session is proven
+ * (mod_idgw.h: it shares the session core's read, no extra command).  After
+ * the dimensions, A[4 + 6n] names the dimension that counts only proven
+ * identities (the terminal's; 0: none): unproven, that dimension counts under
+ * K[DIM_KEY0 + 3n] instead (the terminal id as named from this client
+ * address), and its refusals earn no ban: a flood naming a victim's terminal
+ * id limits the flooder's address, never the victim.
+ *
+ * Shadow mode (idgw_acl_shadow.h) follows from A[5 + 6n]: a dimension in
+ * shadow mode that would refuse is let through, its state not advanced, its
+ * breach counted (the ban goes to the hash the node gave: the shadow bans),
+ * and recorded against the subjects with the rules the node already noted. */
 #define LUA_CHECK_BODY \
     LUA_BAN_HELPER \
     LUA_BUMP_HELPER \
     LUA_DUMP_HELPER \
     LUA_SHADOW_RECORD_HELPER \
     "local n = tonumber(A[1])\n" \
-    "local x = 4 + n * 6\n" \
+    "local rk = {}\n" \
+    "for i = 1, n do rk[i] = K[" LUA_DIM_KEY0 " + (i - 1) * 3] end\n" \
+    "local g = tonumber(A[4 + n * 6] or '') or 0\n" \
+    "local subk = " LUA_DIM_KEY0 " - 1 + n * 3 + (g > 0 and 1 or 0)\n" \
+    "if g > 0 and not (P and P()) then rk[g] = K[" LUA_DIM_KEY0 " + n * 3] else g = 0 end\n" \
+    "local x = 5 + n * 6\n" \
     "local smask = tonumber(A[x] or '0') or 0\n" \
     "local nsub = tonumber(A[x + 1] or '0') or 0\n" \
     "local nfield = tonumber(A[x + 2] or '0') or 0\n" \
     "local fields = {}\n" \
     "for f = 1, nfield do fields[f] = A[x + 2 + f] end\n" \
-    "local subk = " LUA_DIM_KEY0 " - 1 + n * 3\n" \
     "local reads = { K[1] }\n" \
-    "for i = 1, n do reads[i + 1] = K[" LUA_DIM_KEY0 " + (i - 1) * 3] end\n" \
+    "for i = 1, n do reads[i + 1] = rk[i] end\n" \
     "local got = redis.call('MGET', unpack(reads))\n" \
     "local ver = got[1]\n" \
     "if not ver or #ver > 16 or not string.match(ver, '^[1-9]%d*$') then\n" \
@@ -141,7 +158,7 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
     "local function breach(i)\n" \
     "  local a, k = 4 + (i - 1) * 6, " LUA_DIM_KEY0 " + (i - 1) * 3\n" \
     "  local threshold = tonumber(A[a + 2])\n" \
-    "  if threshold <= 0 then return 0 end\n" \
+    "  if threshold <= 0 or i == g then return 0 end\n" \
     "  local count = redis.call('INCR', K[k + 1])\n" \
     "  if count == 1 then redis.call('PEXPIRE', K[k + 1], A[a + 3]) end\n" \
     "  if count < threshold then return 0 end\n" \
@@ -172,8 +189,7 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
     "end\n" \
     "if refused == 0 then\n" \
     "  for i = 1, n do\n" \
-    "    if new[i] then redis.call('SET', K[" LUA_DIM_KEY0 " + (i - 1) * 3],\n" \
-    "      string.format('%d', new[i]),\n" \
+    "    if new[i] then redis.call('SET', rk[i], string.format('%d', new[i]),\n" \
     "      'PX', string.format('%d', math.ceil((new[i] - now) / 1000) + 1000)) end\n" \
     "  end\n" \
     "else\n" \
@@ -200,27 +216,28 @@ const char idgw_acl_lua_shadow_record[] =
     "return #KEYS\n";
 
 const char idgw_acl_lua_check[] =
-    "local function acl_check(K, A)\n"
+    "local function acl_check(K, A, P)\n"
     LUA_CHECK_BODY
     "end\n"
-    "return acl_check(KEYS, ARGV)\n";
+    "return acl_check(KEYS, ARGV, nil)\n";
 
 /* As a part of mod_idgw_session's per-request script (idgw_script.h): a
  * refusal stops the request before the session is touched, so a refused
  * request never advances the sequence number. */
 const char idgw_acl_lua_part[] =
-    "local function acl_check(K, A)\n"
+    "local function acl_check(K, A, P)\n"
     LUA_CHECK_BODY
     "end\n"
-    "local r = acl_check(K, A)\n"
+    "local r = acl_check(K, A, core)\n"
     "if r[6] == 1 then return { 'DENY', A[3], 403 } end\n"
     "if r[2] ~= 0 then return { 'DENY', '" IDGW_ACL_RATE_CODE "', 429 } end\n"
     "return r\n";
 
 /* core[3] says whom the session core's strike counts against
- * (idgw_lua_session.c): 1, the request proved its session: terminal and
- * address; 2, it proved nothing: the address only, so that nobody can get a
- * victim's terminal banned by naming it in requests with a forged token.
+ * (idgw_lua_session.c): 1, the request proved a proven session (its chip or
+ * user authenticated): terminal and address; 2, anything else: the address
+ * only, so that nobody can get a victim's terminal banned by naming it, with
+ * a forged token or in sessions of its own opened under that name.
  */
 const char idgw_acl_lua_strikes_part[] =
     "if tonumber(A[1]) == 0 then return 0 end\n"
@@ -289,6 +306,12 @@ const char *idgw_acl_key_rate(apr_pool_t *p, const char *prefix,
                               idgw_acl_dim dim, const char *value)
 {
     return apr_pstrcat(p, prefix, "acl:rl:", idgw_acl_dim_name(dim), ":", value, NULL);
+}
+
+const char *idgw_acl_key_rate_claim(apr_pool_t *p, const char *prefix,
+                                    const char *terminal, const char *addr)
+{
+    return apr_pstrcat(p, prefix, "acl:rl:terminal:", terminal, "@", addr, NULL);
 }
 
 const char *idgw_acl_key_breach(apr_pool_t *p, const char *prefix,

@@ -11,4 +11,5 @@ modules_common_libidgw_common_la_SOURCES = \
 	modules/common/idgw_transitions.c modules/common/idgw_transitions.h \
 	modules/common/idgw_vault.c modules/common/idgw_vault.h \
 	modules/common/idgw_xml_error.c modules/common/idgw_xml_error.h \
-	modules/common/idgw_xml_error_http.c
+	modules/common/idgw_xml_error_http.c \
+	modules/common/idgw_log_limit.c modules/common/idgw_log_limit.h

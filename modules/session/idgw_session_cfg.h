@@ -81,6 +81,8 @@ typedef struct idgw_session_req {
     int claimed;                      /* a step transition belongs to this request */
     apr_int64_t attempt;              /* its attempt number: fences commit and vault writes */
     int committed;
+    const char *proof;                /* what proved the session's identities in this
+                                         request ("chip", "user"): the commit records it */
     /* retransmission: the stored answer */
     int replay;
     int replay_status;

@@ -135,6 +135,11 @@ typedef struct {
     const char *ban_value;
 } dim;
 
+/* When set, the dimension (1..n) that counts only proven identities and its
+ * key for a mere claim (idgw_acl_script.h), appended after the dimensions. */
+static int claim_dim;
+static const char *claim_key;
+
 /* What a request tells CHECK about shadow mode (idgw_acl_shadow_check.c):
  * the dimensions in shadow mode (bit i-1), the subjects' records, the rules
  * already noted, and the dimensions' field names. */
@@ -169,6 +174,10 @@ static redisReply *check_ex(const char *cached, const char *pending, const dim *
         push(&c, d[i].breach);
         push(&c, d[i].ban_hash);
     }
+    if (claim_dim) {
+        push(&c, claim_key);
+        nkeys++;
+    }
     for (int i = 0; sh && i < sh->nsub; i++) {
         push(&c, sh->subjects[i]);
         nkeys++;
@@ -183,6 +192,10 @@ static redisReply *check_ex(const char *cached, const char *pending, const dim *
         push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].window_ms)));
         push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].ban_ms)));
         push(&c, d[i].ban_value);
+    }
+    /* the claim dimension's slot comes before the shadow arguments */
+    if (claim_dim || sh) {
+        push(&c, apr_itoa(pool, claim_dim));
     }
     if (sh) {
         push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)sh->mask));
@@ -355,6 +368,37 @@ START_TEST(breaches_earn_a_ban_and_a_new_version)
     ck_assert_int_eq(exp - added, 60000);
     ck_assert_ptr_nonnull(strstr(entry, "|auto-breaches|2 rate-limit breaches within 60 s"));
     ck_assert_ptr_null(get(d.breach));
+}
+END_TEST
+
+/* Run on its own, CHECK has no session to prove anything: a terminal id is
+ * only named, so it counts under its claim key (the id as named from this
+ * address) and its refusals ban nobody. */
+START_TEST(an_unproven_terminal_counts_as_named_and_is_never_banned)
+{
+    dim d = terminal_dim("T-victim", 60000000, 1);
+    idgw_acl_check_reply rep;
+
+    d.threshold = 2;
+    d.ban_ms = 60000;
+    claim_dim = 1;
+    claim_key = idgw_acl_key_rate_claim(pool, P, "T-victim", "10.6.6.6");
+    ck_assert_str_eq(claim_key, P "acl:rl:terminal:T-victim@10.6.6.6");
+    freeReplyObject(check("-1", "", &d, 1, &rep));
+    ck_assert_int_eq(rep.refused, 0);
+    ck_assert_ptr_nonnull(get(claim_key));
+    ck_assert_ptr_null(get(d.rate));
+    for (int i = 0; i < 4; i++) {
+        freeReplyObject(check("-1", "", &d, 1, &rep));
+        ck_assert_int_eq(rep.refused, 1);
+        ck_assert_int_eq(rep.banned, 0);
+    }
+    ck_assert_ptr_null(hget(d.ban_hash, "T-victim"));
+    ck_assert_ptr_null(get(d.breach));
+    claim_dim = 0;
+    /* the victim's own (proven) budget is untouched */
+    freeReplyObject(check("-1", "", &d, 1, &rep));
+    ck_assert_int_eq(rep.refused, 0);
 }
 END_TEST
 
@@ -833,6 +877,7 @@ int main(void)
     tcase_add_test(tc, gcra_burst_then_interval);
     tcase_add_test(tc, dimensions_pass_together_or_not_at_all);
     tcase_add_test(tc, breaches_earn_a_ban_and_a_new_version);
+    tcase_add_test(tc, an_unproven_terminal_counts_as_named_and_is_never_banned);
     tcase_add_test(tc, a_ban_never_shortens_a_longer_one);
     tcase_add_test(tc, lists_come_when_stale_with_expired_entries_pruned);
     tcase_add_test(tc, a_node_refusal_is_confirmed_only_on_a_current_copy);
