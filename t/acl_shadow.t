@@ -15,7 +15,7 @@ use IdgwTest::Acl;
 use IdgwTest::Redis;
 use JSON::PP ();
 
-plan tests => 45;
+plan tests => 46;
 my @status;
 
 IdgwTest::Acl::reset_keys();
@@ -94,23 +94,25 @@ ok explain('10.7.0.5') =~ m{addr 10\.7\.0\.5/32: shadow blacklist:addr would hav
 # ---- rate limits, and the auto-ban their breaches earn ------------------------------
 my $rt = IdgwTest::Acl::terminal();
 @status = map { IdgwTest::Acl::open_session('/acl/shadow-rate', xff => '10.5.0.1',
-                                               terminal => $rt)->{status} } 1 .. 4;
-ok t_cmp("@status", '200 200 200 200', 'a limit of 2/h in shadow refuses none of 4');
-ok t_cmp(counted('ratelimit:terminal'), 2, 'it would have refused two');
+                                            terminal => $rt)->{status} } 1 .. 4;
+ok t_cmp("@status", '200 200 200 200', 'limits of 2/h in shadow refuse none of 4');
+ok t_cmp(counted('ratelimit:terminal'), 2, 'the terminal limit would have refused two');
+ok t_cmp(counted('ratelimit:addr'), 2, 'the address limit too');
 ok logged(qr{IDGW0370: shadow ratelimit:terminal would refuse: fleet-wide rate limit terminal 2/3600s burst 2 reached by \Q$rt\E});
-# its two breaches reached the (enforced) breach threshold: the ban is a shadow ban
-ok logged(qr/IDGW0372: shadow auto-ban \(refuses nobody\): terminal \Q$rt\E after repeated/);
-my ($rc, $list) = IdgwTest::Acl::admin('list', '--list', 'shadow', 'terminal');
-ok $list =~ /^shadow terminal\s+\Q$rt\E\s+temporary, \d+ s left .* by auto-breaches/m or diag $list;
-($rc, $list) = IdgwTest::Acl::admin('list', 'terminal');
-ok $list !~ /\Q$rt\E/;                   # nothing in the blacklist
+# the address's two breaches reached the (enforced) breach threshold: the ban
+# is a shadow ban (an unproven terminal's breaches ban nobody, t/acl_proven.t)
+ok logged(qr{IDGW0372: shadow auto-ban \(refuses nobody\): addr 10\.5\.0\.1 after repeated});
+my ($rc, $list) = IdgwTest::Acl::admin('list', '--list', 'shadow', 'addr');
+ok $list =~ m{^shadow addr\s+10\.5\.0\.1/32\s+temporary, \d+ s left .* by auto-breaches}m or diag $list;
+($rc, $list) = IdgwTest::Acl::admin('list', 'addr');
+ok $list !~ /10\.5\.0\.1/;                   # nothing in the blacklist
 my $breaches0 = counted('autoban:breaches');
-ok t_cmp(IdgwTest::Acl::open_session('/acl/net', xff => '10.5.0.2', terminal => $rt)->{status},
-         200, 'the shadow-banned terminal is served');
+ok t_cmp(IdgwTest::Acl::open_session('/acl/net', xff => '10.5.0.1')->{status},
+         200, 'the shadow-banned address is served');
 ok t_cmp(counted('autoban:breaches') - $breaches0, 1, 'and counted as what the ban would refuse');
-$out = explain($rt);
-ok $out =~ /terminal \Q$rt\E: shadow ban \Q$rt\E: temporary.*auto-breaches.*refuses nobody/ or diag $out;
-ok $out =~ /shadow ratelimit:terminal would have refused it 2 time/ or diag $out;
+$out = explain('10.5.0.1', $rt);
+ok $out =~ m{addr 10\.5\.0\.1/32: shadow ban 10\.5\.0\.1/32: temporary.*auto-breaches.*refuses nobody} or diag $out;
+ok $out =~ /terminal \Q$rt\E: shadow ratelimit:terminal would have refused it 2 time/ or diag $out;
 my $et = IdgwTest::Acl::terminal();
 @status = map { IdgwTest::Acl::open_session('/acl/breaches', xff => '10.5.1.1',
                                             terminal => $et)->{status} } 1 .. 3;
@@ -147,7 +149,7 @@ ok $out =~ m{removed shadow addr 10\.8\.0\.1/32} or diag $out;
 my $page = GET('/idgw-status')->content;
 ok $page =~ /idgw_acl_shadow_refusals_total/;     # the status page shows the family
 my $before = IdgwTest::Redis::command_calls();
-for (1 .. 5) { IdgwTest::Acl::open_session('/acl/shadow-rate', xff => '10.5.9.1') }
+for (1 .. 5) { IdgwTest::Acl::open_session('/acl/shadow-rate', xff => "10.5.9.$_") }
 my $after = IdgwTest::Redis::command_calls();
 ok t_cmp(($after->{hincrby} // 0) - ($before->{hincrby} // 0), 0,
          'requests no shadow rule refuses write no record');
