@@ -11,6 +11,8 @@ modules_acl_libidgw_acl_la_SOURCES = \
 	modules/acl/idgw_acl_reply.c modules/acl/idgw_acl_reply.h \
 	modules/acl/idgw_acl_errors.c modules/acl/idgw_acl_errors.h \
 	modules/acl/idgw_acl_config.c modules/acl/idgw_acl_config.h \
+	modules/acl/idgw_acl_shadow.c modules/acl/idgw_acl_shadow.h \
+	modules/acl/idgw_acl_shadow_check.c modules/acl/idgw_acl_shadow_check.h \
 	modules/acl/idgw_acl_natpool.c modules/acl/idgw_acl_natpool.h \
 	modules/acl/idgw_acl_request.c modules/acl/idgw_acl_request.h \
 	modules/acl/idgw_conncap.c modules/acl/idgw_conncap.h \

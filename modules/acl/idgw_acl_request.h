@@ -36,7 +36,8 @@ typedef struct {
     const char *prefix;               /* Redis key prefix (mod_idgw_session's) */
     const idgw_redis_cfg *redis_cfg;  /* mod_idgw_session's Redis settings */
     idgw_script check_script;         /* standalone CHECK */
-    const idgw_script *scripts[1];
+    idgw_script shadow_script;        /* SHADOW_RECORD (idgw_acl_script.h) */
+    const idgw_script *scripts[2];
     int folding;                      /* parts registered with the session script */
     /* per child */
     idgw_limiter *limiter;
@@ -69,6 +70,7 @@ typedef struct {
     int verdict_blocked;              /* 1: blacklisted (IDGW0312), 0: not listed */
     int counted;                      /* the denial was counted */
     int64_t cached_version;           /* what the node held when CHECK was built */
+    idgw_acl_shadow_req shadow;       /* what shadow rules would have refused */
 } idgw_acl_req;
 
 idgw_acl_req *idgw_acl_req_get(request_rec *r);
