@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idgw_metrics.h"   /* Redis errors, for mod_idgw_status */
+
 /* Addresses ever named: masters come and go with failovers (a promoted
  * replica is a new address), so there is room for twice the map's limit. */
 #define MAX_KNOWN (2 * IDGW_CLUSTER_MAX_NODES)
@@ -27,7 +29,9 @@ struct idgw_cluster {
     const idgw_script *const *scripts;
     int nscripts;
     apr_thread_mutex_t *lock;       /* guards everything below */
-    apr_thread_mutex_t *refreshing; /* one CLUSTER SLOTS at a time */
+    apr_thread_mutex_t *refreshing; /* one CLUSTER SLOTS at a time; guards parsed */
+    idgw_cluster_map *parsed;       /* 33 KB: the reply being read, not on a stack */
+    idgw_cluster_node_addr *cand;   /* whom to ask (MAX_KNOWN + seeds), likewise */
     cluster_node *nodes[MAX_KNOWN];
     int nnodes;
     short owner[IDGW_CLUSTER_SLOTS];
@@ -49,6 +53,8 @@ apr_status_t idgw_cluster_create(apr_pool_t *p, const idgw_redis_cfg *base,
         return APR_EINVAL;
     cl->p = p;
     cl->base = base;
+    cl->parsed = apr_palloc(p, sizeof(*cl->parsed));
+    cl->cand = apr_palloc(p, sizeof(*cl->cand) * (MAX_KNOWN + IDGW_CLUSTER_MAX_SEEDS));
     for (i = 0; i < nseeds; i++) {
         if (strlen(seeds[i].host) >= IDGW_HOST_MAX)
             return APR_EINVAL;
@@ -221,13 +227,13 @@ static int candidates(idgw_cluster *cl, idgw_cluster_node_addr *out)
 
 static apr_status_t refresh_locked(idgw_cluster *cl, char *err, size_t errlen)
 {
-    static __thread idgw_cluster_map m;   /* 33 KB: not on a thread's stack */
-    idgw_cluster_node_addr cand[MAX_KNOWN + IDGW_CLUSTER_MAX_SEEDS];
-    int n = candidates(cl, cand), i;
+    idgw_cluster_map *m = cl->parsed;
+    int n = candidates(cl, cl->cand), i;
 
     for (i = 0; i < n; i++)
-        if (ask_node(cl, &cand[i], &m, err, errlen) == 0)
-            return install(cl, &m, err, errlen) == 0 ? APR_SUCCESS : APR_EGENERAL;
+        if (ask_node(cl, &cl->cand[i], m, err, errlen) == 0)
+            return install(cl, m, err, errlen) == 0 ? APR_SUCCESS : APR_EGENERAL;
+    idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "cluster", "map", NULL, 1);   /* metrics */
     apr_thread_mutex_lock(cl->lock);
     cl->stats.refresh_failures++;
     apr_thread_mutex_unlock(cl->lock);

@@ -75,6 +75,15 @@ typedef struct idgw_cluster_call {
     char err[200];              /* why, when not DONE (never the arguments) */
 } idgw_cluster_call;
 
+/*
+ * Fill call's input from a script's arguments (idgw_script_args_argv) and
+ * the slot of its keys.  -1 when the keys span several slots (Redis would
+ * answer CROSSSLOT: a layout error, caught before any round trip) or when
+ * there is no key to route by.
+ */
+int idgw_cluster_call_prepare(idgw_cluster_call *call, const idgw_script_args *a,
+                              const idgw_script *s, int parts_header);
+
 /* One script on the master owning call->slot. */
 void idgw_cluster_eval(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *call);
 

@@ -7,6 +7,28 @@
 #include <apr_strings.h>
 #include <string.h>
 
+#include "idgw_metrics.h"   /* Redis errors, for mod_idgw_status */
+
+int idgw_cluster_call_prepare(idgw_cluster_call *call, const idgw_script_args *a,
+                              const idgw_script *s, int parts_header)
+{
+    size_t *lens;
+    int i, slot;
+
+    memset(call, 0, sizeof(*call));
+    if (a->keys_used < 1)
+        return -1;
+    slot = idgw_cluster_key_slot(a->keys[0], a->key_lens[0]);
+    for (i = 1; i < a->keys_used; i++)
+        if (idgw_cluster_key_slot(a->keys[i], a->key_lens[i]) != slot)
+            return -1;
+    call->slot = slot;
+    call->script = s;
+    call->argc = idgw_script_args_argv(a, s, parts_header, &call->argv, &lens);
+    call->lens = lens;
+    return 0;
+}
+
 /* An error reply whose first word is `word`. */
 static int said(const redisReply *r, const char *word)
 {
@@ -18,6 +40,8 @@ static int said(const redisReply *r, const char *word)
 
 static void fail(idgw_cluster_call *call, idgw_cluster_outcome outcome, const char *why)
 {
+    idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "cluster",                    /* metrics */
+                              outcome == IDGW_CLUSTER_LOST ? "lost" : "unavailable", NULL, 1);
     call->outcome = outcome;
     call->reply = NULL;
     apr_cpystrn(call->err, why, sizeof(call->err));

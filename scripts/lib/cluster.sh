@@ -6,12 +6,14 @@
 # master within about two seconds.  Sourced (bash) or run as a command:
 #
 #   . scripts/lib/cluster.sh
-#   cluster_start DIR BASE [MASTERS [REPLICAS]]   # default 3 masters, 1 replica each
+#   cluster_start DIR BASE [MASTERS [REPLICAS [PASSWORD]]]  # default 3 masters, 1 replica each
 #   cluster_stop DIR                               # stops what cluster_start started
 #
-#   scripts/lib/cluster.sh start DIR 17100 3 1
+#   scripts/lib/cluster.sh start DIR 17100 3 1 [PASSWORD]
 #   scripts/lib/cluster.sh stop DIR
 #
+# With PASSWORD every node requires it (requirepass, and masterauth for its
+# replicas); redis-cli then reads it from REDISCLI_AUTH, never from argv.
 # Each node keeps its pidfile, log and nodes.conf in DIR/<port>/.  A busy
 # port is refused before anything starts.  Run it under the shared test lock
 # (flock -o /tmp/idgw-test.lock) like every test that opens ports.
@@ -21,24 +23,28 @@ stack_name=${stack_name:-cluster}
 # shellcheck source=scripts/lib/stack.sh
 . "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
 
-# cluster_node_start PORT DIR: one cluster-enabled redis-server.
+# cluster_node_start PORT DIR [PASSWORD]: one cluster-enabled redis-server.
 cluster_node_start() {
-    local port=$1 dir=$2/$1
+    local port=$1 dir=$2/$1 auth=()
     mkdir -p "$dir"
     rm -f "$dir/nodes.conf"
+    # the password through a config file on stdin, so that ps does not show it
+    [ -z "${3:-}" ] || auth=(-)
+    { [ -z "${3:-}" ] || printf 'requirepass "%s"\nmasterauth "%s"\n' "$3" "$3"; } |
     redis-server --bind 127.0.0.1 --port "$port" --daemonize yes \
         --cluster-enabled yes --cluster-config-file "$dir/nodes.conf" \
         --cluster-node-timeout 1000 \
         --pidfile "$dir/redis.pid" --dir "$dir" --logfile "$dir/redis.log" \
-        --save '' --appendonly no >/dev/null
+        --save '' --appendonly no "${auth[@]}" >/dev/null
 }
 
 # cluster_ok PORT: the node says cluster_state:ok.
 cluster_ok() { redis-cli -h 127.0.0.1 -p "$1" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; }
 
 cluster_start() {
-    local dir=$1 base=$2 masters=${3:-3} replicas=${4:-1} n i port
+    local dir=$1 base=$2 masters=${3:-3} replicas=${4:-1} password=${5:-} n i port
     local addrs=()
+    [ -z "$password" ] || export REDISCLI_AUTH=$password
     n=$((masters * (replicas + 1)))
     for ((i = 0; i < n; i++)); do
         stack_refuse_busy $((base + i)) "a cluster left running? $0 stop $dir"
@@ -47,7 +53,7 @@ cluster_start() {
     mkdir -p "$dir"
     for ((i = 0; i < n; i++)); do
         port=$((base + i))
-        cluster_node_start "$port" "$dir"
+        cluster_node_start "$port" "$dir" "$password"
         echo "$port" >>"$dir/ports"
         addrs+=("127.0.0.1:$port")
     done
@@ -68,7 +74,7 @@ cluster_start() {
 
 # cluster_replicas_synced BASE REPLICAS MASTERS: each master reports its replicas online.
 cluster_replicas_synced() {
-    local online
+    local online i
     online=$(redis-cli -h 127.0.0.1 -p "$1" cluster nodes 2>/dev/null | grep -c ' slave ')
     [ "$online" -ge $(($2 * $3)) ] || return 1
     for ((i = 0; i < $2 * $3 + $3; i++)); do
@@ -97,6 +103,6 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     case ${1:-} in
     start) shift; cluster_start "$@" ;;
     stop) shift; cluster_stop "$@" ;;
-    *) echo "usage: $0 start DIR BASE [MASTERS [REPLICAS]] | stop DIR" >&2; exit 2 ;;
+    *) echo "usage: $0 start DIR BASE [MASTERS [REPLICAS [PASSWORD]]] | stop DIR" >&2; exit 2 ;;
     esac
 fi

@@ -24,7 +24,8 @@
 #include "idgw_cluster.h"
 
 #define BASE 17100
-#define NODES 6
+/* every node requires it: the map and the pools go through AUTH */
+#define PASSWORD "cluster-test-secret"
 
 static char dir[] = "/tmp/idgw-cluster-test-XXXXXX";
 static apr_pool_t *pool;
@@ -47,7 +48,7 @@ static int cluster_cmd(const char *what)
     char cmd[1024];
 
     snprintf(cmd, sizeof(cmd), "%s/scripts/lib/cluster.sh %s %s %s", src ? src : "..", what,
-             dir, strcmp(what, "start") == 0 ? "17100 3 1" : "");
+             dir, strcmp(what, "start") == 0 ? "17100 3 1 " PASSWORD : "");
     return system(cmd);
 }
 
@@ -61,6 +62,9 @@ static redisReply *at(int port, const char *fmt, ...)
 
     ck_assert_msg(c && !c->err, "connect %d", port);
     redisSetTimeout(c, tv);
+    r = redisCommand(c, "AUTH %s", PASSWORD);
+    ck_assert_msg(r && r->type == REDIS_REPLY_STATUS, "AUTH on %d", port);
+    freeReplyObject(r);
     va_start(ap, fmt);
     r = redisvCommand(c, fmt, ap);
     va_end(ap);
@@ -108,6 +112,7 @@ static void setup(void)
     cfg.idle_check = apr_time_from_sec(60);
     cfg.breaker_time = apr_time_from_msec(200);
     cfg.pool_max = 2;
+    cfg.password = PASSWORD;
     idgw_script_init(&set_get, "set_get", SET_GET);
     idgw_script_init(&sleeper, "sleeper", SLEEPER);
     scripts[0] = &set_get;
@@ -138,21 +143,25 @@ static const char *key_on(int port, int on, const char *prefix)
     return NULL;
 }
 
+/* A call of script over keys (all of one slot) with one argument. */
+static void call_of(idgw_cluster_call *call, const idgw_script *script, const char *const *keys,
+                    int nkeys, const char *arg)
+{
+    idgw_script_args a;
+    int i;
+
+    idgw_script_args_init(&a, pool);
+    idgw_script_args_part(&a);
+    for (i = 0; i < nkeys; i++)
+        idgw_script_args_key(&a, keys[i]);
+    idgw_script_args_str(&a, arg);
+    ck_assert_int_eq(idgw_cluster_call_prepare(call, &a, script, 0), 0);
+}
+
 /* A SET_GET call on key (value "" reads only). */
 static void prepare(idgw_cluster_call *call, const char *key, const char *value)
 {
-    const char **argv = apr_palloc(pool, 5 * sizeof(*argv));
-    size_t *lens = apr_palloc(pool, 5 * sizeof(*lens));
-
-    memset(call, 0, sizeof(*call));
-    argv[0] = "EVALSHA"; argv[1] = set_get.sha1; argv[2] = "1"; argv[3] = key; argv[4] = value;
-    for (int i = 0; i < 5; i++)
-        lens[i] = strlen(argv[i]);
-    call->slot = idgw_cluster_key_slot(key, strlen(key));
-    call->script = &set_get;
-    call->argc = 5;
-    call->argv = argv;
-    call->lens = lens;
+    call_of(call, &set_get, &key, 1, value);
 }
 
 /* Run one SET_GET; the reply's text, or NULL (outcome in *outcome). */
@@ -204,11 +213,41 @@ START_TEST(routes_each_slot_to_its_master)
 }
 END_TEST
 
+/* A router of its own for seeds that cannot give a map: clean failures. */
+static void expect_no_map(const char *password, int port, const char *why)
+{
+    idgw_redis_cfg other = cfg;
+    idgw_redis_addr seed = { "127.0.0.1", port };
+    idgw_cluster *bad;
+    idgw_cluster_call call;
+    idgw_cluster_stats st;
+    char err[200] = "";
+
+    other.password = password;
+    ck_assert_int_eq(idgw_cluster_create(pool, &other, &seed, 1, scripts, 2, &bad), APR_SUCCESS);
+    ck_assert_int_ne(idgw_cluster_refresh(bad, 1, err, sizeof(err)), APR_SUCCESS);
+    ck_assert_msg(strstr(err, why) != NULL, "%s", err);
+    prepare(&call, "{x}", "v");
+    idgw_cluster_eval(bad, pool, &call);
+    ck_assert_int_eq(call.outcome, IDGW_CLUSTER_UNAVAILABLE);
+    ck_assert_ptr_null(call.reply);
+    ck_assert_msg(strstr(call.err, "no master serves slot") != NULL, "%s", call.err);
+    idgw_cluster_get_stats(bad, &st);
+    ck_assert_uint_eq(st.refreshes, 0);
+    ck_assert_uint_ge(st.refresh_failures, 1);
+}
+
+START_TEST(no_map_without_the_password_or_a_seed)
+{
+    expect_no_map("wrong-password", BASE, "AUTH refused");
+    expect_no_map(NULL, BASE, "NOAUTH");
+    expect_no_map(PASSWORD, BASE + 99, "connect to 127.0.0.1:17199");   /* nobody there */
+}
+END_TEST
+
 START_TEST(parallel_calls_wait_one_round_trip)
 {
     idgw_cluster_call calls[3];
-    const char **argv[3];
-    size_t *lens[3];
     idgw_cluster_node_addr a[3];
     apr_time_t t0, took;
     apr_pool_t *req;
@@ -220,18 +259,7 @@ START_TEST(parallel_calls_wait_one_round_trip)
 
         ck_assert(idgw_cluster_slot_master(cl, i * 6000, &a[i]));
         k = key_on(a[i].port, 1, "par");
-        argv[i] = apr_palloc(pool, 5 * sizeof(char *));
-        lens[i] = apr_palloc(pool, 5 * sizeof(size_t));
-        argv[i][0] = "EVALSHA"; argv[i][1] = sleeper.sha1; argv[i][2] = "1";
-        argv[i][3] = k; argv[i][4] = "300";
-        for (int j = 0; j < 5; j++)
-            lens[i][j] = strlen(argv[i][j]);
-        memset(&calls[i], 0, sizeof(calls[i]));
-        calls[i].slot = idgw_cluster_key_slot(k, strlen(k));
-        calls[i].script = &sleeper;
-        calls[i].argc = 5;
-        calls[i].argv = argv[i];
-        calls[i].lens = lens[i];
+        call_of(&calls[i], &sleeper, &k, 1, "300");
     }
     /* connections made first, so that the timing is the scripts' only */
     idgw_cluster_run(cl, req, calls, 3);
@@ -261,7 +289,7 @@ START_TEST(migrated_slot_gives_ask_then_moved)
     idgw_cluster_node_addr a, b;
     idgw_cluster_stats st;
     idgw_cluster_outcome o;
-    const char *k, *k2, *ida, *idb;
+    const char *k, *k2, *ida, *idb, *bport;
     char slot[16], why[200];
     apr_pool_t *req;
 
@@ -271,6 +299,7 @@ START_TEST(migrated_slot_gives_ask_then_moved)
     ck_assert_int_ne(a.port, b.port);
     k2 = apr_pstrcat(pool, k, ".other", NULL);    /* same tag, same slot */
     apr_snprintf(slot, sizeof(slot), "%d", idgw_cluster_key_slot(k, strlen(k)));
+    bport = apr_itoa(pool, b.port);
     ida = myid(a.port);
     idb = myid(b.port);
     apr_pool_create(&req, pool);
@@ -280,7 +309,7 @@ START_TEST(migrated_slot_gives_ask_then_moved)
     /* the slot starts moving from a to b; k goes, k2 stays */
     ok_at(b.port, "CLUSTER SETSLOT %s IMPORTING %s", slot, ida);
     ok_at(a.port, "CLUSTER SETSLOT %s MIGRATING %s", slot, idb);
-    freeReplyObject(at(a.port, "MIGRATE 127.0.0.1 %d %s 0 5000", b.port, k));
+    ok_at(a.port, "MIGRATE 127.0.0.1 %s %s 0 5000 AUTH " PASSWORD, bport, k);
 
     /* k is gone from a: ASK, then ASKING + the script on b */
     ck_assert_str_eq(eval(req, k, "", &o, why), "before");
@@ -295,17 +324,9 @@ START_TEST(migrated_slot_gives_ask_then_moved)
     /* a script over k (moved) and k2 (not yet): TRYAGAIN, bounded, then unavailable */
     {
         idgw_cluster_call call;
-        const char *argv[] = { "EVALSHA", set_get.sha1, "2", k, k2, "" };
-        size_t lens[6];
+        const char *keys[] = { k, k2 };
 
-        for (int i = 0; i < 6; i++)
-            lens[i] = strlen(argv[i]);
-        memset(&call, 0, sizeof(call));
-        call.slot = atoi(slot);
-        call.script = &set_get;
-        call.argc = 6;
-        call.argv = argv;
-        call.lens = lens;
+        call_of(&call, &set_get, keys, 2, "");
         idgw_cluster_eval(cl, req, &call);
         ck_assert_int_eq(call.outcome, IDGW_CLUSTER_UNAVAILABLE);
         ck_assert_msg(strstr(call.err, "TRYAGAIN") != NULL, "%s", call.err);
@@ -314,7 +335,7 @@ START_TEST(migrated_slot_gives_ask_then_moved)
     }
 
     /* the migration ends: k2 goes too, the slot is b's everywhere */
-    freeReplyObject(at(a.port, "MIGRATE 127.0.0.1 %d %s 0 5000", b.port, k2));
+    ok_at(a.port, "MIGRATE 127.0.0.1 %s %s 0 5000 AUTH " PASSWORD, bport, k2);
     ok_at(b.port, "CLUSTER SETSLOT %s NODE %s", slot, idb);
     ok_at(a.port, "CLUSTER SETSLOT %s NODE %s", slot, idb);
 
@@ -476,6 +497,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 40);
     tcase_add_test(tc, routes_each_slot_to_its_master);
+    tcase_add_test(tc, no_map_without_the_password_or_a_seed);
     tcase_add_test(tc, parallel_calls_wait_one_round_trip);
     tcase_add_test(tc, migrated_slot_gives_ask_then_moved);
     tcase_add_test(tc, manual_failover_followed);

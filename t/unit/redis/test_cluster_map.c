@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idgw_cluster_map.h"
+#include <apr_general.h>
+
+#include "idgw_cluster.h"
 
 static int slot_of(const char *key)
 {
@@ -223,6 +225,38 @@ START_TEST(too_many_masters_refused)
 }
 END_TEST
 
+START_TEST(calls_prepared_for_one_slot_only)
+{
+    apr_pool_t *p;
+    idgw_script s;
+    idgw_script_args a;
+    idgw_cluster_call call;
+
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    idgw_script_init(&s, "t", "return 1");
+    idgw_script_args_init(&a, p);
+    ck_assert_int_eq(idgw_cluster_call_prepare(&call, &a, &s, 0), -1);   /* no key */
+    idgw_script_args_part(&a);
+    idgw_script_args_key(&a, "idgw:s:{user1000}");
+    idgw_script_args_key(&a, "idgw:vo:{user1000}");
+    idgw_script_args_str(&a, "x");
+    ck_assert_int_eq(idgw_cluster_call_prepare(&call, &a, &s, 0), 0);
+    ck_assert_int_eq(call.slot, 3443);
+    ck_assert_int_eq(call.argc, 6);
+    ck_assert_str_eq(call.argv[0], "EVALSHA");
+    ck_assert_str_eq(call.argv[1], s.sha1);
+    ck_assert_str_eq(call.argv[3], "idgw:s:{user1000}");
+    ck_assert_uint_eq(call.lens[5], 1);
+    ck_assert_ptr_eq(call.script, &s);
+    /* a key of another slot: CROSSSLOT refused before any round trip */
+    idgw_script_args_key(&a, "idgw:strike:t:T1");
+    ck_assert_int_eq(idgw_cluster_call_prepare(&call, &a, &s, 0), -1);
+    apr_pool_destroy(p);
+    apr_terminate();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cluster_map");
@@ -238,6 +272,7 @@ int main(void)
     tcase_add_test(tc, slot_map_gaps_and_unknown_endpoints);
     tcase_add_test(tc, malformed_slot_maps_refused);
     tcase_add_test(tc, too_many_masters_refused);
+    tcase_add_test(tc, calls_prepared_for_one_slot_only);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
