@@ -51,7 +51,10 @@ apr_status_t idgw_cluster_create(apr_pool_t *p, const idgw_redis_cfg *base,
 
     if (nseeds < 1 || nseeds > IDGW_CLUSTER_MAX_SEEDS)
         return APR_EINVAL;
-    cl->p = p;
+    /* a pool of its own: masters are added while the child serves, under lock */
+    if ((rv = apr_pool_create(&cl->p, p)) != APR_SUCCESS)
+        return rv;
+    p = cl->p;
     cl->base = base;
     cl->parsed = apr_palloc(p, sizeof(*cl->parsed));
     cl->cand = apr_palloc(p, sizeof(*cl->cand) * (MAX_KNOWN + IDGW_CLUSTER_MAX_SEEDS));

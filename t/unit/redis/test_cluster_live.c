@@ -14,6 +14,7 @@
 #include <check.h>
 #include <apr_general.h>
 #include <apr_strings.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -354,6 +355,90 @@ START_TEST(migrated_slot_gives_ask_then_moved)
 }
 END_TEST
 
+/* Threads of one child share the router: each its own request pools. */
+#define THREADS 4
+#define CALLS_PER_THREAD 150
+
+typedef struct worker {
+    int id;
+    int done;                   /* calls answered with the value written */
+    apr_pool_t *p;
+} worker;
+
+static volatile int refreshing_stop;
+
+static void *work(void *data)
+{
+    worker *w = data;
+    int i;
+
+    for (i = 0; i < CALLS_PER_THREAD; i++) {
+        apr_pool_t *req;
+        idgw_cluster_call call;
+        const char *k = apr_psprintf(w->p, "{w%d.%d}", w->id, i);
+        const char *v = apr_psprintf(w->p, "v%d", i);
+        idgw_script_args a;
+
+        apr_pool_create(&req, w->p);
+        idgw_script_args_init(&a, req);
+        idgw_script_args_part(&a);
+        idgw_script_args_key(&a, k);
+        idgw_script_args_str(&a, v);
+        if (idgw_cluster_call_prepare(&call, &a, &set_get, 0) == 0) {
+            idgw_cluster_eval(cl, req, &call);
+            if (call.outcome == IDGW_CLUSTER_DONE && call.reply->type == REDIS_REPLY_STRING
+                && strcmp(call.reply->str, v) == 0)
+                w->done++;
+            if (call.reply)
+                freeReplyObject(call.reply);
+        }
+        apr_pool_destroy(req);
+    }
+    return NULL;
+}
+
+/* Meanwhile the map is installed again and again. */
+static void *refresher(void *unused)
+{
+    char err[200];
+
+    (void)unused;
+    while (!refreshing_stop) {
+        idgw_cluster_refresh(cl, 1, err, sizeof(err));
+        apr_sleep(apr_time_from_msec(5));
+    }
+    return NULL;
+}
+
+START_TEST(threads_share_the_router)
+{
+    pthread_t t[THREADS], r;
+    worker w[THREADS];
+    idgw_cluster_stats st;
+    int i;
+
+    refreshing_stop = 0;
+    ck_assert_int_eq(pthread_create(&r, NULL, refresher, NULL), 0);
+    for (i = 0; i < THREADS; i++) {
+        w[i].id = i;
+        w[i].done = 0;
+        apr_pool_create(&w[i].p, NULL);   /* pools are per thread */
+        ck_assert_int_eq(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(w[i].done, CALLS_PER_THREAD);
+        apr_pool_destroy(w[i].p);
+    }
+    refreshing_stop = 1;
+    pthread_join(r, NULL);
+    idgw_cluster_get_stats(cl, &st);
+    ck_assert_uint_gt(st.refreshes, 1);
+    ck_assert_uint_eq(st.moved, 0);
+    ck_assert_uint_eq(st.lost, 0);
+}
+END_TEST
+
 /* The replica of master port (from CLUSTER NODES). */
 static int replica_of(int port)
 {
@@ -499,6 +584,7 @@ int main(void)
     tcase_add_test(tc, routes_each_slot_to_its_master);
     tcase_add_test(tc, no_map_without_the_password_or_a_seed);
     tcase_add_test(tc, parallel_calls_wait_one_round_trip);
+    tcase_add_test(tc, threads_share_the_router);
     tcase_add_test(tc, migrated_slot_gives_ask_then_moved);
     tcase_add_test(tc, manual_failover_followed);
     tcase_add_test(tc, killed_master_replaced_by_its_replica);
