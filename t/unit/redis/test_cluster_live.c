@@ -28,7 +28,9 @@
 /* every node requires it: the map and the pools go through AUTH */
 #define PASSWORD "cluster-test-secret"
 
-static char dir[] = "/tmp/idgw-cluster-test-XXXXXX";
+/* a fixed place per user: a run that crashed left its nodes there, and the
+ * next run stops them before starting (cluster.sh refuses busy ports) */
+static char dir[128];
 static apr_pool_t *pool;
 static idgw_redis_cfg cfg;
 static idgw_script set_get, sleeper;
@@ -573,7 +575,9 @@ int main(void)
     SRunner *sr;
     int failed;
 
-    if (!mkdtemp(dir) || cluster_cmd("start") != 0) {
+    snprintf(dir, sizeof(dir), "/tmp/idgw-cluster-test.%u", (unsigned)getuid());
+    cluster_cmd("stop");
+    if (cluster_cmd("start") != 0) {
         fprintf(stderr, "test_cluster_live: could not start the cluster in %s\n", dir);
         cluster_cmd("stop");
         return EXIT_FAILURE;
