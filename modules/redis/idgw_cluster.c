@@ -243,15 +243,28 @@ static apr_status_t refresh_locked(idgw_cluster *cl, char *err, size_t errlen)
     return APR_EGENERAL;
 }
 
-/* Refresh unless the map changed since gen (another thread did it) or the
- * last attempt is more recent than the gap (force skips that check). */
+/*
+ * Refresh unless the map changed since gen (another thread did it) or the
+ * last attempt is more recent than the gap (force skips that check).  An
+ * automatic refresh while another thread refreshes does not wait for it
+ * (asking dead masters may take a connect timeout each): the caller goes on
+ * with the map it has; only a child without any map yet waits.
+ */
 static apr_status_t refresh_if(idgw_cluster *cl, int check_gen, unsigned long gen, int force,
                                char *err, size_t errlen)
 {
     apr_status_t rv = APR_SUCCESS;
-    int skip;
+    int skip, have_map;
 
-    apr_thread_mutex_lock(cl->refreshing);
+    apr_thread_mutex_lock(cl->lock);
+    have_map = cl->generation > 0;
+    apr_thread_mutex_unlock(cl->lock);
+    if (check_gen && have_map) {
+        if (apr_thread_mutex_trylock(cl->refreshing) != APR_SUCCESS)
+            return APR_EBUSY;
+    } else {
+        apr_thread_mutex_lock(cl->refreshing);
+    }
     apr_thread_mutex_lock(cl->lock);
     skip = (check_gen && cl->generation != gen)
            || (!force && apr_time_now() - cl->refreshed_at < IDGW_CLUSTER_REFRESH_GAP);

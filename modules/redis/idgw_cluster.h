@@ -6,7 +6,8 @@
  *     seed node (AUTH as configured, idgw_redis_connect); it is asked again
  *     after a connection to a master failed or a slot had no owner, at most
  *     once per IDGW_CLUSTER_REFRESH_GAP (an outage must not turn every
- *     request into a round of connects);
+ *     request into a round of connects), by one thread at a time (the others
+ *     go on with the map they have);
  *   - one idgw_redis_pool per master and child, made the first time the
  *     master is named and kept (a master that failed keeps its pool: its
  *     breaker makes the next tries fail fast until the map forgets it);
