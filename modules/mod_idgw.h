@@ -46,10 +46,12 @@
 #define IDGW_HEADER_REPLAY   "X-Idgw-Replay"
 
 /* r->notes entry a refused request carries when it earned a strike:
- * "session" (it proved it belongs to the session: token and binding matched,
- * so its terminal id and address are struck) or "address" (it proved nothing:
- * unknown/expired/closed token or binding mismatch; only the client address,
- * an IPv6 client by its /64, is struck, never the terminal id it claims). */
+ * "session" (it proved it belongs to a proven session: token and binding
+ * matched, and the session's chip or user was proven, idgw_session_prove; its
+ * terminal id and address are struck) or "address" (anything else: unknown,
+ * expired or closed token, binding mismatch, or a session nothing has proven
+ * yet; only the client address, an IPv6 client by its /64, is struck, never
+ * the terminal id it merely names: session/open accepts any). */
 #define IDGW_NOTE_STRIKE     "idgw-strike-scope"
 
 /* r->notes entry a step carries when it lost its claim while it ran: its
@@ -109,7 +111,10 @@ typedef enum idgw_vault_scope {
  *                   part returned nothing); return OK to go on, or an HTTP
  *                   status / DONE (after sending a response) to stop.
  * A "before" part's {'DENY', code, status} ends the request with that XML
- * error before the session is read.
+ * error before the session is touched.  A "before" part receives as `core` a
+ * function proven() that says whether this request belongs to a proven
+ * session (token and binding match, idgw_session_prove recorded a proof); it
+ * costs no Redis command beyond the session core's own read of the session.
  */
 struct redisReply;
 typedef struct idgw_script_part {
@@ -219,6 +224,20 @@ APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_reaper_register,
  * invalidate, the checked session is ended too. */
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_session_strike,
                         (request_rec *r, const char *reason, int invalidate));
+
+/*
+ * The request's session is proven from now on: "chip" when the chip answered
+ * through the secure channel and the FeliCa server verified its answer (the
+ * chip's diversified keys), "user" when a backend authenticated the user the
+ * session acts for.  Before that, a session's failures (sequence errors,
+ * rate-limit refusals) count only against its client address and the session
+ * itself, because session/open takes any terminal id and IDm an app names;
+ * after it, strikes, breaches and auto-bans go to the session's terminal id
+ * (mod_idgw_acl).  Recorded by this request's commit (no round trip of its
+ * own): call it before idgw_session_commit.  APR_EINVAL outside a claimed
+ * step (open, status, replays) or for another word than "chip" or "user".
+ */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_session_prove, (request_rec *r, const char *how));
 
 /* Add a part to the per-request script (see idgw_script_part). */
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_script_part_register,

@@ -1,7 +1,7 @@
 # Automatic temporary bans: after repeated sequence errors (strikes counted
-# by the session check: against the terminal only when the request proved its
-# session, otherwise against the address only) and after repeated rate-limit
-# refusals.
+# by the session check: against the terminal only when the request proved a
+# proven session, otherwise against the address only) and after repeated
+# rate-limit refusals.
 use strict;
 use warnings FATAL => 'all';
 
@@ -10,6 +10,8 @@ use Apache::TestUtil qw(t_cmp);
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use IdgwTest::Acl;
+
+sub diag { print STDERR map { "# $_\n" } split /\n/, join('', @_) }
 
 plan tests => 21;
 
@@ -38,9 +40,10 @@ ok scalar IdgwTest::Acl::log_lines(qr{IDGW0330: auto-ban for 3600 s: address 10\
                                    $log_from);
 ok !IdgwTest::Acl::log_lines(qr/IDGW0330: .*terminal \Q$t\E/, $log_from);
 
-# A sequence error inside a real session (token and binding matched: a
-# replay or reorder) is the terminal's own doing: three of them, from three
-# addresses, ban the terminal everywhere.
+# Sequence errors in sessions nobody has proven (session/open takes any
+# terminal id) strike the addresses only: three of them, from three
+# addresses, ban no terminal.  A proven terminal's own errors do ban it
+# (t/acl_proven.t, which proves sessions through the test handler).
 my $v = IdgwTest::Acl::terminal();
 my $m = IdgwTest::Acl::idm();
 for my $i (1 .. 3) {
@@ -50,16 +53,15 @@ for my $i (1 .. 3) {
                                      terminal => $v, idm => $m, token => $token // '', seq => 5);
     push @codes, IdgwTest::Acl::code($bad);
 }
-ok t_cmp("@codes[4..6]", 'IDGW-SEQ-001 IDGW-SEQ-001 IDGW-SEQ-001', 'sequence errors in real sessions');
-ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::open_session('/acl/net', xff => '10.9.2.99',
-                                                         terminal => $v)),
-         'IDGW-ACL-002', 'the terminal that erred in its own sessions is banned everywhere');
+ok t_cmp("@codes[4..6]", 'IDGW-SEQ-001 IDGW-SEQ-001 IDGW-SEQ-001', 'sequence errors in unproven sessions');
+ok t_cmp(IdgwTest::Acl::open_session('/acl/net', xff => '10.9.2.99', terminal => $v)->{status},
+         200, 'the terminal they named is not banned');
 ($rc, $out) = IdgwTest::Acl::admin('explain', '--terminal', $v);
-ok $out =~ /terminal \Q$v\E: blacklist entry: temporary, \d+ s left .* by auto-strikes: 3 sequence errors within 600 s/
-    or diag $out;
-ok scalar IdgwTest::Acl::log_lines(qr/IDGW0330: auto-ban for 3600 s: terminal \Q$v\E /, $log_from);
+ok $out !~ /blacklist entry/ or diag $out;
+ok !IdgwTest::Acl::log_lines(qr/IDGW0330: .*terminal \Q$v\E/, $log_from);
 
-# breaches: 2 per hour; 3 refusals earn a ban
+# breaches: 2 per hour; 3 refusals would earn a ban, but an id only named in
+# session/open is counted where it comes from and bans nobody
 my $b = IdgwTest::Acl::terminal();
 my @status;
 for (1 .. 5) {
@@ -67,14 +69,12 @@ for (1 .. 5) {
 }
 ok t_cmp("@status[0..1]", '200 200', 'within the limit');
 ok t_cmp("@status[2..4]", '429 429 429', 'three refusals');
-# banned now: refused also where no limit applies
-ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::open_session('/acl/net', xff => '10.9.1.2', terminal => $b)),
-         'IDGW-ACL-002', 'then banned everywhere');
+ok t_cmp(IdgwTest::Acl::open_session('/acl/net', xff => '10.9.1.2', terminal => $b)->{status},
+         200, 'no ban for a terminal id nothing proved');
 ($rc, $out) = IdgwTest::Acl::admin('explain', '--terminal', $b);
-ok $out =~ /by auto-breaches: 3 rate-limit breaches within 600 s/;
-($rc, $out) = IdgwTest::Acl::admin('remove', 'terminal', $b);
+ok $out !~ /blacklist entry/ or diag $out;
 ok t_cmp(IdgwTest::Acl::open_session('/acl/breaches', xff => '10.9.1.1', terminal => $b)->{status},
-         429, 'unbanned by the operator, still limited');
+         429, 'still limited where the flood came from');
 
 # an IPv6 client is banned by its /64: the phone could pick any address in it
 my $t6 = IdgwTest::Acl::terminal();

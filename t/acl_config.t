@@ -22,14 +22,25 @@ my @bad = (
     [ 'IdgwAclAutoBan strikes 3 10x 1h', qr/IdgwAclAutoBan: WINDOW: duration unit/ ],
     [ 'IdgwAclAutoBan hits 3 10m 1h', qr/first argument must be strikes or breaches/ ],
     [ 'IdgwAclRedisDown maybe', qr/IdgwAclRedisDown: must be closed or open/ ],
+    [ 'IdgwAclNatPool 10.64.0.0/10', qr/IdgwAclNatPool: usage/ ],
+    [ 'IdgwAclNatPool 0 10.64.0.0/10', qr/IdgwAclNatPool: '0' is not a number of subscribers/ ],
+    [ 'IdgwAclNatPool 64 10.64.0.1/10', qr/IdgwAclNatPool: '10\.64\.0\.1\/10' has host bits set/ ],
     [ 'IdgwAclWhitelist idm 12', qr/IdgwAclWhitelist: IDm must be exactly 16/ ],
     [ 'IdgwAclWhitelist addr 10.0.0.0/8', qr/IdgwAclWhitelist: kind must be terminal, idm or user/ ],
     [ "<Location /x>\nIdgwAclLocalTableSize 1000\n</Location>", qr/IdgwAclLocalTableSize.*not allowed|cannot occur within/ ],
     [ 'IdgwAclLocalTableSize 10', qr/IdgwAclLocalTableSize: must be an integer between 64/ ],
+    [ 'IdgwAclShadow ratelimits', qr/IdgwAclShadow: 'ratelimits' is not a layer/ ],
+    [ 'IdgwAclShadow blacklist:network', qr/IdgwAclShadow: 'blacklist:network' is not a layer/ ],
+    [ 'IdgwAclRateLimit terminal off shadow', qr/IdgwAclRateLimit: 'off' takes no burst and no shadow/ ],
+    [ 'IdgwAclRateLimit terminal 20/s 5 shadow extra', qr/IdgwAclRateLimit: usage/ ],
+    [ 'IdgwAclAutoBan strikes off shadow', qr/IdgwAclAutoBan: 'off' takes no shadow/ ],
 );
 my @startup = (
     [ "<Location /idgw>\nIdgwAcl On\n</Location>", qr/IDGW0300: .*no IdgwAclCarrierNetworks anywhere/, 0 ],
     [ "<Location /idgw>\nIdgwAcl On\nIdgwAclCarrierNetworks any\nIdgwAclRedisDown open\n</Location>",
+      qr/IDGW0300: .*IdgwAclRedisDown open .* needs at least one IdgwAclRateLimit/, 0 ],
+    [ "<Location /idgw>\nIdgwAcl On\nIdgwAclCarrierNetworks any\nIdgwAclRedisDown open\n"
+      . "IdgwAclRateLimit terminal 10/m shadow\n</Location>",
       qr/IDGW0300: .*IdgwAclRedisDown open .* needs at least one IdgwAclRateLimit/, 0 ],
     [ "<Location /idgw>\nIdgwAcl On\nIdgwAclCarrierNetworks any\n</Location>",
       qr/IDGW0300: mod_idgw_acl: mod_idgw_session is not loaded/, 1 ],
@@ -56,6 +67,13 @@ my ($rc, $out) = IdgwTest::Acl::check_config(<<'CONF');
     IdgwAclAutoBan strikes 3 10m 1h
     IdgwAclAutoBan breaches off
     IdgwAclRedisDown open
+    IdgwAclShadow carrier blacklist:addr ratelimit:endpoint
+    IdgwAclShadow autoban:strikes
+</Location>
+<Location /idgw/trial>
+    IdgwAclRateLimit terminal 60/m 10 shadow
+    IdgwAclAutoBan breaches 5 10m 1h shadow
+    IdgwAclShadow off
 </Location>
 IdgwAclLocalTableSize 1024
 CONF

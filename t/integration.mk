@@ -21,13 +21,17 @@ IDGW_ITEST_FILES = t/TEST.PL t/conf/extra.conf.in t/conf/httpd-base.conf \
 	t/session_two_instances.t t/session_config.t t/session_sentinel.t \
 	t/session_load.t t/session_body.t t/session_methods.t \
 	t/session_lifetime.t t/session_commit_confirm.t \
+	t/conf/shed.conf.in t/session_shed.t \
 	t/conf/acl.conf.in t/lib/IdgwTest/Acl.pm \
 	t/acl_network.t t/acl_whitelist.t t/acl_blacklist.t t/acl_fleet.t \
-	t/acl_rate.t t/acl_autoban.t t/acl_redis_down.t t/acl_config.t t/acl_admin_cli.t \
+	t/acl_rate.t t/acl_autoban.t t/acl_proven.t t/acl_natpool.t t/acl_redis_down.t t/acl_config.t t/acl_admin_cli.t \
+	t/acl_shadow.t \
 	t/conf/status.conf.in t/status_handler.t \
 	t/status_counting.t t/status_fleet.t t/status_gateway.t t/status_restart.t \
 	t/status_config.t t/status_page.t t/status_rules.t
 EXTRA_DIST += $(IDGW_ITEST_FILES)
+# the refusals the README names, at LogLevel warn (mod_idgw_acl)
+IDGW_ITEST_FILES += t/acl_loglevel.t
 
 IDGW_ITEST_ARGS = -httpd $(HTTPD) -httpd_conf $(abs_builddir)/t/conf/httpd-base.conf \
 	-apxs $(APXS)

@@ -12,6 +12,8 @@
  * and the query string steers failures:
  *   fail=1      commit ABORT with a 502 answer      nocommit=1  never commit
  *   strike=1    record a strike                     sleep=<ms>  wait first
+ *   prove=chip|user   report the session proven (idgw_session_prove), as
+ *               mod_idgw_convert does when the FeliCa server verified the chip
  */
 #include "idgw_httpd.h"
 #include <http_config.h>
@@ -33,6 +35,7 @@ static APR_OPTIONAL_FN_TYPE(idgw_session_body) *session_body;
 static APR_OPTIONAL_FN_TYPE(idgw_vault_put) *vault_put;
 static APR_OPTIONAL_FN_TYPE(idgw_vault_get) *vault_get;
 static APR_OPTIONAL_FN_TYPE(idgw_session_strike) *session_strike;
+static APR_OPTIONAL_FN_TYPE(idgw_session_prove) *session_prove;
 
 static void retrieve(void)
 {
@@ -42,6 +45,7 @@ static void retrieve(void)
     vault_put = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_put);
     vault_get = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_get);
     session_strike = APR_RETRIEVE_OPTIONAL_FN(idgw_session_strike);
+    session_prove = APR_RETRIEVE_OPTIONAL_FN(idgw_session_prove);
 }
 
 /* value of key in "k=v<sep>k=v" (NULL when absent) */
@@ -139,6 +143,8 @@ static int handler(request_rec *r)
         body = "";
     if ((ms = query_flag(r, "sleep")) > 0 && ms <= 5000)
         apr_sleep(apr_time_from_msec(ms));
+    if (r->args && session_prove && field(r->pool, r->args, "prove", '&'))
+        session_prove(r, field(r->pool, r->args, "prove", '&'));
     if (query_flag(r, "strike"))
         session_strike(r, "test handler was asked to strike", 0);
     if (in->step == IDGW_STEP_REQUEST)

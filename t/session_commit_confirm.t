@@ -40,7 +40,7 @@ ok t_cmp($again->{content}, $res->{content}, '  the same answer');
 
 # a strike recorded after a SCRIPT FLUSH still counts
 my $strike_key = 'itest:strike:t:' . $c->terminal;
-step_while($c, 'list_cards', 'relay', 'sleep=500&strike=1', 0.2,
+step_while($c, 'list_cards', 'relay', 'sleep=500&prove=chip&strike=1', 0.2,
            sub { IdgwTest::Redis::cli('SCRIPT', 'FLUSH') });
 ok t_cmp(IdgwTest::Redis::cli('GET', $strike_key), '1', 'the strike after SCRIPT FLUSH landed');
 

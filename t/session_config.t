@@ -24,6 +24,12 @@ my @syntax = (
     ['IdgwRedisDatabase -1',            qr/IdgwRedisDatabase '-1'/],
     ["<VirtualHost 127.0.0.1:8569>\nIdgwRedisServer 127.0.0.1\n</VirtualHost>",
      qr/IdgwRedisServer cannot occur within <VirtualHost> section/],
+    # load shedding (t/session_shed.t)
+    ["<Location /x>\nIdgwShedLocalLimit terminal 10/s\n</Location>", qr/IdgwShedLocalLimit: key must be session or addr/],
+    ["<Location /x>\nIdgwShedLocalLimit session 10/x\n</Location>", qr/IdgwShedLocalLimit: rate UNIT must be/],
+    ["<Location /x>\nIdgwShedLocalLimit addr 10/s 0\n</Location>", qr/IdgwShedLocalLimit: BURST must be an integer/],
+    ["<Location /x>\nIdgwShedLocalLimit addr off 5\n</Location>", qr/IdgwShedLocalLimit: 'off' takes no burst/],
+    ["<Location /x>\nIdgwShedLatency 0\n</Location>",        qr/IdgwShedLatency: .*\(1ms\.\.10s or off\)/],
 );
 my @startup = (
     ['sentinels without a master name',

@@ -5,14 +5,15 @@ IDGW_ACL_CPPFLAGS = -I$(top_srcdir)/modules/acl $(IDGW_MODULE_CPPFLAGS)
 noinst_LTLIBRARIES += modules/acl/libidgw_acl.la
 modules_acl_libidgw_acl_la_CPPFLAGS = $(IDGW_ACL_CPPFLAGS)
 modules_acl_libidgw_acl_la_SOURCES = \
-	modules/acl/idgw_limiter.c modules/acl/idgw_limiter.h \
-	modules/acl/idgw_acl_limiter_table.c \
 	modules/acl/idgw_acl_lists.c modules/acl/idgw_acl_lists.h \
 	modules/acl/idgw_acl_cache.c modules/acl/idgw_acl_cache.h \
 	modules/acl/idgw_acl_script.c modules/acl/idgw_acl_script.h \
 	modules/acl/idgw_acl_reply.c modules/acl/idgw_acl_reply.h \
 	modules/acl/idgw_acl_errors.c modules/acl/idgw_acl_errors.h \
 	modules/acl/idgw_acl_config.c modules/acl/idgw_acl_config.h \
+	modules/acl/idgw_acl_shadow.c modules/acl/idgw_acl_shadow.h \
+	modules/acl/idgw_acl_shadow_check.c modules/acl/idgw_acl_shadow_check.h \
+	modules/acl/idgw_acl_natpool.c modules/acl/idgw_acl_natpool.h \
 	modules/acl/idgw_acl_request.c modules/acl/idgw_acl_request.h \
 	modules/acl/idgw_conncap.c modules/acl/idgw_conncap.h \
 	modules/acl/idgw_acl_conncap.c modules/acl/idgw_acl_conncap.h

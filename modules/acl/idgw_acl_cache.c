@@ -76,13 +76,20 @@ int idgw_acl_cache_blocked(idgw_acl_cache *c, const idgw_acl_identity *id,
                            int64_t now_ms, apr_pool_t *p, idgw_acl_entry *out,
                            idgw_acl_kind *kind)
 {
+    return idgw_acl_cache_match(c, IDGW_ACL_BLACKLIST, id, now_ms, p, out, kind);
+}
+
+int idgw_acl_cache_match(idgw_acl_cache *c, idgw_acl_list list,
+                         const idgw_acl_identity *id, int64_t now_ms, apr_pool_t *p,
+                         idgw_acl_entry *out, idgw_acl_kind *kind)
+{
     const idgw_acl_entry *e;
 
     if (c == NULL) {
         return 0;
     }
     RDLOCK(c);
-    e = idgw_acl_lists_blocked(c->lists, id, now_ms, kind);
+    e = idgw_acl_lists_match(c->lists, list, id, now_ms, kind);
     if (e) {
         out->value = apr_pstrdup(p, e->value);
         out->expires_ms = e->expires_ms;

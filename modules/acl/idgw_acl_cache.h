@@ -30,6 +30,11 @@ int idgw_acl_cache_blocked(idgw_acl_cache *c, const idgw_acl_identity *id,
                            int64_t now_ms, apr_pool_t *p, idgw_acl_entry *out,
                            idgw_acl_kind *kind);
 
+/* The same look-up in any list (the shadow bans). */
+int idgw_acl_cache_match(idgw_acl_cache *c, idgw_acl_list list,
+                         const idgw_acl_identity *id, int64_t now_ms, apr_pool_t *p,
+                         idgw_acl_entry *out, idgw_acl_kind *kind);
+
 /* Whitelist look-up (cached snapshot and the static entries). */
 int idgw_acl_cache_whitelisted(idgw_acl_cache *c, apr_hash_t *const *static_wl,
                                const idgw_acl_identity *id, int64_t now_ms);

@@ -2,6 +2,7 @@
  * mod_idgw_acl (see idgw_acl_config.h and docs/directives.md (mod_idgw_acl)). */
 #include "idgw_acl_config.h"
 #include "idgw_acl_conncap.h"
+#include "idgw_acl_natpool.h"
 #include "idgw_conf_parse.h"
 
 #include <stdlib.h>
@@ -66,7 +67,7 @@ const char *idgw_acl_config_validate(apr_pool_t *p)
     }
     if (open_at && open_at->nelts > 0 && !limits_seen) {
         return apr_psprintf(p, "IdgwAclRedisDown open (%s) needs at least one "
-                            "IdgwAclRateLimit: failing open is only allowed to a "
+                            "IdgwAclRateLimit (not in shadow mode): failing open is only allowed to a "
                             "bounded local limiter",
                             APR_ARRAY_IDX(open_at, 0, const char *));
     }
@@ -108,6 +109,7 @@ void *idgw_acl_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
         c->carriers_any = base->carriers_any;
         c->carriers = base->carriers;
     }
+    c->nat_pools = add->nat_pools ? add->nat_pools : base->nat_pools;
     c->whitelist_set = add->whitelist_set ? 1 : base->whitelist_set;
     memcpy(c->whitelist, add->whitelist_set ? add->whitelist : base->whitelist,
            sizeof(c->whitelist));
@@ -117,6 +119,8 @@ void *idgw_acl_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     }
     c->strikes = add->strikes.set != IDGW_UNSET ? add->strikes : base->strikes;
     c->breaches = add->breaches.set != IDGW_UNSET ? add->breaches : base->breaches;
+    c->shadow_set = add->shadow_set ? 1 : base->shadow_set;
+    c->shadow = add->shadow_set ? add->shadow : base->shadow;
     return c;
 }
 
@@ -166,7 +170,8 @@ const idgw_acl_limit *idgw_acl_limit_get(const idgw_acl_dir_conf *c, idgw_acl_di
 int idgw_acl_any_limit(const idgw_acl_dir_conf *c)
 {
     for (int i = 0; i < IDGW_ACL_DIMS; i++) {
-        if (c->limits[i].set == 1) {
+        if (c->limits[i].set == 1 &&
+            !idgw_acl_shadowed(c, (idgw_acl_shadow_rule)(IDGW_ACL_SH_RATELIMIT + i))) {
             return 1;
         }
     }
@@ -182,6 +187,23 @@ const idgw_acl_autoban *idgw_acl_autoban_get(const idgw_acl_dir_conf *c, int str
 int idgw_acl_local_slots(const idgw_acl_srv_conf *c)
 {
     return idgw_default_int(c->local_slots, IDGW_ACL_DEFAULT_LOCAL_SLOTS);
+}
+
+int idgw_acl_shadowed(const idgw_acl_dir_conf *c, idgw_acl_shadow_rule rule)
+{
+    if ((int)rule < 0 || rule >= IDGW_ACL_SH_RULES) {
+        return 0;
+    }
+    if (c->shadow & (1u << rule)) {
+        return 1;
+    }
+    if (rule >= IDGW_ACL_SH_RATELIMIT && rule < IDGW_ACL_SH_STRIKES) {
+        return c->limits[rule - IDGW_ACL_SH_RATELIMIT].shadow;
+    }
+    if (rule == IDGW_ACL_SH_STRIKES || rule == IDGW_ACL_SH_BREACHES) {
+        return (rule == IDGW_ACL_SH_STRIKES ? c->strikes : c->breaches).shadow;
+    }
+    return 0;
 }
 
 /* ---- directive handlers ---------------------------------------------------- */
@@ -229,6 +251,11 @@ static const char *add_carrier(cmd_parms *cmd, void *mconfig, const char *arg)
     return NULL;
 }
 
+static const char *add_nat_pool(cmd_parms *cmd, void *mconfig, int argc, char *const argv[])
+{
+    return idgw_acl_natpool_add(cmd, &((idgw_acl_dir_conf *)mconfig)->nat_pools, argc, argv);
+}
+
 static const char *add_whitelist(cmd_parms *cmd, void *mconfig, const char *kind_name,
                                  const char *value)
 {
@@ -273,14 +300,34 @@ static const char *autoban_duration(apr_pool_t *p, const char *what, const char 
     return NULL;
 }
 
-static const char *set_rate_limit(cmd_parms *cmd, void *mconfig, const char *dim_name,
-                                  const char *rate, const char *burst_text)
+/* A trailing "shadow" on a rule line: taken off the arguments, *shadow set. */
+static int trailing_shadow(int *argc, char *const argv[])
+{
+    if (*argc > 0 && strcmp(argv[*argc - 1], "shadow") == 0) {
+        (*argc)--;
+        return 1;
+    }
+    return 0;
+}
+
+static const char *set_rate_limit(cmd_parms *cmd, void *mconfig, int argc,
+                                  char *const argv[])
 {
     idgw_acl_dir_conf *c = mconfig;
-    int dim = idgw_acl_dim_parse(dim_name);
+    int shadow = trailing_shadow(&argc, argv);
+    const char *dim_name = argc > 0 ? argv[0] : NULL;
+    const char *rate = argc > 1 ? argv[1] : NULL;
+    const char *burst_text = argc > 2 ? argv[2] : NULL;
+    int dim;
     idgw_acl_limit *l;
     const char *err;
     long burst;
+
+    if (argc < 2 || argc > 3) {
+        return "IdgwAclRateLimit: usage: addr|terminal|endpoint COUNT/UNIT [BURST] "
+               "[shadow], or addr|terminal|endpoint off";
+    }
+    dim = idgw_acl_dim_parse(dim_name);
 
     if (dim < 0) {
         return apr_psprintf(cmd->pool, "IdgwAclRateLimit: dimension must be addr, "
@@ -289,8 +336,8 @@ static const char *set_rate_limit(cmd_parms *cmd, void *mconfig, const char *dim
     l = &c->limits[dim];
     memset(l, 0, sizeof(*l));
     if (strcmp(rate, "off") == 0) {
-        if (burst_text) {
-            return "IdgwAclRateLimit: 'off' takes no burst";
+        if (burst_text || shadow) {
+            return "IdgwAclRateLimit: 'off' takes no burst and no shadow";
         }
         l->set = 0;
         return NULL;
@@ -310,8 +357,11 @@ static const char *set_rate_limit(cmd_parms *cmd, void *mconfig, const char *dim
     /* The endpoint is the section the limit was written in: a bounded set of
      * names, unlike request URIs, which a client chooses. */
     l->endpoint = cmd->path ? apr_pstrdup(cmd->pool, cmd->path) : "/";
+    l->shadow = shadow;
     l->set = 1;
-    limits_seen = 1;
+    /* a limit in shadow mode bounds nothing: IdgwAclRedisDown open needs
+     * an enforced one */
+    limits_seen |= !shadow;
     return NULL;
 }
 
@@ -319,6 +369,7 @@ static const char *set_autoban(cmd_parms *cmd, void *mconfig, int argc,
                                char *const argv[])
 {
     idgw_acl_dir_conf *c = mconfig;
+    int shadow = trailing_shadow(&argc, argv);
     idgw_acl_autoban *a;
     const char *err;
     long count;
@@ -339,11 +390,14 @@ static const char *set_autoban(cmd_parms *cmd, void *mconfig, int argc,
     }
     memset(a, 0, sizeof(*a));
     if (argc == 2 && strcmp(argv[1], "off") == 0) {
+        if (shadow) {
+            return "IdgwAclAutoBan: 'off' takes no shadow";
+        }
         a->set = 0;
         return NULL;
     }
     if (argc != 4) {
-        return "IdgwAclAutoBan: usage: strikes|breaches COUNT WINDOW DURATION "
+        return "IdgwAclAutoBan: usage: strikes|breaches COUNT WINDOW DURATION [shadow] "
                "(e.g. strikes 3 10m 1h), or strikes|breaches off";
     }
     if (idgw_parse_int(argv[1], 1, 1000, &count)) {
@@ -354,7 +408,29 @@ static const char *set_autoban(cmd_parms *cmd, void *mconfig, int argc,
         return err;
     }
     a->count = (int)count;
+    a->shadow = shadow;
     a->set = 1;
+    return NULL;
+}
+
+/* IdgwAclShadow LAYER[:RULE]... | off: several words or lines add up in one
+ * section; the section's set replaces the inherited one ("set wins"). */
+static const char *add_shadow(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    idgw_acl_dir_conf *c = mconfig;
+    const char *err;
+
+    if (!c->shadow_set) {
+        c->shadow_set = 1;
+        c->shadow = 0;
+    }
+    if (strcmp(arg, "off") == 0) {
+        c->shadow = 0;
+        return NULL;
+    }
+    if ((err = idgw_acl_shadow_parse(cmd->pool, arg, &c->shadow)) != NULL) {
+        return apr_pstrcat(cmd->pool, "IdgwAclShadow: ", err, NULL);
+    }
     return NULL;
 }
 
@@ -400,19 +476,32 @@ const command_rec idgw_acl_cmds[] = {
                     "CIDR... | any: the only client networks (carrier bearers) that "
                     "may pass, IPv4 or IPv6, e.g. 192.0.2.0/24 2001:db8::/32; host "
                     "bits must be zero"),
+    AP_INIT_TAKE_ARGV("IdgwAclNatPool", add_nat_pool, NULL, RSRC_CONF | ACCESS_CONF,
+                      "SUBSCRIBERS CIDR...: carrier NAT addresses, each shared by about "
+                      "SUBSCRIBERS phones: their address limit is multiplied by it and "
+                      "they are never banned automatically"),
     AP_INIT_FLAG("IdgwAclWhitelistMode", set_whitelist_mode, NULL, RSRC_CONF | ACCESS_CONF,
                  "On|Off: pre-launch mode, only whitelisted terminals or chips pass, "
                  "and only whitelisted users log in at a card source (default Off)"),
     AP_INIT_ITERATE2("IdgwAclWhitelist", add_whitelist, NULL, RSRC_CONF | ACCESS_CONF,
                      "terminal|idm|user VALUE...: static whitelist entries, used with "
                      "those in Redis (scripts/idgw-acl add --list white)"),
-    AP_INIT_TAKE23("IdgwAclRateLimit", set_rate_limit, NULL, RSRC_CONF | ACCESS_CONF,
-                   "addr|terminal|endpoint COUNT/UNIT [BURST] | off: fleet-wide GCRA "
-                   "limit, UNIT s, m, h, d or seconds; BURST defaults to COUNT"),
+    AP_INIT_TAKE_ARGV("IdgwAclRateLimit", set_rate_limit, NULL, RSRC_CONF | ACCESS_CONF,
+                      "addr|terminal|endpoint COUNT/UNIT [BURST] [shadow] | off: "
+                      "fleet-wide GCRA limit, UNIT s, m, h, d or seconds; BURST "
+                      "defaults to COUNT; shadow: count what it would refuse, refuse "
+                      "nothing"),
     AP_INIT_TAKE_ARGV("IdgwAclAutoBan", set_autoban, NULL, RSRC_CONF | ACCESS_CONF,
-                      "strikes|breaches COUNT WINDOW DURATION | off: ban a terminal, "
-                      "chip or address for DURATION after COUNT sequence errors "
-                      "(strikes) or rate-limit refusals (breaches) within WINDOW"),
+                      "strikes|breaches COUNT WINDOW DURATION [shadow] | off: ban a "
+                      "terminal, chip or address for DURATION after COUNT sequence "
+                      "errors (strikes) or rate-limit refusals (breaches) within "
+                      "WINDOW; shadow: write shadow bans, which refuse nobody"),
+    AP_INIT_ITERATE("IdgwAclShadow", add_shadow, NULL, RSRC_CONF | ACCESS_CONF,
+                    "LAYER[:RULE]... | off: decide as usual but let through what "
+                    "these would refuse (logged IDGW0370, counted): carrier, "
+                    "whitelist, blacklist[:terminal|idm|user|addr], "
+                    "ratelimit[:addr|terminal|endpoint], autoban[:strikes|breaches] "
+                    "(default off)"),
     AP_INIT_TAKE1("IdgwAclRedisDown", set_redis_down, NULL, RSRC_CONF | ACCESS_CONF,
                   "closed|open: when Redis cannot be reached refuse with 503 "
                   "(closed, default) or serve within the per-process limiter (open)"),

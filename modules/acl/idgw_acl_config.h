@@ -8,11 +8,14 @@
 #include <httpd.h>
 #include <http_config.h>
 
+#include <apr_tables.h>
+
 #include "idgw_cidr.h"
 #include "idgw_conf.h"
 #include "idgw_limiter.h"
 #include "idgw_acl_lists.h"
 #include "idgw_acl_script.h"
+#include "idgw_acl_shadow.h"
 
 typedef enum {
     IDGW_ACL_REDIS_DOWN_CLOSED = 0,   /* refuse with 503 (default) */
@@ -27,6 +30,7 @@ typedef struct {
     int64_t period_us;
     uint32_t burst;
     const char *endpoint; /* DIM_ENDPOINT: the <Location> it was set in */
+    int shadow;           /* the line ends in "shadow" */
 } idgw_acl_limit;
 
 /* One auto-ban rule (IdgwAclAutoBan strikes|breaches). */
@@ -35,6 +39,7 @@ typedef struct {
     int count;            /* threshold */
     int64_t window_us;
     int64_t ban_us;
+    int shadow;           /* the line ends in "shadow": bans go to the shadow bans */
 } idgw_acl_autoban;
 
 typedef struct {
@@ -42,6 +47,7 @@ typedef struct {
     int carriers_set;                     /* IdgwAclCarrierNetworks seen here */
     int carriers_any;                     /* ... "any" */
     idgw_cidr_set *carriers;
+    apr_array_header_t *nat_pools;        /* IdgwAclNatPool (idgw_acl_natpool.h) */
     int whitelist_mode;                   /* IdgwAclWhitelistMode */
     apr_hash_t *whitelist[IDGW_ACL_KINDS];/* IdgwAclWhitelist (ADDR unused) */
     int whitelist_set;
@@ -49,6 +55,8 @@ typedef struct {
     idgw_acl_autoban strikes;             /* IdgwAclAutoBan strikes */
     idgw_acl_autoban breaches;            /* IdgwAclAutoBan breaches */
     int redis_down;                       /* IdgwAclRedisDown */
+    int shadow_set;                       /* IdgwAclShadow seen here */
+    unsigned shadow;                      /* ... its rules (1u << idgw_acl_shadow_rule) */
 } idgw_acl_dir_conf;
 
 typedef struct {
@@ -71,8 +79,12 @@ int idgw_acl_whitelist_mode(const idgw_acl_dir_conf *c);
 idgw_acl_redis_down idgw_acl_redis_down_policy(const idgw_acl_dir_conf *c);
 const idgw_acl_limit *idgw_acl_limit_get(const idgw_acl_dir_conf *c, idgw_acl_dim dim);
 const idgw_acl_autoban *idgw_acl_autoban_get(const idgw_acl_dir_conf *c, int strikes);
+/* 1 if an enforced (not shadow) rate limit applies here. */
 int idgw_acl_any_limit(const idgw_acl_dir_conf *c);
 int idgw_acl_local_slots(const idgw_acl_srv_conf *c);
+/* 1 if rule is in shadow mode here: named by IdgwAclShadow, or its
+ * IdgwAclRateLimit / IdgwAclAutoBan line ends in "shadow". */
+int idgw_acl_shadowed(const idgw_acl_dir_conf *c, idgw_acl_shadow_rule rule);
 
 /* Start-up checks across sections that no single directive can make.
  * Returns NULL or the message to log before refusing to start. */

@@ -24,6 +24,7 @@
 
 #include "idgw_acl_conncap.h"
 #include "idgw_conncap.h"
+#include "idgw_log_limit.h"
 
 APLOG_USE_MODULE(idgw_acl);
 
@@ -41,9 +42,8 @@ static struct {
     idgw_conncap *table;             /* NULL: no cap configured */
     int row;                         /* this child's row, -1 before child_init */
     const idgw_metrics_fns *metrics;
-    apr_uint32_t refused;            /* since the last IDGW0350 */
-    apr_uint32_t last_log;           /* apr_time_sec of the last IDGW0350 */
-} cc = { -1, NULL, NULL, -1, NULL, 0, 0 };
+    idgw_log_limit refusal_log;      /* IDGW0350: one line a second */
+} cc = { -1, NULL, NULL, -1, NULL, { 0, 0 } };
 
 void idgw_acl_conncap_reset(void)
 {
@@ -191,14 +191,11 @@ static apr_status_t release(void *data)
  * last one: an attack must not flood the error log. */
 static void log_refusal(conn_rec *c, unsigned open, unsigned cap)
 {
-    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
-    apr_uint32_t last = apr_atomic_read32(&cc.last_log);
-    apr_uint32_t n = apr_atomic_inc32(&cc.refused) + 1;
+    apr_uint32_t n = 0;
 
-    if (now == last || apr_atomic_cas32(&cc.last_log, now, last) != last) {
+    if (!idgw_log_limit_pass(&cc.refusal_log, &n)) {
         return;
     }
-    n = apr_atomic_xchg32(&cc.refused, 0);
     ap_log_cerror(APLOG_MARK, APLOG_WARNING, 0, c, "IDGW0350: connection from %s closed: "
                   "%u open from this address, cap %u (IdgwAclMaxConnPerAddr); %u refused "
                   "by this process since the last IDGW0350", c->client_ip, open, cap, n);

@@ -45,7 +45,7 @@ int idgw_acl_kind_parse(const char *name)
 
 const char *idgw_acl_list_name(idgw_acl_list list)
 {
-    return list == IDGW_ACL_WHITELIST ? "wl" : "bl";
+    return list == IDGW_ACL_WHITELIST ? "wl" : list == IDGW_ACL_SHADOWBANS ? "sb" : "bl";
 }
 
 /* 1 if every character of s is alphanumeric or in extra, and the length is
@@ -308,18 +308,25 @@ const idgw_acl_entry *idgw_acl_lists_blocked(const idgw_acl_lists *l,
                                              const idgw_acl_identity *id,
                                              int64_t now_ms, idgw_acl_kind *kind)
 {
+    return idgw_acl_lists_match(l, IDGW_ACL_BLACKLIST, id, now_ms, kind);
+}
+
+const idgw_acl_entry *idgw_acl_lists_match(const idgw_acl_lists *l, idgw_acl_list list,
+                                           const idgw_acl_identity *id,
+                                           int64_t now_ms, idgw_acl_kind *kind)
+{
     const idgw_acl_entry *e;
 
     if (l == NULL || id == NULL) {
         return NULL;
     }
     if (id->has_ip &&
-        (e = idgw_acl_lists_find_ip(l, IDGW_ACL_BLACKLIST, &id->ip, now_ms)) != NULL) {
+        (e = idgw_acl_lists_find_ip(l, list, &id->ip, now_ms)) != NULL) {
         *kind = IDGW_ACL_ADDR;
         return e;
     }
     for (int k = IDGW_ACL_TERMINAL; k <= IDGW_ACL_USER; k++) {
-        if (id->v[k] && (e = idgw_acl_lists_find(l, IDGW_ACL_BLACKLIST,
+        if (id->v[k] && (e = idgw_acl_lists_find(l, list,
                                                  (idgw_acl_kind)k, id->v[k],
                                                  now_ms)) != NULL) {
             *kind = (idgw_acl_kind)k;

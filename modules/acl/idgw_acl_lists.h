@@ -35,6 +35,7 @@ typedef enum {
 typedef enum {
     IDGW_ACL_BLACKLIST = 0,
     IDGW_ACL_WHITELIST,
+    IDGW_ACL_SHADOWBANS,    /* bans by an auto-ban in shadow mode: refuse nobody */
     IDGW_ACL_LISTS
 } idgw_acl_list;
 
@@ -55,7 +56,7 @@ typedef struct idgw_acl_lists idgw_acl_lists;
 /* "terminal", "idm", "user", "addr" <-> kind; -1 when unknown. */
 const char *idgw_acl_kind_name(idgw_acl_kind kind);
 int idgw_acl_kind_parse(const char *name);
-const char *idgw_acl_list_name(idgw_acl_list list);   /* "bl", "wl" */
+const char *idgw_acl_list_name(idgw_acl_list list);   /* "bl", "wl", "sb" */
 
 /* Checks an identity or network and writes its normalised form (allocated
  * from p) to *norm.  Returns NULL or what is wrong (a static string):
@@ -116,6 +117,11 @@ typedef struct {
 const idgw_acl_entry *idgw_acl_lists_blocked(const idgw_acl_lists *l,
                                              const idgw_acl_identity *id,
                                              int64_t now_ms, idgw_acl_kind *kind);
+
+/* The same look-up in any list (IDGW_ACL_SHADOWBANS: the shadow bans). */
+const idgw_acl_entry *idgw_acl_lists_match(const idgw_acl_lists *l, idgw_acl_list list,
+                                           const idgw_acl_identity *id,
+                                           int64_t now_ms, idgw_acl_kind *kind);
 
 /* 1 if any of the terminal id, IDm or user is whitelisted, in the snapshot
  * (l may be NULL) or in the static entries (static_wl may be NULL; indexed

@@ -37,13 +37,15 @@ static int get_int(const redisReply *e, long long min, long long max, long long 
 const char *idgw_acl_reply_parse(const redisReply *reply, int ndims,
                                  idgw_acl_check_reply *out)
 {
-    long long refused, retry, banned, confirmed;
+    long long refused, retry, banned, confirmed, sref, sban;
+    long long dims_mask;
     const redisReply *ver, *lists;
 
     memset(out, 0, sizeof(*out));
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 6) {
-        return "reply is not a six-element array";
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 8) {
+        return "reply is not an eight-element array";
     }
+    dims_mask = (1LL << (ndims < 0 ? 0 : ndims > 30 ? 30 : ndims)) - 1;
     ver = reply->element[0];
     if (ver->type != REDIS_REPLY_STRING ||
         !idgw_acl_version_parse(ver->str, ver->len, &out->version)) {
@@ -52,8 +54,10 @@ const char *idgw_acl_reply_parse(const redisReply *reply, int ndims,
     if (!get_int(reply->element[1], 0, ndims, &refused) ||
         !get_int(reply->element[2], 0, INT64_C(1) << 50, &retry) ||
         !get_int(reply->element[3], 0, 1, &banned) ||
-        !get_int(reply->element[5], 0, 1, &confirmed)) {
-        return "refused/retry/banned/confirmed out of range";
+        !get_int(reply->element[5], 0, 1, &confirmed) ||
+        !get_int(reply->element[6], 0, dims_mask, &sref) ||
+        !get_int(reply->element[7], 0, dims_mask, &sban) || (sban & ~sref) != 0) {
+        return "refused/retry/banned/confirmed/shadow out of range";
     }
     lists = reply->element[4];
     if (lists->type == REDIS_REPLY_INTEGER && lists->integer == 0) {
@@ -75,6 +79,8 @@ const char *idgw_acl_reply_parse(const redisReply *reply, int ndims,
     out->retry_us = retry;
     out->banned = (int)banned;
     out->confirmed = (int)confirmed;
+    out->shadow_refused = (unsigned)sref;
+    out->shadow_banned = (unsigned)sban;
     return NULL;
 }
 

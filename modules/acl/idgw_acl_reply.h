@@ -19,6 +19,8 @@ typedef struct {
     int banned;                 /* the refusal just earned an auto-ban */
     const redisReply *lists;    /* NULL: the node's copy is current */
     int confirmed;              /* the node's refusal stands (its copy is current) */
+    unsigned shadow_refused;    /* dimensions in shadow mode that would refuse (bit i-1) */
+    unsigned shadow_banned;     /* ... whose breaches just earned a shadow ban */
 } idgw_acl_check_reply;
 
 /* Parses CHECK's reply; ndims is how many dimensions the call carried.

@@ -12,8 +12,11 @@
 #include <util_filter.h>
 
 #include "idgw_acl_errors.h"
+#include "idgw_acl_natpool.h"
 #include "idgw_acl_reply.h"
 #include "idgw_acl_script.h"
+#include "idgw_acl_shadow_check.h"
+#include "idgw_log_limit.h"
 #include "idgw_xml_error.h"
 
 APLOG_USE_MODULE(idgw_acl);
@@ -175,17 +178,35 @@ static void collect_dims(idgw_acl_req *q)
 
 /* ---- decisions on this node ------------------------------------------------- */
 
+/* A dimension's fleet-wide limit for this request: a carrier NAT address
+ * gets the address limit of all the subscribers behind it. */
+static idgw_gcra dim_gcra(const idgw_acl_req *q, const idgw_acl_limit *l, idgw_acl_dim dim)
+{
+    if (dim == IDGW_ACL_DIM_ADDR && q->nat_subscribers > 1) {
+        return idgw_acl_natpool_gcra(&l->gcra, l->count, l->period_us, l->burst,
+                                     q->nat_subscribers);
+    }
+    return l->gcra;
+}
+
 /* The per-process limit of a dimension: the fleet-wide one, widened by the
  * breach threshold when breaches earn a ban, so that enough refusals reach
- * Redis to be counted there; beyond that a flood stops here. */
-static idgw_gcra local_gcra(const idgw_acl_dir_conf *conf, const idgw_acl_limit *l,
+ * Redis to be counted there (and for the terminal by a second burst, see
+ * below); beyond that a flood stops here. */
+static idgw_gcra local_gcra(const idgw_acl_req *q, const idgw_acl_limit *l,
                             idgw_acl_dim dim)
 {
-    idgw_gcra g = l->gcra;
-    const idgw_acl_autoban *breaches = idgw_acl_autoban_get(conf, 0);
+    idgw_gcra g = dim_gcra(q, l, dim);
+    const idgw_acl_autoban *breaches = idgw_acl_autoban_get(q->conf, 0);
 
     if (breaches != NULL && idgw_acl_dim_ban_kind(dim) >= 0) {
         g.tolerance += (int64_t)breaches->count * g.interval;
+    }
+    if (dim == IDGW_ACL_DIM_TERMINAL) {
+        /* fleet-wide, one client's requests fall under two budgets: the id as
+         * merely named (before its session is proven) and the proven id;
+         * this node cannot tell them apart, so it lets both bursts through */
+        g.tolerance += l->gcra.tolerance + g.interval;
     }
     return g;
 }
@@ -193,14 +214,25 @@ static idgw_gcra local_gcra(const idgw_acl_dir_conf *conf, const idgw_acl_limit 
 static int local_limits(request_rec *r, idgw_acl_req *q)
 {
     apr_time_t now = apr_time_now();
+    unsigned shadow = idgw_acl_shadow_dims(q->conf, q->ndims, q->dims);
 
     for (int i = 0; i < q->ndims; i++) {
         const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, q->dims[i]);
-        idgw_gcra g = local_gcra(q->conf, l, q->dims[i]);
+        idgw_gcra g = local_gcra(q, l, q->dims[i]);
+        /* a terminal id counts here where it comes from: whether it is
+         * proven, only the fleet-wide check knows */
         const char *key = apr_pstrcat(r->pool, idgw_acl_dim_name(q->dims[i]), ":",
-                                      q->dim_values[i], NULL);
+                                      q->dim_values[i],
+                                      q->dims[i] == IDGW_ACL_DIM_TERMINAL ? "@" : "",
+                                      q->dims[i] == IDGW_ACL_DIM_TERMINAL ? q->limit_addr
+                                                                          : "", NULL);
         int64_t retry = 0;
 
+        /* a limit in shadow mode refuses nothing: the fleet-wide check
+         * alone says what it would have refused */
+        if (shadow & (1u << i)) {
+            continue;
+        }
         if (!idgw_limiter_check(idgw_acl_g.limiter, &g, key, strlen(key),
                                 (int64_t)now, &retry)) {
             apr_uint32_t n = apr_atomic_inc32(&idgw_acl_g.local_refusals) + 1;
@@ -215,6 +247,30 @@ static int local_limits(request_rec *r, idgw_acl_req *q)
     return OK;
 }
 
+/* The refusals the README tells operators to look for (IDGW0310, 0312,
+ * 0313) are logged at warn, so Debian's default LogLevel warn shows them;
+ * but a client can repeat them at will, so at most one warn line a second
+ * per process and id, naming how many came since the last one; the others
+ * go to info (nothing is lost for whoever logs at info). */
+enum { REFUSAL_BEARER, REFUSAL_BLOCKED, REFUSAL_NOT_LISTED, REFUSAL_KINDS };
+static idgw_log_limit refusal_log[REFUSAL_KINDS];
+
+static void log_refusal(request_rec *r, int kind, const char *line)
+{
+    apr_uint32_t events = 0;
+
+    if (!idgw_log_limit_pass(&refusal_log[kind], &events)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s", line);
+    }
+    else if (events > 1) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "%s; %u more since the last "
+                      "warning (logged at info)", line, events - 1);
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "%s", line);
+    }
+}
+
 /* What this node's copy of the lists says: NULL (pass) or the refusal, whose
  * log line waits in q->verdict_log until the refusal is actually sent (the
  * copy may be out of date: the fleet-wide check confirms or corrects it). */
@@ -222,10 +278,13 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
 {
     idgw_acl_entry e;
     idgw_acl_kind kind = IDGW_ACL_KINDS;
+    idgw_acl_identity enforced, shadow;
     int64_t now = now_ms();
 
     q->verdict_log = NULL;
-    if (idgw_acl_cache_blocked(idgw_acl_g.cache, &q->id, now, r->pool, &e, &kind)) {
+    idgw_acl_shadow_split(q->conf, &q->id, &enforced, &shadow);
+    if (idgw_acl_cache_blocked(idgw_acl_g.cache, &enforced, now, r->pool, &e, &kind)) {
+        q->verdict_blocked = 1;
         q->verdict_log = apr_psprintf(r->pool,
                                       "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
                                       idgw_acl_kind_name(kind), e.value, e.source,
@@ -233,10 +292,22 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
                                       e.reason);
         return &IDGW_E_ACL_BLOCKED;
     }
+    idgw_acl_shadow_lists(r, &q->shadow, &idgw_acl_g.metrics, idgw_acl_g.cache, &shadow,
+                          &q->id, now);
     if (idgw_acl_whitelist_mode(q->conf) &&
         !idgw_acl_cache_whitelisted(idgw_acl_g.cache,
                                     q->conf->whitelist_set ? q->conf->whitelist : NULL,
                                     &q->id, now)) {
+        if (idgw_acl_shadowed(q->conf, IDGW_ACL_SH_WHITELIST)) {
+            idgw_acl_shadow_note(r, &q->shadow, &idgw_acl_g.metrics, IDGW_ACL_SH_WHITELIST,
+                apr_psprintf(r->pool, "whitelist mode, terminal %s IDm %s not listed "
+                             "(client %s)",
+                             q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
+                             q->id.v[IDGW_ACL_IDM] ? q->id.v[IDGW_ACL_IDM] : "-",
+                             q->addr_text));
+            return NULL;
+        }
+        q->verdict_blocked = 0;
         q->verdict_log = apr_psprintf(r->pool,
             "IDGW0313: refused: whitelist mode, terminal %s IDm %s not listed "
             "(client %s)",
@@ -250,7 +321,8 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
 static void log_verdict(request_rec *r, idgw_acl_req *q)
 {
     if (q->verdict_log && !q->verdict_logged) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "%s", q->verdict_log);
+        log_refusal(r, q->verdict_blocked ? REFUSAL_BLOCKED : REFUSAL_NOT_LISTED,
+                    q->verdict_log);
         q->verdict_logged = 1;
     }
 }
@@ -295,10 +367,19 @@ int idgw_acl_access(request_rec *r)
         return refuse(r, q, &IDGW_E_ACL_BEARER);
     }
     if (!conf->carriers_any && idgw_cidr_set_find(conf->carriers, &q->id.ip) < 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "IDGW0310: refused: %s is not on a carrier network", q->addr_text);
-        return refuse(r, q, &IDGW_E_ACL_BEARER);
+        if (idgw_acl_shadowed(conf, IDGW_ACL_SH_CARRIER)) {
+            idgw_acl_shadow_note(r, &q->shadow, &idgw_acl_g.metrics, IDGW_ACL_SH_CARRIER,
+                                 apr_psprintf(r->pool, "%s is not on a carrier network",
+                                              q->addr_text));
+        }
+        else {
+            log_refusal(r, REFUSAL_BEARER, apr_psprintf(r->pool, "IDGW0310: refused: %s is "
+                                                        "not on a carrier network",
+                                                        q->addr_text));
+            return refuse(r, q, &IDGW_E_ACL_BEARER);
+        }
     }
+    q->nat_subscribers = idgw_acl_natpool_subscribers(conf->nat_pools, &q->id.ip);
     if ((rc = read_identities(r, q)) != OK) {
         return rc;
     }
@@ -332,22 +413,34 @@ static const idgw_error_def *identity_verdict(request_rec *r, idgw_acl_req *q,
 
     memset(&one, 0, sizeof(one));
     one.v[kind] = value;
-    if (idgw_acl_cache_blocked(idgw_acl_g.cache, &one, now, r->pool, &e, &hit)) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                      "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
-                      idgw_acl_kind_name(hit), e.value, e.source, expiry_text(r->pool, &e),
-                      *e.reason ? ": " : "", e.reason);
+    if (idgw_acl_shadowed(q->conf, (idgw_acl_shadow_rule)(IDGW_ACL_SH_BLACKLIST + kind))) {
+        idgw_acl_shadow_lists(r, &q->shadow, &idgw_acl_g.metrics, idgw_acl_g.cache, &one,
+                              &one, now);
+    }
+    else if (idgw_acl_cache_blocked(idgw_acl_g.cache, &one, now, r->pool, &e, &hit)) {
+        log_refusal(r, REFUSAL_BLOCKED,
+                    apr_psprintf(r->pool, "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
+                                 idgw_acl_kind_name(hit), e.value, e.source,
+                                 expiry_text(r->pool, &e), *e.reason ? ": " : "", e.reason));
         return &IDGW_E_ACL_BLOCKED;
     }
     if (idgw_acl_whitelist_mode(q->conf) &&
         !idgw_acl_cache_whitelisted(idgw_acl_g.cache,
                                     q->conf->whitelist_set ? q->conf->whitelist : NULL,
                                     &one, now)) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                      "IDGW0313: refused: whitelist mode, authenticated %s %s not listed "
-                      "(terminal %s, client %s)", idgw_acl_kind_name(kind), value,
-                      q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
-                      q->addr_text);
+        if (idgw_acl_shadowed(q->conf, IDGW_ACL_SH_WHITELIST)) {
+            idgw_acl_shadow_note(r, &q->shadow, &idgw_acl_g.metrics, IDGW_ACL_SH_WHITELIST,
+                                 apr_psprintf(r->pool, "whitelist mode, authenticated %s "
+                                              "%s not listed", idgw_acl_kind_name(kind),
+                                              value));
+            return NULL;
+        }
+        log_refusal(r, REFUSAL_NOT_LISTED,
+                    apr_psprintf(r->pool, "IDGW0313: refused: whitelist mode, authenticated "
+                                 "%s %s not listed (terminal %s, client %s)",
+                                 idgw_acl_kind_name(kind), value,
+                                 q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
+                                 q->addr_text));
         return &IDGW_E_ACL_NOT_LISTED;
     }
     return NULL;
@@ -386,6 +479,23 @@ int idgw_acl_identity_check(request_rec *r, const char *kind_name, const char *v
 
 /* ---- the fleet-wide check ------------------------------------------------------- */
 
+/* The terminal dimension counts a terminal id only for a proven session
+ * (idgw_session_prove): pushes which dimension that is and its key for a
+ * mere claim (idgw_acl_script.h).  Without it, anyone could exhaust or get
+ * banned any terminal by naming it in session/open. */
+static void claim_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
+{
+    for (int i = 0; q && i < q->ndims; i++) {
+        if (q->dims[i] == IDGW_ACL_DIM_TERMINAL) {
+            idgw_script_args_key(a, idgw_acl_key_rate_claim(r->pool, idgw_acl_g.prefix,
+                                                            q->dim_values[i], q->limit_addr));
+            idgw_script_args_int(a, i + 1);
+            return;
+        }
+    }
+    idgw_script_args_int(a, 0);
+}
+
 /* Pushes CHECK's KEYS and ARGV (idgw_acl_script.h); q may be NULL where
  * access control is off (the call then only keeps the lists current). */
 static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
@@ -410,22 +520,35 @@ static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
     for (int i = 0; i < n; i++) {
         idgw_acl_dim d = q->dims[i];
         const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, d);
+        idgw_gcra g = dim_gcra(q, l, d);
         int ban_kind = idgw_acl_dim_ban_kind(d);
-        int autoban = breaches != NULL && ban_kind >= 0;
+        /* a carrier NAT address is shared: its breaches ban nobody */
+        int autoban = breaches != NULL && ban_kind >= 0 &&
+                      !(ban_kind == IDGW_ACL_ADDR && q->nat_subscribers > 0);
         const char *ban_value = ban_kind == IDGW_ACL_ADDR ? q->ban_addr
                               : ban_kind >= 0 ? q->id.v[ban_kind] : "";
 
         idgw_script_args_key(a, idgw_acl_key_rate(r->pool, prefix, d, q->dim_values[i]));
         idgw_script_args_key(a, idgw_acl_key_breach(r->pool, prefix, d, q->dim_values[i]));
-        idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, IDGW_ACL_BLACKLIST,
+        idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix,
+                                                  idgw_acl_shadow_ban_list(q->conf,
+                                                      IDGW_ACL_SH_BREACHES,
+                                                      (idgw_acl_shadow_rule)
+                                                      (IDGW_ACL_SH_RATELIMIT + d)),
                                                   ban_kind >= 0 ? (idgw_acl_kind)ban_kind
                                                                 : IDGW_ACL_ADDR));
-        idgw_script_args_int(a, l->gcra.interval);
-        idgw_script_args_int(a, l->gcra.tolerance);
+        idgw_script_args_int(a, g.interval);
+        idgw_script_args_int(a, g.tolerance);
         idgw_script_args_int(a, autoban ? breaches->count : 0);
         idgw_script_args_int(a, autoban ? breaches->window_us / 1000 : 1000);
         idgw_script_args_int(a, autoban ? breaches->ban_us / 1000 : 0);
         idgw_script_args_str(a, ban_value ? ban_value : "");
+    }
+    claim_args(r, q, a);
+    if (q) {
+        idgw_acl_shadow_check_args(r->pool, &q->shadow, prefix, q->id.v[IDGW_ACL_TERMINAL],
+                                   q->ban_addr, idgw_acl_shadow_dims(q->conf, n, q->dims),
+                                   n, q->dims, a);
     }
 }
 
@@ -455,6 +578,33 @@ static void install_lists(request_rec *r, const idgw_acl_check_reply *rep)
                   "IDGW0332: lists refreshed to version %" APR_INT64_T_FMT, rep->version);
 }
 
+/* The limits in shadow mode that would have refused (CHECK recorded them
+ * already), and the shadow bans their breaches earned. */
+static void shadow_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_reply *rep)
+{
+    for (int i = 0; i < q->ndims; i++) {
+        const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, q->dims[i]);
+        idgw_acl_shadow_rule rule = (idgw_acl_shadow_rule)(IDGW_ACL_SH_RATELIMIT + q->dims[i]);
+
+        if (!(rep->shadow_refused & (1u << i)) || l == NULL) {
+            continue;
+        }
+        q->shadow.sent |= 1u << rule;
+        idgw_acl_shadow_note(r, &q->shadow, &idgw_acl_g.metrics, rule,
+                             apr_psprintf(r->pool, "fleet-wide rate limit %s %u/%"
+                                          APR_INT64_T_FMT "s burst %u reached by %s",
+                                          idgw_acl_dim_name(q->dims[i]), l->count,
+                                          l->period_us / 1000000, l->burst,
+                                          q->dim_values[i]));
+        if (rep->shadow_banned & (1u << i)) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "IDGW0372: shadow auto-ban (refuses nobody): %s %s after "
+                          "repeated rate-limit breaches", idgw_acl_dim_name(q->dims[i]),
+                          q->dim_values[i]);
+        }
+    }
+}
+
 static int apply_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_reply *rep)
 {
     if (rep->lists) {
@@ -464,6 +614,7 @@ static int apply_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_rep
         return OK;
     }
     q->fleet_done = 1;
+    shadow_reply(r, q, rep);
     if (rep->confirmed && q->pending) {
         /* the copy was current: its refusal stands */
         log_verdict(r, q);
@@ -475,7 +626,14 @@ static int apply_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_rep
     }
     if (rep->refused) {
         int i = rep->refused - 1;
-        if (rep->banned) {
+        if (rep->banned && idgw_acl_shadow_ban_list(q->conf, IDGW_ACL_SH_BREACHES,
+                                                    IDGW_ACL_SH_RULES) == IDGW_ACL_SHADOWBANS) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "IDGW0372: shadow auto-ban (refuses nobody): %s %s after "
+                          "repeated rate-limit breaches", idgw_acl_dim_name(q->dims[i]),
+                          q->dim_values[i]);
+        }
+        else if (rep->banned) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                           "IDGW0322: auto-ban: %s %s after repeated rate-limit breaches",
                           idgw_acl_dim_name(q->dims[i]), q->dim_values[i]);
@@ -526,6 +684,11 @@ int idgw_acl_fixups_late(request_rec *r)
     int argc, rc;
     apr_status_t rv;
 
+    if (q != NULL && q->fleet_done && !r->main && !r->prev) {
+        idgw_acl_shadow_late_record(r, &q->shadow, idgw_acl_g.pool,
+                                    &idgw_acl_g.shadow_script, idgw_acl_g.prefix,
+                                    q->id.v[IDGW_ACL_TERMINAL], q->ban_addr);
+    }
     /* Only where no session check folded CHECK into its script. */
     if (q == NULL || q->fleet_done || r->main || r->prev) {
         return DECLINED;
@@ -562,6 +725,12 @@ int idgw_acl_fixups_late(request_rec *r)
     }
     rc = apply_reply(r, q, &rep);
     freeReplyObject(reply);
+    if (rc == OK) {
+        /* the same connection, already held by this request */
+        idgw_acl_shadow_late_record(r, &q->shadow, idgw_acl_g.pool,
+                                    &idgw_acl_g.shadow_script, idgw_acl_g.prefix,
+                                    q->id.v[IDGW_ACL_TERMINAL], q->ban_addr);
+    }
     return rc == OK ? DECLINED : rc;
 }
 
@@ -594,7 +763,13 @@ static void strikes_part_args(request_rec *r, idgw_script_args *a)
     const char *prefix = idgw_acl_g.prefix;
     const char *ver = idgw_acl_key_version(r->pool, prefix);
     const char *tid = q ? q->id.v[IDGW_ACL_TERMINAL] : NULL;
-    const char *addr = q ? q->ban_addr : NULL;
+    /* strikes at a carrier NAT address count per session and per proven
+     * terminal only: the address is every subscriber's behind it */
+    const char *addr = q && !q->nat_subscribers ? q->ban_addr : NULL;
+    /* in shadow mode the bans go to the shadow bans, which refuse nobody */
+    idgw_acl_list ban_list = q ? idgw_acl_shadow_ban_list(q->conf, IDGW_ACL_SH_STRIKES,
+                                                          IDGW_ACL_SH_RULES)
+                               : IDGW_ACL_BLACKLIST;
 
     idgw_script_args_key(a, ver);
     /* Absent identities keep their key slot (the script skips them). */
@@ -602,10 +777,8 @@ static void strikes_part_args(request_rec *r, idgw_script_args *a)
                                 : ver);
     idgw_script_args_key(a, addr ? idgw_acl_key_strike(r->pool, prefix, IDGW_ACL_ADDR, addr)
                                  : ver);
-    idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, IDGW_ACL_BLACKLIST,
-                                              IDGW_ACL_TERMINAL));
-    idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, IDGW_ACL_BLACKLIST,
-                                              IDGW_ACL_ADDR));
+    idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, ban_list, IDGW_ACL_TERMINAL));
+    idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, ban_list, IDGW_ACL_ADDR));
     idgw_script_args_int(a, ab ? ab->count : 0);
     idgw_script_args_int(a, ab ? ab->window_us / 1000 : 1000);
     idgw_script_args_int(a, ab ? ab->ban_us / 1000 : 0);
@@ -623,7 +796,36 @@ static int strikes_part_result(request_rec *r, const struct redisReply *result)
         /* only a request that proved its session strikes its terminal id */
         int proven = scope && strcmp(scope, "session") == 0;
         const char *tid = q->id.v[IDGW_ACL_TERMINAL];
+        int shadow = idgw_acl_shadowed(q->conf, IDGW_ACL_SH_STRIKES);
 
+        if (q->nat_subscribers && shadow) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "IDGW0371: shadow auto-ban (refuses nobody) for %" APR_INT64_T_FMT
+                          " s: terminal %s after %d sequence errors (address %s is a "
+                          "carrier NAT address: not banned)",
+                          ab ? ab->ban_us / 1000000 : 0, tid ? tid : "-",
+                          ab ? ab->count : 0, q->addr_text);
+            return OK;
+        }
+        if (q->nat_subscribers) {
+            /* only a proven terminal is banned at a carrier NAT address */
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "IDGW0330: auto-ban for %" APR_INT64_T_FMT " s: terminal %s after "
+                          "%d sequence errors (address %s is a carrier NAT address: not "
+                          "banned)", ab ? ab->ban_us / 1000000 : 0, tid ? tid : "-",
+                          ab ? ab->count : 0, q->addr_text);
+            return OK;
+        }
+        if (shadow) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "IDGW0371: shadow auto-ban (refuses nobody) for %" APR_INT64_T_FMT
+                          " s: %s%s%saddress %s after %d sequence errors",
+                          ab ? ab->ban_us / 1000000 : 0,
+                          proven && tid ? "terminal " : "", proven && tid ? tid : "",
+                          proven && tid ? " / " : "",
+                          q->ban_addr ? q->ban_addr : q->addr_text, ab ? ab->count : 0);
+            return OK;
+        }
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "IDGW0330: auto-ban for %" APR_INT64_T_FMT " s: %s%s%saddress %s "
                       "after %d sequence errors",

@@ -36,7 +36,8 @@ typedef struct {
     const char *prefix;               /* Redis key prefix (mod_idgw_session's) */
     const idgw_redis_cfg *redis_cfg;  /* mod_idgw_session's Redis settings */
     idgw_script check_script;         /* standalone CHECK */
-    const idgw_script *scripts[1];
+    idgw_script shadow_script;        /* SHADOW_RECORD (idgw_acl_script.h) */
+    const idgw_script *scripts[2];
     int folding;                      /* parts registered with the session script */
     /* per child */
     idgw_limiter *limiter;
@@ -57,6 +58,8 @@ typedef struct {
     const char *addr_text;            /* bare client address */
     const char *limit_addr;           /* its rate-limit key: the address, or an IPv6 /64 */
     const char *ban_addr;             /* what an automatic ban lists: a.b.c.d/32 or x::/64 */
+    uint32_t nat_subscribers;         /* IdgwAclNatPool: phones behind the address (0: none);
+                                         no automatic address ban there */
     int ndims;
     idgw_acl_dim dims[IDGW_ACL_DIMS];
     const char *dim_values[IDGW_ACL_DIMS];
@@ -64,8 +67,10 @@ typedef struct {
     const idgw_error_def *pending;    /* the lists' refusal, to be confirmed */
     const char *verdict_log;          /* its log line */
     int verdict_logged;
+    int verdict_blocked;              /* 1: blacklisted (IDGW0312), 0: not listed */
     int counted;                      /* the denial was counted */
     int64_t cached_version;           /* what the node held when CHECK was built */
+    idgw_acl_shadow_req shadow;       /* what shadow rules would have refused */
 } idgw_acl_req;
 
 idgw_acl_req *idgw_acl_req_get(request_rec *r);

@@ -9,6 +9,16 @@
 
 #include <apr_strings.h>
 
+#include "idgw_acl_shadow.h"
+
+/* CHECK's key layout as Lua literals: K[1] the version, the list hashes up
+ * to K[LAST_LIST_KEY], the first dimension's keys from K[DIM_KEY0]. */
+#define LUA_LAST_LIST_KEY "13"
+#define LUA_DIM_KEY0 "14"
+_Static_assert(IDGW_ACL_LIST_KEYS == 12, "LUA_LAST_LIST_KEY and LUA_DIM_KEY0 follow the lists");
+#define LUA_SHADOW_RECORD_MS "604800000"
+_Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days");
+
 /* Shared by the scripts that may ban: write a temporary ban unless the value
  * is already banned permanently or for longer. */
 #define LUA_BAN_HELPER                                                         \
@@ -50,7 +60,7 @@
 #define LUA_DUMP_HELPER \
     "local function dump(K, now_ms)\n" \
     "  local out = {}\n" \
-    "  for i = 2, 9 do\n" \
+    "  for i = 2, " LUA_LAST_LIST_KEY " do\n" \
     "    local flat = redis.call('HGETALL', K[i])\n" \
     "    local keep = {}\n" \
     "    for j = 1, #flat, 2 do\n" \
@@ -67,6 +77,26 @@
     "  return out\n" \
     "end\n"
 
+/* Writes one request's shadow refusals (the "LAYER:RULE" fields) into the
+ * records of its subjects K[base + 1 .. base + nsub]: a count and the time
+ * of the last one per rule, the record living on for
+ * IDGW_ACL_SHADOW_RECORD_DAYS after its last write.  Nothing when no shadow
+ * rule would refuse: the steady path writes nothing here. */
+#define LUA_SHADOW_RECORD_HELPER \
+    "local function shadow_record(K, base, nsub, fields, now_ms)\n" \
+    "  if #fields == 0 then return end\n" \
+    "  for s = 1, nsub do\n" \
+    "    local stamps = {}\n" \
+    "    for _, f in ipairs(fields) do\n" \
+    "      redis.call('HINCRBY', K[base + s], f, 1)\n" \
+    "      stamps[#stamps + 1] = f .. ':last'\n" \
+    "      stamps[#stamps + 1] = string.format('%d', now_ms)\n" \
+    "    end\n" \
+    "    redis.call('HSET', K[base + s], unpack(stamps))\n" \
+    "    redis.call('PEXPIRE', K[base + s], '" LUA_SHADOW_RECORD_MS "')\n" \
+    "  end\n" \
+    "end\n"
+
 /* A missing version key (the lists were reset) or one no node could hold
  * (not a plain decimal in range) is replaced at once with a number from the
  * clock: it must never match a node's copy, and every node reloads once.
@@ -75,27 +105,69 @@
  * of them standalone, its slice when folded into the session script).  It is
  * on every request's path, so it reads everything with one MGET, asks for
  * the clock only when a limit or the lists need it, and writes one SET per
- * limited dimension: 2 + n commands on the steady path. */
+ * limited dimension: 2 + n commands on the steady path.
+ *
+ * P (nil when run on its own) says whether the request's session is proven
+ * (mod_idgw.h: it shares the session core's read, no extra command).  After
+ * the dimensions, A[4 + 6n] names the dimension that counts only proven
+ * identities (the terminal's; 0: none): unproven, that dimension counts under
+ * K[DIM_KEY0 + 3n] instead (the terminal id as named from this client
+ * address), and its refusals earn no ban: a flood naming a victim's terminal
+ * id limits the flooder's address, never the victim.
+ *
+ * Shadow mode (idgw_acl_shadow.h) follows from A[5 + 6n]: a dimension in
+ * shadow mode that would refuse is let through, its state not advanced, its
+ * breach counted (the ban goes to the hash the node gave: the shadow bans),
+ * and recorded against the subjects with the rules the node already noted. */
 #define LUA_CHECK_BODY \
     LUA_BAN_HELPER \
     LUA_BUMP_HELPER \
     LUA_DUMP_HELPER \
+    LUA_SHADOW_RECORD_HELPER \
     "local n = tonumber(A[1])\n" \
+    "local rk = {}\n" \
+    "for i = 1, n do rk[i] = K[" LUA_DIM_KEY0 " + (i - 1) * 3] end\n" \
+    "local g = tonumber(A[4 + n * 6] or '') or 0\n" \
+    "local subk = " LUA_DIM_KEY0 " - 1 + n * 3 + (g > 0 and 1 or 0)\n" \
+    "if g > 0 and not (P and P()) then rk[g] = K[" LUA_DIM_KEY0 " + n * 3] else g = 0 end\n" \
+    "local x = 5 + n * 6\n" \
+    "local smask = tonumber(A[x] or '0') or 0\n" \
+    "local nsub = tonumber(A[x + 1] or '0') or 0\n" \
+    "local nfield = tonumber(A[x + 2] or '0') or 0\n" \
+    "local fields = {}\n" \
+    "for f = 1, nfield do fields[f] = A[x + 2 + f] end\n" \
     "local reads = { K[1] }\n" \
-    "for i = 1, n do reads[i + 1] = K[10 + (i - 1) * 3] end\n" \
+    "for i = 1, n do reads[i + 1] = rk[i] end\n" \
     "local got = redis.call('MGET', unpack(reads))\n" \
     "local ver = got[1]\n" \
     "if not ver or #ver > 16 or not string.match(ver, '^[1-9]%d*$') then\n" \
     "  ver = bump(K[1])\n" \
     "end\n" \
-    "if A[3] ~= '' and ver == A[2] then return { ver, 0, 0, 0, 0, 1 } end\n" \
     "local now, now_ms = 0, 0\n" \
-    "if n > 0 or ver ~= A[2] then\n" \
+    "local function clock()\n" \
     "  local t = redis.call('TIME')\n" \
     "  now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n" \
     "  now_ms = math.floor(now / 1000)\n" \
     "end\n" \
-    "local refused, retry, banned = 0, 0, 0\n" \
+    "if A[3] ~= '' and ver == A[2] then\n" \
+    "  if nfield > 0 then clock() shadow_record(K, subk, nsub, fields, now_ms) end\n" \
+    "  return { ver, 0, 0, 0, 0, 1, 0, 0 }\n" \
+    "end\n" \
+    "if n > 0 or ver ~= A[2] or nfield > 0 then clock() end\n" \
+    "local function shadowed(i) return math.floor(smask / 2 ^ (i - 1)) % 2 == 1 end\n" \
+    "local function breach(i)\n" \
+    "  local a, k = 4 + (i - 1) * 6, " LUA_DIM_KEY0 " + (i - 1) * 3\n" \
+    "  local threshold = tonumber(A[a + 2])\n" \
+    "  if threshold <= 0 or i == g then return 0 end\n" \
+    "  local count = redis.call('INCR', K[k + 1])\n" \
+    "  if count == 1 then redis.call('PEXPIRE', K[k + 1], A[a + 3]) end\n" \
+    "  if count < threshold then return 0 end\n" \
+    "  redis.call('DEL', K[k + 1])\n" \
+    "  return ban(K[k + 2], A[a + 5], now_ms + tonumber(A[a + 4]), now_ms,\n" \
+    "    'auto-breaches', string.format('%d rate-limit breaches within %d s',\n" \
+    "      count, tonumber(A[a + 3]) / 1000))\n" \
+    "end\n" \
+    "local refused, retry, banned, sref, sban = 0, 0, 0, 0, 0\n" \
     "local new = {}\n" \
     "for i = 1, n do\n" \
     "  local a = 4 + (i - 1) * 6\n" \
@@ -105,60 +177,67 @@
     "  if tat > ceiling then tat = ceiling end\n" \
     "  local base = tat\n" \
     "  if base < now then base = now end\n" \
-    "  if base - now > tau then\n" \
+    "  if base - now <= tau then\n" \
+    "    new[i] = base + T\n" \
+    "  elseif shadowed(i) then\n" \
+    "    sref = sref + 2 ^ (i - 1)\n" \
+    "    fields[#fields + 1] = A[x + 2 + nfield + i]\n" \
+    "  else\n" \
     "    refused, retry = i, base - now - tau\n" \
     "    break\n" \
     "  end\n" \
-    "  new[i] = base + T\n" \
     "end\n" \
     "if refused == 0 then\n" \
     "  for i = 1, n do\n" \
-    "    redis.call('SET', K[10 + (i - 1) * 3], string.format('%d', new[i]),\n" \
-    "      'PX', string.format('%d', math.ceil((new[i] - now) / 1000) + 1000))\n" \
+    "    if new[i] then redis.call('SET', rk[i], string.format('%d', new[i]),\n" \
+    "      'PX', string.format('%d', math.ceil((new[i] - now) / 1000) + 1000)) end\n" \
     "  end\n" \
     "else\n" \
-    "  local a, k = 4 + (refused - 1) * 6, 10 + (refused - 1) * 3\n" \
-    "  local threshold = tonumber(A[a + 2])\n" \
-    "  if threshold > 0 then\n" \
-    "    local count = redis.call('INCR', K[k + 1])\n" \
-    "    if count == 1 then redis.call('PEXPIRE', K[k + 1], A[a + 3]) end\n" \
-    "    if count >= threshold then\n" \
-    "      redis.call('DEL', K[k + 1])\n" \
-    "      banned = ban(K[k + 2], A[a + 5], now_ms + tonumber(A[a + 4]), now_ms,\n" \
-    "        'auto-breaches', string.format('%d rate-limit breaches within %d s',\n" \
-    "          count, tonumber(A[a + 3]) / 1000))\n" \
-    "      if banned == 1 then\n" \
-    "        ver = bump(K[1])\n" \
-    "      end\n" \
-    "    end\n" \
+    "  banned = breach(refused)\n" \
+    "end\n" \
+    "for i = 1, n do\n" \
+    "  if math.floor(sref / 2 ^ (i - 1)) % 2 == 1 and breach(i) == 1 then\n" \
+    "    sban = sban + 2 ^ (i - 1)\n" \
     "  end\n" \
     "end\n" \
+    "if banned == 1 or sban > 0 then ver = bump(K[1]) end\n" \
+    "shadow_record(K, subk, nsub, fields, now_ms)\n" \
     "local lists = 0\n" \
     "if ver ~= A[2] then lists = dump(K, now_ms) end\n" \
-    "return { ver, refused, retry, banned, lists, 0 }\n"
+    "return { ver, refused, retry, banned, lists, 0, sref, sban }\n"
+
+/* The shadow refusals a request learnt only after its CHECK (a list entry
+ * its node's refreshed copy revealed): KEYS the subjects' records, ARGV the
+ * "LAYER:RULE" fields.  Run only for such a request. */
+const char idgw_acl_lua_shadow_record[] =
+    LUA_SHADOW_RECORD_HELPER
+    "local t = redis.call('TIME')\n"
+    "shadow_record(KEYS, 0, #KEYS, ARGV, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))\n"
+    "return #KEYS\n";
 
 const char idgw_acl_lua_check[] =
-    "local function acl_check(K, A)\n"
+    "local function acl_check(K, A, P)\n"
     LUA_CHECK_BODY
     "end\n"
-    "return acl_check(KEYS, ARGV)\n";
+    "return acl_check(KEYS, ARGV, nil)\n";
 
 /* As a part of mod_idgw_session's per-request script (idgw_script.h): a
  * refusal stops the request before the session is touched, so a refused
  * request never advances the sequence number. */
 const char idgw_acl_lua_part[] =
-    "local function acl_check(K, A)\n"
+    "local function acl_check(K, A, P)\n"
     LUA_CHECK_BODY
     "end\n"
-    "local r = acl_check(K, A)\n"
+    "local r = acl_check(K, A, core)\n"
     "if r[6] == 1 then return { 'DENY', A[3], 403 } end\n"
     "if r[2] ~= 0 then return { 'DENY', '" IDGW_ACL_RATE_CODE "', 429 } end\n"
     "return r\n";
 
 /* core[3] says whom the session core's strike counts against
- * (idgw_lua_session.c): 1, the request proved its session: terminal and
- * address; 2, it proved nothing: the address only, so that nobody can get a
- * victim's terminal banned by naming it in requests with a forged token.
+ * (idgw_lua_session.c): 1, the request proved a proven session (its chip or
+ * user authenticated): terminal and address; 2, anything else: the address
+ * only, so that nobody can get a victim's terminal banned by naming it, with
+ * a forged token or in sessions of its own opened under that name.
  */
 const char idgw_acl_lua_strikes_part[] =
     "if tonumber(A[1]) == 0 then return 0 end\n"
@@ -227,6 +306,12 @@ const char *idgw_acl_key_rate(apr_pool_t *p, const char *prefix,
                               idgw_acl_dim dim, const char *value)
 {
     return apr_pstrcat(p, prefix, "acl:rl:", idgw_acl_dim_name(dim), ":", value, NULL);
+}
+
+const char *idgw_acl_key_rate_claim(apr_pool_t *p, const char *prefix,
+                                    const char *terminal, const char *addr)
+{
+    return apr_pstrcat(p, prefix, "acl:rl:terminal:", terminal, "@", addr, NULL);
 }
 
 const char *idgw_acl_key_breach(apr_pool_t *p, const char *prefix,

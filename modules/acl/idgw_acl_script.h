@@ -11,6 +11,12 @@
  *   PREFIXacl:rl:DIM:VALUE         GCRA state (microseconds), DIM addr|terminal|endpoint
  *   PREFIXacl:br:DIM:VALUE         limit breaches in the current breach window
  *   PREFIXacl:st:KIND:VALUE        sequence-error strikes in the current window
+ *   PREFIXacl:sb:KIND              shadow bans (an IdgwAclAutoBan in shadow mode
+ *                                  writes here, not to acl:bl): same format
+ *                                  and version as the lists, refuse nobody
+ *   PREFIXacl:sr:KIND:VALUE        shadow refusals recorded against a terminal
+ *                                  id or address: LAYER:RULE -> count,
+ *                                  LAYER:RULE:last -> ms; kept 7 days
  *
  * All time comes from Redis (TIME), so the nodes' clocks do not matter and
  * every node applies the same limit to the same state.
@@ -19,15 +25,31 @@
  * this node's copy is out of date.  Folded into mod_idgw_session's
  * per-request script as a part that runs before the session core (so the
  * steady path costs one round trip in all), or run alone where no session
- * check runs.  Body of function(K, A):
- *   K[1] version key, K[2..9] the list hashes (idgw_acl_lists_keys order),
- *   then per limited dimension i = 1..n three keys:
- *     rate key, breach key, blacklist hash of the dimension's ban kind
+ * check runs.  Body of function(K, A, P):
+ *   K[1] version key, K[2..13] the list hashes (idgw_acl_lists_keys order:
+ *   blacklist, whitelist, shadow bans), then per limited dimension
+ *   i = 1..n three keys:
+ *     rate key, breach key, the hash a breach ban of the dimension's kind
+ *     goes to (the blacklist, or the shadow bans in shadow mode),
+ *   then the unproven terminal's rate key (below) when there is one, then
+ *   the shadow records of the request's subjects (0..2 keys)
  *   A[1] n, A[2] the version this node holds ("-1": none), A[3] the code
  *   this node's copy of the lists refuses the request with ("" if none),
  *   then per dimension six values:
  *     T (us), tau (us), breach threshold (0: no auto-ban), breach window (ms),
  *     ban duration (ms), the value to ban
+ *   then A[4 + 6n]: the dimension (1..n) that counts only a proven session's
+ *   identity (the terminal's), 0: none; when set, K[14 + 3n] is its rate key
+ *   for an unproven request (PREFIXacl:rl:terminal:TID@ADDRESS: the id as
+ *   named from this client address), whose refusals earn no ban.  P (the
+ *   third parameter; nil standalone: nothing is proven) says which applies.
+ *   Then (absent: all 0) shadow mode: A[5 + 6n] the dimensions in shadow
+ *   mode (bit i-1), the number of subject keys, the number m of rules
+ *   already noted, the m "LAYER:RULE" fields, and when any dimension is in
+ *   shadow mode its n field names.  A dimension in shadow mode that would
+ *   refuse is let through, its state not advanced, its breach counted (a
+ *   breach ban then goes to the hash the node gave), and recorded with the
+ *   noted rules.
  *   A missing version key (the lists were reset: a flush, a restart
  *   without persistence) is given a number from the clock at once, so it
  *   never matches any node's copy and every node reloads the (empty) lists.
@@ -38,8 +60,9 @@
  *   When A[3] is set and the node's version is current, the lists' refusal
  *   is confirmed at once and no limit is touched.
  *   Reply: { version, refused dimension (0: none), retry after (us),
- *            banned (0/1), lists, confirmed (0/1) }  where lists is 0 when
- *   the node's version is current, else eight flat {field, value, ...}
+ *            banned (0/1), lists, confirmed (0/1), shadow refused (bits),
+ *            shadow banned (bits) }  where lists is 0 when
+ *   the node's version is current, else twelve flat {field, value, ...}
  *   arrays (expired entries pruned on the way).
  *   As a part, a confirmed refusal becomes {'DENY', A[3], 403} and a limit's
  *   {'DENY', IDGW_ACL_RATE_CODE, 429}: the session is never touched.
@@ -71,6 +94,7 @@
 extern const char idgw_acl_lua_check[];        /* standalone script */
 extern const char idgw_acl_lua_part[];         /* CHECK as a "before" part */
 extern const char idgw_acl_lua_strikes_part[]; /* STRIKES as an "after" part */
+extern const char idgw_acl_lua_shadow_record[]; /* SHADOW_RECORD, standalone */
 
 /* Rate-limit dimensions. */
 typedef enum {
@@ -92,6 +116,10 @@ const char *idgw_acl_key_list(apr_pool_t *p, const char *prefix,
                               idgw_acl_list list, idgw_acl_kind kind);
 const char *idgw_acl_key_rate(apr_pool_t *p, const char *prefix,
                               idgw_acl_dim dim, const char *value);
+/* The terminal dimension's key for a request of no proven session: the id as
+ * named from this rate-limit address (a claim counts where it comes from). */
+const char *idgw_acl_key_rate_claim(apr_pool_t *p, const char *prefix,
+                                    const char *terminal, const char *addr);
 const char *idgw_acl_key_breach(apr_pool_t *p, const char *prefix,
                                 idgw_acl_dim dim, const char *value);
 const char *idgw_acl_key_strike(apr_pool_t *p, const char *prefix,

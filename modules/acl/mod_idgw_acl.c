@@ -90,7 +90,10 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         return fail_start(s, "mod_idgw_session refused the access-control script parts");
     }
     idgw_script_init(&idgw_acl_g.check_script, "acl_check", idgw_acl_lua_check);
+    idgw_script_init(&idgw_acl_g.shadow_script, "acl_shadow_record",
+                     idgw_acl_lua_shadow_record);
     idgw_acl_g.scripts[0] = &idgw_acl_g.check_script;
+    idgw_acl_g.scripts[1] = &idgw_acl_g.shadow_script;
     idgw_acl_g.folding = 1;
     return OK;
 }
@@ -121,7 +124,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "IDGW0305: %s", err);
         return;
     }
-    rv = idgw_redis_pool_create(pchild, idgw_acl_g.redis_cfg, idgw_acl_g.scripts, 1,
+    rv = idgw_redis_pool_create(pchild, idgw_acl_g.redis_cfg, idgw_acl_g.scripts, 2,
                                 &idgw_acl_g.pool);
     if (rv != APR_SUCCESS) {
         idgw_acl_g.pool = NULL;

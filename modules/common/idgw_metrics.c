@@ -96,6 +96,13 @@ static const idgw_metric_desc descs[IDGW_M_COUNT] = {
     [IDGW_M_REDIS_ERRORS] = { "idgw_redis_errors_total",
         "Redis failures by component and kind.", 0, 2,
         { "component", "kind" } },
+    [IDGW_M_SHED] = { "idgw_shed_total",
+        "Requests refused before Redis to protect it (local limits, Redis latency), "
+        "by request class and reason.", 0, 2,
+        { "class", "reason" } },
+    [IDGW_M_ACL_SHADOW] = { "idgw_acl_shadow_refusals_total",
+        "Requests an access-control rule in shadow mode would have refused (let through).",
+        0, 2, { "layer", "rule" } },
 };
 
 static const apr_interval_time_t bounds[IDGW_METRICS_BUCKETS] = {

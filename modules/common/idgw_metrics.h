@@ -58,6 +58,8 @@ typedef enum idgw_metric {
     IDGW_M_BACKEND_CALLS,    /* counter   {backend, result}    backend calls by outcome */
     IDGW_M_BACKEND_SECONDS,  /* histogram {backend}            backend call latency */
     IDGW_M_REDIS_ERRORS,     /* counter   {component, kind}    Redis failures */
+    IDGW_M_SHED,             /* counter   {class, reason}      refused before Redis (load shedding) */
+    IDGW_M_ACL_SHADOW,       /* counter   {layer, rule}        what shadow rules would refuse */
     IDGW_M_COUNT
 } idgw_metric;
 

@@ -40,6 +40,7 @@ static APR_OPTIONAL_FN_TYPE(idgw_session_strike) *session_strike;
 static APR_OPTIONAL_FN_TYPE(idgw_vault_put_reaped) *vault_put_reaped;
 static APR_OPTIONAL_FN_TYPE(idgw_reaper_register) *reaper_register;
 static APR_OPTIONAL_FN_TYPE(idgw_session_step_budget) *step_budget;
+static APR_OPTIONAL_FN_TYPE(idgw_session_prove) *session_prove;
 /* optional: without mod_idgw_acl there are no lists to check a user against */
 static APR_OPTIONAL_FN_TYPE(idgw_acl_identity_check) *acl_identity_check;
 
@@ -173,8 +174,12 @@ static int identity_check(void *baton, const char *kind, const char *value, idgw
     conv_req *c = baton;
     const idgw_error_def *refusal = NULL;
 
-    if (!acl_identity_check || acl_identity_check(c->r, kind, value, &refusal) == OK)
+    if (!acl_identity_check || acl_identity_check(c->r, kind, value, &refusal) == OK) {
+        /* a backend authenticated this user: the session answers for its
+         * failures from now on (idgw_session_prove) */
+        session_prove(c->r, "user");
         return 0;
+    }
     /* the ACL logged who and why (IDGW0312/0313); refuse() logs IDGW0410 with
      * the ACL's code and this detail */
     f->error = refusal ? refusal : &IDGW_E_CNV_INTERNAL;
@@ -426,6 +431,9 @@ static int step_relay(conv_req *c, const idgw_sp_request *rq)
     c->baton.ctx = c->env.ctx;
     if (idgw_conv_relay(&c->env, rq->packet, rq->packet_len, &done, &pkt, &len, &f) != 0)
         return fail_step(c, &f, 1);
+    /* the FeliCa server verified the chip's answer (result 0000): only the
+     * chip's diversified keys make one, so the session's chip is proven */
+    session_prove(c->r, "chip");
     if (!ctx_save(c))
         return context_lost(c);
     return answer(c, IDGW_COMMIT_OK, done ? idgw_ans_relay_done(c->r->pool, c->info->op)
@@ -574,11 +582,12 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     vault_put = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_put);
     vault_get = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_get);
     session_strike = APR_RETRIEVE_OPTIONAL_FN(idgw_session_strike);
+    session_prove = APR_RETRIEVE_OPTIONAL_FN(idgw_session_prove);
     vault_put_reaped = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_put_reaped);
     reaper_register = APR_RETRIEVE_OPTIONAL_FN(idgw_reaper_register);
     acl_identity_check = APR_RETRIEVE_OPTIONAL_FN(idgw_acl_identity_check);
     if (!session_get || !session_commit || !session_body || !vault_put || !vault_get
-        || !session_strike || !vault_put_reaped || !reaper_register) {
+        || !session_strike || !session_prove || !vault_put_reaped || !reaper_register) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0400: mod_idgw_convert needs "
                      "mod_idgw_session (LoadModule idgw_session_module before "
                      "idgw_convert_module)");

@@ -220,3 +220,15 @@ apr_status_t idgw_redis_send(idgw_redis_conn *c, int argc, const char **argv,
     c->pending++;
     return APR_SUCCESS;
 }
+
+redisReply *idgw_redis_read(idgw_redis_conn *c)
+{
+    void *reply = NULL;
+
+    if (idgw_redis_dead(c) || c->pending <= 0)
+        return NULL;
+    if (redisGetReply(c->ctx, &reply) != REDIS_OK || !reply)
+        return NULL;
+    c->pending--;
+    return reply;
+}

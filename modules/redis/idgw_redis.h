@@ -99,6 +99,12 @@ redisReply *idgw_redis_evalsha(idgw_redis_conn *c, const idgw_script *s, int arg
 apr_status_t idgw_redis_send(idgw_redis_conn *c, int argc, const char **argv,
                              const size_t *lens);
 
+/*
+ * Read the reply of the oldest pipelined command (sent by idgw_redis_send);
+ * NULL when the connection died.  The caller frees it.
+ */
+redisReply *idgw_redis_read(idgw_redis_conn *c);
+
 /* SENTINEL get-master-addr-by-name on each sentinel in turn (idgw_redis_sentinel.c). */
 apr_status_t idgw_redis_sentinel_resolve(const idgw_redis_cfg *cfg, int first,
                                          char *host, size_t hostlen, int *port,

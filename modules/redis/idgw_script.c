@@ -28,8 +28,9 @@ void idgw_script_init(idgw_script *s, const char *name, const char *text)
 }
 
 /* Runs the parts and the core (part 0) on their slices of KEYS and ARGV
- * (layout in idgw_script.h): the "before" parts first, any of which may DENY,
- * then the core, then the "after" parts, which see the core's result. */
+ * (layout in idgw_script.h): the "before" parts first, any of which may DENY
+ * (they get the core's core_proven as a function of no arguments), then the
+ * core, then the "after" parts, which see the core's result. */
 static const char dispatch[] =
 "local nparts = tonumber(ARGV[1])\n"
 "if nparts ~= #P then return redis.error_reply('idgw: script part count mismatch') end\n"
@@ -44,10 +45,12 @@ static const char dispatch[] =
 "  slices[i] = {take(KEYS, ki, nk), take(ARGV, ai, na)}\n"
 "  ki, ai = ki + nk, ai + na\n"
 "end\n"
+"-- before the core, a part learns whether the request's session is proven\n"
+"local function proven() return core_proven(slices[0][1], slices[0][2]) end\n"
 "local out = {}\n"
 "for i = 1, nparts do\n"
 "  if not P[i].after then\n"
-"    local r = P[i].fn(slices[i][1], slices[i][2], nil)\n"
+"    local r = P[i].fn(slices[i][1], slices[i][2], proven)\n"
 "    if type(r) == 'table' and r[1] == 'DENY' then\n"
 "      return {{'DENY', i, tostring(r[2]), tonumber(r[3]) or 403}}\n"
 "    end\n"

@@ -29,11 +29,17 @@
  *          {'ERR', code, strike, invalidated}
  *          {'COLLIDE'}                                  (open: id in use)
  * strike (IDGW_STRIKE_* in idgw_session_call.h): 0 none; 1 the request proved
- * it belongs to the session (token and binding matched: a replay or reorder
- * inside a real session), so its terminal and address are struck; 2 it proved
- * nothing (unknown, dead or closed token, binding mismatch), so only the
- * address it came from is struck: the terminal id it claims is only a claim,
- * and striking it would let anyone get any terminal banned.
+ * it belongs to a PROVEN session (token and binding matched, and the session's
+ * chip authenticated through the secure channel or a backend authenticated its
+ * user: field pv), so its terminal and address are struck; 2 anything else
+ * (unknown, dead or closed token, binding mismatch, or a session nobody has
+ * proven yet), so only the address it came from is struck: a terminal id an
+ * app merely names is only a claim (session/open accepts any), and striking
+ * it would let anyone get any terminal banned.
+ *
+ * core_proven(K, A): the same test for the parts that run before the core
+ * (the access checks count a terminal's rate limit only when it is proven);
+ * it shares the core's one read of the session hash (read_session).
  *
  * Session hash fields: st state, seq last accepted sequence number, dg its
  * digest, ans its committed answer ('' while the step runs), pt when the step
@@ -43,7 +49,8 @@
  * the step, nr relays, tid/idm/addr the binding, ct/dl created and deadline,
  * cid the correlation id (random, drawn at open: nothing derived from the
  * token or the session id), why the code of the refusal that ended the
- * session (st dead). */
+ * session (st dead), pv what proved the binding ('chip' or 'user'; absent:
+ * nothing yet; written by a commit, idgw_session_prove). */
 const char idgw_lua_session_core[] =
 "local function now_ms()\n"
 "  local t = redis.call('TIME')\n"
@@ -66,7 +73,8 @@ const char idgw_lua_session_core[] =
 "  redis.call('PEXPIRE', K[2], ttl)\n"
 "  redis.call('PEXPIRE', K[3], ttl)\n"
 "end\n"
-"-- proven: token and binding matched (a closed session proves nothing more)\n"
+"-- proven: token and binding matched in a session whose chip or user is\n"
+"-- proven (a closed session proves nothing more)\n"
 "local function fail(K, A, st, code, proven)\n"
 "  local scope = (proven and st ~= 'closed') and 1 or 2\n"
 "  strike(K, A, scope)\n"
@@ -87,11 +95,26 @@ const char idgw_lua_session_core[] =
 "  redis.call('PEXPIRE', K[1], math.min(idle, life))\n"
 "  return {'OK', 'none', 'ready', 0, 0, now, dl, 0, 'OPEN', 0, A[15]}\n"
 "end\n"
+"-- one read of the session hash per script, shared by core_proven and core\n"
+"local session_fields = nil\n"
+"local function read_session(K)\n"
+"  if not session_fields then\n"
+"    session_fields = redis.call('HMGET', K[1], 'st', 'seq', 'tid', 'idm', 'addr', 'dl',\n"
+"                                'nr', 'dg', 'ans', 'pt', 'ct', 'prev', 'at', 'cid', 'pv')\n"
+"  end\n"
+"  return session_fields\n"
+"end\n"
+"local function core_proven(K, A)\n"
+"  if A[1] == 'open' then return false end\n"
+"  local s = read_session(K)\n"
+"  return s[1] ~= false and s[1] ~= 'dead' and s[1] ~= 'closed' and s[3] == A[6]\n"
+"    and s[4] == A[7] and (s[15] or '') ~= ''\n"
+"end\n"
 "local function core(K, A)\n"
 "  local now = now_ms()\n"
 "  if A[1] == 'open' then return session_open(K, A, now) end\n"
-"  local s = redis.call('HMGET', K[1], 'st', 'seq', 'tid', 'idm', 'addr', 'dl', 'nr',\n"
-"                       'dg', 'ans', 'pt', 'ct', 'prev', 'at', 'cid')\n"
+"  local s = read_session(K)\n"
+"  local pv = (s[15] or '') ~= ''\n"
 "  if not s[1] then strike(K, A, 2); return {'ERR', 'IDGW-SES-001', 2, 0} end\n"
 "  local st, lseq, dl, idle = s[1], tonumber(s[2]), tonumber(s[6]), tonumber(A[10])\n"
 "  local nr, ct, at, cid = tonumber(s[7]), tonumber(s[11]), tonumber(s[13] or '0'), s[14] or ''\n"
@@ -115,7 +138,7 @@ const char idgw_lua_session_core[] =
 "  end\n"
 "  local seq = tonumber(A[4])\n"
 "  if seq == lseq and lseq > 0 then\n"
-"    if A[5] ~= s[8] then return fail(K, A, st, 'IDGW-SEQ-003', true) end\n"
+"    if A[5] ~= s[8] then return fail(K, A, st, 'IDGW-SEQ-003', pv) end\n"
 "    if s[9] ~= '' then\n"
 "      if st ~= 'closed' then touch(K, now, dl, idle) end\n"
 "      return {'RETX', s[9], amis}\n"
@@ -130,12 +153,12 @@ const char idgw_lua_session_core[] =
 "    return {'OK', s[12], st, seq, nr, ct, dl, amis, 'RECLAIM', at, cid}\n"
 "  end\n"
 "  if st == 'closed' then strike(K, A, 2); return {'ERR', 'IDGW-SES-003', 2, 0} end\n"
-"  if seq ~= lseq + 1 then return fail(K, A, st, 'IDGW-SEQ-001', true) end\n"
+"  if seq ~= lseq + 1 then return fail(K, A, st, 'IDGW-SEQ-001', pv) end\n"
 "  local nxt = T[st .. '|' .. A[2] .. '|' .. A[3]]\n"
-"  if not nxt then return fail(K, A, st, 'IDGW-SEQ-002', true) end\n"
+"  if not nxt then return fail(K, A, st, 'IDGW-SEQ-002', pv) end\n"
 "  if A[3] == 'relay' then\n"
 "    nr = nr + 1\n"
-"    if nr > tonumber(A[12]) then return fail(K, A, st, 'IDGW-SEQ-005', true) end\n"
+"    if nr > tonumber(A[12]) then return fail(K, A, st, 'IDGW-SEQ-005', pv) end\n"
 "  else\n"
 "    nr = 0\n"
 "  end\n"
@@ -155,7 +178,8 @@ const char idgw_lua_session_core[] =
  * KEYS: 1 session, 2 vault (operation), [3 vault (session), 4 reaper set,
  *       5 reaper record of this session: mod_idgw_session always passes them]
  * ARGV: 1 seq, 2 outcome (ok|abort), 3 answer, 4 drop operation vault (0|1),
- *       5 session id (the reaper set's member), 6 attempt number
+ *       5 session id (the reaper set's member), 6 attempt number,
+ *       7 what proved the session in this step ('chip', 'user' or '': pv)
  * Returns 1, or the code of why the step lost its claim: the session is gone
  * (IDGW-SES-001), was ended meanwhile (the code that ended it, e.g.
  * IDGW-SEQ-003 when another message took the same sequence number), or the
@@ -166,11 +190,13 @@ const char idgw_lua_session_core[] =
  * commit of close drops the session's vault items too (close keeps them
  * until now so that its handler can read an open operation's context). */
 const char idgw_lua_commit[] =
-"local s = redis.call('HMGET', KEYS[1], 'seq', 'st', 'ans', 'at', 'why')\n"
+"local s = redis.call('HMGET', KEYS[1], 'seq', 'st', 'ans', 'at', 'why', 'pv')\n"
 "if not s[1] then return 'IDGW-SES-001' end\n"
 "if s[2] == 'dead' then return s[5] or 'IDGW-SES-002' end\n"
 "if s[4] ~= ARGV[6] or s[1] ~= ARGV[1] or s[3] ~= '' then return 'IDGW-SEQ-006' end\n"
 "redis.call('HSET', KEYS[1], 'ans', ARGV[3])\n"
+"-- the first proof stays: later relay steps prove the same chip again\n"
+"if ARGV[7] and ARGV[7] ~= '' and not s[6] then redis.call('HSET', KEYS[1], 'pv', ARGV[7]) end\n"
 "if ARGV[2] == 'abort' and s[2] ~= 'closed' then\n"
 "  redis.call('HSET', KEYS[1], 'st', 'ready', 'nr', '0')\n"
 "end\n"
@@ -188,12 +214,15 @@ const char idgw_lua_commit[] =
  * KEYS: 1 strike (terminal), 2 strike (address), 3 session, 4 vault op, 5 vault session,
  *       6 reaper set, 7 reaper record of the session
  * ARGV: 1 strike window ms, 2 invalidate (0|1), 3 tombstone ms,
- *       4 strike the terminal too (1: the request passed the session check;
+ *       4 strike the terminal too (1: the request passed the session check
+ *       and the session is proven, field pv, or 2: proven by this very request;
  *       0: it proved nothing, only its address is struck), 5 session id
  * A handler that invalidates its session has told the backends itself: the
  * reaper stops watching the operation. */
 const char idgw_lua_strike[] =
-"for i = (ARGV[4] == '1' and 1 or 2), 2 do\n"
+"local whole = ARGV[4] == '2' or (ARGV[4] == '1'\n"
+"  and (redis.call('HGET', KEYS[3], 'pv') or '') ~= '')\n"
+"for i = (whole and 1 or 2), 2 do\n"
 "  if redis.call('INCR', KEYS[i]) == 1 or redis.call('PTTL', KEYS[i]) < 0 then\n"
 "    redis.call('PEXPIRE', KEYS[i], ARGV[1])\n"
 "  end\n"

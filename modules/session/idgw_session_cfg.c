@@ -89,6 +89,7 @@ void *idgw_session_create_dir(apr_pool_t *p, char *dir)
     idgw_session_dir *d = apr_pcalloc(p, sizeof(*d));
 
     d->enabled = IDGW_UNSET;
+    idgw_shed_dir_init(&d->shed);
     return d;
 }
 
@@ -97,6 +98,7 @@ void *idgw_session_merge_dir(apr_pool_t *p, void *basev, void *addv)
     idgw_session_dir *base = basev, *add = addv, *d = apr_pcalloc(p, sizeof(*d));
 
     d->enabled = idgw_merge_int(base->enabled, add->enabled);
+    idgw_shed_dir_merge(&d->shed, &base->shed, &add->shed);
     return d;
 }
 
@@ -328,6 +330,7 @@ const command_rec idgw_session_cmds[] = {
                    "its last step; each child looks every interval (default 30s 5s)"),
     AP_INIT_TAKE1("IdgwVaultKeyFile", set_key_file, NULL, RSRC_CONF,
                   "IdgwVaultKeyFile path - AES-256 keys, one per line in hex; the first seals"),
+    IDGW_SHED_CMDS,
     { NULL }
 };
 

@@ -12,6 +12,7 @@
 
 #include "idgw_redis_pool.h"
 #include "idgw_session_call.h"
+#include "idgw_session_shed.h"
 #include "idgw_vault.h"
 #include "mod_idgw.h"
 
@@ -32,6 +33,7 @@ typedef struct idgw_session_srv {
 
 typedef struct idgw_session_dir {
     int enabled;                  /* IdgwSession; IDGW_UNSET */
+    idgw_shed_dir shed;           /* IdgwShedLocalLimit, IdgwShedLatency */
 } idgw_session_dir;
 
 extern module AP_MODULE_DECLARE_DATA idgw_session_module;
@@ -81,6 +83,8 @@ typedef struct idgw_session_req {
     int claimed;                      /* a step transition belongs to this request */
     apr_int64_t attempt;              /* its attempt number: fences commit and vault writes */
     int committed;
+    const char *proof;                /* what proved the session's identities in this
+                                         request ("chip", "user"): the commit records it */
     /* retransmission: the stored answer */
     int replay;
     int replay_status;

@@ -51,6 +51,7 @@ static void commit_args(request_rec *r, idgw_script_args *a, const idgw_session_
     idgw_script_args_str(a, drop ? "1" : "0");
     idgw_script_args_str(a, in->sid);
     idgw_script_args_int(a, req->attempt);
+    idgw_script_args_str(a, req->proof ? req->proof : "");
 }
 
 /* A write of the step was refused (reply: the code of why) or failed: note
@@ -314,11 +315,35 @@ static apr_status_t idgw_vault_delete(request_rec *r, idgw_vault_scope scope, co
     return APR_SUCCESS;
 }
 
+/* ---- proof of identity ------------------------------------------------------ */
+
+/* Remembered in this request and written by its commit (no round trip of its
+ * own): from then on the session's terminal id and IDm earn strikes, breaches
+ * and bans (the session core and the access checks read the field). */
+static apr_status_t idgw_session_prove(request_rec *r, const char *how)
+{
+    idgw_session_req *req = idgw_session_req_get(r);
+
+    if (!req || !req->claimed || req->replay || req->committed || !how
+        || (strcmp(how, "chip") != 0 && strcmp(how, "user") != 0))
+        return APR_EINVAL;
+    if (!req->proof) {
+        req->proof = how;
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "IDGW0160: session sid=%s proven by "
+                      "the %s: its terminal %s and chip now answer for its failures",
+                      req->info.sid_log, strcmp(how, "chip") == 0
+                      ? "chip (secure channel verified by the FeliCa server)"
+                      : "user a backend authenticated", req->info.terminal_id);
+    }
+    return APR_SUCCESS;
+}
+
 /* ---- strikes ---------------------------------------------------------------- */
 
 static apr_status_t idgw_session_strike(request_rec *r, const char *reason, int invalidate)
 {
     const idgw_session_info *in = idgw_session_get(r);
+    const idgw_session_req *req = idgw_session_req_get(r);
     const char *tid = in ? in->terminal_id : apr_table_get(r->headers_in, IDGW_HEADER_TERMINAL);
     idgw_script_args a;
     redisReply *reply;
@@ -338,12 +363,14 @@ static apr_status_t idgw_session_strike(request_rec *r, const char *reason, int 
     idgw_script_args_int(&a, apr_time_as_msec(idgw_g.limits.strike_window));
     idgw_script_args_str(&a, invalidate && in ? "1" : "0");
     idgw_script_args_int(&a, apr_time_as_msec(idgw_g.limits.idle));
-    /* only a checked session proves the terminal id; a claim is not struck */
-    idgw_script_args_str(&a, in ? "1" : "0");
+    /* only a proven session answers for its terminal id (the script reads
+     * pv); a claim is not struck */
+    idgw_script_args_str(&a, !in ? "0" : req && req->proof ? "2" : "1");
     idgw_script_args_str(&a, sid);
     if (in)
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0132: strike against terminal %s: "
-                      "%s%s", tid, reason ? reason : "no reason given",
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0132: strike against terminal %s "
+                      "(if its session is proven) and address: %s%s", tid,
+                      reason ? reason : "no reason given",
                       invalidate ? " (session invalidated)" : "");
     else
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0132: strike against address %s "
@@ -394,6 +421,7 @@ void idgw_session_register_exports(void)
     APR_REGISTER_OPTIONAL_FN(idgw_vault_get);
     APR_REGISTER_OPTIONAL_FN(idgw_vault_delete);
     APR_REGISTER_OPTIONAL_FN(idgw_session_strike);
+    APR_REGISTER_OPTIONAL_FN(idgw_session_prove);
     APR_REGISTER_OPTIONAL_FN(idgw_vault_put_reaped);
     APR_REGISTER_OPTIONAL_FN(idgw_reaper_register);
     APR_REGISTER_OPTIONAL_FN(idgw_script_part_register);

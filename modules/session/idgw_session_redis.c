@@ -76,13 +76,17 @@ int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
         apr_status_t rv = idgw_redis_pool_acquire_for(idgw_g.pool, r->pool, &conn, err,
                                                       sizeof(err));
         int status, readonly;
+        apr_time_t started;
 
         if (rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "IDGW0110: Redis unavailable: %s", err);
             return HTTP_SERVICE_UNAVAILABLE;
         }
         log_drain_errors(r, conn);
+        started = apr_time_now();
         *reply = idgw_redis_evalsha(conn, s, argc, argv, lens);
+        /* the latency load shedding watches (a timeout counts as what it cost) */
+        idgw_shed_observe(apr_time_now() - started);
         if (!*reply) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0111: Redis command failed "
                           "(script %s): %s", s->name,

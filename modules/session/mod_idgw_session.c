@@ -142,9 +142,14 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv;
+    const char *msg;
 
     if (!idgw_g.srv)
         return;
+    /* without the table the local limits pass everything: say so loudly */
+    if ((msg = idgw_shed_child_init(pchild)) != NULL)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "IDGW0172: load shedding's limiter "
+                     "table: %s; IdgwShedLocalLimit is not enforced in this child", msg);
     rv = idgw_redis_pool_create(pchild, &idgw_g.srv->redis, idgw_g.all_scripts, 5,
                                 &idgw_g.pool);
     if (rv != APR_SUCCESS) {
@@ -287,7 +292,7 @@ static int prepare_replay(request_rec *r, idgw_session_req *req,
     return OK;
 }
 
-static int check_session(request_rec *r)
+static int check_session(request_rec *r, const idgw_session_dir *d)
 {
     idgw_session_request rq;
     idgw_session_result res;
@@ -300,6 +305,9 @@ static int check_session(request_rec *r)
     memset(&rq, 0, sizeof(rq));
     ap_set_module_config(r->request_config, &idgw_session_module, req);
     if ((rc = idgw_session_parse_request(r, &rq, req, &tok_in)) != OK)
+        return rc;
+    /* a flood is cut here, before it costs Redis a command */
+    if ((rc = idgw_shed_check(r, &d->shed, &rq, tok_in)) != OK)
         return rc;
     rq.sid = sid;
     for (tries = 0; tries < 3; tries++) {
@@ -379,7 +387,7 @@ static int fixups(request_rec *r)
     /* subrequests and internal redirects (error documents) are not terminal messages */
     if (!idgw_session_dir_enabled(d) || r->main || r->prev)
         return DECLINED;
-    return check_session(r);
+    return check_session(r, d);
 }
 
 /* Before map_to_storage, where httpd's core answers TRACE (with the request

@@ -6,6 +6,7 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
 UNIT_LIBS = libfelica/libfelica.la $(CHECK_LIBS) $(OPENSSL_LIBS)
 
 include $(srcdir)/t/unit/frame/frame.mk
+include $(srcdir)/t/unit/docs/docs.mk
 include $(srcdir)/t/unit/secure/secure.mk
 include $(srcdir)/t/unit/chip/chip.mk
 include $(srcdir)/t/unit/issuance/issuance.mk

@@ -20,3 +20,9 @@ TESTS += t/unit/acl/test_conncap
 t_unit_acl_test_conncap_SOURCES = t/unit/acl/test_conncap.c
 t_unit_acl_test_conncap_CFLAGS = $(ACL_UNIT_CFLAGS)
 t_unit_acl_test_conncap_LDADD = $(ACL_UNIT_LIBS)
+# IdgwAclNatPool: the address limit of a carrier NAT address, pool lookup
+check_PROGRAMS += t/unit/acl/test_natpool
+TESTS += t/unit/acl/test_natpool
+t_unit_acl_test_natpool_SOURCES = t/unit/acl/test_natpool.c
+t_unit_acl_test_natpool_CFLAGS = $(ACL_UNIT_CFLAGS)
+t_unit_acl_test_natpool_LDADD = $(ACL_UNIT_LIBS)

@@ -264,6 +264,7 @@ START_TEST(script_keys_and_codes)
     ck_assert_str_eq(keys[0], "idgw:acl:bl:terminal");
     ck_assert_str_eq(keys[3], "idgw:acl:bl:addr");
     ck_assert_str_eq(keys[IDGW_ACL_KINDS + 1], "idgw:acl:wl:idm");
+    ck_assert_str_eq(keys[2 * IDGW_ACL_KINDS + 3], "idgw:acl:sb:addr");
     ck_assert_int_eq(idgw_acl_dim_parse("endpoint"), IDGW_ACL_DIM_ENDPOINT);
     ck_assert_int_eq(idgw_acl_dim_parse("user"), -1);
     ck_assert_int_eq(idgw_acl_dim_ban_kind(IDGW_ACL_DIM_ENDPOINT), -1);
@@ -306,12 +307,19 @@ static redisReply *r_arr(size_t n, redisReply **elems)
     return r;
 }
 
+static redisReply *check_reply8(const char *ver, long long refused, long long retry,
+                                long long banned, redisReply *lists, long long confirmed,
+                                long long shadow_refused, long long shadow_banned)
+{
+    redisReply *e[8] = { r_str(ver), r_int(refused), r_int(retry), r_int(banned), lists,
+                         r_int(confirmed), r_int(shadow_refused), r_int(shadow_banned) };
+    return r_arr(8, e);
+}
+
 static redisReply *check_reply6(const char *ver, long long refused, long long retry,
                                 long long banned, redisReply *lists, long long confirmed)
 {
-    redisReply *e[6] = { r_str(ver), r_int(refused), r_int(retry), r_int(banned), lists,
-                         r_int(confirmed) };
-    return r_arr(6, e);
+    return check_reply8(ver, refused, retry, banned, lists, confirmed, 0, 0);
 }
 
 static redisReply *check_reply(const char *ver, long long refused, long long retry,
@@ -327,6 +335,7 @@ static redisReply *eight_lists(void)
                                    r_str("bad id"), r_str("0|1|admin|x") };
     redisReply *bl_addr[2] = { r_str("198.51.100.0/24"), r_str("0|1|admin|net") };
     redisReply *wl_idm[2] = { r_str("00112233445566aa"), r_str("0|1|admin|pilot") };
+    redisReply *sb_terminal[2] = { r_str("T-SHADOW"), r_str("0|1|auto-strikes|3 errors") };
 
     for (int i = 0; i < IDGW_ACL_LIST_KEYS; i++) {
         h[i] = r_arr(0, NULL);
@@ -334,6 +343,7 @@ static redisReply *eight_lists(void)
     h[IDGW_ACL_TERMINAL] = r_arr(4, bl_terminal);
     h[IDGW_ACL_ADDR] = r_arr(2, bl_addr);
     h[IDGW_ACL_KINDS + IDGW_ACL_IDM] = r_arr(2, wl_idm);
+    h[IDGW_ACL_SHADOWBANS * IDGW_ACL_KINDS + IDGW_ACL_TERMINAL] = r_arr(2, sb_terminal);
     return r_arr(IDGW_ACL_LIST_KEYS, h);
 }
 
@@ -373,6 +383,22 @@ START_TEST(check_replies_parse_strictly)
     ck_assert_ptr_nonnull(idgw_acl_lists_blocked(l, &id, 5, &kind));
     ck_assert_int_eq(kind, IDGW_ACL_TERMINAL);
     ck_assert(idgw_acl_lists_whitelisted(l, NULL, &id, 5));
+    /* a shadow ban is found in its own list and blocks nobody */
+    id = identity("192.0.2.1", "T-SHADOW", NULL, NULL);
+    ck_assert_ptr_null(idgw_acl_lists_blocked(l, &id, 5, &kind));
+    ck_assert_ptr_nonnull(idgw_acl_lists_match(l, IDGW_ACL_SHADOWBANS, &id, 5, &kind));
+    ck_assert_int_eq(kind, IDGW_ACL_TERMINAL);
+
+    /* shadow masks: within the call's dimensions, a shadow ban only where a
+     * shadow limit refused */
+    ck_assert_ptr_null(idgw_acl_reply_parse(check_reply8("1", 0, 0, 0, r_int(0), 0, 3, 2),
+                                            2, &rep));
+    ck_assert_uint_eq(rep.shadow_refused, 3);
+    ck_assert_uint_eq(rep.shadow_banned, 2);
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply8("1", 0, 0, 0, r_int(0), 0, 4, 0),
+                                               2, &rep));
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply8("1", 0, 0, 0, r_int(0), 0, 1, 2),
+                                               2, &rep));
 
     /* Shapes that are not CHECK's are errors, never guesses. */
     ck_assert_ptr_nonnull(idgw_acl_reply_parse(NULL, 1, &rep));

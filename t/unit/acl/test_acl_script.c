@@ -135,14 +135,33 @@ typedef struct {
     const char *ban_value;
 } dim;
 
-/* One CHECK call (the standalone script) with the given dimensions. */
-static redisReply *check(const char *cached, const char *pending, const dim *d, int n,
-                         idgw_acl_check_reply *out)
+/* When set, the dimension (1..n) that counts only proven identities and its
+ * key for a mere claim (idgw_acl_script.h), appended after the dimensions. */
+static int claim_dim;
+static const char *claim_key;
+
+/* What a request tells CHECK about shadow mode (idgw_acl_shadow_check.c):
+ * the dimensions in shadow mode (bit i-1), the subjects' records, the rules
+ * already noted, and the dimensions' field names. */
+typedef struct {
+    long long mask;
+    int nsub;
+    const char *subjects[2];
+    int nfield;
+    const char *fields[4];
+    const char *dim_fields[3];
+} shadow_args;
+
+/* One CHECK call (the standalone script) with the given dimensions and, if
+ * sh is not NULL, shadow arguments. */
+static redisReply *check_ex(const char *cached, const char *pending, const dim *d, int n,
+                            const shadow_args *sh, idgw_acl_check_reply *out)
 {
     const char *lists[IDGW_ACL_LIST_KEYS];
     call c;
     redisReply *r;
     const char *err;
+    int nkeys = 1 + IDGW_ACL_LIST_KEYS + 3 * n;
 
     idgw_acl_lists_keys(pool, P, lists);
     call_begin(&c, idgw_acl_lua_check);
@@ -155,6 +174,14 @@ static redisReply *check(const char *cached, const char *pending, const dim *d, 
         push(&c, d[i].breach);
         push(&c, d[i].ban_hash);
     }
+    if (claim_dim) {
+        push(&c, claim_key);
+        nkeys++;
+    }
+    for (int i = 0; sh && i < sh->nsub; i++) {
+        push(&c, sh->subjects[i]);
+        nkeys++;
+    }
     push(&c, apr_itoa(pool, n));
     push(&c, cached);
     push(&c, pending);
@@ -166,10 +193,31 @@ static redisReply *check(const char *cached, const char *pending, const dim *d, 
         push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].ban_ms)));
         push(&c, d[i].ban_value);
     }
-    r = call_run(&c, 1 + IDGW_ACL_LIST_KEYS + 3 * n);
+    /* the claim dimension's slot comes before the shadow arguments */
+    if (claim_dim || sh) {
+        push(&c, apr_itoa(pool, claim_dim));
+    }
+    if (sh) {
+        push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)sh->mask));
+        push(&c, apr_itoa(pool, sh->nsub));
+        push(&c, apr_itoa(pool, sh->nfield));
+        for (int i = 0; i < sh->nfield; i++) {
+            push(&c, sh->fields[i]);
+        }
+        for (int i = 0; sh->mask && i < n; i++) {
+            push(&c, sh->dim_fields[i]);
+        }
+    }
+    r = call_run(&c, nkeys);
     err = idgw_acl_reply_parse(r, n, out);
     ck_assert_msg(err == NULL, "reply: %s", err ? err : "");
     return r;
+}
+
+static redisReply *check(const char *cached, const char *pending, const dim *d, int n,
+                         idgw_acl_check_reply *out)
+{
+    return check_ex(cached, pending, d, n, NULL, out);
 }
 
 static char *get(const char *key)
@@ -320,6 +368,37 @@ START_TEST(breaches_earn_a_ban_and_a_new_version)
     ck_assert_int_eq(exp - added, 60000);
     ck_assert_ptr_nonnull(strstr(entry, "|auto-breaches|2 rate-limit breaches within 60 s"));
     ck_assert_ptr_null(get(d.breach));
+}
+END_TEST
+
+/* Run on its own, CHECK has no session to prove anything: a terminal id is
+ * only named, so it counts under its claim key (the id as named from this
+ * address) and its refusals ban nobody. */
+START_TEST(an_unproven_terminal_counts_as_named_and_is_never_banned)
+{
+    dim d = terminal_dim("T-victim", 60000000, 1);
+    idgw_acl_check_reply rep;
+
+    d.threshold = 2;
+    d.ban_ms = 60000;
+    claim_dim = 1;
+    claim_key = idgw_acl_key_rate_claim(pool, P, "T-victim", "10.6.6.6");
+    ck_assert_str_eq(claim_key, P "acl:rl:terminal:T-victim@10.6.6.6");
+    freeReplyObject(check("-1", "", &d, 1, &rep));
+    ck_assert_int_eq(rep.refused, 0);
+    ck_assert_ptr_nonnull(get(claim_key));
+    ck_assert_ptr_null(get(d.rate));
+    for (int i = 0; i < 4; i++) {
+        freeReplyObject(check("-1", "", &d, 1, &rep));
+        ck_assert_int_eq(rep.refused, 1);
+        ck_assert_int_eq(rep.banned, 0);
+    }
+    ck_assert_ptr_null(hget(d.ban_hash, "T-victim"));
+    ck_assert_ptr_null(get(d.breach));
+    claim_dim = 0;
+    /* the victim's own (proven) budget is untouched */
+    freeReplyObject(check("-1", "", &d, 1, &rep));
+    ck_assert_int_eq(rep.refused, 0);
 }
 END_TEST
 
@@ -497,6 +576,141 @@ START_TEST(strikes_earn_bans_for_terminal_and_address)
 }
 END_TEST
 
+/* ---- shadow mode ------------------------------------------------------------------ */
+
+START_TEST(shadow_mode_costs_nothing_until_it_would_refuse)
+{
+    dim d = terminal_dim("T-shcost", 1000000, 100);
+    const char *rec = apr_pstrcat(pool, P, "acl:sr:terminal:T-shcost", NULL);
+    shadow_args sh = { 1, 1, { rec }, 0, { NULL }, { "ratelimit:terminal" } };
+    shadow_args none = { 0, 0, { NULL }, 0, { NULL }, { NULL } };
+    idgw_acl_check_reply rep;
+    const char *cmds[] = { "mget", "time", "set", "hincrby", "hset", "pexpire" };
+    long long before[6], after[6];
+
+    set_version("4");
+    for (int i = 0; i < 6; i++) before[i] = calls(cmds[i]);
+    freeReplyObject(check_ex("4", "", &d, 1, &sh, &rep));
+    freeReplyObject(check_ex("4", "", &d, 1, &none, &rep));
+    for (int i = 0; i < 6; i++) after[i] = calls(cmds[i]);
+    ck_assert_uint_eq(rep.shadow_refused, 0);
+    ck_assert_int_eq(after[0] - before[0], 2);
+    ck_assert_int_eq(after[1] - before[1], 2);
+    ck_assert_int_eq(after[2] - before[2], 2);
+    for (int i = 3; i < 6; i++) {
+        ck_assert_msg(after[i] == before[i], "unexpected %s", cmds[i]);
+    }
+}
+END_TEST
+
+START_TEST(a_shadow_limit_lets_through_charges_nothing_and_records)
+{
+    dim d[2] = { terminal_dim("T-sh", 60000000, 1), terminal_dim("T-sh-ok", 1000000, 100) };
+    const char *rec_t = apr_pstrcat(pool, P, "acl:sr:terminal:T-sh", NULL);
+    const char *rec_a = apr_pstrcat(pool, P, "acl:sr:addr:10.0.0.1/32", NULL);
+    shadow_args sh = { 1, 2, { rec_t, rec_a }, 0, { NULL },
+                       { "ratelimit:terminal", "ratelimit:addr" } };
+    idgw_acl_check_reply rep;
+    char *state, *ok_state;
+    redisReply *r;
+
+    freeReplyObject(check_ex("-1", "", d, 2, &sh, &rep));
+    ck_assert_int_eq(rep.refused, 0);
+    ck_assert_uint_eq(rep.shadow_refused, 0);
+    ck_assert_ptr_null(hget(rec_t, "ratelimit:terminal"));    /* nothing to record */
+    state = get(d[0].rate);
+    ok_state = get(d[1].rate);
+    /* over the limit: let through, the limit's state is not charged (as a
+     * refusal would not), the other dimension is, both subjects record it */
+    freeReplyObject(check_ex("-1", "", d, 2, &sh, &rep));
+    ck_assert_int_eq(rep.refused, 0);
+    ck_assert_uint_eq(rep.shadow_refused, 1);
+    ck_assert_str_eq(get(d[0].rate), state);
+    ck_assert_str_ne(get(d[1].rate), ok_state);
+    freeReplyObject(check_ex("-1", "", d, 2, &sh, &rep));
+    ck_assert_str_eq(hget(rec_t, "ratelimit:terminal"), "2");
+    ck_assert_str_eq(hget(rec_a, "ratelimit:terminal"), "2");
+    ck_assert_ptr_nonnull(hget(rec_a, "ratelimit:terminal:last"));
+    r = redisCommand(rc, "PTTL %s", rec_t);
+    ck_assert_int_gt(r->integer, 6LL * 86400 * 1000);
+    freeReplyObject(r);
+    /* the same limit enforced refuses */
+    freeReplyObject(check("-1", "", d, 2, &rep));
+    ck_assert_int_eq(rep.refused, 1);
+}
+END_TEST
+
+START_TEST(shadow_breaches_ban_into_the_shadow_hash)
+{
+    dim d = terminal_dim("T-shb", 60000000, 1);
+    const char *rec = apr_pstrcat(pool, P, "acl:sr:terminal:T-shb", NULL);
+    shadow_args sh = { 1, 1, { rec }, 0, { NULL }, { "ratelimit:terminal" } };
+    idgw_acl_check_reply rep;
+    long long v0;
+
+    d.threshold = 2;
+    d.ban_ms = 60000;
+    d.ban_hash = idgw_acl_key_list(pool, P, IDGW_ACL_SHADOWBANS, IDGW_ACL_TERMINAL);
+    set_version("5");
+    freeReplyObject(check_ex("5", "", &d, 1, &sh, &rep));
+    freeReplyObject(check_ex("5", "", &d, 1, &sh, &rep));
+    ck_assert_uint_eq(rep.shadow_banned, 0);
+    v0 = version_now();
+    freeReplyObject(check_ex("5", "", &d, 1, &sh, &rep));
+    ck_assert_int_eq(rep.refused, 0);
+    ck_assert_uint_eq(rep.shadow_banned, 1);
+    ck_assert_int_gt(version_now(), v0);     /* the nodes reload: they see it */
+    ck_assert_ptr_nonnull(strstr(hget(d.ban_hash, "T-shb"), "|auto-breaches|"));
+    ck_assert_ptr_null(hget(idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL),
+                            "T-shb"));
+}
+END_TEST
+
+START_TEST(noted_rules_are_recorded_even_on_a_confirmed_refusal)
+{
+    const char *rec = apr_pstrcat(pool, P, "acl:sr:addr:192.0.2.7/32", NULL);
+    shadow_args sh = { 0, 1, { rec }, 2, { "carrier:networks", "whitelist:mode" }, { NULL } };
+    idgw_acl_check_reply rep;
+
+    set_version("9");
+    freeReplyObject(check_ex("9", "IDGW-ACL-002", NULL, 0, &sh, &rep));
+    ck_assert_int_eq(rep.confirmed, 1);
+    ck_assert_str_eq(hget(rec, "carrier:networks"), "1");
+    ck_assert_str_eq(hget(rec, "whitelist:mode"), "1");
+    freeReplyObject(check_ex("9", "", NULL, 0, &sh, &rep));
+    ck_assert_str_eq(hget(rec, "carrier:networks"), "2");
+}
+END_TEST
+
+START_TEST(shadow_strikes_ban_into_the_shadow_hash)
+{
+    const char *script = apr_pstrcat(pool,
+        "local function part(K, A, core)\n", idgw_acl_lua_strikes_part, "\nend\n"
+        "return part(KEYS, ARGV, { 'ERR', 'IDGW-SEQ-001', 1, 0 })\n", NULL);
+    const char *sb_t = idgw_acl_key_list(pool, P, IDGW_ACL_SHADOWBANS, IDGW_ACL_TERMINAL);
+    call c;
+    redisReply *r;
+
+    call_begin(&c, script);
+    push(&c, idgw_acl_key_version(pool, P));
+    push(&c, idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, "T-shs"));
+    push(&c, idgw_acl_key_strike(pool, P, IDGW_ACL_ADDR, "10.0.0.8/32"));
+    push(&c, sb_t);
+    push(&c, idgw_acl_key_list(pool, P, IDGW_ACL_SHADOWBANS, IDGW_ACL_ADDR));
+    push(&c, "1");
+    push(&c, "600000");
+    push(&c, "3600000");
+    push(&c, "T-shs");
+    push(&c, "10.0.0.8/32");
+    r = call_run(&c, 5);
+    ck_assert_int_eq(r->integer, 2);
+    freeReplyObject(r);
+    ck_assert_ptr_nonnull(strstr(hget(sb_t, "T-shs"), "|auto-strikes|"));
+    ck_assert_ptr_null(hget(idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL),
+                            "T-shs"));
+}
+END_TEST
+
 /* ---- the version never repeats ---------------------------------------------------- */
 
 /* One child's copy of the lists, refreshed the way mod_idgw_acl does
@@ -663,11 +877,17 @@ int main(void)
     tcase_add_test(tc, gcra_burst_then_interval);
     tcase_add_test(tc, dimensions_pass_together_or_not_at_all);
     tcase_add_test(tc, breaches_earn_a_ban_and_a_new_version);
+    tcase_add_test(tc, an_unproven_terminal_counts_as_named_and_is_never_banned);
     tcase_add_test(tc, a_ban_never_shortens_a_longer_one);
     tcase_add_test(tc, lists_come_when_stale_with_expired_entries_pruned);
     tcase_add_test(tc, a_node_refusal_is_confirmed_only_on_a_current_copy);
     tcase_add_test(tc, strikes_earn_bans_for_terminal_and_address);
     tcase_add_test(tc, the_steady_check_costs_two_plus_n_commands);
+    tcase_add_test(tc, shadow_mode_costs_nothing_until_it_would_refuse);
+    tcase_add_test(tc, a_shadow_limit_lets_through_charges_nothing_and_records);
+    tcase_add_test(tc, shadow_breaches_ban_into_the_shadow_hash);
+    tcase_add_test(tc, noted_rules_are_recorded_even_on_a_confirmed_refusal);
+    tcase_add_test(tc, shadow_strikes_ban_into_the_shadow_hash);
     tcase_add_test(tc, a_child_sees_a_ban_written_after_a_flush);
     tcase_add_test(tc, a_missing_version_never_matches_a_copy);
     tcase_add_test(tc, every_bump_is_above_the_counter_and_the_clock);

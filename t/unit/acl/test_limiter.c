@@ -1,5 +1,5 @@
 /* Check tests of the GCRA arithmetic, rate parsing and the
- * per-process limiter table (modules/idgw_limiter.c, idgw_acl_limiter_table.c). */
+ * per-process limiter table (modules/common/idgw_limiter.c, idgw_limiter_table.c). */
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -14,3 +14,15 @@ TESTS += t/unit/redis/test_script
 t_unit_redis_test_script_SOURCES = t/unit/redis/test_script.c
 t_unit_redis_test_script_CFLAGS = $(REDIS_UNIT_CFLAGS)
 t_unit_redis_test_script_LDADD = $(REDIS_UNIT_LIBS)
+check_PROGRAMS += t/unit/redis/test_cluster_map
+TESTS += t/unit/redis/test_cluster_map
+t_unit_redis_test_cluster_map_SOURCES = t/unit/redis/test_cluster_map.c
+t_unit_redis_test_cluster_map_CFLAGS = $(REDIS_UNIT_CFLAGS)
+t_unit_redis_test_cluster_map_LDADD = $(REDIS_UNIT_LIBS)
+# the router against a real cluster (scripts/lib/cluster.sh, ports 17100-17105
+# and 27100-27105): routing, ASK/TRYAGAIN/MOVED of a migrated slot, failovers
+check_PROGRAMS += t/unit/redis/test_cluster_live
+TESTS += t/unit/redis/test_cluster_live
+t_unit_redis_test_cluster_live_SOURCES = t/unit/redis/test_cluster_live.c
+t_unit_redis_test_cluster_live_CFLAGS = $(REDIS_UNIT_CFLAGS)
+t_unit_redis_test_cluster_live_LDADD = $(REDIS_UNIT_LIBS)

@@ -11,7 +11,8 @@
 #include "idgw_script.h"
 
 /* A core as the session module gives one: it defines core(K, A). */
-#define CORE "local function core(K, A) return {'OK'} end\n"
+#define CORE "local function core_proven(K, A) return false end\n" \
+             "local function core(K, A) return {'OK'} end\n"
 
 START_TEST(script_parts_checked)
 {

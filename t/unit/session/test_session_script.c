@@ -206,6 +206,9 @@ static const char *run_write(const idgw_script *s, idgw_script_args *a)
     return out;
 }
 
+/* What the next commits record as the session's proof (idgw_session_prove). */
+static const char *commit_proof = "";
+
 /* The commit of attempt at, as mod_idgw_session sends it (reply read back). */
 static const char *commit_as(apr_int64_t at, apr_int64_t seq, const char *outcome,
                              const char *answer, int drop)
@@ -224,6 +227,7 @@ static const char *commit_as(apr_int64_t at, apr_int64_t seq, const char *outcom
     idgw_script_args_str(&a, drop ? "1" : "0");
     idgw_script_args_str(&a, sid);
     idgw_script_args_int(&a, at);
+    idgw_script_args_str(&a, commit_proof);
     return run_write(&commit_script, &a);
 }
 
@@ -324,12 +328,14 @@ START_TEST(repeat_with_other_body_invalidates)
     commit(1, "ok", "200 x\n", 0);
     expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<b/>"), &IDGW_E_SEQ_REPLAY, 1);
     ck_assert_str_eq(hget("st"), "dead");
-    ck_assert_int_eq(int_command("GET t:strike:t:%s", TID), 1);
+    /* nothing proved this session's chip or user: its terminal id is only
+     * what the app named at open, so the address alone answers for it */
+    ck_assert_int_eq(int_command("GET t:strike:t:%s", TID), -999);
     ck_assert_int_eq(int_command("GET t:strike:a:%s", ADDR), 1);
     /* the session never comes back, and every further try is a strike: a
      * dead token proves nothing, so against the address only */
     expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 2, "<r/>"), &IDGW_E_SES_DEAD, 0);
-    ck_assert_int_eq(int_command("GET t:strike:t:%s", TID), 1);
+    ck_assert_int_eq(int_command("GET t:strike:t:%s", TID), -999);
     ck_assert_int_eq(int_command("GET t:strike:a:%s", ADDR), 2);
 }
 END_TEST
@@ -364,7 +370,30 @@ START_TEST(step_not_allowed_in_state)
     expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
     /* completion without a relay, and another operation's step */
     expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_COMPLETE, 2, "<c/>"), &IDGW_E_SEQ_STATE, 1);
+    ck_assert_int_eq(int_command("GET t:strike:t:%s", TID), -999);
+}
+END_TEST
+
+/* Once a commit records a proof (the chip answered through the secure
+ * channel), the session's sequence errors are its terminal's own. */
+START_TEST(proven_session_strikes_its_terminal)
+{
+    idgw_session_result res;
+
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    commit(1, "ok", "200 x\n", 0);
+    ck_assert_ptr_null(hget("pv"));
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 2, "<r/>"), IDGW_PHASE_RELAYING);
+    commit_proof = "chip";
+    commit(2, "ok", "200 y\n", 0);
+    commit_proof = "";
+    ck_assert_str_eq(hget("pv"), "chip");
+    res = step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 5, "<r/>");
+    expect_error(res, &IDGW_E_SEQ_ORDER, 1);
+    ck_assert_int_eq(res.strike_scope, IDGW_STRIKE_SESSION);
     ck_assert_int_eq(int_command("GET t:strike:t:%s", TID), 1);
+    ck_assert_int_eq(int_command("GET t:strike:a:%s", ADDR), 1);
 }
 END_TEST
 
@@ -660,7 +689,7 @@ START_TEST(every_key_expires)
     vault_put(idgw_key_vault_session(pool, lim.prefix, sid), "pw", "x", 1);
     keys = redisCommand(conn->ctx, "KEYS *");
     ck_assert_ptr_nonnull(keys);
-    ck_assert_uint_eq(keys->elements, 5);   /* 2 sessions, 1 vault, 2 strike counters */
+    ck_assert_uint_eq(keys->elements, 4);   /* 2 sessions, 1 vault, the address's strikes */
     for (i = 0; i < keys->elements; i++) {
         apr_int64_t ttl = int_command("PTTL %s", keys->element[i]->str);
 
@@ -686,6 +715,9 @@ static const idgw_script_part_text deny_part = {
                    "return redis.call('INCR', K[1])", 0 };
 static const idgw_script_part_text after_part = {
     "observe", "return core[1] .. ':' .. A[1]", 1 };
+static const idgw_script_part_text proof_part = {
+    "proof", "redis.call('INCR', K[1])\n"
+             "return core() and 'proven' or 'unproven'", 0 };
 
 static idgw_session_result run_with_parts(const char *flag, apr_int64_t seq)
 {
@@ -751,6 +783,29 @@ START_TEST(script_parts_extend_the_check)
 }
 END_TEST
 
+/* A part before the core asks whether the session is proven, at no cost of
+ * its own: the core reads the session hash once for both. */
+START_TEST(before_parts_see_the_proof)
+{
+    idgw_script_part_text parts[2] = { proof_part, after_part };
+    idgw_session_result res;
+
+    teardown();
+    setup_with_parts(parts, 2);
+    res = run_with_parts("x", 0);
+    expect_ok(res, IDGW_PHASE_READY);
+    ck_assert_str_eq(res.parts[0]->str, "unproven");
+    res = run_with_parts("x", 1);
+    ck_assert_int_eq(res.outcome, IDGW_SESSION_ACCEPTED);
+    ck_assert_str_eq(res.parts[0]->str, "unproven");
+    freeReplyObject(redisCommand(conn->ctx, "HSET %s pv chip",
+                                 idgw_key_session(pool, lim.prefix, sid)));
+    /* whatever the core then says of the request, the part saw the proof */
+    res = run_with_parts("x", 2);
+    ck_assert_str_eq(res.parts[0]->str, "proven");
+}
+END_TEST
+
 START_TEST(token_never_stored)
 {
     char token[IDGW_TOKEN_HEX + 1];
@@ -793,6 +848,8 @@ int main(void)
     tcase_add_test(tc, first_message_must_be_one);
     tcase_add_test(tc, going_back_is_sequence_error);
     tcase_add_test(tc, step_not_allowed_in_state);
+    tcase_add_test(tc, proven_session_strikes_its_terminal);
+    tcase_add_test(tc, before_parts_see_the_proof);
     tcase_add_test(tc, other_operation_mid_way);
     tcase_add_test(tc, unknown_session);
     tcase_add_test(tc, binding_to_terminal_and_chip);

@@ -1,6 +1,6 @@
 /* idgw_limiter: GCRA arithmetic and the parsing of rates and durations.
  * Pure functions on integers; the per-process table is in
- * idgw_acl_limiter_table.c. */
+ * idgw_limiter_table.c. */
 #include "idgw_limiter.h"
 
 #include <string.h>

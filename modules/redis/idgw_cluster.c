@@ -1,0 +1,322 @@
+/*
+ * idgw_cluster.c - the router's masters, their pools and the slot map (see
+ * idgw_cluster.h; the calls are in idgw_cluster_call.c).
+ */
+#include "idgw_cluster_int.h"
+
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idgw_metrics.h"   /* Redis errors, for mod_idgw_status */
+
+/* Addresses ever named: masters come and go with failovers (a promoted
+ * replica is a new address), so there is room for twice the map's limit. */
+#define MAX_KNOWN (2 * IDGW_CLUSTER_MAX_NODES)
+
+typedef struct cluster_node {
+    idgw_cluster_node_addr addr;
+    idgw_redis_cfg cfg;             /* the base settings, server = addr */
+    idgw_redis_pool *pool;
+} cluster_node;
+
+struct idgw_cluster {
+    apr_pool_t *p;                  /* allocations under lock only */
+    const idgw_redis_cfg *base;
+    idgw_cluster_node_addr seeds[IDGW_CLUSTER_MAX_SEEDS];
+    int nseeds;
+    const idgw_script *const *scripts;
+    int nscripts;
+    apr_thread_mutex_t *lock;       /* guards everything below */
+    apr_thread_mutex_t *refreshing; /* one CLUSTER SLOTS at a time; guards parsed */
+    idgw_cluster_map *parsed;       /* 33 KB: the reply being read, not on a stack */
+    idgw_cluster_node_addr *cand;   /* whom to ask (MAX_KNOWN + seeds), likewise */
+    cluster_node *nodes[MAX_KNOWN];
+    int nnodes;
+    short owner[IDGW_CLUSTER_SLOTS];
+    unsigned long generation;       /* bumped by every map change */
+    apr_time_t refreshed_at;        /* last refresh attempt */
+    idgw_cluster_stats stats;
+};
+
+apr_status_t idgw_cluster_create(apr_pool_t *p, const idgw_redis_cfg *base,
+                                 const idgw_redis_addr *seeds, int nseeds,
+                                 const idgw_script *const *scripts, int nscripts,
+                                 idgw_cluster **out)
+{
+    idgw_cluster *cl = apr_pcalloc(p, sizeof(*cl));
+    apr_status_t rv;
+    int i;
+
+    if (nseeds < 1 || nseeds > IDGW_CLUSTER_MAX_SEEDS)
+        return APR_EINVAL;
+    /* a pool of its own: masters are added while the child serves, under lock */
+    if ((rv = apr_pool_create(&cl->p, p)) != APR_SUCCESS)
+        return rv;
+    p = cl->p;
+    cl->base = base;
+    cl->parsed = apr_palloc(p, sizeof(*cl->parsed));
+    cl->cand = apr_palloc(p, sizeof(*cl->cand) * (MAX_KNOWN + IDGW_CLUSTER_MAX_SEEDS));
+    for (i = 0; i < nseeds; i++) {
+        if (strlen(seeds[i].host) >= IDGW_HOST_MAX)
+            return APR_EINVAL;
+        apr_cpystrn(cl->seeds[i].host, seeds[i].host, IDGW_HOST_MAX);
+        cl->seeds[i].port = seeds[i].port;
+    }
+    cl->nseeds = nseeds;
+    cl->scripts = scripts;
+    cl->nscripts = nscripts;
+    for (i = 0; i < IDGW_CLUSTER_SLOTS; i++)
+        cl->owner[i] = -1;
+    if ((rv = apr_thread_mutex_create(&cl->lock, APR_THREAD_MUTEX_DEFAULT, p)) != APR_SUCCESS
+        || (rv = apr_thread_mutex_create(&cl->refreshing, APR_THREAD_MUTEX_DEFAULT, p))
+           != APR_SUCCESS)
+        return rv;
+    *out = cl;
+    return APR_SUCCESS;
+}
+
+static int find_locked(idgw_cluster *cl, const idgw_cluster_node_addr *a)
+{
+    int i;
+
+    for (i = 0; i < cl->nnodes; i++)
+        if (cl->nodes[i]->addr.port == a->port && strcmp(cl->nodes[i]->addr.host, a->host) == 0)
+            return i;
+    return -1;
+}
+
+/* A new master: its own pool with the base settings (no sentinels). */
+static int add_locked(idgw_cluster *cl, const idgw_cluster_node_addr *a)
+{
+    cluster_node *n;
+
+    if (cl->nnodes == MAX_KNOWN)
+        return -1;
+    n = apr_pcalloc(cl->p, sizeof(*n));
+    n->addr = *a;
+    n->cfg = *cl->base;
+    n->cfg.server.host = n->addr.host;
+    n->cfg.server.port = n->addr.port;
+    n->cfg.nsentinels = 0;
+    n->cfg.master_name = NULL;
+    if (idgw_redis_pool_create(cl->p, &n->cfg, cl->scripts, cl->nscripts, &n->pool)
+        != APR_SUCCESS)
+        return -1;
+    cl->nodes[cl->nnodes] = n;
+    cl->stats.nodes = cl->nnodes + 1;
+    return cl->nnodes++;
+}
+
+int idgw_cluster_node(idgw_cluster *cl, const idgw_cluster_node_addr *a)
+{
+    int idx;
+
+    apr_thread_mutex_lock(cl->lock);
+    idx = find_locked(cl, a);
+    if (idx < 0)
+        idx = add_locked(cl, a);
+    apr_thread_mutex_unlock(cl->lock);
+    return idx;
+}
+
+int idgw_cluster_owner(idgw_cluster *cl, int slot, unsigned long *gen)
+{
+    int idx;
+
+    apr_thread_mutex_lock(cl->lock);
+    idx = cl->owner[slot];
+    *gen = cl->generation;
+    apr_thread_mutex_unlock(cl->lock);
+    return idx;
+}
+
+void idgw_cluster_point(idgw_cluster *cl, int slot, int idx)
+{
+    apr_thread_mutex_lock(cl->lock);
+    if (cl->owner[slot] != idx) {
+        cl->owner[slot] = (short)idx;
+        cl->generation++;
+    }
+    apr_thread_mutex_unlock(cl->lock);
+}
+
+idgw_redis_pool *idgw_cluster_pool(idgw_cluster *cl, int idx)
+{
+    idgw_redis_pool *pl;
+
+    apr_thread_mutex_lock(cl->lock);
+    pl = cl->nodes[idx]->pool;
+    apr_thread_mutex_unlock(cl->lock);
+    return pl;
+}
+
+const char *idgw_cluster_host(idgw_cluster *cl, int idx)
+{
+    const char *h;
+
+    apr_thread_mutex_lock(cl->lock);
+    h = cl->nodes[idx]->addr.host;   /* never freed nor changed once added */
+    apr_thread_mutex_unlock(cl->lock);
+    return h;
+}
+
+/* Install a parsed map: its masters become (or already are) ours. */
+static int install(idgw_cluster *cl, const idgw_cluster_map *m, char *err, size_t errlen)
+{
+    int local[IDGW_CLUSTER_MAX_NODES], i;
+
+    apr_thread_mutex_lock(cl->lock);
+    for (i = 0; i < m->nnodes; i++) {
+        local[i] = find_locked(cl, &m->nodes[i]);
+        if (local[i] < 0 && (local[i] = add_locked(cl, &m->nodes[i])) < 0) {
+            apr_thread_mutex_unlock(cl->lock);
+            apr_snprintf(err, errlen, "no room for master %s:%d", m->nodes[i].host,
+                         m->nodes[i].port);
+            return -1;
+        }
+    }
+    for (i = 0; i < IDGW_CLUSTER_SLOTS; i++)
+        cl->owner[i] = (short)(m->owner[i] < 0 ? -1 : local[m->owner[i]]);
+    cl->generation++;
+    cl->stats.refreshes++;
+    apr_thread_mutex_unlock(cl->lock);
+    return 0;
+}
+
+/* CLUSTER SLOTS of one node into m; 0 when it answered with a usable map. */
+static int ask_node(idgw_cluster *cl, const idgw_cluster_node_addr *a, idgw_cluster_map *m,
+                    char *err, size_t errlen)
+{
+    const char *argv[] = { "CLUSTER", "SLOTS" };
+    size_t lens[] = { 7, 5 };
+    idgw_redis_addr addr = { a->host, a->port };
+    idgw_redis_conn *c;
+    redisReply *r;
+    int rc = -1;
+
+    if (idgw_redis_connect(cl->base, &addr, 0, NULL, 0, &c, err, errlen) != APR_SUCCESS)
+        return -1;
+    r = idgw_redis_command(c, 2, argv, lens);
+    if (!r)
+        apr_snprintf(err, errlen, "CLUSTER SLOTS on %s:%d: %s", a->host, a->port,
+                     c->ctx ? c->ctx->errstr : "connection lost");
+    else if (idgw_cluster_map_parse(r, a->host, m, err, errlen) == 0) {
+        rc = idgw_cluster_map_covered(m) > 0 ? 0 : -1;
+        if (rc < 0)
+            apr_snprintf(err, errlen, "%s:%d serves no slot", a->host, a->port);
+    }
+    if (r)
+        freeReplyObject(r);
+    idgw_redis_close(c);
+    free(c);
+    return rc;
+}
+
+/* Known masters first (they follow the cluster as it changes), then the seeds. */
+static int candidates(idgw_cluster *cl, idgw_cluster_node_addr *out)
+{
+    int n = 0, i;
+
+    apr_thread_mutex_lock(cl->lock);
+    for (i = 0; i < cl->nnodes; i++)
+        out[n++] = cl->nodes[i]->addr;
+    apr_thread_mutex_unlock(cl->lock);
+    for (i = 0; i < cl->nseeds; i++)
+        out[n++] = cl->seeds[i];
+    return n;
+}
+
+static apr_status_t refresh_locked(idgw_cluster *cl, char *err, size_t errlen)
+{
+    idgw_cluster_map *m = cl->parsed;
+    int n = candidates(cl, cl->cand), i;
+
+    for (i = 0; i < n; i++)
+        if (ask_node(cl, &cl->cand[i], m, err, errlen) == 0)
+            return install(cl, m, err, errlen) == 0 ? APR_SUCCESS : APR_EGENERAL;
+    idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "cluster", "map", NULL, 1);   /* metrics */
+    apr_thread_mutex_lock(cl->lock);
+    cl->stats.refresh_failures++;
+    apr_thread_mutex_unlock(cl->lock);
+    return APR_EGENERAL;
+}
+
+/*
+ * Refresh unless the map changed since gen (another thread did it) or the
+ * last attempt is more recent than the gap (force skips that check).  An
+ * automatic refresh while another thread refreshes does not wait for it
+ * (asking dead masters may take a connect timeout each): the caller goes on
+ * with the map it has; only a child without any map yet waits.
+ */
+static apr_status_t refresh_if(idgw_cluster *cl, int check_gen, unsigned long gen, int force,
+                               char *err, size_t errlen)
+{
+    apr_status_t rv = APR_SUCCESS;
+    int skip, have_map;
+
+    apr_thread_mutex_lock(cl->lock);
+    have_map = cl->generation > 0;
+    apr_thread_mutex_unlock(cl->lock);
+    if (check_gen && have_map) {
+        if (apr_thread_mutex_trylock(cl->refreshing) != APR_SUCCESS)
+            return APR_EBUSY;
+    } else {
+        apr_thread_mutex_lock(cl->refreshing);
+    }
+    apr_thread_mutex_lock(cl->lock);
+    skip = (check_gen && cl->generation != gen)
+           || (!force && apr_time_now() - cl->refreshed_at < IDGW_CLUSTER_REFRESH_GAP);
+    if (!skip)
+        cl->refreshed_at = apr_time_now();
+    apr_thread_mutex_unlock(cl->lock);
+    if (!skip)
+        rv = refresh_locked(cl, err, errlen);
+    apr_thread_mutex_unlock(cl->refreshing);
+    return rv;
+}
+
+apr_status_t idgw_cluster_refresh(idgw_cluster *cl, int force, char *err, size_t errlen)
+{
+    return refresh_if(cl, 0, 0, force, err, errlen);
+}
+
+void idgw_cluster_refresh_after(idgw_cluster *cl, unsigned long gen)
+{
+    char err[200];
+
+    refresh_if(cl, 1, gen, 0, err, sizeof(err));
+}
+
+void idgw_cluster_note(idgw_cluster *cl, idgw_cluster_event ev)
+{
+    apr_thread_mutex_lock(cl->lock);
+    switch (ev) {
+    case IDGW_CLUSTER_EV_MOVED: cl->stats.moved++; break;
+    case IDGW_CLUSTER_EV_ASK: cl->stats.ask++; break;
+    case IDGW_CLUSTER_EV_TRYAGAIN: cl->stats.tryagain++; break;
+    case IDGW_CLUSTER_EV_CLUSTERDOWN: cl->stats.clusterdown++; break;
+    case IDGW_CLUSTER_EV_LOST: cl->stats.lost++; break;
+    }
+    apr_thread_mutex_unlock(cl->lock);
+}
+
+void idgw_cluster_get_stats(idgw_cluster *cl, idgw_cluster_stats *st)
+{
+    apr_thread_mutex_lock(cl->lock);
+    *st = cl->stats;
+    apr_thread_mutex_unlock(cl->lock);
+}
+
+int idgw_cluster_slot_master(idgw_cluster *cl, int slot, idgw_cluster_node_addr *out)
+{
+    int idx;
+
+    apr_thread_mutex_lock(cl->lock);
+    idx = slot >= 0 && slot < IDGW_CLUSTER_SLOTS ? cl->owner[slot] : -1;
+    if (idx >= 0)
+        *out = cl->nodes[idx]->addr;
+    apr_thread_mutex_unlock(cl->lock);
+    return idx >= 0;
+}

@@ -1,0 +1,241 @@
+# Load shedding before Redis saturates (issue 12, item 5).
+#
+# A flood of cheap requests (session/status and sequence errors) from
+# sessions an attacker opened, beside an honest story:
+#  - on /idgw (no shedding) every flood request costs Redis an EVALSHA
+#    (INFO commandstats delta >= requests sent): the old behaviour;
+#  - IdgwShedLocalLimit session / addr (t/conf/shed.conf.in) cut what reaches
+#    Redis to what the per-child limiters let through (bounded by ServerLimit
+#    children x (burst + rate x elapsed)), the rest refused 429 IDGW-SRV-004
+#    with Retry-After and no Redis command, while the honest story passes;
+#  - with Redis slowed down (a client running a 100 ms busy Lua script in a
+#    loop), IdgwShedLatency sheds session/status (503 IDGW-SRV-005) while
+#    provisioning steps still pass; once Redis is fast again status passes.
+# Counters: idgw_shed_total{class,reason} on /idgw-status.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(plan ok);
+use Apache::TestRequest qw(GET);
+use Apache::TestUtil qw(t_cmp t_debug);
+use FindBin;
+use IO::Socket::INET;
+use Time::HiRes qw(time sleep);
+use lib "$FindBin::Bin/lib";
+use IdgwTest::Client;
+use IdgwTest::Redis;
+
+plan tests => 27;
+
+my $CHILDREN = 4;       # ServerLimit in t/conf/extra.conf.in
+my $FLOODERS = 3;       # attacker processes
+my $PER_FLOODER = 100;  # requests each, after its open
+
+sub evalsha { IdgwTest::Redis::command_calls()->{evalsha} // 0 }
+
+sub shed_total {
+    my ($class, $reason) = @_;
+    my $body = GET('/idgw-status?format=prometheus')->content;
+    return $body =~ /^idgw_shed_total\{class="\Q$class\E",reason="\Q$reason\E"\} (\d+)/m
+         ? $1 : 0;
+}
+
+# One attacker: opens a session at $prefix from $addr, then alternates
+# status requests and steps with a wrong sequence number.  Prints
+# "sent ok refused_local other retry_after_missing" to $wfh.
+sub flooder {
+    my ($prefix, $addr, $wfh) = @_;
+    my $c = IdgwTest::Client->new(base => IdgwTest::Client::base_url() . $prefix, xff => $addr);
+    my %n = (sent => 1, local => 0, other => 0, noretry => 0);
+    $c->open_session;
+    for my $i (1 .. $PER_FLOODER) {
+        my $res = $i % 2 ? $c->status : $c->step('list_cards', 'relay', seq => 7);
+        $n{sent}++;
+        if (IdgwTest::Client::error_code($res) eq 'IDGW-SRV-004' && $res->{status} == 429) {
+            $n{local}++;
+            $n{noretry}++ unless ($res->{headers}{'retry-after'} // '') =~ /^[1-9]\d*$/;
+        } else {
+            $n{other}++;
+        }
+    }
+    print $wfh "$n{sent} $n{local} $n{other} $n{noretry}\n";
+    close $wfh;
+}
+
+# Runs the flood ($addr_of->(i) for attacker i) and, meanwhile, $honest.
+# Returns (total sent, refused locally, retry-after missing, seconds, evalsha delta).
+sub flood {
+    my ($prefix, $addr_of, $honest) = @_;
+    my (@pids, @rfh);
+    my $before = evalsha();
+    my $t0 = time;
+    for my $i (1 .. $FLOODERS) {
+        pipe(my $r, my $w) or die "pipe: $!";
+        my $pid = fork // die "fork: $!";
+        if (!$pid) {
+            close $r;
+            flooder($prefix, $addr_of->($i), $w);
+            exit 0;
+        }
+        close $w;
+        push @pids, $pid;
+        push @rfh, $r;
+    }
+    $honest->() if $honest;
+    my ($sent, $local, $noretry) = (0, 0, 0);
+    for my $r (@rfh) {
+        my ($s, $l, $o, $nr) = split ' ', (<$r> // '0 0 0 0');
+        $sent += $s; $local += $l; $noretry += $nr;
+    }
+    waitpid $_, 0 for @pids;
+    my $secs = time - $t0;
+    return ($sent, $local, $noretry, $secs, evalsha() - $before);
+}
+
+# The honest story: open, list cards (request, 2 relays, complete), status.
+sub honest_story {
+    my ($prefix, $addr) = @_;
+    my $c = IdgwTest::Client->new(base => IdgwTest::Client::base_url() . $prefix, xff => $addr);
+    my @res = ($c->open_session, $c->operation('list_cards', 2), $c->status);
+    return scalar grep { $_->{status} == 200 } @res;
+}
+
+# what Redis can see at most: each child's limiter lets burst + rate x t
+# through per key (the opens are not limited per session)
+sub bound {
+    my ($keys, $burst, $rate, $secs) = @_;
+    return int($keys * $CHILDREN * ($burst + $rate * $secs) + 0.999);
+}
+
+# ---- 1. no shedding: the flood's full command rate reaches Redis ----------------
+{
+    my ($sent, $local, undef, $secs, $calls) = flood('', sub { '10.66.0.1' });
+    ok t_cmp($local, 0, 'without shedding nothing is refused locally');
+    ok $calls >= $sent
+        or t_debug("without shedding Redis ran $calls scripts for $sent requests");
+    t_debug(sprintf 'no shedding: %d requests in %.2f s, %d EVALSHA', $sent, $secs, $calls);
+}
+
+# ---- 2. per session -------------------------------------------------------------------
+{
+    my $honest_ok;
+    my $shed_before = shed_total('step', 'session_limit') + shed_total('status', 'session_limit');
+    my ($sent, $local, $noretry, $secs, $calls) =
+        flood('/shed-s', sub { "10.67.0.$_[0]" },
+              sub { $honest_ok = honest_story('/shed-s', '10.1.0.7') });
+    my $max = bound($FLOODERS, 5, 2, $secs) + $FLOODERS + 2 * 6;    # + opens + honest story
+    t_debug(sprintf 'per session: %d requests in %.2f s, %d refused locally, %d EVALSHA '
+            . '(bound %d)', $sent, $secs, $local, $calls, $max);
+    ok t_cmp($honest_ok, 6, 'honest story beside the flood: every request answered 200');
+    ok $local > $sent / 2 or t_debug("only $local of $sent refused locally");
+    ok $calls <= $max or t_debug("Redis ran $calls scripts, bound $max");
+    ok $calls < $sent / 2 or t_debug("Redis ran $calls scripts for $sent requests");
+    ok t_cmp($noretry, 0, 'every 429 says Retry-After');
+    my $counted = shed_total('step', 'session_limit') + shed_total('status', 'session_limit')
+                - $shed_before;
+    ok t_cmp($counted, $local, 'idgw_shed_total{reason="session_limit"} counts them');
+}
+
+# ---- 3. per address --------------------------------------------------------------------
+{
+    my $honest_ok;
+    my ($sent, $local, $noretry, $secs, $calls) =
+        flood('/shed-a', sub { '10.68.0.1' },
+              sub { $honest_ok = honest_story('/shed-a', '10.1.0.8') });
+    my $max = bound(1, 10, 10, $secs) + 2 * 6;
+    t_debug(sprintf 'per address: %d requests in %.2f s, %d refused locally, %d EVALSHA '
+            . '(bound %d)', $sent, $secs, $local, $calls, $max);
+    ok t_cmp($honest_ok, 6, 'honest story from another address: every request answered 200');
+    ok $local > $sent / 2 or t_debug("only $local of $sent refused locally");
+    ok $calls <= $max or t_debug("Redis ran $calls scripts, bound $max");
+    ok t_cmp($noretry, 0, 'every 429 says Retry-After');
+    ok shed_total('status', 'address_limit') > 0;
+}
+
+# the error log says so, rate-limited
+{
+    my $log = Apache::Test::vars('t_logs') . '/error_log';
+    open my $fh, '<', $log or die "$log: $!";
+    my @lines = grep { /IDGW0170/ } <$fh>;
+    close $fh;
+    ok @lines > 0 or t_debug('no IDGW0170 line');
+    ok @lines < 40 or t_debug(scalar(@lines) . ' IDGW0170 lines: not rate-limited');
+}
+
+# ---- 4. latency: status shed, steps go on -----------------------------------------------
+
+# A client that keeps Redis busy: a Lua script spinning 100 ms, again and
+# again, until killed (or 15 s at most, should the test die).
+sub slow_redis {
+    my $pid = fork // die "fork: $!";
+    return $pid if $pid;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => IdgwTest::Redis::PORT,
+                                  Proto => 'tcp') or exit 1;
+    my $lua = "local t=redis.call('TIME') local s=t[1]*1000000+t[2] "
+            . "while true do local n=redis.call('TIME') "
+            . "if n[1]*1000000+n[2]-s>=100000 then break end end return 1";
+    my $cmd = sprintf "*3\r\n\$4\r\nEVAL\r\n\$%d\r\n%s\r\n\$1\r\n0\r\n", length $lua, $lua;
+    my $end = time + 15;
+    while (time < $end) {
+        print $s $cmd or last;
+        defined(my $line = <$s>) or last;
+    }
+    exit 0;
+}
+
+{
+    my $c = IdgwTest::Client->new(base => IdgwTest::Client::base_url() . '/shed-l',
+                                  xff => '10.1.0.9');
+    $c->open_session;
+    ok t_cmp($c->step('list_cards', 'request')->{status}, 200, 'story started, Redis fast');
+    my $before = shed_total('status', 'redis_latency');
+    my $slow = slow_redis();
+    sleep 0.2;
+    my ($steps, $steps_ok, $status, $shed, $noretry) = (0, 0, 0, 0, 0);
+    for (1 .. 12) {
+        $steps++;
+        $steps_ok++ if $c->step('list_cards', 'relay')->{status} == 200;
+        for (1 .. 5) {
+            my $res = $c->status;
+            $status++;
+            if ($res->{status} == 503 && IdgwTest::Client::error_code($res) eq 'IDGW-SRV-005') {
+                $shed++;
+                $noretry++ unless ($res->{headers}{'retry-after'} // '') =~ /^[1-9]\d*$/;
+            }
+        }
+    }
+    kill 'TERM', $slow;
+    waitpid $slow, 0;
+    t_debug("Redis slow: $steps_ok of $steps steps passed, $shed of $status status shed");
+    ok t_cmp($steps_ok, $steps, 'every provisioning step passed while Redis was slow');
+    ok $shed >= $status / 2 or t_debug("only $shed of $status status requests shed");
+    ok t_cmp($noretry, 0, 'every shed answer says Retry-After');
+    ok t_cmp(shed_total('status', 'redis_latency') - $before, $shed,
+             'idgw_shed_total{class="status",reason="redis_latency"} counts them');
+    ok t_cmp($c->step('list_cards', 'complete')->{status}, 200, 'the story completes');
+
+    # Redis fast again: after a probe interval, each child lets one status
+    # request through; its fast round trip ends the shedding
+    sleep 1.3;
+    my @late = map { $c->status->{status} } 1 .. 12;
+    t_debug("after the slowness: @late");
+    ok t_cmp(join(',', @late[6 .. 11]), join(',', (200) x 6), 'status passes again');
+    ok t_cmp($c->close_session->{status}, 200, 'session closed');
+
+    my $log = Apache::Test::vars('t_logs') . '/error_log';
+    open my $fh, '<', $log or die "$log: $!";
+    my @lines = grep { /IDGW0171/ } <$fh>;
+    close $fh;
+    ok @lines > 0 or t_debug('no IDGW0171 line');
+    ok @lines <= $CHILDREN * 4 or t_debug(scalar(@lines) . ' IDGW0171 lines');
+}
+
+# the steady path is untouched where nothing is configured
+{
+    my $c = IdgwTest::Client->new;
+    $c->open_session;
+    my $before = evalsha();
+    my $ok = grep { $_->{status} == 200 } map { $c->status } 1 .. 10;
+    ok t_cmp($ok, 10, 'status without shedding');
+    ok t_cmp(evalsha() - $before, 10, 'one EVALSHA each');
+}
