@@ -35,6 +35,7 @@ extern const idgw_error_def IDGW_E_REQ_BINDING;      /* 400 missing/malformed te
 extern const idgw_error_def IDGW_E_REQ_METHOD;       /* 405 method not allowed */
 extern const idgw_error_def IDGW_E_REQ_BODY_TIMEOUT; /* 408 body stopped coming */
 extern const idgw_error_def IDGW_E_REQ_BODY_FRAMING; /* 400 bad Content-Length or chunks */
+extern const idgw_error_def IDGW_E_REQ_TLS;          /* 403 plain HTTP (IdgwAllowPlainHttp Off) */
 extern const idgw_error_def IDGW_E_SES_UNKNOWN;      /* 403 unknown or idle-expired session */
 extern const idgw_error_def IDGW_E_SES_DEAD;         /* 403 session invalidated */
 extern const idgw_error_def IDGW_E_SES_CLOSED;       /* 403 session closed */
