@@ -157,6 +157,7 @@ static void register_hooks(apr_pool_t *p)
     static const char *const after_session[] = { SESSION_MODULE_NAME, NULL };
 
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    idgw_xml_error_hooks();
     ap_hook_optional_fn_retrieve(retrieve_optional_fns, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);

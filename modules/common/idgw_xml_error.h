@@ -84,4 +84,14 @@ int idgw_xml_error_send(struct request_rec *r, const idgw_error_def *e);
 int idgw_xml_error_send_code(struct request_rec *r, int http_status,
                              const char *code, const char *message);
 
+/*
+ * An error sent before the handler phase (translate_name, access, fixups)
+ * gets the output filters httpd gives its own error answers
+ * (insert_error_filter: mod_headers' "Header always set", e.g. HSTS and
+ * nosniff).  To tell the phases apart, every module that sends XML errors
+ * calls this from its register_hooks (an insert_filter hook marks the
+ * handler phase; registering it twice does no harm).
+ */
+void idgw_xml_error_hooks(void);
+
 #endif

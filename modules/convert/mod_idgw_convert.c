@@ -634,6 +634,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    idgw_xml_error_hooks();
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(fixups_first, NULL, NULL, APR_HOOK_FIRST);

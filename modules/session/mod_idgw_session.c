@@ -416,6 +416,7 @@ static int log_transaction(request_rec *r)
 static void register_hooks(apr_pool_t *p)
 {
     idgw_session_register_exports();
+    idgw_xml_error_hooks();
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* last: the handler declares its worst step time in its own check_config
      * (idgw_session_step_budget), and the lease is checked against it */
