@@ -5,7 +5,8 @@
 # header, HSTS and nosniff; the error answers carry the headers too, and
 # TRACE is off.  The same check fails on the TLS settings shipped before
 # (no cipher order, Debian's HIGH:!aNULL with CBC suites, ServerTokens Full,
-# no security headers): it can fail.
+# no security headers): it can fail.  The Debian package's TLS site passes
+# the same check in an httpd of its own.
 use strict;
 use warnings;
 use FindBin;
@@ -56,5 +57,30 @@ like($out, qr/^FAIL cipherlist_AVERAGE: offered/m, 'CBC suites offered');
 like($out, qr/^FAIL banner_server: Apache\/2/m, 'the Server header names the version');
 like($out, qr/^MEDIUM security_headers: /m, 'no security headers: MEDIUM');
 like($out, qr/^FAIL HSTS_time: /m, 'no HSTS');
+
+# the Debian package's TLS site (conf.d/debian/sites-available/idgw-ssl.conf)
+# in an httpd of its own: the same check, its paths and port moved here
+my $site = `cat $src/conf.d/debian/sites-available/idgw-ssl.conf`;
+my $dport = 8641;   # beside the extra gateways (8635-8639)
+$site =~ s{_default_:443}{127.0.0.1:$dport} or die 'no _default_:443';
+$site =~ s{/etc/apache2/idgw/gateway\.(crt|key)}{$run/pki/gateway.$1}g;
+$site =~ s{\$\{APACHE_LOG_DIR\}/idgw-(error|access)\.log}{$run/deb-site.$1.log}g;
+my $user = $> == 0 ? "User nobody\nGroup nogroup\n" : '';
+my $mods = '/usr/lib/apache2/modules';
+open my $fh, '>', "$run/deb-site.conf" or die $!;
+print {$fh} "ServerRoot \"$run\"\nPidFile \"$run/deb-site.pid\"\nDefaultRuntimeDir \"$run\"\n$user"
+    . join('', map { "LoadModule ${_}_module $mods/mod_$_.so\n" }
+                   qw(mpm_event authz_core socache_shmcb ssl headers))
+    . "ServerName localhost\nErrorLog \"$run/deb-site.error.log\"\nMutex file:$run default\n"
+    . "SSLSessionCache \"shmcb:$run/deb-site.scache(51200)\"\nListen 127.0.0.1:$dport\n$site";
+close $fh;
+my $httpd = -x '/usr/sbin/apache2' ? '/usr/sbin/apache2' : 'httpd';
+is(system("$httpd -f $run/deb-site.conf -k start"), 0, 'the Debian TLS site starts');
+for (1 .. 50) { last if `curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:$dport/` =~ /^\d{3}$/ && $? == 0; select undef, undef, undef, 0.1 }
+local $ENV{IDGW_TLSCHECK_DIR} = "$run/tlscheck-deb";
+$out = `$check --allow-dev-ca --checks "-p -s -P -h" 127.0.0.1:$dport 2>&1`;
+is($? >> 8, 0, 'the Debian TLS site passes the check') or diag $out;
+system("$httpd -f $run/deb-site.conf -k stop");
+for (1 .. 50) { last unless -e "$run/deb-site.pid"; select undef, undef, undef, 0.1 }
 
 done_testing();
