@@ -35,6 +35,9 @@ mkdir $pki;
 system("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
        . "-keyout $pki/key.pem -out $pki/cert.pem >/dev/null 2>&1") == 0 or die 'openssl req';
 
+# its log from this run only
+unlink "$t_dir/tls-httpd/error_log";
+
 # the same settings without the directive, a TLS listener beside the plain one;
 # plain HTTP allowed for one location only
 my $second = IdgwTest::Httpd::start(name => 'tls-httpd', port => $PLAIN, edit => sub {
