@@ -272,6 +272,24 @@ APR_DECLARE_OPTIONAL_FN(int, idgw_acl_identity_check,
                          const idgw_error_def **refusal));
 
 /*
+ * Whether access control applies to a section of the configuration: the
+ * value of IdgwAcl in a per-directory configuration vector (a request's
+ * r->per_dir_config, or at start-up a <Location>'s vector merged over the
+ * server's defaults).  mod_idgw_convert asks it at start (check_config, so
+ * "apache2ctl configtest" fails first) and per request: the handler serves
+ * only where access control is on, or where "IdgwAcl Off" was written
+ * explicitly (then it warns at every start).  Absent (NULL) when
+ * mod_idgw_acl is not loaded: the handler refuses to start.
+ */
+typedef enum idgw_acl_state {
+    IDGW_ACL_STATE_UNSET = 0,   /* no IdgwAcl in the section nor above it */
+    IDGW_ACL_STATE_OFF,         /* "IdgwAcl Off" written explicitly */
+    IDGW_ACL_STATE_ON           /* "IdgwAcl On" */
+} idgw_acl_state;
+
+APR_DECLARE_OPTIONAL_FN(idgw_acl_state, idgw_acl_dir_state, (ap_conf_vector_t *dir_config));
+
+/*
  * The Redis mod_idgw_session talks to (settings complete, defaults included)
  * and its key prefix, for a partner module that keeps its keys beside the
  * sessions and folds its checks into the same script (mod_idgw_acl).  Valid

@@ -1,5 +1,5 @@
 # Developer and operator scripts.
-dist_noinst_SCRIPTS += scripts/idgw-dev scripts/idgw-fuzz scripts/idgw-slowtest
+dist_noinst_SCRIPTS += scripts/idgw-dev scripts/idgw-fuzz scripts/idgw-slowtest scripts/idgw-tlscheck
 # The stack pieces idgw-dev, idgw-demo and idgw-bench source (not run alone).
 EXTRA_DIST += scripts/lib/stack.sh scripts/lib/bench-cpu.sh
 # A loopback Redis Cluster (test_cluster_live, idgw-bench --fleet --shards).

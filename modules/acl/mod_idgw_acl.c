@@ -133,6 +133,21 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     }
 }
 
+/* idgw_acl_dir_state (mod_idgw.h): what IdgwAcl says in a section, for the
+ * conversion handler, which serves only where access control is on or
+ * explicitly off.  IDGW_UNSET (no IdgwAcl in the section nor above it) is
+ * told apart from an explicit Off: the merge keeps the value that was set. */
+static idgw_acl_state idgw_acl_dir_state(ap_conf_vector_t *dir_config)
+{
+    const idgw_acl_dir_conf *c = dir_config
+        ? ap_get_module_config(dir_config, &idgw_acl_module) : NULL;
+
+    if (c == NULL || c->enabled == IDGW_UNSET) {
+        return IDGW_ACL_STATE_UNSET;
+    }
+    return c->enabled == 1 ? IDGW_ACL_STATE_ON : IDGW_ACL_STATE_OFF;
+}
+
 static void retrieve_optional_fns(void)
 {
     /* mod_idgw_status's counters: denials and degraded decisions show on its
@@ -145,6 +160,7 @@ static void register_hooks(apr_pool_t *p)
     static const char *const after_session[] = { SESSION_MODULE_NAME, NULL };
 
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    idgw_xml_error_hooks();
     ap_hook_optional_fn_retrieve(retrieve_optional_fns, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
@@ -159,6 +175,7 @@ static void register_hooks(apr_pool_t *p)
     ap_register_output_filter(IDGW_ACL_OUT_FILTER, idgw_acl_out_filter, NULL,
                               AP_FTYPE_CONTENT_SET);
     APR_REGISTER_OPTIONAL_FN(idgw_acl_identity_check);
+    APR_REGISTER_OPTIONAL_FN(idgw_acl_dir_state);
 }
 
 AP_DECLARE_MODULE(idgw_acl) = {

@@ -16,6 +16,7 @@ DEF(IDGW_E_REQ_BINDING, "IDGW-REQ-005", 400, "missing or malformed terminal id o
 DEF(IDGW_E_REQ_METHOD,  "IDGW-REQ-006", 405, "method not allowed");
 DEF(IDGW_E_REQ_BODY_TIMEOUT, "IDGW-REQ-007", 408, "request body not received in time");
 DEF(IDGW_E_REQ_BODY_FRAMING, "IDGW-REQ-008", 400, "malformed request body framing");
+DEF(IDGW_E_REQ_TLS,     "IDGW-REQ-009", 403, "the API answers over TLS only");
 DEF(IDGW_E_SES_UNKNOWN, "IDGW-SES-001", 403, "unknown or expired session");
 DEF(IDGW_E_SES_DEAD,    "IDGW-SES-002", 403, "session invalidated");
 DEF(IDGW_E_SES_CLOSED,  "IDGW-SES-003", 403, "session closed");
@@ -38,7 +39,7 @@ DEF(IDGW_E_VLT_UNSEAL,  "IDGW-VLT-001", 500, "sealed session data unusable");
 static const idgw_error_def *const catalogue[] = {
     &IDGW_E_REQ_TOKEN, &IDGW_E_REQ_SEQ, &IDGW_E_REQ_PATH, &IDGW_E_REQ_BODY,
     &IDGW_E_REQ_BINDING, &IDGW_E_REQ_METHOD, &IDGW_E_REQ_BODY_TIMEOUT,
-    &IDGW_E_REQ_BODY_FRAMING,
+    &IDGW_E_REQ_BODY_FRAMING, &IDGW_E_REQ_TLS,
     &IDGW_E_SES_UNKNOWN, &IDGW_E_SES_DEAD, &IDGW_E_SES_CLOSED, &IDGW_E_SES_EXPIRED,
     &IDGW_E_SES_BINDING, &IDGW_E_SES_ADDRESS,
     &IDGW_E_SEQ_ORDER, &IDGW_E_SEQ_STATE, &IDGW_E_SEQ_REPLAY, &IDGW_E_SEQ_PENDING,

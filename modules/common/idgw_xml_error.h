@@ -35,6 +35,7 @@ extern const idgw_error_def IDGW_E_REQ_BINDING;      /* 400 missing/malformed te
 extern const idgw_error_def IDGW_E_REQ_METHOD;       /* 405 method not allowed */
 extern const idgw_error_def IDGW_E_REQ_BODY_TIMEOUT; /* 408 body stopped coming */
 extern const idgw_error_def IDGW_E_REQ_BODY_FRAMING; /* 400 bad Content-Length or chunks */
+extern const idgw_error_def IDGW_E_REQ_TLS;          /* 403 plain HTTP (IdgwAllowPlainHttp Off) */
 extern const idgw_error_def IDGW_E_SES_UNKNOWN;      /* 403 unknown or idle-expired session */
 extern const idgw_error_def IDGW_E_SES_DEAD;         /* 403 session invalidated */
 extern const idgw_error_def IDGW_E_SES_CLOSED;       /* 403 session closed */
@@ -84,5 +85,15 @@ struct request_rec;
 int idgw_xml_error_send(struct request_rec *r, const idgw_error_def *e);
 int idgw_xml_error_send_code(struct request_rec *r, int http_status,
                              const char *code, const char *message);
+
+/*
+ * An error sent before the handler phase (translate_name, access, fixups)
+ * gets the output filters httpd gives its own error answers
+ * (insert_error_filter: mod_headers' "Header always set", e.g. HSTS and
+ * nosniff).  To tell the phases apart, every module that sends XML errors
+ * calls this from its register_hooks (an insert_filter hook marks the
+ * handler phase; registering it twice does no harm).
+ */
+void idgw_xml_error_hooks(void);
 
 #endif

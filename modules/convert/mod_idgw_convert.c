@@ -18,11 +18,13 @@
 #include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
+#include <http_core.h>
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
 
 #include "mod_idgw.h"
+#include "idgw_convert_acl.h"
 #include "idgw_convert_answer.h"
 #include "idgw_convert_ctx.h"
 #include "idgw_convert_engine.h"
@@ -522,6 +524,8 @@ static int convert_handler(request_rec *r)
 
     if (!r->handler || strcmp(r->handler, IDGW_CONVERT_HANDLER) != 0)
         return DECLINED;
+    if (idgw_convert_acl_request(r) != OK)
+        return DONE;
     memset(&c, 0, sizeof(c));
     c.r = r;
     c.conf = ap_get_module_config(r->server->module_config, &idgw_convert_module);
@@ -546,6 +550,15 @@ static int convert_handler(request_rec *r)
     return dispatch(&c);
 }
 
+/* Before the session check (fixups, middle), so no token is issued where
+ * the handler would refuse: access control neither on nor explicitly off. */
+static int fixups_first(request_rec *r)
+{
+    if (!r->handler || strcmp(r->handler, IDGW_CONVERT_HANDLER) != 0)
+        return DECLINED;
+    return idgw_convert_acl_request(r) == OK ? DECLINED : DONE;
+}
+
 /* ---- start-up ----------------------------------------------------------------------------- */
 
 /* check_config runs in "httpd -t" too (post_config does not): the map and
@@ -559,6 +572,13 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, 
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0400: mod_idgw_convert needs "
                      "mod_idgw_session (LoadModule idgw_session_module before "
                      "idgw_convert_module)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* access control on, or off on purpose, wherever the handler serves;
+     * the explicit Offs are told here in a config test, at start in post_config */
+    if ((err = idgw_convert_acl_startup(ptemp, s,
+                                        ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST))) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     idgw_tg_init();
@@ -576,6 +596,8 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, 
 
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
+    const char *err;
+
     session_get = APR_RETRIEVE_OPTIONAL_FN(idgw_session_get);
     session_commit = APR_RETRIEVE_OPTIONAL_FN(idgw_session_commit);
     session_body = APR_RETRIEVE_OPTIONAL_FN(idgw_session_body);
@@ -591,6 +613,12 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0400: mod_idgw_convert needs "
                      "mod_idgw_session (LoadModule idgw_session_module before "
                      "idgw_convert_module)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* check_config found the configuration acceptable: this tells the
+     * explicit "IdgwAcl Off" locations in the error log at every start */
+    if ((err = idgw_convert_acl_startup(ptemp, s, 1))) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (reaper_register(pconf, reap_abandoned) != APR_SUCCESS) {
@@ -615,8 +643,10 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    idgw_xml_error_hooks();
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_fixups(fixups_first, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(convert_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

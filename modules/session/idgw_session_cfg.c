@@ -90,6 +90,7 @@ void *idgw_session_create_dir(apr_pool_t *p, char *dir)
 
     d->enabled = IDGW_UNSET;
     idgw_shed_dir_init(&d->shed);
+    d->allow_plain = IDGW_UNSET;
     return d;
 }
 
@@ -99,12 +100,19 @@ void *idgw_session_merge_dir(apr_pool_t *p, void *basev, void *addv)
 
     d->enabled = idgw_merge_int(base->enabled, add->enabled);
     idgw_shed_dir_merge(&d->shed, &base->shed, &add->shed);
+    d->allow_plain = idgw_merge_int(base->allow_plain, add->allow_plain);
     return d;
 }
 
 int idgw_session_dir_enabled(const idgw_session_dir *d)
 {
     return d->enabled == 1;
+}
+
+/* Off unless written: the API answers over TLS only by default. */
+int idgw_session_dir_allow_plain(const idgw_session_dir *d)
+{
+    return d->allow_plain == 1;
 }
 
 static idgw_session_srv *srv_of(cmd_parms *cmd)
@@ -253,6 +261,12 @@ static const char *set_enabled(cmd_parms *cmd, void *dirv, int on)
     return NULL;
 }
 
+static const char *set_allow_plain(cmd_parms *cmd, void *dirv, int on)
+{
+    ((idgw_session_dir *)dirv)->allow_plain = on ? 1 : 0;
+    return NULL;
+}
+
 /* IdgwSessionReaper off | GRACE [INTERVAL]: checked here, at start-up. */
 static const char *set_reaper(cmd_parms *cmd, void *dummy, const char *grace,
                               const char *interval)
@@ -283,6 +297,11 @@ static const char *set_reaper(cmd_parms *cmd, void *dummy, const char *grace,
 const command_rec idgw_session_cmds[] = {
     AP_INIT_FLAG("IdgwSession", set_enabled, NULL, OR_AUTHCFG | ACCESS_CONF,
                  "IdgwSession On|Off - check session and sequence of requests here"),
+    /* not in .htaccess (no OR_AUTHCFG): only the server's operator may
+     * allow the session token to travel in clear */
+    AP_INIT_FLAG("IdgwAllowPlainHttp", set_allow_plain, NULL, RSRC_CONF | ACCESS_CONF,
+                 "IdgwAllowPlainHttp On|Off - serve the API over plain HTTP too (tests, "
+                 "behind a TLS-terminating proxy; default Off: TLS only)"),
     AP_INIT_TAKE1("IdgwRedisServer", set_server, NULL, RSRC_CONF,
                   "IdgwRedisServer host[:port] - Redis without Sentinel (default 127.0.0.1:6379)"),
     AP_INIT_ITERATE("IdgwRedisSentinels", set_sentinels, NULL, RSRC_CONF,

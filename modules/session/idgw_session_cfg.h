@@ -34,6 +34,7 @@ typedef struct idgw_session_srv {
 typedef struct idgw_session_dir {
     int enabled;                  /* IdgwSession; IDGW_UNSET */
     idgw_shed_dir shed;           /* IdgwShedLocalLimit, IdgwShedLatency */
+    int allow_plain;              /* IdgwAllowPlainHttp; IDGW_UNSET (off) */
 } idgw_session_dir;
 
 extern module AP_MODULE_DECLARE_DATA idgw_session_module;
@@ -50,6 +51,7 @@ const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_s
 /* Values after finish(). */
 void idgw_session_limits_get(const idgw_session_srv *c, idgw_session_limits *lim);
 int idgw_session_dir_enabled(const idgw_session_dir *d);
+int idgw_session_dir_allow_plain(const idgw_session_dir *d);
 
 /* Process-wide state of the module (one per child, set up in post_config/child_init);
  * defined, with who writes what and when, in idgw_session_state.c. */
@@ -119,6 +121,15 @@ int idgw_session_parse_request(request_rec *r, idgw_session_request *rq,
  * see it (idgw_session_request.c).  OK, or the DONE of the 405 sent.
  */
 int idgw_session_check_method(request_rec *r);
+
+/*
+ * The transport check (idgw_session_tls.c): the API answers over TLS only,
+ * unless IdgwAllowPlainHttp On allows plain HTTP for the section (tests, or
+ * behind a TLS-terminating proxy).  OK, or the DONE of the 403 IDGW-REQ-009
+ * sent (logged IDGW0180).  Runs before the method check and again before the
+ * session check, so no token is ever issued in clear.
+ */
+int idgw_session_check_tls(request_rec *r, const idgw_session_dir *d);
 
 /* The filter that makes httpd's own answer to broken chunks XML
  * (idgw_session_request.c): called from register_hooks. */

@@ -383,10 +383,15 @@ static int check_session(request_rec *r, const idgw_session_dir *d)
 static int fixups(request_rec *r)
 {
     idgw_session_dir *d = ap_get_module_config(r->per_dir_config, &idgw_session_module);
+    int rc;
 
     /* subrequests and internal redirects (error documents) are not terminal messages */
     if (!idgw_session_dir_enabled(d) || r->main || r->prev)
         return DECLINED;
+    /* again here: the directory walk after translate_name may have changed
+     * the section's settings, and no token may be issued in clear */
+    if ((rc = idgw_session_check_tls(r, d)) != OK)
+        return rc;
     return check_session(r, d);
 }
 
@@ -400,6 +405,9 @@ static int translate_name(request_rec *r)
 
     if (!idgw_session_dir_enabled(d) || r->main || r->prev)
         return DECLINED;
+    /* TLS first: nothing of a plain-HTTP request is looked at */
+    if ((rc = idgw_session_check_tls(r, d)) != OK)
+        return rc;
     rc = idgw_session_check_method(r);
     return rc == OK ? DECLINED : rc;
 }
@@ -416,6 +424,7 @@ static int log_transaction(request_rec *r)
 static void register_hooks(apr_pool_t *p)
 {
     idgw_session_register_exports();
+    idgw_xml_error_hooks();
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* last: the handler declares its worst step time in its own check_config
      * (idgw_session_step_budget), and the lease is checked against it */
