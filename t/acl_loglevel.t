@@ -61,11 +61,13 @@ $more += $_ for map { /; (\d+) more since the last warning \(logged at info\)/ ?
 check($more >= 1, "and say how many refusals were held back since the previous line ($more)")
     or diag join '', @after;
 if ($procs == 1) {
-    # one kept-alive connection, one process: every refusal is counted once
+    # one process: every refusal up to the last warn line is counted once
+    # (those held back after it are reported by the next one, which does not
+    # come in this test: the 8 later requests fit in one second)
     my $counted = @warn;
     $counted += $_ for map { /; (\d+) more since/ ? $1 : 0 } @warn;
-    check($counted >= $burst + 8, "the warn lines account for every refusal ($counted >= "
-       . ($burst + 8) . ')');
+    check($counted >= $burst + 1, "the warn lines account for every refusal of the burst "
+       . "($counted >= " . ($burst + 1) . ')') or diag join '', @warn;
 } else {
     check(1, "the requests went to $procs processes: per-process counts not summed");
 }
