@@ -7,4 +7,5 @@ modules_redis_libidgw_redis_la_SOURCES = \
 	modules/redis/idgw_redis.c modules/redis/idgw_redis.h \
 	modules/redis/idgw_redis_pool.c modules/redis/idgw_redis_pool.h \
 	modules/redis/idgw_redis_sentinel.c \
+	modules/redis/idgw_redis_history.c \
 	modules/redis/idgw_script.c modules/redis/idgw_script.h
