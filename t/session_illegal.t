@@ -61,7 +61,8 @@ ok t_cmp(IdgwTest::Redis::cli('EXISTS', $w->session_key), '0', 'unknown id creat
 $c = IdgwTest::Client->new;
 $c->open_session;
 $c->step('add_card', 'request', query => 'prove=chip');
-refused($c->step('add_card', 'relay', seq => 3), 409, 'IDGW-SEQ-001', 'skip');
+# (one ahead is a lost write, IDGW-SEQ-007 in session_rollback.t: no strike)
+refused($c->step('add_card', 'relay', seq => 4), 409, 'IDGW-SEQ-001', 'skip');
 ok t_cmp(strikes_t($c), 1, 'skip struck');
 refused($c->step('add_card', 'relay', seq => 2), 403, 'IDGW-SES-002', 'after invalidation');
 

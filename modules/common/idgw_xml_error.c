@@ -29,6 +29,7 @@ DEF(IDGW_E_SEQ_REPLAY,  "IDGW-SEQ-003", 409, "sequence number reused with anothe
 DEF(IDGW_E_SEQ_PENDING, "IDGW-SEQ-004", 503, "previous attempt still in progress, retry");
 DEF(IDGW_E_SEQ_RELAYS,  "IDGW-SEQ-005", 409, "too many relay round trips");
 DEF(IDGW_E_SEQ_RESTART, "IDGW-SEQ-006", 409, "step interrupted, operation aborted: start it over");
+DEF(IDGW_E_SEQ_ROLLBACK,"IDGW-SEQ-007", 409, "session rolled back, start over");
 DEF(IDGW_E_SRV_REDIS,   "IDGW-SRV-001", 503, "session store unavailable");
 DEF(IDGW_E_SRV_INTERNAL,"IDGW-SRV-002", 500, "internal error");
 DEF(IDGW_E_SRV_STORE,   "IDGW-SRV-003", 503, "step result not stored, operation aborted");
@@ -43,7 +44,7 @@ static const idgw_error_def *const catalogue[] = {
     &IDGW_E_SES_UNKNOWN, &IDGW_E_SES_DEAD, &IDGW_E_SES_CLOSED, &IDGW_E_SES_EXPIRED,
     &IDGW_E_SES_BINDING, &IDGW_E_SES_ADDRESS,
     &IDGW_E_SEQ_ORDER, &IDGW_E_SEQ_STATE, &IDGW_E_SEQ_REPLAY, &IDGW_E_SEQ_PENDING,
-    &IDGW_E_SEQ_RELAYS, &IDGW_E_SEQ_RESTART,
+    &IDGW_E_SEQ_RELAYS, &IDGW_E_SEQ_RESTART, &IDGW_E_SEQ_ROLLBACK,
     &IDGW_E_SRV_REDIS, &IDGW_E_SRV_INTERNAL, &IDGW_E_SRV_STORE, &IDGW_E_SRV_LOCAL_LIMIT,
     &IDGW_E_SRV_SHED, &IDGW_E_VLT_UNSEAL,
 };

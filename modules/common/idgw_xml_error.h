@@ -48,6 +48,7 @@ extern const idgw_error_def IDGW_E_SEQ_REPLAY;       /* 409 same sequence number
 extern const idgw_error_def IDGW_E_SEQ_PENDING;      /* 503 first attempt still running */
 extern const idgw_error_def IDGW_E_SEQ_RELAYS;       /* 409 too many relay round trips */
 extern const idgw_error_def IDGW_E_SEQ_RESTART;      /* 409 step taken over after the lease */
+extern const idgw_error_def IDGW_E_SEQ_ROLLBACK;     /* 409 session rolled back (failover): start over */
 extern const idgw_error_def IDGW_E_SRV_REDIS;        /* 503 Redis unavailable */
 extern const idgw_error_def IDGW_E_SRV_INTERNAL;     /* 500 internal error */
 extern const idgw_error_def IDGW_E_SRV_STORE;        /* 503 step result not stored */

@@ -116,6 +116,7 @@ static int prepare(const idgw_redis_cfg *cfg, idgw_redis_conn *c, int verify_mas
     }
     if (verify_master && !verify_role_master(c, err, errlen))
         return 0;
+    idgw_redis_read_history(c);   /* once per connection, never per request */
     for (i = 0; i < nscripts; i++) {
         const char *argv[] = { "SCRIPT", "LOAD", scripts[i]->text };
         size_t lens[] = { 6, 4, scripts[i]->len };

@@ -46,6 +46,7 @@ typedef struct idgw_redis_conn {
     int readonly_seen;            /* the server answered READONLY: re-resolve the master */
     int drained_errors;           /* error replies among pipelined commands, not yet logged */
     char drain_error[160];        /* the first one's text */
+    char replid[41], replid2[41]; /* the master's replication history at connect ("": unknown) */
 } idgw_redis_conn;
 
 /* Classification of an error reply. */
@@ -104,6 +105,9 @@ apr_status_t idgw_redis_send(idgw_redis_conn *c, int argc, const char **argv,
  * NULL when the connection died.  The caller frees it.
  */
 redisReply *idgw_redis_read(idgw_redis_conn *c);
+
+/* INFO replication once: fill c->replid/replid2 ("" when not told; idgw_redis_history.c). */
+void idgw_redis_read_history(idgw_redis_conn *c);
 
 /* SENTINEL get-master-addr-by-name on each sentinel in turn (idgw_redis_sentinel.c). */
 apr_status_t idgw_redis_sentinel_resolve(const idgw_redis_cfg *cfg, int first,

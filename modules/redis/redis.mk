@@ -10,4 +10,5 @@ modules_redis_libidgw_redis_la_SOURCES = \
 	modules/redis/idgw_cluster_map.c modules/redis/idgw_cluster_map.h \
 	modules/redis/idgw_cluster.c modules/redis/idgw_cluster.h \
 	modules/redis/idgw_cluster_int.h modules/redis/idgw_cluster_call.c \
+	modules/redis/idgw_redis_history.c \
 	modules/redis/idgw_script.c modules/redis/idgw_script.h

@@ -22,7 +22,9 @@
  * A: 1 mode (open|step|status), 2 op, 3 step, 4 seq, 5 digest, 6 terminal id,
  *    7 IDm, 8 client address, 9 address policy (0 off, 1 log, 2 enforce),
  *    10 idle ms, 11 lifetime ms, 12 max relays, 13 strike window ms,
- *    14 pending lease ms, 15 correlation id (open: the new session's; else '')
+ *    14 pending lease ms, 15 correlation id (open: the new session's; else ''),
+ *    16 the master's replication id, 17 its replid2 (both '' when unknown:
+ *    the history rule is then off; see idgw_session_history.c)
  * Results: {'OK', from, to, seq, relays, created_ms, deadline_ms, addr_mismatch, kind,
  *           attempt, correlation id}
  *          {'RETX', answer, addr_mismatch}
@@ -48,9 +50,10 @@
  * write the step's vault items or commit its answer), prev the state before
  * the step, nr relays, tid/idm/addr the binding, ct/dl created and deadline,
  * cid the correlation id (random, drawn at open: nothing derived from the
- * token or the session id), why the code of the refusal that ended the
- * session (st dead), pv what proved the binding ('chip' or 'user'; absent:
- * nothing yet; written by a commit, idgw_session_prove). */
+ * token or the session id), rid the master's replication id the session was
+ * last written under (open and every claim), why the code of the refusal that
+ * ended the session (st dead), pv what proved the binding ('chip' or 'user';
+ * absent: nothing yet; written by a commit, idgw_session_prove). */
 const char idgw_lua_session_core[] =
 "local function now_ms()\n"
 "  local t = redis.call('TIME')\n"
@@ -85,13 +88,28 @@ const char idgw_lua_session_core[] =
 "  redis.call('PEXPIRE', K[1], A[10])\n"
 "  return {'ERR', code, scope, 1}\n"
 "end\n"
+/* rolled back (IDGW-SEQ-007): this master lacks a write the gateway
+ * acknowledged.  The session ends (the reaper tells the backends of an open
+ * operation), nothing runs again, and nobody is struck: a failover rolls
+ * back honest phones by the thousand.  Written under another history: the
+ * recorded replid is neither this master's replid nor its replid2 (a restart
+ * from an older snapshot, or two failovers since the last write). */
+"local function rolled_back(K, A)\n"
+"  redis.call('HSET', K[1], 'st', 'dead', 'ans', '', 'why', 'IDGW-SEQ-007')\n"
+"  redis.call('DEL', K[2], K[3])\n"
+"  redis.call('PEXPIRE', K[1], A[10])\n"
+"  return {'ERR', 'IDGW-SEQ-007', 0, 1}\n"
+"end\n"
+"local function other_history(A, rid)\n"
+"  return A[16] ~= '' and rid ~= nil and rid ~= '' and rid ~= A[16] and rid ~= A[17]\n"
+"end\n"
 "local function session_open(K, A, now)\n"
 "  if redis.call('EXISTS', K[1]) == 1 then return {'COLLIDE'} end\n"
 "  local life, idle = tonumber(A[11]), tonumber(A[10])\n"
 "  local dl = now + life\n"
 "  redis.call('HSET', K[1], 'st', 'ready', 'seq', '0', 'tid', A[6], 'idm', A[7],\n"
 "             'addr', A[8], 'ct', fmt(now), 'dl', fmt(dl), 'nr', '0', 'dg', '', 'ans', '',\n"
-"             'pt', '0', 'prev', 'none', 'at', '0', 'cid', A[15])\n"
+"             'pt', '0', 'prev', 'none', 'at', '0', 'cid', A[15], 'rid', A[16])\n"
 "  redis.call('PEXPIRE', K[1], math.min(idle, life))\n"
 "  return {'OK', 'none', 'ready', 0, 0, now, dl, 0, 'OPEN', 0, A[15]}\n"
 "end\n"
@@ -100,7 +118,8 @@ const char idgw_lua_session_core[] =
 "local function read_session(K)\n"
 "  if not session_fields then\n"
 "    session_fields = redis.call('HMGET', K[1], 'st', 'seq', 'tid', 'idm', 'addr', 'dl',\n"
-"                                'nr', 'dg', 'ans', 'pt', 'ct', 'prev', 'at', 'cid', 'pv')\n"
+"                                'nr', 'dg', 'ans', 'pt', 'ct', 'prev', 'at', 'cid', 'pv',\n"
+"                                'rid')\n"
 "  end\n"
 "  return session_fields\n"
 "end\n"
@@ -131,6 +150,8 @@ const char idgw_lua_session_core[] =
 "    redis.call('DEL', K[2], K[3])\n"
 "    return {'ERR', 'IDGW-SES-004', 0, 1}\n"
 "  end\n"
+"  -- a session written under another history may lack acknowledged writes\n"
+"  if other_history(A, s[16]) then return rolled_back(K, A) end\n"
 "  if A[1] == 'status' then\n"
 "    if st == 'closed' then return {'ERR', 'IDGW-SES-003', 0, 0} end\n"
 "    touch(K, now, dl, idle)\n"
@@ -153,6 +174,13 @@ const char idgw_lua_session_core[] =
 "    return {'OK', s[12], st, seq, nr, ct, dl, amis, 'RECLAIM', at, cid}\n"
 "  end\n"
 "  if st == 'closed' then strike(K, A, 2); return {'ERR', 'IDGW-SES-003', 2, 0} end\n"
+"  -- the phone is ahead of Redis: the gateway answered seq - 1, which this\n"
+"  -- master never saw.  One step ahead (one lost write), or any gap in a\n"
+"  -- session last written before the latest failover, is a rollback; other\n"
+"  -- gaps stay sequence errors\n"
+"  if seq > lseq + 1 and (seq == lseq + 2 or (A[16] ~= '' and s[16] ~= A[16])) then\n"
+"    return rolled_back(K, A)\n"
+"  end\n"
 "  if seq ~= lseq + 1 then return fail(K, A, st, 'IDGW-SEQ-001', pv) end\n"
 "  local nxt = T[st .. '|' .. A[2] .. '|' .. A[3]]\n"
 "  if not nxt then return fail(K, A, st, 'IDGW-SEQ-002', pv) end\n"
@@ -164,7 +192,7 @@ const char idgw_lua_session_core[] =
 "  end\n"
 "  at = at + 1\n"
 "  redis.call('HSET', K[1], 'st', nxt, 'seq', A[4], 'dg', A[5], 'ans', '',\n"
-"             'pt', fmt(now), 'prev', st, 'nr', nr, 'at', at)\n"
+"             'pt', fmt(now), 'prev', st, 'nr', nr, 'at', at, 'rid', A[16])\n"
 "  -- close keeps the vault items until its commit drops them: the close\n"
 "  -- handler reads an open operation's context to tell the backends\n"
 "  touch(K, now, dl, idle)\n"

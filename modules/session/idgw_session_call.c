@@ -36,6 +36,8 @@ void idgw_session_core_args(idgw_script_args *a, const idgw_session_limits *lim,
     idgw_script_args_int(a, (apr_int64_t)apr_time_as_msec(lim->strike_window));
     idgw_script_args_int(a, (apr_int64_t)apr_time_as_msec(lim->pending_lease));
     idgw_script_args_str(a, rq->correlation_id ? rq->correlation_id : "");
+    idgw_script_args_str(a, rq->replid ? rq->replid : "");
+    idgw_script_args_str(a, rq->replid2 ? rq->replid2 : "");
 }
 
 static int is_str(const redisReply *r, const char *s)

@@ -51,6 +51,7 @@ typedef struct idgw_session_request {
     const char *idm;                      /* normalised */
     const char *client_addr;
     const char *correlation_id;           /* open: the new session's (random); else NULL */
+    const char *replid, *replid2;         /* the master's history (NULL: unknown, rule off) */
 } idgw_session_request;
 
 /* Keys and arguments of the core part (part 0) of the per-request script. */

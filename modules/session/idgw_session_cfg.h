@@ -105,6 +105,11 @@ idgw_session_req *idgw_session_req_get(request_rec *r);
  * their log id; the return value is OK, HTTP_SERVICE_UNAVAILABLE or
  * HTTP_INTERNAL_SERVER_ERROR.
  */
+/* Detected rollback (idgw_session_history.c): the master's history into rq
+ * from the request's connection; the IDGW0165 line of a rolled-back session. */
+void idgw_session_history_args(request_rec *r, idgw_session_request *rq);
+void idgw_session_log_rollback(request_rec *r, const idgw_session_request *rq);
+
 int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
                      int parts_header, redisReply **reply);
 

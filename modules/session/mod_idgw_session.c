@@ -197,7 +197,7 @@ static apr_status_t free_reply(void *reply)
 }
 
 /* One script call: core + parts.  Fills res (reply kept alive in r->pool). */
-static int call_script(request_rec *r, const idgw_session_request *rq,
+static int call_script(request_rec *r, idgw_session_request *rq,
                        idgw_session_result *res)
 {
     idgw_script_args a;
@@ -206,6 +206,7 @@ static int call_script(request_rec *r, const idgw_session_request *rq,
     int rc;
 
     idgw_script_args_init(&a, r->pool);
+    idgw_session_history_args(r, rq);
     idgw_session_core_args(&a, &idgw_g.limits, rq);
     add_parts_args(r, &a);
     rc = idgw_session_run(r, &idgw_g.request_script, &a, 1, &reply);
@@ -273,6 +274,8 @@ static int answer_refusal(request_rec *r, const idgw_session_request *rq,
                   ? ", strike recorded (terminal and address)"
                   : ", strike recorded (address only: nothing proved the terminal id)",
                   res->invalidated ? ", session invalidated" : "");
+    if (res->error == &IDGW_E_SEQ_ROLLBACK)
+        idgw_session_log_rollback(r, rq);
     return idgw_xml_error_send(r, res->error);
 }
 

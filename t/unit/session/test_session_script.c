@@ -344,14 +344,28 @@ START_TEST(skip_is_sequence_error)
 {
     open_session();
     expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
-    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 3, "<r/>"), &IDGW_E_SEQ_ORDER, 1);
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 4, "<r/>"), &IDGW_E_SEQ_ORDER, 1);
+}
+END_TEST
+
+/* One ahead of Redis: the gateway answered seq 2, which Redis lost (issue 14):
+ * rolled back, session ended, nobody struck. */
+START_TEST(one_ahead_is_rollback)
+{
+    idgw_session_result res;
+
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    res = step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 3, "<r/>");
+    expect_error(res, &IDGW_E_SEQ_ROLLBACK, 1);
+    ck_assert_int_eq(res.struck, 0);
 }
 END_TEST
 
 START_TEST(first_message_must_be_one)
 {
     open_session();
-    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 2, "<a/>"), &IDGW_E_SEQ_ORDER, 1);
+    expect_error(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 3, "<a/>"), &IDGW_E_SEQ_ORDER, 1);
 }
 END_TEST
 
@@ -845,6 +859,7 @@ int main(void)
     tcase_add_test(tc, retransmission_gets_stored_answer);
     tcase_add_test(tc, repeat_with_other_body_invalidates);
     tcase_add_test(tc, skip_is_sequence_error);
+    tcase_add_test(tc, one_ahead_is_rollback);
     tcase_add_test(tc, first_message_must_be_one);
     tcase_add_test(tc, going_back_is_sequence_error);
     tcase_add_test(tc, step_not_allowed_in_state);
