@@ -49,11 +49,18 @@ ok IdgwTest::Redis::stop(save => 1) && IdgwTest::Redis::start();
 sleep 0.2;
 my $log_from = -s $logfile;
 
-# sequential requests spread over the children: every one is served
+# sequential requests spread over the children: every one is served.  A
+# restarted Redis is a new replication history (a new master_replid), so
+# the sessions opened before it are answered IDGW-SEQ-007 (rolled back:
+# t/session_rollback.t); that answer comes from Redis, so it counts as
+# served here: this test is about the pool, not the sessions
 my @failed;
 for my $round (1 .. 5) {
     for my $c (@clients) {
-        my $res = $c->status;
+        # round 1: the old sessions; round 2: new ones; then their status
+        my $res = $round == 2 ? $c->open_session : $c->status;
+        next if $round == 1 && $res->{status} == 409
+            && IdgwTest::Client::error_code($res) eq 'IDGW-SEQ-007';
         push @failed, "$res->{status}:" . IdgwTest::Client::error_code($res)
             if $res->{status} != 200;
     }
