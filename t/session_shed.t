@@ -25,7 +25,7 @@ use lib "$FindBin::Bin/lib";
 use IdgwTest::Client;
 use IdgwTest::Redis;
 
-plan tests => 31;
+plan tests => 33;
 
 my $CHILDREN = 4;       # ServerLimit in t/conf/extra.conf.in
 my $FLOODERS = 3;       # attacker processes
@@ -174,6 +174,23 @@ sub bound {
     ok t_cmp($addr_shed, 0, 'no address_limit refusal for the pool address');
     ok $local > $sent / 2 or t_debug("only $local of $sent flood requests refused locally");
     ok t_cmp($noretry, 0, 'every 429 says Retry-After');
+}
+
+# ---- 3c. beside mod_idgw_acl: shedding is not an ACL denial -----------------------------
+sub acl_rate_denials {
+    my $body = GET('/idgw-status?format=prometheus')->content;
+    return $body =~ /^idgw_acl_denials_total\{reason="rate_limit"\} (\d+)/m ? $1 : 0;
+}
+{
+    my $acl_before = acl_rate_denials();
+    my $shed_before = shed_total('step', 'session_limit') + shed_total('status', 'session_limit');
+    my ($sent, $local) = flood('/shed-c', sub { "10.71.0.$_[0]" });
+    my $shed = shed_total('step', 'session_limit') + shed_total('status', 'session_limit')
+             - $shed_before;
+    my $acl = acl_rate_denials() - $acl_before;
+    t_debug("beside the ACL: $local of $sent shed, shed_total +$shed, acl rate_limit +$acl");
+    ok $local > $sent / 2 or t_debug("only $local of $sent refused locally");
+    ok t_cmp($acl, 0, 'idgw_acl_denials_total{reason="rate_limit"} does not count shedding');
 }
 
 # the error log says so, rate-limited
