@@ -290,6 +290,17 @@ typedef enum idgw_acl_state {
 APR_DECLARE_OPTIONAL_FN(idgw_acl_state, idgw_acl_dir_state, (ap_conf_vector_t *dir_config));
 
 /*
+ * The subscribers behind the request's client address when the location's
+ * IdgwAclNatPool lines put it in a carrier NAT pool (0 when in none, or no
+ * pool is configured; whether IdgwAcl is on or off does not matter: the
+ * pools describe the network).  mod_idgw_session sizes its local address
+ * limit (IdgwShedLocalLimit addr) by it, as the ACL sizes its own, so that
+ * the phones behind one NAT address are not shed as one phone.  Absent
+ * (NULL) when mod_idgw_acl is not loaded.
+ */
+APR_DECLARE_OPTIONAL_FN(uint32_t, idgw_acl_nat_subscribers, (request_rec *r));
+
+/*
  * The Redis mod_idgw_session talks to (settings complete, defaults included)
  * and its key prefix, for a partner module that keeps its keys beside the
  * sessions and folds its checks into the same script (mod_idgw_acl).  Valid

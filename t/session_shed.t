@@ -25,7 +25,7 @@ use lib "$FindBin::Bin/lib";
 use IdgwTest::Client;
 use IdgwTest::Redis;
 
-plan tests => 27;
+plan tests => 33;
 
 my $CHILDREN = 4;       # ServerLimit in t/conf/extra.conf.in
 my $FLOODERS = 3;       # attacker processes
@@ -150,6 +150,47 @@ sub bound {
     ok $calls <= $max or t_debug("Redis ran $calls scripts, bound $max");
     ok t_cmp($noretry, 0, 'every 429 says Retry-After');
     ok shed_total('status', 'address_limit') > 0;
+}
+
+# ---- 3b. per address behind a carrier NAT pool ---------------------------------------
+# 20 honest phones share the pool address 10.70.0.1 with one attacker (the
+# same address, $FLOODERS sessions): the address limit is sized for the pool's
+# 100 subscribers, so the phones pass and only the attackers' sessions are
+# limited (per session).  Sized as one phone, the address limit (10/s burst 10
+# per child) sheds the phones' 120 requests.
+{
+    my $honest_ok = 0;
+    my $before_addr = shed_total('status', 'address_limit') + shed_total('step', 'address_limit')
+                    + shed_total('open', 'address_limit');
+    my ($sent, $local, $noretry, $secs, $calls) =
+        flood('/shed-n', sub { '10.70.0.1' },
+              sub { $honest_ok += honest_story('/shed-n', '10.70.0.1') for 1 .. 20 });
+    my $addr_shed = shed_total('status', 'address_limit') + shed_total('step', 'address_limit')
+                  + shed_total('open', 'address_limit') - $before_addr;
+    t_debug(sprintf 'NAT pool: %d flood requests in %.2f s, %d refused locally, '
+            . '%d address refusals, honest %d of 120', $sent, $secs, $local, $addr_shed,
+            $honest_ok);
+    ok t_cmp($honest_ok, 120, '20 honest phones behind the NAT address: every request 200');
+    ok t_cmp($addr_shed, 0, 'no address_limit refusal for the pool address');
+    ok $local > $sent / 2 or t_debug("only $local of $sent flood requests refused locally");
+    ok t_cmp($noretry, 0, 'every 429 says Retry-After');
+}
+
+# ---- 3c. beside mod_idgw_acl: shedding is not an ACL denial -----------------------------
+sub acl_rate_denials {
+    my $body = GET('/idgw-status?format=prometheus')->content;
+    return $body =~ /^idgw_acl_denials_total\{reason="rate_limit"\} (\d+)/m ? $1 : 0;
+}
+{
+    my $acl_before = acl_rate_denials();
+    my $shed_before = shed_total('step', 'session_limit') + shed_total('status', 'session_limit');
+    my ($sent, $local) = flood('/shed-c', sub { "10.71.0.$_[0]" });
+    my $shed = shed_total('step', 'session_limit') + shed_total('status', 'session_limit')
+             - $shed_before;
+    my $acl = acl_rate_denials() - $acl_before;
+    t_debug("beside the ACL: $local of $sent shed, shed_total +$shed, acl rate_limit +$acl");
+    ok $local > $sent / 2 or t_debug("only $local of $sent refused locally");
+    ok t_cmp($acl, 0, 'idgw_acl_denials_total{reason="rate_limit"} does not count shedding');
 }
 
 # the error log says so, rate-limited

@@ -50,23 +50,3 @@ uint32_t idgw_acl_natpool_subscribers(const apr_array_header_t *pools, const idg
     }
     return 0;
 }
-
-static uint32_t scaled(uint32_t v, uint32_t by, uint32_t max)
-{
-    uint64_t s = (uint64_t)v * by;
-
-    return s > max ? max : (uint32_t)s;
-}
-
-idgw_gcra idgw_acl_natpool_gcra(const idgw_gcra *configured, uint32_t count,
-                                int64_t period_us, uint32_t burst, uint32_t subscribers)
-{
-    idgw_gcra g;
-
-    if (subscribers <= 1 ||
-        idgw_gcra_init(&g, scaled(count, subscribers, IDGW_GCRA_COUNT_MAX), period_us,
-                       scaled(burst, subscribers, IDGW_GCRA_BURST_MAX)) != NULL) {
-        return *configured;
-    }
-    return g;
-}

@@ -43,9 +43,4 @@ const char *idgw_acl_natpool_add(cmd_parms *cmd, apr_array_header_t **pools, int
  * 0 when ip is in no pool. */
 uint32_t idgw_acl_natpool_subscribers(const apr_array_header_t *pools, const idgw_ip *ip);
 
-/* The address limit count/period/burst sized for subscribers: count and
- * burst multiplied (within the limiter's bounds), never looser than that. */
-idgw_gcra idgw_acl_natpool_gcra(const idgw_gcra *configured, uint32_t count,
-                                int64_t period_us, uint32_t burst, uint32_t subscribers);
-
 #endif /* IDGW_ACL_NATPOOL_H */

@@ -183,8 +183,8 @@ static void collect_dims(idgw_acl_req *q)
 static idgw_gcra dim_gcra(const idgw_acl_req *q, const idgw_acl_limit *l, idgw_acl_dim dim)
 {
     if (dim == IDGW_ACL_DIM_ADDR && q->nat_subscribers > 1) {
-        return idgw_acl_natpool_gcra(&l->gcra, l->count, l->period_us, l->burst,
-                                     q->nat_subscribers);
+        return idgw_gcra_scaled(&l->gcra, l->count, l->period_us, l->burst,
+                                q->nat_subscribers);
     }
     return l->gcra;
 }
@@ -849,6 +849,17 @@ const idgw_script_part idgw_acl_strikes_part = {
 
 /* A folded refusal is sent by mod_idgw_session (its DENY): add the
  * Retry-After of a 429, and log the verdict of a 403 confirmed there. */
+/* 1 when a 429 passing the filter is the folded fleet-wide CHECK's refusal
+ * (IDGW-ACL-004, sent by the session module for us).  Another module's 429,
+ * e.g. the session module's load shedding (IDGW-SRV-004, counted in
+ * idgw_shed_total), is not an access-control denial. */
+static int refused_by_acl_rate(request_rec *r)
+{
+    const char *code = apr_table_get(r->notes, IDGW_NOTE_ERROR);
+
+    return code != NULL && strcmp(code, IDGW_E_ACL_RATE.code) == 0;
+}
+
 apr_status_t idgw_acl_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *r = f->r;
@@ -858,7 +869,7 @@ apr_status_t idgw_acl_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         log_verdict(r, q);
         count_denial(q, q->pending);
     }
-    if (q != NULL && r->status == HTTP_TOO_MANY_REQUESTS) {
+    if (q != NULL && r->status == HTTP_TOO_MANY_REQUESTS && refused_by_acl_rate(r)) {
         count_denial(q, &IDGW_E_ACL_RATE);
     }
     if (q != NULL && r->status == HTTP_TOO_MANY_REQUESTS &&

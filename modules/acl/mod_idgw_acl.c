@@ -28,6 +28,7 @@
 
 #include "idgw_acl_config.h"
 #include "idgw_acl_conncap.h"
+#include "idgw_acl_natpool.h"
 #include "idgw_acl_request.h"
 #include "idgw_acl_script.h"
 #include "mod_idgw.h"
@@ -148,6 +149,20 @@ static idgw_acl_state idgw_acl_dir_state(ap_conf_vector_t *dir_config)
     return c->enabled == 1 ? IDGW_ACL_STATE_ON : IDGW_ACL_STATE_OFF;
 }
 
+/* idgw_acl_nat_subscribers (mod_idgw.h): the pool size of the client's
+ * address, for mod_idgw_session's local address limit. */
+static uint32_t idgw_acl_nat_subscribers(request_rec *r)
+{
+    const idgw_acl_dir_conf *c = ap_get_module_config(r->per_dir_config, &idgw_acl_module);
+    idgw_ip ip;
+
+    if (c == NULL || c->nat_pools == NULL ||
+        (!idgw_ip_from_sockaddr(r->useragent_addr, &ip) && !idgw_ip_parse(r->useragent_ip, &ip))) {
+        return 0;
+    }
+    return idgw_acl_natpool_subscribers(c->nat_pools, &ip);
+}
+
 static void retrieve_optional_fns(void)
 {
     /* mod_idgw_status's counters: denials and degraded decisions show on its
@@ -176,6 +191,7 @@ static void register_hooks(apr_pool_t *p)
                               AP_FTYPE_CONTENT_SET);
     APR_REGISTER_OPTIONAL_FN(idgw_acl_identity_check);
     APR_REGISTER_OPTIONAL_FN(idgw_acl_dir_state);
+    APR_REGISTER_OPTIONAL_FN(idgw_acl_nat_subscribers);
 }
 
 AP_DECLARE_MODULE(idgw_acl) = {

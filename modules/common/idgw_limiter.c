@@ -28,6 +28,24 @@ const char *idgw_gcra_init(idgw_gcra *g, uint32_t count, int64_t period_us,
     return NULL;
 }
 
+static uint32_t scaled(uint32_t v, uint32_t by, uint32_t max)
+{
+    uint64_t s = (uint64_t)v * by;
+
+    return s > max ? max : (uint32_t)s;
+}
+
+idgw_gcra idgw_gcra_scaled(const idgw_gcra *configured, uint32_t count, int64_t period_us,
+                           uint32_t burst, uint32_t by)
+{
+    idgw_gcra g;
+
+    if (by <= 1 || idgw_gcra_init(&g, scaled(count, by, IDGW_GCRA_COUNT_MAX), period_us,
+                                  scaled(burst, by, IDGW_GCRA_BURST_MAX)) != NULL)
+        return *configured;
+    return g;
+}
+
 void idgw_gcra_check(const idgw_gcra *g, int64_t tat, int64_t now,
                      idgw_gcra_result *res)
 {

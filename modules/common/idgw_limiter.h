@@ -56,6 +56,13 @@ typedef struct {
 const char *idgw_gcra_init(idgw_gcra *g, uint32_t count, int64_t period_us,
                            uint32_t burst);
 
+/* "count per period_us, burst" for an address shared by `by` subscribers (a
+ * carrier NAT pool address): count and burst multiplied, within the bounds
+ * above.  *configured (the limit as written) when by <= 1 or out of range:
+ * never looser than the configuration means. */
+idgw_gcra idgw_gcra_scaled(const idgw_gcra *configured, uint32_t count, int64_t period_us,
+                           uint32_t burst, uint32_t by);
+
 /* Decides one request.  tat is the stored state (0 or anything <= now means
  * idle).  If the clock went backwards so that tat lies further ahead than any
  * allowed request can have pushed it (now + tau + T), tat is clamped to that

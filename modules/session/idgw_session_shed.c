@@ -15,6 +15,7 @@
 #include "idgw_cidr.h"
 #include "idgw_conf_parse.h"
 #include "idgw_metrics.h"
+#include "mod_idgw.h"
 
 APLOG_USE_MODULE(idgw_session);
 
@@ -87,6 +88,9 @@ const char *idgw_shed_set_latency(cmd_parms *cmd, void *dconf, const char *arg)
 
 static idgw_limiter *table;               /* NULL: not created (limits pass) */
 
+/* mod_idgw_acl's carrier NAT pools (NULL when it is not loaded) */
+static APR_OPTIONAL_FN_TYPE(idgw_acl_nat_subscribers) *nat_subscribers;
+
 /* Moving average of script round trips, microseconds (weight 1/4 per
  * sample: a handful of slow answers tip it, a handful of fast ones bring
  * it back), and when the last sample and the last probe were taken. */
@@ -97,6 +101,7 @@ const char *idgw_shed_child_init(apr_pool_t *pchild)
 {
     avg_us = 0;
     last_sample = last_probe = 0;
+    nat_subscribers = APR_RETRIEVE_OPTIONAL_FN(idgw_acl_nat_subscribers);
     return idgw_limiter_create(&table, pchild, IDGW_SHED_TABLE_SLOTS);
 }
 
@@ -176,14 +181,28 @@ static apr_size_t addr_key(request_rec *r, char key[18])
     return ip.family == 4 ? 6 : 10;
 }
 
+/* The limit for this request's key: a carrier NAT pool address
+ * (IdgwAclNatPool) gets the address limit of all its subscribers, as in the
+ * ACL; one flooding session among them is the per-session limit's job. */
+static idgw_gcra key_gcra(request_rec *r, const idgw_shed_limit *l, shed_why why)
+{
+    uint32_t n = why == WHY_ADDR && nat_subscribers ? nat_subscribers(r) : 0;
+
+    return n > 1 ? idgw_gcra_scaled(&l->gcra, l->count, l->period_us, l->burst, n) : l->gcra;
+}
+
 static int limit_one(request_rec *r, const idgw_session_request *rq, const idgw_shed_limit *l,
                      shed_why why, const char *key, apr_size_t keylen, const char *sid)
 {
     apr_time_t now = apr_time_now();
     int64_t retry = 0;
     apr_uint32_t skipped;
+    idgw_gcra g;
 
-    if (!l->on || keylen == 0 || idgw_limiter_check(table, &l->gcra, key, keylen, now, &retry))
+    if (!l->on || keylen == 0)
+        return OK;
+    g = key_gcra(r, l, why);
+    if (idgw_limiter_check(table, &g, key, keylen, now, &retry))
         return OK;
     if (may_log(why, now, &skipped))
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,

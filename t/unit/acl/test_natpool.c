@@ -31,12 +31,12 @@ START_TEST(the_address_limit_grows_with_the_subscribers)
     idgw_gcra one, g;
 
     ck_assert_ptr_null(idgw_gcra_init(&one, 3, 3600 * SEC, 3));
-    g = idgw_acl_natpool_gcra(&one, 3, 3600 * SEC, 3, 30);
+    g = idgw_gcra_scaled(&one, 3, 3600 * SEC, 3, 30);
     /* 90 per hour, burst 90 */
     ck_assert_int_eq(g.interval, 40 * SEC);
     ck_assert_int_eq(g.tolerance, 89 * 40 * SEC);
     /* one subscriber, or none: the configured limit */
-    g = idgw_acl_natpool_gcra(&one, 3, 3600 * SEC, 3, 1);
+    g = idgw_gcra_scaled(&one, 3, 3600 * SEC, 3, 1);
     ck_assert_int_eq(g.interval, one.interval);
     ck_assert_int_eq(g.tolerance, one.tolerance);
 }
@@ -47,7 +47,7 @@ START_TEST(the_limiter_bounds_hold)
     idgw_gcra one, g;
 
     ck_assert_ptr_null(idgw_gcra_init(&one, 1000000, SEC, 1000000));
-    g = idgw_acl_natpool_gcra(&one, 1000000, SEC, 1000000, IDGW_ACL_NATPOOL_SUBSCRIBERS_MAX);
+    g = idgw_gcra_scaled(&one, 1000000, SEC, 1000000, IDGW_ACL_NATPOOL_SUBSCRIBERS_MAX);
     /* count and burst are capped where the limiter's arithmetic stops */
     ck_assert_int_ge(g.interval, 1);
     ck_assert_int_le(g.interval, one.interval);
