@@ -145,7 +145,7 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
     "end\n" \
     "local now, now_ms = 0, 0\n" \
     "local function clock()\n" \
-    "  local t = redis.call('TIME')\n" \
+    "  local t = C and C() or redis.call('TIME')\n" \
     "  now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n" \
     "  now_ms = math.floor(now / 1000)\n" \
     "end\n" \
@@ -216,19 +216,19 @@ const char idgw_acl_lua_shadow_record[] =
     "return #KEYS\n";
 
 const char idgw_acl_lua_check[] =
-    "local function acl_check(K, A, P)\n"
+    "local function acl_check(K, A, P, C)\n"
     LUA_CHECK_BODY
     "end\n"
-    "return acl_check(KEYS, ARGV, nil)\n";
+    "return acl_check(KEYS, ARGV, nil, nil)\n";
 
 /* As a part of mod_idgw_session's per-request script (idgw_script.h): a
  * refusal stops the request before the session is touched, so a refused
  * request never advances the sequence number. */
 const char idgw_acl_lua_part[] =
-    "local function acl_check(K, A, P)\n"
+    "local function acl_check(K, A, P, C)\n"
     LUA_CHECK_BODY
     "end\n"
-    "local r = acl_check(K, A, core)\n"
+    "local r = acl_check(K, A, core, clock)\n"
     "if r[6] == 1 then return { 'DENY', A[3], 403 } end\n"
     "if r[2] ~= 0 then return { 'DENY', '" IDGW_ACL_RATE_CODE "', 429 } end\n"
     "return r\n";

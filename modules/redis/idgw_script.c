@@ -50,7 +50,7 @@ static const char dispatch[] =
 "local out = {}\n"
 "for i = 1, nparts do\n"
 "  if not P[i].after then\n"
-"    local r = P[i].fn(slices[i][1], slices[i][2], proven)\n"
+"    local r = P[i].fn(slices[i][1], slices[i][2], proven, script_time)\n"
 "    if type(r) == 'table' and r[1] == 'DENY' then\n"
 "      return {{'DENY', i, tostring(r[2]), tonumber(r[3]) or 403}}\n"
 "    end\n"
@@ -96,7 +96,7 @@ const char *idgw_script_assemble(apr_pool_t *p, const char *core_lua,
             apr_snprintf(err, errlen, "script part %d: missing or malformed name or body", i + 1);
             return NULL;
         }
-        out = apr_psprintf(p, "%s-- part %d: %s\nP[%d] = { after = %s, fn = function(K, A, core)\n"
+        out = apr_psprintf(p, "%s-- part %d: %s\nP[%d] = { after = %s, fn = function(K, A, core, clock)\n"
                            "%s\nend }\n", out, i + 1, parts[i].name, i + 1,
                            parts[i].after_core ? "true" : "false", parts[i].lua_body);
     }

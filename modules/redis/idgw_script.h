@@ -5,16 +5,18 @@
  * The per-request script is one Lua program made of:
  *   - the core (part 0), Lua text that defines function core(K, A) and
  *     function core_proven(K, A) (a boolean, called on the core's own slice
- *     before the core runs, by parts that ask): the session module's (its
- *     transition table and session checks),
+ *     before the core runs, by parts that ask) and function script_time()
+ *     (Redis's TIME, asked once per script and shared): the session module's
+ *     (its transition table and session checks),
  *   - any number of "parts" registered by the modules (mod_idgw_acl folds
  *     its fleet-wide checks in this way), each a Lua function body
- *         function(K, A, core) ... end
+ *         function(K, A, core, clock) ... end
  *     receiving its own slice of KEYS (K) and ARGV (A).  A part that runs
  *     before the core may return {'DENY', code, http_status} to stop the
  *     request before the session is touched, and receives as `core` a
  *     function of no arguments returning core_proven's answer for this
- *     request; a part that runs after the core
+ *     request, and as `clock` script_time (one TIME for the whole script,
+ *     not one per part); a part that runs after the core
  *     receives the core's result table as `core`.  Whatever else a part
  *     returns (a string, a number, a flat table) is handed back to it.
  *

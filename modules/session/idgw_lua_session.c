@@ -55,8 +55,14 @@
  * ended the session (st dead), pv what proved the binding ('chip' or 'user';
  * absent: nothing yet; written by a commit, idgw_session_prove). */
 const char idgw_lua_session_core[] =
+"-- one TIME per script: the core and the parts share it (script_time)\n"
+"local time_cache = nil\n"
+"local function script_time()\n"
+"  if not time_cache then time_cache = redis.call('TIME') end\n"
+"  return time_cache\n"
+"end\n"
 "local function now_ms()\n"
-"  local t = redis.call('TIME')\n"
+"  local t = script_time()\n"
 "  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 "end\n"
 "local function fmt(ms) return string.format('%.0f', ms) end\n"
@@ -182,7 +188,7 @@ const char idgw_lua_session_core[] =
 "    return rolled_back(K, A)\n"
 "  end\n"
 "  if seq ~= lseq + 1 then return fail(K, A, st, 'IDGW-SEQ-001', pv) end\n"
-"  local nxt = T[st .. '|' .. A[2] .. '|' .. A[3]]\n"
+"  local nxt = T()[st .. '|' .. A[2] .. '|' .. A[3]]\n"
 "  if not nxt then return fail(K, A, st, 'IDGW-SEQ-002', pv) end\n"
 "  if A[3] == 'relay' then\n"
 "    nr = nr + 1\n"
@@ -348,12 +354,14 @@ const char idgw_lua_reap_claim[] =
 "end\n"
 "return out\n";
 
-/* The transition table as a Lua table: T['<state>|<op>|<step>'] = '<next state>'. */
+/* The transition table as a Lua table: T()['<state>|<op>|<step>'] = '<next state>'.
+ * Built only when a step asks for it: a script's locals are made anew on
+ * every call, and the steady path (status) never needs the table. */
 static const char *render_table(apr_pool_t *p)
 {
     size_t n, i;
     const idgw_transition *t = idgw_transitions(&n);
-    char *out = apr_pstrdup(p, "local T = {\n");
+    char *out = apr_pstrdup(p, "local function T() return {\n");
 
     for (i = 0; i < n; i++) {
         char from[IDGW_STATE_NAME_MAX], to[IDGW_STATE_NAME_MAX];
@@ -365,7 +373,7 @@ static const char *render_table(apr_pool_t *p)
         out = apr_pstrcat(p, out, "  ['", from, "|", idgw_op_name(t[i].op), "|",
                           idgw_step_name(t[i].step), "'] = '", to, "',\n", NULL);
     }
-    return apr_pstrcat(p, out, "}\n", NULL);
+    return apr_pstrcat(p, out, "} end\n", NULL);
 }
 
 const char *idgw_lua_session_core_text(apr_pool_t *p)

@@ -12,6 +12,7 @@
 
 /* A core as the session module gives one: it defines core(K, A). */
 #define CORE "local function core_proven(K, A) return false end\n" \
+             "local function script_time() return redis.call('TIME') end\n" \
              "local function core(K, A) return {'OK'} end\n"
 
 START_TEST(script_parts_checked)
@@ -25,7 +26,7 @@ START_TEST(script_parts_checked)
     apr_pool_create(&p, NULL);
     text = idgw_script_assemble(p, CORE, &good, 1, err, sizeof(err));
     ck_assert_ptr_nonnull(text);
-    ck_assert_ptr_nonnull(strstr(text, "P[1] = { after = false, fn = function(K, A, core)\nreturn nil"));
+    ck_assert_ptr_nonnull(strstr(text, "P[1] = { after = false, fn = function(K, A, core, clock)\nreturn nil"));
     ck_assert_ptr_null(idgw_script_assemble(p, CORE, &bad, 1, err, sizeof(err)));
     ck_assert_ptr_nonnull(strstr(err, "part 1"));
     ck_assert_ptr_null(idgw_script_assemble(p, CORE, &good, IDGW_SCRIPT_MAX_PARTS + 1, err,

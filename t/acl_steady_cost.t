@@ -1,0 +1,60 @@
+# What one steady request (session status in an open session, access control
+# with the sample's two fleet-wide limits) costs Redis: INFO commandstats
+# deltas over a fixed number of requests, every command counted, those a
+# script ran included.  The command count is exact and bounds the CPU; the
+# microseconds are printed for the report (timing: not asserted).
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use IdgwTest::Acl;
+use IdgwTest::Redis;
+
+plan tests => 3;
+
+IdgwTest::Acl::reset_keys();
+
+my $N = 200;
+my %who = (xff => '10.8.9.1', terminal => 'COST-' . $$, idm => '0102030405060708');
+my ($res, $token) = IdgwTest::Acl::open_session('/acl/steady', %who);
+ok t_cmp($res->{status}, 200, 'session opened');
+
+sub status {
+    IdgwTest::Acl::request(path => '/acl/steady/session/status', token => $token, %who);
+}
+status() for 1 .. 20;    # every child connected, the lists loaded
+
+sub stats {
+    my %s;
+    for my $line (split /\r?\n/, IdgwTest::Redis::cli('INFO', 'commandstats')) {
+        $s{$1} = [$2, $3] if $line =~ /^cmdstat_(\w+):calls=(\d+),usec=(\d+)/;
+    }
+    return \%s;
+}
+
+my $before = stats();
+my $ok = 0;
+for (1 .. $N) { $ok++ if status()->{status} == 200 }
+my $after = stats();
+ok t_cmp($ok, $N, "$N status requests served");
+
+my ($calls, $usec, @per) = (0, 0);
+for my $cmd (sort keys %$after) {
+    next if $cmd eq 'info';
+    my $c = $after->{$cmd}[0] - ($before->{$cmd}[0] // 0);
+    my $u = $after->{$cmd}[1] - ($before->{$cmd}[1] // 0);
+    next unless $c;
+    $calls += $c;
+    $usec += $u;
+    push @per, sprintf('%s %.2f calls %.1f us', $cmd, $c / $N, $u / $N);
+}
+# evalsha's usec includes the commands its script ran
+my $script = $after->{evalsha}[1] - ($before->{evalsha}[1] // 0);
+printf STDERR "# steady cost: %.2f commands, script %.1f us per request; %s\n",
+    $calls / $N, $script / $N, join('; ', @per);
+my $max = $ENV{IDGW_STEADY_MAX_COMMANDS} // 9;
+ok t_cmp($calls / $N <= $max ? 'ok' : sprintf('%.2f', $calls / $N), 'ok',
+         "at most $max Redis commands per steady request, script's included");
