@@ -142,7 +142,11 @@ APR_DECLARE_OPTIONAL_FN(const idgw_session_info *, idgw_session_get, (request_re
  *   APR_ENOENT   the step lost its claim (refused: see IDGW_NOTE_STEP_LOST);
  *   APR_EGENERAL Redis failed or timed out (IDGW-SRV-003); the handler may
  *                commit once more (an ABORT with its error answer), which
- *                Redis refuses if the first one did land after all.
+ *                Redis refuses if the first one did land after all;
+ *   APR_EAGAIN   stored on the master, but fewer replicas than
+ *                IdgwSessionWaitReplicas acknowledged it (IDGW-SRV-006):
+ *                answer that, do not abort (the step's state stands, and
+ *                the retransmission gets the stored answer once confirmed).
  * Only steps and close take a commit (APR_EINVAL for open, status and
  * replays); a step whose handler never commits is aborted after the response
  * (log_transaction, IDGW0131).

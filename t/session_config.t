@@ -30,11 +30,17 @@ my @syntax = (
     ["<Location /x>\nIdgwShedLocalLimit addr 10/s 0\n</Location>", qr/IdgwShedLocalLimit: BURST must be an integer/],
     ["<Location /x>\nIdgwShedLocalLimit addr off 5\n</Location>", qr/IdgwShedLocalLimit: 'off' takes no burst/],
     ["<Location /x>\nIdgwShedLatency 0\n</Location>",        qr/IdgwShedLatency: .*\(1ms\.\.10s or off\)/],
+    # replica confirmation (t/session_wait.t)
+    ['IdgwSessionWaitReplicas 17',      qr/IdgwSessionWaitReplicas '17': replicas: number out of range/],
+    ['IdgwSessionWaitReplicas one',     qr/IdgwSessionWaitReplicas 'one': replicas:/],
+    ['IdgwSessionWaitReplicas 1 0ms',   qr/IdgwSessionWaitReplicas '0ms': timeout: .*\(1ms\.\.10s\)/],
 );
 my @startup = (
     ['sentinels without a master name',
      sub { $_[0] =~ s/^IdgwRedisServer .*$/IdgwRedisSentinels 127.0.0.1:6392/m },
      qr/IDGW0101: .*IdgwRedisSentinels needs IdgwRedisMasterName/],
+    ['WAIT as long as the command timeout', sub { $_[0] .= "\nIdgwSessionWaitReplicas 1 300ms\n" },
+     qr/IDGW0101: .*IdgwSessionWaitReplicas: its timeout \(300ms\) must be below IdgwRedisTimeout \(300ms\)/],
     ['idle longer than the lifetime', sub { $_[0] .= "\nIdgwSessionIdleTimeout 2h\n" },
      qr/IDGW0101: .*IdgwSessionIdleTimeout must not exceed IdgwSessionMaxLifetime/],
     ['key file readable by others', sub { $_[0] =~ s{^IdgwVaultKeyFile .*$}{IdgwVaultKeyFile KEYFILE}m },

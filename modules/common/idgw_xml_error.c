@@ -35,6 +35,7 @@ DEF(IDGW_E_SRV_INTERNAL,"IDGW-SRV-002", 500, "internal error");
 DEF(IDGW_E_SRV_STORE,   "IDGW-SRV-003", 503, "step result not stored, operation aborted");
 DEF(IDGW_E_SRV_LOCAL_LIMIT, "IDGW-SRV-004", 429, "too many requests from this session or address, retry later");
 DEF(IDGW_E_SRV_SHED,    "IDGW-SRV-005", 503, "gateway busy: status requests shed, retry later");
+DEF(IDGW_E_SRV_UNCONFIRMED, "IDGW-SRV-006", 503, "state not confirmed by the replicas, retry");
 DEF(IDGW_E_VLT_UNSEAL,  "IDGW-VLT-001", 500, "sealed session data unusable");
 
 static const idgw_error_def *const catalogue[] = {
@@ -46,7 +47,7 @@ static const idgw_error_def *const catalogue[] = {
     &IDGW_E_SEQ_ORDER, &IDGW_E_SEQ_STATE, &IDGW_E_SEQ_REPLAY, &IDGW_E_SEQ_PENDING,
     &IDGW_E_SEQ_RELAYS, &IDGW_E_SEQ_RESTART, &IDGW_E_SEQ_ROLLBACK,
     &IDGW_E_SRV_REDIS, &IDGW_E_SRV_INTERNAL, &IDGW_E_SRV_STORE, &IDGW_E_SRV_LOCAL_LIMIT,
-    &IDGW_E_SRV_SHED, &IDGW_E_VLT_UNSEAL,
+    &IDGW_E_SRV_SHED, &IDGW_E_SRV_UNCONFIRMED, &IDGW_E_VLT_UNSEAL,
 };
 
 const idgw_error_def *const *idgw_error_catalogue(int *count)

@@ -54,6 +54,7 @@ extern const idgw_error_def IDGW_E_SRV_INTERNAL;     /* 500 internal error */
 extern const idgw_error_def IDGW_E_SRV_STORE;        /* 503 step result not stored */
 extern const idgw_error_def IDGW_E_SRV_LOCAL_LIMIT;  /* 429 local limit before Redis */
 extern const idgw_error_def IDGW_E_SRV_SHED;         /* 503 status shed: Redis slow */
+extern const idgw_error_def IDGW_E_SRV_UNCONFIRMED;  /* 503 write not acknowledged by the replicas */
 extern const idgw_error_def IDGW_E_VLT_UNSEAL;       /* 500 vault data cannot be unsealed */
 
 /* Every code above, for documentation tests; *count receives the number. */

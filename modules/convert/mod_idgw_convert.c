@@ -89,7 +89,9 @@ static const idgw_error_def *abort_commit(conv_req *c, const idgw_error_def *e)
     apr_status_t rv = session_commit(r, IDGW_COMMIT_ABORT, e->http_status, IDGW_ANSWER_TYPE,
                                      body, strlen(body));
 
-    return rv == APR_ENOENT || rv == APR_EGENERAL ? lost_error(r) : e;
+    /* APR_EAGAIN: stored, not yet confirmed by the replicas (IDGW-SRV-006):
+     * the retransmission gets e once they have it */
+    return rv == APR_ENOENT || rv == APR_EGENERAL || rv == APR_EAGAIN ? lost_error(r) : e;
 }
 
 static void log_refusal(conv_req *c, const idgw_error_def *e, const char *why)
@@ -113,6 +115,8 @@ static int answer(conv_req *c, idgw_commit_outcome outcome, const char *body)
     if (rv == APR_SUCCESS)
         return send_body(c->r, HTTP_OK, body);
     e = lost_error(c->r);
+    if (rv == APR_EAGAIN)   /* stored, the replicas lag: retransmitted, it is replayed */
+        return idgw_xml_error_send(c->r, e);
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0421: %s/%s not answered with its "
                   "result: %s %s (sid=%s)", idgw_op_name(c->info->op),
                   idgw_step_name(c->info->step), e->code, e->message, c->info->sid_log);
@@ -193,15 +197,54 @@ static int identity_check(void *baton, const char *kind, const char *value, idgw
 
 /* ---- the operation context in the vault ------------------------------------------ */
 
-static int ctx_load(conv_req *c)
+/* APR_SUCCESS, APR_ENOENT (no context in Redis) or APR_EGENERAL (Redis
+ * failed, or the item does not unseal or decode). */
+static apr_status_t ctx_read(conv_req *c)
 {
     const unsigned char *data;
     apr_size_t len;
+    apr_status_t rv = vault_get(c->r, IDGW_VAULT_OPERATION, CTX_ITEM, &data, &len);
 
-    if (vault_get(c->r, IDGW_VAULT_OPERATION, CTX_ITEM, &data, &len) != APR_SUCCESS)
-        return 0;
+    if (rv != APR_SUCCESS)
+        return rv == APR_ENOENT ? APR_ENOENT : APR_EGENERAL;
     c->env.ctx = idgw_ctx_decode(c->r->pool, (const char *)data, len);
-    return c->env.ctx != NULL;
+    return c->env.ctx ? APR_SUCCESS : APR_EGENERAL;
+}
+
+static int ctx_load(conv_req *c)
+{
+    return ctx_read(c) == APR_SUCCESS;
+}
+
+/*
+ * A relay or completion whose operation context is not in Redis although
+ * the session says the operation is under way: Redis lost it (a failover to
+ * a replica that lacked it, a restart, eviction at maxmemory).  The session
+ * is rolled back: nothing is run from a guess, the operation is aborted and
+ * the app starts over (IDGW-SEQ-007).  Without the context the backends
+ * cannot be told: the correlation id is logged for reconciliation.
+ */
+static int ctx_lost(conv_req *c)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0423: %s/%s: the operation's "
+                  "context is gone from Redis (rolled back or evicted): aborted, backends not "
+                  "notified; reconcile by correlation id %s (sid=%s)",
+                  idgw_op_name(c->info->op), idgw_step_name(c->info->step),
+                  c->info->correlation_id, c->info->sid_log);
+    return refuse(c, &IDGW_E_SEQ_ROLLBACK, "operation context gone");
+}
+
+/* The context into c->env.ctx, or the request answered (lost: IDGW-SEQ-007;
+ * unreadable: IDGW-CNV internal error). */
+static int ctx_need(conv_req *c, int *rc)
+{
+    apr_status_t rv = ctx_read(c);
+
+    if (rv == APR_SUCCESS)
+        return 1;
+    *rc = rv == APR_ENOENT ? ctx_lost(c)
+                           : refuse(c, &IDGW_E_CNV_INTERNAL, "operation context unreadable");
+    return 0;
 }
 
 /* The card part only: display data stays out of the sealed card context
@@ -427,9 +470,10 @@ static int step_relay(conv_req *c, const idgw_sp_request *rq)
     size_t len;
     int done;
     idgw_conv_fail f;
+    int rc;
 
-    if (!ctx_load(c))
-        return refuse(c, &IDGW_E_CNV_INTERNAL, "operation context missing");
+    if (!ctx_need(c, &rc))
+        return rc;
     c->baton.ctx = c->env.ctx;
     if (idgw_conv_relay(&c->env, rq->packet, rq->packet_len, &done, &pkt, &len, &f) != 0)
         return fail_step(c, &f, 1);
@@ -445,9 +489,10 @@ static int step_relay(conv_req *c, const idgw_sp_request *rq)
 static int step_complete(conv_req *c)
 {
     idgw_conv_fail f;
+    int rc;
 
-    if (!ctx_load(c))
-        return refuse(c, &IDGW_E_CNV_INTERNAL, "operation context missing");
+    if (!ctx_need(c, &rc))
+        return rc;
     if (!display_load(c))
         return refuse(c, &IDGW_E_CNV_INTERNAL, "display data not readable");
     c->baton.ctx = c->env.ctx;

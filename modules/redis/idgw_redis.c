@@ -29,6 +29,10 @@ idgw_redis_error_kind idgw_redis_classify(const redisReply *reply)
     if (strncmp(reply->str, "LOADING", 7) == 0 || strncmp(reply->str, "MASTERDOWN", 10) == 0
         || strncmp(reply->str, "BUSY", 4) == 0 || strncmp(reply->str, "TRYAGAIN", 8) == 0)
         return IDGW_REDIS_UNAVAILABLE;
+    /* min-replicas-to-write not met: the master refuses writes (the
+     * script's first write failed, nothing was written) */
+    if (strstr(reply->str, "NOREPLICAS"))
+        return IDGW_REDIS_UNAVAILABLE;
     return IDGW_REDIS_OTHER;
 }
 
@@ -201,6 +205,57 @@ redisReply *idgw_redis_evalsha(idgw_redis_conn *c, const idgw_script *s, int arg
             return lr;    /* the caller reports the error reply */
         freeReplyObject(lr);
         r = idgw_redis_command(c, argc, argv, lens);
+    }
+    return r;
+}
+
+/* WAIT's argv for n replicas and a timeout (the buffers live in the caller's frame). */
+static void wait_argv(int replicas, apr_interval_time_t timeout, char nbuf[16], char tbuf[24],
+                      const char *argv[3], size_t lens[3])
+{
+    long ms = (long)apr_time_as_msec(timeout);
+
+    apr_snprintf(nbuf, 16, "%d", replicas);
+    apr_snprintf(tbuf, 24, "%ld", ms > 0 ? ms : 1);   /* WAIT 0 would block forever */
+    argv[0] = "WAIT"; lens[0] = 4;
+    argv[1] = nbuf; lens[1] = strlen(nbuf);
+    argv[2] = tbuf; lens[2] = strlen(tbuf);
+}
+
+/* WAIT's answer: replicas that acknowledged, or -1 (no reply, an error reply). */
+static int wait_count(redisReply *w)
+{
+    int n = w && w->type == REDIS_REPLY_INTEGER ? (int)w->integer : -1;
+
+    if (w)
+        freeReplyObject(w);
+    return n;
+}
+
+redisReply *idgw_redis_evalsha_confirmed(idgw_redis_conn *c, const idgw_script *s, int argc,
+                                         const char **argv, const size_t *lens, int replicas,
+                                         apr_interval_time_t timeout, int *acked)
+{
+    char nbuf[16], tbuf[24], ignored[8];
+    const char *wv[3];
+    size_t wl[3];
+    redisReply *r;
+
+    *acked = -1;
+    wait_argv(replicas, timeout, nbuf, tbuf, wv, wl);
+    /* pipelined: the script and WAIT leave together, so confirming costs
+     * the replication delay, not one more round trip */
+    if (idgw_redis_dead(c) || idgw_redis_drain(c, ignored, sizeof(ignored)) < 0
+        || idgw_redis_send(c, argc, argv, lens) != APR_SUCCESS
+        || idgw_redis_send(c, 3, wv, wl) != APR_SUCCESS)
+        return NULL;
+    r = idgw_redis_read(c);
+    *acked = wait_count(idgw_redis_read(c));
+    if (r && idgw_redis_classify(r) == IDGW_REDIS_NOSCRIPT) {
+        /* the script did not run: load it, run it, confirm it (one round trip more) */
+        freeReplyObject(r);
+        r = idgw_redis_evalsha(c, s, argc, argv, lens);
+        *acked = r ? wait_count(idgw_redis_command(c, 3, wv, wl)) : -1;
     }
     return r;
 }

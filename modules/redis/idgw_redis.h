@@ -97,6 +97,17 @@ redisReply *idgw_redis_evalsha(idgw_redis_conn *c, const idgw_script *s, int arg
  * Send a command without waiting for its reply (pipelined); the reply is
  * read by the next idgw_redis_drain on this connection.
  */
+/*
+ * idgw_redis_evalsha, then WAIT replicas timeout pipelined behind it: *acked
+ * is how many replicas acknowledged the connection's writes so far (-1: WAIT
+ * got no answer).  The script's reply is returned as idgw_redis_evalsha does
+ * (NULL: the connection failed; the script may have run).  The command
+ * timeout must exceed the WAIT timeout.
+ */
+redisReply *idgw_redis_evalsha_confirmed(idgw_redis_conn *c, const idgw_script *s, int argc,
+                                         const char **argv, const size_t *lens, int replicas,
+                                         apr_interval_time_t timeout, int *acked);
+
 apr_status_t idgw_redis_send(idgw_redis_conn *c, int argc, const char **argv,
                              const size_t *lens);
 

@@ -29,6 +29,8 @@
 #define D_PREFIX            "idgw:"
 #define D_REAPER_GRACE      apr_time_from_sec(30)
 #define D_REAPER_INTERVAL   apr_time_from_sec(5)
+#define D_WAIT_TIMEOUT      apr_time_from_msec(100)
+#define MAX_WAIT_REPLICAS   16
 
 #define HOUR apr_time_from_sec(3600)
 
@@ -47,6 +49,8 @@ void *idgw_session_create_srv(apr_pool_t *p, server_rec *s)
     c->addr_policy = IDGW_UNSET;
     c->max_body = IDGW_UNSET;
     c->reaper_grace = c->reaper_interval = IDGW_UNSET;
+    c->wait_replicas = IDGW_UNSET;
+    c->wait_timeout = IDGW_UNSET;
     return c;
 }
 
@@ -81,6 +85,8 @@ void *idgw_session_merge_srv(apr_pool_t *p, void *basev, void *addv)
     c->vault_keys = add->vault_key_file ? add->vault_keys : base->vault_keys;
     c->reaper_grace = idgw_merge_time(base->reaper_grace, add->reaper_grace);
     c->reaper_interval = idgw_merge_time(base->reaper_interval, add->reaper_interval);
+    c->wait_replicas = idgw_merge_int(base->wait_replicas, add->wait_replicas);
+    c->wait_timeout = idgw_merge_time(base->wait_timeout, add->wait_timeout);
     return c;
 }
 
@@ -292,6 +298,25 @@ static const char *set_reaper(cmd_parms *cmd, void *dummy, const char *grace,
     return NULL;
 }
 
+/* IdgwSessionWaitReplicas N [TIMEOUT]: checked against IdgwRedisTimeout in finish. */
+static const char *set_wait(cmd_parms *cmd, void *dummy, const char *n, const char *timeout)
+{
+    const char *err = global_only(cmd);
+    idgw_session_srv *c = srv_of(cmd);
+    long v;
+
+    if (err)
+        return err;
+    if ((err = idgw_parse_int(n, 0, MAX_WAIT_REPLICAS, &v)))
+        return fail(cmd, n, apr_pstrcat(cmd->pool, "replicas: ", err, NULL));
+    c->wait_replicas = (int)v;
+    if (timeout && (err = idgw_parse_duration(timeout, apr_time_from_msec(1),
+                                              apr_time_from_sec(10), &c->wait_timeout)))
+        return fail(cmd, timeout, apr_pstrcat(cmd->pool, "timeout: ", err, " (1ms..10s)",
+                                              NULL));
+    return NULL;
+}
+
 #define STR_OFF(f) ((void *)SRV_OFF(f))
 
 const command_rec idgw_session_cmds[] = {
@@ -347,6 +372,9 @@ const command_rec idgw_session_cmds[] = {
                    "IdgwSessionReaper off | grace [interval] - an operation whose app "
                    "vanished is aborted towards the backends idle timeout + grace after "
                    "its last step; each child looks every interval (default 30s 5s)"),
+    AP_INIT_TAKE12("IdgwSessionWaitReplicas", set_wait, NULL, RSRC_CONF,
+                   "IdgwSessionWaitReplicas n [timeout] - a write that advances a session "
+                   "is answered only once n replicas have it (WAIT; 0: not confirmed)"),
     AP_INIT_TAKE1("IdgwVaultKeyFile", set_key_file, NULL, RSRC_CONF,
                   "IdgwVaultKeyFile path - AES-256 keys, one per line in hex; the first seals"),
     IDGW_SHED_CMDS,
@@ -425,6 +453,14 @@ const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_s
     c->reaper_interval = idgw_default_time(c->reaper_interval, D_REAPER_INTERVAL);
     if (c->idle > c->lifetime)
         return "IdgwSessionIdleTimeout must not exceed IdgwSessionMaxLifetime";
+    c->wait_replicas = idgw_default_int(c->wait_replicas, 0);
+    c->wait_timeout = idgw_default_time(c->wait_timeout, D_WAIT_TIMEOUT);
+    /* WAIT blocks for up to its timeout: the command timeout must outlast
+     * it, or a slow replica would read as a failed connection */
+    if (c->wait_replicas && c->wait_timeout >= c->redis.command_timeout)
+        return apr_psprintf(p, "IdgwSessionWaitReplicas: its timeout (%s) must be below "
+                            "IdgwRedisTimeout (%s)", duration_text(p, c->wait_timeout),
+                            duration_text(p, c->redis.command_timeout));
     return NULL;
 }
 

@@ -29,6 +29,8 @@ typedef struct idgw_session_srv {
     const char *vault_key_file;
     idgw_vault_keys *vault_keys;  /* loaded by the directive, so httpd -t checks the file */
     apr_interval_time_t reaper_grace, reaper_interval;   /* interval 0: reaper off */
+    int wait_replicas;            /* IdgwSessionWaitReplicas; 0: commits not confirmed */
+    apr_interval_time_t wait_timeout;
 } idgw_session_srv;
 
 typedef struct idgw_session_dir {
@@ -114,6 +116,16 @@ int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
                      int parts_header, redisReply **reply);
 
 /*
+ * idgw_session_run for a write that advances a session (open, a step's
+ * claim, its commit, close): with IdgwSessionWaitReplicas N, WAIT N follows
+ * the script in the same round trip.  *confirmed is 1 when N replicas (or
+ * none asked for) acknowledged it, 0 when not (IDGW0166 logged: the write is
+ * on the master only and a failover may lose it; answer IDGW-SRV-006).
+ */
+int idgw_session_run_confirmed(request_rec *r, const idgw_script *s, idgw_script_args *a,
+                               int parts_header, redisReply **reply, int *confirmed);
+
+/*
  * Read what the message asks for into rq and its body into req
  * (idgw_session_request.c).  OK, or the DONE of the error response sent.
  */
@@ -146,5 +158,7 @@ int idgw_session_handler(request_rec *r);
 /* Optional functions (idgw_session_exports.c). */
 void idgw_session_register_exports(void);
 void idgw_session_auto_commit(request_rec *r);
+/* Commit this request's claimed step as aborted, with an XML error body as its answer. */
+void idgw_session_commit_abort(request_rec *r, int http_status, const char *body);
 
 #endif

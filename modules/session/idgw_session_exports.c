@@ -88,6 +88,7 @@ static apr_status_t idgw_session_commit(request_rec *r, idgw_commit_outcome outc
     const char *blob;
     size_t blob_len;
     apr_status_t rv;
+    int confirmed;
 
     if (!req || !req->claimed || req->replay)
         return APR_EINVAL;
@@ -96,8 +97,10 @@ static apr_status_t idgw_session_commit(request_rec *r, idgw_commit_outcome outc
     blob = idgw_answer_encode(r->pool, http_status, content_type, body, len, &blob_len);
     commit_args(r, &a, req, outcome, blob, blob_len);
     /* confirmed, not pipelined: the answer goes out only once its state is
-     * in Redis (one more round trip per step; NOSCRIPT is handled there) */
-    if (idgw_session_run(r, &idgw_g.commit_script, &a, 0, &reply) != OK) {
+     * in Redis (one more round trip per step; NOSCRIPT is handled there),
+     * and, with IdgwSessionWaitReplicas, in its replicas */
+    if (idgw_session_run_confirmed(r, &idgw_g.commit_script, &a, 0, &reply,
+                                   &confirmed) != OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0130: answer of seq %" APR_INT64_T_FMT
                       " not stored (sid=%s): the step is answered %s, not with its result",
                       req->info.seq, req->info.sid_log, IDGW_E_SRV_STORE.code);
@@ -108,11 +111,22 @@ static apr_status_t idgw_session_commit(request_rec *r, idgw_commit_outcome outc
     req->committed = 1;
     if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
         freeReplyObject(reply);
-        return APR_SUCCESS;
+        if (confirmed)
+            return APR_SUCCESS;
+        /* stored on the master only: the retransmission gets it once the
+         * replicas have it; the backends are not told anything */
+        apr_table_setn(r->notes, IDGW_NOTE_STEP_LOST, IDGW_E_SRV_UNCONFIRMED.code);
+        return APR_EAGAIN;
     }
     rv = step_lost(r, req, "commit", reply);
     freeReplyObject(reply);
     return rv;
+}
+
+void idgw_session_commit_abort(request_rec *r, int http_status, const char *body)
+{
+    idgw_session_commit(r, IDGW_COMMIT_ABORT, http_status, "application/xml; charset=UTF-8",
+                        body, strlen(body));
 }
 
 void idgw_session_auto_commit(request_rec *r)

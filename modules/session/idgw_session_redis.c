@@ -4,6 +4,8 @@
  * lines that say so (see idgw_session_run in idgw_session_cfg.h).
  */
 #include "idgw_session_cfg.h"
+#include "idgw_log_limit.h"
+#include "idgw_metrics.h"
 
 #include <apr_strings.h>
 #include <http_core.h>
@@ -13,6 +15,10 @@
 #include <string.h>
 
 APLOG_USE_MODULE(idgw_session);
+
+/* at most one IDGW0166 line a second per process (a replica down for a
+ * minute would otherwise log every step) */
+static idgw_log_limit unconfirmed_log;
 
 /* The pool read the replies of earlier pipelined commits; report failed ones. */
 static void log_drain_errors(request_rec *r, idgw_redis_conn *conn)
@@ -48,6 +54,40 @@ static int classify_and_log(request_rec *r, const idgw_script *s, idgw_redis_con
     }
 }
 
+/* IDGW0166: a write the master took that fewer replicas than asked acknowledged. */
+static void log_unconfirmed(request_rec *r, const idgw_script *s, int acked)
+{
+    apr_uint32_t events;
+
+    if (idgw_log_limit_pass(&unconfirmed_log, &events))
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "IDGW0166: script %s not confirmed: "
+                      "%d of %d replica(s) acknowledged within %" APR_TIME_T_FMT " ms; "
+                      "answered IDGW-SRV-006 (a failover may lose the write); %u such "
+                      "write(s) since the last line", s->name, acked < 0 ? 0 : acked,
+                      idgw_g.srv->wait_replicas, apr_time_as_msec(idgw_g.srv->wait_timeout),
+                      (unsigned)events);
+}
+
+/* One try: the script (and WAIT behind it when wait_replicas > 0). */
+static redisReply *send_script(request_rec *r, const idgw_script *s, idgw_redis_conn *conn,
+                               int argc, const char **argv, const size_t *lens,
+                               int wait_replicas, int *confirmed)
+{
+    redisReply *reply;
+    int acked;
+
+    if (!wait_replicas)
+        return idgw_redis_evalsha(conn, s, argc, argv, lens);
+    reply = idgw_redis_evalsha_confirmed(conn, s, argc, argv, lens, wait_replicas,
+                                         idgw_g.srv->wait_timeout, &acked);
+    *confirmed = acked >= wait_replicas;
+    if (reply && reply->type != REDIS_REPLY_ERROR && !*confirmed) {
+        idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "session", "unconfirmed", NULL, 1);
+        log_unconfirmed(r, s, acked);
+    }
+    return reply;
+}
+
 /*
  * Retry policy: a command is sent at most once per connection attempt.
  * After an I/O error or a timeout nobody knows whether Redis ran the script,
@@ -57,8 +97,8 @@ static int classify_and_log(request_rec *r, const idgw_script *s, idgw_redis_con
  * write happened.  NOSCRIPT is retried inside idgw_redis_evalsha: the script
  * did not run.
  */
-int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
-                     int parts_header, redisReply **reply)
+static int run_script(request_rec *r, const idgw_script *s, idgw_script_args *a,
+                      int parts_header, redisReply **reply, int wait_replicas, int *confirmed)
 {
     const char **argv;
     size_t *lens;
@@ -66,6 +106,7 @@ int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
     int attempt;
 
     *reply = NULL;
+    *confirmed = 1;
     if (!idgw_g.pool) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0110: no Redis pool in this child");
         return HTTP_SERVICE_UNAVAILABLE;
@@ -84,7 +125,7 @@ int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
         }
         log_drain_errors(r, conn);
         started = apr_time_now();
-        *reply = idgw_redis_evalsha(conn, s, argc, argv, lens);
+        *reply = send_script(r, s, conn, argc, argv, lens, wait_replicas, confirmed);
         /* the latency load shedding watches (a timeout counts as what it cost) */
         idgw_shed_observe(apr_time_now() - started);
         if (!*reply) {
@@ -105,3 +146,16 @@ int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
+int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
+                     int parts_header, redisReply **reply)
+{
+    int confirmed;
+
+    return run_script(r, s, a, parts_header, reply, 0, &confirmed);
+}
+
+int idgw_session_run_confirmed(request_rec *r, const idgw_script *s, idgw_script_args *a,
+                               int parts_header, redisReply **reply, int *confirmed)
+{
+    return run_script(r, s, a, parts_header, reply, idgw_g.srv->wait_replicas, confirmed);
+}

@@ -196,9 +196,11 @@ static apr_status_t free_reply(void *reply)
     return APR_SUCCESS;
 }
 
-/* One script call: core + parts.  Fills res (reply kept alive in r->pool). */
+/* One script call: core + parts.  Fills res (reply kept alive in r->pool).
+ * Every request but status advances the session: its write is confirmed by
+ * the replicas when IdgwSessionWaitReplicas asks for it (*confirmed). */
 static int call_script(request_rec *r, idgw_session_request *rq,
-                       idgw_session_result *res)
+                       idgw_session_result *res, int *confirmed)
 {
     idgw_script_args a;
     redisReply *reply;
@@ -209,7 +211,11 @@ static int call_script(request_rec *r, idgw_session_request *rq,
     idgw_session_history_args(r, rq);
     idgw_session_core_args(&a, &idgw_g.limits, rq);
     add_parts_args(r, &a);
-    rc = idgw_session_run(r, &idgw_g.request_script, &a, 1, &reply);
+    *confirmed = 1;
+    if (rq->mode == IDGW_MODE_STATUS)
+        rc = idgw_session_run(r, &idgw_g.request_script, &a, 1, &reply);
+    else
+        rc = idgw_session_run_confirmed(r, &idgw_g.request_script, &a, 1, &reply, confirmed);
     if (rc != OK)
         return rc;
     apr_pool_cleanup_register(r->pool, reply, free_reply, apr_pool_cleanup_null);
@@ -279,6 +285,27 @@ static int answer_refusal(request_rec *r, const idgw_session_request *rq,
     return idgw_xml_error_send(r, res->error);
 }
 
+/*
+ * The master took the open, claim or close, but not IdgwSessionWaitReplicas
+ * replicas (IDGW0166 logged).  Nothing may run on a state a failover could
+ * take back: a claimed step is aborted before its handler called anyone (the
+ * abort is its stored answer: the retransmission gets IDGW-SRV-006 replayed,
+ * i.e. start the operation over), an open's token is never handed out (the
+ * session idles out), a close is answered IDGW-SRV-006 (retry it).
+ */
+static int answer_unconfirmed(request_rec *r, idgw_session_req *req,
+                              const idgw_session_request *rq)
+{
+    if (rq->mode == IDGW_MODE_STEP) {
+        const char *body = idgw_xml_error_body(r->pool, IDGW_E_SRV_UNCONFIRMED.code,
+                                               IDGW_E_SRV_UNCONFIRMED.message);
+
+        idgw_session_commit_abort(r, IDGW_E_SRV_UNCONFIRMED.http_status, body);
+    }
+    req->claimed = 0;
+    return idgw_xml_error_send(r, &IDGW_E_SRV_UNCONFIRMED);
+}
+
 static int prepare_replay(request_rec *r, idgw_session_req *req,
                           const idgw_session_request *rq, const idgw_session_result *res)
 {
@@ -303,7 +330,7 @@ static int check_session(request_rec *r, const idgw_session_dir *d)
     char *sid = apr_palloc(r->pool, IDGW_SID_HEX + 1);
     char *token = NULL, *cid = NULL;
     const char *tok_in = NULL;
-    int rc, tries, pending_waits = 0;
+    int rc, tries, pending_waits = 0, confirmed = 1;
 
     memset(&rq, 0, sizeof(rq));
     ap_set_module_config(r->request_config, &idgw_session_module, req);
@@ -326,7 +353,7 @@ static int check_session(request_rec *r, const idgw_session_dir *d)
         } else {
             idgw_sid_from_token(tok_in, sid);
         }
-        if ((rc = call_script(r, &rq, &res)) != OK)
+        if ((rc = call_script(r, &rq, &res, &confirmed)) != OK)
             return server_error(r, rc);
         if (answer_in_flight(&res) && pending_waits < PENDING_WAITS) {
             /* The first attempt's answer was written to Redis before its HTTP
@@ -360,6 +387,10 @@ static int check_session(request_rec *r, const idgw_session_dir *d)
     case IDGW_SESSION_RETRANSMIT:
         if ((rc = run_parts_results(r, &res)) != OK)
             return rc;
+        /* an answer the replicas may not have yet is not given out: once
+         * a failover lost it, the step would have two histories */
+        if (!confirmed)
+            return idgw_xml_error_send(r, &IDGW_E_SRV_UNCONFIRMED);
         return prepare_replay(r, req, &rq, &res);
     case IDGW_SESSION_ACCEPTED:
         break;
@@ -369,6 +400,8 @@ static int check_session(request_rec *r, const idgw_session_dir *d)
     }
     fill_info(r, req, &rq, &res, token);
     req->claimed = rq.mode == IDGW_MODE_STEP;
+    if (!confirmed)
+        return answer_unconfirmed(r, req, &rq);
     if (res.addr_mismatch && idgw_g.limits.addr_policy == IDGW_ADDR_POLICY_LOG)
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0120: client address changed "
                       "within session sid=%.8s terminal=%s", sid, rq.terminal_id);

@@ -1,0 +1,133 @@
+# IdgwSessionWaitReplicas: a write that advances a session (open, a step's
+# claim and commit, close) is confirmed by WAIT behind the script, in the
+# same round trip; status is not.  With the replica stopped (SIGSTOP) the
+# gateway answers IDGW-SRV-006 instead of an answer a failover could take
+# back: a claimed step is aborted before its handler runs (its retransmission
+# gets that abort replayed: start over), a step whose commit is unconfirmed
+# keeps its state (its retransmission gets the stored answer once the replica
+# caught up), an open hands out no token.  Nothing runs twice.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use File::Path qw(make_path);
+use IdgwTest::Client;
+use IdgwTest::Httpd;
+use POSIX ();
+use Time::HiRes qw(sleep time);
+
+plan tests => 30;
+
+my ($MASTER, $REPLICA) = (6431, 6432);
+my $dir = Apache::Test::vars('t_dir') . '/redis-wait';
+make_path($dir);
+
+sub cli { my $port = shift; my $o = `redis-cli -h 127.0.0.1 -p $port @_ 2>/dev/null`; $o =~ s/\s+\z//; $o }
+sub server {
+    my ($port, @extra) = @_;
+    system('redis-server', '--port', $port, '--bind', '127.0.0.1', '--save', '',
+           '--appendonly', 'no', '--daemonize', 'yes', '--dir', $dir,
+           '--pidfile', "$dir/redis-$port.pid", '--logfile', "$dir/redis-$port.log",
+           '--dbfilename', "dump-$port.rdb", @extra) == 0 or die "redis $port";
+}
+sub wait_for { my ($cond, $secs) = @_; my $end = time + $secs; sleep 0.1 until $cond->() || time > $end; $cond->() }
+sub pid_of { my $f = "$dir/redis-$_[0].pid"; open my $fh, '<', $f or return; my $p = <$fh>; chomp $p; $p }
+sub waits { my $port = shift // $MASTER;
+            cli($port, 'INFO', 'commandstats') =~ /cmdstat_wait:calls=(\d+)/ ? $1 : 0 }
+sub replay { ($_[0]{headers}{'x-idgw-replay'} // '') eq '1' }
+
+# leftovers of an interrupted run
+kill 'CONT', pid_of($REPLICA) if pid_of($REPLICA);
+for my $p ($MASTER, $REPLICA) { cli($p, 'SHUTDOWN', 'NOSAVE') }
+unlink glob "$dir/*";
+END {
+    kill 'CONT', pid_of($REPLICA) if pid_of($REPLICA);
+    for my $p ($MASTER, $REPLICA) { cli($p, 'SHUTDOWN', 'NOSAVE') }
+}
+
+server($MASTER);
+server($REPLICA, '--replicaof', '127.0.0.1', $MASTER);
+ok wait_for(sub { cli($REPLICA, 'INFO', 'replication') =~ /master_link_status:up/ }, 20);
+
+my $gw = IdgwTest::Httpd::start(name => 'wait-httpd', port => 8573, edit => sub {
+    $_[0] =~ s/^IdgwRedisServer .*$/IdgwRedisServer 127.0.0.1:$MASTER\nIdgwSessionWaitReplicas 1 150ms/m;
+}) or die "cannot start the httpd with IdgwSessionWaitReplicas";
+my $log_at = length($gw->log_text);
+
+# ---- 1. the replica answers: every advancing write waits, status does not
+cli($MASTER, 'CONFIG', 'RESETSTAT');
+my $c = IdgwTest::Client->new(base => $gw->base_url);
+ok t_cmp($c->open_session->{status}, 200, 'open confirmed');
+ok t_cmp($c->step('store_card', 'request')->{status}, 200, 'step confirmed');
+ok t_cmp(waits(), 3, 'WAIT after the open, the claim and the commit');
+ok t_cmp($c->status->{status}, 200, 'status');
+ok t_cmp(waits(), 3, 'status sends no WAIT');
+ok t_cmp(cli($REPLICA, 'HGET', $c->session_key, 'seq'), cli($MASTER, 'HGET', $c->session_key, 'seq'),
+         'the replica has the session as answered');
+
+# ---- 2. replica stopped: a step is claimed but not confirmed
+my $rpid = pid_of($REPLICA);
+kill 'STOP', $rpid;
+my $t0 = time;
+my $res = $c->step('store_card', 'relay');
+my $took = time - $t0;
+ok t_cmp($res->{status}, 503, 'unconfirmed claim: 503');
+ok t_cmp(IdgwTest::Client::error_code($res), 'IDGW-SRV-006');
+ok t_cmp($res->{headers}{'retry-after'}, '1', 'Retry-After: 1');
+ok $took >= 0.14 && $took < 2 or print STDERR "# took $took s\n";
+my $seq_unconfirmed = $c->seq + 1;
+kill 'CONT', $rpid;
+ok wait_for(sub { cli($REPLICA, 'INFO', 'replication') =~ /master_link_status:up/ }, 10);
+# the retransmission: the abort the gateway stored before anything ran
+$res = $c->step('store_card', 'relay', seq => $seq_unconfirmed);
+ok t_cmp($res->{status}, 503, 'retransmission answered from the session');
+ok t_cmp(IdgwTest::Client::error_code($res), 'IDGW-SRV-006');
+ok replay($res);   # X-Idgw-Replay: 1: the aborted step, start over
+# start over: the operation was aborted, the session is ready
+$c->{seq} = $seq_unconfirmed;
+ok t_cmp($c->step('store_card', 'request')->{status}, 200, 'operation started over');
+
+# ---- 3. the claim is confirmed, then the replica stops while the handler
+# runs: the commit is on the master only
+my $pid = fork // die;
+if (!$pid) { sleep 0.25; kill 'STOP', $rpid; POSIX::_exit(0) }   # no END blocks in the child
+$res = $c->step('store_card', 'relay', query => 'sleep=600');
+waitpid $pid, 0;
+ok t_cmp(IdgwTest::Client::error_code($res), 'IDGW-SRV-006', 'unconfirmed commit: IDGW-SRV-006');
+my $committed_seq = $c->seq + 1;
+ok t_cmp(cli($MASTER, 'HGET', $c->session_key, 'seq'), "$committed_seq",
+         'the step stands on the master (not aborted)');
+# while the replica lags, its retransmission is not answered from an unconfirmed state
+$res = $c->step('store_card', 'relay', seq => $committed_seq);
+ok t_cmp(IdgwTest::Client::error_code($res), 'IDGW-SRV-006', 'no replay while unconfirmed');
+kill 'CONT', $rpid;
+ok wait_for(sub { cli($REPLICA, 'INFO', 'replication') =~ /master_link_status:up/ }, 10);
+$res = $c->step('store_card', 'relay', seq => $committed_seq);
+ok t_cmp($res->{status}, 200, 'once confirmed, the retransmission gets the stored answer');
+ok replay($res);   # replayed, not run again
+$c->{seq} = $committed_seq;
+ok t_cmp($c->step('store_card', 'complete')->{status}, 200, 'the story goes on');
+
+# ---- 4. an unconfirmed open hands out no token
+kill 'STOP', $rpid;
+my $c2 = IdgwTest::Client->new(base => $gw->base_url, terminal => 'T-WAIT-0002');
+$res = $c2->open_session;
+kill 'CONT', $rpid;
+ok t_cmp(IdgwTest::Client::error_code($res), 'IDGW-SRV-006', 'unconfirmed open');
+ok $res->{content} !~ /<token>/;   # no token given
+
+my $log = substr($gw->log_text, $log_at);
+ok $log =~ /IDGW0166: script \S+ not confirmed: 0 of 1 replica\(s\)/ or print STDERR "# log: $log\n";
+ok $log !~ /exit signal/;   # no child died
+$gw->stop;
+
+# ---- 5. the default (0): the suite's gateway sends no WAIT
+my $main = $ENV{IDGW_TEST_REDIS_PORT} || 6390;
+cli($main, 'CONFIG', 'RESETSTAT');
+my $c3 = IdgwTest::Client->new;
+ok t_cmp($c3->open_session->{status}, 200, 'default gateway: open');
+ok t_cmp($c3->step('store_card', 'request')->{status}, 200, 'default gateway: step');
+ok t_cmp(waits($main), 0, 'IdgwSessionWaitReplicas unset: no WAIT');
