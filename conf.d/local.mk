@@ -23,7 +23,7 @@ idgwsitesdir = $(APXS_SYSCONFDIR)/sites-available
 dist_idgwsites_DATA = conf.d/debian/sites-available/idgw-ssl.conf
 idgwetcdir = $(APXS_SYSCONFDIR)/idgw
 dist_idgwetc_DATA = conf.d/idgw-map.conf
-EXTRA_DIST += conf.d/idgw.conf
+EXTRA_DIST += conf.d/idgw.conf conf.d/redis/idgw-replicated.conf
 
 # monitoring: a Grafana dashboard and Prometheus alerting rules with their
 # promtool unit tests, on the counters of mod_idgw_status (docs/directives.md);

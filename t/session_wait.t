@@ -19,7 +19,7 @@ use IdgwTest::Httpd;
 use POSIX ();
 use Time::HiRes qw(sleep time);
 
-plan tests => 30;
+plan tests => 35;
 
 my ($MASTER, $REPLICA) = (6431, 6432);
 my $dir = Apache::Test::vars('t_dir') . '/redis-wait';
@@ -119,12 +119,37 @@ kill 'CONT', $rpid;
 ok t_cmp(IdgwTest::Client::error_code($res), 'IDGW-SRV-006', 'unconfirmed open');
 ok $res->{content} !~ /<token>/;   # no token given
 
+# ---- 5. the shipped master settings (conf.d/redis/idgw-replicated.conf):
+# with the replica gone past the lag, the master refuses the write itself
+my $shipped = Apache::Test::vars('top_dir') . '/conf.d/redis/idgw-replicated.conf';
+open my $sfh, '<', $shipped or die "$shipped: $!";
+my %set = map { /^\s*(min-replicas-\S+)\s+(\d+)/ ? ($1 => $2) : () } <$sfh>;
+close $sfh;
+ok t_cmp($set{'min-replicas-to-write'}, '1', 'shipped: min-replicas-to-write 1');
+cli($MASTER, 'CONFIG', 'SET', $_, $set{$_}) for keys %set;
+cli($MASTER, 'CONFIG', 'SET', 'min-replicas-max-lag', 1);   # the test does not wait 10 s
+my $seq_before = cli($MASTER, 'HGET', $c->session_key, 'seq');
+kill 'STOP', $rpid;
+sleep 2.5;
+$res = $c->step('store_card', 'request');
+kill 'CONT', $rpid;
+ok t_cmp("$res->{status} " . IdgwTest::Client::error_code($res), '503 IDGW-SRV-001',
+         'NOREPLICAS: the session store is unavailable, nothing written');
+ok t_cmp(cli($MASTER, 'HGET', $c->session_key, 'seq'), $seq_before, 'the session did not move');
+ok wait_for(sub { cli($REPLICA, 'INFO', 'replication') =~ /master_link_status:up/ }, 10);
+# as an app does: retry a 503; a replayed IDGW-SRV-006 says start over (next number)
+my $next = $c->seq + 1;
+ok wait_for(sub {
+    my $r = $c->step('store_card', 'request', seq => $next);
+    $next++ if replay($r);
+    $r->{status} == 200 }, 5);
+
 my $log = substr($gw->log_text, $log_at);
 ok $log =~ /IDGW0166: script \S+ not confirmed: 0 of 1 replica\(s\)/ or print STDERR "# log: $log\n";
 ok $log !~ /exit signal/;   # no child died
 $gw->stop;
 
-# ---- 5. the default (0): the suite's gateway sends no WAIT
+# ---- 6. the default (0): the suite's gateway sends no WAIT
 my $main = $ENV{IDGW_TEST_REDIS_PORT} || 6390;
 cli($main, 'CONFIG', 'RESETSTAT');
 my $c3 = IdgwTest::Client->new;
