@@ -222,6 +222,32 @@ APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_put_reaped,
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_reaper_register,
                         (apr_pool_t *pconf, idgw_reaper_fn fn));
 
+/*
+ * An operation whose outcome nobody knows for sure, left for reconciliation
+ * (scripts/idgw-reconcile, docs/reconcile.md): recorded in Redis as
+ * <prefix>unsettled:{<id>} (a hash of the fields below, plus "at" in ms and
+ * "node") and indexed by time in <prefix>unsettled, logged (IDGW0450) and
+ * counted (idgw_unsettled_total{kind}).  Never card data, passwords, keys or
+ * tokens: what names the operation towards its backends and the chip.
+ *   kind   "abort-unsent"      backend notices of an abort not sent;
+ *          "chip-unconfirmed"  the final chip write's outcome unknown;
+ *          "context-lost"      the operation's context gone from Redis;
+ *          "rolled-back"       the session was rolled back by a failover
+ * Any field may be NULL.  p lives at least for the call (a request's pool,
+ * or the reaper's).  Returns APR_SUCCESS or the error (logged IDGW0451).
+ */
+typedef struct idgw_unsettled {
+    const char *kind;
+    const char *op, *step;       /* idgw_op_name / idgw_step_name */
+    const char *correlation_id;  /* the session's, as its telegrams carried it */
+    const char *terminal_id, *idm;
+    const char *chip;            /* idgw_chip_truth_name, or NULL: unknown */
+    const char *detail;          /* why (no secrets) */
+} idgw_unsettled;
+
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_unsettled_record,
+                        (apr_pool_t *p, server_rec *s, const idgw_unsettled *u));
+
 /* Record a strike (e.g. a forged relay packet): against the request's
  * terminal id and client address when the request passed the session check
  * (it proved its session), against the client address only otherwise; with

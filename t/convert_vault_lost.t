@@ -62,6 +62,9 @@ like($log, qr/IDGW0423: add_card\/relay: the operation's context is gone from Re
      'logged for reconciliation with the correlation id');
 unlike($log, qr/\Q$token\E|\Q$c101->{password}\E/, 'no token or password in the log line');
 is(redis_cli('ZSCORE', 'demo:reap', $sid), '', 'the operation is aborted: no longer watched');
+my ($rec_id) = $log =~ /IDGW0450: unsettled context-lost recorded as ([0-9a-f]{16}): add_card\/relay/;
+ok($rec_id, 'left for reconciliation (IDGW0450)') or diag $log;
+is(redis_cli('HGET', "demo:unsettled:{$rec_id}", 'kind'), 'context-lost', 'the record in Redis');
 
 # the same message again (same sequence number): the stored answer, not a second run
 copy($ph->state . '.before', $ph->state) or die $!;

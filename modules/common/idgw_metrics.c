@@ -103,6 +103,9 @@ static const idgw_metric_desc descs[IDGW_M_COUNT] = {
     [IDGW_M_ACL_SHADOW] = { "idgw_acl_shadow_refusals_total",
         "Requests an access-control rule in shadow mode would have refused (let through).",
         0, 2, { "layer", "rule" } },
+    [IDGW_M_UNSETTLED] = { "idgw_unsettled_total",
+        "Operations recorded for reconciliation (scripts/idgw-reconcile), by kind.",
+        0, 1, { "kind" } },
 };
 
 static const apr_interval_time_t bounds[IDGW_METRICS_BUCKETS] = {

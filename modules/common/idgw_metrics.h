@@ -60,6 +60,7 @@ typedef enum idgw_metric {
     IDGW_M_REDIS_ERRORS,     /* counter   {component, kind}    Redis failures */
     IDGW_M_SHED,             /* counter   {class, reason}      refused before Redis (load shedding) */
     IDGW_M_ACL_SHADOW,       /* counter   {layer, rule}        what shadow rules would refuse */
+    IDGW_M_UNSETTLED,        /* counter   {kind}               operations left for reconciliation */
     IDGW_M_COUNT
 } idgw_metric;
 

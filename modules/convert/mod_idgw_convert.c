@@ -43,6 +43,7 @@ static APR_OPTIONAL_FN_TYPE(idgw_vault_put_reaped) *vault_put_reaped;
 static APR_OPTIONAL_FN_TYPE(idgw_reaper_register) *reaper_register;
 static APR_OPTIONAL_FN_TYPE(idgw_session_step_budget) *step_budget;
 static APR_OPTIONAL_FN_TYPE(idgw_session_prove) *session_prove;
+static APR_OPTIONAL_FN_TYPE(idgw_unsettled_record) *unsettled_record;
 /* optional: without mod_idgw_acl there are no lists to check a user against */
 static APR_OPTIONAL_FN_TYPE(idgw_acl_identity_check) *acl_identity_check;
 
@@ -134,11 +135,34 @@ static int refuse(conv_req *c, const idgw_error_def *e, const char *why)
     return idgw_xml_error_send(c->r, abort_commit(c, e));
 }
 
+/* An abort that left the operation's outcome open: backend notices not
+ * sent, or the chip's final write unconfirmed.  NULL: settled. */
+static const char *abort_unsettled(const idgw_abort_report *rep)
+{
+    if (rep->truth == IDGW_CHIP_UNCONFIRMED)
+        return "chip-unconfirmed";
+    return rep->skipped ? "abort-unsent" : NULL;
+}
+
+/* Left for reconciliation (mod_idgw.h, idgw_unsettled_record). */
+static void unsettled(conv_req *c, const char *kind, idgw_op op, const char *chip,
+                      const char *detail)
+{
+    idgw_unsettled u = {
+        .kind = kind, .op = idgw_op_name(op), .step = idgw_step_name(c->info->step),
+        .correlation_id = c->info->correlation_id, .terminal_id = c->info->terminal_id,
+        .idm = c->info->idm, .chip = chip, .detail = detail
+    };
+
+    unsettled_record(c->r->pool, c->r->server, &u);
+}
+
 /* Run the map's abort calls for the operation in c->env and log what the
  * backends were told (why: "aborted" or "cancelled by close"). */
 static void tell_abort(conv_req *c, const char *why)
 {
     idgw_abort_report rep;
+    const char *kind;
 
     idgw_conv_abort_report(&c->env, &rep);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "IDGW0411: %s %s, chip %s, %d backend "
@@ -149,6 +173,9 @@ static void tell_abort(conv_req *c, const char *why)
                       "notice(s) not sent (%s); chip %s; reconcile by correlation id %s",
                       idgw_op_name(c->env.op), why, rep.skipped, rep.first_skip,
                       idgw_chip_truth_name(rep.truth), c->info->correlation_id);
+    if ((kind = abort_unsettled(&rep)))
+        unsettled(c, kind, c->env.op, idgw_chip_truth_name(rep.truth),
+                  rep.skipped ? rep.first_skip : why);
 }
 
 /* A failed step: tell the backends, strike a forger, refuse. */
@@ -231,6 +258,7 @@ static int ctx_lost(conv_req *c)
                   "notified; reconcile by correlation id %s (sid=%s)",
                   idgw_op_name(c->info->op), idgw_step_name(c->info->step),
                   c->info->correlation_id, c->info->sid_log);
+    unsettled(c, "context-lost", c->info->op, NULL, "operation context gone from Redis");
     return refuse(c, &IDGW_E_SEQ_ROLLBACK, "operation context gone");
 }
 
@@ -327,6 +355,16 @@ static int reap_abandoned(apr_pool_t *p, server_rec *s, const idgw_reaped_op *op
                      "%d backend notice(s) not sent (%s); chip %s; reconcile by correlation "
                      "id %s", idgw_op_name(op->op), rep.skipped, rep.first_skip,
                      idgw_chip_truth_name(rep.truth), op->correlation_id);
+    if (abort_unsettled(&rep)) {
+        idgw_unsettled u = {
+            .kind = abort_unsettled(&rep), .op = idgw_op_name(op->op),
+            .correlation_id = op->correlation_id, .idm = op->idm,
+            .chip = idgw_chip_truth_name(rep.truth),
+            .detail = rep.skipped ? rep.first_skip : "abandoned by its app"
+        };
+
+        unsettled_record(p, s, &u);
+    }
     return rep.sent;
 }
 
@@ -428,6 +466,7 @@ static int step_close(conv_req *c)
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0414: close cancels %s, "
                           "its context is gone: backends not notified (sid=%s)",
                           idgw_op_name(c->env.op), c->info->sid_log);
+            unsettled(c, "context-lost", c->env.op, NULL, "cancelled by close, context gone");
         }
     }
     return answer(c, IDGW_COMMIT_OK, idgw_ans_closed(c->r->pool, cancelled));
@@ -521,6 +560,7 @@ static int step_taken_over(conv_req *c)
                       "context is gone: backends not notified; reconcile by correlation id %s "
                       "(sid=%s)", idgw_op_name(c->info->op), idgw_step_name(c->info->step),
                       c->info->correlation_id, c->info->sid_log);
+        unsettled(c, "context-lost", c->info->op, NULL, "taken over, context gone");
     }
     return refuse(c, &IDGW_E_SEQ_RESTART, "first attempt never answered within the lease");
 }
@@ -653,8 +693,10 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     vault_put_reaped = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_put_reaped);
     reaper_register = APR_RETRIEVE_OPTIONAL_FN(idgw_reaper_register);
     acl_identity_check = APR_RETRIEVE_OPTIONAL_FN(idgw_acl_identity_check);
+    unsettled_record = APR_RETRIEVE_OPTIONAL_FN(idgw_unsettled_record);
     if (!session_get || !session_commit || !session_body || !vault_put || !vault_get
-        || !session_strike || !session_prove || !vault_put_reaped || !reaper_register) {
+        || !session_strike || !session_prove || !vault_put_reaped || !reaper_register
+        || !unsettled_record) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0400: mod_idgw_convert needs "
                      "mod_idgw_session (LoadModule idgw_session_module before "
                      "idgw_convert_module)");

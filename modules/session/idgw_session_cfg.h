@@ -112,6 +112,13 @@ idgw_session_req *idgw_session_req_get(request_rec *r);
 void idgw_session_history_args(request_rec *r, idgw_session_request *rq);
 void idgw_session_log_rollback(request_rec *r, const idgw_session_request *rq);
 
+/* Operations left for reconciliation (idgw_session_unsettled.c): the
+ * optional function idgw_unsettled_record, and the record of a session
+ * found rolled back (correlation_id: the session's, NULL when unknown). */
+void idgw_session_unsettled_register(void);
+apr_status_t idgw_session_unsettled_rollback(request_rec *r, const idgw_session_request *rq,
+                                             const char *correlation_id);
+
 int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
                      int parts_header, redisReply **reply);
 

@@ -280,8 +280,10 @@ static int answer_refusal(request_rec *r, const idgw_session_request *rq,
                   ? ", strike recorded (terminal and address)"
                   : ", strike recorded (address only: nothing proved the terminal id)",
                   res->invalidated ? ", session invalidated" : "");
-    if (res->error == &IDGW_E_SEQ_ROLLBACK)
+    if (res->error == &IDGW_E_SEQ_ROLLBACK) {
         idgw_session_log_rollback(r, rq);
+        idgw_session_unsettled_rollback(r, rq, res->correlation_id);
+    }
     return idgw_xml_error_send(r, res->error);
 }
 
