@@ -1,5 +1,8 @@
 # Developer and operator scripts.
-dist_noinst_SCRIPTS += scripts/idgw-dev scripts/idgw-fuzz scripts/idgw-slowtest scripts/idgw-tlscheck
+dist_noinst_SCRIPTS += scripts/idgw-dev scripts/idgw-fuzz scripts/idgw-slowtest scripts/idgw-tlscheck \
+	scripts/idgw-reconcile
+# What the operator tools share (idgw-tools installs it in /usr/share/idgw/perl5).
+EXTRA_DIST += scripts/lib/IdgwRedisCli.pm
 # The stack pieces idgw-dev, idgw-demo and idgw-bench source (not run alone).
 EXTRA_DIST += scripts/lib/stack.sh scripts/lib/bench-cpu.sh
 # A loopback Redis Cluster (test_cluster_live, idgw-bench --fleet --shards).
