@@ -15,7 +15,7 @@ t_mod_idgw_testop_la_LDFLAGS = -module -avoid-version -shared -rpath $(abs_build
 t_mod_idgw_testop_la_LIBADD = modules/common/libidgw_common.la $(IDGW_MODULE_LIBS)
 
 IDGW_ITEST_FILES = t/TEST.PL t/conf/extra.conf.in t/conf/httpd-base.conf \
-	t/lib/IdgwTest/Redis.pm t/lib/IdgwTest/Client.pm t/lib/IdgwTest/Httpd.pm \
+	t/lib/IdgwTest/Redis.pm t/lib/IdgwTest/Client.pm t/lib/IdgwTest/Httpd.pm t/lib/IdgwTest/RedisNodes.pm \
 	t/session_basic.t t/session_illegal.t t/session_retransmit.t \
 	t/session_rollback.t t/session_wait.t conf.d/redis/idgw-replicated.conf t/session_failover_lost.t \
 	t/session_roundtrip.t t/session_redis_outage.t t/session_redis_stale_pool.t t/session_restart.t \

@@ -16,54 +16,29 @@ use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use File::Path qw(make_path);
 use IdgwTest::Client;
 use IdgwTest::Httpd;
+use IdgwTest::RedisNodes;
 use Time::HiRes qw(sleep time);
 
 plan tests => 19;
 
 my ($MASTER, $REPLICA, $SENTINEL) = (6441, 6442, 6443);
-my $dir = Apache::Test::vars('t_dir') . '/redis-failover-lost';
-make_path($dir);
-
-sub cli { my $port = shift; my $o = `redis-cli -h 127.0.0.1 -p $port @_ 2>/dev/null`; $o =~ s/\s+\z//; $o }
-sub server {
-    my ($port, @extra) = @_;
-    system('redis-server', '--port', $port, '--bind', '127.0.0.1', '--save', '',
-           '--appendonly', 'no', '--daemonize', 'yes', '--dir', $dir,
-           '--pidfile', "$dir/redis-$port.pid", '--logfile', "$dir/redis-$port.log",
-           '--dbfilename', "dump-$port.rdb", @extra) == 0 or die "redis $port";
-}
-sub wait_for { my ($cond, $secs) = @_; my $end = time + $secs; sleep 0.1 until $cond->() || time > $end; $cond->() }
-sub pid_of { my $f = "$dir/redis-$_[0].pid"; open my $fh, '<', $f or return; my $p = <$fh>; chomp $p; $p }
-sub linked { cli($_[0], 'INFO', 'replication') =~ /master_link_status:up/ }
+my $nodes = IdgwTest::RedisNodes->new('redis-failover-lost');
+sub cli { $nodes->cli(@_) }
+sub server { $nodes->server(@_) }
+sub pid_of { $nodes->pid_of(@_) }
+sub linked { $nodes->linked(@_) }
+sub wait_for { IdgwTest::RedisNodes::wait_for(@_) }
 sub code { IdgwTest::Client::error_code($_[0]) }
-sub stop_all {
-    for my $p ($REPLICA, $MASTER) { my $pid = pid_of($p); kill 'CONT', $pid if $pid }
-    for my $p ($SENTINEL, $MASTER, $REPLICA) { cli($p, 'SHUTDOWN', 'NOSAVE') }
-    unlink glob "$dir/*";
-}
+sub stop_all { $nodes->stop($SENTINEL, $MASTER, $REPLICA) }
 
 # A fresh master, replica and Sentinel (the replica of the last round may be master now).
 sub trio {
     stop_all();
     server($MASTER);
     server($REPLICA, '--replicaof', '127.0.0.1', $MASTER);
-    open my $fh, '>', "$dir/sentinel.conf" or die $!;
-    print {$fh} <<"EOT";
-port $SENTINEL
-bind 127.0.0.1
-daemonize yes
-pidfile $dir/sentinel.pid
-logfile $dir/sentinel.log
-dir $dir
-sentinel monitor idgwlost 127.0.0.1 $MASTER 1
-sentinel down-after-milliseconds idgwlost 800
-sentinel failover-timeout idgwlost 10000
-EOT
-    close $fh;
-    system('redis-server', "$dir/sentinel.conf", '--sentinel') == 0 or die "sentinel";
+    $nodes->sentinel($SENTINEL, 'idgwlost', $MASTER, 800);
     return wait_for(sub { linked($REPLICA)
                           && cli($SENTINEL, 'SENTINEL', 'replicas', 'idgwlost') =~ /$REPLICA/ }, 30);
 }
@@ -86,7 +61,7 @@ sub gateway {
     return $h;
 }
 
-END { stop_all() }
+END { stop_all() unless $ENV{KEEP} }
 
 # ---- without confirmation: the loss is detected
 ok trio();
@@ -133,12 +108,17 @@ ok t_cmp("$res->{status} " . code($res), '503 IDGW-SRV-006',
          'the step the replica lacks is not answered 200');
 ok fail_over();
 # the new master has no replica: nothing can be confirmed, every advancing
-# write is IDGW-SRV-006 until one joins: the old master comes back and the
-# Sentinel makes it the new master's replica
+# write is IDGW-SRV-006 until one joins: the old master comes back as the
+# new master's replica (as the Sentinel would reconfigure it)
 $res = $c->step('store_card', 'relay', seq => 2);
 ok t_cmp(code($res), qr/^IDGW-SRV-00[16]$/, 'no replica: nothing confirmed');
-server($MASTER);
-ok wait_for(sub { linked($MASTER) }, 30);
+server($MASTER, '--replicaof', '127.0.0.1', $REPLICA);
+# wherever the Sentinel has the master now (it may fail over once more), it
+# has a linked replica
+ok wait_for(sub {
+    my ($m) = cli($SENTINEL, 'SENTINEL', 'get-master-addr-by-name', 'idgwlost') =~ /(\d+)\s*\z/;
+    my $r = ($m // 0) == $MASTER ? $REPLICA : $MASTER;
+    $m && cli($m, 'ROLE') =~ /^master/ && linked($r) }, 30);
 # the retransmission: the aborted step replayed (start over), or, if the
 # claim never reached the replica, the step run once now; never a rollback
 # the phone could not follow

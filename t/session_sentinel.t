@@ -8,48 +8,24 @@ use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use File::Path qw(make_path);
 use IdgwTest::Client;
 use IdgwTest::Httpd;
+use IdgwTest::RedisNodes;
 use Time::HiRes qw(sleep time);
 
 plan tests => 9;
 
 my ($MASTER, $SENTINEL, $REPLICA) = (6391, 6392, 6393);
-my $dir = Apache::Test::vars('t_dir') . '/redis-sentinel';
-make_path($dir);
+my $nodes = IdgwTest::RedisNodes->new('redis-sentinel');
+sub cli { $nodes->cli(@_) }
+sub wait_for { IdgwTest::RedisNodes::wait_for(@_) }
 
-sub cli { my $port = shift; my $o = `redis-cli -h 127.0.0.1 -p $port @_ 2>/dev/null`; $o =~ s/\s+\z//; $o }
-sub server {
-    my ($port, @extra) = @_;
-    system('redis-server', '--port', $port, '--bind', '127.0.0.1', '--save', '',
-           '--appendonly', 'no', '--daemonize', 'yes', '--dir', $dir,
-           '--pidfile', "$dir/redis-$port.pid", '--logfile', "$dir/redis-$port.log",
-           '--dbfilename', "dump-$port.rdb", @extra) == 0 or die "redis $port";
-}
-sub wait_for { my ($cond, $secs) = @_; my $end = time + $secs; sleep 0.1 until $cond->() || time > $end; $cond->() }
+$nodes->stop($SENTINEL, $MASTER, $REPLICA);    # leftovers of an interrupted run
+END { $nodes->stop($SENTINEL, $MASTER, $REPLICA) }
 
-# leftovers of an interrupted run
-for my $p ($SENTINEL, $MASTER, $REPLICA) { cli($p, 'SHUTDOWN', 'NOSAVE') }
-unlink glob "$dir/*";
-END { for my $p ($SENTINEL, $MASTER, $REPLICA) { cli($p, 'SHUTDOWN', 'NOSAVE') } }
-
-server($MASTER);
-server($REPLICA, '--replicaof', '127.0.0.1', $MASTER);
-open my $fh, '>', "$dir/sentinel.conf" or die $!;
-print {$fh} <<"EOT";
-port $SENTINEL
-bind 127.0.0.1
-daemonize yes
-pidfile $dir/sentinel.pid
-logfile $dir/sentinel.log
-dir $dir
-sentinel monitor idgwtest 127.0.0.1 $MASTER 1
-sentinel down-after-milliseconds idgwtest 1000
-sentinel failover-timeout idgwtest 10000
-EOT
-close $fh;
-system('redis-server', "$dir/sentinel.conf", '--sentinel') == 0 or die "sentinel";
+$nodes->server($MASTER);
+$nodes->server($REPLICA, '--replicaof', '127.0.0.1', $MASTER);
+$nodes->sentinel($SENTINEL, 'idgwtest', $MASTER, 1000);
 ok wait_for(sub { cli($SENTINEL, 'SENTINEL', 'replicas', 'idgwtest') =~ /$REPLICA/ }, 30);
 
 my $gw = IdgwTest::Httpd::start(name => 'sentinel-httpd', port => 8561, edit => sub {

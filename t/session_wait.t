@@ -13,40 +13,26 @@ use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use File::Path qw(make_path);
 use IdgwTest::Client;
 use IdgwTest::Httpd;
+use IdgwTest::RedisNodes;
 use POSIX ();
 use Time::HiRes qw(sleep time);
 
 plan tests => 35;
 
 my ($MASTER, $REPLICA) = (6431, 6432);
-my $dir = Apache::Test::vars('t_dir') . '/redis-wait';
-make_path($dir);
-
-sub cli { my $port = shift; my $o = `redis-cli -h 127.0.0.1 -p $port @_ 2>/dev/null`; $o =~ s/\s+\z//; $o }
-sub server {
-    my ($port, @extra) = @_;
-    system('redis-server', '--port', $port, '--bind', '127.0.0.1', '--save', '',
-           '--appendonly', 'no', '--daemonize', 'yes', '--dir', $dir,
-           '--pidfile', "$dir/redis-$port.pid", '--logfile', "$dir/redis-$port.log",
-           '--dbfilename', "dump-$port.rdb", @extra) == 0 or die "redis $port";
-}
-sub wait_for { my ($cond, $secs) = @_; my $end = time + $secs; sleep 0.1 until $cond->() || time > $end; $cond->() }
-sub pid_of { my $f = "$dir/redis-$_[0].pid"; open my $fh, '<', $f or return; my $p = <$fh>; chomp $p; $p }
+my $nodes = IdgwTest::RedisNodes->new('redis-wait');
+sub cli { $nodes->cli(@_) }
+sub server { $nodes->server(@_) }
+sub pid_of { $nodes->pid_of(@_) }
+sub wait_for { IdgwTest::RedisNodes::wait_for(@_) }
 sub waits { my $port = shift // $MASTER;
             cli($port, 'INFO', 'commandstats') =~ /cmdstat_wait:calls=(\d+)/ ? $1 : 0 }
 sub replay { ($_[0]{headers}{'x-idgw-replay'} // '') eq '1' }
 
-# leftovers of an interrupted run
-kill 'CONT', pid_of($REPLICA) if pid_of($REPLICA);
-for my $p ($MASTER, $REPLICA) { cli($p, 'SHUTDOWN', 'NOSAVE') }
-unlink glob "$dir/*";
-END {
-    kill 'CONT', pid_of($REPLICA) if pid_of($REPLICA);
-    for my $p ($MASTER, $REPLICA) { cli($p, 'SHUTDOWN', 'NOSAVE') }
-}
+$nodes->stop($MASTER, $REPLICA);    # leftovers of an interrupted run
+END { $nodes->stop($MASTER, $REPLICA) }
 
 server($MASTER);
 server($REPLICA, '--replicaof', '127.0.0.1', $MASTER);

@@ -1,0 +1,89 @@
+# Extra redis-server processes for one test (a master, replicas, a
+# Sentinel), in their own directory, on ports the test names:
+#
+#   my $n = IdgwTest::RedisNodes->new('redis-wait');      # under t_dir
+#   $n->server(6431);  $n->server(6432, '--replicaof', '127.0.0.1', 6431);
+#   $n->sentinel(6433, 'name', 6431, 800);                 # down-after ms
+#   $n->cli(6431, 'INFO', 'replication');  $n->linked(6432);  $n->pid_of(6432);
+#   $n->stop(6433, 6431, 6432);                            # CONT, SHUTDOWN NOSAVE
+#   IdgwTest::RedisNodes::wait_for(sub { ... }, $seconds);
+package IdgwTest::RedisNodes;
+use strict;
+use warnings;
+use Apache::Test ();
+use File::Path qw(make_path);
+use Time::HiRes qw(sleep time);
+
+sub new {
+    my ($class, $name) = @_;
+    my $dir = Apache::Test::vars('t_dir') . "/$name";
+    make_path($dir);
+    return bless { dir => $dir }, $class;
+}
+
+sub dir { $_[0]{dir} }
+
+sub cli {
+    my ($self, $port, @args) = @_;
+    my $o = `redis-cli -h 127.0.0.1 -p $port @args 2>/dev/null`;
+    $o =~ s/\s+\z//;
+    return $o;
+}
+
+# A redis-server without persistence (extra arguments appended).
+sub server {
+    my ($self, $port, @extra) = @_;
+    my $dir = $self->{dir};
+    system('redis-server', '--port', $port, '--bind', '127.0.0.1', '--save', '',
+           '--appendonly', 'no', '--daemonize', 'yes', '--dir', $dir,
+           '--pidfile', "$dir/redis-$port.pid", '--logfile', "$dir/redis-$port.log",
+           '--dbfilename', "dump-$port.rdb", @extra) == 0 or die "redis $port";
+}
+
+# A Sentinel watching master (quorum 1).
+sub sentinel {
+    my ($self, $port, $name, $master, $down_after_ms) = @_;
+    my $dir = $self->{dir};
+    open my $fh, '>', "$dir/sentinel.conf" or die $!;
+    print {$fh} <<"EOT";
+port $port
+bind 127.0.0.1
+daemonize yes
+pidfile $dir/redis-$port.pid
+logfile $dir/sentinel.log
+dir $dir
+sentinel monitor $name 127.0.0.1 $master 1
+sentinel down-after-milliseconds $name $down_after_ms
+sentinel failover-timeout $name 10000
+EOT
+    close $fh;
+    system('redis-server', "$dir/sentinel.conf", '--sentinel') == 0 or die "sentinel";
+}
+
+sub pid_of {
+    my ($self, $port) = @_;
+    open my $fh, '<', "$self->{dir}/redis-$port.pid" or return;
+    my $p = <$fh>;
+    chomp $p;
+    return $p;
+}
+
+# A replica whose link to its master is up.
+sub linked { $_[0]->cli($_[1], 'INFO', 'replication') =~ /master_link_status:up/ }
+
+# Resume (a test may have stopped one), shut down, forget their files.
+sub stop {
+    my ($self, @ports) = @_;
+    for my $p (@ports) { my $pid = $self->pid_of($p); kill 'CONT', $pid if $pid }
+    $self->cli($_, 'SHUTDOWN', 'NOSAVE') for @ports;
+    unlink glob "$self->{dir}/*";
+}
+
+sub wait_for {
+    my ($cond, $secs) = @_;
+    my $end = time + $secs;
+    sleep 0.1 until $cond->() || time > $end;
+    return $cond->();
+}
+
+1;
