@@ -17,7 +17,7 @@ my $stack = IdgwTest::Stack->up;
 my %env = IdgwTest::Stack::env();
 my $c101 = $stack->card('C101');
 my @card = ('source=cremo', "member=$c101->{member}", "password=$c101->{password}",
-            'cardId=C101', 'slot=any');
+            'cardId=C101', 'slot=0');
 my @tool = ("$FindBin::Bin/../scripts/idgw-reconcile", '--port', $env{IDGW_DEMO_REDIS_PORT},
             '--prefix', 'demo:');
 
@@ -56,6 +56,8 @@ is($rec->{op}, 'add_card', 'its operation');
 is($rec->{chip}, 'written-unconfirmed', 'what the chip was known to hold');
 like($rec->{cid} // '', qr/^idgw-[0-9a-f]{32}$/, 'the correlation id the backends know');
 is($rec->{idm}, uc $ph->idm, 'the chip\'s IDm');
+is($rec->{card}, 'C101', 'the card as its source names it (the abort notice could not say)');
+is($rec->{slot}, '1', 'the chip slot the write went to (the app counts from 0, backends from 1)');
 like($rec->{terminal} // '', qr/\S/, 'the terminal');
 like($rec->{at} // '', qr/^\d{13}$/, 'when (ms)');
 my $json = JSON::PP->new->canonical->encode($rec);
@@ -70,6 +72,7 @@ like($log, qr/IDGW0450: unsettled chip-unconfirmed recorded as $rec->{id}: add_c
 ($rc, my $out) = tool('show', $rec->{id});
 is($rc, 0, 'show') or diag $out;
 like($out, qr/\Q$rec->{cid}\E/, 'show names the correlation id');
+like($out, qr/card C101 slot 1/, 'show names the card and its slot');
 ($rc, $out) = tool('settle', '--outcome', 'written', '--by', 'ops-test', '--note',
                    'chip read: card present', $rec->{id});
 is($rc, 0, 'settle') or diag $out;
