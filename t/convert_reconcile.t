@@ -33,6 +33,12 @@ sub tool_json {
     return decode_json($out);
 }
 sub records { return tool_json('list', '--json', @_)->{records} }
+sub redis_cli {
+    my $out = `@{[ map { IdgwTest::Terminal::quote($_) } 'redis-cli', '-h', '127.0.0.1', '-p',
+                   $env{IDGW_DEMO_REDIS_PORT}, @_ ]} 2>/dev/null`;
+    chomp $out;
+    return $out;
+}
 
 my %known = map { $_->{id} => 1 } @{ records() };
 my ($rc, $stats0) = tool('stats', '--json');
@@ -68,7 +74,9 @@ my $log = substr(slurp($stack->run_dir . '/error.log'), $log0);
 like($log, qr/IDGW0450: unsettled chip-unconfirmed recorded as $rec->{id}: add_card/,
      'logged with its id (IDGW0450)');
 
-# show, then settle once
+# show, then settle once (an entry of the settled index older than the
+# settled records are kept, whose record has expired, goes with it)
+redis_cli('ZADD', 'demo:settled', 1000, 'fedcba9876543210');
 ($rc, my $out) = tool('show', $rec->{id});
 is($rc, 0, 'show') or diag $out;
 like($out, qr/\Q$rec->{cid}\E/, 'show names the correlation id');
@@ -82,6 +90,8 @@ ok(!grep({ $_->{id} eq $rec->{id} } @{ records() }), 'no longer unsettled');
 my ($settled) = grep { $_->{id} eq $rec->{id} } @{ records('--settled') };
 is($settled->{outcome} // '', 'written', 'listed as settled with its outcome');
 is($settled->{settled_by} // '', 'ops-test', 'and who settled it');
+is(redis_cli('ZSCORE', 'demo:settled', 'fedcba9876543210'), '',
+   'the settled index drops what has aged out');
 ($rc, $out) = tool('settle', '--outcome', 'written', $rec->{id});
 is($rc, 3, 'a second settle is refused (exit 3)') or diag $out;
 ($rc, $out) = tool('stats', '--json');
