@@ -241,6 +241,7 @@ typedef struct idgw_unsettled {
     const char *op, *step;       /* idgw_op_name / idgw_step_name */
     const char *correlation_id;  /* the session's, as its telegrams carried it */
     const char *terminal_id, *idm;
+    const char *card, *slot;     /* the card as its source names it, its chip slot */
     const char *chip;            /* idgw_chip_truth_name, or NULL: unknown */
     const char *detail;          /* why (no secrets) */
 } idgw_unsettled;

@@ -17,7 +17,7 @@ my $stack = IdgwTest::Stack->up;
 my %env = IdgwTest::Stack::env();
 my $c101 = $stack->card('C101');
 my @card = ('source=cremo', "member=$c101->{member}", "password=$c101->{password}",
-            'cardId=C101', 'slot=any');
+            'cardId=C101', 'slot=0');
 my @tool = ("$FindBin::Bin/../scripts/idgw-reconcile", '--port', $env{IDGW_DEMO_REDIS_PORT},
             '--prefix', 'demo:');
 
@@ -33,6 +33,12 @@ sub tool_json {
     return decode_json($out);
 }
 sub records { return tool_json('list', '--json', @_)->{records} }
+sub redis_cli {
+    my $out = `@{[ map { IdgwTest::Terminal::quote($_) } 'redis-cli', '-h', '127.0.0.1', '-p',
+                   $env{IDGW_DEMO_REDIS_PORT}, @_ ]} 2>/dev/null`;
+    chomp $out;
+    return $out;
+}
 
 my %known = map { $_->{id} => 1 } @{ records() };
 my ($rc, $stats0) = tool('stats', '--json');
@@ -56,6 +62,8 @@ is($rec->{op}, 'add_card', 'its operation');
 is($rec->{chip}, 'written-unconfirmed', 'what the chip was known to hold');
 like($rec->{cid} // '', qr/^idgw-[0-9a-f]{32}$/, 'the correlation id the backends know');
 is($rec->{idm}, uc $ph->idm, 'the chip\'s IDm');
+is($rec->{card}, 'C101', 'the card as its source names it (the abort notice could not say)');
+is($rec->{slot}, '1', 'the chip slot the write went to (the app counts from 0, backends from 1)');
 like($rec->{terminal} // '', qr/\S/, 'the terminal');
 like($rec->{at} // '', qr/^\d{13}$/, 'when (ms)');
 my $json = JSON::PP->new->canonical->encode($rec);
@@ -66,10 +74,13 @@ my $log = substr(slurp($stack->run_dir . '/error.log'), $log0);
 like($log, qr/IDGW0450: unsettled chip-unconfirmed recorded as $rec->{id}: add_card/,
      'logged with its id (IDGW0450)');
 
-# show, then settle once
+# show, then settle once (an entry of the settled index older than the
+# settled records are kept, whose record has expired, goes with it)
+redis_cli('ZADD', 'demo:settled', 1000, 'fedcba9876543210');
 ($rc, my $out) = tool('show', $rec->{id});
 is($rc, 0, 'show') or diag $out;
 like($out, qr/\Q$rec->{cid}\E/, 'show names the correlation id');
+like($out, qr/card C101 slot 1/, 'show names the card and its slot');
 ($rc, $out) = tool('settle', '--outcome', 'written', '--by', 'ops-test', '--note',
                    'chip read: card present', $rec->{id});
 is($rc, 0, 'settle') or diag $out;
@@ -79,6 +90,8 @@ ok(!grep({ $_->{id} eq $rec->{id} } @{ records() }), 'no longer unsettled');
 my ($settled) = grep { $_->{id} eq $rec->{id} } @{ records('--settled') };
 is($settled->{outcome} // '', 'written', 'listed as settled with its outcome');
 is($settled->{settled_by} // '', 'ops-test', 'and who settled it');
+is(redis_cli('ZSCORE', 'demo:settled', 'fedcba9876543210'), '',
+   'the settled index drops what has aged out');
 ($rc, $out) = tool('settle', '--outcome', 'written', $rec->{id});
 is($rc, 3, 'a second settle is refused (exit 3)') or diag $out;
 ($rc, $out) = tool('stats', '--json');

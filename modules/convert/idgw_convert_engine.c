@@ -385,6 +385,20 @@ idgw_chip_truth idgw_conv_chip_truth(const idgw_ctx *ctx)
     return IDGW_CHIP_NOT_WRITTEN;
 }
 
+void idgw_conv_card_ref(const idgw_ctx *ctx, const char **card, const char **slot)
+{
+    const char *c = ctx ? idgw_ctx_get(ctx, "cardId") : NULL;
+    const char *s = ctx ? idgw_ctx_get(ctx, "slot") : NULL;
+    const char *pan = ctx ? idgw_ctx_get(ctx, "pan") : NULL;
+
+    if (ctx && !c)
+        c = idgw_ctx_get(ctx, "req.cardId");
+    if (ctx && !s)
+        s = idgw_ctx_get(ctx, "req.slot1");
+    *card = c && idgw_sp_card_id_valid(c) && !(pan && strcmp(c, pan) == 0) ? c : NULL;
+    *slot = s && s[0] >= '1' && s[0] <= '9' && !s[1] ? s : NULL;
+}
+
 const char *idgw_chip_truth_name(idgw_chip_truth t)
 {
     switch (t) {

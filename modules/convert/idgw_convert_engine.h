@@ -111,6 +111,15 @@ typedef enum idgw_chip_truth {
 idgw_chip_truth idgw_conv_chip_truth(const idgw_ctx *ctx);
 const char *idgw_chip_truth_name(idgw_chip_truth t);   /* for logs */
 
+/* The card an operation names, as its source names it (ctx cardId, else the
+ * app's req.cardId) and the chip slot it went to (ctx slot, else
+ * req.slot1): what an operator asks the source and reads on the chip to
+ * settle it (docs/reconcile.md).  Each NULL when unknown, and the card also
+ * when it is no plain card reference (not 1..IDGW_SP_CARD_ID_MAX letters and
+ * digits) or when it equals the card number: a record for reconciliation
+ * must never carry the PAN.  ctx may be NULL. */
+void idgw_conv_card_ref(const idgw_ctx *ctx, const char **card, const char **slot);
+
 typedef struct idgw_abort_report {
     idgw_chip_truth truth;
     int sent;                     /* notices sent and accepted */

@@ -154,6 +154,7 @@ static void unsettled(conv_req *c, const char *kind, idgw_op op, const char *chi
         .idm = c->info->idm, .chip = chip, .detail = detail
     };
 
+    idgw_conv_card_ref(c->env.ctx, &u.card, &u.slot);
     unsettled_record(c->r->pool, c->r->server, &u);
 }
 
@@ -363,6 +364,7 @@ static int reap_abandoned(apr_pool_t *p, server_rec *s, const idgw_reaped_op *op
             .detail = rep.skipped ? rep.first_skip : "abandoned by its app"
         };
 
+        idgw_conv_card_ref(env.ctx, &u.card, &u.slot);
         unsettled_record(p, s, &u);
     }
     return rep.sent;

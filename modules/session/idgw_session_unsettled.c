@@ -22,7 +22,7 @@
 APLOG_USE_MODULE(idgw_session);
 
 #define UNSETTLED_ID_BYTES 8
-#define MAX_FIELDS 10
+#define MAX_FIELDS 12
 
 typedef struct record {
     const char *argv[2 + 2 * MAX_FIELDS];
@@ -109,6 +109,8 @@ static apr_status_t idgw_unsettled_record(apr_pool_t *p, server_rec *s,
     field(&rec, "cid", u->correlation_id);
     field(&rec, "terminal", u->terminal_id);
     field(&rec, "idm", u->idm);
+    field(&rec, "card", u->card);
+    field(&rec, "slot", u->slot);
     field(&rec, "chip", u->chip ? u->chip : "unknown");
     field(&rec, "detail", u->detail);
     field(&rec, "at", at);

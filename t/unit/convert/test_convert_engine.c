@@ -660,6 +660,45 @@ START_TEST(display_data_is_kept_apart)
 }
 END_TEST
 
+/* What a record for reconciliation names (idgw_conv_card_ref): the source's
+ * card reference and the chip slot, captured before the app's, unknown when
+ * absent or malformed, and never a card reference that is the PAN. */
+START_TEST(card_ref_names_the_card_never_the_pan)
+{
+    idgw_ctx *c = idgw_ctx_new(pool);
+    const char *card = "x", *slot = "x";
+
+    idgw_conv_card_ref(NULL, &card, &slot);
+    ck_assert_ptr_null(card);
+    ck_assert_ptr_null(slot);
+    card = slot = "x";
+    idgw_conv_card_ref(c, &card, &slot);
+    ck_assert_ptr_null(card);
+    ck_assert_ptr_null(slot);
+    ck_assert(idgw_ctx_set(c, "req.cardId", "C101"));
+    ck_assert(idgw_ctx_set(c, "req.slot1", "2"));
+    idgw_conv_card_ref(c, &card, &slot);
+    ck_assert_str_eq(card, "C101");
+    ck_assert_str_eq(slot, "2");
+    ck_assert(idgw_ctx_set(c, "cardId", "C102"));
+    ck_assert(idgw_ctx_set(c, "slot", "1"));
+    idgw_conv_card_ref(c, &card, &slot);
+    ck_assert_str_eq(card, "C102");
+    ck_assert_str_eq(slot, "1");
+    ck_assert(idgw_ctx_set(c, "slot", "12"));
+    ck_assert(idgw_ctx_set(c, "cardId", "C 102"));
+    idgw_conv_card_ref(c, &card, &slot);
+    ck_assert_ptr_null(card);
+    ck_assert_ptr_null(slot);
+    ck_assert(idgw_ctx_set(c, "slot", "0"));
+    ck_assert(idgw_ctx_set(c, "cardId", "4980000000001013"));
+    ck_assert(idgw_ctx_set(c, "pan", "4980000000001013"));
+    idgw_conv_card_ref(c, &card, &slot);
+    ck_assert_ptr_null(card);
+    ck_assert_ptr_null(slot);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("convert_engine");
@@ -685,6 +724,7 @@ int main(void)
     tcase_add_test(tc, ban_during_the_relay_stops_the_chip_work);
     tcase_add_test(tc, no_login_no_identity);
     tcase_add_test(tc, display_data_is_kept_apart);
+    tcase_add_test(tc, card_ref_names_the_card_never_the_pan);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
