@@ -16,11 +16,16 @@ static struct timeval to_timeval(apr_interval_time_t t)
     return tv;
 }
 
-/* A Redis before 7.0 (no functions) refusing FCALL. */
-static int fcall_unknown(const redisReply *reply)
+/* FCALL cannot serve here: a Redis before 7.0 (no functions), or a Redis
+ * ACL user allowed EVALSHA but not FCALL or FUNCTION LOAD.  Neither ran. */
+static int fcall_unusable(const redisReply *reply)
 {
-    return reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "ERR unknown command", 19) == 0
-           && strstr(reply->str, "FCALL") != NULL;
+    if (!reply || reply->type != REDIS_REPLY_ERROR)
+        return 0;
+    if (strncmp(reply->str, "ERR unknown command", 19) == 0)
+        return strstr(reply->str, "FCALL") != NULL;
+    return strncmp(reply->str, "NOPERM", 6) == 0
+           && (strstr(reply->str, "'fcall'") || strstr(reply->str, "'function|load'"));
 }
 
 idgw_redis_error_kind idgw_redis_classify(const redisReply *reply)
@@ -30,7 +35,7 @@ idgw_redis_error_kind idgw_redis_classify(const redisReply *reply)
     /* neither ran: the script or function is loaded (or FCALL given up) and
      * the call sent again (idgw_redis_evalsha) */
     if (strncmp(reply->str, "NOSCRIPT", 8) == 0
-        || strncmp(reply->str, "ERR Function not found", 22) == 0 || fcall_unknown(reply))
+        || strncmp(reply->str, "ERR Function not found", 22) == 0 || fcall_unusable(reply))
         return IDGW_REDIS_NOSCRIPT;
     /* a script that tried to write on a replica: the error text carries READONLY */
     if (strncmp(reply->str, "READONLY", 8) == 0 || strstr(reply->str, "-READONLY")
@@ -219,41 +224,48 @@ static int load_script(idgw_redis_conn *c, const idgw_script *s, int as_function
     return 1;
 }
 
-redisReply *idgw_redis_evalsha(idgw_redis_conn *c, const idgw_script *s, int argc,
-                               const char **argv, const size_t *lens)
+/* FCALL cannot serve: EVALSHA of the same script from now on (the whole
+ * process: the next calls are built so), this call included. */
+static redisReply *evalsha_instead(idgw_redis_conn *c, const idgw_script *s, int argc,
+                                   const char **argv, const size_t *lens)
 {
-    redisReply *r = idgw_redis_command(c, argc, argv, lens), *failed;
-    const char **eargv = NULL;
-    size_t *elens = NULL;
-    int as_function = argc >= 2 && s->lib && strcmp(argv[0], "FCALL") == 0;
+    const char **eargv = malloc(sizeof(*eargv) * (size_t)argc);
+    size_t *elens = malloc(sizeof(*elens) * (size_t)argc);
+    redisReply *r = NULL;
 
-    if (r && as_function && fcall_unknown(r)) {
-        /* Redis before 7.0: EVALSHA from now on, this call included */
-        idgw_script_functions_disable();
-        freeReplyObject(r);
-        eargv = malloc(sizeof(*eargv) * (size_t)argc);
-        elens = malloc(sizeof(*elens) * (size_t)argc);
-        if (!eargv || !elens) {
-            free(eargv);
-            free(elens);
-            return NULL;
-        }
+    idgw_script_functions_disable();
+    if (eargv && elens) {
         memcpy(eargv, argv, sizeof(*eargv) * (size_t)argc);
         memcpy(elens, lens, sizeof(*elens) * (size_t)argc);
         eargv[0] = "EVALSHA"; elens[0] = 7;
         eargv[1] = s->sha1; elens[1] = 40;
-        argv = eargv;
-        lens = elens;
-        as_function = 0;
-        r = idgw_redis_command(c, argc, argv, lens);
-    }
-    if (r && idgw_redis_classify(r) == IDGW_REDIS_NOSCRIPT) {
-        freeReplyObject(r);
-        r = load_script(c, s, as_function, &failed) ? idgw_redis_command(c, argc, argv, lens)
-                                                     : failed;
+        r = idgw_redis_evalsha(c, s, argc, eargv, elens);
     }
     free(eargv);
     free(elens);
+    return r;
+}
+
+redisReply *idgw_redis_evalsha(idgw_redis_conn *c, const idgw_script *s, int argc,
+                               const char **argv, const size_t *lens)
+{
+    redisReply *r = idgw_redis_command(c, argc, argv, lens), *failed;
+    int as_function = argc >= 2 && s->lib && strcmp(argv[0], "FCALL") == 0;
+
+    if (as_function && fcall_unusable(r)) {
+        freeReplyObject(r);
+        return evalsha_instead(c, s, argc, argv, lens);
+    }
+    if (r && idgw_redis_classify(r) == IDGW_REDIS_NOSCRIPT) {
+        freeReplyObject(r);
+        if (load_script(c, s, as_function, &failed))
+            return idgw_redis_command(c, argc, argv, lens);
+        if (as_function && fcall_unusable(failed)) {   /* FUNCTION LOAD not allowed */
+            freeReplyObject(failed);
+            return evalsha_instead(c, s, argc, argv, lens);
+        }
+        return failed;
+    }
     return r;
 }
 
