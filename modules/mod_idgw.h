@@ -123,6 +123,9 @@ typedef struct idgw_script_part {
     int after_core;             /* 0: runs before the session core, may DENY */
     void (*add_args)(request_rec *r, idgw_script_args *a);
     int (*on_result)(request_rec *r, const struct redisReply *result);
+    /* NULL, or Lua definitions the body uses, made once where Redis keeps
+     * the script as a function library (idgw_script.h): no per-call state */
+    const char *lua_setup;
 } idgw_script_part;
 
 /* The checked session of this request; NULL when the request was not checked. */

@@ -31,7 +31,8 @@ my $CHILDREN = 4;       # ServerLimit in t/conf/extra.conf.in
 my $FLOODERS = 3;       # attacker processes
 my $PER_FLOODER = 100;  # requests each, after its open
 
-sub evalsha { IdgwTest::Redis::command_calls()->{evalsha} // 0 }
+# script calls: EVALSHA, or FCALL for the per-request function (Redis 7)
+sub evalsha { my $c = IdgwTest::Redis::command_calls(); ($c->{evalsha} // 0) + ($c->{fcall} // 0) }
 
 sub shed_total {
     my ($class, $reason) = @_;

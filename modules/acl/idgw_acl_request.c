@@ -838,11 +838,13 @@ static int strikes_part_result(request_rec *r, const struct redisReply *result)
 }
 
 const idgw_script_part idgw_acl_check_part = {
-    "acl_check", idgw_acl_lua_part, 0, check_part_args, check_part_result
+    "acl_check", idgw_acl_lua_part, 0, check_part_args, check_part_result,
+    idgw_acl_lua_part_setup
 };
 
 const idgw_script_part idgw_acl_strikes_part = {
-    "acl_strikes", idgw_acl_lua_strikes_part, 1, strikes_part_args, strikes_part_result
+    "acl_strikes", idgw_acl_lua_strikes_part, 1, strikes_part_args, strikes_part_result,
+    idgw_acl_lua_strikes_part_setup
 };
 
 /* ---- refusals the session module sent for us ------------------------------------ */

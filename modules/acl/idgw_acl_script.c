@@ -119,11 +119,13 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
  * shadow mode that would refuse is let through, its state not advanced, its
  * breach counted (the ban goes to the hash the node gave: the shadow bans),
  * and recorded against the subjects with the rules the node already noted. */
-#define LUA_CHECK_BODY \
+#define LUA_CHECK_HELPERS \
     LUA_BAN_HELPER \
     LUA_BUMP_HELPER \
     LUA_DUMP_HELPER \
-    LUA_SHADOW_RECORD_HELPER \
+    LUA_SHADOW_RECORD_HELPER
+
+#define LUA_CHECK_BODY \
     "local n = tonumber(A[1])\n" \
     "local rk = {}\n" \
     "for i = 1, n do rk[i] = K[" LUA_DIM_KEY0 " + (i - 1) * 3] end\n" \
@@ -215,19 +217,25 @@ const char idgw_acl_lua_shadow_record[] =
     "shadow_record(KEYS, 0, #KEYS, ARGV, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))\n"
     "return #KEYS\n";
 
-const char idgw_acl_lua_check[] =
-    "local function acl_check(K, A, P, C)\n"
-    LUA_CHECK_BODY
+#define LUA_CHECK_FUNCTION \
+    LUA_CHECK_HELPERS \
+    "local function acl_check(K, A, P, C)\n" \
+    LUA_CHECK_BODY \
     "end\n"
+
+const char idgw_acl_lua_check[] =
+    LUA_CHECK_FUNCTION
     "return acl_check(KEYS, ARGV, nil, nil)\n";
 
 /* As a part of mod_idgw_session's per-request script (idgw_script.h): a
  * refusal stops the request before the session is touched, so a refused
- * request never advances the sequence number. */
+ * request never advances the sequence number.  The definitions are the
+ * part's setup: in the function library they are made once, not per call
+ * (they keep no per-call state: acl_check's locals are its own). */
+const char idgw_acl_lua_part_setup[] =
+    LUA_CHECK_FUNCTION;
+
 const char idgw_acl_lua_part[] =
-    "local function acl_check(K, A, P, C)\n"
-    LUA_CHECK_BODY
-    "end\n"
     "local r = acl_check(K, A, core, clock)\n"
     "if r[6] == 1 then return { 'DENY', A[3], 403 } end\n"
     "if r[2] ~= 0 then return { 'DENY', '" IDGW_ACL_RATE_CODE "', 429 } end\n"
@@ -239,13 +247,15 @@ const char idgw_acl_lua_part[] =
  * only, so that nobody can get a victim's terminal banned by naming it, with
  * a forged token or in sessions of its own opened under that name.
  */
+const char idgw_acl_lua_strikes_part_setup[] =
+    LUA_BAN_HELPER
+    LUA_BUMP_HELPER;
+
 const char idgw_acl_lua_strikes_part[] =
     "if tonumber(A[1]) == 0 then return 0 end\n"
     "if type(core) ~= 'table' or core[1] ~= 'ERR' then return 0 end\n"
     "local scope = tonumber(core[3])\n"
     "if scope ~= 1 and scope ~= 2 then return 0 end\n"
-    LUA_BAN_HELPER
-    LUA_BUMP_HELPER
     LUA_NOW
     "local bans = 0\n"
     "for i = (scope == 1 and 1 or 2), 2 do\n"

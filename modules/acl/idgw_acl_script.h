@@ -93,7 +93,9 @@
 
 extern const char idgw_acl_lua_check[];        /* standalone script */
 extern const char idgw_acl_lua_part[];         /* CHECK as a "before" part */
+extern const char idgw_acl_lua_part_setup[];   /* its definitions (part setup) */
 extern const char idgw_acl_lua_strikes_part[]; /* STRIKES as an "after" part */
+extern const char idgw_acl_lua_strikes_part_setup[]; /* its helpers (part setup) */
 extern const char idgw_acl_lua_shadow_record[]; /* SHADOW_RECORD, standalone */
 
 /* Rate-limit dimensions. */

@@ -16,11 +16,26 @@ static struct timeval to_timeval(apr_interval_time_t t)
     return tv;
 }
 
+/* FCALL cannot serve here: a Redis before 7.0 (no functions), or a Redis
+ * ACL user allowed EVALSHA but not FCALL or FUNCTION LOAD.  Neither ran. */
+static int fcall_unusable(const redisReply *reply)
+{
+    if (!reply || reply->type != REDIS_REPLY_ERROR)
+        return 0;
+    if (strncmp(reply->str, "ERR unknown command", 19) == 0)
+        return strstr(reply->str, "FCALL") != NULL;
+    return strncmp(reply->str, "NOPERM", 6) == 0
+           && (strstr(reply->str, "'fcall'") || strstr(reply->str, "'function|load'"));
+}
+
 idgw_redis_error_kind idgw_redis_classify(const redisReply *reply)
 {
     if (!reply || reply->type != REDIS_REPLY_ERROR)
         return IDGW_REDIS_OK;
-    if (strncmp(reply->str, "NOSCRIPT", 8) == 0)
+    /* neither ran: the script or function is loaded (or FCALL given up) and
+     * the call sent again (idgw_redis_evalsha) */
+    if (strncmp(reply->str, "NOSCRIPT", 8) == 0
+        || strncmp(reply->str, "ERR Function not found", 22) == 0 || fcall_unusable(reply))
         return IDGW_REDIS_NOSCRIPT;
     /* a script that tried to write on a replica: the error text carries READONLY */
     if (strncmp(reply->str, "READONLY", 8) == 0 || strstr(reply->str, "-READONLY")
@@ -125,6 +140,11 @@ static int prepare(const idgw_redis_cfg *cfg, idgw_redis_conn *c, int verify_mas
         const char *argv[] = { "SCRIPT", "LOAD", scripts[i]->text };
         size_t lens[] = { 6, 4, scripts[i]->len };
 
+        /* a function library is loaded when a call misses it (Function not
+         * found), once per Redis, not on every connection */
+        if (scripts[i]->lib && !idgw_script_functions_off())
+            continue;
+
         if (!setup_command(c, "SCRIPT LOAD", 3, argv, lens, REDIS_REPLY_STRING, NULL,
                            err, errlen))
             return 0;
@@ -187,24 +207,68 @@ redisReply *idgw_redis_command(idgw_redis_conn *c, int argc, const char **argv,
     return redisCommandArgv(c->ctx, argc, argv, lens);
 }
 
+/* Load s as the call needs it: the function library (REPLACE: the same
+ * name is the same text) or the EVAL script.  NULL or an error reply when
+ * that failed, else the reply is freed and 1 returned. */
+static int load_script(idgw_redis_conn *c, const idgw_script *s, int as_function,
+                       redisReply **failed)
+{
+    const char *fload[] = { "FUNCTION", "LOAD", "REPLACE", s->lib };
+    size_t fload_lens[] = { 8, 4, 7, s->lib_len };
+    const char *sload[] = { "SCRIPT", "LOAD", s->text };
+    size_t sload_lens[] = { 6, 4, s->len };
+    redisReply *lr = as_function ? idgw_redis_command(c, 4, fload, fload_lens)
+                                 : idgw_redis_command(c, 3, sload, sload_lens);
+
+    *failed = lr;
+    if (!lr || lr->type == REDIS_REPLY_ERROR)
+        return 0;   /* the caller reports the error reply */
+    freeReplyObject(lr);
+    *failed = NULL;
+    return 1;
+}
+
+/* FCALL cannot serve: EVALSHA of the same script from now on (the whole
+ * process: the next calls are built so), this call included. */
+static redisReply *evalsha_instead(idgw_redis_conn *c, const idgw_script *s, int argc,
+                                   const char **argv, const size_t *lens)
+{
+    const char **eargv = malloc(sizeof(*eargv) * (size_t)argc);
+    size_t *elens = malloc(sizeof(*elens) * (size_t)argc);
+    redisReply *r = NULL;
+
+    idgw_script_functions_disable();
+    if (eargv && elens) {
+        memcpy(eargv, argv, sizeof(*eargv) * (size_t)argc);
+        memcpy(elens, lens, sizeof(*elens) * (size_t)argc);
+        eargv[0] = "EVALSHA"; elens[0] = 7;
+        eargv[1] = s->sha1; elens[1] = 40;
+        r = idgw_redis_evalsha(c, s, argc, eargv, elens);
+    }
+    free(eargv);
+    free(elens);
+    return r;
+}
+
 redisReply *idgw_redis_evalsha(idgw_redis_conn *c, const idgw_script *s, int argc,
                                const char **argv, const size_t *lens)
 {
-    redisReply *r = idgw_redis_command(c, argc, argv, lens);
+    redisReply *r = idgw_redis_command(c, argc, argv, lens), *failed;
+    int as_function = argc >= 2 && s->lib && strcmp(argv[0], "FCALL") == 0;
 
-    if (r && idgw_redis_classify(r) == IDGW_REDIS_NOSCRIPT) {
-        const char *load[] = { "SCRIPT", "LOAD", s->text };
-        size_t load_lens[] = { 6, 4, s->len };
-        redisReply *lr;
-
+    if (as_function && fcall_unusable(r)) {
         freeReplyObject(r);
-        lr = idgw_redis_command(c, 3, load, load_lens);
-        if (!lr)
-            return NULL;
-        if (lr->type == REDIS_REPLY_ERROR)
-            return lr;    /* the caller reports the error reply */
-        freeReplyObject(lr);
-        r = idgw_redis_command(c, argc, argv, lens);
+        return evalsha_instead(c, s, argc, argv, lens);
+    }
+    if (r && idgw_redis_classify(r) == IDGW_REDIS_NOSCRIPT) {
+        freeReplyObject(r);
+        if (load_script(c, s, as_function, &failed))
+            return idgw_redis_command(c, argc, argv, lens);
+        if (as_function && fcall_unusable(failed)) {   /* FUNCTION LOAD not allowed */
+            freeReplyObject(failed);
+            return evalsha_instead(c, s, argc, argv, lens);
+        }
+        return failed;
     }
     return r;
 }

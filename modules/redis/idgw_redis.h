@@ -87,8 +87,11 @@ redisReply *idgw_redis_command(idgw_redis_conn *c, int argc, const char **argv,
                                const size_t *lens);
 
 /*
- * EVALSHA (argv[0] must be "EVALSHA", argv[1] the SHA); on NOSCRIPT loads
- * the script and runs it again (safe: NOSCRIPT means it did not run).
+ * The script call idgw_script_args_argv built: EVALSHA (argv[0] "EVALSHA",
+ * argv[1] the SHA) or FCALL (argv[0] "FCALL", argv[1] s->fname).  On
+ * NOSCRIPT or "Function not found" loads the script (SCRIPT LOAD) or its
+ * library (FUNCTION LOAD REPLACE) and runs it again, once (safe: neither
+ * ran).  A Redis without FCALL turns the process to EVALSHA for good.
  */
 redisReply *idgw_redis_evalsha(idgw_redis_conn *c, const idgw_script *s, int argc,
                                const char **argv, const size_t *lens);

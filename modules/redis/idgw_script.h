@@ -26,6 +26,20 @@
  * Reply: an array whose element 1 is the core's result and element 1 + i is
  * part i's result (false when it returned nothing), or a one-element array
  * {{'DENY', part_index, code, http_status}} when a part denied.
+ *
+ * The per-request script is also a Redis 7 function library
+ * (idgw_script_compose): the definitions (the core, the parts' lua_setup,
+ * the part table, the dispatcher) run once when Redis loads the library, and
+ * each call (FCALL) runs only the dispatcher and the part bodies.  EVALSHA
+ * re-ran every definition on every call: most of the script's CPU on the
+ * steady path.  So that a library may keep its definitions between calls,
+ * the core also defines core_begin(), called first on every call to forget
+ * what the previous call cached (its TIME, its read of the session), and a
+ * part's lua_setup holds no per-call state either.  The library and its one
+ * function are named idgw_<SHA-1 of the EVAL text>: nodes of a fleet running
+ * different builds each call their own.  A Redis without functions (before
+ * 7.0) answers FCALL with an unknown command; the process then falls back to
+ * EVALSHA of the same script for good (idgw_script_functions_off).
  */
 #ifndef IDGW_SCRIPT_H
 #define IDGW_SCRIPT_H
@@ -40,6 +54,9 @@ typedef struct idgw_script {
     const char *text;
     size_t len;
     char sha1[41];         /* what EVALSHA needs */
+    const char *lib;       /* the same as a function library, or NULL (EVALSHA only) */
+    size_t lib_len;
+    char fname[46];        /* "idgw_" + sha1: library and function name (FCALL) */
 } idgw_script;
 
 /* Fill s from text and compute its SHA-1. */
@@ -50,6 +67,7 @@ typedef struct idgw_script_part_text {
     const char *name;       /* letters, digits and '_' only */
     const char *lua_body;   /* body of function(K, A, core) */
     int after_core;
+    const char *lua_setup;  /* NULL or definitions run once (library top level) */
 } idgw_script_part_text;
 
 /*
@@ -60,6 +78,21 @@ typedef struct idgw_script_part_text {
 const char *idgw_script_assemble(apr_pool_t *p, const char *core_lua,
                                  const idgw_script_part_text *parts, int nparts,
                                  char *err, size_t errlen);
+
+/*
+ * Assemble the per-request script as idgw_script_assemble does and fill s
+ * with both forms: the EVAL text (text, sha1) and the function library (lib,
+ * fname) that the argument builder calls with FCALL.  0 with a message in
+ * err when a part is malformed.
+ */
+int idgw_script_compose(idgw_script *s, apr_pool_t *p, const char *name, const char *core_lua,
+                        const idgw_script_part_text *parts, int nparts,
+                        char *err, size_t errlen);
+
+/* Whether FCALL is known not to work (a Redis before 7.0 said so once):
+ * scripts are then run with EVALSHA of their EVAL text. */
+int idgw_script_functions_off(void);
+void idgw_script_functions_disable(void);
 
 /*
  * Arguments of one script call, grown part by part.  Every key and value is
@@ -85,7 +118,9 @@ void idgw_script_args_str(idgw_script_args *a, const char *val);
 void idgw_script_args_int(idgw_script_args *a, apr_int64_t val);
 
 /*
- * Build the EVALSHA argv: "EVALSHA" sha numkeys keys... [header...] args...
+ * Build the call's argv: "EVALSHA" sha numkeys keys... [header...] args...,
+ * or "FCALL" fname numkeys ... (the same layout) for a script with a library
+ * while functions are not off.
  * parts_header: 1 for the per-request script (part counts first), 0 for the
  * fixed scripts that take plain KEYS/ARGV.  Returns argc; argv/lens are
  * allocated from the args' pool.

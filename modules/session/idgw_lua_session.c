@@ -57,6 +57,10 @@
 const char idgw_lua_session_core[] =
 "-- one TIME per script: the core and the parts share it (script_time)\n"
 "local time_cache = nil\n"
+"local session_fields = nil\n"
+"-- called first on every call: as a function library, these locals outlive\n"
+"-- the call, and the next call must not see this one's clock or session\n"
+"local function core_begin() time_cache = nil; session_fields = nil end\n"
 "local function script_time()\n"
 "  if not time_cache then time_cache = redis.call('TIME') end\n"
 "  return time_cache\n"
@@ -76,10 +80,13 @@ const char idgw_lua_session_core[] =
 "-- the session hash lives for the idle timeout after its last use, even past\n"
 "-- the deadline (a late request then learns IDGW-SES-004, not IDGW-SES-001);\n"
 "-- the vault (card data) never outlives the deadline\n"
-"local function touch(K, now, dl, idle)\n"
+"-- (no_op: the session is in ready, where no operation is open and its\n"
+"-- vault is gone: the commit that ended it deleted it; a status poll then\n"
+"-- spares that PEXPIRE, which could only lengthen what should not exist)\n"
+"local function touch(K, now, dl, idle, no_op)\n"
 "  local ttl = math.max(1, math.min(idle, dl - now))\n"
 "  redis.call('PEXPIRE', K[1], idle)\n"
-"  redis.call('PEXPIRE', K[2], ttl)\n"
+"  if not no_op then redis.call('PEXPIRE', K[2], ttl) end\n"
 "  redis.call('PEXPIRE', K[3], ttl)\n"
 "end\n"
 "-- proven: token and binding matched in a session whose chip or user is\n"
@@ -120,7 +127,6 @@ const char idgw_lua_session_core[] =
 "  return {'OK', 'none', 'ready', 0, 0, now, dl, 0, 'OPEN', 0, A[15]}\n"
 "end\n"
 "-- one read of the session hash per script, shared by core_proven and core\n"
-"local session_fields = nil\n"
 "local function read_session(K)\n"
 "  if not session_fields then\n"
 "    session_fields = redis.call('HMGET', K[1], 'st', 'seq', 'tid', 'idm', 'addr', 'dl',\n"
@@ -160,7 +166,7 @@ const char idgw_lua_session_core[] =
 "  if other_history(A, s[16]) then return rolled_back(K, A) end\n"
 "  if A[1] == 'status' then\n"
 "    if st == 'closed' then return {'ERR', 'IDGW-SES-003', 0, 0} end\n"
-"    touch(K, now, dl, idle)\n"
+"    touch(K, now, dl, idle, st == 'ready')\n"
 "    return {'OK', st, st, lseq, nr, ct, dl, amis, 'STATUS', at, cid}\n"
 "  end\n"
 "  local seq = tonumber(A[4])\n"
@@ -355,13 +361,16 @@ const char idgw_lua_reap_claim[] =
 "return out\n";
 
 /* The transition table as a Lua table: T()['<state>|<op>|<step>'] = '<next state>'.
- * Built only when a step asks for it: a script's locals are made anew on
- * every call, and the steady path (status) never needs the table. */
+ * Built only when a step asks for it, and kept: an EVAL script's locals are
+ * made anew on every call (the steady path, status, never needs the table),
+ * a function library's live as long as the library (read only: it holds no
+ * per-call state). */
 static const char *render_table(apr_pool_t *p)
 {
     size_t n, i;
     const idgw_transition *t = idgw_transitions(&n);
-    char *out = apr_pstrdup(p, "local function T() return {\n");
+    char *out = apr_pstrdup(p, "local TT = nil\nlocal function T()\n"
+                               "  if TT then return TT end\n  TT = {\n");
 
     for (i = 0; i < n; i++) {
         char from[IDGW_STATE_NAME_MAX], to[IDGW_STATE_NAME_MAX];
@@ -373,7 +382,7 @@ static const char *render_table(apr_pool_t *p)
         out = apr_pstrcat(p, out, "  ['", from, "|", idgw_op_name(t[i].op), "|",
                           idgw_step_name(t[i].step), "'] = '", to, "',\n", NULL);
     }
-    return apr_pstrcat(p, out, "} end\n", NULL);
+    return apr_pstrcat(p, out, "  }\n  return TT\nend\n", NULL);
 }
 
 const char *idgw_lua_session_core_text(apr_pool_t *p)

@@ -53,19 +53,19 @@ static int build_scripts(apr_pool_t *pconf, server_rec *s)
 {
     idgw_script_part_text texts[IDGW_SCRIPT_MAX_PARTS];
     char err[256];
-    const char *text;
     int i;
 
     for (i = 0; i < idgw_g.nparts; i++) {
         texts[i].name = idgw_g.parts[i]->name;
         texts[i].lua_body = idgw_g.parts[i]->lua_body;
         texts[i].after_core = idgw_g.parts[i]->after_core;
+        texts[i].lua_setup = idgw_g.parts[i]->lua_setup;
     }
-    text = idgw_script_assemble(pconf, idgw_lua_session_core_text(pconf), texts, idgw_g.nparts,
-                                err, sizeof(err));
-    if (!text)
+    /* EVAL text and function library (FCALL: definitions made once) */
+    if (!idgw_script_compose(&idgw_g.request_script, pconf, "session",
+                             idgw_lua_session_core_text(pconf), texts, idgw_g.nparts,
+                             err, sizeof(err)))
         return fail_start(s, err);
-    idgw_script_init(&idgw_g.request_script, "session", text);
     idgw_script_init(&idgw_g.commit_script, "commit", idgw_lua_commit);
     idgw_script_init(&idgw_g.strike_script, "strike", idgw_lua_strike);
     idgw_script_init(&idgw_g.vault_put_script, "vault_put", idgw_lua_vault_put);

@@ -520,6 +520,7 @@ static long long strikes_for(const char *terminal, const char *core_status, long
                              long long threshold)
 {
     const char *script = apr_pstrcat(pool,
+        idgw_acl_lua_strikes_part_setup,
         "local function part(K, A, core)\n", idgw_acl_lua_strikes_part, "\nend\n"
         "return part(KEYS, ARGV, { ARGV[6], 'IDGW-SES-001', tonumber(ARGV[7]), 0 })\n", NULL);
     call c;
@@ -685,6 +686,7 @@ END_TEST
 START_TEST(shadow_strikes_ban_into_the_shadow_hash)
 {
     const char *script = apr_pstrcat(pool,
+        idgw_acl_lua_strikes_part_setup,
         "local function part(K, A, core)\n", idgw_acl_lua_strikes_part, "\nend\n"
         "return part(KEYS, ARGV, { 'ERR', 'IDGW-SEQ-001', 1, 0 })\n", NULL);
     const char *sb_t = idgw_acl_key_list(pool, P, IDGW_ACL_SHADOWBANS, IDGW_ACL_TERMINAL);

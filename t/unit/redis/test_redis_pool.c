@@ -321,6 +321,89 @@ START_TEST(auth_and_select)
 }
 END_TEST
 
+/* The per-request script as a function library: the FCALL that finds no
+ * library loads it (FUNCTION LOAD REPLACE) and runs again, once; after a
+ * FUNCTION FLUSH it is loaded again; a user refused FCALL turns the process
+ * to EVALSHA of the same script, and the call is answered all the same. */
+#define FN_CORE "local function core_begin() end\n" \
+                "local function core_proven(K, A) return false end\n" \
+                "local function script_time() return redis.call('TIME') end\n" \
+                "local function core(K, A) return A[1] end\n"
+
+static redisReply *fn_call(idgw_redis_conn *c, const idgw_script *s, const char *what)
+{
+    idgw_script_args a;
+    const char **argv;
+    size_t *lens;
+    int argc;
+
+    idgw_script_args_init(&a, pool);
+    idgw_script_args_part(&a);
+    idgw_script_args_str(&a, what);
+    argc = idgw_script_args_argv(&a, s, 1, &argv, &lens);
+    return idgw_redis_evalsha(c, s, argc, argv, lens);
+}
+
+static void fn_answered(idgw_redis_conn *c, const idgw_script *s, const char *what)
+{
+    redisReply *r = fn_call(c, s, what);
+
+    ck_assert_ptr_nonnull(r);
+    ck_assert_msg(r->type == REDIS_REPLY_ARRAY && r->elements == 1
+                  && r->element[0]->type == REDIS_REPLY_STRING
+                  && strcmp(r->element[0]->str, what) == 0,
+                  "unexpected reply: %s", r->type == REDIS_REPLY_ERROR ? r->str : "?");
+    freeReplyObject(r);
+}
+
+static void admin_command(idgw_redis_conn *c, int argc, const char **argv)
+{
+    size_t lens[8];
+    int i;
+
+    for (i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    freeReplyObject(idgw_redis_command(c, argc, argv, lens));
+}
+
+START_TEST(function_library_loaded_reloaded_and_given_up)
+{
+    idgw_redis_addr addr = { "127.0.0.1", PORT };
+    idgw_redis_conn *c;
+    char err[256];
+    idgw_script fs;
+    const idgw_script *fss[1] = { &fs };
+    const char *flush[] = { "FUNCTION", "FLUSH" };
+    const char *deny[] = { "ACL", "SETUSER", "default", "-fcall" };
+    const char *allow[] = { "ACL", "SETUSER", "default", "+@all" };
+    apr_int64_t loads, fcalls;
+
+    ck_assert(idgw_script_compose(&fs, pool, "fn", FN_CORE, NULL, 0, err, sizeof(err)));
+    /* the connection loads no library: the first call that misses it does */
+    ck_assert_int_eq(idgw_redis_connect(&cfg, &addr, 0, fss, 1, &c, err, sizeof(err)),
+                     APR_SUCCESS);
+    admin_command(c, 2, flush);
+    loads = info_calls("function|load");
+    fcalls = info_calls("fcall");
+    fn_answered(c, &fs, "one");
+    fn_answered(c, &fs, "two");
+    ck_assert_int_eq(info_calls("function|load") - loads, 1);
+    ck_assert_int_eq(info_calls("fcall") - fcalls, 3);   /* not found, then two */
+    admin_command(c, 2, flush);
+    fn_answered(c, &fs, "three");
+    ck_assert_int_eq(info_calls("function|load") - loads, 2);
+    ck_assert(!idgw_script_functions_off());
+    admin_command(c, 4, deny);
+    fn_answered(c, &fs, "four");
+    admin_command(c, 4, allow);
+    ck_assert(idgw_script_functions_off());
+    fn_answered(c, &fs, "five");   /* built as EVALSHA now */
+    ck_assert_int_eq(info_calls("fcall") - fcalls, 5);   /* a refused one is no call */
+    idgw_redis_close(c);
+    free(c);
+}
+END_TEST
+
 START_TEST(readonly_replica_classified)
 {
     idgw_redis_addr addr = { "127.0.0.1", PORT };
@@ -589,6 +672,7 @@ int main(void)
     tcase_add_test(tc, many_closed_connections_skipped);
     tcase_add_test(tc, auth_and_select);
     tcase_add_test(tc, readonly_replica_classified);
+    tcase_add_test(tc, function_library_loaded_reloaded_and_given_up);
     tcase_add_test(tc, pipelined_replies_drained);
     tcase_add_test(tc, owner_asking_twice_gets_the_same_connection);
     tcase_add_test(tc, owner_destroyed_gives_the_connection_back);

@@ -11,7 +11,8 @@
 #include "idgw_script.h"
 
 /* A core as the session module gives one: it defines core(K, A). */
-#define CORE "local function core_proven(K, A) return false end\n" \
+#define CORE "local function core_begin() end\n" \
+             "local function core_proven(K, A) return false end\n" \
              "local function script_time() return redis.call('TIME') end\n" \
              "local function core(K, A) return {'OK'} end\n"
 
@@ -98,6 +99,53 @@ START_TEST(script_args_layout)
 }
 END_TEST
 
+/* The library form: named after the EVAL text's SHA, the same definitions
+ * (a part's setup in a block of its own, before its body), the dispatcher
+ * registered instead of called; calls go out as FCALL until functions are
+ * off, then as EVALSHA of the same script. */
+START_TEST(script_as_function_library)
+{
+    apr_pool_t *p;
+    char err[128], head[80];
+    idgw_script_part_text part = { "with_setup", "return helper()", 0,
+                                   "local function helper() return 1 end" };
+    idgw_script s;
+    idgw_script_args a;
+    const char **argv;
+    size_t *lens;
+    const char *text;
+
+    apr_pool_create(&p, NULL);
+    ck_assert(idgw_script_compose(&s, p, "t", CORE, &part, 1, err, sizeof(err)));
+    text = idgw_script_assemble(p, CORE, &part, 1, err, sizeof(err));
+    ck_assert_str_eq(s.text, text);
+    ck_assert_ptr_nonnull(strstr(s.text, "return dispatch(KEYS, ARGV)"));
+    ck_assert_str_eq(s.fname + 5, s.sha1);
+    apr_snprintf(head, sizeof(head), "#!lua name=idgw_%s\n", s.sha1);
+    ck_assert_int_eq(strncmp(s.lib, head, strlen(head)), 0);
+    ck_assert_uint_eq(s.lib_len, strlen(s.lib));
+    ck_assert_ptr_nonnull(strstr(s.lib, "redis.register_function('idgw_"));
+    ck_assert_ptr_null(strstr(s.lib, "return dispatch("));
+    ck_assert_ptr_nonnull(strstr(s.lib, "do\nlocal function helper() return 1 end\nP[1] = "));
+    ck_assert(!idgw_script_compose(&s, p, "t", CORE, &part, IDGW_SCRIPT_MAX_PARTS + 1,
+                                   err, sizeof(err)));
+
+    idgw_script_args_init(&a, p);
+    idgw_script_args_key(&a, "k1");
+    ck_assert_int_eq(idgw_script_args_argv(&a, &s, 1, &argv, &lens), 3 + 1 + 3);
+    ck_assert_str_eq(argv[0], "FCALL");
+    ck_assert_str_eq(argv[1], s.fname);
+    ck_assert_uint_eq(lens[1], 45);
+    ck_assert(!idgw_script_functions_off());
+    idgw_script_functions_disable();
+    ck_assert(idgw_script_functions_off());
+    idgw_script_args_argv(&a, &s, 1, &argv, &lens);
+    ck_assert_str_eq(argv[0], "EVALSHA");
+    ck_assert_str_eq(argv[1], s.sha1);
+    apr_pool_destroy(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("script");
@@ -109,6 +157,7 @@ int main(void)
     tcase_add_test(tc, script_parts_checked);
     tcase_add_test(tc, core_runs_between_the_parts);
     tcase_add_test(tc, script_args_layout);
+    tcase_add_test(tc, script_as_function_library);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
