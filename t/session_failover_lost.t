@@ -122,12 +122,15 @@ ok wait_for(sub {
 # the retransmission: the aborted step replayed (start over), or, if the
 # claim never reached the replica, the step run once now; never a rollback
 # the phone could not follow
-$end = time + 10;
+$end = time + 20;
+@seen = ();
 while (time < $end) {
     $res = $c->step('store_card', 'relay', seq => 2);
+    push @seen, $res->{status} . ':' . code($res);
     last unless $res->{status} == 503 && ($res->{headers}{'x-idgw-replay'} // '') ne '1';
     sleep 0.3;
 }
+print STDERR "# after the failover: @seen\n" unless $res->{status} == 200 || code($res) eq 'IDGW-SRV-006';
 my $replayed = ($res->{headers}{'x-idgw-replay'} // '') eq '1';
 ok t_cmp($res->{status} == 200 || ($replayed && code($res) eq 'IDGW-SRV-006') ? 'ok'
          : "$res->{status} " . code($res), 'ok', 'after the failover: replayed abort or one run');

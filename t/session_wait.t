@@ -44,6 +44,11 @@ my $gw = IdgwTest::Httpd::start(name => 'wait-httpd', port => 8573, edit => sub 
 my $log_at = length($gw->log_text);
 
 # ---- 1. the replica answers: every advancing write waits, status does not
+# a first story loads the scripts into Redis (a script's first call is sent,
+# found missing, loaded and confirmed once more)
+my $warm = IdgwTest::Client->new(base => $gw->base_url);
+$warm->open_session;
+$warm->step('store_card', 'request');
 cli($MASTER, 'CONFIG', 'RESETSTAT');
 my $c = IdgwTest::Client->new(base => $gw->base_url);
 ok t_cmp($c->open_session->{status}, 200, 'open confirmed');
@@ -125,10 +130,12 @@ ok t_cmp(cli($MASTER, 'HGET', $c->session_key, 'seq'), $seq_before, 'the session
 ok wait_for(sub { cli($REPLICA, 'INFO', 'replication') =~ /master_link_status:up/ }, 10);
 # as an app does: retry a 503; a replayed IDGW-SRV-006 says start over (next number)
 my $next = $c->seq + 1;
+my @seen;
 ok wait_for(sub {
     my $r = $c->step('store_card', 'request', seq => $next);
+    push @seen, "$next:$r->{status}:" . IdgwTest::Client::error_code($r) . (replay($r) ? ':replay' : '');
     $next++ if replay($r);
-    $r->{status} == 200 }, 5);
+    $r->{status} == 200 }, 10) or print STDERR "# seen: @seen\n";
 
 my $log = substr($gw->log_text, $log_at);
 ok $log =~ /IDGW0166: script \S+ not confirmed: 0 of 1 replica\(s\)/ or print STDERR "# log: $log\n";
