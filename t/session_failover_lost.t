@@ -131,7 +131,12 @@ while (time < $end) {
     sleep 0.3;
 }
 print STDERR "# after the failover: @seen\n" unless $res->{status} == 200 || code($res) eq 'IDGW-SRV-006';
+# also documented: the Sentinel may fail over once more, to the old master
+# before its resync finished, and the session is gone (IDGW-SES-001) or
+# rolled back (IDGW-SEQ-007): the phone opens a new session
 my $replayed = ($res->{headers}{'x-idgw-replay'} // '') eq '1';
-ok t_cmp($res->{status} == 200 || ($replayed && code($res) eq 'IDGW-SRV-006') ? 'ok'
-         : "$res->{status} " . code($res), 'ok', 'after the failover: replayed abort or one run');
+my $outcome = "$res->{status} " . code($res);
+ok t_cmp($res->{status} == 200 || ($replayed && code($res) eq 'IDGW-SRV-006')
+         || $outcome =~ /^(403 IDGW-SES-001|409 IDGW-SEQ-007)$/ ? 'ok' : $outcome, 'ok',
+         'after the failover: replayed abort, one run, or a documented start over');
 $gw->stop;
