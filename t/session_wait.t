@@ -128,14 +128,20 @@ ok t_cmp("$res->{status} " . IdgwTest::Client::error_code($res), '503 IDGW-SRV-0
          'NOREPLICAS: the session store is unavailable, nothing written');
 ok t_cmp(cli($MASTER, 'HGET', $c->session_key, 'seq'), $seq_before, 'the session did not move');
 ok wait_for(sub { cli($REPLICA, 'INFO', 'replication') =~ /master_link_status:up/ }, 10);
+# the point is made: a loaded machine must not flap the 1 s lag from here on
+cli($MASTER, 'CONFIG', 'SET', 'min-replicas-to-write', 0);
 # as an app does: retry a 503; a replayed IDGW-SRV-006 says start over (next number)
 my $next = $c->seq + 1;
-my @seen;
-ok wait_for(sub {
+my (@seen, $ok_again);
+my $until = time + 10;
+while (!$ok_again && time < $until) {
     my $r = $c->step('store_card', 'request', seq => $next);
     push @seen, "$next:$r->{status}:" . IdgwTest::Client::error_code($r) . (replay($r) ? ':replay' : '');
     $next++ if replay($r);
-    $r->{status} == 200 }, 10) or print STDERR "# seen: @seen\n";
+    $ok_again = $r->{status} == 200;
+    sleep 0.2 unless $ok_again;
+}
+ok $ok_again or print STDERR "# seen: @seen\n";
 
 my $log = substr($gw->log_text, $log_at);
 ok $log =~ /IDGW0166: script \S+ not confirmed: 0 of 1 replica\(s\)/ or print STDERR "# log: $log\n";
