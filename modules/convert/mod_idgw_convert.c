@@ -144,18 +144,47 @@ static const char *abort_unsettled(const idgw_abort_report *rep)
     return rep->skipped ? "abort-unsent" : NULL;
 }
 
-/* Left for reconciliation (mod_idgw.h, idgw_unsettled_record). */
-static void unsettled(conv_req *c, const char *kind, idgw_op op, const char *chip,
-                      const char *detail)
+/* Left for reconciliation (mod_idgw.h, idgw_unsettled_record), with the
+ * card and slot the operation's context names. */
+static void record_unsettled(apr_pool_t *p, server_rec *s, const idgw_ctx *ctx,
+                             idgw_unsettled *u)
+{
+    idgw_conv_card_ref(ctx, &u->card, &u->slot);
+    unsettled_record(p, s, u);
+}
+
+/* After an abort stage (a step's or the reaper's): recorded when it left
+ * the outcome open; u names the operation, the rest is filled here. */
+static void record_open_abort(apr_pool_t *p, server_rec *s, const idgw_ctx *ctx,
+                              const idgw_abort_report *rep, idgw_unsettled *u, const char *why)
+{
+    if (!(u->kind = abort_unsettled(rep)))
+        return;
+    u->chip = idgw_chip_truth_name(rep->truth);
+    u->detail = rep->skipped ? rep->first_skip : why;
+    record_unsettled(p, s, ctx, u);
+}
+
+/* The operation this request is in, as a record for reconciliation names it. */
+static idgw_unsettled unsettled_of(const conv_req *c, idgw_op op)
 {
     idgw_unsettled u = {
-        .kind = kind, .op = idgw_op_name(op), .step = idgw_step_name(c->info->step),
+        .op = idgw_op_name(op), .step = idgw_step_name(c->info->step),
         .correlation_id = c->info->correlation_id, .terminal_id = c->info->terminal_id,
-        .idm = c->info->idm, .chip = chip, .detail = detail
+        .idm = c->info->idm
     };
 
-    idgw_conv_card_ref(c->env.ctx, &u.card, &u.slot);
-    unsettled_record(c->r->pool, c->r->server, &u);
+    return u;
+}
+
+/* The operation's context is gone: nobody could tell the backends. */
+static void context_lost_unsettled(conv_req *c, idgw_op op, const char *detail)
+{
+    idgw_unsettled u = unsettled_of(c, op);
+
+    u.kind = "context-lost";
+    u.detail = detail;
+    record_unsettled(c->r->pool, c->r->server, c->env.ctx, &u);
 }
 
 /* Run the map's abort calls for the operation in c->env and log what the
@@ -163,7 +192,7 @@ static void unsettled(conv_req *c, const char *kind, idgw_op op, const char *chi
 static void tell_abort(conv_req *c, const char *why)
 {
     idgw_abort_report rep;
-    const char *kind;
+    idgw_unsettled u = unsettled_of(c, c->env.op);
 
     idgw_conv_abort_report(&c->env, &rep);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "IDGW0411: %s %s, chip %s, %d backend "
@@ -174,9 +203,7 @@ static void tell_abort(conv_req *c, const char *why)
                       "notice(s) not sent (%s); chip %s; reconcile by correlation id %s",
                       idgw_op_name(c->env.op), why, rep.skipped, rep.first_skip,
                       idgw_chip_truth_name(rep.truth), c->info->correlation_id);
-    if ((kind = abort_unsettled(&rep)))
-        unsettled(c, kind, c->env.op, idgw_chip_truth_name(rep.truth),
-                  rep.skipped ? rep.first_skip : why);
+    record_open_abort(c->r->pool, c->r->server, c->env.ctx, &rep, &u, why);
 }
 
 /* A failed step: tell the backends, strike a forger, refuse. */
@@ -259,7 +286,7 @@ static int ctx_lost(conv_req *c)
                   "notified; reconcile by correlation id %s (sid=%s)",
                   idgw_op_name(c->info->op), idgw_step_name(c->info->step),
                   c->info->correlation_id, c->info->sid_log);
-    unsettled(c, "context-lost", c->info->op, NULL, "operation context gone from Redis");
+    context_lost_unsettled(c, c->info->op, "operation context gone from Redis");
     return refuse(c, &IDGW_E_SEQ_ROLLBACK, "operation context gone");
 }
 
@@ -325,6 +352,8 @@ static int reap_abandoned(apr_pool_t *p, server_rec *s, const idgw_reaped_op *op
     idgw_conv_env env;
     idgw_send_baton baton;
     idgw_abort_report rep;
+    idgw_unsettled u = { .op = idgw_op_name(op->op), .correlation_id = op->correlation_id,
+                         .idm = op->idm };
 
     if (!conf || !conf->map || strcmp(op->item, CTX_ITEM) != 0)
         return 0;
@@ -356,17 +385,7 @@ static int reap_abandoned(apr_pool_t *p, server_rec *s, const idgw_reaped_op *op
                      "%d backend notice(s) not sent (%s); chip %s; reconcile by correlation "
                      "id %s", idgw_op_name(op->op), rep.skipped, rep.first_skip,
                      idgw_chip_truth_name(rep.truth), op->correlation_id);
-    if (abort_unsettled(&rep)) {
-        idgw_unsettled u = {
-            .kind = abort_unsettled(&rep), .op = idgw_op_name(op->op),
-            .correlation_id = op->correlation_id, .idm = op->idm,
-            .chip = idgw_chip_truth_name(rep.truth),
-            .detail = rep.skipped ? rep.first_skip : "abandoned by its app"
-        };
-
-        idgw_conv_card_ref(env.ctx, &u.card, &u.slot);
-        unsettled_record(p, s, &u);
-    }
+    record_open_abort(p, s, env.ctx, &rep, &u, "abandoned by its app");
     return rep.sent;
 }
 
@@ -468,7 +487,7 @@ static int step_close(conv_req *c)
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0414: close cancels %s, "
                           "its context is gone: backends not notified (sid=%s)",
                           idgw_op_name(c->env.op), c->info->sid_log);
-            unsettled(c, "context-lost", c->env.op, NULL, "cancelled by close, context gone");
+            context_lost_unsettled(c, c->env.op, "cancelled by close, context gone");
         }
     }
     return answer(c, IDGW_COMMIT_OK, idgw_ans_closed(c->r->pool, cancelled));
@@ -562,7 +581,7 @@ static int step_taken_over(conv_req *c)
                       "context is gone: backends not notified; reconcile by correlation id %s "
                       "(sid=%s)", idgw_op_name(c->info->op), idgw_step_name(c->info->step),
                       c->info->correlation_id, c->info->sid_log);
-        unsettled(c, "context-lost", c->info->op, NULL, "taken over, context gone");
+        context_lost_unsettled(c, c->info->op, "taken over, context gone");
     }
     return refuse(c, &IDGW_E_SEQ_RESTART, "first attempt never answered within the lease");
 }

@@ -315,11 +315,10 @@ redisReply *idgw_redis_evalsha_confirmed(idgw_redis_conn *c, const idgw_script *
         return NULL;
     r = idgw_redis_read(c);
     *acked = wait_count(idgw_redis_read(c));
-    if (r && (idgw_redis_classify(r) == IDGW_REDIS_NOSCRIPT
-              || (argc >= 2 && s->lib && strcmp(argv[0], "FCALL") == 0 && fcall_unusable(r)))) {
-        /* the script did not run (not loaded, or FCALL refused): load it or
-         * fall back as idgw_redis_evalsha does, run it, confirm it (one
-         * round trip more) */
+    if (r && idgw_redis_classify(r) == IDGW_REDIS_NOSCRIPT) {
+        /* the script did not run (not loaded, or FCALL refused: classify
+         * counts both): load it or fall back as idgw_redis_evalsha does, run
+         * it, confirm it (one round trip more) */
         freeReplyObject(r);
         r = idgw_redis_evalsha(c, s, argc, argv, lens);
         *acked = r ? wait_count(idgw_redis_command(c, 3, wv, wl)) : -1;

@@ -129,16 +129,20 @@ static const char *definitions(apr_pool_t *p, const char *core_lua,
     return apr_pstrcat(p, out, dispatch, NULL);
 }
 
+/* The EVAL form: the definitions, then one call of the dispatcher. */
+static const char *eval_text(apr_pool_t *p, const char *defs)
+{
+    return apr_pstrcat(p, "-- idgw per-request script (assembled at start-up)\n", defs,
+                       "return dispatch(KEYS, ARGV)\n", NULL);
+}
+
 const char *idgw_script_assemble(apr_pool_t *p, const char *core_lua,
                                  const idgw_script_part_text *parts, int nparts,
                                  char *err, size_t errlen)
 {
     const char *defs = definitions(p, core_lua, parts, nparts, err, errlen);
 
-    if (!defs)
-        return NULL;
-    return apr_pstrcat(p, "-- idgw per-request script (assembled at start-up)\n", defs,
-                       "return dispatch(KEYS, ARGV)\n", NULL);
+    return defs ? eval_text(p, defs) : NULL;
 }
 
 int idgw_script_compose(idgw_script *s, apr_pool_t *p, const char *name, const char *core_lua,
@@ -149,8 +153,7 @@ int idgw_script_compose(idgw_script *s, apr_pool_t *p, const char *name, const c
 
     if (!defs)
         return 0;
-    idgw_script_init(s, name, apr_pstrcat(p, "-- idgw per-request script (assembled at start-up)\n",
-                                          defs, "return dispatch(KEYS, ARGV)\n", NULL));
+    idgw_script_init(s, name, eval_text(p, defs));
     /* named after the EVAL text's SHA: another build is another library */
     s->lib = apr_pstrcat(p, "#!lua name=", s->fname, "\n", defs,
                          "redis.register_function('", s->fname, "', dispatch)\n", NULL);
