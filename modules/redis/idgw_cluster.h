@@ -35,7 +35,7 @@
 #include "idgw_cluster_map.h"
 #include "idgw_redis_pool.h"
 
-#define IDGW_CLUSTER_MAX_SEEDS 16
+#define IDGW_CLUSTER_MAX_SEEDS IDGW_REDIS_MAX_SEEDS
 #define IDGW_CLUSTER_REFRESH_GAP apr_time_from_msec(100)
 #define IDGW_CLUSTER_MAX_HOPS 5         /* redirections followed by one call */
 #define IDGW_CLUSTER_TRYAGAIN_TRIES 3

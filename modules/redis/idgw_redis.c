@@ -254,13 +254,13 @@ redisReply *idgw_redis_evalsha(idgw_redis_conn *c, const idgw_script *s, int arg
                                const char **argv, const size_t *lens)
 {
     redisReply *r = idgw_redis_command(c, argc, argv, lens), *failed;
-    int as_function = argc >= 2 && s->lib && strcmp(argv[0], "FCALL") == 0;
+    int as_function = argc >= 2 && s && s->lib && strcmp(argv[0], "FCALL") == 0;
 
     if (as_function && fcall_unusable(r)) {
         freeReplyObject(r);
         return evalsha_instead(c, s, argc, argv, lens);
     }
-    if (r && idgw_redis_classify(r) == IDGW_REDIS_NOSCRIPT) {
+    if (r && s && idgw_redis_classify(r) == IDGW_REDIS_NOSCRIPT) {
         freeReplyObject(r);
         if (load_script(c, s, as_function, &failed))
             return idgw_redis_command(c, argc, argv, lens);

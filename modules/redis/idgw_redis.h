@@ -18,6 +18,7 @@
 #include "idgw_script.h"
 
 #define IDGW_REDIS_MAX_SENTINELS 8
+#define IDGW_REDIS_MAX_SEEDS 16          /* IdgwRedisCluster seed nodes */
 #define IDGW_REDIS_HOST_MAX IDGW_HOST_MAX
 
 /* A Redis server or Sentinel: host and port (idgw_parse_hostport). */
@@ -28,6 +29,8 @@ typedef struct idgw_redis_cfg {
     idgw_redis_addr sentinels[IDGW_REDIS_MAX_SENTINELS];
     int nsentinels;
     const char *master_name;             /* with sentinels */
+    idgw_redis_addr seeds[IDGW_REDIS_MAX_SEEDS];   /* Redis Cluster mode when nseeds > 0 */
+    int nseeds;
     const char *password;                /* NULL: no AUTH */
     int database;                        /* SELECT when not 0 */
     apr_interval_time_t connect_timeout;
@@ -92,6 +95,7 @@ redisReply *idgw_redis_command(idgw_redis_conn *c, int argc, const char **argv,
  * NOSCRIPT or "Function not found" loads the script (SCRIPT LOAD) or its
  * library (FUNCTION LOAD REPLACE) and runs it again, once (safe: neither
  * ran).  A Redis without FCALL turns the process to EVALSHA for good.
+ * s NULL: argv is a plain command (nothing to load), sent once.
  */
 redisReply *idgw_redis_evalsha(idgw_redis_conn *c, const idgw_script *s, int argc,
                                const char **argv, const size_t *lens);

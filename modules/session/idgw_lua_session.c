@@ -24,7 +24,10 @@
  *    10 idle ms, 11 lifetime ms, 12 max relays, 13 strike window ms,
  *    14 pending lease ms, 15 correlation id (open: the new session's; else ''),
  *    16 the master's replication id, 17 its replid2 (both '' when unknown:
- *    the history rule is then off; see idgw_session_history.c)
+ *    the history rule is then off; see idgw_session_history.c),
+ *    18 '1' when the strike counters (K 4, 5) live on other slots (Redis
+ *    Cluster): the script then only reports the strike's scope and the
+ *    caller counts it (idgw_session_cluster.c); '0' otherwise
  * Results: {'OK', from, to, seq, relays, created_ms, deadline_ms, addr_mismatch, kind,
  *           attempt, correlation id}
  *          {'RETX', answer, addr_mismatch}
@@ -71,6 +74,7 @@ const char idgw_lua_session_core[] =
 "end\n"
 "local function fmt(ms) return string.format('%.0f', ms) end\n"
 "local function strike(K, A, scope)\n"
+"  if A[18] == '1' then return end  -- Cluster: counted by the caller, on their own slots\n"
 "  for i = (scope == 1 and 4 or 5), 5 do\n"
 "    if redis.call('INCR', K[i]) == 1 or redis.call('PTTL', K[i]) < 0 then\n"
 "      redis.call('PEXPIRE', K[i], A[13])\n"
@@ -256,13 +260,16 @@ const char idgw_lua_commit[] =
  * ARGV: 1 strike window ms, 2 invalidate (0|1), 3 tombstone ms,
  *       4 strike the terminal too (1: the request passed the session check
  *       and the session is proven, field pv, or 2: proven by this very request;
- *       0: it proved nothing, only its address is struck), 5 session id
+ *       0: it proved nothing, only its address is struck), 5 session id,
+ *       6 '1': do not count (Redis Cluster: KEYS 1 and 2 are on other slots and
+ *       are not touched; the caller counts them), absent or '0': count
+ * Returns 2 when the terminal is struck too, 1 when only the address is.
  * A handler that invalidates its session has told the backends itself: the
  * reaper stops watching the operation. */
 const char idgw_lua_strike[] =
 "local whole = ARGV[4] == '2' or (ARGV[4] == '1'\n"
 "  and (redis.call('HGET', KEYS[3], 'pv') or '') ~= '')\n"
-"for i = (whole and 1 or 2), 2 do\n"
+"for i = (whole and 1 or 2), (ARGV[6] == '1' and 0 or 2) do\n"
 "  if redis.call('INCR', KEYS[i]) == 1 or redis.call('PTTL', KEYS[i]) < 0 then\n"
 "    redis.call('PEXPIRE', KEYS[i], ARGV[1])\n"
 "  end\n"
@@ -279,7 +286,7 @@ const char idgw_lua_strike[] =
 "    redis.call('PEXPIRE', KEYS[3], ARGV[3])\n"
 "  end\n"
 "end\n"
-"return 1\n";
+"return whole and 2 or 1\n";
 
 /* Store a sealed vault item; the item expires with the session at the latest
  * (idle timeout or deadline, whichever comes first).
@@ -314,9 +321,11 @@ const char idgw_lua_vault_put[] =
 
 /* The reaper's claim: take the operations due (abandoned) out of the set,
  * atomically, so that exactly one node of the fleet tells their backends.
- * KEYS: 1 reaper set   ARGV: 1 key prefix, 2 most entries per claim, 3 grace ms
- * Keys of a member are derived from the prefix here (one Redis, no cluster):
- * <prefix>s:{sid} the session, <prefix>reap:{sid} the record.
+ * KEYS: 1 reaper set   ARGV: 1 key prefix, 2 most entries per claim, 3 grace ms,
+ *       4 the shard's tag (Redis Cluster; absent or '': one set)
+ * Keys of a member are derived from the prefix here: <prefix>s:{sid} the
+ * session, <prefix>reap:{sid} the record; with a tag (idgw_session_keys.h)
+ * <prefix>s:{tag}:sid and <prefix>reap:{tag}:sid, in the shard's slot.
  * Per due member:
  *   - session alive with the operation still open (status polls kept it
  *     alive without a step): looked at again when it could next be idle;
@@ -340,6 +349,10 @@ const char idgw_lua_reap_claim[] =
 "  else\n"
 "    local skey = ARGV[1] .. 's:{' .. sid .. '}'\n"
 "    local rkey = ARGV[1] .. 'reap:{' .. sid .. '}'\n"
+"    if ARGV[4] and ARGV[4] ~= '' then\n"
+"      skey = ARGV[1] .. 's:{' .. ARGV[4] .. '}:' .. sid\n"
+"      rkey = ARGV[1] .. 'reap:{' .. ARGV[4] .. '}:' .. sid\n"
+"    end\n"
 "    local st = redis.call('HGET', skey, 'st')\n"
 "    if st and st ~= 'dead' and st ~= 'closed' and st ~= 'ready' then\n"
 "      local ttl = math.max(0, redis.call('PTTL', skey))\n"
@@ -359,6 +372,16 @@ const char idgw_lua_reap_claim[] =
 "  end\n"
 "end\n"
 "return out\n";
+
+/* One strike counter (Redis Cluster: each counter is a slot of its own, so
+ * the session scripts leave counting to this one; idgw_session_cluster.c).
+ * KEYS: 1 counter   ARGV: 1 strike window ms */
+const char idgw_lua_count[] =
+"local n = redis.call('INCR', KEYS[1])\n"
+"if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then\n"
+"  redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
+"end\n"
+"return n\n";
 
 /* The transition table as a Lua table: T()['<state>|<op>|<step>'] = '<next state>'.
  * Built only when a step asks for it, and kept: an EVAL script's locals are

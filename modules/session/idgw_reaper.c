@@ -139,6 +139,27 @@ static void handle_entry(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
     }
 }
 
+/* The claim's arguments for the one set (shard < 0) or a Cluster shard. */
+static void claim_args(idgw_script_args *a, apr_pool_t *p, int shard)
+{
+    const char *prefix = idgw_g.limits.prefix;
+
+    idgw_script_args_init(a, p);
+    idgw_script_args_key(a, shard < 0 ? idgw_key_reap_set(p, prefix, "")
+                                      : idgw_key_reap_shard(p, prefix, (unsigned)shard));
+    idgw_script_args_str(a, prefix);
+    idgw_script_args_int(a, CLAIM_MAX);
+    idgw_script_args_int(a, (apr_int64_t)apr_time_as_msec(idgw_g.reaper_grace));
+    if (shard >= 0)
+        idgw_script_args_str(a, apr_psprintf(p, "%d", shard));   /* the keys' tag */
+}
+
+static void handle_claimed(idgw_reaper *rp, apr_pool_t *p, const redisReply *reply)
+{
+    for (size_t i = 0; i < reply->elements; i++)
+        handle_entry(rp, p, reply->element[i]);
+}
+
 /* One claim: the entries due now, taken out of the fleet's set atomically. */
 static void claim(idgw_reaper *rp)
 {
@@ -159,11 +180,7 @@ static void claim(idgw_reaper *rp)
         apr_pool_destroy(p);
         return;
     }
-    idgw_script_args_init(&a, p);
-    idgw_script_args_key(&a, idgw_key_reap_set(p, idgw_g.limits.prefix));
-    idgw_script_args_str(&a, idgw_g.limits.prefix);
-    idgw_script_args_int(&a, CLAIM_MAX);
-    idgw_script_args_int(&a, (apr_int64_t)apr_time_as_msec(idgw_g.reaper_grace));
+    claim_args(&a, p, -1);
     argc = idgw_script_args_argv(&a, &idgw_g.reap_claim_script, 0, &argv, &lens);
     if (idgw_redis_pool_acquire_for(idgw_g.pool, held, &conn, err, sizeof(err)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, rp->s, "IDGW0154: reaper: Redis "
@@ -182,11 +199,65 @@ static void claim(idgw_reaper *rp)
     }
     apr_pool_destroy(held);
     if (reply && reply->type == REDIS_REPLY_ARRAY)
-        for (size_t i = 0; i < reply->elements; i++)
-            handle_entry(rp, p, reply->element[i]);
+        handle_claimed(rp, p, reply);
     if (reply)
         freeReplyObject(reply);
     apr_pool_destroy(p);
+}
+
+/* Shards claimed in one round trip (idgw_cluster_run). */
+#define SHARD_BATCH 64
+
+/* Cluster: the shards first .. first + n - 1, one call each, in one round trip. */
+static void claim_shards(idgw_reaper *rp, int first, int n)
+{
+    idgw_cluster_call calls[SHARD_BATCH];
+    apr_pool_t *p, *held;
+    int i, failed = 0, first_failed = -1;
+
+    if (apr_pool_create(&p, rp->pool) != APR_SUCCESS)
+        return;
+    if (apr_pool_create(&held, p) != APR_SUCCESS) {
+        apr_pool_destroy(p);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        idgw_script_args a;
+
+        claim_args(&a, p, first + i);
+        idgw_cluster_call_prepare(&calls[i], &a, &idgw_g.reap_claim_script, 0);
+    }
+    idgw_cluster_run(idgw_g.cluster, held, calls, n);
+    apr_pool_destroy(held);     /* the connections go back before the backends are told */
+    for (i = 0; i < n; i++) {
+        const redisReply *reply = calls[i].reply;
+
+        if (calls[i].outcome == IDGW_CLUSTER_DONE && reply->type == REDIS_REPLY_ARRAY)
+            handle_claimed(rp, p, reply);
+        else if (failed++ == 0)
+            first_failed = i;
+    }
+    if (failed)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, rp->s, "IDGW0154: reaper: claim of %d "
+                     "of %d shard(s) failed (shard %d: %.120s): trying again in the next "
+                     "interval", failed, n, first + first_failed,
+                     calls[first_failed].outcome != IDGW_CLUSTER_DONE ? calls[first_failed].err
+                     : calls[first_failed].reply->type == REDIS_REPLY_ERROR
+                     ? calls[first_failed].reply->str : "unexpected reply");
+    for (i = 0; i < n; i++)
+        if (calls[i].reply)
+            freeReplyObject(calls[i].reply);
+    apr_pool_destroy(p);
+}
+
+/* Cluster: every shard of the set, each in its own slot (its sessions' slot). */
+static void claim_cluster(idgw_reaper *rp)
+{
+    int first;
+
+    for (first = 0; first < IDGW_REAP_SHARDS; first += SHARD_BATCH)
+        claim_shards(rp, first, IDGW_REAP_SHARDS - first < SHARD_BATCH
+                                ? IDGW_REAP_SHARDS - first : SHARD_BATCH);
 }
 
 static void *APR_THREAD_FUNC reaper_main(apr_thread_t *t, void *data)
@@ -199,7 +270,10 @@ static void *APR_THREAD_FUNC reaper_main(apr_thread_t *t, void *data)
         if (rp->stop)
             break;
         apr_thread_mutex_unlock(rp->lock);
-        claim(rp);
+        if (idgw_g.cluster)
+            claim_cluster(rp);
+        else
+            claim(rp);
         apr_thread_mutex_lock(rp->lock);
     }
     apr_thread_mutex_unlock(rp->lock);
@@ -229,7 +303,8 @@ void idgw_reaper_start(apr_pool_t *pchild, server_rec *s)
     idgw_reaper *rp;
     apr_status_t rv;
 
-    if (!idgw_g.reaper_fn || idgw_g.reaper_interval <= 0 || !idgw_g.vault_keys || !idgw_g.pool)
+    if (!idgw_g.reaper_fn || idgw_g.reaper_interval <= 0 || !idgw_g.vault_keys
+        || (!idgw_g.pool && !idgw_g.cluster))
         return;
     rp = apr_pcalloc(pchild, sizeof(*rp));
     rp->s = s;

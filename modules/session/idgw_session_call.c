@@ -38,6 +38,7 @@ void idgw_session_core_args(idgw_script_args *a, const idgw_session_limits *lim,
     idgw_script_args_str(a, rq->correlation_id ? rq->correlation_id : "");
     idgw_script_args_str(a, rq->replid ? rq->replid : "");
     idgw_script_args_str(a, rq->replid2 ? rq->replid2 : "");
+    idgw_script_args_str(a, idgw_keys_cluster() ? "1" : "0");
 }
 
 static int is_str(const redisReply *r, const char *s)

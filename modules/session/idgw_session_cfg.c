@@ -59,7 +59,8 @@ void *idgw_session_merge_srv(apr_pool_t *p, void *basev, void *addv)
     idgw_session_srv *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
 
     /* the server or the Sentinels go with the settings of their section */
-    c->redis = add->redis_server_set || add->redis.nsentinels ? add->redis : base->redis;
+    c->redis = add->redis_server_set || add->redis.nsentinels || add->redis.nseeds
+        ? add->redis : base->redis;
     c->redis_server_set = base->redis_server_set || add->redis_server_set;
     c->redis.password = idgw_merge_ptr(base->redis.password, add->redis.password);
     c->redis.master_name = idgw_merge_ptr(base->redis.master_name, add->redis.master_name);
@@ -163,6 +164,22 @@ static const char *set_sentinels(cmd_parms *cmd, void *dummy, const char *arg)
                                    &c->redis.sentinels[c->redis.nsentinels])))
         return fail(cmd, arg, err);
     c->redis.nsentinels++;
+    return NULL;
+}
+
+/* IdgwRedisCluster host:port ...: seed nodes, asked for the slot map. */
+static const char *set_cluster(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    idgw_session_srv *c = srv_of(cmd);
+    const char *err = global_only(cmd);
+
+    if (err)
+        return err;
+    if (c->redis.nseeds == IDGW_REDIS_MAX_SEEDS)
+        return fail(cmd, arg, "too many seed nodes (16 at most)");
+    if ((err = idgw_parse_hostport(cmd->pool, arg, 6379, &c->redis.seeds[c->redis.nseeds])))
+        return fail(cmd, arg, err);
+    c->redis.nseeds++;
     return NULL;
 }
 
@@ -331,6 +348,9 @@ const command_rec idgw_session_cmds[] = {
                   "IdgwRedisServer host[:port] - Redis without Sentinel (default 127.0.0.1:6379)"),
     AP_INIT_ITERATE("IdgwRedisSentinels", set_sentinels, NULL, RSRC_CONF,
                     "IdgwRedisSentinels host[:port] ... - Sentinels to ask for the master"),
+    AP_INIT_ITERATE("IdgwRedisCluster", set_cluster, NULL, RSRC_CONF,
+                    "IdgwRedisCluster host[:port] ... - seed nodes of a Redis Cluster "
+                    "(instead of IdgwRedisServer or IdgwRedisSentinels)"),
     AP_INIT_TAKE1("IdgwRedisMasterName", set_string, STR_OFF(redis.master_name), RSRC_CONF,
                   "IdgwRedisMasterName name - master name known to the Sentinels"),
     AP_INIT_TAKE1("IdgwRedisPassword", set_string, STR_OFF(redis.password), RSRC_CONF,
@@ -414,6 +434,23 @@ static const char *lease_finish(apr_pool_t *p, idgw_session_srv *c)
     return NULL;
 }
 
+/* Cluster mode excludes the other two modes and what a Cluster cannot do. */
+static const char *cluster_finish(const idgw_session_srv *c)
+{
+    if (!c->redis.nseeds)
+        return NULL;
+    if (c->redis_server_set || c->redis.nsentinels || c->redis.master_name)
+        return "IdgwRedisCluster excludes IdgwRedisServer, IdgwRedisSentinels and "
+               "IdgwRedisMasterName: use one Redis mode";
+    if (c->redis.database != IDGW_UNSET && c->redis.database != 0)
+        return "IdgwRedisDatabase: a Redis Cluster has database 0 only";
+    /* WAIT would have to follow each script on its slot's master: not built */
+    if (c->wait_replicas != IDGW_UNSET && c->wait_replicas > 0)
+        return "IdgwSessionWaitReplicas is not supported with IdgwRedisCluster yet "
+               "(set it to 0 or leave it unset)";
+    return NULL;
+}
+
 const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_srv *c)
 {
     int threads = 0;
@@ -429,6 +466,8 @@ const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_s
         return "IdgwRedisMasterName needs IdgwRedisSentinels";
     if (c->redis.nsentinels && c->redis_server_set)
         return "use either IdgwRedisServer or IdgwRedisSentinels, not both";
+    if ((msg = cluster_finish(c)))
+        return msg;
     c->redis.database = idgw_default_int(c->redis.database, 0);
     c->redis.connect_timeout = idgw_default_time(c->redis.connect_timeout, D_CONNECT_TIMEOUT);
     c->redis.command_timeout = idgw_default_time(c->redis.command_timeout, D_COMMAND_TIMEOUT);

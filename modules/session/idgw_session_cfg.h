@@ -10,6 +10,7 @@
 
 #include "idgw_conf.h"
 
+#include "idgw_cluster.h"
 #include "idgw_redis_pool.h"
 #include "idgw_session_call.h"
 #include "idgw_session_shed.h"
@@ -57,18 +58,22 @@ int idgw_session_dir_allow_plain(const idgw_session_dir *d);
 
 /* Process-wide state of the module (one per child, set up in post_config/child_init);
  * defined, with who writes what and when, in idgw_session_state.c. */
+#define IDGW_SESSION_NSCRIPTS 6
+
 typedef struct idgw_session_globals {
     idgw_session_srv *srv;            /* main server's settings */
     idgw_session_limits limits;
     idgw_vault_keys *vault_keys;      /* NULL: vault disabled */
     idgw_script request_script;       /* per-request script (core + parts) */
     idgw_script commit_script, strike_script, vault_put_script, reap_claim_script;
-    const idgw_script *all_scripts[5];
+    idgw_script count_script;         /* a strike counter on its own slot (Cluster) */
+    const idgw_script *all_scripts[IDGW_SESSION_NSCRIPTS];
     /* the reaper (idgw_reaper.c): the handler that tells the backends, and
      * the settings of IdgwSessionReaper (interval 0: off) */
     idgw_reaper_fn reaper_fn;
     apr_interval_time_t reaper_grace, reaper_interval;
-    idgw_redis_pool *pool;            /* per child */
+    idgw_redis_pool *pool;            /* per child (single server or Sentinel) */
+    idgw_cluster *cluster;            /* per child, IdgwRedisCluster (pool is then NULL) */
     /* the longest a step may take, declared by the content handler's module
      * (idgw_session_step_budget, post_config; 0: none declared) */
     apr_interval_time_t step_worst;
@@ -121,6 +126,31 @@ apr_status_t idgw_session_unsettled_rollback(request_rec *r, const idgw_session_
 
 int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
                      int parts_header, redisReply **reply);
+
+/*
+ * Redis Cluster mode (idgw_session_cluster.c).  idgw_session_run goes here
+ * when idgw_g.cluster is set: the script runs on the master of its keys' slot
+ * (keys of several slots: IDGW0190, 500), redirections followed by the
+ * router; not run (IDGW0191) or lost after sending (IDGW0192): 503.
+ */
+int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
+                             int parts_header, redisReply **reply);
+
+/* A plain command on the master of argv[1]'s slot (owner: the request's pool
+ * or a pool the caller destroys); NULL with the reason in err. */
+redisReply *idgw_session_cluster_command(apr_pool_t *owner, int argc, const char **argv,
+                                         const size_t *lens, char *err, size_t errlen);
+
+/* The strike counters the script left to the caller (Cluster): the address,
+ * and the terminal too when terminal is set, each on its own slot, in one
+ * round trip.  APR_SUCCESS or not (IDGW0193 logged). */
+apr_status_t idgw_session_cluster_strikes(request_rec *r, const char *tid, const char *addr,
+                                          int terminal);
+
+/* What a script's reply means (idgw_session_redis.c): OK, or 503/500 logged
+ * (conn: the connection it came on, NULL in Cluster mode). */
+int idgw_session_reply_status(request_rec *r, const idgw_script *s, idgw_redis_conn *conn,
+                              redisReply *reply);
 
 /*
  * idgw_session_run for a write that advances a session (open, a step's

@@ -43,7 +43,7 @@ static void commit_args(request_rec *r, idgw_script_args *a, const idgw_session_
     idgw_script_args_key(a, idgw_key_session(r->pool, idgw_g.limits.prefix, in->sid));
     idgw_script_args_key(a, idgw_key_vault_operation(r->pool, idgw_g.limits.prefix, in->sid));
     idgw_script_args_key(a, idgw_key_vault_session(r->pool, idgw_g.limits.prefix, in->sid));
-    idgw_script_args_key(a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix));
+    idgw_script_args_key(a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix, in->sid));
     idgw_script_args_key(a, idgw_key_reap_record(r->pool, idgw_g.limits.prefix, in->sid));
     idgw_script_args_int(a, in->seq);
     idgw_script_args_str(a, outcome == IDGW_COMMIT_ABORT ? "abort" : "ok");
@@ -195,7 +195,7 @@ static apr_status_t vault_put(request_rec *r, idgw_vault_scope scope, const char
     idgw_script_args_int(&a, req->attempt);
     if (reaped) {
         /* the same sealed bytes: the reaper unseals them with the same AAD */
-        idgw_script_args_key(&a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix));
+        idgw_script_args_key(&a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix, in->sid));
         idgw_script_args_key(&a, idgw_key_reap_record(r->pool, idgw_g.limits.prefix, in->sid));
         idgw_script_args_int(&a, (apr_int64_t)apr_time_as_msec(idgw_g.limits.idle
                                                                + idgw_g.reaper_grace));
@@ -239,11 +239,35 @@ static apr_status_t idgw_reaper_register(apr_pool_t *pconf, idgw_reaper_fn fn)
     return APR_SUCCESS;
 }
 
+/* The same on a Redis Cluster: the router has followed the redirections. */
+static redisReply *cluster_plain_command(request_rec *r, int argc, const char **argv,
+                                         const size_t *lens)
+{
+    char err[300];
+    redisReply *reply = idgw_session_cluster_command(r->pool, argc, argv, lens, err,
+                                                     sizeof(err));
+
+    if (reply && reply->type != REDIS_REPLY_ERROR)
+        return reply;
+    if (reply) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0112: Redis refused %s: %.120s",
+                      argv[0], reply->str);
+        freeReplyObject(reply);
+    } else {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0191: Redis Cluster did not run %s: "
+                      "%s", argv[0], err);
+    }
+    return NULL;
+}
+
 /* A plain command (HGET/HDEL): safe to send again, so one retry on a fresh connection. */
 static redisReply *plain_command(request_rec *r, int argc, const char **argv,
                                  const size_t *lens)
 {
     int attempt;
+
+    if (idgw_g.cluster)
+        return cluster_plain_command(r, argc, argv, lens);
 
     for (attempt = 0; attempt < 2 && idgw_g.pool; attempt++) {
         idgw_redis_conn *conn;
@@ -362,6 +386,7 @@ static apr_status_t idgw_session_strike(request_rec *r, const char *reason, int 
     idgw_script_args a;
     redisReply *reply;
     const char *sid = in ? in->sid : "none";
+    int whole;
 
     if (!tid || !idgw_terminal_id_valid(tid))
         tid = "unknown";
@@ -372,7 +397,7 @@ static apr_status_t idgw_session_strike(request_rec *r, const char *reason, int 
     idgw_script_args_key(&a, idgw_key_session(r->pool, idgw_g.limits.prefix, sid));
     idgw_script_args_key(&a, idgw_key_vault_operation(r->pool, idgw_g.limits.prefix, sid));
     idgw_script_args_key(&a, idgw_key_vault_session(r->pool, idgw_g.limits.prefix, sid));
-    idgw_script_args_key(&a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix));
+    idgw_script_args_key(&a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix, sid));
     idgw_script_args_key(&a, idgw_key_reap_record(r->pool, idgw_g.limits.prefix, sid));
     idgw_script_args_int(&a, apr_time_as_msec(idgw_g.limits.strike_window));
     idgw_script_args_str(&a, invalidate && in ? "1" : "0");
@@ -381,6 +406,8 @@ static apr_status_t idgw_session_strike(request_rec *r, const char *reason, int 
      * pv); a claim is not struck */
     idgw_script_args_str(&a, !in ? "0" : req && req->proof ? "2" : "1");
     idgw_script_args_str(&a, sid);
+    /* Cluster: the counters lie on other slots; counted below */
+    idgw_script_args_str(&a, idgw_g.cluster ? "1" : "0");
     if (in)
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0132: strike against terminal %s "
                       "(if its session is proven) and address: %s%s", tid,
@@ -393,7 +420,11 @@ static apr_status_t idgw_session_strike(request_rec *r, const char *reason, int 
     /* confirmed (NOSCRIPT handled): a strike lost silently would spare a forger */
     if (idgw_session_run(r, &idgw_g.strike_script, &a, 0, &reply) != OK)
         return APR_EGENERAL;
+    /* the script says whom it would have counted: 2 the terminal too */
+    whole = reply->type == REDIS_REPLY_INTEGER && reply->integer == 2;
     freeReplyObject(reply);
+    if (idgw_g.cluster)
+        return idgw_session_cluster_strikes(r, tid, r->useragent_ip, whole);
     return APR_SUCCESS;
 }
 

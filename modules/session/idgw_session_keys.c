@@ -77,45 +77,104 @@ int idgw_key_prefix_valid(const char *s)
     return i > 0;
 }
 
+/* Set once, before the children fork (post_config); read-only after. */
+static int cluster_layout;
+
+void idgw_keys_cluster_layout(int on)
+{
+    cluster_layout = on;
+}
+
+int idgw_keys_cluster(void)
+{
+    return cluster_layout;
+}
+
+/* The first four hex digits of the session id, modulo the shard count
+ * (anything that is not a session id goes to shard 0). */
+unsigned idgw_key_shard_of(const char *sid)
+{
+    unsigned v = 0;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        int c = (unsigned char)sid[i];
+
+        if (c >= '0' && c <= '9')
+            v = v * 16 + (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = v * 16 + (unsigned)(c - 'a' + 10);
+        else
+            return 0;
+    }
+    return v % IDGW_REAP_SHARDS;
+}
+
+const char *idgw_key_tag(apr_pool_t *p, const char *sid)
+{
+    return cluster_layout ? apr_psprintf(p, "%u", idgw_key_shard_of(sid)) : "";
+}
+
+/* One key of a session: <prefix><kind>:{<sid>}, or in the Cluster layout
+ * <prefix><kind>:{<shard>}:<sid> (the shard's tag: one slot with its reaper
+ * shard). */
+static const char *session_key(apr_pool_t *p, const char *prefix, const char *kind,
+                               const char *sid)
+{
+    if (cluster_layout)
+        return apr_psprintf(p, "%s%s:{%u}:%s", prefix, kind, idgw_key_shard_of(sid), sid);
+    return apr_pstrcat(p, prefix, kind, ":{", sid, "}", NULL);
+}
+
 const char *idgw_key_session(apr_pool_t *p, const char *prefix, const char *sid)
 {
-    return apr_pstrcat(p, prefix, "s:{", sid, "}", NULL);
+    return session_key(p, prefix, "s", sid);
 }
 
 const char *idgw_key_vault_operation(apr_pool_t *p, const char *prefix, const char *sid)
 {
-    return apr_pstrcat(p, prefix, "vo:{", sid, "}", NULL);
+    return session_key(p, prefix, "vo", sid);
 }
 
 const char *idgw_key_vault_session(apr_pool_t *p, const char *prefix, const char *sid)
 {
-    return apr_pstrcat(p, prefix, "vs:{", sid, "}", NULL);
+    return session_key(p, prefix, "vs", sid);
 }
 
 /* The reaper's set of open operations (member: session id, score: when the
  * operation counts as abandoned) and its record of one session's operation.
  * idgw_lua_reap_claim derives the record's and the session's names from the
- * prefix the same way: keep them in step. */
-const char *idgw_key_reap_set(apr_pool_t *p, const char *prefix)
+ * prefix (and the shard's tag) the same way: keep them in step. */
+const char *idgw_key_reap_set(apr_pool_t *p, const char *prefix, const char *sid)
 {
+    if (cluster_layout)
+        return idgw_key_reap_shard(p, prefix, idgw_key_shard_of(sid));
     return apr_pstrcat(p, prefix, "reap", NULL);
+}
+
+const char *idgw_key_reap_shard(apr_pool_t *p, const char *prefix, unsigned shard)
+{
+    return apr_psprintf(p, "%sreap:{%u}", prefix, shard);
 }
 
 const char *idgw_key_reap_record(apr_pool_t *p, const char *prefix, const char *sid)
 {
-    return apr_pstrcat(p, prefix, "reap:{", sid, "}", NULL);
+    return session_key(p, prefix, "reap", sid);
 }
 
+/* Fleet-wide counters, one slot each in the Cluster layout (their own tag). */
 const char *idgw_key_strike_terminal(apr_pool_t *p, const char *prefix, const char *tid)
 {
-    return apr_pstrcat(p, prefix, "strike:t:", tid, NULL);
+    return cluster_layout ? apr_pstrcat(p, prefix, "strike:t:{", tid, "}", NULL)
+                          : apr_pstrcat(p, prefix, "strike:t:", tid, NULL);
 }
 
 /* Counted per address; the auto-ban of mod_idgw_acl counts an IPv6 client
  * by its /64 in its own keys. */
 const char *idgw_key_strike_address(apr_pool_t *p, const char *prefix, const char *addr)
 {
-    return apr_pstrcat(p, prefix, "strike:a:", addr, NULL);
+    return cluster_layout ? apr_pstrcat(p, prefix, "strike:a:{", addr, "}", NULL)
+                          : apr_pstrcat(p, prefix, "strike:a:", addr, NULL);
 }
 
 void idgw_message_digest(const char *op, const char *step, const void *body, size_t len,

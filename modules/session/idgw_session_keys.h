@@ -13,6 +13,16 @@
  *   <prefix>strike:t:<tid>    strike counter of a terminal id
  *   <prefix>strike:a:<addr>   strike counter of a client address
  * The {sid} hash tag keeps a session's keys in one slot.
+ *
+ * Redis Cluster layout (IdgwRedisCluster; idgw_keys_cluster_layout(1) in
+ * post_config, before the children fork): every script must touch one slot,
+ * and the reaper must find its shard in the session's slot, so a session's
+ * keys carry the tag of its reaper shard (IDGW_REAP_SHARDS of them, chosen
+ * by the session id) instead of the whole session id:
+ *   <prefix>s:{<shard>}:<sid>, vo:{<shard>}:<sid>, vs:{<shard>}:<sid>,
+ *   <prefix>reap:{<shard>}:<sid>  the reaper's record,
+ *   <prefix>reap:{<shard>}        the reaper's shard of open operations,
+ *   <prefix>strike:t:{<tid>}, <prefix>strike:a:{<addr>}  (a slot each).
  */
 #ifndef IDGW_SESSION_KEYS_H
 #define IDGW_SESSION_KEYS_H
@@ -48,10 +58,22 @@ void idgw_sid_from_token(const char *token, char sid[IDGW_SID_HEX + 1]);
 /* Key prefix: 1..64 printable characters without spaces or braces. */
 int idgw_key_prefix_valid(const char *s);
 
+#define IDGW_REAP_SHARDS 256
+
+/* Choose the Cluster layout (1) or the single-server one (0, the default). */
+void idgw_keys_cluster_layout(int on);
+int idgw_keys_cluster(void);
+/* The reaper shard of a session id (0 .. IDGW_REAP_SHARDS - 1). */
+unsigned idgw_key_shard_of(const char *sid);
+/* The hash tag of a session's keys in the Cluster layout ("" otherwise). */
+const char *idgw_key_tag(apr_pool_t *p, const char *sid);
+
 const char *idgw_key_session(apr_pool_t *p, const char *prefix, const char *sid);
 const char *idgw_key_vault_operation(apr_pool_t *p, const char *prefix, const char *sid);
 const char *idgw_key_vault_session(apr_pool_t *p, const char *prefix, const char *sid);
-const char *idgw_key_reap_set(apr_pool_t *p, const char *prefix);
+/* The reaper's set the session's operation is watched in (one set, or its shard). */
+const char *idgw_key_reap_set(apr_pool_t *p, const char *prefix, const char *sid);
+const char *idgw_key_reap_shard(apr_pool_t *p, const char *prefix, unsigned shard);
 const char *idgw_key_reap_record(apr_pool_t *p, const char *prefix, const char *sid);
 const char *idgw_key_strike_terminal(apr_pool_t *p, const char *prefix, const char *tid);
 const char *idgw_key_strike_address(apr_pool_t *p, const char *prefix, const char *addr);

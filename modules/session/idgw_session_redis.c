@@ -30,20 +30,22 @@ static void log_drain_errors(request_rec *r, idgw_redis_conn *conn)
     conn->drained_errors = 0;
 }
 
-static int classify_and_log(request_rec *r, const idgw_script *s, idgw_redis_conn *conn,
-                            redisReply *reply)
+int idgw_session_reply_status(request_rec *r, const idgw_script *s, idgw_redis_conn *conn,
+                              redisReply *reply)
 {
     switch (idgw_redis_classify(reply)) {
     case IDGW_REDIS_OK:
         return OK;
     case IDGW_REDIS_READONLY:
-        conn->readonly_seen = 1;
+        if (conn)
+            conn->readonly_seen = 1;
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "IDGW0115: Redis answered READONLY to script %s: finding the master "
                       "again", s->name);
         return HTTP_SERVICE_UNAVAILABLE;
     case IDGW_REDIS_UNAVAILABLE:
-        idgw_redis_pool_trip(idgw_g.pool);
+        if (idgw_g.pool)
+            idgw_redis_pool_trip(idgw_g.pool);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "IDGW0112: Redis not serving (script %s): %.120s", s->name, reply->str);
         return HTTP_SERVICE_UNAVAILABLE;
@@ -107,6 +109,8 @@ static int run_script(request_rec *r, const idgw_script *s, idgw_script_args *a,
 
     *reply = NULL;
     *confirmed = 1;
+    if (idgw_g.cluster)     /* WAIT is refused with a Cluster (idgw_session_cfg.c) */
+        return idgw_session_cluster_run(r, s, a, parts_header, reply);
     if (!idgw_g.pool) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0110: no Redis pool in this child");
         return HTTP_SERVICE_UNAVAILABLE;
@@ -134,7 +138,7 @@ static int run_script(request_rec *r, const idgw_script *s, idgw_script_args *a,
                           conn->ctx ? conn->ctx->errstr : "no connection");
             return HTTP_SERVICE_UNAVAILABLE;
         }
-        status = classify_and_log(r, s, conn, *reply);
+        status = idgw_session_reply_status(r, s, conn, *reply);
         readonly = conn->readonly_seen;
         if (status == OK)
             return OK;

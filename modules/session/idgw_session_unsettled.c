@@ -65,6 +65,30 @@ static int run(idgw_redis_conn *conn, int argc, const char **argv, const size_t 
     return ok;
 }
 
+/* Redis Cluster: the record and the index lie on two slots; each command
+ * goes to its own (the record first, as on one server). */
+static apr_status_t cluster_write(apr_pool_t *p, const record *rec, const char **zadd,
+                                  const size_t *zlens, char *err, size_t errlen)
+{
+    const char **argvs[2] = { (const char **)rec->argv, zadd };
+    const size_t *lenss[2] = { rec->lens, zlens };
+    int argcs[2] = { rec->argc, 4 }, i;
+
+    for (i = 0; i < 2; i++) {
+        redisReply *reply = idgw_session_cluster_command(p, argcs[i], argvs[i], lenss[i],
+                                                         err, errlen);
+        int ok = reply && reply->type != REDIS_REPLY_ERROR;
+
+        if (reply && !ok)
+            apr_snprintf(err, errlen, "%.160s", reply->str);
+        if (reply)
+            freeReplyObject(reply);
+        if (!ok)
+            return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t write_record(apr_pool_t *p, const char *id, record *rec,
                                  const char *at, char *err, size_t errlen)
 {
@@ -74,6 +98,8 @@ static apr_status_t write_record(apr_pool_t *p, const char *id, record *rec,
     idgw_redis_conn *conn;
     apr_status_t rv;
 
+    if (idgw_g.cluster)
+        return cluster_write(p, rec, zadd, zlens, err, errlen);
     if (!idgw_g.pool) {
         apr_snprintf(err, errlen, "no Redis pool in this child");
         return APR_EGENERAL;

@@ -75,6 +75,8 @@ static int build_scripts(apr_pool_t *pconf, server_rec *s)
     idgw_g.all_scripts[3] = &idgw_g.vault_put_script;
     idgw_script_init(&idgw_g.reap_claim_script, "reap_claim", idgw_lua_reap_claim);
     idgw_g.all_scripts[4] = &idgw_g.reap_claim_script;
+    idgw_script_init(&idgw_g.count_script, "count", idgw_lua_count);
+    idgw_g.all_scripts[5] = &idgw_g.count_script;
     return OK;
 }
 
@@ -116,6 +118,18 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
 
     /* check_config has run idgw_session_cfg_finish on c (same pconf) */
     idgw_g.srv = c;
+    /* before fork: the children inherit the key layout and only read it */
+    idgw_keys_cluster_layout(c->redis.nseeds > 0);
+    /* a part's keys (access control's lists and limiters) lie on other slots
+     * than the session's: one script over them would be refused CROSSSLOT
+     * on every request, so refuse now, loudly, rather than per request */
+    if (c->redis.nseeds && idgw_g.nparts)
+        return fail_start(s, apr_psprintf(pconf, "IdgwRedisCluster: %s folds its checks "
+                                          "into the per-request script, which a Redis "
+                                          "Cluster cannot run yet (its keys lie on other "
+                                          "slots than the session's); set IdgwAcl Off "
+                                          "everywhere or use IdgwRedisServer / "
+                                          "IdgwRedisSentinels", idgw_g.parts[0]->name));
     warn_trace_enabled(s);
     idgw_session_limits_get(c, &idgw_g.limits);
     idgw_g.reaper_grace = c->reaper_grace;
@@ -150,13 +164,26 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     if ((msg = idgw_shed_child_init(pchild)) != NULL)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "IDGW0172: load shedding's limiter "
                      "table: %s; IdgwShedLocalLimit is not enforced in this child", msg);
-    rv = idgw_redis_pool_create(pchild, &idgw_g.srv->redis, idgw_g.all_scripts, 5,
-                                &idgw_g.pool);
-    if (rv != APR_SUCCESS) {
-        idgw_g.pool = NULL;
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "IDGW0106: cannot create the Redis connection pool");
-        return;
+    if (idgw_g.srv->redis.nseeds) {
+        /* nothing connects yet: the slot map is asked for by the first call */
+        rv = idgw_cluster_create(pchild, &idgw_g.srv->redis, idgw_g.srv->redis.seeds,
+                                 idgw_g.srv->redis.nseeds, idgw_g.all_scripts,
+                                 IDGW_SESSION_NSCRIPTS, &idgw_g.cluster);
+        if (rv != APR_SUCCESS) {
+            idgw_g.cluster = NULL;
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                         "IDGW0194: cannot create the Redis Cluster router");
+            return;
+        }
+    } else {
+        rv = idgw_redis_pool_create(pchild, &idgw_g.srv->redis, idgw_g.all_scripts,
+                                    IDGW_SESSION_NSCRIPTS, &idgw_g.pool);
+        if (rv != APR_SUCCESS) {
+            idgw_g.pool = NULL;
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                         "IDGW0106: cannot create the Redis connection pool");
+            return;
+        }
     }
     idgw_reaper_start(pchild, s);
 }
@@ -383,6 +410,11 @@ static int check_session(request_rec *r, const idgw_session_dir *d)
         if (res.struck)
             apr_table_setn(r->notes, IDGW_NOTE_STRIKE,
                            res.strike_scope == IDGW_STRIKE_SESSION ? "session" : "address");
+        /* Cluster: the script left the counters (other slots) to us; a second
+         * round trip, on refusals only (IDGW0193 when it fails) */
+        if (res.struck && idgw_g.cluster)
+            idgw_session_cluster_strikes(r, rq.terminal_id, rq.client_addr,
+                                         res.strike_scope == IDGW_STRIKE_SESSION);
         if ((rc = run_parts_results(r, &res)) != OK)
             return rc;
         return answer_refusal(r, &rq, &res);

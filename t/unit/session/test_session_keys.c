@@ -10,6 +10,7 @@
 
 #include "idgw_session_call.h"
 #include "idgw_session_keys.h"
+#include "idgw_cluster_map.h"
 #include "idgw_xml_error.h"
 
 static apr_pool_t *pool;
@@ -68,6 +69,41 @@ START_TEST(key_names)
                      "idgw:vs:{3eb1bd439947eb762998e566ccc2e099}");
     ck_assert_str_eq(idgw_key_strike_terminal(pool, "idgw:", "T-1"), "idgw:strike:t:T-1");
     ck_assert_str_eq(idgw_key_strike_address(pool, "idgw:", "::1"), "idgw:strike:a:::1");
+}
+END_TEST
+
+/* Cluster layout: every key a session script touches lies in one slot,
+ * the reaper's shard included; the strike counters have a slot each. */
+START_TEST(cluster_key_layout)
+{
+    const char *sid = "3eb1bd439947eb762998e566ccc2e099";
+    const char *keys[6];
+    int i, slot;
+
+    idgw_keys_cluster_layout(1);
+    ck_assert_uint_eq(idgw_key_shard_of(sid), 0x3eb1 % IDGW_REAP_SHARDS);
+    ck_assert_str_eq(idgw_key_tag(pool, sid), "177");
+    ck_assert_str_eq(idgw_key_session(pool, "idgw:", sid),
+                     "idgw:s:{177}:3eb1bd439947eb762998e566ccc2e099");
+    keys[0] = idgw_key_session(pool, "idgw:", sid);
+    keys[1] = idgw_key_vault_operation(pool, "idgw:", sid);
+    keys[2] = idgw_key_vault_session(pool, "idgw:", sid);
+    keys[3] = idgw_key_reap_set(pool, "idgw:", sid);
+    keys[4] = idgw_key_reap_record(pool, "idgw:", sid);
+    keys[5] = idgw_key_reap_shard(pool, "idgw:", idgw_key_shard_of(sid));
+    ck_assert_str_eq(keys[3], "idgw:reap:{177}");
+    ck_assert_str_eq(keys[3], keys[5]);
+    slot = idgw_cluster_key_slot(keys[0], strlen(keys[0]));
+    for (i = 1; i < 6; i++)
+        ck_assert_int_eq(idgw_cluster_key_slot(keys[i], strlen(keys[i])), slot);
+    ck_assert_str_eq(idgw_key_strike_terminal(pool, "idgw:", "T-1"), "idgw:strike:t:{T-1}");
+    ck_assert_str_eq(idgw_key_strike_address(pool, "idgw:", "::1"), "idgw:strike:a:{::1}");
+    /* not a session id (a strike without a session): shard 0 */
+    ck_assert_uint_eq(idgw_key_shard_of("none"), 0);
+    idgw_keys_cluster_layout(0);
+    ck_assert_str_eq(idgw_key_reap_set(pool, "idgw:", sid), "idgw:reap");
+    ck_assert_str_eq(idgw_key_reap_record(pool, "idgw:", sid),
+                     "idgw:reap:{3eb1bd439947eb762998e566ccc2e099}");
 }
 END_TEST
 
@@ -192,6 +228,7 @@ int main(void)
     tcase_add_test(tc, token_validation);
     tcase_add_test(tc, sid_is_hash_of_token);
     tcase_add_test(tc, key_names);
+    tcase_add_test(tc, cluster_key_layout);
     tcase_add_test(tc, prefix_validation);
     tcase_add_test(tc, binding_validation);
     tcase_add_test(tc, message_digest);

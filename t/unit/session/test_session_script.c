@@ -219,7 +219,7 @@ static const char *commit_as(apr_int64_t at, apr_int64_t seq, const char *outcom
     idgw_script_args_key(&a, idgw_key_session(pool, lim.prefix, sid));
     idgw_script_args_key(&a, idgw_key_vault_operation(pool, lim.prefix, sid));
     idgw_script_args_key(&a, idgw_key_vault_session(pool, lim.prefix, sid));
-    idgw_script_args_key(&a, idgw_key_reap_set(pool, lim.prefix));
+    idgw_script_args_key(&a, idgw_key_reap_set(pool, lim.prefix, sid));
     idgw_script_args_key(&a, idgw_key_reap_record(pool, lim.prefix, sid));
     idgw_script_args_int(&a, seq);
     idgw_script_args_str(&a, outcome);
@@ -250,7 +250,7 @@ static const char *vault_put_as(apr_int64_t at, const char *key, const char *nam
     idgw_script_args_str(&a, value);
     idgw_script_args_int(&a, at);
     if (reaped) {
-        idgw_script_args_key(&a, idgw_key_reap_set(pool, lim.prefix));
+        idgw_script_args_key(&a, idgw_key_reap_set(pool, lim.prefix, sid));
         idgw_script_args_key(&a, idgw_key_reap_record(pool, lim.prefix, sid));
         idgw_script_args_int(&a, 60000);
         idgw_script_args_str(&a, sid);
