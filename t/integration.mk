@@ -19,7 +19,7 @@ IDGW_ITEST_FILES = t/TEST.PL t/conf/extra.conf.in t/conf/httpd-base.conf \
 	t/session_basic.t t/session_illegal.t t/session_retransmit.t \
 	t/session_rollback.t t/session_wait.t conf.d/redis/idgw-replicated.conf t/session_failover_lost.t \
 	t/session_roundtrip.t t/session_function.t t/session_redis_outage.t t/session_redis_stale_pool.t t/session_restart.t \
-	t/session_two_instances.t t/session_config.t t/session_sentinel.t \
+	t/session_two_instances.t t/session_config.t t/session_sentinel.t t/session_cluster.t \
 	t/session_load.t t/session_body.t t/session_methods.t \
 	t/session_lifetime.t t/session_commit_confirm.t t/session_tls.t \
 	t/conf/shed.conf.in t/session_shed.t \
@@ -51,7 +51,7 @@ clean-local: clean-integration
 clean-integration:
 	-cd $(abs_builddir) && test -f t/TEST.PL && perl t/TEST.PL -clean >/dev/null 2>&1
 	-rm -rf t/redis-data t/logs t/conf/vault.keys t/second-httpd t/config-httpd \
-	  t/sentinel-httpd t/redis-sentinel \
+	  t/sentinel-httpd t/redis-sentinel t/cluster-httpd t/redis-cluster \
 	  t/htdocs/acl t/conf/acl-second.conf t/conf/acl-check.conf \
 	  t/logs/acl-second t/logs/acl-check
 	-if test "$(abs_srcdir)" != "$(abs_builddir)"; then \

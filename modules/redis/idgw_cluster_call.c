@@ -128,8 +128,8 @@ static idgw_redis_conn *connect_node(idgw_cluster *cl, apr_pool_t *owner, int no
     return NULL;
 }
 
-/* ASKING then the script, on the node an ASK named. */
-static redisReply *evalsha_asking(idgw_redis_conn *c, const idgw_cluster_call *call)
+/* ASKING then the call's command, as sent (no reload). */
+static redisReply *asking_then(idgw_redis_conn *c, const idgw_cluster_call *call)
 {
     const char *argv[] = { "ASKING" };
     size_t lens[] = { 6 };
@@ -138,7 +138,26 @@ static redisReply *evalsha_asking(idgw_redis_conn *c, const idgw_cluster_call *c
     if (!r)
         return NULL;
     freeReplyObject(r);
-    return idgw_redis_evalsha(c, call->script, call->argc, call->argv, call->lens);
+    return idgw_redis_command(c, call->argc, call->argv, call->lens);
+}
+
+/*
+ * ASKING then the script, on the node an ASK named.  ASKING holds for one
+ * command only: a script the node lacks (a function library is loaded the
+ * first time a node says "Function not found") is loaded, then ASKING is
+ * sent again before the second try (idgw_redis_evalsha's own reload would
+ * send it without, and the importing node would answer MOVED).
+ */
+static redisReply *evalsha_asking(idgw_redis_conn *c, const idgw_cluster_call *call)
+{
+    redisReply *r = asking_then(c, call);
+
+    if (!r || !call->script || idgw_redis_classify(r) != IDGW_REDIS_NOSCRIPT)
+        return r;
+    if (!idgw_redis_load(c, call->script, strcmp(call->argv[0], "FCALL") == 0))
+        return r;   /* the NOSCRIPT answer stands */
+    freeReplyObject(r);
+    return asking_then(c, call);
 }
 
 /* eval, starting on ask_node (>= 0) when an ASK came already. */

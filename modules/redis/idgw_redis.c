@@ -228,6 +228,17 @@ static int load_script(idgw_redis_conn *c, const idgw_script *s, int as_function
     return 1;
 }
 
+int idgw_redis_load(idgw_redis_conn *c, const idgw_script *s, int as_function)
+{
+    redisReply *failed;
+
+    if (load_script(c, s, as_function && s->lib, &failed))
+        return 1;
+    if (failed)
+        freeReplyObject(failed);
+    return 0;
+}
+
 /* FCALL cannot serve: EVALSHA of the same script from now on (the whole
  * process: the next calls are built so), this call included. */
 static redisReply *evalsha_instead(idgw_redis_conn *c, const idgw_script *s, int argc,

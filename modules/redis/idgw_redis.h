@@ -101,6 +101,14 @@ redisReply *idgw_redis_evalsha(idgw_redis_conn *c, const idgw_script *s, int arg
                                const char **argv, const size_t *lens);
 
 /*
+ * Load s on this connection's server: its function library (as_function,
+ * when it has one) or its EVAL text.  1 when loaded.  For a caller that must
+ * send something before each try (a Cluster's ASKING), which
+ * idgw_redis_evalsha's own reload would not repeat.
+ */
+int idgw_redis_load(idgw_redis_conn *c, const idgw_script *s, int as_function);
+
+/*
  * Send a command without waiting for its reply (pipelined); the reply is
  * read by the next idgw_redis_drain on this connection.
  */

@@ -18,7 +18,8 @@
 /* Helpers and the session core: function core(K, A) -> result table (the
  * composer in idgw_script.c calls it as part 0 of the per-request script).
  * K: 1 session hash, 2 vault (operation), 3 vault (session),
- *    4 strike counter (terminal), 5 strike counter (address)
+ *    4 strike counter (terminal), 5 strike counter (address) (absent with a
+ *    Redis Cluster: A[18])
  * A: 1 mode (open|step|status), 2 op, 3 step, 4 seq, 5 digest, 6 terminal id,
  *    7 IDm, 8 client address, 9 address policy (0 off, 1 log, 2 enforce),
  *    10 idle ms, 11 lifetime ms, 12 max relays, 13 strike window ms,

@@ -19,8 +19,12 @@ void idgw_session_core_args(idgw_script_args *a, const idgw_session_limits *lim,
     idgw_script_args_key(a, idgw_key_session(p, lim->prefix, rq->sid));
     idgw_script_args_key(a, idgw_key_vault_operation(p, lim->prefix, rq->sid));
     idgw_script_args_key(a, idgw_key_vault_session(p, lim->prefix, rq->sid));
-    idgw_script_args_key(a, idgw_key_strike_terminal(p, lim->prefix, rq->terminal_id));
-    idgw_script_args_key(a, idgw_key_strike_address(p, lim->prefix, rq->client_addr));
+    /* Cluster: the counters lie on other slots; the script leaves them to
+     * the caller (A[18]) and gets no key it may not touch */
+    if (!idgw_keys_cluster()) {
+        idgw_script_args_key(a, idgw_key_strike_terminal(p, lim->prefix, rq->terminal_id));
+        idgw_script_args_key(a, idgw_key_strike_address(p, lim->prefix, rq->client_addr));
+    }
     idgw_script_args_str(a, mode_names[rq->mode]);
     idgw_script_args_str(a, idgw_op_name(rq->op));
     idgw_script_args_str(a, idgw_step_name(rq->step));

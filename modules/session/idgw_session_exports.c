@@ -391,9 +391,16 @@ static apr_status_t idgw_session_strike(request_rec *r, const char *reason, int 
     if (!tid || !idgw_terminal_id_valid(tid))
         tid = "unknown";
     idgw_script_args_init(&a, r->pool);
-    idgw_script_args_key(&a, idgw_key_strike_terminal(r->pool, idgw_g.limits.prefix, tid));
-    idgw_script_args_key(&a, idgw_key_strike_address(r->pool, idgw_g.limits.prefix,
-                                                     r->useragent_ip));
+    if (idgw_g.cluster) {
+        /* the counters lie on other slots: ARGV 6 keeps the script off KEYS 1
+         * and 2, which hold the session key so that every key is on its slot */
+        idgw_script_args_key(&a, idgw_key_session(r->pool, idgw_g.limits.prefix, sid));
+        idgw_script_args_key(&a, idgw_key_session(r->pool, idgw_g.limits.prefix, sid));
+    } else {
+        idgw_script_args_key(&a, idgw_key_strike_terminal(r->pool, idgw_g.limits.prefix, tid));
+        idgw_script_args_key(&a, idgw_key_strike_address(r->pool, idgw_g.limits.prefix,
+                                                         r->useragent_ip));
+    }
     idgw_script_args_key(&a, idgw_key_session(r->pool, idgw_g.limits.prefix, sid));
     idgw_script_args_key(&a, idgw_key_vault_operation(r->pool, idgw_g.limits.prefix, sid));
     idgw_script_args_key(&a, idgw_key_vault_session(r->pool, idgw_g.limits.prefix, sid));

@@ -6,6 +6,8 @@
 #   $n->sentinel(6433, 'name', 6431, 800);                 # down-after ms
 #   $n->cli(6431, 'INFO', 'replication');  $n->linked(6432);  $n->pid_of(6432);
 #   $n->stop(6433, 6431, 6432);                            # CONT, SHUTDOWN NOSAVE
+#   $n->cluster([17110 .. 17115], 1);    # a Redis Cluster, 1 replica per master
+#   $n->slot_owner(17110, $slot);         # the port of the master serving a slot
 #   IdgwTest::RedisNodes::wait_for(sub { ... }, $seconds);
 package IdgwTest::RedisNodes;
 use strict;
@@ -77,6 +79,46 @@ sub stop {
     for my $p (@ports) { my $pid = $self->pid_of($p); kill 'CONT', $pid if $pid }
     $self->cli($_, 'SHUTDOWN', 'NOSAVE') for @ports;
     unlink glob "$self->{dir}/*";
+}
+
+# A Redis Cluster of these ports (masters first, then replicas), node
+# timeout 1000 ms (a replica takes over a failed master within ~2 s);
+# true once every node says cluster_state:ok and every replica is linked.
+sub cluster {
+    my ($self, $ports, $replicas) = @_;
+    my $dir = $self->{dir};
+    for my $p (@$ports) {
+        unlink "$dir/nodes-$p.conf";
+        $self->server($p, '--cluster-enabled', 'yes', '--cluster-config-file',
+                      "$dir/nodes-$p.conf", '--cluster-node-timeout', 1000);
+    }
+    wait_for(sub { !grep { $self->cli($_, 'PING') ne 'PONG' } @$ports }, 10) or return;
+    my $addrs = join ' ', map { "127.0.0.1:$_" } @$ports;
+    system("redis-cli --cluster create $addrs --cluster-replicas $replicas --cluster-yes "
+           . ">$dir/create.log 2>&1") == 0 or return;
+    return wait_for(sub {
+        !grep { $self->cli($_, 'CLUSTER', 'INFO') !~ /cluster_state:ok/ } @$ports
+            and !grep { $self->cli($_, 'ROLE') =~ /^slave/ && !$self->linked($_) } @$ports
+    }, 20);
+}
+
+# The node id of the node on port.
+sub node_id { $_[0]->cli($_[1], 'CLUSTER', 'MYID') }
+
+# The port of the master serving slot, as the node on port sees the map.
+sub slot_owner {
+    my ($self, $port, $slot) = @_;
+    for (split /\n/, $self->cli($port, 'CLUSTER', 'NODES')) {
+        my @f = split / /;
+        next unless $f[2] =~ /master/ && $f[2] !~ /fail/;
+        for my $range (@f[8 .. $#f]) {
+            next if $range =~ /^\[/;
+            my ($a, $b) = split /-/, $range;
+            $b //= $a;
+            return ($f[1] =~ /:(\d+)/)[0] if $slot >= $a && $slot <= $b;
+        }
+    }
+    return;
 }
 
 sub wait_for {

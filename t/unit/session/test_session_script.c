@@ -411,6 +411,30 @@ START_TEST(proven_session_strikes_its_terminal)
 }
 END_TEST
 
+/* Redis Cluster layout: the core gets only the session's keys (one slot),
+ * reports the strike and leaves counting to the caller (its counters lie on
+ * other slots); the session's keys carry the reaper shard's tag. */
+START_TEST(cluster_layout_leaves_strikes_to_the_caller)
+{
+    idgw_session_result res;
+    const char *key;
+
+    idgw_keys_cluster_layout(1);
+    open_session();
+    key = idgw_key_session(pool, lim.prefix, sid);
+    ck_assert_int_eq(int_command("EXISTS %s", key), 1);
+    ck_assert_ptr_nonnull(strstr(key, apr_psprintf(pool, ":{%s}:", idgw_key_tag(pool, sid))));
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    res = step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 5, "<r/>");
+    expect_error(res, &IDGW_E_SEQ_ORDER, 1);
+    ck_assert_int_eq(res.strike_scope, IDGW_STRIKE_ADDRESS);
+    ck_assert_int_eq(int_command("EXISTS %s", idgw_key_strike_address(pool, lim.prefix, ADDR)),
+                     0);
+    ck_assert_int_eq(int_command("DBSIZE%s", ""), 1);   /* the session hash alone */
+    idgw_keys_cluster_layout(0);
+}
+END_TEST
+
 START_TEST(other_operation_mid_way)
 {
     open_session();
@@ -864,6 +888,7 @@ int main(void)
     tcase_add_test(tc, going_back_is_sequence_error);
     tcase_add_test(tc, step_not_allowed_in_state);
     tcase_add_test(tc, proven_session_strikes_its_terminal);
+    tcase_add_test(tc, cluster_layout_leaves_strikes_to_the_caller);
     tcase_add_test(tc, before_parts_see_the_proof);
     tcase_add_test(tc, other_operation_mid_way);
     tcase_add_test(tc, unknown_session);
