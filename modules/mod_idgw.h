@@ -344,4 +344,12 @@ APR_DECLARE_OPTIONAL_FN(uint32_t, idgw_acl_nat_subscribers, (request_rec *r));
 APR_DECLARE_OPTIONAL_FN(const idgw_redis_cfg *, idgw_session_redis,
                         (const char **key_prefix));
 
+/*
+ * Whether mod_idgw_session is configured for a Redis Cluster
+ * (IdgwRedisCluster in the main server s), valid from the end of the
+ * configuration's parsing (so: in check_config): a partner whose keys cannot
+ * share the session's slot refuses to start (mod_idgw_acl).
+ */
+APR_DECLARE_OPTIONAL_FN(int, idgw_session_redis_cluster, (server_rec *s));
+
 #endif

@@ -52,6 +52,15 @@ static int fail_start(server_rec *s, const char *msg)
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
+/* mod_idgw_session is configured for a Redis Cluster. */
+static int on_cluster(server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(idgw_session_redis_cluster) *cluster =
+        APR_RETRIEVE_OPTIONAL_FN(idgw_session_redis_cluster);
+
+    return cluster != NULL && cluster(s);
+}
+
 /* check_config runs in "httpd -t" too (post_config does not), so
  * "apache2ctl configtest" fails on what would stop the start. */
 static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -69,6 +78,12 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         return fail_start(s, "mod_idgw_session is not loaded: the lists, limits and "
                              "bans live in its Redis (LoadModule idgw_session_module "
                              "before idgw_acl_module)");
+    }
+    if (idgw_acl_config_in_use() && on_cluster(s)) {
+        return fail_start(s, "IdgwAcl On is not supported with IdgwRedisCluster yet (its "
+                             "checks read keys on other slots than the session's, in one "
+                             "script): set IdgwAcl Off everywhere or use IdgwRedisServer / "
+                             "IdgwRedisSentinels");
     }
     return OK;
 }

@@ -151,36 +151,36 @@ static const char *set_server(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
-static const char *set_sentinels(cmd_parms *cmd, void *dummy, const char *arg)
+/* One more address of a list directive (Sentinels, Cluster seeds). */
+static const char *add_addr(cmd_parms *cmd, const char *arg, idgw_redis_addr *list, int *n,
+                            int max, int default_port)
 {
-    idgw_session_srv *c = srv_of(cmd);
     const char *err = global_only(cmd);
 
     if (err)
         return err;
-    if (c->redis.nsentinels == IDGW_REDIS_MAX_SENTINELS)
-        return fail(cmd, arg, "too many sentinels");
-    if ((err = idgw_parse_hostport(cmd->pool, arg, 26379,
-                                   &c->redis.sentinels[c->redis.nsentinels])))
+    if (*n == max)
+        return fail(cmd, arg, apr_psprintf(cmd->pool, "too many addresses (%d at most)", max));
+    if ((err = idgw_parse_hostport(cmd->pool, arg, default_port, &list[*n])))
         return fail(cmd, arg, err);
-    c->redis.nsentinels++;
+    (*n)++;
     return NULL;
+}
+
+static const char *set_sentinels(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    idgw_session_srv *c = srv_of(cmd);
+
+    return add_addr(cmd, arg, c->redis.sentinels, &c->redis.nsentinels,
+                    IDGW_REDIS_MAX_SENTINELS, 26379);
 }
 
 /* IdgwRedisCluster host:port ...: seed nodes, asked for the slot map. */
 static const char *set_cluster(cmd_parms *cmd, void *dummy, const char *arg)
 {
     idgw_session_srv *c = srv_of(cmd);
-    const char *err = global_only(cmd);
 
-    if (err)
-        return err;
-    if (c->redis.nseeds == IDGW_REDIS_MAX_SEEDS)
-        return fail(cmd, arg, "too many seed nodes (16 at most)");
-    if ((err = idgw_parse_hostport(cmd->pool, arg, 6379, &c->redis.seeds[c->redis.nseeds])))
-        return fail(cmd, arg, err);
-    c->redis.nseeds++;
-    return NULL;
+    return add_addr(cmd, arg, c->redis.seeds, &c->redis.nseeds, IDGW_REDIS_MAX_SEEDS, 6379);
 }
 
 static const char *set_string(cmd_parms *cmd, void *dummy, const char *arg)

@@ -239,6 +239,15 @@ static apr_status_t idgw_reaper_register(apr_pool_t *pconf, idgw_reaper_fn fn)
     return APR_SUCCESS;
 }
 
+/* An error reply to a plain command: logged and freed. */
+static redisReply *refused(request_rec *r, const char *verb, redisReply *reply)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0112: Redis refused %s: %.120s", verb,
+                  reply->str);
+    freeReplyObject(reply);
+    return NULL;
+}
+
 /* The same on a Redis Cluster: the router has followed the redirections. */
 static redisReply *cluster_plain_command(request_rec *r, int argc, const char **argv,
                                          const size_t *lens)
@@ -249,14 +258,10 @@ static redisReply *cluster_plain_command(request_rec *r, int argc, const char **
 
     if (reply && reply->type != REDIS_REPLY_ERROR)
         return reply;
-    if (reply) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0112: Redis refused %s: %.120s",
-                      argv[0], reply->str);
-        freeReplyObject(reply);
-    } else {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0191: Redis Cluster did not run %s: "
-                      "%s", argv[0], err);
-    }
+    if (reply)
+        return refused(r, argv[0], reply);
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0191: Redis Cluster did not run %s: %s",
+                  argv[0], err);
     return NULL;
 }
 
@@ -282,12 +287,8 @@ static redisReply *plain_command(request_rec *r, int argc, const char **argv,
         reply = idgw_redis_command(conn, argc, argv, lens);
         if (reply && reply->type != REDIS_REPLY_ERROR)
             return reply;
-        if (reply) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0112: Redis refused %s: %.120s",
-                          argv[0], reply->str);
-            freeReplyObject(reply);
-            return NULL;
-        }
+        if (reply)
+            return refused(r, argv[0], reply);
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0111: Redis %s failed", argv[0]);
     return NULL;
@@ -456,6 +457,16 @@ static void idgw_session_step_budget(server_rec *s, const char *who, apr_interva
     }
 }
 
+/* Whether the main server's configuration names a Redis Cluster: read from
+ * the directives as parsed, so a partner's check_config can refuse what a
+ * Cluster cannot run before httpd -t passes. */
+static int idgw_session_redis_cluster(server_rec *s)
+{
+    idgw_session_srv *c = ap_get_module_config(s->module_config, &idgw_session_module);
+
+    return c && c->redis.nseeds > 0;
+}
+
 static const idgw_redis_cfg *idgw_session_redis(const char **key_prefix)
 {
     if (!idgw_g.srv)
@@ -478,6 +489,7 @@ void idgw_session_register_exports(void)
     APR_REGISTER_OPTIONAL_FN(idgw_reaper_register);
     APR_REGISTER_OPTIONAL_FN(idgw_script_part_register);
     APR_REGISTER_OPTIONAL_FN(idgw_session_redis);
+    APR_REGISTER_OPTIONAL_FN(idgw_session_redis_cluster);
     APR_REGISTER_OPTIONAL_FN(idgw_session_step_budget);
     idgw_session_unsettled_register();
 }

@@ -164,26 +164,21 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     if ((msg = idgw_shed_child_init(pchild)) != NULL)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "IDGW0172: load shedding's limiter "
                      "table: %s; IdgwShedLocalLimit is not enforced in this child", msg);
-    if (idgw_g.srv->redis.nseeds) {
-        /* nothing connects yet: the slot map is asked for by the first call */
+    /* a Cluster router connects nothing yet: the first call asks for the map */
+    if (idgw_g.srv->redis.nseeds)
         rv = idgw_cluster_create(pchild, &idgw_g.srv->redis, idgw_g.srv->redis.seeds,
                                  idgw_g.srv->redis.nseeds, idgw_g.all_scripts,
                                  IDGW_SESSION_NSCRIPTS, &idgw_g.cluster);
-        if (rv != APR_SUCCESS) {
-            idgw_g.cluster = NULL;
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                         "IDGW0194: cannot create the Redis Cluster router");
-            return;
-        }
-    } else {
+    else
         rv = idgw_redis_pool_create(pchild, &idgw_g.srv->redis, idgw_g.all_scripts,
                                     IDGW_SESSION_NSCRIPTS, &idgw_g.pool);
-        if (rv != APR_SUCCESS) {
-            idgw_g.pool = NULL;
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                         "IDGW0106: cannot create the Redis connection pool");
-            return;
-        }
+    if (rv != APR_SUCCESS) {
+        idgw_g.pool = NULL;
+        idgw_g.cluster = NULL;
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "%s", idgw_g.srv->redis.nseeds
+                     ? "IDGW0194: cannot create the Redis Cluster router"
+                     : "IDGW0106: cannot create the Redis connection pool");
+        return;
     }
     idgw_reaper_start(pchild, s);
 }
