@@ -435,6 +435,54 @@ START_TEST(cluster_layout_leaves_strikes_to_the_caller)
 }
 END_TEST
 
+/* Redis Cluster layout: the reaper's watch goes to the session's shard (its
+ * slot), and the claim of that shard, given the shard's tag, finds the
+ * session and the record under their tagged names. */
+START_TEST(cluster_reaper_shard_claim)
+{
+    idgw_script claim;
+    idgw_script_args a;
+    const char **argv;
+    size_t *lens;
+    const char *shard;
+    redisReply *r;
+    int argc;
+
+    idgw_keys_cluster_layout(1);
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    ck_assert_str_eq(vault_put_as(attempt, idgw_key_vault_operation(pool, lim.prefix, sid),
+                                  "card", "sealed", 1), "1");
+    shard = idgw_key_reap_shard(pool, lim.prefix, idgw_key_shard_of(sid));
+    ck_assert_str_eq(shard, idgw_key_reap_set(pool, lim.prefix, sid));
+    ck_assert_int_eq(int_command("ZCARD %s", shard), 1);
+    /* due now, and the app vanished: its session expired */
+    ck_assert_int_eq(int_command(apr_psprintf(pool, "ZADD %%s 0 %s", sid), shard), 0);
+    ck_assert_int_eq(int_command("DEL %s", idgw_key_session(pool, lim.prefix, sid)), 1);
+    idgw_script_init(&claim, "reap_claim", idgw_lua_reap_claim);
+    idgw_script_args_init(&a, pool);
+    idgw_script_args_key(&a, shard);
+    idgw_script_args_str(&a, lim.prefix);
+    idgw_script_args_int(&a, 16);
+    idgw_script_args_int(&a, 0);
+    idgw_script_args_str(&a, idgw_key_tag(pool, sid));
+    argc = idgw_script_args_argv(&a, &claim, 0, &argv, &lens);
+    r = idgw_redis_evalsha(conn, &claim, argc, argv, lens);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+    ck_assert_int_eq(r->elements, 1);
+    ck_assert_int_eq(r->element[0]->elements, 8);
+    ck_assert_str_eq(r->element[0]->element[0]->str, sid);
+    ck_assert_str_eq(r->element[0]->element[1]->str, "reap");
+    ck_assert_str_eq(r->element[0]->element[3]->str, "card");
+    ck_assert_str_eq(r->element[0]->element[4]->str, "sealed");   /* read under its tagged name */
+    freeReplyObject(r);
+    ck_assert_int_eq(int_command("ZCARD %s", shard), 0);
+    ck_assert_int_eq(int_command("EXISTS %s", idgw_key_reap_record(pool, lim.prefix, sid)), 0);
+    idgw_keys_cluster_layout(0);
+}
+END_TEST
+
 START_TEST(other_operation_mid_way)
 {
     open_session();
@@ -889,6 +937,7 @@ int main(void)
     tcase_add_test(tc, step_not_allowed_in_state);
     tcase_add_test(tc, proven_session_strikes_its_terminal);
     tcase_add_test(tc, cluster_layout_leaves_strikes_to_the_caller);
+    tcase_add_test(tc, cluster_reaper_shard_claim);
     tcase_add_test(tc, before_parts_see_the_proof);
     tcase_add_test(tc, other_operation_mid_way);
     tcase_add_test(tc, unknown_session);
