@@ -57,13 +57,16 @@ int idgw_session_dir_allow_plain(const idgw_session_dir *d);
 
 /* Process-wide state of the module (one per child, set up in post_config/child_init);
  * defined, with who writes what and when, in idgw_session_state.c. */
+#define IDGW_SESSION_NSCRIPTS 6
+
 typedef struct idgw_session_globals {
     idgw_session_srv *srv;            /* main server's settings */
     idgw_session_limits limits;
     idgw_vault_keys *vault_keys;      /* NULL: vault disabled */
     idgw_script request_script;       /* per-request script (core + parts) */
     idgw_script commit_script, strike_script, vault_put_script, reap_claim_script;
-    const idgw_script *all_scripts[5];
+    idgw_script reap_putback_script;
+    const idgw_script *all_scripts[IDGW_SESSION_NSCRIPTS];
     /* the reaper (idgw_reaper.c): the handler that tells the backends, and
      * the settings of IdgwSessionReaper (interval 0: off) */
     idgw_reaper_fn reaper_fn;

@@ -75,6 +75,8 @@ static int build_scripts(apr_pool_t *pconf, server_rec *s)
     idgw_g.all_scripts[3] = &idgw_g.vault_put_script;
     idgw_script_init(&idgw_g.reap_claim_script, "reap_claim", idgw_lua_reap_claim);
     idgw_g.all_scripts[4] = &idgw_g.reap_claim_script;
+    idgw_script_init(&idgw_g.reap_putback_script, "reap_putback", idgw_lua_reap_putback);
+    idgw_g.all_scripts[5] = &idgw_g.reap_putback_script;
     return OK;
 }
 
@@ -150,7 +152,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     if ((msg = idgw_shed_child_init(pchild)) != NULL)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "IDGW0172: load shedding's limiter "
                      "table: %s; IdgwShedLocalLimit is not enforced in this child", msg);
-    rv = idgw_redis_pool_create(pchild, &idgw_g.srv->redis, idgw_g.all_scripts, 5,
+    rv = idgw_redis_pool_create(pchild, &idgw_g.srv->redis, idgw_g.all_scripts, IDGW_SESSION_NSCRIPTS,
                                 &idgw_g.pool);
     if (rv != APR_SUCCESS) {
         idgw_g.pool = NULL;
