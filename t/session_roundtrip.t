@@ -5,7 +5,8 @@
 # answer goes out, so a step costs two round trips); per status request one
 # EVALSHA.  No PING,
 # no SCRIPT LOAD, no AUTH/SELECT, no plain GET/HGET.  INFO commandstats
-# confirms the EVALSHA count.
+# confirms the EVALSHA count.  A connection a child makes meanwhile sends
+# its set-up once (counted apart as _CONNECT): that is not per request.
 use strict;
 use warnings FATAL => 'all';
 
@@ -39,7 +40,7 @@ my $sent = IdgwTest::Redis::client_commands($mon, sub {
 my $stats_after = IdgwTest::Redis::command_calls();
 ok t_cmp($ok, $N, "$N relay steps answered");
 ok t_cmp(scripts($sent), 2 * $N, 'one session script + one confirmed commit per step');
-ok t_cmp(join(',', sort grep { $_ ne 'EVALSHA' && $_ ne 'FCALL' } keys %$sent), '', 'nothing else sent');
+ok t_cmp(join(',', sort grep { !/^(?:EVALSHA|FCALL|_CONNECT)$/ } keys %$sent), '', 'nothing else sent');
 ok t_cmp(stat_scripts($stats_after) - stat_scripts($stats_before), 2 * $N, 'commandstats agree');
 
 $ok = 0;
@@ -48,4 +49,4 @@ $sent = IdgwTest::Redis::client_commands($mon, sub {
 });
 ok t_cmp($ok, $N, "$N status requests");
 ok t_cmp(scripts($sent), $N, 'exactly one round trip each');
-ok t_cmp(join(',', sort grep { $_ ne 'EVALSHA' && $_ ne 'FCALL' } keys %$sent), '', 'nothing else sent');
+ok t_cmp(join(',', sort grep { !/^(?:EVALSHA|FCALL|_CONNECT)$/ } keys %$sent), '', 'nothing else sent');

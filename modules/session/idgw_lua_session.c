@@ -384,6 +384,22 @@ const char idgw_lua_count[] =
 "end\n"
 "return n\n";
 
+/* Put a claimed operation back (idgw_reaper.c): its claim was not confirmed
+ * by the replicas (IdgwSessionWaitReplicas), so a failover could undo it and
+ * another node claim the operation again after this one told its backends.
+ * Nothing was told: the record is restored as the claim returned it and is
+ * due at once, for the next claim to try again.
+ * KEYS: 1 reaper set, 2 reaper record   ARGV: 1 session id, 2 operation,
+ * 3 item, 4 sealed blob, 5 IDm, 6 correlation id, 7 virtual host, 8 hold ms */
+const char idgw_lua_reap_putback[] =
+"local t = redis.call('TIME')\n"
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"redis.call('HSET', KEYS[2], 'op', ARGV[2], 'item', ARGV[3], 'blob', ARGV[4], 'idm', ARGV[5],\n"
+"           'cid', ARGV[6], 'vhost', ARGV[7])\n"
+"redis.call('PEXPIRE', KEYS[2], 2 * tonumber(ARGV[8]))\n"
+"redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[1])\n"
+"return 1\n";
+
 /* The transition table as a Lua table: T()['<state>|<op>|<step>'] = '<next state>'.
  * Built only when a step asks for it, and kept: an EVAL script's locals are
  * made anew on every call (the steady path, status, never needs the table),

@@ -4,6 +4,8 @@
  */
 #include "idgw_reaper.h"
 #include "idgw_session_cfg.h"
+#include "idgw_log_limit.h"
+#include "idgw_metrics.h"
 
 #include <apr_atomic.h>
 #include <apr_strings.h>
@@ -160,6 +162,117 @@ static void handle_claimed(idgw_reaper *rp, apr_pool_t *p, const redisReply *rep
         handle_entry(rp, p, reply->element[i]);
 }
 
+/* The claim's script, and WAIT behind it when IdgwSessionWaitReplicas asks
+ * for replicas: *confirmed is 0 when they did not acknowledge it in time. */
+static redisReply *run_claim(idgw_redis_conn *conn, int argc, const char **argv,
+                             const size_t *lens, int *confirmed)
+{
+    int want = idgw_g.srv->wait_replicas, acked;
+    redisReply *reply;
+
+    *confirmed = 1;
+    if (want <= 0)
+        return idgw_redis_evalsha(conn, &idgw_g.reap_claim_script, argc, argv, lens);
+    reply = idgw_redis_evalsha_confirmed(conn, &idgw_g.reap_claim_script, argc, argv, lens,
+                                         want, idgw_g.srv->wait_timeout, &acked);
+    *confirmed = acked >= want;
+    return reply;
+}
+
+/* An entry the reaper would act on: {sid, 'reap', op, item, blob, ...} with
+ * a context to unseal (the others tell no backend). */
+static int is_reapable(const redisReply *e)
+{
+    return e && e->type == REDIS_REPLY_ARRAY && e->elements == 8
+        && e->element[0]->type == REDIS_REPLY_STRING
+        && e->element[1]->type == REDIS_REPLY_STRING && strcmp(e->element[1]->str, "reap") == 0
+        && e->element[4]->type == REDIS_REPLY_STRING && e->element[4]->len > 0;
+}
+
+/* The operation could not be put back: no node will tell its backends. */
+static void record_lost_claim(idgw_reaper *rp, apr_pool_t *p, const redisReply *e,
+                              const char *why)
+{
+    APR_OPTIONAL_FN_TYPE(idgw_unsettled_record) *record =
+        APR_RETRIEVE_OPTIONAL_FN(idgw_unsettled_record);
+    idgw_unsettled u;
+
+    memset(&u, 0, sizeof(u));
+    u.kind = "abort-unsent";
+    u.op = str_of(p, e->element[2]);
+    u.idm = str_of(p, e->element[5]);
+    u.correlation_id = str_of(p, e->element[6]);
+    u.detail = "the reaper's claim was not confirmed by the replicas and could not be "
+               "put back: the abandoned operation's backends were not told";
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, rp->s, "IDGW0158: abandoned %s of sid=%.8s: "
+                 "unconfirmed claim not put back (%s): unless a failover undoes the "
+                 "claim its backends are never told; left for reconciliation", u.op ? u.op : "-", e->element[0]->str, why);
+    if (record)
+        record(p, rp->s, &u);
+}
+
+/* Put one unconfirmed claim back (idgw_lua_reap_putback), on the claim's connection. */
+static void put_back(idgw_reaper *rp, apr_pool_t *p, idgw_redis_conn *conn, const redisReply *e)
+{
+    idgw_script_args a;
+    const char **argv;
+    size_t *lens;
+    int argc;
+    const char *sid = str_of(p, e->element[0]);
+    redisReply *reply;
+
+    idgw_script_args_init(&a, p);
+    idgw_script_args_key(&a, idgw_key_reap_set(p, idgw_g.limits.prefix, sid));
+    idgw_script_args_key(&a, idgw_key_reap_record(p, idgw_g.limits.prefix, sid));
+    idgw_script_args_str(&a, sid);
+    for (size_t i = 2; i < 8; i++)
+        idgw_script_args_arg(&a, e->element[i]->type == REDIS_REPLY_STRING
+                                 ? e->element[i]->str : "",
+                             e->element[i]->type == REDIS_REPLY_STRING ? e->element[i]->len : 0);
+    idgw_script_args_int(&a, (apr_int64_t)apr_time_as_msec(idgw_g.limits.idle
+                                                           + idgw_g.reaper_grace));
+    argc = idgw_script_args_argv(&a, &idgw_g.reap_putback_script, 0, &argv, &lens);
+    reply = idgw_redis_evalsha(conn, &idgw_g.reap_putback_script, argc, argv, lens);
+    if (!reply || reply->type != REDIS_REPLY_INTEGER)
+        record_lost_claim(rp, p, e, reply && reply->type == REDIS_REPLY_ERROR ? reply->str
+                                    : "connection lost");
+    if (reply)
+        freeReplyObject(reply);
+}
+
+/*
+ * A claim the replicas did not acknowledge: a failover now could bring the
+ * claimed records back on the new master, where another node would claim
+ * them again after this one told their backends (a notice sent twice).  So
+ * nothing is told: the operations are put back, due at once, and the next
+ * claim tries again.  The entries that tell no backend (drops) are handled.
+ */
+static void put_back_unconfirmed(idgw_reaper *rp, apr_pool_t *p, idgw_redis_conn *conn,
+                                 redisReply *reply)
+{
+    static idgw_log_limit unconfirmed_log;
+    apr_uint32_t events;
+    int n = 0;
+
+    for (size_t i = 0; i < reply->elements; i++)
+        if (is_reapable(reply->element[i])) {
+            put_back(rp, p, conn, reply->element[i]);
+            freeReplyObject(reply->element[i]);
+            reply->element[i] = NULL;
+            n++;
+        }
+    if (!n)
+        return;
+    idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "session", "unconfirmed", NULL, 1);
+    if (idgw_log_limit_pass(&unconfirmed_log, &events))
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, rp->s, "IDGW0157: reaper: claim of %d "
+                     "abandoned operation(s) not confirmed by %d replica(s) within %"
+                     APR_TIME_T_FMT " ms: put back, their backends not told yet (a failover "
+                     "could undo the claim); %u such claim(s) since the last line", n,
+                     idgw_g.srv->wait_replicas, apr_time_as_msec(idgw_g.srv->wait_timeout),
+                     (unsigned)events);
+}
+
 /* One claim: the entries due now, taken out of the fleet's set atomically. */
 static void claim(idgw_reaper *rp)
 {
@@ -167,7 +280,7 @@ static void claim(idgw_reaper *rp)
     idgw_script_args a;
     const char **argv;
     size_t *lens;
-    int argc;
+    int argc, confirmed;
     idgw_redis_conn *conn;
     redisReply *reply;
     char err[300];
@@ -188,7 +301,7 @@ static void claim(idgw_reaper *rp)
         apr_pool_destroy(p);
         return;
     }
-    reply = idgw_redis_evalsha(conn, &idgw_g.reap_claim_script, argc, argv, lens);
+    reply = run_claim(conn, argc, argv, lens, &confirmed);
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, rp->s, "IDGW0154: reaper: claim failed "
                      "(%.120s): trying again in the next interval",
@@ -196,6 +309,8 @@ static void claim(idgw_reaper *rp)
                      : conn->ctx ? conn->ctx->errstr : "no connection");
         if (reply && idgw_redis_classify(reply) == IDGW_REDIS_UNAVAILABLE)
             idgw_redis_pool_trip(idgw_g.pool);
+    } else if (!confirmed) {
+        put_back_unconfirmed(rp, p, conn, reply);
     }
     apr_pool_destroy(held);
     if (reply && reply->type == REDIS_REPLY_ARRAY)

@@ -75,8 +75,10 @@ static int build_scripts(apr_pool_t *pconf, server_rec *s)
     idgw_g.all_scripts[3] = &idgw_g.vault_put_script;
     idgw_script_init(&idgw_g.reap_claim_script, "reap_claim", idgw_lua_reap_claim);
     idgw_g.all_scripts[4] = &idgw_g.reap_claim_script;
+    idgw_script_init(&idgw_g.reap_putback_script, "reap_putback", idgw_lua_reap_putback);
+    idgw_g.all_scripts[5] = &idgw_g.reap_putback_script;
     idgw_script_init(&idgw_g.count_script, "count", idgw_lua_count);
-    idgw_g.all_scripts[5] = &idgw_g.count_script;
+    idgw_g.all_scripts[6] = &idgw_g.count_script;
     return OK;
 }
 

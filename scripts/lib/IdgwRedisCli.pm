@@ -17,6 +17,9 @@
 #                   given as well win
 #   --password-file FILE  the Redis password (or REDISCLI_AUTH in the
 #                   environment); it reaches redis-cli through its environment
+#   --cluster       --host/--port name a node of a Redis Cluster: redis-cli
+#                   follows its redirections (-c); so does IdgwRedisCluster in
+#                   --config (its first seed node)
 package IdgwRedisCli;
 use strict;
 use warnings;
@@ -68,7 +71,7 @@ sub getopts {
     my $msg = $warned[0] // 'bad option';
     $msg =~ s/\s+\z//;
     $msg = "--$1 goes before the command"
-        if $msg =~ /^Unknown option: (host|port|db|prefix|config|password-file)$/;
+        if $msg =~ /^Unknown option: (host|port|db|prefix|config|password-file|cluster)$/;
     usage(lcfirst $msg);
 }
 
@@ -76,7 +79,8 @@ sub getopts {
 
 sub redis_at {
     my ($host, $port, $db, @args) = @_;
-    my @cmd = ('redis-cli', '-h', $host, '-p', $port, defined $db ? ('-n', $db) : (), '--raw', @args);
+    my @cmd = ('redis-cli', '-h', $host, '-p', $port, $conn{cluster} ? '-c' : (),
+               defined $db && !$conn{cluster} ? ('-n', $db) : (), '--raw', @args);
     open(my $out, '-|', @cmd) or fail("cannot run redis-cli: $!");
     my @lines = <$out>;
     close($out);
@@ -122,6 +126,11 @@ sub read_config {
         elsif ($dir eq 'idgwredispassword' && @args) { $c{password} = $args[0]; }
         elsif ($dir eq 'idgwredismastername' && @args) { $c{master} = $args[0]; }
         elsif ($dir eq 'idgwredissentinels' && @args) { push @{ $c{sentinels} }, @args; }
+        elsif ($dir eq 'idgwrediscluster' && @args) {
+            my ($h, $p) = host_port($args[0], 6379)
+                or usage("--config: $file: IdgwRedisCluster '$args[0]' is not host[:port]");
+            @c{qw(host port cluster)} = ($h, $p, 1);
+        }
         elsif ($dir eq 'idgwredisserver' && @args) {
             my ($h, $p) = host_port($args[0], 6379)
                 or usage("--config: $file: IdgwRedisServer '$args[0]' is not host[:port]");
@@ -163,16 +172,17 @@ sub connect_from_args {
     my ($password_file, $config_file, %cli);
     getopts($args, 'host=s' => \$cli{host}, 'port=i' => \$cli{port},
             'prefix=s' => \$cli{prefix}, 'db=i' => \$cli{db}, 'config=s' => \$config_file,
-            'password-file=s' => \$password_file, @spec);
+            'password-file=s' => \$password_file, 'cluster' => \$cli{cluster}, @spec);
     if (defined $config_file) {
         my $c = read_config($config_file);
         if ($c->{sentinels} && !defined $cli{host} && !defined $cli{port}) {
             @conn{qw(host port)} = sentinel_master($c);
         }
-        defined $c->{$_} and $conn{$_} = $c->{$_} for qw(host port prefix db);
+        defined $c->{$_} and $conn{$_} = $c->{$_} for qw(host port prefix db cluster);
         $ENV{REDISCLI_AUTH} = $c->{password} if defined $c->{password};
     }
-    defined $cli{$_} and $conn{$_} = $cli{$_} for qw(host port prefix db);
+    defined $cli{$_} and $conn{$_} = $cli{$_} for qw(host port prefix db cluster);
+    usage("--db must be 0 on a Redis Cluster") if $conn{cluster} && $conn{db} != 0;
     usage("--prefix must be 1..64 printable characters without spaces or braces "
           . "(as IdgwRedisKeyPrefix), not '$conn{prefix}'")
         unless $conn{prefix} =~ /^[\x21-\x7a\x7c\x7e]{1,64}$/;

@@ -5,7 +5,7 @@
 noinst_LTLIBRARIES += t/sim/mod_idgw_sim.la
 t_sim_mod_idgw_sim_la_SOURCES = t/sim/sim.h t/sim/mod_idgw_sim.c t/sim/sim_data.c \
 	t/sim/sim_cards.c t/sim/sim_brand.c t/sim/sim_felica.c t/sim/sim_fault.c \
-	t/sim/sim_service.c
+	t/sim/sim_service.c t/sim/sim_ledger.c
 t_sim_mod_idgw_sim_la_CPPFLAGS = $(AM_CPPFLAGS) $(IDGW_BACKEND_CPPFLAGS)
 t_sim_mod_idgw_sim_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 t_sim_mod_idgw_sim_la_LIBADD = modules/backend/libidgw_backend.la \

@@ -82,6 +82,14 @@ const char *sim_data_load(apr_pool_t *p, const char *dir, sim_data_t **out);
 const sim_issuer_t *sim_issuer_by_code(const sim_data_t *d, const char *code);
 const sim_issuer_t *sim_issuer_by_id(const sim_data_t *d, unsigned id);
 
+/* sim_ledger.c: a line appended to IdgwSimRunDir/FILE; an event in ledger.log
+ * (ids only); the PAN of a derived member's card (base PAN, 1..6 digit
+ * suffix) into out (strlen(base) + 1 bytes), 0 when it has no room. */
+void sim_append_line(sim_call_t *call, const char *file, const char *line);
+void sim_ledger(sim_call_t *call, const char *event, const char *member, const char *card,
+                const char *idm);
+int sim_derived_pan(const char *base, const char *sfx, char *out);
+
 /* Service handlers: return the response telegram (never NULL). */
 idgw_telegram_t *sim_cards_handle(sim_call_t *call);      /* sim_cards.c: CREMO + card info */
 idgw_telegram_t *sim_brand_handle(sim_call_t *call);      /* sim_brand.c */

@@ -6,7 +6,15 @@
  * key drawn at server start, so any child process can check them.  Deposited
  * cards are files under IdgwSimRunDir/store (O_EXCL makes a double deposit
  * fail whichever process sees it); notifications are appended to
- * IdgwSimRunDir/notifications.log (ids only, no card data) for tests to read. */
+ * IdgwSimRunDir/notifications.log (ids only, no card data) for tests to read.
+ *
+ * Derived members (so that many simulated phones each have cards of their
+ * own, and a fault campaign can tell whose card is on which chip): a member
+ * id BASE-SFX, SFX 1..6 digits, is a copy of member BASE whose cards are
+ * CARDSFX (C101 -> C101SFX) with the PAN of sim_derived_pan.  What the
+ * source handed out, deposited and withdrew is appended to
+ * IdgwSimRunDir/ledger.log (sim_ledger.c; ids only): the campaign's ground
+ * truth. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -86,16 +94,73 @@ static int check_ticket(sim_call_t *call, const char **member, const char **issu
     return 1;
 }
 
+/* Member BASE-SFX: the suffix (1..6 digits) and the length of BASE; 0 when
+ * member is no derived id. */
+static size_t derived_suffix(const char *member, const char **sfx)
+{
+    const char *dash = strrchr(member, '-');
+    size_t n;
+
+    if (!dash || dash == member)
+        return 0;
+    n = strlen(dash + 1);
+    if (n < 1 || n > 6 || strspn(dash + 1, "0123456789") != n)
+        return 0;
+    *sfx = dash + 1;
+    return (size_t)(dash - member);
+}
+
+/* Card c as member BASE-SFX holds it: card id and PAN derived; NULL when the
+ * PAN has no room for the suffix or the card id would be too long. */
+static const sim_card_t *derive(sim_call_t *call, const sim_card_t *c, const char *member,
+                                const char *sfx)
+{
+    sim_card_t *d;
+    char *pan;
+
+    if (strlen(c->card_id) + strlen(sfx) > 20)
+        return NULL;
+    pan = apr_palloc(call->r->pool, strlen(c->pan) + 1);
+    if (!sim_derived_pan(c->pan, sfx, pan))
+        return NULL;
+    d = apr_pmemdup(call->r->pool, c, sizeof(*c));
+    d->member_id = member;
+    d->card_id = apr_pstrcat(call->r->pool, c->card_id, sfx, NULL);
+    d->pan = pan;
+    return d;
+}
+
+/* The cards of member and issuer (up to max), a derived member's too. */
+static int member_cards(sim_call_t *call, const char *member, const char *issuer,
+                        const sim_card_t **out, int max)
+{
+    const sim_card_t *c = (const sim_card_t *)call->sc->data->cards->elts;
+    const char *sfx = NULL;
+    size_t base = derived_suffix(member, &sfx);
+    int n = 0;
+
+    for (int i = 0; i < call->sc->data->cards->nelts && n < max; i++) {
+        if (c[i].source != call->service || strcmp(c[i].issuer_code, issuer) != 0)
+            continue;
+        if (strcmp(c[i].member_id, member) == 0)
+            out[n++] = &c[i];
+        else if (base && strlen(c[i].member_id) == base
+                 && strncmp(c[i].member_id, member, base) == 0
+                 && (out[n] = derive(call, &c[i], member, sfx)))
+            n++;
+    }
+    return n;
+}
+
 static const sim_card_t *find_card(sim_call_t *call, const char *member, const char *issuer,
                                    const char *card_id)
 {
-    const sim_card_t *c = (const sim_card_t *)call->sc->data->cards->elts;
+    const sim_card_t *cards[8];
+    int n = member_cards(call, member, issuer, cards, 8);
 
-    for (int i = 0; i < call->sc->data->cards->nelts; i++)
-        if (c[i].source == call->service && strcmp(c[i].member_id, member) == 0
-            && strcmp(c[i].issuer_code, issuer) == 0
-            && (!card_id || strcmp(c[i].card_id, card_id) == 0))
-            return &c[i];
+    for (int i = 0; i < n; i++)
+        if (!card_id || strcmp(cards[i]->card_id, card_id) == 0)
+            return cards[i];
     return NULL;
 }
 
@@ -121,24 +186,20 @@ static idgw_telegram_t *auth(sim_call_t *call)
 {
     const char *member = idgw_tg_get(call->req, "memberId");
     const char *issuer = idgw_tg_get(call->req, "issuerCode");
-    const sim_card_t *c = find_card(call, member, issuer, NULL);
-    const sim_card_t *all = (const sim_card_t *)call->sc->data->cards->elts;
+    const sim_card_t *cards[4];
+    int n = member_cards(call, member, issuer, cards, 4);
     idgw_telegram_t *res;
 
     /* Unknown member, wrong issuer and wrong password look the same. */
-    if (!c || !password_ok(c, idgw_tg_get(call->req, "password")))
+    if (!n || !password_ok(cards[0], idgw_tg_get(call->req, "password")))
         return answer(call, IDGW_TG_R_AUTH_FAILED);
-    if (c->suspended)
+    if (cards[0]->suspended)
         return answer(call, IDGW_TG_R_SUSPENDED);
     res = answer(call, IDGW_TG_R_OK);
-    idgw_tg_add(res, "authTicket", make_ticket(call, c));
-    idgw_tg_add(res, "memberName", c->member_name);
-    for (int i = 0, n = 0; i < call->sc->data->cards->nelts && n < 4; i++)
-        if (all[i].source == call->service && strcmp(all[i].member_id, member) == 0
-            && strcmp(all[i].issuer_code, issuer) == 0) {
-            idgw_tg_add(res, "cardId", all[i].card_id);
-            n++;
-        }
+    idgw_tg_add(res, "authTicket", make_ticket(call, cards[0]));
+    idgw_tg_add(res, "memberName", cards[0]->member_name);
+    for (int i = 0; i < n; i++)
+        idgw_tg_add(res, "cardId", cards[i]->card_id);
     return res;
 }
 
@@ -159,22 +220,26 @@ static idgw_telegram_t *card_info(sim_call_t *call, const sim_card_t *c, const c
     return res;
 }
 
+/* Card data handed out (download, update, withdrawal): in the ledger when it is. */
+static idgw_telegram_t *issue(sim_call_t *call, const sim_card_t *c, const char *expiry)
+{
+    idgw_telegram_t *res = card_info(call, c, expiry);
+
+    if (strcmp(res->result, IDGW_TG_R_OK) == 0)
+        sim_ledger(call, "ISSUED", c->member_id, c->card_id, NULL);
+    return res;
+}
+
 static void notify_log(sim_call_t *call, const char *what, const sim_card_t *c)
 {
-    const char *path = apr_pstrcat(call->r->pool, call->sc->run_dir, "/notifications.log", NULL);
     const char *slot = idgw_tg_get(call->req, "slot");
     const char *result = idgw_tg_get(call->req, "writeResult");
-    const char *line = apr_psprintf(call->r->pool, "%s %s %s %s %s %s %s\n",
-                                    sim_service_name(call->service), what,
-                                    call->req->correlation_id, c->member_id, c->card_id,
-                                    slot ? slot : "-", result ? result : "-");
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
 
-    if (fd >= 0) {
-        ssize_t w = write(fd, line, strlen(line));
-        (void)w;
-        close(fd);
-    }
+    sim_append_line(call, "notifications.log",
+                    apr_psprintf(call->r->pool, "%s %s %s %s %s %s %s\n",
+                                 sim_service_name(call->service), what,
+                                 call->req->correlation_id, c->member_id, c->card_id,
+                                 slot ? slot : "-", result ? result : "-"));
 }
 
 static const char *store_path(sim_call_t *call, const sim_card_t *c)
@@ -194,6 +259,7 @@ static idgw_telegram_t *store(sim_call_t *call, const sim_card_t *c)
         return answer(call, errno == EEXIST ? IDGW_TG_R_ALREADY_STORED : IDGW_TG_R_SYSTEM);
     close(fd);
     ticket_mac(call, c->member_id, c->card_id, "store", mac);
+    sim_ledger(call, "STORED", c->member_id, c->card_id, idgw_tg_get(call->req, "idm"));
     res = answer(call, IDGW_TG_R_OK);
     idgw_tg_add(res, "storeId", apr_pstrcat(call->r->pool, "S", mac, NULL));
     return res;
@@ -203,7 +269,8 @@ static idgw_telegram_t *restore(sim_call_t *call, const sim_card_t *c)
 {
     if (unlink(store_path(call, c)) != 0)
         return answer(call, errno == ENOENT ? IDGW_TG_R_NOT_STORED : IDGW_TG_R_SYSTEM);
-    return card_info(call, c, c->renewed_expiry ? c->renewed_expiry : c->expiry);
+    sim_ledger(call, "RESTORED", c->member_id, c->card_id, NULL);
+    return issue(call, c, c->renewed_expiry ? c->renewed_expiry : c->expiry);
 }
 
 idgw_telegram_t *sim_cards_handle(sim_call_t *call)
@@ -222,9 +289,9 @@ idgw_telegram_t *sim_cards_handle(sim_call_t *call)
         return answer(call, IDGW_TG_R_SUSPENDED);
     switch (call->req->type) {
     case IDGW_TG_CARD_DOWNLOAD_REQ:
-        return card_info(call, c, c->expiry);
+        return issue(call, c, c->expiry);
     case IDGW_TG_CARD_UPDATE_REQ:
-        return card_info(call, c, c->renewed_expiry ? c->renewed_expiry : c->expiry);
+        return issue(call, c, c->renewed_expiry ? c->renewed_expiry : c->expiry);
     case IDGW_TG_CARD_WRITTEN_REQ:
         notify_log(call, "WRITTEN", c);
         return answer(call, IDGW_TG_R_OK);

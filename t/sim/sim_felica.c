@@ -9,7 +9,8 @@
  * can continue it.  An exchange holds an exclusive lock on the file while it
  * loads, advances and rewrites the session: concurrent exchanges of one
  * operation are serialised.  The file goes when the operation ends (done or
- * failed); one older than OP_LIFETIME is refused and removed. */
+ * failed); one older than OP_LIFETIME is refused and removed.  A WRITE_CARD
+ * started goes in the ledger (sim_ledger.c) with its card id and chip. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -213,6 +214,10 @@ static idgw_telegram_t *start(sim_call_t *call)
         unlink(path);
         return answer(call, IDGW_TG_R_SYSTEM, NULL);
     }
+    /* Which card goes onto which chip, before the chip is touched */
+    if (req.op == FELICA_ISS_WRITE_CARD)
+        sim_ledger(call, "WRITE", NULL, idgw_tg_get(call->req, "cardId"),
+                   idgw_tg_get(call->req, "idm"));
     return res;
 }
 

@@ -131,6 +131,7 @@ sub settle {
 # Starts `redis-cli MONITOR` into a file; returns a handle for monitor_stop.
 sub monitor_start {
     my $file = "$t_dir/logs/acl-monitor.txt";
+    my $known = IdgwTest::Redis::known_clients();
     my $pid = fork // die "fork: $!";
     if (!$pid) {
         open STDOUT, '>', $file or die "$file: $!";
@@ -138,17 +139,19 @@ sub monitor_start {
         die "exec redis-cli: $!";
     }
     sleep 0.3;
-    return { pid => $pid, file => $file };
+    return { pid => $pid, file => $file, known => $known };
 }
 
-# Stops it; returns the commands clients sent (not those scripts ran).
+# Stops it; returns the commands clients sent (not those scripts ran, nor
+# the set-up of a connection a child made meanwhile: that is not per request).
 sub monitor_stop {
     my ($m) = @_;
     sleep 0.3;
     kill 'TERM', $m->{pid};
     waitpid $m->{pid}, 0;
     open my $fh, '<', $m->{file} or return ();
-    return grep { /^\d+\.\d+ \[\d+ (?!lua\])/ } <$fh>;
+    return grep { /^\d+\.\d+ \[\d+ (?!lua\])/
+                  && !IdgwTest::Redis::new_connection_setup($_, $m->{known}) } <$fh>;
 }
 
 # ---- the error log ---------------------------------------------------------------

@@ -87,8 +87,26 @@ sub resume { my $pid = pid(); kill 'CONT', $pid if $pid; return $pid }
 
 # MONITOR into a file while $code runs; returns { COMMAND => count } of the
 # commands clients sent (those run inside scripts, "[0 lua]", are left out)
+# What a connection sends once, when it is made (idgw_redis_connect: the
+# replication history, AUTH, a function library loaded on first use).
+my %SETUP = map { $_ => 1 } qw(INFO AUTH HELLO SELECT CLIENT FUNCTION SCRIPT PING);
+
+# The commands sent while $code runs, as { COMMAND => count }, from MONITOR.
+# A set-up command of a connection made meanwhile (one CLIENT LIST did not
+# show before) counts as _CONNECT instead: a child may open a connection at
+# any time (a new child, an idle one closed), and that is not per request.
+# The connections open now, for new_connection_setup.
+sub known_clients { return { map { /\baddr=(\S+)/ ? ($1 => 1) : () } split /\n/, cli('CLIENT', 'LIST') } }
+
+# Is this MONITOR line the set-up of a connection not among $known?
+sub new_connection_setup {
+    my ($line, $known) = @_;
+    return $line =~ /^\d+\.\d+ \[\d+ ([^\]]+)\] "([^"]+)"/ && !$known->{$1} && $SETUP{uc $2};
+}
+
 sub client_commands {
     my ($file, $code) = @_;
+    my $known = known_clients();
     my $pid = fork;
     die "fork: $!" unless defined $pid;
     if (!$pid) {
@@ -106,8 +124,9 @@ sub client_commands {
     open my $fh, '<', $file or die "$file: $!";
     while (my $line = <$fh>) {
         next unless $line =~ /^\d+\.\d+ \[\d+ ([^\]]+)\] "([^"]+)"/;
+        my $cmd = uc $2;
         next if $1 eq 'lua';
-        $count{uc $2}++;
+        $count{new_connection_setup($line, $known) ? '_CONNECT' : $cmd}++;
     }
     close $fh;
     return \%count;

@@ -2,6 +2,7 @@
 # Sentinel), in their own directory, on ports the test names:
 #
 #   my $n = IdgwTest::RedisNodes->new('redis-wait');      # under t_dir
+#   my $n = IdgwTest::RedisNodes->new('x', dir => $path);  # outside Apache::Test
 #   $n->server(6431);  $n->server(6432, '--replicaof', '127.0.0.1', 6431);
 #   $n->sentinel(6433, 'name', 6431, 800);                 # down-after ms
 #   $n->cli(6431, 'INFO', 'replication');  $n->linked(6432);  $n->pid_of(6432);
@@ -12,13 +13,13 @@
 package IdgwTest::RedisNodes;
 use strict;
 use warnings;
-use Apache::Test ();
 use File::Path qw(make_path);
 use Time::HiRes qw(sleep time);
 
 sub new {
-    my ($class, $name) = @_;
-    my $dir = Apache::Test::vars('t_dir') . "/$name";
+    my ($class, $name, %opt) = @_;
+    # Apache::Test only when it names the directory: the convert tests have none
+    my $dir = $opt{dir} // do { require Apache::Test; Apache::Test::vars('t_dir') . "/$name" };
     make_path($dir);
     return bless { dir => $dir }, $class;
 }

@@ -7,6 +7,8 @@
  * Commands: open, close, status, issue-area, delete-area, add-card,
  * update-card, delete-card, set-main, list, store, restore, display,
  * raw OP STEP BODY, story, run CMD... (several commands in one session).
+ * --member-suffix DIGITS makes the story use the simulators' derived members
+ * (DCM0001-DIGITS, SKR0001-DIGITS): cards of this phone alone.
  * Fields are the request's XML fields: source= member= password= issuer=
  * cardId= slot= main=.
  * A missing chip image is created (fresh chip, system keys diversified from
@@ -32,6 +34,7 @@ typedef struct options {
     int have_pin;
     const char *chip, *idm, *pmm, *terminal, *state, *keys, *felicactl, *secrets;
     const char *app_version, *source;
+    const char *suffix;              /* --member-suffix: the story's derived members */
     const char *header;              /* --header "Name: value" */
     int quiet, concurrent, packets;
     term_misbehave_t bad;
@@ -43,7 +46,7 @@ static void usage(void)
           "[--pmm HEX] [--source ADDR]\n"
           "         [--terminal ID] [--state FILE] [--system-master-keys FILE] [--felicactl PATH]\n"
           "         [--secrets FILE] [--quiet] [--packets] [--concurrent N]\n"
-          "         [--header 'Name: value']\n"
+          "         [--header 'Name: value'] [--member-suffix DIGITS]\n"
           "         [--tamper N] [--wrong-idm N] [--replay N] [--vanish-after N] [--retransmit N]\n"
           "         [--oversize N]\n"
           "         COMMAND [key=value ...]\n"
@@ -215,26 +218,43 @@ static int one_command(term_t *t, const options_t *o, int argc, char **argv)
 
 /* ---- the story ------------------------------------------------------------------------ */
 
-#define CREMO_CARD "<source>cremo</source><member>DCM0001</member><password>docomo01</password>"
-#define DLC_CARD "<source>dlc</source><issuer>SKR</issuer><member>SKR0001</member>" \
-                 "<password>sakura01</password>"
+/* The story's two cards: the test cardholders DCM0001 (C101) and SKR0001
+ * (C401), or with --member-suffix SFX the simulators' derived members
+ * DCM0001-SFX and SKR0001-SFX, cards C101SFX and C401SFX (t/sim/sim_cards.c):
+ * cards no other phone uses.  Returns the fields of a card request. */
+static const char *story_card(char *buf, size_t cap, const options_t *o, int dlc,
+                              const char *slot)
+{
+    const char *sfx = o->suffix ? o->suffix : "", *dash = o->suffix ? "-" : "";
+
+    if (dlc)
+        snprintf(buf, cap, "<source>dlc</source><issuer>SKR</issuer><member>SKR0001%s%s</member>"
+                 "<password>sakura01</password><cardId>C401%s</cardId><slot>%s</slot>",
+                 dash, sfx, sfx, slot);
+    else
+        snprintf(buf, cap, "<source>cremo</source><member>DCM0001%s%s</member>"
+                 "<password>docomo01</password><cardId>C101%s</cardId><slot>%s</slot>",
+                 dash, sfx, sfx, slot);
+    return buf;
+}
 
 /* One phone's part: open, issue the area, add two cards (one per source),
  * list, set main, delete one; with store, deposit the other and close. */
 static int story_phone(term_t *t, const options_t *o, int with_store)
 {
+    char b[320];
     int rc;
 
     if ((rc = term_open(t, o->app_version))
         || (rc = term_operation(t, "issue_area", ""))
-        || (rc = term_operation(t, "add_card", CREMO_CARD "<cardId>C101</cardId><slot>any</slot>"))
-        || (rc = term_operation(t, "add_card", DLC_CARD "<cardId>C401</cardId><slot>any</slot>"))
+        || (rc = term_operation(t, "add_card", story_card(b, sizeof(b), o, 0, "any")))
+        || (rc = term_operation(t, "add_card", story_card(b, sizeof(b), o, 1, "any")))
         || (rc = term_operation(t, "list_cards", ""))
         || (rc = term_operation(t, "set_main", "<slot>1</slot>"))
-        || (rc = term_operation(t, "delete_card", CREMO_CARD "<cardId>C101</cardId><slot>0</slot>")))
+        || (rc = term_operation(t, "delete_card", story_card(b, sizeof(b), o, 0, "0"))))
         return rc;
     if (with_store
-        && (rc = term_operation(t, "store_card", DLC_CARD "<cardId>C401</cardId><slot>1</slot>")))
+        && (rc = term_operation(t, "store_card", story_card(b, sizeof(b), o, 1, "1"))))
         return rc;
     if ((rc = term_operation(t, "list_cards", "")))
         return rc;
@@ -244,11 +264,12 @@ static int story_phone(term_t *t, const options_t *o, int with_store)
 /* The deposited card comes back on a fresh chip (a new handset). */
 static int story_new_handset(term_t *t, const options_t *o)
 {
+    char b[320];
     int rc;
 
     if ((rc = term_open(t, o->app_version))
         || (rc = term_operation(t, "issue_area", ""))
-        || (rc = term_operation(t, "restore_card", DLC_CARD "<cardId>C401</cardId><slot>any</slot>"))
+        || (rc = term_operation(t, "restore_card", story_card(b, sizeof(b), o, 1, "any")))
         || (rc = term_operation(t, "display_data", "<issuer>SKR</issuer>"))
         || (rc = term_operation(t, "list_cards", "")))
         return rc;
@@ -500,7 +521,8 @@ static int parse_args(options_t *o, int argc, char **argv)
         { "replay", 1, NULL, 'R' }, { "vanish-after", 1, NULL, 'V' },
         { "retransmit", 1, NULL, 'X' }, { "oversize", 1, NULL, 'O' },
         { "app-version", 1, NULL, 'a' }, { "packets", 0, NULL, 'P' },
-        { "header", 1, NULL, 'H' }, { "source", 1, NULL, 'A' }, { NULL, 0, NULL, 0 }
+        { "header", 1, NULL, 'H' }, { "source", 1, NULL, 'A' },
+        { "member-suffix", 1, NULL, 'M' }, { NULL, 0, NULL, 0 }
     };
     int c;
 
@@ -537,6 +559,12 @@ static int parse_args(options_t *o, int argc, char **argv)
             o->header = optarg;
             break;
         case 'A': o->source = optarg; break;
+        case 'M':
+            /* the simulators derive members for 1..6 digits */
+            if (!*optarg || strlen(optarg) > 6 || strspn(optarg, "0123456789") != strlen(optarg))
+                return -1;
+            o->suffix = optarg;
+            break;
         default: return -1;
         }
     }

@@ -18,12 +18,13 @@ IDGW_CONVERT_TESTS = t/convert_story.t t/convert_refusals.t t/convert_relay.t \
 	t/convert_identity.t t/convert_display_data.t t/convert_slow_clients.t \
 	t/convert_configtest.t t/convert_lease.t t/convert_correlation.t t/convert_seq_conflict.t \
 	t/convert_proven.t t/convert_vault_lost.t t/convert_reconcile.t \
+	t/convert_reaper_failover.t \
 	t/convert_shadow_user.t \
 	t/convert_acl_required.t t/convert_tls.t \
-	t/convert_chaos_quick.t \
+	t/convert_chaos_quick.t t/convert_chaos_proxy.t \
 	t/convert_zz_secrets.t
 EXTRA_DIST += $(IDGW_CONVERT_TESTS) t/lib/IdgwTest/Stack.pm t/lib/IdgwTest/Terminal.pm \
-	scripts/idgw-demo scripts/idgw-chaos
+	scripts/idgw-demo scripts/idgw-chaos scripts/lib/idgw-faultproxy scripts/lib/chaos-truth.pl
 
 check-convert: $(modules_LTLIBRARIES) t/sim/mod_idgw_sim.la t/sim/idgw-terminal libfelica/felicactl
 	cd $(abs_top_srcdir) && IDGW_BUILD="$(abs_top_builddir)" prove $(IDGW_CONVERT_TESTS)

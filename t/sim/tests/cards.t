@@ -119,4 +119,32 @@ is($t->{result}, '2002', 'suspended at the card info center: 2002');
                    cardId => 'C701');
 is($t->{result}, '2003', 'expired card at the card info center: 2003');
 
+# --- derived members (the fault campaign's phones: cards of their own) ---
+(undef, $t) = auth('cremo', 'DCM0001-010001', 'docomo01', 'DCM');
+is($t->{result}, '0000', 'derived member: auth');
+is_deeply([ $t->{all}->('cardId') ], [qw(C101010001 C102010001)], 'derived member: its cards');
+my $td = $t->{get}->('authTicket');
+(undef, $t) = call('cremo', 'CARD_DOWNLOAD_REQ', authTicket => $td, cardId => 'C101010001');
+is($t->{get}->('pan'), '4999990100011011', 'derived member: derived, Luhn-valid PAN');
+(undef, $t) = call('cremo', 'CARD_DOWNLOAD_REQ', authTicket => $td, cardId => 'C101');
+is($t->{result}, '2005', "derived member: the base member's card is not its own");
+(undef, $t) = auth('cremo', 'DCM0001-0100011', 'docomo01', 'DCM');
+is($t->{result}, '2001', 'derived member: a suffix of seven digits is no member');
+(undef, $t) = auth('cremo', 'DCM0002-010001', 'docomo02', 'DCM');
+is($t->{result}, '2002', 'derived member of a suspended one: suspended');
+(undef, $t) = auth('cardinfo', 'SKR0001-010001', 'sakura01', 'SKR');
+my $tl = $t->{get}->('authTicket');
+(undef, $t) = call('cardinfo', 'CARD_STORE_REQ', authTicket => $tl, cardId => 'C401010001',
+                   idm => '0101000000010100');
+is($t->{result}, '0000', 'derived member: store');
+(undef, $t) = call('cardinfo', 'CARD_RESTORE_REQ', authTicket => $tl, cardId => 'C401010001');
+is($t->{get}->('pan'), '3569990100014017', 'derived member: restore');
+open(my $ledger, '<', run_dir() . '/ledger.log') or die $!;
+my @led = <$ledger>;
+ok((grep { /^cremo ISSUED \S+ DCM0001-010001 C101010001 -$/ } @led), 'ledger: issued');
+ok((grep { /^cardinfo STORED \S+ SKR0001-010001 C401010001 0101000000010100$/ } @led),
+   'ledger: stored, with the chip');
+ok((grep { /^cardinfo RESTORED \S+ SKR0001-010001 C401010001 -$/ } @led), 'ledger: restored');
+ok(!(grep { /4999990100011011|3569990100014017/ } @led), 'ledger: no PAN');
+
 done_testing();

@@ -1,0 +1,95 @@
+# The reaper across a Redis failover (docs/reliability.md, Bounded loss).
+# An app vanishes in the middle of a write; its gateway runs with
+# IdgwSessionWaitReplicas 1 on a master, a replica and a Sentinel.  The
+# replica is cut off before the operation is due, so the reaper's claim
+# reaches the master alone; then the master dies and the Sentinel promotes
+# the replica, which still holds the claimed record.
+#  - An unconfirmed claim must not be acted on: a failover may bring the
+#    record back and another claim would tell the source a second time (the
+#    fault campaign's telegram-once violations).  The claim is put back.
+#  - After the failover the operation is reaped once: the source hears NG
+#    exactly once.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use IdgwTest::Stack;
+use IdgwTest::Terminal;
+use IdgwTest::RedisNodes;
+use Time::HiRes qw(sleep time);
+
+my ($MASTER, $REPLICA, $SENTINEL) = (6461, 6462, 6463);
+my $stack = IdgwTest::Stack->up;
+my $nodes = IdgwTest::RedisNodes->new('reaper-failover',
+                                      dir => $stack->run_dir . '/reaper-failover');
+sub cli { $nodes->cli(@_) }
+sub wait_for { IdgwTest::RedisNodes::wait_for(@_) }
+sub stop_all { $nodes->stop($SENTINEL, $MASTER, $REPLICA) }
+END { stop_all() unless $ENV{KEEP} }
+
+my $c101 = $stack->card('C101');
+my @card = ('source=cremo', "member=$c101->{member}", "password=$c101->{password}",
+            'cardId=C101', 'slot=any');
+my $notes = $stack->run_dir . '/sim/notifications.log';
+sub ng_count { open my $fh, '<', $notes or return 0; local $/; my $t = <$fh>;
+               return scalar(() = $t =~ /C101 \S+ NG/g) }
+sub gw_log { open my $fh, '<', $stack->run_dir . '/reaper-fo.error.log' or return '';
+             local $/; return <$fh> }
+
+stop_all();
+$nodes->server($MASTER);
+$nodes->server($REPLICA, '--replicaof', '127.0.0.1', $MASTER);
+$nodes->sentinel($SENTINEL, 'idgwreap', $MASTER, 800);
+ok(wait_for(sub { $nodes->linked($REPLICA)
+                  && cli($SENTINEL, 'SENTINEL', 'replicas', 'idgwreap') =~ /$REPLICA/ }, 30),
+   'master, replica and Sentinel up');
+
+my %stack_env = IdgwTest::Stack::env();
+my $url = $stack->extra_gateway('reaper-fo', 4,
+    "IdgwRedisServer 127.0.0.1:$stack_env{IDGW_DEMO_REDIS_PORT}"
+        => "IdgwRedisSentinels 127.0.0.1:$SENTINEL\nIdgwRedisMasterName idgwreap\n"
+           . "IdgwSessionWaitReplicas 1 150ms",
+    'IdgwSessionIdleTimeout 120s' => 'IdgwSessionIdleTimeout 2s',
+    '' => 'IdgwSessionReaper 6s 200ms');   # the record lives 2 x (2 s + 6 s)
+
+my $ph = IdgwTest::Terminal->new($stack, 'reaper-fo', url => $url);
+my $r = $ph->run('run', 'open', ',', 'issue-area');
+is($r->{rc}, 0, 'open and issue the area') or diag $r->{out};
+my $ng0 = ng_count();
+$r = $ph->run({ opts => [ '--vanish-after', 2 ] }, 'add-card', @card);
+like($r->{out}, qr/vanishes/, 'the app vanished in the middle of the write');
+my ($sid) = cli($MASTER, 'ZRANGE', 'demo:reap', 0, -1) =~ /^([0-9a-f]+)$/m;
+ok($sid, 'the reaper watches the operation');
+ok(wait_for(sub { cli($REPLICA, 'ZSCORE', 'demo:reap', $sid) ne '' }, 5),
+   'the replica has the watch');
+
+# cut the replica off before the operation is due (idle 2 s + grace 6 s)
+kill 'STOP', $nodes->pid_of($REPLICA);
+cli($MASTER, 'CLIENT', 'KILL', 'TYPE', 'replica');
+ok(wait_for(sub { gw_log() =~ /IDGW0157: [^\n]*not confirmed/ }, 12),
+   'the unconfirmed claim is logged (IDGW0157)');
+sleep 1;      # several more claims by the reaper
+is(ng_count(), $ng0, 'an unconfirmed claim tells the source nothing');
+# between a claim and its put-back the member is out of the set for the WAIT
+ok(wait_for(sub { cli($MASTER, 'ZSCORE', 'demo:reap', $sid) ne '' }, 2),
+   'the claim was put back on the master');
+
+# the master dies; the Sentinel promotes the replica, which never saw the claim
+kill 'KILL', $nodes->pid_of($MASTER);
+kill 'CONT', $nodes->pid_of($REPLICA);
+ok(wait_for(sub { cli($SENTINEL, 'SENTINEL', 'get-master-addr-by-name', 'idgwreap') =~ /$REPLICA/
+                  && cli($REPLICA, 'ROLE') =~ /^master/ }, 30), 'the replica was promoted');
+isnt(cli($REPLICA, 'ZSCORE', 'demo:reap', $sid), '', 'the new master still watches the operation');
+# the old master comes back as the new master's replica: claims can be confirmed again
+$nodes->server($MASTER, '--replicaof', '127.0.0.1', $REPLICA);
+ok(wait_for(sub { $nodes->linked($MASTER) }, 20), 'the old master rejoined as a replica');
+
+ok(wait_for(sub { ng_count() > $ng0 }, 20), 'the operation is reaped after the failover');
+sleep 3;    # more claims by the reaper, on the new master
+is(ng_count(), $ng0 + 1, 'the source heard NG exactly once');
+is(cli($REPLICA, 'ZSCORE', 'demo:reap', $sid), '', 'the operation is no longer watched');
+unlike(gw_log(), qr/IDGW015[0-9][^\n]*(?:$c101->{pan}|$c101->{password})/,
+       'no card data in the reaper lines');
+$stack->stop_extra_gateways;
+done_testing;
