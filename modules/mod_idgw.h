@@ -221,6 +221,17 @@ typedef int (*idgw_reaper_fn)(apr_pool_t *p, server_rec *s, const idgw_reaped_op
 
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_put_reaped,
                         (request_rec *r, const char *name, const void *data, apr_size_t len));
+/*
+ * Before a handler tells the backends about its operation itself (an abort,
+ * a completion's notices), it takes the reaper's watch: whoever removes the
+ * watch tells them, once.  APR_SUCCESS: the reaper will not (no watch was
+ * left, or this request took it, confirmed by the replicas when
+ * IdgwSessionWaitReplicas asks for them).  Anything else: do not tell them,
+ * and do not end the operation (no ABORT commit): the reaper will, once the
+ * app is gone (Redis failed, the step lost its claim, or the take was not
+ * confirmed and was put back).
+ */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_session_unwatch, (request_rec *r));
 /* From a post_config hook (before APR_HOOK_REALLY_LAST); one handler. */
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_reaper_register,
                         (apr_pool_t *pconf, idgw_reaper_fn fn));

@@ -41,6 +41,7 @@ static APR_OPTIONAL_FN_TYPE(idgw_vault_get) *vault_get;
 static APR_OPTIONAL_FN_TYPE(idgw_session_strike) *session_strike;
 static APR_OPTIONAL_FN_TYPE(idgw_vault_put_reaped) *vault_put_reaped;
 static APR_OPTIONAL_FN_TYPE(idgw_reaper_register) *reaper_register;
+static APR_OPTIONAL_FN_TYPE(idgw_session_unwatch) *session_unwatch;
 static APR_OPTIONAL_FN_TYPE(idgw_session_step_budget) *step_budget;
 static APR_OPTIONAL_FN_TYPE(idgw_session_prove) *session_prove;
 static APR_OPTIONAL_FN_TYPE(idgw_unsettled_record) *unsettled_record;
@@ -59,6 +60,8 @@ typedef struct conv_req {
     const idgw_session_info *info;
     idgw_conv_env env;
     idgw_send_baton baton;
+    int left_to_reaper;     /* the reaper's watch could not be taken: the backends
+                             * are its to tell, the operation is not ended here */
 } conv_req;
 
 /* ---- answers ------------------------------------------------------------------- */
@@ -86,9 +89,15 @@ static void tell_abort(conv_req *c, const char *why);
 static const idgw_error_def *abort_commit(conv_req *c, const idgw_error_def *e)
 {
     request_rec *r = c->r;
-    const char *body = idgw_xml_error_body(r->pool, e->code, e->message);
-    apr_status_t rv = session_commit(r, IDGW_COMMIT_ABORT, e->http_status, IDGW_ANSWER_TYPE,
-                                     body, strlen(body));
+    const char *body;
+    apr_status_t rv;
+
+    /* the ABORT commit would drop the watch the reaper now needs */
+    if (c->left_to_reaper)
+        return lost_error(r);
+    body = idgw_xml_error_body(r->pool, e->code, e->message);
+    rv = session_commit(r, IDGW_COMMIT_ABORT, e->http_status, IDGW_ANSWER_TYPE, body,
+                        strlen(body));
 
     /* APR_EAGAIN: stored, not yet confirmed by the replicas (IDGW-SRV-006):
      * the retransmission gets e once they have it */
@@ -109,10 +118,12 @@ static void log_refusal(conv_req *c, const idgw_error_def *e, const char *why)
  * and answered with the documented error instead. */
 static int answer(conv_req *c, idgw_commit_outcome outcome, const char *body)
 {
-    apr_status_t rv = session_commit(c->r, outcome, HTTP_OK, IDGW_ANSWER_TYPE, body,
-                                     strlen(body));
+    apr_status_t rv;
     const idgw_error_def *e;
 
+    if (c->left_to_reaper)   /* a close that could not tell: the operation stays open */
+        return idgw_xml_error_send(c->r, lost_error(c->r));
+    rv = session_commit(c->r, outcome, HTTP_OK, IDGW_ANSWER_TYPE, body, strlen(body));
     if (rv == APR_SUCCESS)
         return send_body(c->r, HTTP_OK, body);
     e = lost_error(c->r);
@@ -187,6 +198,26 @@ static void context_lost_unsettled(conv_req *c, idgw_op op, const char *detail)
     record_unsettled(c->r->pool, c->r->server, c->env.ctx, &u);
 }
 
+/* Before this request tells the backends itself: take the reaper's watch
+ * (mod_idgw.h), so that they are told once.  0: the reaper will tell them
+ * (c->left_to_reaper; logged). */
+static int take_watch(conv_req *c, const char *why)
+{
+    apr_status_t rv = session_unwatch(c->r);
+
+    if (rv == APR_SUCCESS)
+        return 1;
+    c->left_to_reaper = 1;
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0424: %s %s: the reaper's watch "
+                  "could not be taken (%s): its backends are left to the reaper, which tells "
+                  "them once the app is gone; correlation id %s (sid=%s)",
+                  idgw_op_name(c->env.op ? c->env.op : c->info->op), why,
+                  rv == APR_EAGAIN ? "not confirmed by the replicas, put back"
+                  : "Redis failed or the step lost its claim", c->info->correlation_id,
+                  c->info->sid_log);
+    return 0;
+}
+
 /* Run the map's abort calls for the operation in c->env and log what the
  * backends were told (why: "aborted" or "cancelled by close"). */
 static void tell_abort(conv_req *c, const char *why)
@@ -194,6 +225,8 @@ static void tell_abort(conv_req *c, const char *why)
     idgw_abort_report rep;
     idgw_unsettled u = unsettled_of(c, c->env.op);
 
+    if (!take_watch(c, why))
+        return;
     idgw_conv_abort_report(&c->env, &rep);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "IDGW0411: %s %s, chip %s, %d backend "
                   "notice(s) sent (sid=%s)", idgw_op_name(c->env.op), why,
@@ -556,6 +589,9 @@ static int step_complete(conv_req *c)
     if (!display_load(c))
         return refuse(c, &IDGW_E_CNV_INTERNAL, "display data not readable");
     c->baton.ctx = c->env.ctx;
+    /* the completion tells the backends the card is written */
+    if (!take_watch(c, "completing"))
+        return idgw_xml_error_send(c->r, lost_error(c->r));
     if (idgw_conv_complete(&c->env, &f) != 0)
         return fail_step(c, &f, 0);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "IDGW0415: %s complete (sid=%s)",
@@ -713,10 +749,12 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     session_prove = APR_RETRIEVE_OPTIONAL_FN(idgw_session_prove);
     vault_put_reaped = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_put_reaped);
     reaper_register = APR_RETRIEVE_OPTIONAL_FN(idgw_reaper_register);
+    session_unwatch = APR_RETRIEVE_OPTIONAL_FN(idgw_session_unwatch);
     acl_identity_check = APR_RETRIEVE_OPTIONAL_FN(idgw_acl_identity_check);
     unsettled_record = APR_RETRIEVE_OPTIONAL_FN(idgw_unsettled_record);
     if (!session_get || !session_commit || !session_body || !vault_put || !vault_get
         || !session_strike || !session_prove || !vault_put_reaped || !reaper_register
+        || !session_unwatch
         || !unsettled_record) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0400: mod_idgw_convert needs "
                      "mod_idgw_session (LoadModule idgw_session_module before "

@@ -400,6 +400,28 @@ const char idgw_lua_reap_putback[] =
 "redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[1])\n"
 "return 1\n";
 
+/* Take the reaper's watch of a session's operation before its handler tells
+ * the backends itself (idgw_session_unwatch): whoever removes the watch is
+ * the one who tells them, so a handler whose commit is then lost (Redis cut
+ * off, a failover) cannot leave a watch behind that the reaper acts on a
+ * second time.  Fenced like a vault write: only the attempt holding the
+ * step's claim.
+ * KEYS: 1 session, 2 reaper set, 3 reaper record   ARGV: 1 attempt, 2 session id
+ * Returns {1, op, item, blob, idm, cid, vhost} when a watch was taken (its
+ * record, for idgw_lua_reap_putback should the replicas not confirm it),
+ * {0} when there was none, or an error code. */
+const char idgw_lua_unwatch[] =
+"local s = redis.call('HMGET', KEYS[1], 'st', 'at', 'why')\n"
+"if not s[1] then return 'IDGW-SES-001' end\n"
+"if s[1] == 'dead' then return s[3] or 'IDGW-SES-002' end\n"
+"if s[1] == 'closed' then return 'IDGW-SES-003' end\n"
+"if s[2] ~= ARGV[1] then return 'IDGW-SEQ-006' end\n"
+"local rec = redis.call('HMGET', KEYS[3], 'op', 'item', 'blob', 'idm', 'cid', 'vhost')\n"
+"local had = redis.call('ZREM', KEYS[2], ARGV[2])\n"
+"redis.call('DEL', KEYS[3])\n"
+"if had == 0 or not rec[3] then return {0} end\n"
+"return {1, rec[1] or '', rec[2] or '', rec[3], rec[4] or '', rec[5] or '', rec[6] or ''}\n";
+
 /* The transition table as a Lua table: T()['<state>|<op>|<step>'] = '<next state>'.
  * Built only when a step asks for it, and kept: an EVAL script's locals are
  * made anew on every call (the steady path, status, never needs the table),

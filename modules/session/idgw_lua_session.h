@@ -13,6 +13,7 @@ extern const char idgw_lua_vault_put[];
 extern const char idgw_lua_reap_claim[];
 extern const char idgw_lua_count[];
 extern const char idgw_lua_reap_putback[];
+extern const char idgw_lua_unwatch[];
 
 /* Part 0 of the per-request script, for idgw_script_assemble: the
  * transition table (rendered from idgw_transitions.c) and the session core,

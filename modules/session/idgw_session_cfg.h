@@ -58,7 +58,7 @@ int idgw_session_dir_allow_plain(const idgw_session_dir *d);
 
 /* Process-wide state of the module (one per child, set up in post_config/child_init);
  * defined, with who writes what and when, in idgw_session_state.c. */
-#define IDGW_SESSION_NSCRIPTS 7
+#define IDGW_SESSION_NSCRIPTS 8
 
 typedef struct idgw_session_globals {
     idgw_session_srv *srv;            /* main server's settings */
@@ -67,7 +67,7 @@ typedef struct idgw_session_globals {
     idgw_script request_script;       /* per-request script (core + parts) */
     idgw_script commit_script, strike_script, vault_put_script, reap_claim_script;
     idgw_script count_script;         /* a strike counter on its own slot (Cluster) */
-    idgw_script reap_putback_script;
+    idgw_script reap_putback_script, unwatch_script;
     const idgw_script *all_scripts[IDGW_SESSION_NSCRIPTS];
     /* the reaper (idgw_reaper.c): the handler that tells the backends, and
      * the settings of IdgwSessionReaper (interval 0: off) */
@@ -105,6 +105,9 @@ typedef struct idgw_session_req {
 
 /* NULL when the request had no session check (idgw_session_state.c). */
 idgw_session_req *idgw_session_req_get(request_rec *r);
+
+/* idgw_session_unwatch.c: mod_idgw.h's optional function. */
+apr_status_t idgw_session_unwatch(request_rec *r);
 
 /*
  * Run a script and wait for its reply (every write is confirmed before the

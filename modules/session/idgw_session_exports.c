@@ -487,6 +487,7 @@ void idgw_session_register_exports(void)
     APR_REGISTER_OPTIONAL_FN(idgw_session_prove);
     APR_REGISTER_OPTIONAL_FN(idgw_vault_put_reaped);
     APR_REGISTER_OPTIONAL_FN(idgw_reaper_register);
+    APR_REGISTER_OPTIONAL_FN(idgw_session_unwatch);
     APR_REGISTER_OPTIONAL_FN(idgw_script_part_register);
     APR_REGISTER_OPTIONAL_FN(idgw_session_redis);
     APR_REGISTER_OPTIONAL_FN(idgw_session_redis_cluster);

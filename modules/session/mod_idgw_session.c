@@ -79,6 +79,8 @@ static int build_scripts(apr_pool_t *pconf, server_rec *s)
     idgw_g.all_scripts[5] = &idgw_g.reap_putback_script;
     idgw_script_init(&idgw_g.count_script, "count", idgw_lua_count);
     idgw_g.all_scripts[6] = &idgw_g.count_script;
+    idgw_script_init(&idgw_g.unwatch_script, "unwatch", idgw_lua_unwatch);
+    idgw_g.all_scripts[7] = &idgw_g.unwatch_script;
     return OK;
 }
 

@@ -14,6 +14,7 @@ modules_mod_idgw_session_la_SOURCES = modules/session/mod_idgw_session.c \
 	modules/session/idgw_session_state.c \
 	modules/session/idgw_session_cfg.c modules/session/idgw_session_cfg.h \
 	modules/session/idgw_session_http.c modules/session/idgw_session_exports.c \
+	modules/session/idgw_session_unwatch.c \
 	modules/session/idgw_session_redis.c modules/session/idgw_session_cluster.c \
 	modules/session/idgw_session_reply.c \
 	modules/session/idgw_session_request.c \
