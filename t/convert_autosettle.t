@@ -44,7 +44,7 @@ my ($require) = $conf =~ /^(#    Require ip 127\.0\.0\.1 .*)$/m or die 'no Requi
 my $url = $stack->extra_gateway('autosettle', 1, $load => substr($load, 1),
     '#<Location /idgw-status>' => '<Location /idgw-status>',
     '#    SetHandler idgw-status' => '    SetHandler idgw-status',
-    $require => '    Require ip 127.0.0.1', '#</Location>' => '</Location>');
+    $require => '    Require all granted', '#</Location>' => '</Location>');   # a loopback listener
 (my $status_url = $url) =~ s{/idgw/v1$}{/idgw-status?format=prometheus};
 sub settled_metric {
     my ($outcome) = @_;

@@ -20,6 +20,9 @@
 #define SETTLED_KEEP_MS "7776000000"
 #define ERR_MAX 200
 #define ID_LEN 16
+/* records of one chip read per look-up at most: claimed ones stay in the
+ * chip's index until an operator settles them, and are skipped */
+#define READ_MAX 64
 
 /* Claimed only while neither settled nor claimed: the one place where two
  * gateways (or a gateway and a repeated step) meet. */
@@ -158,7 +161,7 @@ static apr_status_t idgw_unsettled_of_chip(apr_pool_t *p, const char *idm, int m
         return failed(p, e, err);
     if (!(ids = cmd(conn, e, "SMEMBERS", idgw_unsettled_chip_key(p, idm), NULL)))
         return failed(p, e, err);
-    for (size_t i = 0; i < ids->elements && (*records)->nelts < max; i++) {
+    for (size_t i = 0; i < ids->elements && i < READ_MAX && (*records)->nelts < max; i++) {
         const redisReply *el = ids->element[i];
         const char *id;
         apr_table_t *t;
@@ -201,8 +204,9 @@ static apr_status_t move_indexes(apr_pool_t *p, const char *id, const char *idm,
                                  const char *outcome, long long at, const char **err)
 {
     char e[ERR_MAX] = "";
-    const char *now = apr_psprintf(p, "%lld", at);
-    const char *aged = apr_psprintf(p, "(%lld", at - apr_atoi64(SETTLED_KEEP_MS));
+    const char *now = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)at);
+    const char *aged = apr_psprintf(p, "(%" APR_INT64_T_FMT,
+                                    (apr_int64_t)at - apr_atoi64(SETTLED_KEEP_MS));
     idgw_redis_conn *conn;
     redisReply *r;
 
