@@ -6,8 +6,10 @@
 # one CARD_WRITTEN_REQ with what the chip holds, the record is settled by
 # "gateway" with that outcome, logged IDGW0461 and counted.  A record of
 # another chip is not touched; a later operation does not settle again;
-# Redis refusing the settlement leaves the record unsettled and the
-# operation succeeds.
+# Redis refusing the settlement (the claim) leaves the record unsettled and
+# the operation succeeds; a notice the source refuses leaves its record open
+# for a later try; a notice whose answer is lost leaves it claimed for the
+# operator and is never sent again.
 use strict;
 use warnings;
 use FindBin;
@@ -137,18 +139,67 @@ my $o = record($other);
 ok(!$o->{outcome} && !$o->{claimed_by}, 'the other chip\'s record is untouched');
 is(scalar written_notices($cid{$other}), 0, 'and nothing was sent for it');
 
-# ---- a later session does not settle again ----
+# ---- a later session does not settle again; a notice the source refuses
+# (a card of another member: the source answers "no such card") leaves its
+# record open, its claim dropped ----
+my $foreign = hex_id(8);
+my $c201 = $stack->card('C201');
+$cid{$foreign} = 'idgw-' . hex_id(16);
+redis_cli('HSET', "demo:unsettled:{$foreign}", %$rec, card => 'C201', slot => '2',
+          last4 => substr($c201->{pan}, -4), cid => $cid{$foreign});
+redis_cli('HDEL', "demo:unsettled:{$foreign}", qw(outcome settled_by settled_at note claimed_by claimed_at));
+redis_cli('ZADD', 'demo:unsettled', $rec->{at}, $foreign);
+redis_cli('SADD', "demo:unsettled:chip:{$idm}", $foreign);
+$log0 = length slurp($log);
 $r = store_c101($ph);
 is($r->{rc}, 0, 'a later deposit succeeds') or diag $r->{out};
 is(scalar written_notices($cid{$id}), 1, 'no second CARD_WRITTEN_REQ');
 is(settled_metric('written'), $m0{written} + 1, 'not counted again');
+like(substr(slurp($log), $log0), qr/IDGW0462: $foreign \(chip-unconfirmed of add_card, correlation id \Q$cid{$foreign}\E\): the chip shows it not-written, but its source was not told \(CARD_WRITTEN_RES answered result \d+\): left unsettled, tried again/,
+     'a refused notice is logged (IDGW0462)');
+my $f = record($foreign);
+ok(!$f->{outcome} && !$f->{claimed_by}, 'its record stays open, the claim dropped');
+is_deeply([ chip_index($idm) ], [ $foreign ], 'and in the chip\'s index');
 ($rc, $out) = tool('settle', '--outcome', 'written', $id);
 is($rc, 3, 'the operator cannot settle it again (exit 3)') or diag $out;
 
-# ---- the operator settles the other chip's record: it leaves its chip's index ----
+# ---- the operator settles the others: they leave their chips' indexes ----
 ($rc, $out) = tool('settle', '--outcome', 'aborted', '--by', 'ops-test', $other);
-is($rc, 0, 'idgw-reconcile settles the other record') or diag $out;
+is($rc, 0, 'idgw-reconcile settles the other chip\'s record') or diag $out;
 is_deeply([ chip_index($other_idm) ], [], 'and takes it out of its chip\'s index');
+($rc, $out) = tool('settle', '--outcome', 'aborted', '--by', 'ops-test', $foreign);
+is($rc, 0, 'and the refused one') or diag $out;
+is_deeply([ chip_index($idm) ], [], 'out of this chip\'s index');
+
+# ---- a notice whose answer is lost (the source served it, its answer came
+# too late): the record stays claimed for the operator, never sent again ----
+my $lost = hex_id(8);
+$cid{$lost} = 'idgw-' . hex_id(16);
+redis_cli('HSET', "demo:unsettled:{$lost}", %$rec, card => 'C102', slot => '2',
+          last4 => substr($stack->card('C102')->{pan}, -4), cid => $cid{$lost});
+redis_cli('HDEL', "demo:unsettled:{$lost}", qw(outcome settled_by settled_at note claimed_by claimed_at));
+redis_cli('ZADD', 'demo:unsettled', $rec->{at}, $lost);
+redis_cli('SADD', "demo:unsettled:chip:{$idm}", $lost);
+ok($stack->fault('cremo', 'only=CARD_WRITTEN_REQ;delay=2500', 1),
+   'the source answers the next CARD_WRITTEN_REQ after the gateway gave up');
+$log0 = length slurp($log);
+$r = store_c101($ph);
+is($r->{rc}, 0, 'the deposit succeeds all the same') or diag $r->{out};
+like(substr(slurp($log), $log0), qr/IDGW0464: $lost \(chip-unconfirmed of add_card, correlation id \Q$cid{$lost}\E\): the notice that the chip shows it not-written may have reached its source/,
+     'logged (IDGW0464)');
+my $l = record($lost);
+ok(!$l->{outcome}, 'not settled');
+like($l->{claimed_by} // '', qr/^gateway idgw-[0-9a-f]{32}$/, 'but claimed by the gateway');
+is(scalar written_notices($cid{$lost}), 1, 'the source did get it');
+$r = store_c101($ph);
+is($r->{rc}, 0, 'a later deposit succeeds') or diag $r->{out};
+is(scalar written_notices($cid{$lost}), 1, 'and does not send it again');
+($rc, $out) = tool('show', $lost);
+like($out, qr/claimed by gateway idgw-/, 'idgw-reconcile show names the claim');
+($rc, $out) = tool('settle', '--outcome', 'not-written', '--by', 'ops-test', $lost);
+is($rc, 0, 'the operator settles it') or diag $out;
+is_deeply([ chip_index($idm) ], [], 'out of the chip\'s index');
+$stack->fault('cremo', 'none');
 
 unlink $deposit;
 done_testing;
