@@ -236,7 +236,8 @@ int idgw_convert_settle(request_rec *r, const idgw_conv_env *env, const idgw_set
     settle_job j = { r, env, fn, sid_log, NULL };
     int settled = 0;
 
-    /* an operation that authenticated at a source and read the chip's cards */
+    /* an operation that authenticated at a source (a member, a ticket) and
+     * read the chip's cards (a listing: chip_holds is not -1 for any card) */
     idgw_conv_settle_ref(env->ctx, &source, &member, &issuer, &last4);
     if (!fn->of_chip || !source || !idgw_ctx_get(env->ctx, "ticket") || !env->idm
         || idgw_conv_chip_holds(r->pool, env->ctx, "1", "-", "-") < 0)
