@@ -258,10 +258,50 @@ typedef struct idgw_unsettled {
     const char *card, *slot;     /* the card as its source names it, its chip slot */
     const char *chip;            /* idgw_chip_truth_name, or NULL: unknown */
     const char *detail;          /* why (no secrets) */
+    /* what lets the gateway settle it by itself (idgw_unsettled_claim):
+     * the card's source ("cremo" / "dlc") and the member it authenticated;
+     * the written card's issuer code and the last four digits of its number,
+     * as the chip shows them in every card listing (never more of the PAN) */
+    const char *source, *member;
+    const char *issuer, *last4;
 } idgw_unsettled;
 
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_unsettled_record,
                         (apr_pool_t *p, server_rec *s, const idgw_unsettled *u));
+
+/*
+ * Settling by the gateway (docs/reconcile.md, "Automatic settlement"): a
+ * record with an IDm is also in the per-chip index <prefix>unsettled:chip:{IDM}
+ * (a set of record ids; idgw_unsettled_settle and `idgw-reconcile settle`
+ * take it out).  A settlement is claim, tell the source, settle:
+ *  - idgw_unsettled_of_chip: up to max open records of the chip (not settled,
+ *    not claimed), each an apr_table_t of the record's fields plus "id";
+ *  - idgw_unsettled_claim: marks the record claimed_by `claimer` in one
+ *    script on the record; APR_EBUSY when it is settled or claimed already
+ *    (a record is claimed at most once: its notice is never sent twice);
+ *  - idgw_unsettled_release: the source refused the notice (nothing done
+ *    there): the claim is dropped, a later operation may try again;
+ *  - idgw_unsettled_settle: the notice was accepted: outcome, settled_by,
+ *    settled_at, note on the record (kept as long as the tool keeps settled
+ *    ones), then the indexes and <prefix>unsettled:count, as
+ *    `idgw-reconcile settle` does; APR_EBUSY when the claim is not
+ *    `claimer`'s any more (an operator settled it meanwhile); APR_INCOMPLETE
+ *    when the record is settled but an index or the count was not updated.
+ * A claim that is neither released nor settled (the gateway died, or the
+ * source's answer was lost) stays: the record is left to the operator, who
+ * sees the claim in `idgw-reconcile show`.  Errors: *err (no secrets).
+ */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_unsettled_of_chip,
+                        (apr_pool_t *p, const char *idm, int max, apr_array_header_t **records,
+                         const char **err));
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_unsettled_claim,
+                        (apr_pool_t *p, const char *id, const char *claimer, const char **err));
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_unsettled_release,
+                        (apr_pool_t *p, const char *id, const char *claimer, const char **err));
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_unsettled_settle,
+                        (apr_pool_t *p, const char *id, const char *idm, const char *claimer,
+                         const char *outcome, const char *by, const char *note,
+                         const char **err));
 
 /* Record a strike (e.g. a forged relay packet): against the request's
  * terminal id and client address when the request passed the session check

@@ -106,6 +106,10 @@ static const idgw_metric_desc descs[IDGW_M_COUNT] = {
     [IDGW_M_UNSETTLED] = { "idgw_unsettled_total",
         "Operations recorded for reconciliation (scripts/idgw-reconcile), by kind.",
         0, 1, { "kind" } },
+    [IDGW_M_UNSETTLED_SETTLED] = { "idgw_unsettled_settled_total",
+        "Operations left for reconciliation that the gateway settled itself when the phone "
+        "came back (docs/reconcile.md), by outcome and who settled them.",
+        0, 2, { "outcome", "by" } },
 };
 
 static const apr_interval_time_t bounds[IDGW_METRICS_BUCKETS] = {

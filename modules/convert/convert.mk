@@ -17,7 +17,8 @@ modules_convert_libidgw_convert_la_SOURCES = \
 modules_LTLIBRARIES += modules/mod_idgw_convert.la
 modules_mod_idgw_convert_la_SOURCES = modules/convert/mod_idgw_convert.c \
 	modules/convert/idgw_convert_acl.c modules/convert/idgw_convert_acl.h \
-	modules/convert/idgw_convert_cfg.c modules/convert/idgw_convert_cfg.h
+	modules/convert/idgw_convert_cfg.c modules/convert/idgw_convert_cfg.h \
+	modules/convert/idgw_convert_settle.c modules/convert/idgw_convert_settle.h
 modules_mod_idgw_convert_la_CPPFLAGS = $(IDGW_CONVERT_CPPFLAGS)
 modules_mod_idgw_convert_la_LDFLAGS = $(IDGW_MODULE_LDFLAGS)
 modules_mod_idgw_convert_la_LIBADD = modules/convert/libidgw_convert.la \

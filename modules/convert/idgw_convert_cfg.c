@@ -5,6 +5,7 @@
  * idgw_conf_parse.h (backend keys by idgw_backend_conf_set).
  */
 #include "idgw_convert_cfg.h"
+#include "idgw_convert_settle.h"
 #include "idgw_conf_parse.h"
 #include "idgw_convert_engine.h"
 
@@ -259,7 +260,10 @@ static apr_interval_time_t server_step_worst(const idgw_convert_srv *c)
         steps[0] = stage_worst(c, (idgw_op)op, IDGW_MAP_REQUEST) + abort;
         steps[1] = idgw_map_has_relay(c->map, (idgw_op)op)
                    ? call_worst(c, IDGW_MAP_BE_FELICA) + abort : 0;
-        steps[2] = stage_worst(c, (idgw_op)op, IDGW_MAP_COMPLETE) + abort;
+        /* a completion may first settle what earlier operations of the chip
+         * left open: a card notice per card slot (idgw_convert_settle.h) */
+        steps[2] = stage_worst(c, (idgw_op)op, IDGW_MAP_COMPLETE) + abort
+                   + IDGW_CONV_SETTLE_MAX * call_worst(c, IDGW_MAP_BE_CARD);
         steps[3] = abort;                       /* close cancelling op */
         for (int k = 0; k < 4; k++)
             if (steps[k] > worst)

@@ -399,6 +399,56 @@ void idgw_conv_card_ref(const idgw_ctx *ctx, const char **card, const char **slo
     *slot = s && s[0] >= '1' && s[0] <= '9' && !s[1] ? s : NULL;
 }
 
+idgw_map_backend idgw_conv_card_backend(const idgw_ctx *ctx)
+{
+    const char *src = ctx ? idgw_ctx_get(ctx, "req.source") : NULL;
+
+    return src && strcmp(src, "dlc") == 0 ? IDGW_MAP_BE_DLC : IDGW_MAP_BE_CREMO;
+}
+
+static int all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return s[n] == '\0';
+}
+
+void idgw_conv_settle_ref(const idgw_ctx *ctx, const char **source, const char **member,
+                          const char **issuer, const char **last4)
+{
+    const char *pan = ctx ? idgw_ctx_get(ctx, "pan") : NULL;
+    const char *is = ctx ? idgw_ctx_get(ctx, "issuer") : NULL;
+    size_t n = pan ? strlen(pan) : 0;
+
+    *member = ctx ? idgw_ctx_get(ctx, IDGW_CONV_CTX_USER) : NULL;
+    *source = *member ? idgw_map_backend_name(idgw_conv_card_backend(ctx)) : NULL;
+    /* an issuer code is a few letters and digits, as the card source sent it */
+    *issuer = is && idgw_sp_card_id_valid(is) && strlen(is) <= 8 ? is : NULL;
+    *last4 = n >= 12 && all_digits(pan, n) ? pan + n - 4 : NULL;
+}
+
+int idgw_conv_chip_holds(apr_pool_t *p, const idgw_ctx *ctx, const char *slot,
+                         const char *issuer, const char *last4)
+{
+    int n = idgw_ctx_list_count(ctx, "slots");
+
+    /* an empty listing (no card on the chip) is a listing: "" */
+    if (!idgw_ctx_get(ctx, "slots") || idgw_ctx_list_count(ctx, "issuers") != n
+        || idgw_ctx_list_count(ctx, "last4s") != n)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        const char *s = idgw_ctx_list_item(p, ctx, "slots", i);
+        const char *is = idgw_ctx_list_item(p, ctx, "issuers", i);
+        const char *l4 = idgw_ctx_list_item(p, ctx, "last4s", i);
+
+        if (s && is && l4 && strcmp(s, slot) == 0 && strcmp(is, issuer) == 0
+            && strcmp(l4, last4) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 const char *idgw_chip_truth_name(idgw_chip_truth t)
 {
     switch (t) {

@@ -120,6 +120,26 @@ const char *idgw_chip_truth_name(idgw_chip_truth t);   /* for logs */
  * must never carry the PAN.  ctx may be NULL. */
 void idgw_conv_card_ref(const idgw_ctx *ctx, const char **card, const char **slot);
 
+/* The card source a "card" telegram of this context goes to: DLC when the
+ * app named it (req.source), else CREMO. */
+idgw_map_backend idgw_conv_card_backend(const idgw_ctx *ctx);
+
+/* What lets the gateway settle the operation's record by itself when the
+ * phone comes back (docs/reconcile.md): the card's source (NULL when the
+ * operation authenticated at none), the member it authenticated, the card's
+ * issuer code and the last four digits of its number (as every chip listing
+ * shows them; NULL unless the context has the card's number).  ctx may be
+ * NULL (all NULL). */
+void idgw_conv_settle_ref(const idgw_ctx *ctx, const char **source, const char **member,
+                          const char **issuer, const char **last4);
+
+/* Whether the chip listing the operation read (the FeliCa server's card
+ * list: ctx lists slots, issuers, last4s) shows in slot slot ("1", "2") the
+ * card of issuer and last4: 1 it does, 0 it does not, -1 the context holds
+ * no complete listing. */
+int idgw_conv_chip_holds(apr_pool_t *p, const idgw_ctx *ctx, const char *slot,
+                         const char *issuer, const char *last4);
+
 typedef struct idgw_abort_report {
     idgw_chip_truth truth;
     int sent;                     /* notices sent and accepted */

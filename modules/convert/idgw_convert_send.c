@@ -41,12 +41,7 @@ static int fail(idgw_conv_fail *f, const idgw_error_def *e, const char *detail)
 /* The backend that serves a "card" telegram: the source the app named. */
 static idgw_map_backend resolve(const idgw_send_baton *b, idgw_map_backend be)
 {
-    const char *src;
-
-    if (be != IDGW_MAP_BE_CARD)
-        return be;
-    src = b->ctx ? idgw_ctx_get(b->ctx, "req.source") : NULL;
-    return src && strcmp(src, "dlc") == 0 ? IDGW_MAP_BE_DLC : IDGW_MAP_BE_CREMO;
+    return be == IDGW_MAP_BE_CARD ? idgw_conv_card_backend(b->ctx) : be;
 }
 
 /* The answer must be the response type of req (or an error telegram) and

@@ -30,6 +30,7 @@
 #include "idgw_convert_engine.h"
 #include "idgw_convert_errors.h"
 #include "idgw_convert_send.h"
+#include "idgw_convert_settle.h"
 #include "idgw_sp_request.h"
 #include "idgw_xml_wipe.h"
 
@@ -45,6 +46,7 @@ static APR_OPTIONAL_FN_TYPE(idgw_session_unwatch) *session_unwatch;
 static APR_OPTIONAL_FN_TYPE(idgw_session_step_budget) *step_budget;
 static APR_OPTIONAL_FN_TYPE(idgw_session_prove) *session_prove;
 static APR_OPTIONAL_FN_TYPE(idgw_unsettled_record) *unsettled_record;
+static idgw_settle_fns settle_fns;
 /* optional: without mod_idgw_acl there are no lists to check a user against */
 static APR_OPTIONAL_FN_TYPE(idgw_acl_identity_check) *acl_identity_check;
 
@@ -161,6 +163,7 @@ static void record_unsettled(apr_pool_t *p, server_rec *s, const idgw_ctx *ctx,
                              idgw_unsettled *u)
 {
     idgw_conv_card_ref(ctx, &u->card, &u->slot);
+    idgw_conv_settle_ref(ctx, &u->source, &u->member, &u->issuer, &u->last4);
     unsettled_record(p, s, u);
 }
 
@@ -592,6 +595,9 @@ static int step_complete(conv_req *c)
     /* the completion tells the backends the card is written */
     if (!take_watch(c, "completing"))
         return idgw_xml_error_send(c->r, lost_error(c->r));
+    /* the chip's cards were read: what an earlier operation left open may
+     * be settled now, before this one's own notices (never failing it) */
+    idgw_convert_settle(c->r, &c->env, &settle_fns, c->info->sid_log);
     if (idgw_conv_complete(&c->env, &f) != 0)
         return fail_step(c, &f, 0);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "IDGW0415: %s complete (sid=%s)",
@@ -752,10 +758,15 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     session_unwatch = APR_RETRIEVE_OPTIONAL_FN(idgw_session_unwatch);
     acl_identity_check = APR_RETRIEVE_OPTIONAL_FN(idgw_acl_identity_check);
     unsettled_record = APR_RETRIEVE_OPTIONAL_FN(idgw_unsettled_record);
+    settle_fns.of_chip = APR_RETRIEVE_OPTIONAL_FN(idgw_unsettled_of_chip);
+    settle_fns.claim = APR_RETRIEVE_OPTIONAL_FN(idgw_unsettled_claim);
+    settle_fns.release = APR_RETRIEVE_OPTIONAL_FN(idgw_unsettled_release);
+    settle_fns.settle = APR_RETRIEVE_OPTIONAL_FN(idgw_unsettled_settle);
     if (!session_get || !session_commit || !session_body || !vault_put || !vault_get
         || !session_strike || !session_prove || !vault_put_reaped || !reaper_register
         || !session_unwatch
-        || !unsettled_record) {
+        || !unsettled_record || !settle_fns.of_chip || !settle_fns.claim
+        || !settle_fns.release || !settle_fns.settle) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0400: mod_idgw_convert needs "
                      "mod_idgw_session (LoadModule idgw_session_module before "
                      "idgw_convert_module)");

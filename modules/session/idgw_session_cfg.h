@@ -127,6 +127,15 @@ void idgw_session_log_rollback(request_rec *r, const idgw_session_request *rq);
 void idgw_session_unsettled_register(void);
 apr_status_t idgw_session_unsettled_rollback(request_rec *r, const idgw_session_request *rq,
                                              const char *correlation_id);
+/* What the record writer and the settlement (idgw_session_settle.c) share:
+ * a connection tied to p; one command, its reply or NULL with the error text
+ * in err; the key of a chip's index of unsettled records. */
+apr_status_t idgw_unsettled_conn(apr_pool_t *p, idgw_redis_conn **conn, char *err,
+                                 size_t errlen);
+redisReply *idgw_unsettled_run(idgw_redis_conn *conn, int argc, const char **argv,
+                               const size_t *lens, char *err, size_t errlen);
+const char *idgw_unsettled_chip_key(apr_pool_t *p, const char *idm);
+void idgw_session_settle_register(void);
 
 int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
                      int parts_header, redisReply **reply);

@@ -493,4 +493,5 @@ void idgw_session_register_exports(void)
     APR_REGISTER_OPTIONAL_FN(idgw_session_redis_cluster);
     APR_REGISTER_OPTIONAL_FN(idgw_session_step_budget);
     idgw_session_unsettled_register();
+    idgw_session_settle_register();
 }

@@ -22,7 +22,7 @@
 APLOG_USE_MODULE(idgw_session);
 
 #define UNSETTLED_ID_BYTES 8
-#define MAX_FIELDS 12
+#define MAX_FIELDS 16
 
 typedef struct record {
     const char *argv[2 + 2 * MAX_FIELDS];
@@ -50,31 +50,40 @@ static const char *node_name(apr_pool_t *p)
     return apr_pstrdup(p, host);
 }
 
-/* One command; its error text into err ("" when it worked). */
+redisReply *idgw_unsettled_run(idgw_redis_conn *conn, int argc, const char **argv,
+                               const size_t *lens, char *err, size_t errlen)
+{
+    redisReply *reply = idgw_redis_command(conn, argc, argv, lens);
+
+    if (reply && reply->type != REDIS_REPLY_ERROR)
+        return reply;
+    apr_snprintf(err, errlen, "%.160s", reply ? reply->str
+                 : conn->ctx ? conn->ctx->errstr : "no connection");
+    if (reply)
+        freeReplyObject(reply);
+    return NULL;
+}
+
+/* One command whose reply is not needed. */
 static int run(idgw_redis_conn *conn, int argc, const char **argv, const size_t *lens,
                char *err, size_t errlen)
 {
-    redisReply *reply = idgw_redis_command(conn, argc, argv, lens);
-    int ok = reply && reply->type != REDIS_REPLY_ERROR;
+    redisReply *reply = idgw_unsettled_run(conn, argc, argv, lens, err, errlen);
 
-    if (!ok)
-        apr_snprintf(err, errlen, "%.160s", reply ? reply->str
-                     : conn->ctx ? conn->ctx->errstr : "no connection");
     if (reply)
         freeReplyObject(reply);
-    return ok;
+    return reply != NULL;
 }
 
-/* Redis Cluster: the record and the index lie on two slots; each command
- * goes to its own (the record first, as on one server). */
-static apr_status_t cluster_write(apr_pool_t *p, const record *rec, const char **zadd,
-                                  const size_t *zlens, char *err, size_t errlen)
+/* Redis Cluster: the record and the indexes lie on several slots; each
+ * command goes to its own (the record first, as on one server). */
+static apr_status_t cluster_write(apr_pool_t *p, int n, const char **const *argvs,
+                                  const size_t *const *lenss, const int *argcs,
+                                  char *err, size_t errlen)
 {
-    const char **argvs[2] = { (const char **)rec->argv, zadd };
-    const size_t *lenss[2] = { rec->lens, zlens };
-    int argcs[2] = { rec->argc, 4 }, i;
+    int i;
 
-    for (i = 0; i < 2; i++) {
+    for (i = 0; i < n; i++) {
         redisReply *reply = idgw_session_cluster_command(p, argcs[i], argvs[i], lenss[i],
                                                          err, errlen);
         int ok = reply && reply->type != REDIS_REPLY_ERROR;
@@ -89,26 +98,41 @@ static apr_status_t cluster_write(apr_pool_t *p, const record *rec, const char *
     return APR_SUCCESS;
 }
 
-static apr_status_t write_record(apr_pool_t *p, const char *id, record *rec,
+apr_status_t idgw_unsettled_conn(apr_pool_t *p, idgw_redis_conn **conn, char *err,
+                                 size_t errlen)
+{
+    if (!idgw_g.pool) {
+        apr_snprintf(err, errlen, "no Redis pool in this child");
+        return APR_EGENERAL;
+    }
+    return idgw_redis_pool_acquire_for(idgw_g.pool, p, conn, err, errlen);
+}
+
+/* The record, its time index, and the chip's index when it names a chip
+ * (the gateway settles from there when the phone comes back). */
+static apr_status_t write_record(apr_pool_t *p, const char *id, record *rec, const char *idm,
                                  const char *at, char *err, size_t errlen)
 {
     const char *prefix = idgw_g.limits.prefix;
     const char *zadd[] = { "ZADD", apr_pstrcat(p, prefix, "unsettled", NULL), at, id };
     size_t zlens[] = { 4, strlen(zadd[1]), strlen(at), strlen(id) };
+    const char *sadd[] = { "SADD", idm ? idgw_unsettled_chip_key(p, idm) : "", id };
+    size_t slens[] = { 4, strlen(sadd[1]), strlen(id) };
     idgw_redis_conn *conn;
     apr_status_t rv;
 
-    if (idgw_g.cluster)
-        return cluster_write(p, rec, zadd, zlens, err, errlen);
-    if (!idgw_g.pool) {
-        apr_snprintf(err, errlen, "no Redis pool in this child");
-        return APR_EGENERAL;
+    if (idgw_g.cluster) {
+        const char **const argvs[3] = { (const char **)rec->argv, zadd, sadd };
+        const size_t *const lenss[3] = { rec->lens, zlens, slens };
+        const int argcs[3] = { rec->argc, 4, 3 };
+
+        return cluster_write(p, idm ? 3 : 2, argvs, lenss, argcs, err, errlen);
     }
-    rv = idgw_redis_pool_acquire_for(idgw_g.pool, p, &conn, err, errlen);
-    if (rv != APR_SUCCESS)
+    if ((rv = idgw_unsettled_conn(p, &conn, err, errlen)) != APR_SUCCESS)
         return rv;
     if (!run(conn, rec->argc, rec->argv, rec->lens, err, errlen)
-        || !run(conn, 4, zadd, zlens, err, errlen))
+        || !run(conn, 4, zadd, zlens, err, errlen)
+        || (idm && !run(conn, 3, sadd, slens, err, errlen)))
         return APR_EGENERAL;
     return APR_SUCCESS;
 }
@@ -137,11 +161,15 @@ static apr_status_t idgw_unsettled_record(apr_pool_t *p, server_rec *s,
     field(&rec, "idm", u->idm);
     field(&rec, "card", u->card);
     field(&rec, "slot", u->slot);
+    field(&rec, "source", u->source);
+    field(&rec, "member", u->member);
+    field(&rec, "issuer", u->issuer);
+    field(&rec, "last4", u->last4);
     field(&rec, "chip", u->chip ? u->chip : "unknown");
     field(&rec, "detail", u->detail);
     field(&rec, "at", at);
     field(&rec, "node", node_name(p));
-    rv = write_record(p, id, &rec, at, err, sizeof(err));
+    rv = write_record(p, id, &rec, u->idm && *u->idm ? u->idm : NULL, at, err, sizeof(err));
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "IDGW0451: unsettled %s of %s (correlation "
                      "id %s) not recorded: %s; reconcile from this log line", u->kind,
@@ -155,6 +183,17 @@ static apr_status_t idgw_unsettled_record(apr_pool_t *p, server_rec *s,
                  u->chip ? u->chip : "unknown", u->correlation_id ? u->correlation_id : "-",
                  u->terminal_id ? u->terminal_id : "-");
     return APR_SUCCESS;
+}
+
+/* <prefix>unsettled:chip:{IDM}, the IDm in upper case as records carry it */
+const char *idgw_unsettled_chip_key(apr_pool_t *p, const char *idm)
+{
+    char *up = apr_pstrdup(p, idm);
+
+    for (char *c = up; *c; c++)
+        if (*c >= 'a' && *c <= 'f')
+            *c = (char)(*c - 'a' + 'A');
+    return apr_pstrcat(p, idgw_g.limits.prefix, "unsettled:chip:{", up, "}", NULL);
 }
 
 void idgw_session_unsettled_register(void)

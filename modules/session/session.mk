@@ -21,7 +21,8 @@ modules_mod_idgw_session_la_SOURCES = modules/session/mod_idgw_session.c \
 	modules/session/idgw_session_shed.c modules/session/idgw_session_shed.h \
 	modules/session/idgw_session_tls.c \
 	modules/session/idgw_reaper.c modules/session/idgw_reaper.h \
-	modules/session/idgw_session_history.c modules/session/idgw_session_unsettled.c
+	modules/session/idgw_session_history.c modules/session/idgw_session_unsettled.c \
+	modules/session/idgw_session_settle.c
 modules_mod_idgw_session_la_CPPFLAGS = $(IDGW_SESSION_CPPFLAGS)
 modules_mod_idgw_session_la_LDFLAGS = $(IDGW_MODULE_LDFLAGS)
 modules_mod_idgw_session_la_LIBADD = modules/session/libidgw_session.la \

@@ -195,7 +195,7 @@ static int handle_telegram(request_rec *r, sim_server_conf_t *sc, sim_service_t 
     apr_size_t len;
     int too_big;
 
-    if (sim_fault_for_request(r, sc, svc, &fault))
+    if (sim_fault_for_request(r, sc, svc, NULL, &fault))
         f = &fault;
     if (f && f->refuse) {
         sim_abort_connection(r);
@@ -222,12 +222,26 @@ static int handle_telegram(request_rec *r, sim_server_conf_t *sc, sim_service_t 
     if (hdr_corr && strcmp(hdr_corr, req->correlation_id) != 0)
         return send_error(r, f, HTTP_BAD_REQUEST, req->correlation_id, IDGW_TG_R_CORRELATION,
                           "correlation id header and telegram disagree");
+    /* a switch for this telegram type only (only=TYPE): the telegram is
+     * served, its answer comes late or not at all (an answer lost) */
+    if (!f && sim_fault_for_request(r, sc, svc, idgw_tg_type_name(req->type), &fault)) {
+        f = &fault;
+        if (f->refuse) {
+            sim_abort_connection(r);
+            return DONE;
+        }
+        if (f->status)
+            return send_error(r, f, f->status, req->correlation_id, IDGW_TG_R_SYSTEM,
+                              "injected status");
+    }
     call.r = r;
     call.sc = sc;
     call.service = svc;
     call.req = req;
     call.fault = f;
     res = dispatch(&call);
+    if (f && f->only[0] && f->delay_ms)     /* served, then answered late */
+        apr_sleep(apr_time_from_msec(f->delay_ms));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "IDGWSIM0004: %s %s corr=%s result=%s",
                   sim_service_name(svc), idgw_tg_type_name(req->type), req->correlation_id,
                   res->result);

@@ -106,15 +106,19 @@ typedef struct sim_fault {
     int unframed;        /* no Content-Length, not chunked: delimited by the close */
     int slow_ms;         /* pause between 64-byte pieces of the body */
     int logo_bytes;      /* brand: a logo of that many bytes (sim_brand_logo) */
+    char only[32];       /* only=TYPE: a switch for telegrams of TYPE only (others
+                          * pass it by, its count untouched); "" any */
 } sim_fault_t;
 
 /* The largest logo the brand schema allows: 98304 base64 characters. */
 #define SIM_LOGO_MAX_BYTES (98304 / 4 * 3)
 
 /* The fault for this request: the X-Idgw-Sim-Fault request header, else the
- * per-run switch file of the service.  Returns 0 if none. */
+ * per-run switch file of the service.  Returns 0 if none.  type NULL: before
+ * the telegram is read (a switch with only= is left for the second call);
+ * type the telegram's type name: only a switch with only=type. */
 int sim_fault_for_request(request_rec *r, const sim_server_conf_t *sc, sim_service_t svc,
-                          sim_fault_t *out);
+                          const char *type, sim_fault_t *out);
 const char *sim_fault_parse(const char *spec, sim_fault_t *out);
 /* Control endpoint: set or clear a per-run fault. */
 int sim_fault_control(request_rec *r, const sim_server_conf_t *sc);

@@ -10,6 +10,9 @@
  *   slow=MS     the body in 64-byte pieces, MS apart
  *   logo=BYTES  brand: a logo of BYTES bytes (1..73728, the schema's largest)
  *               instead of the issuer's; byte i is (131 * i + 7) mod 256
+ *   only=TYPE   a switch file's fault for telegrams of TYPE only (e.g.
+ *               CARD_WRITTEN_REQ): others pass it by without using its count;
+ *               applied once the telegram is read (delay, status, refuse)
  * Per request: the request header X-Idgw-Sim-Fault.  Per run: a switch file
  * IdgwSimRunDir/faults/<service> holding "SPEC COUNT" (COUNT requests, -1 =
  * until cleared), set through the control location or scripts/idgw-sim fault;
@@ -68,6 +71,10 @@ const char *sim_fault_parse(const char *spec, sim_fault_t *f)
             continue;
         if (strcmp(item, "logo") == 0 && val && parse_int(val, 1, SIM_LOGO_MAX_BYTES, &f->logo_bytes))
             continue;
+        if (strcmp(item, "only") == 0 && val && *val && strlen(val) < sizeof(f->only)) {
+            strcpy(f->only, val);
+            continue;
+        }
         if (!val && strcmp(item, "refuse") == 0)
             f->refuse = 1;
         else if (!val && strcmp(item, "reset") == 0)
@@ -82,7 +89,7 @@ const char *sim_fault_parse(const char *spec, sim_fault_t *f)
             continue;
         else
             return "unknown fault (delay=MS, refuse, reset, status=CODE, malformed, truncated, "
-                   "unframed, slow=MS, logo=BYTES)";
+                   "unframed, slow=MS, logo=BYTES, only=TYPE)";
     }
     return NULL;
 }
@@ -92,8 +99,21 @@ static const char *switch_path(apr_pool_t *p, const sim_server_conf_t *sc, sim_s
     return apr_pstrcat(p, sc->run_dir, "/faults/", sim_service_name(svc), NULL);
 }
 
-/* Reads "SPEC COUNT", takes one use, rewrites or removes the file. */
-static int take_switch(request_rec *r, const char *path, char *spec, size_t cap)
+/* Whether a switch's spec is for this call: one without only= before the
+ * telegram is read (type NULL), one with only=type after. */
+static int switch_applies(const char *spec, const char *type)
+{
+    sim_fault_t f;
+
+    if (sim_fault_parse(spec, &f) != NULL)
+        return type == NULL;
+    return type ? strcmp(f.only, type) == 0 : f.only[0] == '\0';
+}
+
+/* Reads "SPEC COUNT", takes one use when it applies (switch_applies),
+ * rewrites or removes the file. */
+static int take_switch(request_rec *r, const char *path, const char *type, char *spec,
+                       size_t cap)
 {
     char buf[MAX_SPEC + 32];
     int fd = open(path, O_RDWR);
@@ -109,8 +129,9 @@ static int take_switch(request_rec *r, const char *path, char *spec, size_t cap)
         buf[strcspn(buf, "\n")] = '\0';
         sp = strrchr(buf, ' ');
         count = sp ? strtol(sp + 1, NULL, 10) : 0;
-        if (sp && count != 0 && (size_t)(sp - buf) < cap) {
+        if (sp)
             *sp = '\0';
+        if (sp && count != 0 && (size_t)(sp - buf) < cap && switch_applies(buf, type)) {
             strcpy(spec, buf);
             got = 1;
             if (count > 0) {
@@ -127,7 +148,7 @@ static int take_switch(request_rec *r, const char *path, char *spec, size_t cap)
 }
 
 int sim_fault_for_request(request_rec *r, const sim_server_conf_t *sc, sim_service_t svc,
-                          sim_fault_t *out)
+                          const char *type, sim_fault_t *out)
 {
     const char *hdr = apr_table_get(r->headers_in, "X-Idgw-Sim-Fault");
     const char *path;
@@ -135,9 +156,9 @@ int sim_fault_for_request(request_rec *r, const sim_server_conf_t *sc, sim_servi
     struct stat st;
 
     if (hdr)
-        return sim_fault_parse(hdr, out) == NULL;
+        return !type && sim_fault_parse(hdr, out) == NULL;
     path = switch_path(r->pool, sc, svc);
-    if (stat(path, &st) != 0 || !take_switch(r, path, spec, sizeof(spec)))
+    if (stat(path, &st) != 0 || !take_switch(r, path, type, spec, sizeof(spec)))
         return 0;
     return sim_fault_parse(spec, out) == NULL;
 }

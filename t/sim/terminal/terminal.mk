@@ -17,7 +17,7 @@ IDGW_CONVERT_TESTS = t/convert_story.t t/convert_refusals.t t/convert_relay.t \
 	t/convert_faults.t t/convert_xml.t t/convert_config.t t/convert_concurrent.t \
 	t/convert_identity.t t/convert_display_data.t t/convert_slow_clients.t \
 	t/convert_configtest.t t/convert_lease.t t/convert_correlation.t t/convert_seq_conflict.t \
-	t/convert_proven.t t/convert_vault_lost.t t/convert_reconcile.t \
+	t/convert_proven.t t/convert_vault_lost.t t/convert_reconcile.t t/convert_autosettle.t \
 	t/convert_reaper_failover.t \
 	t/convert_shadow_user.t \
 	t/convert_acl_required.t t/convert_tls.t \

@@ -56,6 +56,18 @@ is(control_fault('cremo', 'status=503', 2), 200, 'switch set');
 is(post('cremo', $auth->())->{status}, 503, 'switch: first request 503');
 is(post('cremo', $auth->())->{status}, 503, 'switch: second request 503');
 is(post('cremo', $auth->())->{status}, 200, 'switch: used up');
+# per run, one telegram type only: others pass it by, its count untouched;
+# the telegram is served, its answer withheld (here: the status replaces it)
+is(control_fault('cremo', 'only=CARD_DOWNLOAD_REQ;status=503', 1), 200, 'typed switch set');
+is(post('cremo', $auth->())->{status}, 200, 'typed switch: another type passes');
+is(post('cremo', $auth->())->{status}, 200, 'typed switch: its count untouched');
+my $ticket = parse_telegram(post('cremo', $auth->())->{content})->{get}->('authTicket') // '';
+my $download = sub {
+    post('cremo', telegram('CARD_DOWNLOAD_REQ', corr('fault'),
+                           [authTicket => $ticket, cardId => 'C101']));
+};
+is($download->()->{status}, 503, 'typed switch: its type gets the fault');
+is($download->()->{status}, 200, 'typed switch: used up');
 is(control_fault('brand', 'delay=10', -1), 200, 'unbounded switch set');
 is(control_fault('brand', 'none'), 200, 'switch cleared');
 ok(!-e run_dir() . '/faults/brand', 'switch file removed');

@@ -699,6 +699,66 @@ START_TEST(card_ref_names_the_card_never_the_pan)
 }
 END_TEST
 
+/* What lets the gateway settle a record itself (idgw_conv_settle_ref): the
+ * source and member only when a member was authenticated, the issuer code,
+ * and of the card number its last four digits only. */
+START_TEST(settle_ref_keeps_four_digits_only)
+{
+    idgw_ctx *c = idgw_ctx_new(pool);
+    const char *source = "x", *member = "x", *issuer = "x", *last4 = "x";
+
+    idgw_conv_settle_ref(NULL, &source, &member, &issuer, &last4);
+    ck_assert(!source && !member && !issuer && !last4);
+    ck_assert(idgw_ctx_set(c, "pan", "4980000000001013"));
+    ck_assert(idgw_ctx_set(c, "issuer", "DCM"));
+    idgw_conv_settle_ref(c, &source, &member, &issuer, &last4);
+    ck_assert_ptr_null(source);             /* nobody authenticated */
+    ck_assert_ptr_null(member);
+    ck_assert_str_eq(issuer, "DCM");
+    ck_assert_str_eq(last4, "1013");
+    ck_assert(idgw_ctx_set(c, IDGW_CONV_CTX_USER, "DCM0001"));
+    ck_assert(idgw_ctx_set(c, "req.source", "dlc"));
+    idgw_conv_settle_ref(c, &source, &member, &issuer, &last4);
+    ck_assert_str_eq(source, "dlc");
+    ck_assert_str_eq(member, "DCM0001");
+    ck_assert(idgw_ctx_set(c, "pan", "49800000X0001013"));
+    ck_assert(idgw_ctx_set(c, "issuer", "D C M"));
+    idgw_conv_settle_ref(c, &source, &member, &issuer, &last4);
+    ck_assert_ptr_null(issuer);
+    ck_assert_ptr_null(last4);
+}
+END_TEST
+
+/* Whether the chip listing an operation read shows a card in a slot
+ * (idgw_conv_chip_holds): slot, issuer and last four digits must all agree;
+ * no listing is "cannot tell", an empty one "not there". */
+START_TEST(chip_holds_reads_the_listing)
+{
+    idgw_ctx *c = idgw_ctx_new(pool);
+
+    ck_assert_int_eq(idgw_conv_chip_holds(pool, c, "1", "DCM", "1013"), -1);
+    ck_assert(idgw_ctx_set(c, "slots", ""));
+    ck_assert(idgw_ctx_set(c, "issuers", ""));
+    ck_assert(idgw_ctx_set(c, "last4s", ""));
+    ck_assert_int_eq(idgw_conv_chip_holds(pool, c, "1", "DCM", "1013"), 0);
+    ck_assert(idgw_ctx_set(c, "slots", NULL));
+    ck_assert(idgw_ctx_append(c, "slots", "1"));
+    ck_assert(idgw_ctx_append(c, "slots", "2"));
+    ck_assert(idgw_ctx_set(c, "issuers", NULL));
+    ck_assert(idgw_ctx_append(c, "issuers", "DCM"));
+    ck_assert(idgw_ctx_append(c, "issuers", "SKR"));
+    ck_assert(idgw_ctx_set(c, "last4s", NULL));
+    ck_assert(idgw_ctx_append(c, "last4s", "1013"));
+    ck_assert_int_eq(idgw_conv_chip_holds(pool, c, "1", "DCM", "1013"), -1);  /* lists disagree */
+    ck_assert(idgw_ctx_append(c, "last4s", "4019"));
+    ck_assert_int_eq(idgw_conv_chip_holds(pool, c, "1", "DCM", "1013"), 1);
+    ck_assert_int_eq(idgw_conv_chip_holds(pool, c, "2", "SKR", "4019"), 1);
+    ck_assert_int_eq(idgw_conv_chip_holds(pool, c, "2", "DCM", "1013"), 0);   /* other slot */
+    ck_assert_int_eq(idgw_conv_chip_holds(pool, c, "1", "DCM", "1021"), 0);   /* other card */
+    ck_assert_int_eq(idgw_conv_chip_holds(pool, c, "1", "SKR", "1013"), 0);   /* other issuer */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("convert_engine");
@@ -725,6 +785,8 @@ int main(void)
     tcase_add_test(tc, no_login_no_identity);
     tcase_add_test(tc, display_data_is_kept_apart);
     tcase_add_test(tc, card_ref_names_the_card_never_the_pan);
+    tcase_add_test(tc, settle_ref_keeps_four_digits_only);
+    tcase_add_test(tc, chip_holds_reads_the_listing);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
