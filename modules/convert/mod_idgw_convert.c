@@ -206,9 +206,13 @@ static void context_lost_unsettled(conv_req *c, idgw_op op, const char *detail)
  * (c->left_to_reaper; logged). */
 static int take_watch(conv_req *c, const char *why)
 {
-    apr_status_t rv = session_unwatch(c->r);
+    apr_status_t rv;
 
-    if (rv == APR_SUCCESS)
+    /* close claims the session as closed, and the reaper drops the watch of
+     * a closed session without telling anyone: close always tells */
+    if (c->info->op == IDGW_OP_CLOSE)
+        return 1;
+    if ((rv = session_unwatch(c->r)) == APR_SUCCESS)
         return 1;
     c->left_to_reaper = 1;
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, c->r, "IDGW0424: %s %s: the reaper's watch "
