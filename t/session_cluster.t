@@ -16,9 +16,10 @@ use lib "$FindBin::Bin/lib";
 use IdgwTest::Client;
 use IdgwTest::Httpd;
 use IdgwTest::RedisNodes;
+use IdgwTest::Acl ();
 use Time::HiRes qw(sleep time);
 
-plan tests => 24;
+plan tests => 30;
 
 my @PORTS = (17110 .. 17115);
 my $nodes = IdgwTest::RedisNodes->new('redis-cluster');
@@ -140,6 +141,28 @@ ok !grep({ !/^(200:|503:IDGW-SRV-001)$/ } @seen) or print STDERR "# seen: @seen\
 ok t_cmp(cli($replica, 'HGET', $key, 'seq'), $c->seq, 'written on the promoted replica');
 ok t_cmp($c->step('store_card', 'complete')->{status}, 200, 'the operation completes');
 ok t_cmp($c->close_session->{status}, 200, 'close');
+
+# the operator's reconciliation tool on the Cluster (--cluster: redis-cli -c):
+# a record, its time index and its chip's index lie on three slots
+my $id = '00c1a57e0d00be11';
+(my $tool = IdgwTest::Acl::admin_path()) =~ s/idgw-acl$/idgw-reconcile/;
+my @conn = ('--cluster', '--host', '127.0.0.1', '--port', $replica, '--prefix', 'rc:');
+sub reconcile { my $o = `$^X $tool @conn @_ 2>&1`; return ($? >> 8, $o) }
+cli($replica, '-c', 'HSET', "rc:unsettled:{$id}", 'kind', 'chip-unconfirmed', 'op', 'add_card',
+    'cid', 'idgw-cluster', 'idm', '0102030405060708', 'at', 1);
+cli($replica, '-c', 'ZADD', 'rc:unsettled', 1, $id);
+cli($replica, '-c', 'SADD', 'rc:unsettled:chip:{0102030405060708}', $id);
+my ($rc, $out) = reconcile('list');
+ok t_cmp($out, qr/\Q$id\E/, 'reconcile lists the record on the Cluster');
+($rc, $out) = reconcile('settle', '--outcome', 'written', '--by', 'test', $id);
+ok t_cmp($rc, 0, 'settled on the Cluster') or print STDERR "# $out";
+ok t_cmp(cli($replica, '-c', 'HGET', "rc:unsettled:{$id}", 'outcome'), 'written', 'the outcome is on the record');
+ok t_cmp(cli($replica, '-c', 'ZSCORE', 'rc:unsettled', $id) . '|'
+         . cli($replica, '-c', 'SISMEMBER', 'rc:unsettled:chip:{0102030405060708}', $id), '|0',
+         'the record left the unsettled index and its chip\'s');
+ok t_cmp(cli($replica, '-c', 'HGET', 'rc:unsettled:count', 'written'), 1, 'counted');
+($rc, $out) = reconcile('settle', '--outcome', 'not-written', '--by', 'test', $id);
+ok t_cmp($rc, 3, 'a second settle is refused');
 
 $gw->stop;
 my $log = $gw->log_text;

@@ -16,9 +16,31 @@
 #include "idgw_session_keys.h"
 
 #include <apr_strings.h>
+#include <string.h>
 #include <http_log.h>
 
 APLOG_USE_MODULE(idgw_session);
+
+/* Nobody may tell this operation's backends now: left for reconciliation
+ * (IDGW0450, or IDGW0451 naming it when Redis cannot take the record). */
+static void record_untold(request_rec *r, const idgw_session_info *in)
+{
+    APR_OPTIONAL_FN_TYPE(idgw_unsettled_record) *record =
+        APR_RETRIEVE_OPTIONAL_FN(idgw_unsettled_record);
+    idgw_unsettled u;
+
+    memset(&u, 0, sizeof(u));
+    u.kind = "abort-unsent";
+    u.op = idgw_op_name(in->op);
+    u.step = idgw_step_name(in->step);
+    u.correlation_id = in->correlation_id;
+    u.terminal_id = in->terminal_id;
+    u.idm = in->idm;
+    u.detail = "the reaper's watch was taken unconfirmed and could not be put back: "
+               "neither the step nor the reaper tells the backends";
+    if (record)
+        record(r->pool, r->server, &u);
+}
 
 /* The watch this request took, back as it was (due when its session idles out). */
 static void put_back(request_rec *r, const idgw_session_info *in, const redisReply *rec)
@@ -34,12 +56,14 @@ static void put_back(request_rec *r, const idgw_session_info *in, const redisRep
         idgw_script_args_arg(&a, rec->element[i]->str, rec->element[i]->len);
     idgw_script_args_int(&a, (apr_int64_t)apr_time_as_msec(idgw_g.limits.idle
                                                            + idgw_g.reaper_grace));
-    if (idgw_session_run(r, &idgw_g.reap_putback_script, &a, 0, &reply) != OK)
+    if (idgw_session_run(r, &idgw_g.reap_putback_script, &a, 0, &reply) != OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0167: the reaper's watch of %s "
                       "(sid=%s) was taken unconfirmed and could not be put back: unless a "
                       "failover undoes the take, nobody tells its backends; reconcile by "
                       "correlation id %s", idgw_op_name(in->op), in->sid_log,
                       in->correlation_id);
+        record_untold(r, in);
+    }
     if (reply)
         freeReplyObject(reply);
 }
