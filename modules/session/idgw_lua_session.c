@@ -364,6 +364,8 @@ const char idgw_lua_reap_claim[] =
 "      redis.call('DEL', rkey)\n"
 "      out[#out + 1] = {sid, 'drop'}\n"
 "    else\n"
+"      -- a dead session's step may still run: it must not tell them too\n"
+"      if st == 'dead' then redis.call('HSET', skey, 'rp', '1') end\n"
 "      local rec = redis.call('HMGET', rkey, 'op', 'item', 'blob', 'idm', 'cid', 'vhost')\n"
 "      redis.call('ZREM', KEYS[1], sid)\n"
 "      redis.call('DEL', rkey)\n"
@@ -405,17 +407,20 @@ const char idgw_lua_reap_putback[] =
  * the one who tells them, so a handler whose commit is then lost (Redis cut
  * off, a failover) cannot leave a watch behind that the reaper acts on a
  * second time.  Fenced like a vault write: only the attempt holding the
- * step's claim.
+ * step's claim.  A session ended under a running step (dead: a forged or
+ * conflicting message) still lets that step take the watch and tell the
+ * backends, unless the reaper claimed the operation first (it marks the
+ * session "rp"): then telling is the reaper's.
  * KEYS: 1 session, 2 reaper set, 3 reaper record   ARGV: 1 attempt, 2 session id
  * Returns {1, op, item, blob, idm, cid, vhost} when a watch was taken (its
  * record, for idgw_lua_reap_putback should the replicas not confirm it),
  * {0} when there was none, or an error code. */
 const char idgw_lua_unwatch[] =
-"local s = redis.call('HMGET', KEYS[1], 'st', 'at', 'why')\n"
+"local s = redis.call('HMGET', KEYS[1], 'st', 'at', 'why', 'rp')\n"
 "if not s[1] then return 'IDGW-SES-001' end\n"
-"if s[1] == 'dead' then return s[3] or 'IDGW-SES-002' end\n"
 "if s[1] == 'closed' then return 'IDGW-SES-003' end\n"
 "if s[2] ~= ARGV[1] then return 'IDGW-SEQ-006' end\n"
+"if s[4] then return s[3] or 'IDGW-SES-002' end\n"
 "local rec = redis.call('HMGET', KEYS[3], 'op', 'item', 'blob', 'idm', 'cid', 'vhost')\n"
 "local had = redis.call('ZREM', KEYS[2], ARGV[2])\n"
 "redis.call('DEL', KEYS[3])\n"

@@ -211,6 +211,20 @@ static void record_lost_claim(idgw_reaper *rp, apr_pool_t *p, const redisReply *
         record(p, rp->s, &u);
 }
 
+void idgw_reaper_putback_args(idgw_script_args *a, apr_pool_t *p, const char *sid,
+                              redisReply *const *fields)
+{
+    idgw_script_args_init(a, p);
+    idgw_script_args_key(a, idgw_key_reap_set(p, idgw_g.limits.prefix, sid));
+    idgw_script_args_key(a, idgw_key_reap_record(p, idgw_g.limits.prefix, sid));
+    idgw_script_args_str(a, sid);
+    for (int i = 0; i < 6; i++)
+        idgw_script_args_arg(a, fields[i]->type == REDIS_REPLY_STRING ? fields[i]->str : "",
+                             fields[i]->type == REDIS_REPLY_STRING ? fields[i]->len : 0);
+    idgw_script_args_int(a, (apr_int64_t)apr_time_as_msec(idgw_g.limits.idle
+                                                          + idgw_g.reaper_grace));
+}
+
 /* Put one unconfirmed claim back (idgw_lua_reap_putback), on the claim's connection. */
 static void put_back(idgw_reaper *rp, apr_pool_t *p, idgw_redis_conn *conn, const redisReply *e)
 {
@@ -218,19 +232,9 @@ static void put_back(idgw_reaper *rp, apr_pool_t *p, idgw_redis_conn *conn, cons
     const char **argv;
     size_t *lens;
     int argc;
-    const char *sid = str_of(p, e->element[0]);
     redisReply *reply;
 
-    idgw_script_args_init(&a, p);
-    idgw_script_args_key(&a, idgw_key_reap_set(p, idgw_g.limits.prefix, sid));
-    idgw_script_args_key(&a, idgw_key_reap_record(p, idgw_g.limits.prefix, sid));
-    idgw_script_args_str(&a, sid);
-    for (size_t i = 2; i < 8; i++)
-        idgw_script_args_arg(&a, e->element[i]->type == REDIS_REPLY_STRING
-                                 ? e->element[i]->str : "",
-                             e->element[i]->type == REDIS_REPLY_STRING ? e->element[i]->len : 0);
-    idgw_script_args_int(&a, (apr_int64_t)apr_time_as_msec(idgw_g.limits.idle
-                                                           + idgw_g.reaper_grace));
+    idgw_reaper_putback_args(&a, p, str_of(p, e->element[0]), e->element + 2);
     argc = idgw_script_args_argv(&a, &idgw_g.reap_putback_script, 0, &argv, &lens);
     reply = idgw_redis_evalsha(conn, &idgw_g.reap_putback_script, argc, argv, lens);
     if (!reply || reply->type != REDIS_REPLY_INTEGER)

@@ -19,6 +19,7 @@
 #define IDGW_REAPER_H
 
 #include "idgw_httpd.h"
+#include "idgw_script.h"
 
 /* Start this child's reaper thread when IdgwSessionReaper is on and a
  * handler registered (otherwise nothing). */
@@ -31,5 +32,12 @@ void idgw_reaper_start(apr_pool_t *pchild, server_rec *s);
  * because the record may be claimed by another node of the fleet or after a
  * restart. */
 const char *idgw_reaper_vhost_id(apr_pool_t *p, const server_rec *s);
+
+/* The arguments of idgw_lua_reap_putback for the watch of sid, from the six
+ * record fields {op, item, blob, idm, cid, vhost} that a claim or a step's
+ * take returned (a field that is not a string goes back empty). */
+struct redisReply;
+void idgw_reaper_putback_args(idgw_script_args *a, apr_pool_t *p, const char *sid,
+                              struct redisReply *const *fields);
 
 #endif

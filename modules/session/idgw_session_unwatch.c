@@ -14,6 +14,7 @@
  */
 #include "idgw_session_cfg.h"
 #include "idgw_session_keys.h"
+#include "idgw_reaper.h"
 
 #include <apr_strings.h>
 #include <string.h>
@@ -48,14 +49,7 @@ static void put_back(request_rec *r, const idgw_session_info *in, const redisRep
     idgw_script_args a;
     redisReply *reply = NULL;
 
-    idgw_script_args_init(&a, r->pool);
-    idgw_script_args_key(&a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix, in->sid));
-    idgw_script_args_key(&a, idgw_key_reap_record(r->pool, idgw_g.limits.prefix, in->sid));
-    idgw_script_args_str(&a, in->sid);
-    for (size_t i = 1; i < 7; i++)
-        idgw_script_args_arg(&a, rec->element[i]->str, rec->element[i]->len);
-    idgw_script_args_int(&a, (apr_int64_t)apr_time_as_msec(idgw_g.limits.idle
-                                                           + idgw_g.reaper_grace));
+    idgw_reaper_putback_args(&a, r->pool, in->sid, rec->element + 1);
     if (idgw_session_run(r, &idgw_g.reap_putback_script, &a, 0, &reply) != OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0167: the reaper's watch of %s "
                       "(sid=%s) was taken unconfirmed and could not be put back: unless a "
