@@ -45,7 +45,7 @@ check-integration: $(modules_LTLIBRARIES) $(check_LTLIBRARIES)
 	fi
 	@chmod -R u+w t
 	cd $(abs_builddir) && IDGW_BUILDDIR=$(abs_builddir) perl t/TEST.PL -clean >/dev/null
-	cd $(abs_builddir) && IDGW_BUILDDIR=$(abs_builddir) perl t/TEST.PL $(IDGW_ITEST_ARGS) $(TEST_FILES)
+	cd $(abs_builddir) && HARNESS_TIMER=1 IDGW_BUILDDIR=$(abs_builddir) perl t/TEST.PL $(IDGW_ITEST_ARGS) $(TEST_FILES)
 
 clean-local: clean-integration
 clean-integration:

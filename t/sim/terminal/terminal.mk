@@ -27,6 +27,6 @@ EXTRA_DIST += $(IDGW_CONVERT_TESTS) t/lib/IdgwTest/Stack.pm t/lib/IdgwTest/Termi
 	scripts/idgw-demo scripts/idgw-chaos scripts/lib/idgw-faultproxy scripts/lib/chaos-truth.pl
 
 check-convert: $(modules_LTLIBRARIES) t/sim/mod_idgw_sim.la t/sim/idgw-terminal libfelica/felicactl
-	cd $(abs_top_srcdir) && IDGW_BUILD="$(abs_top_builddir)" prove $(IDGW_CONVERT_TESTS)
+	cd $(abs_top_srcdir) && IDGW_BUILD="$(abs_top_builddir)" prove --timer $(IDGW_CONVERT_TESTS)
 
 .PHONY: check-convert
