@@ -26,6 +26,8 @@ my $nodes = IdgwTest::RedisNodes->new('reaper-failover',
 sub cli { $nodes->cli(@_) }
 sub wait_for { IdgwTest::RedisNodes::wait_for(@_) }
 sub stop_all { $nodes->stop($SENTINEL, $MASTER, $REPLICA) }
+sub sentinel_log { open my $fh, '<', $stack->run_dir . '/reaper-failover/sentinel.log'
+                       or return ''; local $/; return <$fh> }
 END { stop_all() unless $ENV{KEEP} }
 
 my $c101 = $stack->card('C101');
@@ -34,8 +36,11 @@ my @card = ('source=cremo', "member=$c101->{member}", "password=$c101->{password
 my $notes = $stack->run_dir . '/sim/notifications.log';
 sub ng_count { open my $fh, '<', $notes or return 0; local $/; my $t = <$fh>;
                return scalar(() = $t =~ /C101 \S+ NG/g) }
-sub gw_log { open my $fh, '<', $stack->run_dir . '/reaper-fo.error.log' or return '';
-             local $/; return <$fh> }
+# this run's part of the gateway's log (a rerun in the same build appends)
+my $log = $stack->run_dir . '/reaper-fo.error.log';
+my $log_from = -s $log || 0;
+sub gw_log { open my $fh, '<', $log or return ''; seek $fh, $log_from, 0;
+             local $/; return <$fh> // '' }
 
 stop_all();
 $nodes->server($MASTER);
@@ -54,7 +59,7 @@ my $url = $stack->extra_gateway('reaper-fo', 4,
     # the record lives 2 x (2 s + 20 s): the failover and the rejoin fit in
     # the 22 s between due and gone even on a loaded machine
     '' => 'IdgwSessionReaper 20s 200ms',
-    '' => 'LogLevel idgw_session:debug');    # the reaper's IDGW0154 at debug (the TODO below)
+    '' => 'LogLevel idgw_session:debug');    # the reaper's IDGW0154 at debug, for the diagnosis of a failure
 
 my $ph = IdgwTest::Terminal->new($stack, 'reaper-fo', url => $url);
 my $r = $ph->run('run', 'open', ',', 'issue-area');
@@ -78,8 +83,16 @@ is(ng_count(), $ng0, 'an unconfirmed claim tells the source nothing');
 ok(wait_for(sub { cli($MASTER, 'ZSCORE', 'demo:reap', $sid) ne '' }, 2),
    'the claim was put back on the master');
 
-# the master dies; the Sentinel promotes the replica, which never saw the claim
+# The master dies in the middle of a put-back (IDGW0158): a claim waits in
+# its WAIT, writes are paused so that the put-back behind it waits too, and
+# the master is killed.  The Sentinel promotes the replica, which never saw
+# the claim.
+ok(wait_for(sub { cli($MASTER, 'INFO', 'clients') =~ /blocked_clients:[1-9]/ }, 5),
+   'a claim waits for the replica');
+cli($MASTER, 'CLIENT', 'PAUSE', 5000, 'WRITE');
+sleep 0.4;
 kill 'KILL', $nodes->pid_of($MASTER);
+ok(wait_for(sub { gw_log() =~ /IDGW0158/ }, 5), 'the put-back that failed is logged (IDGW0158)');
 kill 'CONT', $nodes->pid_of($REPLICA);
 ok(wait_for(sub { cli($SENTINEL, 'SENTINEL', 'get-master-addr-by-name', 'idgwreap') =~ /$REPLICA/
                   && cli($REPLICA, 'ROLE') =~ /^master/ }, 30), 'the replica was promoted');
@@ -87,28 +100,27 @@ ok(wait_for(sub { cli($SENTINEL, 'SENTINEL', 'get-master-addr-by-name', 'idgwrea
 # joins: the member is out of the set for each claim's WAIT, then back)
 ok(wait_for(sub { cli($REPLICA, 'ZSCORE', 'demo:reap', $sid) ne '' }, 2),
    'the new master still watches the operation');
-# the old master comes back as the new master's replica: claims can be confirmed again
-$nodes->server($MASTER, '--replicaof', '127.0.0.1', $REPLICA);
+# The old master comes back as the new master's replica: claims can be
+# confirmed again.  It comes back empty (no persistence), so it must not be
+# promoted: on a loaded machine the Sentinel (down-after 800 ms) once found
+# the new master unresponsive a second after its promotion and failed over
+# again, to this empty node, and the new master resynchronised from it and
+# flushed everything, the reaper's set included (the cause of this test's
+# old TODO).  docs/reliability.md: a node restarted without its data.
+$nodes->server($MASTER, '--replicaof', '127.0.0.1', $REPLICA, '--replica-priority', 0);
 my $rejoined = wait_for(sub { $nodes->linked($MASTER) }, 30);
 
-# Never twice, whatever happens after the failover.  Liveness is a known
-# gap: twice in clean-clone CI runs (never here on the development machine)
-# the master died in the middle of a put-back (IDGW0158) and neither
-# child's reaper claimed anything from the new master for the rest of the
-# test, and once here the old master had not rejoined within 30 s; the
-# cause is not found yet (a pool that keeps failing after a lost
-# connection, a claim that never returns, a slow rejoin), so it stays a TODO.
+# Never twice, and once: the reaper resumes on the new master and tells
+# the source when a replica can confirm its claim again.
 my $reaped = wait_for(sub { ng_count() > $ng0 }, 30);
 sleep 3 if $reaped;    # more claims by the reaper, on the new master
 ok(ng_count() <= $ng0 + 1, 'the source never heard NG twice');
-TODO: {
-    local $TODO = 'the reaper does not always resume after its master died mid put-back';
-    ok($rejoined, 'the old master rejoined as a replica');
-    ok($reaped, 'the operation is reaped after the failover')
-        or diag grep { /IDGW01[5-6]|IDGW045/ } split /^/, gw_log();
-    is(ng_count(), $ng0 + 1, 'the source heard NG exactly once');
-    is(cli($REPLICA, 'ZSCORE', 'demo:reap', $sid), '', 'the operation is no longer watched');
-}
+ok($rejoined, 'the old master rejoined as a replica');
+ok($reaped, 'the operation is reaped after the failover')
+    or diag grep({ /IDGW01[5-6]|IDGW045/ } split /^/, gw_log()),
+            grep({ /switch-master|failover|sdown/ } split /^/, sentinel_log());
+is(ng_count(), $ng0 + 1, 'the source heard NG exactly once');
+is(cli($REPLICA, 'ZSCORE', 'demo:reap', $sid), '', 'the operation is no longer watched');
 unlike(gw_log(), qr/IDGW015[0-9][^\n]*(?:$c101->{pan}|$c101->{password})/,
        'no card data in the reaper lines');
 $stack->stop_extra_gateways;
