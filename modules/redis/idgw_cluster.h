@@ -70,9 +70,17 @@ typedef struct idgw_cluster_call {
     int argc;                   /* EVALSHA argv (idgw_script_args_argv) */
     const char **argv;
     const size_t *lens;
+    /* WAIT wait_replicas wait_timeout pipelined behind the script on the
+     * same connection (so it counts that master's replicas), on every try:
+     * a redirected or reloaded script is confirmed on the node that ran it.
+     * 0: not confirmed (set after idgw_cluster_call_prepare, which clears it) */
+    int wait_replicas;
+    apr_interval_time_t wait_timeout;
     /* out */
     idgw_cluster_outcome outcome;
     redisReply *reply;          /* DONE only; the caller frees it */
+    int acked;                  /* DONE with wait_replicas: replicas that acknowledged
+                                 * (-1: WAIT got no answer) */
     char err[200];              /* why, when not DONE (never the arguments) */
 } idgw_cluster_call;
 

@@ -128,8 +128,18 @@ static idgw_redis_conn *connect_node(idgw_cluster *cl, apr_pool_t *owner, int no
     return NULL;
 }
 
+/* The call's command as sent (no reload), with WAIT behind it when it asks
+ * for replicas (call->acked). */
+static redisReply *send_as_is(idgw_redis_conn *c, idgw_cluster_call *call)
+{
+    if (call->wait_replicas <= 0)
+        return idgw_redis_command(c, call->argc, call->argv, call->lens);
+    return idgw_redis_command_confirmed(c, call->argc, call->argv, call->lens,
+                                        call->wait_replicas, call->wait_timeout, &call->acked);
+}
+
 /* ASKING then the call's command, as sent (no reload). */
-static redisReply *asking_then(idgw_redis_conn *c, const idgw_cluster_call *call)
+static redisReply *asking_then(idgw_redis_conn *c, idgw_cluster_call *call)
 {
     const char *argv[] = { "ASKING" };
     size_t lens[] = { 6 };
@@ -138,7 +148,7 @@ static redisReply *asking_then(idgw_redis_conn *c, const idgw_cluster_call *call
     if (!r)
         return NULL;
     freeReplyObject(r);
-    return idgw_redis_command(c, call->argc, call->argv, call->lens);
+    return send_as_is(c, call);
 }
 
 /*
@@ -148,7 +158,7 @@ static redisReply *asking_then(idgw_redis_conn *c, const idgw_cluster_call *call
  * sent again before the second try (idgw_redis_evalsha's own reload would
  * send it without, and the importing node would answer MOVED).
  */
-static redisReply *evalsha_asking(idgw_redis_conn *c, const idgw_cluster_call *call)
+static redisReply *evalsha_asking(idgw_redis_conn *c, idgw_cluster_call *call)
 {
     redisReply *r = asking_then(c, call);
 
@@ -158,6 +168,20 @@ static redisReply *evalsha_asking(idgw_redis_conn *c, const idgw_cluster_call *c
         return r;   /* the NOSCRIPT answer stands */
     freeReplyObject(r);
     return asking_then(c, call);
+}
+
+/* One try on the slot's master (or the node an ASK named): the script, and
+ * WAIT behind it on the same connection when the call asks for replicas. */
+static redisReply *send_call(idgw_redis_conn *c, idgw_cluster_call *call, int asking)
+{
+    call->acked = -1;
+    if (asking)
+        return evalsha_asking(c, call);
+    if (call->wait_replicas > 0)
+        return idgw_redis_evalsha_confirmed(c, call->script, call->argc, call->argv,
+                                            call->lens, call->wait_replicas,
+                                            call->wait_timeout, &call->acked);
+    return idgw_redis_evalsha(c, call->script, call->argc, call->argv, call->lens);
 }
 
 /* eval, starting on ask_node (>= 0) when an ASK came already. */
@@ -187,9 +211,7 @@ static void eval_from(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *ca
             fail(call, IDGW_CLUSTER_UNAVAILABLE, err);
             return;
         }
-        r = ask_node >= 0 ? evalsha_asking(c, call)
-                          : idgw_redis_evalsha(c, call->script, call->argc, call->argv,
-                                               call->lens);
+        r = send_call(c, call, ask_node >= 0);
         ask_node = -1;
         if (!r) {
             idgw_cluster_note(cl, IDGW_CLUSTER_EV_LOST);
@@ -249,6 +271,9 @@ static int batch_read(idgw_cluster *cl, idgw_cluster_call *call, batch_entry *e)
     redisReply *r = idgw_redis_read(e->conn);
     int tries = 0;
 
+    /* the WAIT sent behind it: read even when the script did not run, so
+     * the connection's replies stay in step */
+    call->acked = call->wait_replicas > 0 ? idgw_redis_read_wait(e->conn) : -1;
     if (!r) {
         unsigned long gen;
 
@@ -277,7 +302,10 @@ void idgw_cluster_run(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *ca
             b[i].conn = NULL;           /* never sent: safe to try alone */
             alone[i] = 1;
         } else if (idgw_redis_send(b[i].conn, calls[i].argc, calls[i].argv, calls[i].lens)
-                   != APR_SUCCESS) {
+                   != APR_SUCCESS
+                   || (calls[i].wait_replicas > 0
+                       && idgw_redis_send_wait(b[i].conn, calls[i].wait_replicas,
+                                               calls[i].wait_timeout) != APR_SUCCESS)) {
             b[i].conn = NULL;           /* may be half written: it may run */
             idgw_cluster_note(cl, IDGW_CLUSTER_EV_LOST);
             fail(&calls[i], IDGW_CLUSTER_LOST, "connection lost while sending");

@@ -145,9 +145,13 @@ int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
  * when idgw_g.cluster is set: the script runs on the master of its keys' slot
  * (keys of several slots: IDGW0190, 500), redirections followed by the
  * router; not run (IDGW0191) or lost after sending (IDGW0192): 503.
+ * wait_replicas > 0: WAIT behind the script on the slot master's connection,
+ * on every try; *acked receives its answer (-1: none), judged by the caller
+ * as in single mode (idgw_session_redis.c).
  */
 int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
-                             int parts_header, redisReply **reply);
+                             int parts_header, redisReply **reply, int wait_replicas,
+                             int *acked);
 
 /* A plain command on the master of argv[1]'s slot (owner: the request's pool
  * or a pool the caller destroys); NULL with the reason in err. */
