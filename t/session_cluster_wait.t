@@ -23,7 +23,7 @@ use IdgwTest::RedisNodes;
 use POSIX ();
 use Time::HiRes qw(sleep time);
 
-plan tests => 25;
+plan tests => 26;
 
 my @PORTS = (17140 .. 17145);
 my $nodes = IdgwTest::RedisNodes->new('redis-cluster-wait');
@@ -39,6 +39,18 @@ END { $gw->stop if $gw; $nodes->stop(@PORTS) if $nodes }
 
 my $started = time;
 ok($nodes->cluster(\@PORTS, 1));    # 3 masters + 3 replicas
+# every node with the shipped replication settings (docs/redis-cluster.md:
+# a Cluster node includes conf.d/redis/idgw-replicated.conf as a master of
+# the other modes does; a replica may become a master)
+my $shipped = Apache::Test::vars('top_dir') . '/conf.d/redis/idgw-replicated.conf';
+open my $sfh, '<', $shipped or die "$shipped: $!";
+my %set = map { /^\s*([a-z-]+)\s+(\S+)\s*$/ ? ($1 => $2) : () } <$sfh>;
+close $sfh;
+ok t_cmp(join(' ', map { "$_=" . ($set{$_} // '') } sort qw(min-replicas-to-write repl-diskless-load repl-diskless-sync)),
+         'min-replicas-to-write=1 repl-diskless-load=swapdb repl-diskless-sync=yes', 'shipped settings');
+for my $p (@PORTS) {
+    cli($p, 'CONFIG', 'SET', $_, $set{$_}) eq 'OK' or die "CONFIG SET $_ on $p" for sort keys %set;
+}
 
 $gw = IdgwTest::Httpd::start(name => 'cluster-wait-httpd', port => 8591, edit => sub {
     $_[0] =~ s/^IdgwRedisServer .*$/IdgwRedisCluster 127.0.0.1:17140 127.0.0.1:17141\nIdgwSessionWaitReplicas 1 200ms/m;
