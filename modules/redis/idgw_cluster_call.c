@@ -240,6 +240,8 @@ typedef struct batch_entry {
     int node;
     idgw_redis_conn *conn;      /* NULL: not sent, finished alone */
     int ask_node;               /* an ASK named this node */
+    int waiter;                 /* the last call sent on conn: the WAIT follows it */
+    int acked;                  /* waiter: that WAIT's answer */
 } batch_entry;
 
 /* Phase 1: a connection per master (calls on one master share it, pipelined). */
@@ -253,6 +255,8 @@ static void batch_connect(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call
 
         b[i].conn = NULL;
         b[i].ask_node = -1;
+        b[i].waiter = 0;
+        b[i].acked = -1;
         b[i].node = master_of(cl, calls[i].slot, &gen);
         if (b[i].node < 0)
             continue;
@@ -265,15 +269,50 @@ static void batch_connect(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call
     }
 }
 
+/*
+ * Phase 2b: one WAIT per connection, behind its last script.  WAIT counts
+ * every write the connection made so far, so it confirms all the calls
+ * sent on it at once: a master whose replicas lag costs the batch one WAIT
+ * timeout, not one per call (the reaper sends up to 64 shard claims).  The
+ * largest count and timeout asked by the connection's calls are used.
+ */
+static void batch_send_waits(idgw_cluster_call *calls, batch_entry *b, int n)
+{
+    int i, j;
+
+    for (i = n - 1; i >= 0; i--) {
+        int replicas = 0;
+        apr_interval_time_t timeout = 0;
+
+        if (!b[i].conn)
+            continue;
+        for (j = i + 1; j < n && b[j].conn != b[i].conn; j++)
+            ;
+        if (j < n)
+            continue;               /* a later call is the connection's last */
+        for (j = 0; j <= i; j++)
+            if (b[j].conn == b[i].conn && calls[j].wait_replicas > replicas) {
+                replicas = calls[j].wait_replicas;
+                timeout = calls[j].wait_timeout > timeout ? calls[j].wait_timeout : timeout;
+            }
+        if (replicas > 0) {
+            b[i].waiter = 1;
+            /* a failed send leaves the connection dead: its reads say LOST */
+            idgw_redis_send_wait(b[i].conn, replicas, timeout);
+        }
+    }
+}
+
 /* Phase 3: one reply per sent call, in the order sent; 1 when it must be finished alone. */
 static int batch_read(idgw_cluster *cl, idgw_cluster_call *call, batch_entry *e)
 {
     redisReply *r = idgw_redis_read(e->conn);
     int tries = 0;
 
-    /* the WAIT sent behind it: read even when the script did not run, so
-     * the connection's replies stay in step */
-    call->acked = call->wait_replicas > 0 ? idgw_redis_read_wait(e->conn) : -1;
+    /* the connection's WAIT, behind its last script: read even when that
+     * script did not run, so the connection's replies stay in step */
+    if (e->waiter)
+        e->acked = idgw_redis_read_wait(e->conn);
     if (!r) {
         unsigned long gen;
 
@@ -290,6 +329,21 @@ static int batch_read(idgw_cluster *cl, idgw_cluster_call *call, batch_entry *e)
     return react(cl, call, r, e->node, &e->ask_node, &tries) != NEXT_DONE;
 }
 
+/* Each call read from a connection gets that connection's WAIT answer. */
+static void batch_acked(idgw_cluster_call *calls, const batch_entry *b, int n)
+{
+    int i, j;
+
+    for (i = 0; i < n; i++) {
+        calls[i].acked = -1;
+        for (j = n - 1; b[i].conn && j >= i; j--)
+            if (b[j].conn == b[i].conn && b[j].waiter) {
+                calls[i].acked = b[j].acked;
+                break;
+            }
+    }
+}
+
 void idgw_cluster_run(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *calls, int n)
 {
     batch_entry *b = apr_palloc(owner, sizeof(*b) * (size_t)(n > 0 ? n : 1));
@@ -302,18 +356,17 @@ void idgw_cluster_run(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *ca
             b[i].conn = NULL;           /* never sent: safe to try alone */
             alone[i] = 1;
         } else if (idgw_redis_send(b[i].conn, calls[i].argc, calls[i].argv, calls[i].lens)
-                   != APR_SUCCESS
-                   || (calls[i].wait_replicas > 0
-                       && idgw_redis_send_wait(b[i].conn, calls[i].wait_replicas,
-                                               calls[i].wait_timeout) != APR_SUCCESS)) {
+                   != APR_SUCCESS) {
             b[i].conn = NULL;           /* may be half written: it may run */
             idgw_cluster_note(cl, IDGW_CLUSTER_EV_LOST);
             fail(&calls[i], IDGW_CLUSTER_LOST, "connection lost while sending");
         }
     }
+    batch_send_waits(calls, b, n);
     for (i = 0; i < n; i++)             /* phase 3: read everything */
         if (b[i].conn)
             alone[i] = batch_read(cl, &calls[i], &b[i]);
+    batch_acked(calls, b, n);
     for (i = 0; i < n; i++)             /* redirected or never sent: one by one */
         if (alone[i])
             eval_from(cl, owner, &calls[i], b[i].ask_node);

@@ -158,6 +158,11 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
 redisReply *idgw_session_cluster_command(apr_pool_t *owner, int argc, const char **argv,
                                          const size_t *lens, char *err, size_t errlen);
 
+/* The same, routed by key (EVAL of a script: its first key, argv[3]). */
+redisReply *idgw_session_cluster_command_at(apr_pool_t *owner, const char *key, int argc,
+                                            const char **argv, const size_t *lens, char *err,
+                                            size_t errlen);
+
 /* The strike counters the script left to the caller (Cluster): the address,
  * and the terminal too when terminal is set, each on its own slot, in one
  * round trip.  APR_SUCCESS or not (IDGW0193 logged). */

@@ -68,14 +68,22 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
 redisReply *idgw_session_cluster_command(apr_pool_t *owner, int argc, const char **argv,
                                          const size_t *lens, char *err, size_t errlen)
 {
+    return idgw_session_cluster_command_at(owner, argc >= 2 ? argv[1] : NULL, argc, argv, lens,
+                                           err, errlen);
+}
+
+redisReply *idgw_session_cluster_command_at(apr_pool_t *owner, const char *key, int argc,
+                                            const char **argv, const size_t *lens, char *err,
+                                            size_t errlen)
+{
     idgw_cluster_call call;
 
     memset(&call, 0, sizeof(call));
-    if (argc < 2 || !idgw_g.cluster) {
+    if (argc < 2 || !key || !idgw_g.cluster) {
         apr_snprintf(err, errlen, "no Redis Cluster router in this child");
         return NULL;
     }
-    call.slot = idgw_cluster_key_slot(argv[1], lens[1]);
+    call.slot = idgw_cluster_key_slot(key, strlen(key));
     call.script = NULL;     /* a plain command: nothing to load */
     call.argc = argc;
     call.argv = argv;

@@ -416,12 +416,13 @@ END_TEST
 /*
  * IdgwSessionWaitReplicas on a Cluster: WAIT rides behind each script on the
  * connection to its slot's master (so it counts that master's replicas), in
- * the same round trip, alone or in a batch; a master whose replica is stopped
- * reports 0 acknowledgements for its call only.
+ * the same round trip, alone or in a batch (one WAIT per master, behind its
+ * last script); a master whose replica is stopped reports 0
+ * acknowledgements for its calls only.
  */
 START_TEST(confirmed_calls_wait_on_their_master)
 {
-    idgw_cluster_call calls[3];
+    idgw_cluster_call calls[3], more[4];
     idgw_cluster_node_addr a[3];
     long long waits[3];
     apr_pool_t *req;
@@ -454,23 +455,28 @@ START_TEST(confirmed_calls_wait_on_their_master)
         freeReplyObject(calls[i].reply);
         ck_assert_int_eq(cmd_calls(a[i].port, "wait"), waits[i] + 1);
     }
-    /* the first master's replica stopped: its call unconfirmed, the others not */
+    /* the first master's replica stopped: its calls unconfirmed, the others
+     * not; its two calls share one WAIT (one timeout, not two) */
     replica = replica_of(a[0].port);
     rpid = pid_of(replica);
+    waits[0] = cmd_calls(a[0].port, "wait");
     ck_assert_int_eq(kill(rpid, SIGSTOP), 0);
     for (i = 0; i < 3; i++)
-        prepare_confirmed(&calls[i], key_on(a[i].port, 1, "confc"), "c3", 300);
+        prepare_confirmed(&more[i], key_on(a[i].port, 1, "confc"), "c3", 300);
+    prepare_confirmed(&more[3], key_on(a[0].port, 1, "confd"), "c3", 300);
     t0 = apr_time_now();
-    idgw_cluster_run(cl, req, calls, 3);
+    idgw_cluster_run(cl, req, more, 4);
     took = apr_time_now() - t0;
     kill(rpid, SIGCONT);
-    for (i = 0; i < 3; i++) {
-        ck_assert_int_eq(calls[i].outcome, IDGW_CLUSTER_DONE);
-        ck_assert_str_eq(calls[i].reply->str, "c3");    /* the master ran it */
-        ck_assert_int_eq(calls[i].acked, i == 0 ? 0 : 1);
-        freeReplyObject(calls[i].reply);
+    for (i = 0; i < 4; i++) {
+        ck_assert_int_eq(more[i].outcome, IDGW_CLUSTER_DONE);
+        ck_assert_str_eq(more[i].reply->str, "c3");    /* the master ran it */
+        ck_assert_int_eq(more[i].acked, i == 0 || i == 3 ? 0 : 1);
+        freeReplyObject(more[i].reply);
     }
-    ck_assert_msg(took >= apr_time_from_msec(290), "took %" APR_TIME_T_FMT " us", took);
+    ck_assert_msg(took >= apr_time_from_msec(290) && took < apr_time_from_msec(590),
+                  "took %" APR_TIME_T_FMT " us", took);
+    ck_assert_int_eq(cmd_calls(a[0].port, "wait"), waits[0] + 1);
     replica_up(replica);
     apr_pool_destroy(req);
 }
