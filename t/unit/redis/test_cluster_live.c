@@ -222,6 +222,21 @@ static void prepare_confirmed(idgw_cluster_call *call, const char *key, const ch
     call->wait_timeout = apr_time_from_msec(timeout_ms);
 }
 
+/* A confirmed read of key answers value, with one WAIT on the master at port. */
+static void read_confirmed_on(apr_pool_t *req, const char *key, const char *value, int port)
+{
+    idgw_cluster_call call;
+    long long waits = cmd_calls(port, "wait");
+
+    prepare_confirmed(&call, key, "", 1000);
+    idgw_cluster_eval(cl, req, &call);
+    ck_assert_int_eq(call.outcome, IDGW_CLUSTER_DONE);
+    ck_assert_str_eq(call.reply->str, value);
+    ck_assert_int_eq(call.acked, 1);
+    freeReplyObject(call.reply);
+    ck_assert_int_eq(cmd_calls(port, "wait"), waits + 1);
+}
+
 START_TEST(routes_each_slot_to_its_master)
 {
     idgw_cluster_stats st;
@@ -350,18 +365,7 @@ START_TEST(migrated_slot_gives_ask_then_moved)
 
     /* k is gone from a: ASK, then ASKING + the script on b, and the WAIT
      * asked for behind it there (it counts b's replicas) */
-    {
-        idgw_cluster_call call;
-        long long waits_b = cmd_calls(b.port, "wait");
-
-        prepare_confirmed(&call, k, "", 1000);
-        idgw_cluster_eval(cl, req, &call);
-        ck_assert_int_eq(call.outcome, IDGW_CLUSTER_DONE);
-        ck_assert_str_eq(call.reply->str, "before");
-        ck_assert_int_eq(call.acked, 1);
-        freeReplyObject(call.reply);
-        ck_assert_int_eq(cmd_calls(b.port, "wait"), waits_b + 1);
-    }
+    read_confirmed_on(req, k, "before", b.port);
     idgw_cluster_get_stats(cl, &st);
     ck_assert_uint_eq(st.ask, 1);
     ck_assert_uint_eq(st.moved, 0);
@@ -389,18 +393,7 @@ START_TEST(migrated_slot_gives_ask_then_moved)
 
     /* the router still asks a: MOVED, the slot re-pointed, the call answered
      * and confirmed on b */
-    {
-        idgw_cluster_call call;
-        long long waits_b = cmd_calls(b.port, "wait");
-
-        prepare_confirmed(&call, k2, "", 1000);
-        idgw_cluster_eval(cl, req, &call);
-        ck_assert_int_eq(call.outcome, IDGW_CLUSTER_DONE);
-        ck_assert_str_eq(call.reply->str, "before2");
-        ck_assert_int_eq(call.acked, 1);
-        freeReplyObject(call.reply);
-        ck_assert_int_eq(cmd_calls(b.port, "wait"), waits_b + 1);
-    }
+    read_confirmed_on(req, k2, "before2", b.port);
     idgw_cluster_get_stats(cl, &st);
     ck_assert_uint_eq(st.moved, 1);
     ck_assert(idgw_cluster_slot_master(cl, atoi(slot), &a));
