@@ -291,9 +291,11 @@ static void batch_send_waits(idgw_cluster_call *calls, batch_entry *b, int n)
         if (j < n)
             continue;               /* a later call is the connection's last */
         for (j = 0; j <= i; j++)
-            if (b[j].conn == b[i].conn && calls[j].wait_replicas > replicas) {
-                replicas = calls[j].wait_replicas;
-                timeout = calls[j].wait_timeout > timeout ? calls[j].wait_timeout : timeout;
+            if (b[j].conn == b[i].conn && calls[j].wait_replicas > 0) {
+                if (calls[j].wait_replicas > replicas)
+                    replicas = calls[j].wait_replicas;
+                if (calls[j].wait_timeout > timeout)
+                    timeout = calls[j].wait_timeout;
             }
         if (replicas > 0) {
             b[i].waiter = 1;
