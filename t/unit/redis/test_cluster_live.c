@@ -448,6 +448,28 @@ START_TEST(confirmed_calls_wait_on_their_master)
         freeReplyObject(calls[i].reply);
         ck_assert_int_eq(cmd_calls(a[i].port, "wait"), waits[i] + 1);
     }
+    /* the scripts flushed on a master: NOSCRIPT, reloaded, and confirmed
+     * again behind the second try on the same connection (alone, and in a
+     * batch, where the call is finished alone) */
+    for (i = 0; i < 2; i++) {
+        redisReply *fr = at(a[1].port, "SCRIPT FLUSH");
+
+        freeReplyObject(fr);
+        prepare_confirmed(&calls[0], key_on(a[1].port, 1, i ? "nsb" : "nsa"), "c4", 1000);
+        waits[1] = cmd_calls(a[1].port, "wait");
+        if (i)
+            idgw_cluster_run(cl, req, calls, 1);
+        else
+            idgw_cluster_eval(cl, req, &calls[0]);
+        ck_assert_int_eq(calls[0].outcome, IDGW_CLUSTER_DONE);
+        ck_assert_str_eq(calls[0].reply->str, "c4");
+        ck_assert_int_eq(calls[0].acked, 1);
+        freeReplyObject(calls[0].reply);
+        /* alone: one WAIT behind the refused try, one behind the run; a
+         * batch's refused call has one more (the batch's own WAIT, then the
+         * call alone: refused again, loaded, run) */
+        ck_assert_int_eq(cmd_calls(a[1].port, "wait"), waits[1] + 2 + i);
+    }
     /* the first master's replica stopped: its calls unconfirmed, the others
      * not; its two calls share one WAIT (one timeout, not two) */
     replica = replica_of(a[0].port);
