@@ -19,7 +19,7 @@ IDGW_ITEST_FILES = t/TEST.PL t/conf/extra.conf.in t/conf/httpd-base.conf \
 	t/session_basic.t t/session_illegal.t t/session_retransmit.t \
 	t/session_rollback.t t/session_wait.t conf.d/redis/idgw-replicated.conf t/session_failover_lost.t \
 	t/session_roundtrip.t t/session_function.t t/session_redis_outage.t t/session_redis_stale_pool.t t/session_restart.t \
-	t/session_two_instances.t t/session_config.t t/session_sentinel.t t/session_cluster.t \
+	t/session_two_instances.t t/session_config.t t/session_sentinel.t t/session_cluster.t t/session_cluster_wait.t \
 	t/session_load.t t/session_body.t t/session_methods.t \
 	t/session_lifetime.t t/session_commit_confirm.t t/session_tls.t \
 	t/conf/shed.conf.in t/session_shed.t \

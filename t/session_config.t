@@ -44,11 +44,10 @@ my @startup = (
      qr/IDGW0101: .*IdgwSessionWaitReplicas: its timeout \(300ms\) must be below IdgwRedisTimeout \(300ms\)/],
     ['idle longer than the lifetime', sub { $_[0] .= "\nIdgwSessionIdleTimeout 2h\n" },
      qr/IDGW0101: .*IdgwSessionIdleTimeout must not exceed IdgwSessionMaxLifetime/],
-    # Redis Cluster (t/session_cluster.t): one Redis mode, what a Cluster cannot do yet
+    # Redis Cluster (t/session_cluster.t): one Redis mode, what a Cluster cannot do
+    # (IdgwSessionWaitReplicas works with it: t/session_cluster_wait.t)
     ['Cluster beside a server', sub { $_[0] .= "\nIdgwRedisCluster 127.0.0.1:17110\n" },
      qr/IDGW0101: .*IdgwRedisCluster excludes IdgwRedisServer, IdgwRedisSentinels and IdgwRedisMasterName/],
-    ['Cluster with WAIT', sub { $_[0] =~ s/^IdgwRedisServer .*$/IdgwRedisCluster 127.0.0.1:17110\nIdgwSessionWaitReplicas 1 100ms/m },
-     qr/IDGW0101: .*IdgwSessionWaitReplicas is not supported with IdgwRedisCluster yet/],
     ['Cluster with a database', sub { $_[0] =~ s/^IdgwRedisServer .*$/IdgwRedisCluster 127.0.0.1:17110\nIdgwRedisDatabase 2/m },
      qr/IDGW0101: .*IdgwRedisDatabase: a Redis Cluster has database 0 only/],
     ['key file readable by others', sub { $_[0] =~ s{^IdgwVaultKeyFile .*$}{IdgwVaultKeyFile KEYFILE}m },

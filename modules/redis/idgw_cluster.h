@@ -18,7 +18,10 @@
  *     short back-off;
  *   - CLUSTERDOWN: no retry, the call is unavailable;
  *   - a connection lost after the command was sent is LOST, never retried:
- *     the script may have run (its writes are the caller's to judge).
+ *     the script may have run (its writes are the caller's to judge);
+ *   - WAIT (call->wait_replicas): pipelined behind the script on the same
+ *     connection to the slot's master, on every try (a redirected or
+ *     reloaded script is confirmed on the node that ran it).
  *
  * A request's connections are tied to its pool (idgw_redis_pool_acquire_for):
  * one per master it touched, released by the pool's cleanup.
@@ -70,9 +73,17 @@ typedef struct idgw_cluster_call {
     int argc;                   /* EVALSHA argv (idgw_script_args_argv) */
     const char **argv;
     const size_t *lens;
+    /* WAIT wait_replicas wait_timeout pipelined behind the script on the
+     * same connection (so it counts that master's replicas), on every try:
+     * a redirected or reloaded script is confirmed on the node that ran it.
+     * 0: not confirmed (set after idgw_cluster_call_prepare, which clears it) */
+    int wait_replicas;
+    apr_interval_time_t wait_timeout;
     /* out */
     idgw_cluster_outcome outcome;
     redisReply *reply;          /* DONE only; the caller frees it */
+    int acked;                  /* DONE with wait_replicas: replicas that acknowledged
+                                 * (-1: WAIT got no answer) */
     char err[200];              /* why, when not DONE (never the arguments) */
 } idgw_cluster_call;
 
@@ -91,7 +102,9 @@ void idgw_cluster_eval(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *c
 /*
  * Several scripts, each on its slot's master: all sent, then all read, so
  * the caller waits one round trip; a call redirected (MOVED, ASK, TRYAGAIN,
- * NOSCRIPT) is then finished alone by idgw_cluster_eval.
+ * NOSCRIPT) is then finished alone by idgw_cluster_eval.  Calls asking for
+ * replicas share one WAIT per master, behind its last script (WAIT counts
+ * all the connection's writes): each gets that master's answer in acked.
  */
 void idgw_cluster_run(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *calls, int n);
 

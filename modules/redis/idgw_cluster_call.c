@@ -128,8 +128,18 @@ static idgw_redis_conn *connect_node(idgw_cluster *cl, apr_pool_t *owner, int no
     return NULL;
 }
 
+/* The call's command as sent (no reload), with WAIT behind it when it asks
+ * for replicas (call->acked). */
+static redisReply *send_as_is(idgw_redis_conn *c, idgw_cluster_call *call)
+{
+    if (call->wait_replicas <= 0)
+        return idgw_redis_command(c, call->argc, call->argv, call->lens);
+    return idgw_redis_command_confirmed(c, call->argc, call->argv, call->lens,
+                                        call->wait_replicas, call->wait_timeout, &call->acked);
+}
+
 /* ASKING then the call's command, as sent (no reload). */
-static redisReply *asking_then(idgw_redis_conn *c, const idgw_cluster_call *call)
+static redisReply *asking_then(idgw_redis_conn *c, idgw_cluster_call *call)
 {
     const char *argv[] = { "ASKING" };
     size_t lens[] = { 6 };
@@ -138,7 +148,7 @@ static redisReply *asking_then(idgw_redis_conn *c, const idgw_cluster_call *call
     if (!r)
         return NULL;
     freeReplyObject(r);
-    return idgw_redis_command(c, call->argc, call->argv, call->lens);
+    return send_as_is(c, call);
 }
 
 /*
@@ -148,7 +158,7 @@ static redisReply *asking_then(idgw_redis_conn *c, const idgw_cluster_call *call
  * sent again before the second try (idgw_redis_evalsha's own reload would
  * send it without, and the importing node would answer MOVED).
  */
-static redisReply *evalsha_asking(idgw_redis_conn *c, const idgw_cluster_call *call)
+static redisReply *evalsha_asking(idgw_redis_conn *c, idgw_cluster_call *call)
 {
     redisReply *r = asking_then(c, call);
 
@@ -158,6 +168,20 @@ static redisReply *evalsha_asking(idgw_redis_conn *c, const idgw_cluster_call *c
         return r;   /* the NOSCRIPT answer stands */
     freeReplyObject(r);
     return asking_then(c, call);
+}
+
+/* One try on the slot's master (or the node an ASK named): the script, and
+ * WAIT behind it on the same connection when the call asks for replicas. */
+static redisReply *send_call(idgw_redis_conn *c, idgw_cluster_call *call, int asking)
+{
+    call->acked = -1;
+    if (asking)
+        return evalsha_asking(c, call);
+    if (call->wait_replicas > 0)
+        return idgw_redis_evalsha_confirmed(c, call->script, call->argc, call->argv,
+                                            call->lens, call->wait_replicas,
+                                            call->wait_timeout, &call->acked);
+    return idgw_redis_evalsha(c, call->script, call->argc, call->argv, call->lens);
 }
 
 /* eval, starting on ask_node (>= 0) when an ASK came already. */
@@ -187,9 +211,7 @@ static void eval_from(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *ca
             fail(call, IDGW_CLUSTER_UNAVAILABLE, err);
             return;
         }
-        r = ask_node >= 0 ? evalsha_asking(c, call)
-                          : idgw_redis_evalsha(c, call->script, call->argc, call->argv,
-                                               call->lens);
+        r = send_call(c, call, ask_node >= 0);
         ask_node = -1;
         if (!r) {
             idgw_cluster_note(cl, IDGW_CLUSTER_EV_LOST);
@@ -218,6 +240,8 @@ typedef struct batch_entry {
     int node;
     idgw_redis_conn *conn;      /* NULL: not sent, finished alone */
     int ask_node;               /* an ASK named this node */
+    int waiter;                 /* the last call sent on conn: the WAIT follows it */
+    int acked;                  /* waiter: that WAIT's answer */
 } batch_entry;
 
 /* Phase 1: a connection per master (calls on one master share it, pipelined). */
@@ -231,6 +255,8 @@ static void batch_connect(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call
 
         b[i].conn = NULL;
         b[i].ask_node = -1;
+        b[i].waiter = 0;
+        b[i].acked = -1;
         b[i].node = master_of(cl, calls[i].slot, &gen);
         if (b[i].node < 0)
             continue;
@@ -243,12 +269,52 @@ static void batch_connect(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call
     }
 }
 
+/*
+ * Phase 2b: one WAIT per connection, behind its last script.  WAIT counts
+ * every write the connection made so far, so it confirms all the calls
+ * sent on it at once: a master whose replicas lag costs the batch one WAIT
+ * timeout, not one per call (the reaper sends up to 64 shard claims).  The
+ * largest count and timeout asked by the connection's calls are used.
+ */
+static void batch_send_waits(idgw_cluster_call *calls, batch_entry *b, int n)
+{
+    int i, j;
+
+    for (i = n - 1; i >= 0; i--) {
+        int replicas = 0;
+        apr_interval_time_t timeout = 0;
+
+        if (!b[i].conn)
+            continue;
+        for (j = i + 1; j < n && b[j].conn != b[i].conn; j++)
+            ;
+        if (j < n)
+            continue;               /* a later call is the connection's last */
+        for (j = 0; j <= i; j++)
+            if (b[j].conn == b[i].conn && calls[j].wait_replicas > 0) {
+                if (calls[j].wait_replicas > replicas)
+                    replicas = calls[j].wait_replicas;
+                if (calls[j].wait_timeout > timeout)
+                    timeout = calls[j].wait_timeout;
+            }
+        if (replicas > 0) {
+            b[i].waiter = 1;
+            /* a failed send leaves the connection dead: its reads say LOST */
+            idgw_redis_send_wait(b[i].conn, replicas, timeout);
+        }
+    }
+}
+
 /* Phase 3: one reply per sent call, in the order sent; 1 when it must be finished alone. */
 static int batch_read(idgw_cluster *cl, idgw_cluster_call *call, batch_entry *e)
 {
     redisReply *r = idgw_redis_read(e->conn);
     int tries = 0;
 
+    /* the connection's WAIT, behind its last script: read even when that
+     * script did not run, so the connection's replies stay in step */
+    if (e->waiter)
+        e->acked = idgw_redis_read_wait(e->conn);
     if (!r) {
         unsigned long gen;
 
@@ -263,6 +329,21 @@ static int batch_read(idgw_cluster *cl, idgw_cluster_call *call, batch_entry *e)
         return 1;   /* it did not run: idgw_redis_evalsha loads it */
     }
     return react(cl, call, r, e->node, &e->ask_node, &tries) != NEXT_DONE;
+}
+
+/* Each call read from a connection gets that connection's WAIT answer. */
+static void batch_acked(idgw_cluster_call *calls, const batch_entry *b, int n)
+{
+    int i, j;
+
+    for (i = 0; i < n; i++) {
+        calls[i].acked = -1;
+        for (j = n - 1; b[i].conn && j >= i; j--)
+            if (b[j].conn == b[i].conn && b[j].waiter) {
+                calls[i].acked = b[j].acked;
+                break;
+            }
+    }
 }
 
 void idgw_cluster_run(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *calls, int n)
@@ -283,9 +364,11 @@ void idgw_cluster_run(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *ca
             fail(&calls[i], IDGW_CLUSTER_LOST, "connection lost while sending");
         }
     }
+    batch_send_waits(calls, b, n);
     for (i = 0; i < n; i++)             /* phase 3: read everything */
         if (b[i].conn)
             alone[i] = batch_read(cl, &calls[i], &b[i]);
+    batch_acked(calls, b, n);
     for (i = 0; i < n; i++)             /* redirected or never sent: one by one */
         if (alone[i])
             eval_from(cl, owner, &calls[i], b[i].ask_node);

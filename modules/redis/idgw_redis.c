@@ -284,22 +284,25 @@ redisReply *idgw_redis_evalsha(idgw_redis_conn *c, const idgw_script *s, int arg
     return r;
 }
 
-/* WAIT's argv for n replicas and a timeout (the buffers live in the caller's frame). */
-static void wait_argv(int replicas, apr_interval_time_t timeout, char nbuf[16], char tbuf[24],
-                      const char *argv[3], size_t lens[3])
+apr_status_t idgw_redis_send_wait(idgw_redis_conn *c, int replicas,
+                                  apr_interval_time_t timeout)
 {
+    char nbuf[16], tbuf[24];
+    const char *argv[3] = { "WAIT", nbuf, tbuf };
+    size_t lens[3];
     long ms = (long)apr_time_as_msec(timeout);
 
-    apr_snprintf(nbuf, 16, "%d", replicas);
-    apr_snprintf(tbuf, 24, "%ld", ms > 0 ? ms : 1);   /* WAIT 0 would block forever */
-    argv[0] = "WAIT"; lens[0] = 4;
-    argv[1] = nbuf; lens[1] = strlen(nbuf);
-    argv[2] = tbuf; lens[2] = strlen(tbuf);
+    apr_snprintf(nbuf, sizeof(nbuf), "%d", replicas);
+    apr_snprintf(tbuf, sizeof(tbuf), "%ld", ms > 0 ? ms : 1);   /* WAIT 0 would block forever */
+    lens[0] = 4;
+    lens[1] = strlen(nbuf);
+    lens[2] = strlen(tbuf);
+    return idgw_redis_send(c, 3, argv, lens);
 }
 
-/* WAIT's answer: replicas that acknowledged, or -1 (no reply, an error reply). */
-static int wait_count(redisReply *w)
+int idgw_redis_read_wait(idgw_redis_conn *c)
 {
+    redisReply *w = idgw_redis_read(c);
     int n = w && w->type == REDIS_REPLY_INTEGER ? (int)w->integer : -1;
 
     if (w)
@@ -307,32 +310,39 @@ static int wait_count(redisReply *w)
     return n;
 }
 
+redisReply *idgw_redis_command_confirmed(idgw_redis_conn *c, int argc, const char **argv,
+                                         const size_t *lens, int replicas,
+                                         apr_interval_time_t timeout, int *acked)
+{
+    char ignored[8];
+    redisReply *r;
+
+    *acked = -1;
+    /* pipelined: the command and WAIT leave together, so confirming costs
+     * the replication delay, not one more round trip */
+    if (idgw_redis_dead(c) || idgw_redis_drain(c, ignored, sizeof(ignored)) < 0
+        || idgw_redis_send(c, argc, argv, lens) != APR_SUCCESS
+        || idgw_redis_send_wait(c, replicas, timeout) != APR_SUCCESS)
+        return NULL;
+    r = idgw_redis_read(c);
+    *acked = idgw_redis_read_wait(c);
+    return r;
+}
+
 redisReply *idgw_redis_evalsha_confirmed(idgw_redis_conn *c, const idgw_script *s, int argc,
                                          const char **argv, const size_t *lens, int replicas,
                                          apr_interval_time_t timeout, int *acked)
 {
-    char nbuf[16], tbuf[24], ignored[8];
-    const char *wv[3];
-    size_t wl[3];
-    redisReply *r;
+    redisReply *r = idgw_redis_command_confirmed(c, argc, argv, lens, replicas, timeout, acked);
 
-    *acked = -1;
-    wait_argv(replicas, timeout, nbuf, tbuf, wv, wl);
-    /* pipelined: the script and WAIT leave together, so confirming costs
-     * the replication delay, not one more round trip */
-    if (idgw_redis_dead(c) || idgw_redis_drain(c, ignored, sizeof(ignored)) < 0
-        || idgw_redis_send(c, argc, argv, lens) != APR_SUCCESS
-        || idgw_redis_send(c, 3, wv, wl) != APR_SUCCESS)
-        return NULL;
-    r = idgw_redis_read(c);
-    *acked = wait_count(idgw_redis_read(c));
     if (r && idgw_redis_classify(r) == IDGW_REDIS_NOSCRIPT) {
         /* the script did not run (not loaded, or FCALL refused: classify
          * counts both): load it or fall back as idgw_redis_evalsha does, run
          * it, confirm it (one round trip more) */
         freeReplyObject(r);
         r = idgw_redis_evalsha(c, s, argc, argv, lens);
-        *acked = r ? wait_count(idgw_redis_command(c, 3, wv, wl)) : -1;
+        *acked = r && idgw_redis_send_wait(c, replicas, timeout) == APR_SUCCESS
+                 ? idgw_redis_read_wait(c) : -1;
     }
     return r;
 }

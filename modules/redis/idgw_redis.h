@@ -109,10 +109,6 @@ redisReply *idgw_redis_evalsha(idgw_redis_conn *c, const idgw_script *s, int arg
 int idgw_redis_load(idgw_redis_conn *c, const idgw_script *s, int as_function);
 
 /*
- * Send a command without waiting for its reply (pipelined); the reply is
- * read by the next idgw_redis_drain on this connection.
- */
-/*
  * idgw_redis_evalsha, then WAIT replicas timeout pipelined behind it: *acked
  * is how many replicas acknowledged the connection's writes so far (-1: WAIT
  * got no answer).  The script's reply is returned as idgw_redis_evalsha does
@@ -123,8 +119,30 @@ redisReply *idgw_redis_evalsha_confirmed(idgw_redis_conn *c, const idgw_script *
                                          const char **argv, const size_t *lens, int replicas,
                                          apr_interval_time_t timeout, int *acked);
 
+/*
+ * A command and WAIT replicas timeout pipelined behind it on c, read
+ * together; *acked as for idgw_redis_evalsha_confirmed.  No reload: for a
+ * caller that must send something before each try (a Cluster's ASKING).
+ */
+redisReply *idgw_redis_command_confirmed(idgw_redis_conn *c, int argc, const char **argv,
+                                         const size_t *lens, int replicas,
+                                         apr_interval_time_t timeout, int *acked);
+
+/*
+ * Send a command without waiting for its reply (pipelined); the reply is
+ * read by the next idgw_redis_drain on this connection.
+ */
 apr_status_t idgw_redis_send(idgw_redis_conn *c, int argc, const char **argv,
                              const size_t *lens);
+
+/* WAIT replicas timeout, pipelined (idgw_redis_send); 1 ms when timeout is 0
+ * (WAIT 0 would block forever). */
+apr_status_t idgw_redis_send_wait(idgw_redis_conn *c, int replicas,
+                                  apr_interval_time_t timeout);
+
+/* The reply of that WAIT: replicas that acknowledged, -1 when none came
+ * (connection lost, an error reply such as a replica's refusal). */
+int idgw_redis_read_wait(idgw_redis_conn *c);
 
 /*
  * Read the reply of the oldest pipelined command (sent by idgw_redis_send);

@@ -225,21 +225,44 @@ void idgw_reaper_putback_args(idgw_script_args *a, apr_pool_t *p, const char *si
                                                           + idgw_g.reaper_grace));
 }
 
-/* Put one unconfirmed claim back (idgw_lua_reap_putback), on the claim's connection. */
-static void put_back(idgw_reaper *rp, apr_pool_t *p, idgw_redis_conn *conn, const redisReply *e)
+/* The put-back script: on the claim's connection (one server), or through
+ * the Cluster router on its slot's master (the shard and the record share
+ * the session's tag), its connection tied to held.  NULL: why says why. */
+static redisReply *run_putback(apr_pool_t *p, apr_pool_t *held, idgw_redis_conn *conn,
+                               idgw_script_args *a, const char **why)
 {
-    idgw_script_args a;
+    idgw_cluster_call call;
     const char **argv;
     size_t *lens;
     int argc;
+
+    if (!idgw_g.cluster) {
+        argc = idgw_script_args_argv(a, &idgw_g.reap_putback_script, 0, &argv, &lens);
+        *why = "connection lost";
+        return idgw_redis_evalsha(conn, &idgw_g.reap_putback_script, argc, argv, lens);
+    }
+    if (idgw_cluster_call_prepare(&call, a, &idgw_g.reap_putback_script, 0) < 0) {
+        *why = "its keys are not in one Redis Cluster slot";
+        return NULL;
+    }
+    idgw_cluster_eval(idgw_g.cluster, held, &call);
+    *why = apr_pstrdup(p, call.err);
+    return call.outcome == IDGW_CLUSTER_DONE ? call.reply : NULL;
+}
+
+/* Put one unconfirmed claim back (idgw_lua_reap_putback) where it was claimed. */
+static void put_back(idgw_reaper *rp, apr_pool_t *p, apr_pool_t *held, idgw_redis_conn *conn,
+                     const redisReply *e)
+{
+    idgw_script_args a;
+    const char *why;
     redisReply *reply;
 
     idgw_reaper_putback_args(&a, p, str_of(p, e->element[0]), e->element + 2);
-    argc = idgw_script_args_argv(&a, &idgw_g.reap_putback_script, 0, &argv, &lens);
-    reply = idgw_redis_evalsha(conn, &idgw_g.reap_putback_script, argc, argv, lens);
+    reply = run_putback(p, held, conn, &a, &why);
     if (!reply || reply->type != REDIS_REPLY_INTEGER)
         record_lost_claim(rp, p, e, reply && reply->type == REDIS_REPLY_ERROR ? reply->str
-                                    : "connection lost");
+                                    : why);
     if (reply)
         freeReplyObject(reply);
 }
@@ -251,8 +274,8 @@ static void put_back(idgw_reaper *rp, apr_pool_t *p, idgw_redis_conn *conn, cons
  * nothing is told: the operations are put back, due at once, and the next
  * claim tries again.  The entries that tell no backend (drops) are handled.
  */
-static void put_back_unconfirmed(idgw_reaper *rp, apr_pool_t *p, idgw_redis_conn *conn,
-                                 redisReply *reply)
+static void put_back_unconfirmed(idgw_reaper *rp, apr_pool_t *p, apr_pool_t *held,
+                                 idgw_redis_conn *conn, redisReply *reply)
 {
     static idgw_log_limit unconfirmed_log;
     apr_uint32_t events;
@@ -260,7 +283,7 @@ static void put_back_unconfirmed(idgw_reaper *rp, apr_pool_t *p, idgw_redis_conn
 
     for (size_t i = 0; i < reply->elements; i++)
         if (is_reapable(reply->element[i])) {
-            put_back(rp, p, conn, reply->element[i]);
+            put_back(rp, p, held, conn, reply->element[i]);
             freeReplyObject(reply->element[i]);
             reply->element[i] = NULL;
             n++;
@@ -314,7 +337,7 @@ static void claim(idgw_reaper *rp)
         if (reply && idgw_redis_classify(reply) == IDGW_REDIS_UNAVAILABLE)
             idgw_redis_pool_trip(idgw_g.pool);
     } else if (!confirmed) {
-        put_back_unconfirmed(rp, p, conn, reply);
+        put_back_unconfirmed(rp, p, held, conn, reply);
     }
     apr_pool_destroy(held);
     if (reply && reply->type == REDIS_REPLY_ARRAY)
@@ -332,7 +355,7 @@ static void claim_shards(idgw_reaper *rp, int first, int n)
 {
     idgw_cluster_call calls[SHARD_BATCH];
     apr_pool_t *p, *held;
-    int i, failed = 0, first_failed = -1;
+    int i, failed = 0, first_failed = -1, want = idgw_g.srv->wait_replicas;
 
     if (apr_pool_create(&p, rp->pool) != APR_SUCCESS)
         return;
@@ -345,8 +368,15 @@ static void claim_shards(idgw_reaper *rp, int first, int n)
 
         claim_args(&a, p, first + i);
         idgw_cluster_call_prepare(&calls[i], &a, &idgw_g.reap_claim_script, 0);
+        /* each shard's claim confirmed by the replicas of the master that ran it */
+        calls[i].wait_replicas = want;
+        calls[i].wait_timeout = idgw_g.srv->wait_timeout;
     }
     idgw_cluster_run(idgw_g.cluster, held, calls, n);
+    for (i = 0; i < n && want > 0; i++)
+        if (calls[i].outcome == IDGW_CLUSTER_DONE && calls[i].reply->type == REDIS_REPLY_ARRAY
+            && calls[i].acked < want)
+            put_back_unconfirmed(rp, p, held, NULL, calls[i].reply);
     apr_pool_destroy(held);     /* the connections go back before the backends are told */
     for (i = 0; i < n; i++) {
         const redisReply *reply = calls[i].reply;

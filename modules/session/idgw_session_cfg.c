@@ -444,10 +444,8 @@ static const char *cluster_finish(const idgw_session_srv *c)
                "IdgwRedisMasterName: use one Redis mode";
     if (c->redis.database != IDGW_UNSET && c->redis.database != 0)
         return "IdgwRedisDatabase: a Redis Cluster has database 0 only";
-    /* WAIT would have to follow each script on its slot's master: not built */
-    if (c->wait_replicas != IDGW_UNSET && c->wait_replicas > 0)
-        return "IdgwSessionWaitReplicas is not supported with IdgwRedisCluster yet "
-               "(set it to 0 or leave it unset)";
+    /* IdgwSessionWaitReplicas works: WAIT follows each script on its slot's
+     * master (idgw_cluster.h, wait_replicas) */
     return NULL;
 }
 

@@ -145,14 +145,23 @@ int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
  * when idgw_g.cluster is set: the script runs on the master of its keys' slot
  * (keys of several slots: IDGW0190, 500), redirections followed by the
  * router; not run (IDGW0191) or lost after sending (IDGW0192): 503.
+ * wait_replicas > 0: WAIT behind the script on the slot master's connection,
+ * on every try; *acked receives its answer (-1: none), judged by the caller
+ * as in single mode (idgw_session_redis.c).
  */
 int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
-                             int parts_header, redisReply **reply);
+                             int parts_header, redisReply **reply, int wait_replicas,
+                             int *acked);
 
 /* A plain command on the master of argv[1]'s slot (owner: the request's pool
  * or a pool the caller destroys); NULL with the reason in err. */
 redisReply *idgw_session_cluster_command(apr_pool_t *owner, int argc, const char **argv,
                                          const size_t *lens, char *err, size_t errlen);
+
+/* The same, routed by key (EVAL of a script: its first key, argv[3]). */
+redisReply *idgw_session_cluster_command_at(apr_pool_t *owner, const char *key, int argc,
+                                            const char **argv, const size_t *lens, char *err,
+                                            size_t errlen);
 
 /* The strike counters the script left to the caller (Cluster): the address,
  * and the terminal too when terminal is set, each on its own slot, in one

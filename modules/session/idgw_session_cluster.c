@@ -5,7 +5,9 @@
  * TRYAGAIN and a promoted replica.  The retry policy is the single server's:
  * a script that was not run (UNAVAILABLE) or may have run (LOST) is never
  * sent again here; the request is answered 503 IDGW-SRV-001 and the terminal
- * retransmits (the session script recognises a retransmission).
+ * retransmits (the session script recognises a retransmission).  A commit
+ * confirmed in single mode (IdgwSessionWaitReplicas) is confirmed here the
+ * same way: WAIT behind the script on the connection to its slot's master.
  */
 #include "idgw_session_cfg.h"
 #include "idgw_metrics.h"
@@ -30,13 +32,15 @@ static int call_failed(request_rec *r, const char *what, const idgw_cluster_call
 }
 
 int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
-                             int parts_header, redisReply **reply)
+                             int parts_header, redisReply **reply, int wait_replicas,
+                             int *acked)
 {
     idgw_cluster_call call;
     apr_time_t started;
     int status;
 
     *reply = NULL;
+    *acked = -1;
     if (idgw_cluster_call_prepare(&call, a, s, parts_header) < 0) {
         /* a key layout error, not a Redis failure: Redis would say CROSSSLOT */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0190: script %s: its %d key(s) are "
@@ -44,9 +48,12 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
                       "another module?)", s->name, a->keys_used);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    call.wait_replicas = wait_replicas;
+    call.wait_timeout = idgw_g.srv->wait_timeout;
     started = apr_time_now();
     idgw_cluster_eval(idgw_g.cluster, r->pool, &call);
     idgw_shed_observe(apr_time_now() - started);
+    *acked = call.acked;
     if (call.outcome != IDGW_CLUSTER_DONE)
         return call_failed(r, s->name, &call);
     status = idgw_session_reply_status(r, s, NULL, call.reply);
@@ -61,14 +68,22 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
 redisReply *idgw_session_cluster_command(apr_pool_t *owner, int argc, const char **argv,
                                          const size_t *lens, char *err, size_t errlen)
 {
+    return idgw_session_cluster_command_at(owner, argc >= 2 ? argv[1] : NULL, argc, argv, lens,
+                                           err, errlen);
+}
+
+redisReply *idgw_session_cluster_command_at(apr_pool_t *owner, const char *key, int argc,
+                                            const char **argv, const size_t *lens, char *err,
+                                            size_t errlen)
+{
     idgw_cluster_call call;
 
     memset(&call, 0, sizeof(call));
-    if (argc < 2 || !idgw_g.cluster) {
+    if (argc < 2 || !key || !idgw_g.cluster) {
         apr_snprintf(err, errlen, "no Redis Cluster router in this child");
         return NULL;
     }
-    call.slot = idgw_cluster_key_slot(argv[1], lens[1]);
+    call.slot = idgw_cluster_key_slot(key, strlen(key));
     call.script = NULL;     /* a plain command: nothing to load */
     call.argc = argc;
     call.argv = argv;

@@ -44,6 +44,19 @@ static void log_unconfirmed(request_rec *r, const idgw_script *s, int acked)
                       (unsigned)events);
 }
 
+/* A script that ran with WAIT behind it: confirmed when enough replicas
+ * acknowledged; an unconfirmed write is counted and logged (IDGW0166),
+ * whichever mode ran it.  An error reply wrote nothing to confirm. */
+static void judge(request_rec *r, const idgw_script *s, const redisReply *reply,
+                  int wait_replicas, int acked, int *confirmed)
+{
+    *confirmed = acked >= wait_replicas;
+    if (reply && reply->type != REDIS_REPLY_ERROR && !*confirmed) {
+        idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "session", "unconfirmed", NULL, 1);
+        log_unconfirmed(r, s, acked);
+    }
+}
+
 /* One try: the script (and WAIT behind it when wait_replicas > 0). */
 static redisReply *send_script(request_rec *r, const idgw_script *s, idgw_redis_conn *conn,
                                int argc, const char **argv, const size_t *lens,
@@ -56,12 +69,20 @@ static redisReply *send_script(request_rec *r, const idgw_script *s, idgw_redis_
         return idgw_redis_evalsha(conn, s, argc, argv, lens);
     reply = idgw_redis_evalsha_confirmed(conn, s, argc, argv, lens, wait_replicas,
                                          idgw_g.srv->wait_timeout, &acked);
-    *confirmed = acked >= wait_replicas;
-    if (reply && reply->type != REDIS_REPLY_ERROR && !*confirmed) {
-        idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "session", "unconfirmed", NULL, 1);
-        log_unconfirmed(r, s, acked);
-    }
+    judge(r, s, reply, wait_replicas, acked, confirmed);
     return reply;
+}
+
+/* Cluster: the script on its slot's master, confirmed there likewise. */
+static int run_cluster(request_rec *r, const idgw_script *s, idgw_script_args *a,
+                       int parts_header, redisReply **reply, int wait_replicas, int *confirmed)
+{
+    int acked, status = idgw_session_cluster_run(r, s, a, parts_header, reply, wait_replicas,
+                                                 &acked);
+
+    if (status == OK && wait_replicas)
+        judge(r, s, *reply, wait_replicas, acked, confirmed);
+    return status;
 }
 
 /*
@@ -83,8 +104,8 @@ static int run_script(request_rec *r, const idgw_script *s, idgw_script_args *a,
 
     *reply = NULL;
     *confirmed = 1;
-    if (idgw_g.cluster)     /* WAIT is refused with a Cluster (idgw_session_cfg.c) */
-        return idgw_session_cluster_run(r, s, a, parts_header, reply);
+    if (idgw_g.cluster)
+        return run_cluster(r, s, a, parts_header, reply, wait_replicas, confirmed);
     if (!idgw_g.pool) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0110: no Redis pool in this child");
         return HTTP_SERVICE_UNAVAILABLE;

@@ -8,6 +8,9 @@
  * on a Redis Cluster as the record writer does).  The indexes (time, settled,
  * per chip) and the counts follow as plain commands: an index entry of a
  * settled record is skipped by whoever reads it, never acted on twice.
+ * On a Redis Cluster every command goes to the master of its key's slot
+ * through the router (the record's script by the record's key), as
+ * idgw-reconcile's Cluster path does: record first, then the indexes.
  */
 #include "idgw_session_cfg.h"
 
@@ -63,8 +66,38 @@ static const char *index_key(apr_pool_t *p, const char *name)
     return apr_pstrcat(p, idgw_g.limits.prefix, name, NULL);
 }
 
-/* A command of n string arguments (a NULL-terminated list). */
-static redisReply *cmd(idgw_redis_conn *conn, char *err, const char *a0, ...)
+/*
+ * The connection the commands go on: the pool's (one server), or none on a
+ * Cluster (conn NULL: each command is routed by its key, cmd below).
+ */
+static apr_status_t conn_of(apr_pool_t *p, idgw_redis_conn **conn, char *e)
+{
+    *conn = NULL;
+    if (idgw_g.cluster)
+        return APR_SUCCESS;
+    return idgw_unsettled_conn(p, conn, e, ERR_MAX);
+}
+
+/* On a Cluster: the command on its key's master (EVAL: its first key). */
+static redisReply *routed(apr_pool_t *p, int argc, const char **argv, const size_t *lens,
+                          char *err)
+{
+    const char *key = strcmp(argv[0], "EVAL") == 0 ? (argc > 3 ? argv[3] : NULL)
+                      : argv[1];
+    redisReply *reply = idgw_session_cluster_command_at(p, key, argc, argv, lens, err,
+                                                        ERR_MAX);
+
+    if (reply && reply->type == REDIS_REPLY_ERROR) {
+        apr_snprintf(err, ERR_MAX, "%.160s", reply->str);
+        freeReplyObject(reply);
+        return NULL;
+    }
+    return reply;
+}
+
+/* A command of n string arguments (a NULL-terminated list), on conn or
+ * routed (conn NULL: a Cluster). */
+static redisReply *cmd(apr_pool_t *p, idgw_redis_conn *conn, char *err, const char *a0, ...)
 {
     const char *argv[12];
     size_t lens[12];
@@ -77,6 +110,8 @@ static redisReply *cmd(idgw_redis_conn *conn, char *err, const char *a0, ...)
         lens[argc++] = strlen(a);
     }
     va_end(ap);
+    if (!conn)
+        return routed(p, argc, argv, lens, err);
     return idgw_unsettled_run(conn, argc, argv, lens, err, ERR_MAX);
 }
 
@@ -96,9 +131,9 @@ static apr_status_t eval_record(apr_pool_t *p, const char *script, const char *i
     idgw_redis_conn *conn;
     redisReply *reply;
 
-    if (idgw_unsettled_conn(p, &conn, e, sizeof(e)) != APR_SUCCESS)
+    if (conn_of(p, &conn, e) != APR_SUCCESS)
         return failed(p, e, err);
-    reply = cmd(conn, e, "EVAL", script, "1", record_key(p, id), a1, a2, a3, a4, a5, NULL);
+    reply = cmd(p, conn, e, "EVAL", script, "1", record_key(p, id), a1, a2, a3, a4, a5, NULL);
     if (!reply)
         return failed(p, e, err);
     *n = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
@@ -136,7 +171,7 @@ static int valid_id(const char *s, size_t len)
 static apr_table_t *open_record(idgw_redis_conn *conn, apr_pool_t *p, const char *id,
                                 char *e)
 {
-    redisReply *reply = cmd(conn, e, "HGETALL", record_key(p, id), NULL);
+    redisReply *reply = cmd(p, conn, e, "HGETALL", record_key(p, id), NULL);
     apr_table_t *t;
 
     if (!reply)
@@ -157,9 +192,9 @@ static apr_status_t idgw_unsettled_of_chip(apr_pool_t *p, const char *idm, int m
     redisReply *ids;
 
     *records = apr_array_make(p, max > 0 ? max : 1, sizeof(apr_table_t *));
-    if (idgw_unsettled_conn(p, &conn, e, sizeof(e)) != APR_SUCCESS)
+    if (conn_of(p, &conn, e) != APR_SUCCESS)
         return failed(p, e, err);
-    if (!(ids = cmd(conn, e, "SMEMBERS", idgw_unsettled_chip_key(p, idm), NULL)))
+    if (!(ids = cmd(p, conn, e, "SMEMBERS", idgw_unsettled_chip_key(p, idm), NULL)))
         return failed(p, e, err);
     for (size_t i = 0; i < ids->elements && i < READ_MAX && (*records)->nelts < max; i++) {
         const redisReply *el = ids->element[i];
@@ -210,9 +245,9 @@ static apr_status_t move_indexes(apr_pool_t *p, const char *id, const char *idm,
     idgw_redis_conn *conn;
     redisReply *r;
 
-    if (idgw_unsettled_conn(p, &conn, e, sizeof(e)) != APR_SUCCESS)
+    if (conn_of(p, &conn, e) != APR_SUCCESS)
         return failed(p, e, err);
-#define STEP(...) do { if (!(r = cmd(conn, e, __VA_ARGS__, NULL))) return failed(p, e, err); \
+#define STEP(...) do { if (!(r = cmd(p, conn, e, __VA_ARGS__, NULL))) return failed(p, e, err); \
                        freeReplyObject(r); } while (0)
     STEP("ZREM", index_key(p, "unsettled"), id);
     STEP("ZADD", index_key(p, "settled"), now, id);

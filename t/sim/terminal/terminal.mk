@@ -18,7 +18,7 @@ IDGW_CONVERT_TESTS = t/convert_story.t t/convert_refusals.t t/convert_relay.t \
 	t/convert_identity.t t/convert_display_data.t t/convert_slow_clients.t \
 	t/convert_configtest.t t/convert_lease.t t/convert_correlation.t t/convert_seq_conflict.t \
 	t/convert_proven.t t/convert_vault_lost.t t/convert_reconcile.t t/convert_autosettle.t \
-	t/convert_reaper_failover.t t/convert_watch_once.t \
+	t/convert_reaper_failover.t t/convert_watch_once.t t/convert_cluster.t \
 	t/convert_shadow_user.t \
 	t/convert_acl_required.t t/convert_tls.t \
 	t/convert_chaos_quick.t t/convert_chaos_proxy.t \

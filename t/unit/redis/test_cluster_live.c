@@ -93,14 +93,21 @@ static char *myid(int port)
     return id;
 }
 
-static long long evalsha_calls(int port)
+/* Calls of a command on one node (INFO commandstats). */
+static long long cmd_calls(int port, const char *cmd)
 {
     redisReply *r = at(port, "INFO commandstats");
-    const char *p = strstr(r->str, "cmdstat_evalsha:calls=");
-    long long v = p ? atoll(p + strlen("cmdstat_evalsha:calls=")) : 0;
+    const char *name = apr_psprintf(pool, "cmdstat_%s:calls=", cmd);
+    const char *p = strstr(r->str, name);
+    long long v = p ? atoll(p + strlen(name)) : 0;
 
     freeReplyObject(r);
     return v;
+}
+
+static long long evalsha_calls(int port)
+{
+    return cmd_calls(port, "evalsha");
 }
 
 static void setup(void)
@@ -186,6 +193,48 @@ static const char *eval(apr_pool_t *owner, const char *key, const char *value,
         freeReplyObject(call.reply);
     }
     return s;
+}
+
+static int replica_of(int port);
+static int pid_of(int port);
+
+/* Wait (at most 10 s) until the replica's link to its master is up. */
+static void replica_up(int replica)
+{
+    for (int i = 0; i < 100; i++) {
+        redisReply *r = at(replica, "INFO replication");
+        int up = strstr(r->str, "master_link_status:up") != NULL;
+
+        freeReplyObject(r);
+        if (up)
+            return;
+        apr_sleep(apr_time_from_msec(100));
+    }
+    ck_abort_msg("replica %d not linked", replica);
+}
+
+/* A confirmed SET_GET call on key: WAIT 1 behind it. */
+static void prepare_confirmed(idgw_cluster_call *call, const char *key, const char *value,
+                              int timeout_ms)
+{
+    prepare(call, key, value);
+    call->wait_replicas = 1;
+    call->wait_timeout = apr_time_from_msec(timeout_ms);
+}
+
+/* A confirmed read of key answers value, with one WAIT on the master at port. */
+static void read_confirmed_on(apr_pool_t *req, const char *key, const char *value, int port)
+{
+    idgw_cluster_call call;
+    long long waits = cmd_calls(port, "wait");
+
+    prepare_confirmed(&call, key, "", 1000);
+    idgw_cluster_eval(cl, req, &call);
+    ck_assert_int_eq(call.outcome, IDGW_CLUSTER_DONE);
+    ck_assert_str_eq(call.reply->str, value);
+    ck_assert_int_eq(call.acked, 1);
+    freeReplyObject(call.reply);
+    ck_assert_int_eq(cmd_calls(port, "wait"), waits + 1);
 }
 
 START_TEST(routes_each_slot_to_its_master)
@@ -314,9 +363,9 @@ START_TEST(migrated_slot_gives_ask_then_moved)
     ok_at(a.port, "CLUSTER SETSLOT %s MIGRATING %s", slot, idb);
     ok_at(a.port, "MIGRATE 127.0.0.1 %s %s 0 5000 AUTH " PASSWORD, bport, k);
 
-    /* k is gone from a: ASK, then ASKING + the script on b */
-    ck_assert_str_eq(eval(req, k, "", &o, why), "before");
-    ck_assert_int_eq(o, IDGW_CLUSTER_DONE);
+    /* k is gone from a: ASK, then ASKING + the script on b, and the WAIT
+     * asked for behind it there (it counts b's replicas) */
+    read_confirmed_on(req, k, "before", b.port);
     idgw_cluster_get_stats(cl, &st);
     ck_assert_uint_eq(st.ask, 1);
     ck_assert_uint_eq(st.moved, 0);
@@ -342,9 +391,9 @@ START_TEST(migrated_slot_gives_ask_then_moved)
     ok_at(b.port, "CLUSTER SETSLOT %s NODE %s", slot, idb);
     ok_at(a.port, "CLUSTER SETSLOT %s NODE %s", slot, idb);
 
-    /* the router still asks a: MOVED, the slot re-pointed, the call answered */
-    ck_assert_str_eq(eval(req, k2, "", &o, why), "before2");
-    ck_assert_int_eq(o, IDGW_CLUSTER_DONE);
+    /* the router still asks a: MOVED, the slot re-pointed, the call answered
+     * and confirmed on b */
+    read_confirmed_on(req, k2, "before2", b.port);
     idgw_cluster_get_stats(cl, &st);
     ck_assert_uint_eq(st.moved, 1);
     ck_assert(idgw_cluster_slot_master(cl, atoi(slot), &a));
@@ -353,6 +402,97 @@ START_TEST(migrated_slot_gives_ask_then_moved)
     ck_assert_str_eq(eval(req, k, "after", &o, why), "after");
     idgw_cluster_get_stats(cl, &st);
     ck_assert_uint_eq(st.moved, 1);
+    apr_pool_destroy(req);
+}
+END_TEST
+
+/*
+ * IdgwSessionWaitReplicas on a Cluster: WAIT rides behind each script on the
+ * connection to its slot's master (so it counts that master's replicas), in
+ * the same round trip, alone or in a batch (one WAIT per master, behind its
+ * last script); a master whose replica is stopped reports 0
+ * acknowledgements for its calls only.
+ */
+START_TEST(confirmed_calls_wait_on_their_master)
+{
+    idgw_cluster_call calls[3], more[4];
+    idgw_cluster_node_addr a[3];
+    long long waits[3];
+    apr_pool_t *req;
+    apr_time_t t0, took;
+    int i, replica, rpid;
+
+    apr_pool_create(&req, pool);
+    for (i = 0; i < 3; i++) {
+        ck_assert(idgw_cluster_slot_master(cl, i * 6000, &a[i]));
+        replica_up(replica_of(a[i].port));
+        prepare_confirmed(&calls[0], key_on(a[i].port, 1, "conf"), "c1", 1000);
+        waits[i] = cmd_calls(a[i].port, "wait");
+        idgw_cluster_eval(cl, req, &calls[0]);
+        ck_assert_int_eq(calls[0].outcome, IDGW_CLUSTER_DONE);
+        ck_assert_str_eq(calls[0].reply->str, "c1");
+        ck_assert_int_eq(calls[0].acked, 1);
+        freeReplyObject(calls[0].reply);
+        ck_assert_int_eq(cmd_calls(a[i].port, "wait"), waits[i] + 1);
+    }
+    /* a batch: one WAIT per call, each on its own master */
+    for (i = 0; i < 3; i++) {
+        prepare_confirmed(&calls[i], key_on(a[i].port, 1, "confb"), "c2", 1000);
+        waits[i] = cmd_calls(a[i].port, "wait");
+    }
+    idgw_cluster_run(cl, req, calls, 3);
+    for (i = 0; i < 3; i++) {
+        ck_assert_int_eq(calls[i].outcome, IDGW_CLUSTER_DONE);
+        ck_assert_str_eq(calls[i].reply->str, "c2");
+        ck_assert_int_eq(calls[i].acked, 1);
+        freeReplyObject(calls[i].reply);
+        ck_assert_int_eq(cmd_calls(a[i].port, "wait"), waits[i] + 1);
+    }
+    /* the scripts flushed on a master: NOSCRIPT, reloaded, and confirmed
+     * again behind the second try on the same connection (alone, and in a
+     * batch, where the call is finished alone) */
+    for (i = 0; i < 2; i++) {
+        redisReply *fr = at(a[1].port, "SCRIPT FLUSH");
+
+        freeReplyObject(fr);
+        prepare_confirmed(&calls[0], key_on(a[1].port, 1, i ? "nsb" : "nsa"), "c4", 1000);
+        waits[1] = cmd_calls(a[1].port, "wait");
+        if (i)
+            idgw_cluster_run(cl, req, calls, 1);
+        else
+            idgw_cluster_eval(cl, req, &calls[0]);
+        ck_assert_int_eq(calls[0].outcome, IDGW_CLUSTER_DONE);
+        ck_assert_str_eq(calls[0].reply->str, "c4");
+        ck_assert_int_eq(calls[0].acked, 1);
+        freeReplyObject(calls[0].reply);
+        /* alone: one WAIT behind the refused try, one behind the run; a
+         * batch's refused call has one more (the batch's own WAIT, then the
+         * call alone: refused again, loaded, run) */
+        ck_assert_int_eq(cmd_calls(a[1].port, "wait"), waits[1] + 2 + i);
+    }
+    /* the first master's replica stopped: its calls unconfirmed, the others
+     * not; its two calls share one WAIT (one timeout, not two) */
+    replica = replica_of(a[0].port);
+    rpid = pid_of(replica);
+    waits[0] = cmd_calls(a[0].port, "wait");
+    ck_assert_int_eq(kill(rpid, SIGSTOP), 0);
+    for (i = 0; i < 3; i++)
+        prepare_confirmed(&more[i], key_on(a[i].port, 1, "confc"), "c3", 300);
+    prepare_confirmed(&more[3], key_on(a[0].port, 1, "confd"), "c3", 300);
+    t0 = apr_time_now();
+    idgw_cluster_run(cl, req, more, 4);
+    took = apr_time_now() - t0;
+    kill(rpid, SIGCONT);
+    for (i = 0; i < 4; i++) {
+        ck_assert_int_eq(more[i].outcome, IDGW_CLUSTER_DONE);
+        ck_assert_str_eq(more[i].reply->str, "c3");    /* the master ran it */
+        ck_assert_int_eq(more[i].acked, i == 0 || i == 3 ? 0 : 1);
+        freeReplyObject(more[i].reply);
+    }
+    ck_assert_msg(took >= apr_time_from_msec(290) && took < apr_time_from_msec(590),
+                  "took %" APR_TIME_T_FMT " us", took);
+    ck_assert_int_eq(cmd_calls(a[0].port, "wait"), waits[0] + 1);
+    replica_up(replica);
     apr_pool_destroy(req);
 }
 END_TEST
@@ -592,6 +732,7 @@ int main(void)
     tcase_add_test(tc, routes_each_slot_to_its_master);
     tcase_add_test(tc, no_map_without_the_password_or_a_seed);
     tcase_add_test(tc, parallel_calls_wait_one_round_trip);
+    tcase_add_test(tc, confirmed_calls_wait_on_their_master);
     tcase_add_test(tc, threads_share_the_router);
     tcase_add_test(tc, migrated_slot_gives_ask_then_moved);
     tcase_add_test(tc, manual_failover_followed);
