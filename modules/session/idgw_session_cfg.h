@@ -158,8 +158,8 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
 redisReply *idgw_session_cluster_command(apr_pool_t *owner, int argc, const char **argv,
                                          const size_t *lens, char *err, size_t errlen);
 
-/* The same, routed by key (EVAL of a script: its first key, argv[3]). */
-redisReply *idgw_session_cluster_command_at(apr_pool_t *owner, const char *key, int argc,
+/* The same, routed by argv[key_arg] (EVAL of a script: its first key, 3). */
+redisReply *idgw_session_cluster_command_at(apr_pool_t *owner, int key_arg, int argc,
                                             const char **argv, const size_t *lens, char *err,
                                             size_t errlen);
 

@@ -68,22 +68,22 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
 redisReply *idgw_session_cluster_command(apr_pool_t *owner, int argc, const char **argv,
                                          const size_t *lens, char *err, size_t errlen)
 {
-    return idgw_session_cluster_command_at(owner, argc >= 2 ? argv[1] : NULL, argc, argv, lens,
-                                           err, errlen);
+    return idgw_session_cluster_command_at(owner, 1, argc, argv, lens, err, errlen);
 }
 
-redisReply *idgw_session_cluster_command_at(apr_pool_t *owner, const char *key, int argc,
+redisReply *idgw_session_cluster_command_at(apr_pool_t *owner, int key_arg, int argc,
                                             const char **argv, const size_t *lens, char *err,
                                             size_t errlen)
 {
     idgw_cluster_call call;
 
     memset(&call, 0, sizeof(call));
-    if (argc < 2 || !key || !idgw_g.cluster) {
-        apr_snprintf(err, errlen, "no Redis Cluster router in this child");
+    if (!idgw_g.cluster || key_arg < 1 || key_arg >= argc) {
+        apr_snprintf(err, errlen, !idgw_g.cluster ? "no Redis Cluster router in this child"
+                     : "no key to route the command by");
         return NULL;
     }
-    call.slot = idgw_cluster_key_slot(key, strlen(key));
+    call.slot = idgw_cluster_key_slot(argv[key_arg], lens[key_arg]);
     call.script = NULL;     /* a plain command: nothing to load */
     call.argc = argc;
     call.argv = argv;

@@ -82,9 +82,8 @@ static apr_status_t conn_of(apr_pool_t *p, idgw_redis_conn **conn, char *e)
 static redisReply *routed(apr_pool_t *p, int argc, const char **argv, const size_t *lens,
                           char *err)
 {
-    const char *key = strcmp(argv[0], "EVAL") == 0 ? (argc > 3 ? argv[3] : NULL)
-                      : argv[1];
-    redisReply *reply = idgw_session_cluster_command_at(p, key, argc, argv, lens, err,
+    int key_arg = strcmp(argv[0], "EVAL") == 0 ? 3 : 1;
+    redisReply *reply = idgw_session_cluster_command_at(p, key_arg, argc, argv, lens, err,
                                                         ERR_MAX);
 
     if (reply && reply->type == REDIS_REPLY_ERROR) {
