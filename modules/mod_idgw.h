@@ -126,6 +126,10 @@ typedef struct idgw_script_part {
     /* NULL, or Lua definitions the body uses, made once where Redis keeps
      * the script as a function library (idgw_script.h): no per-call state */
     const char *lua_setup;
+    /* NULL, or called when this part denied the request, with the detail of
+     * its {'DENY', code, status, detail} (NULL when it gave none), before
+     * the refusal is sent: for side effects (a ban the refusal earned) */
+    void (*on_deny)(request_rec *r, const struct redisReply *detail);
 } idgw_script_part;
 
 /* The checked session of this request; NULL when the request was not checked. */

@@ -60,7 +60,7 @@ static const char dispatch[] =
 "  if not P[i].after then\n"
 "    local r = P[i].fn(slices[i][1], slices[i][2], proven, script_time)\n"
 "    if type(r) == 'table' and r[1] == 'DENY' then\n"
-"      return {{'DENY', i, tostring(r[2]), tonumber(r[3]) or 403}}\n"
+"      return {{'DENY', i, tostring(r[2]), tonumber(r[3]) or 403, r[4]}}\n"
 "    end\n"
 "    out[i + 1] = r or false\n"
 "  end\n"

@@ -12,8 +12,9 @@
  *     its fleet-wide checks in this way), each a Lua function body
  *         function(K, A, core, clock) ... end
  *     receiving its own slice of KEYS (K) and ARGV (A).  A part that runs
- *     before the core may return {'DENY', code, http_status} to stop the
- *     request before the session is touched, and receives as `core` a
+ *     before the core may return {'DENY', code, http_status[, detail]} to
+ *     stop the request before the session is touched (detail, any value, is
+ *     handed back to the part), and receives as `core` a
  *     function of no arguments returning core_proven's answer for this
  *     request, and as `clock` script_time (one TIME for the whole script,
  *     not one per part); a part that runs after the core
@@ -25,7 +26,7 @@
  * then the arguments of part 0, part 1, ...; KEYS likewise in part order.
  * Reply: an array whose element 1 is the core's result and element 1 + i is
  * part i's result (false when it returned nothing), or a one-element array
- * {{'DENY', part_index, code, http_status}} when a part denied.
+ * {{'DENY', part_index, code, http_status[, detail]}} when a part denied.
  *
  * The per-request script is also a Redis 7 function library
  * (idgw_script_compose): the definitions (the core, the parts' lua_setup,

@@ -150,7 +150,7 @@ apr_status_t idgw_session_parse_reply(apr_pool_t *p, const redisReply *reply,
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1)
         return bad(err, errlen, "not an array");
     first = reply->element[0];
-    if (first->type == REDIS_REPLY_ARRAY && first->elements == 4
+    if (first->type == REDIS_REPLY_ARRAY && (first->elements == 4 || first->elements == 5)
         && is_str(first->element[0], "DENY")) {
         if (!get_int(first->element[1], &part) || first->element[2]->type != REDIS_REPLY_STRING
             || !get_int(first->element[3], &status) || status < 400 || status > 599)
@@ -159,6 +159,7 @@ apr_status_t idgw_session_parse_reply(apr_pool_t *p, const redisReply *reply,
         out->deny_part = (int)part;
         out->deny_code = apr_pstrmemdup(p, first->element[2]->str, first->element[2]->len);
         out->deny_status = (int)status;
+        out->deny_detail = first->elements == 5 ? first->element[4] : NULL;
         return APR_SUCCESS;
     }
     out->parts = (const redisReply *const *)reply->element + 1;

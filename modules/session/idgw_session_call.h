@@ -104,6 +104,7 @@ typedef struct idgw_session_result {
     int deny_part;             /* 1-based part index */
     const char *deny_code;
     int deny_status;
+    const redisReply *deny_detail; /* the DENY's detail (NULL: none); lives with the reply */
     /* results of the other parts: part i at parts[i - 1] (NULL: none) */
     const redisReply *const *parts;
     int nparts;

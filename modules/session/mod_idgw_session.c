@@ -399,11 +399,16 @@ static int check_session(request_rec *r, const idgw_session_dir *d)
                       "drawing another");
     }
     switch (res.outcome) {
-    case IDGW_SESSION_DENIED:
+    case IDGW_SESSION_DENIED: {
+        const idgw_script_part *part = res.deny_part >= 1 && res.deny_part <= idgw_g.nparts
+                                       ? idgw_g.parts[res.deny_part - 1] : NULL;
+
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "IDGW0122: denied by script part %s: %s",
-                      res.deny_part >= 1 && res.deny_part <= idgw_g.nparts
-                      ? idgw_g.parts[res.deny_part - 1]->name : "?", res.deny_code);
+                      part ? part->name : "?", res.deny_code);
+        if (part && part->on_deny)
+            part->on_deny(r, res.deny_detail);
         return idgw_xml_error_send_code(r, res.deny_status, res.deny_code, NULL);
+    }
     case IDGW_SESSION_REFUSED:
         /* the ACL strikes part logs whom its bans name from this note */
         if (res.struck)
