@@ -133,13 +133,16 @@ ok $err =~ /^idgw-acl: warning: no gateway has written/;
 ok t_cmp($rc, 0, '--force writes anyway');
 ok t_cmp(cli('HEXISTS', "${nobody}acl:bl:terminal", $t2), 1);
 cli('DEL', "${nobody}acl:bl:terminal", "${nobody}acl:ver");
-# after a data loss the lists' version is gone, but the sessions tell
-IdgwTest::Acl::open_session('/acl/net', xff => '10.0.0.1');
-IdgwTest::Acl::drop_keys();
-ok t_cmp(cli('EXISTS', "${P}acl:ver"), 0, 'the lists\' version is gone');
-($rc, $out, $err) = acl('add', 'terminal', $t2);
+# after a data loss the lists' version is gone, but the sessions tell.  The
+# suite's gateway listens under $P and would give the version a new number
+# within a second (docs/directives.md, "The lists' version"), so a prefix
+# nobody listens to stands for the moment between the loss and that.
+my $lost = "lost$$:";
+cli('SET', "${lost}s:{0123456789abcdef}", 'a session');
+ok t_cmp(cli('EXISTS', "${lost}acl:ver"), 0, 'the lists\' version is gone');
+($rc, $out, $err) = run('--port', IdgwTest::Redis::PORT, '--prefix', $lost, 'add', 'terminal', $t2);
 ok t_cmp($rc, 0, 'a prefix with live sessions passes without its version key');
-acl('remove', 'terminal', $t2);
+cli('DEL', "${lost}s:{0123456789abcdef}", "${lost}acl:bl:terminal", "${lost}acl:ver");
 
 # --config: connection and prefix from the gateway's own configuration
 my ($cfh, $cfile) = tempfile(UNLINK => 1);

@@ -15,6 +15,8 @@ modules_acl_libidgw_acl_la_SOURCES = \
 	modules/acl/idgw_acl_shadow_check.c modules/acl/idgw_acl_shadow_check.h \
 	modules/acl/idgw_acl_natpool.c modules/acl/idgw_acl_natpool.h \
 	modules/acl/idgw_acl_request.c modules/acl/idgw_acl_request.h \
+	modules/acl/idgw_acl_sync.c modules/acl/idgw_acl_sync.h \
+	modules/acl/idgw_acl_bans.c modules/acl/idgw_acl_bans.h \
 	modules/acl/idgw_conncap.c modules/acl/idgw_conncap.h \
 	modules/acl/idgw_acl_conncap.c modules/acl/idgw_acl_conncap.h
 

@@ -129,6 +129,7 @@ void *idgw_acl_create_srv_conf(apr_pool_t *p, server_rec *s)
     idgw_acl_srv_conf *c = apr_pcalloc(p, sizeof(*c));
 
     c->local_slots = IDGW_UNSET;
+    c->lists_max_age = IDGW_UNSET;
     return c;
 }
 
@@ -138,6 +139,7 @@ void *idgw_acl_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     idgw_acl_srv_conf *c = apr_pcalloc(p, sizeof(*c));
 
     c->local_slots = idgw_merge_int(base->local_slots, add->local_slots);
+    c->lists_max_age = idgw_merge_time(base->lists_max_age, add->lists_max_age);
     return c;
 }
 
@@ -187,6 +189,11 @@ const idgw_acl_autoban *idgw_acl_autoban_get(const idgw_acl_dir_conf *c, int str
 int idgw_acl_local_slots(const idgw_acl_srv_conf *c)
 {
     return idgw_default_int(c->local_slots, IDGW_ACL_DEFAULT_LOCAL_SLOTS);
+}
+
+apr_interval_time_t idgw_acl_lists_max_age(const idgw_acl_srv_conf *c)
+{
+    return idgw_default_time(c->lists_max_age, IDGW_ACL_DEFAULT_LISTS_MAX_AGE);
 }
 
 int idgw_acl_shadowed(const idgw_acl_dir_conf *c, idgw_acl_shadow_rule rule)
@@ -469,6 +476,22 @@ static const char *set_local_slots(cmd_parms *cmd, void *mconfig, const char *ar
     return NULL;
 }
 
+static const char *set_lists_max_age(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    idgw_acl_srv_conf *c = ap_get_module_config(cmd->server->module_config,
+                                                &idgw_acl_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    if (idgw_parse_duration(arg, apr_time_from_msec(200), apr_time_from_sec(60),
+                            &c->lists_max_age) != NULL) {
+        return "IdgwAclListsMaxAge: must be a duration between 200ms and 60s";
+    }
+    return NULL;
+}
+
 const command_rec idgw_acl_cmds[] = {
     AP_INIT_FLAG("IdgwAcl", set_enabled, NULL, RSRC_CONF | ACCESS_CONF,
                  "On|Off: apply idgw access control here (default Off)"),
@@ -508,6 +531,10 @@ const command_rec idgw_acl_cmds[] = {
     AP_INIT_TAKE1("IdgwAclLocalTableSize", set_local_slots, NULL, RSRC_CONF,
                   "N: entries of the per-process limiter table (64..4194304, "
                   "default 65536)"),
+    AP_INIT_TAKE1("IdgwAclListsMaxAge", set_lists_max_age, NULL, RSRC_CONF,
+                  "DURATION: the longest a child decides on its copy of the lists "
+                  "without having confirmed it in Redis (200ms..60s, default 2s); "
+                  "changes are pushed at once, this bounds them when the push fails"),
     IDGW_ACL_CONNCAP_CMDS,
     { NULL }
 };

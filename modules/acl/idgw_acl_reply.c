@@ -37,50 +37,57 @@ static int get_int(const redisReply *e, long long min, long long max, long long 
 const char *idgw_acl_reply_parse(const redisReply *reply, int ndims,
                                  idgw_acl_check_reply *out)
 {
-    long long refused, retry, banned, confirmed, sref, sban;
+    long long refused, retry, banned, sref, sban;
     long long dims_mask;
-    const redisReply *ver, *lists;
 
     memset(out, 0, sizeof(*out));
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 8) {
-        return "reply is not an eight-element array";
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 5) {
+        return "reply is not a five-element array";
     }
     dims_mask = (1LL << (ndims < 0 ? 0 : ndims > 30 ? 30 : ndims)) - 1;
-    ver = reply->element[0];
-    if (ver->type != REDIS_REPLY_STRING ||
-        !idgw_acl_version_parse(ver->str, ver->len, &out->version)) {
-        return "version is not a decimal string";
-    }
-    if (!get_int(reply->element[1], 0, ndims, &refused) ||
-        !get_int(reply->element[2], 0, INT64_C(1) << 50, &retry) ||
-        !get_int(reply->element[3], 0, 1, &banned) ||
-        !get_int(reply->element[5], 0, 1, &confirmed) ||
-        !get_int(reply->element[6], 0, dims_mask, &sref) ||
-        !get_int(reply->element[7], 0, dims_mask, &sban) || (sban & ~sref) != 0) {
-        return "refused/retry/banned/confirmed/shadow out of range";
-    }
-    lists = reply->element[4];
-    if (lists->type == REDIS_REPLY_INTEGER && lists->integer == 0) {
-        out->lists = NULL;
-    }
-    else if (lists->type == REDIS_REPLY_ARRAY && lists->elements == IDGW_ACL_LIST_KEYS) {
-        for (size_t i = 0; i < lists->elements; i++) {
-            const redisReply *h = lists->element[i];
-            if (h->type != REDIS_REPLY_ARRAY || h->elements % 2 != 0) {
-                return "a list is not an array of field/value pairs";
-            }
-        }
-        out->lists = lists;
-    }
-    else {
-        return "lists are neither 0 nor eight arrays";
+    if (!get_int(reply->element[0], 0, ndims, &refused) ||
+        !get_int(reply->element[1], 0, INT64_C(1) << 50, &retry) ||
+        !get_int(reply->element[2], 0, 1, &banned) ||
+        !get_int(reply->element[3], 0, dims_mask, &sref) ||
+        !get_int(reply->element[4], 0, dims_mask, &sban) || (sban & ~sref) != 0) {
+        return "refused/retry/banned/shadow out of range";
     }
     out->refused = (int)refused;
     out->retry_us = retry;
     out->banned = (int)banned;
-    out->confirmed = (int)confirmed;
     out->shadow_refused = (unsigned)sref;
     out->shadow_banned = (unsigned)sban;
+    return NULL;
+}
+
+const char *idgw_acl_reply_lists_parse(const redisReply *reply, int64_t *version,
+                                       const redisReply **lists)
+{
+    const redisReply *ver, *l;
+
+    *lists = NULL;
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+        return "reply is not a two-element array";
+    }
+    ver = reply->element[0];
+    if (ver->type != REDIS_REPLY_STRING ||
+        !idgw_acl_version_parse(ver->str, ver->len, version)) {
+        return "version is not a decimal string";
+    }
+    l = reply->element[1];
+    if (l->type == REDIS_REPLY_INTEGER && l->integer == 0) {
+        return NULL;
+    }
+    if (l->type != REDIS_REPLY_ARRAY || l->elements != IDGW_ACL_LIST_KEYS) {
+        return "lists are neither 0 nor twelve arrays";
+    }
+    for (size_t i = 0; i < l->elements; i++) {
+        const redisReply *h = l->element[i];
+        if (h->type != REDIS_REPLY_ARRAY || h->elements % 2 != 0) {
+            return "a list is not an array of field/value pairs";
+        }
+    }
+    *lists = l;
     return NULL;
 }
 

@@ -13,12 +13,9 @@
 #include "idgw_acl_lists.h"
 
 typedef struct {
-    int64_t version;            /* of the lists in Redis */
     int refused;                /* 0, or the 1-based refusing dimension of the call */
     int64_t retry_us;           /* when refused */
     int banned;                 /* the refusal just earned an auto-ban */
-    const redisReply *lists;    /* NULL: the node's copy is current */
-    int confirmed;              /* the node's refusal stands (its copy is current) */
     unsigned shadow_refused;    /* dimensions in shadow mode that would refuse (bit i-1) */
     unsigned shadow_banned;     /* ... whose breaches just earned a shadow ban */
 } idgw_acl_check_reply;
@@ -28,7 +25,12 @@ typedef struct {
 const char *idgw_acl_reply_parse(const redisReply *reply, int ndims,
                                  idgw_acl_check_reply *out);
 
-/* Builds the snapshot at version from the eight list arrays.  Entries that
+/* Parses LISTS' reply: the version in Redis and the twelve list arrays
+ * (*lists NULL: the node's copy is current).  Returns NULL or what is wrong. */
+const char *idgw_acl_reply_lists_parse(const redisReply *reply, int64_t *version,
+                                       const redisReply **lists);
+
+/* Builds the snapshot at version from the twelve list arrays.  Entries that
  * fail validation are skipped and counted in *skipped (the first problem in
  * *first_problem, may be NULL): one bad entry must not blind the node. */
 idgw_acl_lists *idgw_acl_reply_lists(apr_pool_t *p, int64_t version,

@@ -11,6 +11,7 @@
 #include <http_request.h>
 #include <util_filter.h>
 
+#include "idgw_acl_bans.h"
 #include "idgw_acl_errors.h"
 #include "idgw_acl_natpool.h"
 #include "idgw_acl_reply.h"
@@ -271,9 +272,8 @@ static void log_refusal(request_rec *r, int kind, const char *line)
     }
 }
 
-/* What this node's copy of the lists says: NULL (pass) or the refusal, whose
- * log line waits in q->verdict_log until the refusal is actually sent (the
- * copy may be out of date: the fleet-wide check confirms or corrects it). */
+/* What this node's copy of the lists says: NULL (pass) or the refusal,
+ * logged.  The copy is current within IdgwAclListsMaxAge (idgw_acl_sync.h). */
 static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
 {
     idgw_acl_entry e;
@@ -281,15 +281,12 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
     idgw_acl_identity enforced, shadow;
     int64_t now = now_ms();
 
-    q->verdict_log = NULL;
     idgw_acl_shadow_split(q->conf, &q->id, &enforced, &shadow);
     if (idgw_acl_cache_blocked(idgw_acl_g.cache, &enforced, now, r->pool, &e, &kind)) {
-        q->verdict_blocked = 1;
-        q->verdict_log = apr_psprintf(r->pool,
-                                      "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
-                                      idgw_acl_kind_name(kind), e.value, e.source,
-                                      expiry_text(r->pool, &e), *e.reason ? ": " : "",
-                                      e.reason);
+        log_refusal(r, REFUSAL_BLOCKED,
+                    apr_psprintf(r->pool, "IDGW0312: refused: %s %s is blacklisted (%s, %s%s%s)",
+                                 idgw_acl_kind_name(kind), e.value, e.source,
+                                 expiry_text(r->pool, &e), *e.reason ? ": " : "", e.reason));
         return &IDGW_E_ACL_BLOCKED;
     }
     idgw_acl_shadow_lists(r, &q->shadow, &idgw_acl_g.metrics, idgw_acl_g.cache, &shadow,
@@ -298,44 +295,51 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
         !idgw_acl_cache_whitelisted(idgw_acl_g.cache,
                                     q->conf->whitelist_set ? q->conf->whitelist : NULL,
                                     &q->id, now)) {
+        const char *what = apr_psprintf(r->pool, "whitelist mode, terminal %s IDm %s not "
+                                        "listed (client %s)",
+                                        q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL]
+                                                                   : "-",
+                                        q->id.v[IDGW_ACL_IDM] ? q->id.v[IDGW_ACL_IDM] : "-",
+                                        q->addr_text);
         if (idgw_acl_shadowed(q->conf, IDGW_ACL_SH_WHITELIST)) {
             idgw_acl_shadow_note(r, &q->shadow, &idgw_acl_g.metrics, IDGW_ACL_SH_WHITELIST,
-                apr_psprintf(r->pool, "whitelist mode, terminal %s IDm %s not listed "
-                             "(client %s)",
-                             q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
-                             q->id.v[IDGW_ACL_IDM] ? q->id.v[IDGW_ACL_IDM] : "-",
-                             q->addr_text));
+                                 what);
             return NULL;
         }
-        q->verdict_blocked = 0;
-        q->verdict_log = apr_psprintf(r->pool,
-            "IDGW0313: refused: whitelist mode, terminal %s IDm %s not listed "
-            "(client %s)",
-            q->id.v[IDGW_ACL_TERMINAL] ? q->id.v[IDGW_ACL_TERMINAL] : "-",
-            q->id.v[IDGW_ACL_IDM] ? q->id.v[IDGW_ACL_IDM] : "-", q->addr_text);
+        log_refusal(r, REFUSAL_NOT_LISTED, apr_pstrcat(r->pool, "IDGW0313: refused: ", what,
+                                                       NULL));
         return &IDGW_E_ACL_NOT_LISTED;
     }
     return NULL;
-}
-
-static void log_verdict(request_rec *r, idgw_acl_req *q)
-{
-    if (q->verdict_log && !q->verdict_logged) {
-        log_refusal(r, q->verdict_blocked ? REFUSAL_BLOCKED : REFUSAL_NOT_LISTED,
-                    q->verdict_log);
-        q->verdict_logged = 1;
-    }
 }
 
 static int check_lists(request_rec *r, idgw_acl_req *q)
 {
     const idgw_error_def *e = lists_verdict(r, q);
 
-    if (e == NULL) {
-        return OK;
+    return e == NULL ? OK : refuse(r, q, e);
+}
+
+static int degraded(request_rec *r, idgw_acl_req *q, const char *why);
+
+/* The lists' verdict on a copy confirmed within IdgwAclListsMaxAge: when the
+ * listener has fallen behind, this request reads them first; when that
+ * fails, IdgwAclRedisDown decides (fail open: the old copy decides). */
+static int current_lists(request_rec *r, idgw_acl_req *q)
+{
+    char err[256] = "";
+
+    if (idgw_acl_sync_ensure(idgw_acl_g.sync, r->pool, err, sizeof(err)) != APR_SUCCESS) {
+        apr_interval_time_t age = idgw_acl_sync_age(idgw_acl_g.sync);
+        int rc = degraded(r, q, age < 0
+                          ? apr_psprintf(r->pool, "lists never read: %s", err)
+                          : apr_psprintf(r->pool, "lists last confirmed %" APR_TIME_T_FMT
+                                         " ms ago: %s", apr_time_as_msec(age), err));
+        if (rc != OK) {
+            return rc;
+        }
     }
-    log_verdict(r, q);
-    return refuse(r, q, e);
+    return check_lists(r, q);
 }
 
 int idgw_acl_access(request_rec *r)
@@ -383,14 +387,10 @@ int idgw_acl_access(request_rec *r)
     if ((rc = read_identities(r, q)) != OK) {
         return rc;
     }
-    /* What the lists say is only a proposal until the fleet-wide check has
-     * confirmed that this copy is current (a ban lifted or a terminal
-     * whitelisted a moment ago must not be refused on an old copy). */
-    if (idgw_acl_cache_version(idgw_acl_g.cache) >= 0) {
-        q->pending = lists_verdict(r, q);
-    }
     collect_dims(q);
-    if ((rc = local_limits(r, q)) != OK) {
+    /* the per-process limiter first, as before the lists: a flood costs
+     * neither a look-up nor, with an old copy, a read of the lists */
+    if ((rc = local_limits(r, q)) != OK || (rc = current_lists(r, q)) != OK) {
         return rc;
     }
     ap_add_output_filter(IDGW_ACL_OUT_FILTER, q, r, r->connection);
@@ -500,23 +500,11 @@ static void claim_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
  * access control is off (the call then only keeps the lists current). */
 static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
 {
-    const char *lists[IDGW_ACL_LIST_KEYS];
     const char *prefix = idgw_acl_g.prefix;
     const idgw_acl_autoban *breaches = q ? idgw_acl_autoban_get(q->conf, 0) : NULL;
-    int64_t cached = idgw_acl_cache_version(idgw_acl_g.cache);
     int n = q ? q->ndims : 0;
 
-    idgw_acl_lists_keys(r->pool, prefix, lists);
-    idgw_script_args_key(a, idgw_acl_key_version(r->pool, prefix));
-    for (int i = 0; i < IDGW_ACL_LIST_KEYS; i++) {
-        idgw_script_args_key(a, lists[i]);
-    }
     idgw_script_args_int(a, n);
-    idgw_script_args_int(a, cached);
-    idgw_script_args_str(a, q && q->pending ? q->pending->code : "");
-    if (q) {
-        q->cached_version = cached;
-    }
     for (int i = 0; i < n; i++) {
         idgw_acl_dim d = q->dims[i];
         const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, d);
@@ -525,24 +513,13 @@ static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
         /* a carrier NAT address is shared: its breaches ban nobody */
         int autoban = breaches != NULL && ban_kind >= 0 &&
                       !(ban_kind == IDGW_ACL_ADDR && q->nat_subscribers > 0);
-        const char *ban_value = ban_kind == IDGW_ACL_ADDR ? q->ban_addr
-                              : ban_kind >= 0 ? q->id.v[ban_kind] : "";
 
         idgw_script_args_key(a, idgw_acl_key_rate(r->pool, prefix, d, q->dim_values[i]));
         idgw_script_args_key(a, idgw_acl_key_breach(r->pool, prefix, d, q->dim_values[i]));
-        idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix,
-                                                  idgw_acl_shadow_ban_list(q->conf,
-                                                      IDGW_ACL_SH_BREACHES,
-                                                      (idgw_acl_shadow_rule)
-                                                      (IDGW_ACL_SH_RATELIMIT + d)),
-                                                  ban_kind >= 0 ? (idgw_acl_kind)ban_kind
-                                                                : IDGW_ACL_ADDR));
         idgw_script_args_int(a, g.interval);
         idgw_script_args_int(a, g.tolerance);
         idgw_script_args_int(a, autoban ? breaches->count : 0);
         idgw_script_args_int(a, autoban ? breaches->window_us / 1000 : 1000);
-        idgw_script_args_int(a, autoban ? breaches->ban_us / 1000 : 0);
-        idgw_script_args_str(a, ban_value ? ban_value : "");
     }
     claim_args(r, q, a);
     if (q) {
@@ -552,34 +529,8 @@ static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
     }
 }
 
-static void install_lists(request_rec *r, const idgw_acl_check_reply *rep)
-{
-    apr_pool_t *owner;
-    idgw_acl_lists *lists;
-    const char *problem = NULL;
-    int skipped = 0;
-
-    /* Unmanaged: the snapshot outlives this request and is freed by the
-     * cache when a newer one replaces it. */
-    if (apr_pool_create_unmanaged(&owner) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "IDGW0334: no memory for the list snapshot; keeping version %"
-                      APR_INT64_T_FMT, idgw_acl_cache_version(idgw_acl_g.cache));
-        return;
-    }
-    lists = idgw_acl_reply_lists(owner, rep->version, rep->lists, &skipped, &problem);
-    if (skipped > 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "IDGW0331: %d malformed list entries skipped (first: %s)",
-                      skipped, problem);
-    }
-    idgw_acl_cache_install(idgw_acl_g.cache, lists, owner);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  "IDGW0332: lists refreshed to version %" APR_INT64_T_FMT, rep->version);
-}
-
 /* The limits in shadow mode that would have refused (CHECK recorded them
- * already), and the shadow bans their breaches earned. */
+ * already); the shadow bans their breaches earned are idgw_acl_bans.c's. */
 static void shadow_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_reply *rep)
 {
     for (int i = 0; i < q->ndims; i++) {
@@ -596,63 +547,42 @@ static void shadow_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_r
                                           idgw_acl_dim_name(q->dims[i]), l->count,
                                           l->period_us / 1000000, l->burst,
                                           q->dim_values[i]));
-        if (rep->shadow_banned & (1u << i)) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "IDGW0372: shadow auto-ban (refuses nobody): %s %s after "
-                          "repeated rate-limit breaches", idgw_acl_dim_name(q->dims[i]),
-                          q->dim_values[i]);
-        }
     }
 }
 
 static int apply_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_reply *rep)
 {
-    if (rep->lists) {
-        install_lists(r, rep);
-    }
     if (q == NULL) {
         return OK;
     }
     q->fleet_done = 1;
     shadow_reply(r, q, rep);
-    if (rep->confirmed && q->pending) {
-        /* the copy was current: its refusal stands */
-        log_verdict(r, q);
-        return refuse(r, q, q->pending);
-    }
-    /* a ban (403) says more than a limit (429) */
-    if (rep->lists && rep->refused && check_lists(r, q) != OK) {
-        return DONE;
-    }
+    idgw_acl_breach_bans(r, &idgw_acl_g, q, rep);
     if (rep->refused) {
         int i = rep->refused - 1;
-        if (rep->banned && idgw_acl_shadow_ban_list(q->conf, IDGW_ACL_SH_BREACHES,
-                                                    IDGW_ACL_SH_RULES) == IDGW_ACL_SHADOWBANS) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "IDGW0372: shadow auto-ban (refuses nobody): %s %s after "
-                          "repeated rate-limit breaches", idgw_acl_dim_name(q->dims[i]),
-                          q->dim_values[i]);
-        }
-        else if (rep->banned) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "IDGW0322: auto-ban: %s %s after repeated rate-limit breaches",
-                          idgw_acl_dim_name(q->dims[i]), q->dim_values[i]);
-        }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "IDGW0321: fleet-wide rate limit %s reached by %s",
                       idgw_acl_dim_name(q->dims[i]), q->dim_values[i]);
         return refuse_rate(r, q, rep->retry_us);
     }
-    return check_lists(r, q);
+    return OK;
 }
 
 /* Redis could not answer: the IdgwAclRedisDown policy decides, and every
  * such decision is counted and logged. */
 static int degraded(request_rec *r, idgw_acl_req *q, const char *why)
 {
-    apr_uint32_t n = apr_atomic_inc32(&idgw_acl_g.degraded) + 1;
     int fail_open = idgw_acl_redis_down_policy(q->conf) == IDGW_ACL_REDIS_DOWN_OPEN &&
                idgw_acl_any_limit(q->conf);
+    apr_uint32_t n;
+
+    /* one decision per request: served on an old copy of the lists, its
+     * fleet-wide check may fail too */
+    if (q->degraded && fail_open) {
+        return OK;
+    }
+    q->degraded = 1;
+    n = apr_atomic_inc32(&idgw_acl_g.degraded) + 1;
 
     IDGW_METRIC_COUNT(&idgw_acl_g.metrics, IDGW_M_DEGRADED, "acl",
                       fail_open ? "open" : "closed", NULL, 1);
@@ -661,8 +591,7 @@ static int degraded(request_rec *r, idgw_acl_req *q, const char *why)
                       "IDGW0341: Redis unavailable (%s): serving %s within the "
                       "per-process limiter (fail open); degraded decisions in this "
                       "process: %u", why, q->addr_text, n);
-        q->fleet_done = 1;
-        return check_lists(r, q);
+        return OK;
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                   "IDGW0340: Redis unavailable (%s): refusing %s (fail closed); "
@@ -756,101 +685,52 @@ static int check_part_result(request_rec *r, const struct redisReply *result)
     return apply_reply(r, q, &rep);
 }
 
-static void strikes_part_args(request_rec *r, idgw_script_args *a)
+/* The folded CHECK denied (a fleet-wide limit): the session module sends
+ * the 429; a ban the refusal earned is written here. */
+static void check_part_denied(request_rec *r, const struct redisReply *detail)
 {
     idgw_acl_req *q = idgw_acl_req_get(r);
-    const idgw_acl_autoban *ab = q ? idgw_acl_autoban_get(q->conf, 1) : NULL;
-    const char *prefix = idgw_acl_g.prefix;
-    const char *ver = idgw_acl_key_version(r->pool, prefix);
-    const char *tid = q ? q->id.v[IDGW_ACL_TERMINAL] : NULL;
-    /* strikes at a carrier NAT address count per session and per proven
-     * terminal only: the address is every subscriber's behind it */
-    const char *addr = q && !q->nat_subscribers ? q->ban_addr : NULL;
-    /* in shadow mode the bans go to the shadow bans, which refuse nobody */
-    idgw_acl_list ban_list = q ? idgw_acl_shadow_ban_list(q->conf, IDGW_ACL_SH_STRIKES,
-                                                          IDGW_ACL_SH_RULES)
-                               : IDGW_ACL_BLACKLIST;
+    idgw_acl_check_reply rep;
 
-    idgw_script_args_key(a, ver);
-    /* Absent identities keep their key slot (the script skips them). */
-    idgw_script_args_key(a, tid ? idgw_acl_key_strike(r->pool, prefix, IDGW_ACL_TERMINAL, tid)
-                                : ver);
-    idgw_script_args_key(a, addr ? idgw_acl_key_strike(r->pool, prefix, IDGW_ACL_ADDR, addr)
-                                 : ver);
-    idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, ban_list, IDGW_ACL_TERMINAL));
-    idgw_script_args_key(a, idgw_acl_key_list(r->pool, prefix, ban_list, IDGW_ACL_ADDR));
-    idgw_script_args_int(a, ab ? ab->count : 0);
-    idgw_script_args_int(a, ab ? ab->window_us / 1000 : 1000);
-    idgw_script_args_int(a, ab ? ab->ban_us / 1000 : 0);
-    idgw_script_args_str(a, tid ? tid : "");
-    idgw_script_args_str(a, addr ? addr : "");
+    if (q == NULL || detail == NULL) {
+        return;
+    }
+    if (idgw_acl_reply_parse(detail, q->ndims, &rep) != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0333: unexpected detail in the "
+                      "access check part's refusal");
+        return;
+    }
+    q->fleet_done = 1;
+    shadow_reply(r, q, &rep);
+    idgw_acl_breach_bans(r, &idgw_acl_g, q, &rep);
 }
 
+/* After the session core: a strike it noted is counted by STRIKES, a second
+ * round trip paid only by the refused request (the part carries nothing). */
 static int strikes_part_result(request_rec *r, const struct redisReply *result)
 {
     idgw_acl_req *q = idgw_acl_req_get(r);
 
-    if (q && result && result->type == REDIS_REPLY_INTEGER && result->integer > 0) {
-        const idgw_acl_autoban *ab = idgw_acl_autoban_get(q->conf, 1);
-        const char *scope = apr_table_get(r->notes, IDGW_NOTE_STRIKE);
-        /* only a request that proved its session strikes its terminal id */
-        int proven = scope && strcmp(scope, "session") == 0;
-        const char *tid = q->id.v[IDGW_ACL_TERMINAL];
-        int shadow = idgw_acl_shadowed(q->conf, IDGW_ACL_SH_STRIKES);
-
-        if (q->nat_subscribers && shadow) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "IDGW0371: shadow auto-ban (refuses nobody) for %" APR_INT64_T_FMT
-                          " s: terminal %s after %d sequence errors (address %s is a "
-                          "carrier NAT address: not banned)",
-                          ab ? ab->ban_us / 1000000 : 0, tid ? tid : "-",
-                          ab ? ab->count : 0, q->addr_text);
-            return OK;
-        }
-        if (q->nat_subscribers) {
-            /* only a proven terminal is banned at a carrier NAT address */
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "IDGW0330: auto-ban for %" APR_INT64_T_FMT " s: terminal %s after "
-                          "%d sequence errors (address %s is a carrier NAT address: not "
-                          "banned)", ab ? ab->ban_us / 1000000 : 0, tid ? tid : "-",
-                          ab ? ab->count : 0, q->addr_text);
-            return OK;
-        }
-        if (shadow) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "IDGW0371: shadow auto-ban (refuses nobody) for %" APR_INT64_T_FMT
-                          " s: %s%s%saddress %s after %d sequence errors",
-                          ab ? ab->ban_us / 1000000 : 0,
-                          proven && tid ? "terminal " : "", proven && tid ? tid : "",
-                          proven && tid ? " / " : "",
-                          q->ban_addr ? q->ban_addr : q->addr_text, ab ? ab->count : 0);
-            return OK;
-        }
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "IDGW0330: auto-ban for %" APR_INT64_T_FMT " s: %s%s%saddress %s "
-                      "after %d sequence errors",
-                      ab ? ab->ban_us / 1000000 : 0,
-                      proven && tid ? "terminal " : "", proven && tid ? tid : "",
-                      proven && tid ? " / " : "", q->ban_addr ? q->ban_addr : q->addr_text,
-                      ab ? ab->count : 0);
+    (void)result;
+    if (q != NULL) {
+        idgw_acl_strike(r, &idgw_acl_g, q);
     }
     return OK;
 }
 
 const idgw_script_part idgw_acl_check_part = {
     "acl_check", idgw_acl_lua_part, 0, check_part_args, check_part_result,
-    idgw_acl_lua_part_setup
+    idgw_acl_lua_part_setup, check_part_denied
 };
 
 const idgw_script_part idgw_acl_strikes_part = {
-    "acl_strikes", idgw_acl_lua_strikes_part, 1, strikes_part_args, strikes_part_result,
-    idgw_acl_lua_strikes_part_setup
+    "acl_strikes", "return 0", 1, NULL, strikes_part_result, NULL, NULL
 };
 
 /* ---- refusals the session module sent for us ------------------------------------ */
 
 /* A folded refusal is sent by mod_idgw_session (its DENY): add the
- * Retry-After of a 429, and log the verdict of a 403 confirmed there. */
+ * Retry-After of a 429. */
 /* 1 when a 429 passing the filter is the folded fleet-wide CHECK's refusal
  * (IDGW-ACL-004, sent by the session module for us).  Another module's 429,
  * e.g. the session module's load shedding (IDGW-SRV-004, counted in
@@ -867,10 +747,6 @@ apr_status_t idgw_acl_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     request_rec *r = f->r;
     idgw_acl_req *q = f->ctx;
 
-    if (q != NULL && r->status == HTTP_FORBIDDEN && q->pending) {
-        log_verdict(r, q);
-        count_denial(q, q->pending);
-    }
     if (q != NULL && r->status == HTTP_TOO_MANY_REQUESTS && refused_by_acl_rate(r)) {
         count_denial(q, &IDGW_E_ACL_RATE);
     }

@@ -2,13 +2,15 @@
  *
  *  access phase (check_access_ex, after mod_remoteip set the client address):
  *    bearer restriction, identity headers, per-process limiter, the cached
- *    blacklist and whitelist.  Nothing here talks to Redis.
+ *    blacklist and whitelist.  The copy of the lists is kept current by the
+ *    child's listener (idgw_acl_sync.h); only when it is older than
+ *    IdgwAclListsMaxAge does a request read the lists itself here.
  *  fleet-wide check (CHECK in idgw_acl_script.h):
  *    folded into mod_idgw_session's per-request script where a session check
  *    runs (one round trip in all), else run alone from a late fixups hook;
- *    it applies the fleet-wide limits and brings this node's copy of the
- *    lists up to date, after which the lists are checked again.
- *  strikes: an "after" part of the session script bans at the threshold.
+ *    it applies the fleet-wide limits.
+ *  strikes and breach bans: written by scripts of their own (idgw_acl_bans.h),
+ *    on the refused request only.
  *
  * Log ids IDGW03xx belong to this module.
  */
@@ -21,6 +23,7 @@
 
 #include "idgw_acl_cache.h"
 #include "idgw_acl_config.h"
+#include "idgw_acl_sync.h"
 #include "idgw_xml_error.h"
 #include "idgw_limiter.h"
 #include "idgw_metrics.h"
@@ -37,12 +40,16 @@ typedef struct {
     const idgw_redis_cfg *redis_cfg;  /* mod_idgw_session's Redis settings */
     idgw_script check_script;         /* standalone CHECK */
     idgw_script shadow_script;        /* SHADOW_RECORD (idgw_acl_script.h) */
-    const idgw_script *scripts[2];
+    idgw_script lists_script;         /* LISTS, the lists' reload (idgw_acl_sync.h) */
+    idgw_script ban_script;           /* BAN and STRIKES (idgw_acl_bans.h) */
+    idgw_script strikes_script;
+    const idgw_script *scripts[5];
     int folding;                      /* parts registered with the session script */
     /* per child */
     idgw_limiter *limiter;
     idgw_acl_cache *cache;
-    idgw_redis_pool *pool;            /* for the standalone CHECK */
+    idgw_redis_pool *pool;            /* for the standalone CHECK and LISTS */
+    idgw_acl_sync *sync;              /* keeps the cache current */
     volatile apr_uint32_t degraded;   /* decisions taken without Redis */
     volatile apr_uint32_t local_refusals;
     volatile apr_uint32_t fleet_checks;
@@ -64,12 +71,8 @@ typedef struct {
     idgw_acl_dim dims[IDGW_ACL_DIMS];
     const char *dim_values[IDGW_ACL_DIMS];
     int fleet_done;                   /* CHECK ran for this request */
-    const idgw_error_def *pending;    /* the lists' refusal, to be confirmed */
-    const char *verdict_log;          /* its log line */
-    int verdict_logged;
-    int verdict_blocked;              /* 1: blacklisted (IDGW0312), 0: not listed */
     int counted;                      /* the denial was counted */
-    int64_t cached_version;           /* what the node held when CHECK was built */
+    int degraded;                     /* decided without Redis (counted once) */
     idgw_acl_shadow_req shadow;       /* what shadow rules would have refused */
 } idgw_acl_req;
 

@@ -11,11 +11,12 @@
 
 #include "idgw_acl_shadow.h"
 
-/* CHECK's key layout as Lua literals: K[1] the version, the list hashes up
- * to K[LAST_LIST_KEY], the first dimension's keys from K[DIM_KEY0]. */
+/* Key layouts as Lua literals: LISTS has K[1] the version and the list
+ * hashes up to K[LAST_LIST_KEY]; CHECK has the first dimension's keys from
+ * K[DIM_KEY0], two per dimension. */
 #define LUA_LAST_LIST_KEY "13"
-#define LUA_DIM_KEY0 "14"
-_Static_assert(IDGW_ACL_LIST_KEYS == 12, "LUA_LAST_LIST_KEY and LUA_DIM_KEY0 follow the lists");
+#define LUA_DIM_KEY0 "1"
+_Static_assert(IDGW_ACL_LIST_KEYS == 12, "LUA_LAST_LIST_KEY follows the lists");
 #define LUA_SHADOW_RECORD_MS "604800000"
 _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days");
 
@@ -38,7 +39,11 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
  * every number handed out before, even after Redis lost the key (a flush, a
  * restart without persistence, an older dump): a fresh counter starts from
  * the clock, not from 1, and can never repeat a number a child's stale copy
- * carries.  A current value that is not a number counts as missing. */
+ * carries.  A current value that is not a number counts as missing.
+ * The new number is announced on the channel named like the version key
+ * (idgw_acl_sync.h) with pcall: a Redis user without the channel's
+ * permission (Redis 7's default for new ACL users) loses the announcement,
+ * not the change; the listeners' polls find it. */
 #define LUA_BUMP_HELPER                                                        \
     "local function bump(vkey)\n"                                              \
     "  local t = redis.call('TIME')\n"                                         \
@@ -47,6 +52,7 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
     "  if cur and cur + 1 > v then v = cur + 1 end\n"                          \
     "  local s = string.format('%d', v)\n"                                     \
     "  redis.call('SET', vkey, s)\n"                                           \
+    "  redis.pcall('PUBLISH', vkey, s)\n"                                      \
     "  return s\n"                                                             \
     "end\n"
 
@@ -97,84 +103,65 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
     "  end\n" \
     "end\n"
 
-/* A missing version key (the lists were reset) or one no node could hold
- * (not a plain decimal in range) is replaced at once with a number from the
- * clock: it must never match a node's copy, and every node reloads once.
- *
- * Body of function(K, A): K and A are this check's KEYS and ARGV (the whole
+/* Body of function(K, A): K and A are this check's KEYS and ARGV (the whole
  * of them standalone, its slice when folded into the session script).  It is
- * on every request's path, so it reads everything with one MGET, asks for
- * the clock only when a limit or the lists need it, and writes one SET per
- * limited dimension: 2 + n commands on the steady path.
+ * on every request's path, so it reads the limits' states with one MGET,
+ * asks for the clock only when a limit needs it, and writes one SET per
+ * limited dimension: 2 + n commands on the steady path.  It neither reads
+ * nor carries the lists: they reach the node through its listener
+ * (idgw_acl_sync.h), and a ban the breaches earn is only reported (the node
+ * writes it with BAN: one more round trip, paid by the banned request).
  *
  * P (nil when run on its own) says whether the request's session is proven
  * (mod_idgw.h: it shares the session core's read, no extra command).  After
- * the dimensions, A[4 + 6n] names the dimension that counts only proven
+ * the dimensions, A[2 + 4n] names the dimension that counts only proven
  * identities (the terminal's; 0: none): unproven, that dimension counts under
- * K[DIM_KEY0 + 3n] instead (the terminal id as named from this client
+ * K[DIM_KEY0 + 2n] instead (the terminal id as named from this client
  * address), and its refusals earn no ban: a flood naming a victim's terminal
  * id limits the flooder's address, never the victim.
  *
- * Shadow mode (idgw_acl_shadow.h) follows from A[5 + 6n]: a dimension in
+ * Shadow mode (idgw_acl_shadow.h) follows from A[3 + 4n]: a dimension in
  * shadow mode that would refuse is let through, its state not advanced, its
- * breach counted (the ban goes to the hash the node gave: the shadow bans),
- * and recorded against the subjects with the rules the node already noted. */
+ * breach counted (the ban it earns goes to the shadow bans), and recorded
+ * against the subjects with the rules the node already noted. */
 #define LUA_CHECK_HELPERS \
-    LUA_BAN_HELPER \
-    LUA_BUMP_HELPER \
-    LUA_DUMP_HELPER \
     LUA_SHADOW_RECORD_HELPER
 
 #define LUA_CHECK_BODY \
     "local n = tonumber(A[1])\n" \
     "local rk = {}\n" \
-    "for i = 1, n do rk[i] = K[" LUA_DIM_KEY0 " + (i - 1) * 3] end\n" \
-    "local g = tonumber(A[4 + n * 6] or '') or 0\n" \
-    "local subk = " LUA_DIM_KEY0 " - 1 + n * 3 + (g > 0 and 1 or 0)\n" \
-    "if g > 0 and not (P and P()) then rk[g] = K[" LUA_DIM_KEY0 " + n * 3] else g = 0 end\n" \
-    "local x = 5 + n * 6\n" \
+    "for i = 1, n do rk[i] = K[" LUA_DIM_KEY0 " + (i - 1) * 2] end\n" \
+    "local g = tonumber(A[2 + n * 4] or '') or 0\n" \
+    "local subk = " LUA_DIM_KEY0 " - 1 + n * 2 + (g > 0 and 1 or 0)\n" \
+    "if g > 0 and not (P and P()) then rk[g] = K[" LUA_DIM_KEY0 " + n * 2] else g = 0 end\n" \
+    "local x = 3 + n * 4\n" \
     "local smask = tonumber(A[x] or '0') or 0\n" \
     "local nsub = tonumber(A[x + 1] or '0') or 0\n" \
     "local nfield = tonumber(A[x + 2] or '0') or 0\n" \
     "local fields = {}\n" \
     "for f = 1, nfield do fields[f] = A[x + 2 + f] end\n" \
-    "local reads = { K[1] }\n" \
-    "for i = 1, n do reads[i + 1] = rk[i] end\n" \
-    "local got = redis.call('MGET', unpack(reads))\n" \
-    "local ver = got[1]\n" \
-    "if not ver or #ver > 16 or not string.match(ver, '^[1-9]%d*$') then\n" \
-    "  ver = bump(K[1])\n" \
-    "end\n" \
-    "local now, now_ms = 0, 0\n" \
-    "local function clock()\n" \
-    "  local t = C and C() or redis.call('TIME')\n" \
-    "  now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n" \
-    "  now_ms = math.floor(now / 1000)\n" \
-    "end\n" \
-    "if A[3] ~= '' and ver == A[2] then\n" \
-    "  if nfield > 0 then clock() shadow_record(K, subk, nsub, fields, now_ms) end\n" \
-    "  return { ver, 0, 0, 0, 0, 1, 0, 0 }\n" \
-    "end\n" \
-    "if n > 0 or ver ~= A[2] or nfield > 0 then clock() end\n" \
+    "if n == 0 and nfield == 0 then return { 0, 0, 0, 0, 0 } end\n" \
+    "local got = n > 0 and redis.call('MGET', unpack(rk)) or {}\n" \
+    "local t = C and C() or redis.call('TIME')\n" \
+    "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n" \
+    "local now_ms = math.floor(now / 1000)\n" \
     "local function shadowed(i) return math.floor(smask / 2 ^ (i - 1)) % 2 == 1 end\n" \
     "local function breach(i)\n" \
-    "  local a, k = 4 + (i - 1) * 6, " LUA_DIM_KEY0 " + (i - 1) * 3\n" \
+    "  local a, k = 2 + (i - 1) * 4, " LUA_DIM_KEY0 " + (i - 1) * 2\n" \
     "  local threshold = tonumber(A[a + 2])\n" \
     "  if threshold <= 0 or i == g then return 0 end\n" \
     "  local count = redis.call('INCR', K[k + 1])\n" \
     "  if count == 1 then redis.call('PEXPIRE', K[k + 1], A[a + 3]) end\n" \
     "  if count < threshold then return 0 end\n" \
     "  redis.call('DEL', K[k + 1])\n" \
-    "  return ban(K[k + 2], A[a + 5], now_ms + tonumber(A[a + 4]), now_ms,\n" \
-    "    'auto-breaches', string.format('%d rate-limit breaches within %d s',\n" \
-    "      count, tonumber(A[a + 3]) / 1000))\n" \
+    "  return 1\n" \
     "end\n" \
-    "local refused, retry, banned, sref, sban = 0, 0, 0, 0, 0\n" \
+    "local refused, retry, due, sref, sdue = 0, 0, 0, 0, 0\n" \
     "local new = {}\n" \
     "for i = 1, n do\n" \
-    "  local a = 4 + (i - 1) * 6\n" \
+    "  local a = 2 + (i - 1) * 4\n" \
     "  local T, tau = tonumber(A[a]), tonumber(A[a + 1])\n" \
-    "  local tat = tonumber(got[i + 1] or '0') or 0\n" \
+    "  local tat = tonumber(got[i] or '0') or 0\n" \
     "  local ceiling = now + tau + T\n" \
     "  if tat > ceiling then tat = ceiling end\n" \
     "  local base = tat\n" \
@@ -195,18 +182,48 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
     "      'PX', string.format('%d', math.ceil((new[i] - now) / 1000) + 1000)) end\n" \
     "  end\n" \
     "else\n" \
-    "  banned = breach(refused)\n" \
+    "  due = breach(refused)\n" \
     "end\n" \
     "for i = 1, n do\n" \
     "  if math.floor(sref / 2 ^ (i - 1)) % 2 == 1 and breach(i) == 1 then\n" \
-    "    sban = sban + 2 ^ (i - 1)\n" \
+    "    sdue = sdue + 2 ^ (i - 1)\n" \
     "  end\n" \
     "end\n" \
-    "if banned == 1 or sban > 0 then ver = bump(K[1]) end\n" \
     "shadow_record(K, subk, nsub, fields, now_ms)\n" \
-    "local lists = 0\n" \
-    "if ver ~= A[2] then lists = dump(K, now_ms) end\n" \
-    "return { ver, refused, retry, banned, lists, 0, sref, sban }\n"
+    "return { refused, retry, due, sref, sdue }\n"
+
+/* BAN: writes one temporary ban and announces the lists' new version.
+ * K[1] version key, K[2] the list hash; A[1] the value, A[2] the duration
+ * (ms), A[3] the source, A[4] the reason.  Reply: 1 when written, 0 when
+ * the value is already banned for good or for longer (nothing changes). */
+const char idgw_acl_lua_ban[] =
+    LUA_BAN_HELPER
+    LUA_BUMP_HELPER
+    LUA_NOW
+    "local w = ban(KEYS[2], ARGV[1], now_ms + tonumber(ARGV[2]), now_ms, ARGV[3], ARGV[4])\n"
+    "if w == 1 then bump(KEYS[1]) end\n"
+    "return w\n";
+
+/* LISTS, run by a node's listener (idgw_acl_sync.h) when it starts, when a
+ * change is announced and at least every poll interval: K[1] the version,
+ * K[2..13] the list hashes (idgw_acl_lists_keys order), A[1] the version the
+ * node holds ("-1": none).  A missing version key (the lists were reset: a
+ * flush, a restart without persistence) or one no node could hold (not a
+ * plain decimal in range) is replaced at once with a number from the clock:
+ * it must never match a node's copy, and every node reloads once.
+ * Reply: { version, 0 } when the node's copy is current, else
+ * { version, twelve flat {field, value, ...} arrays } (expired entries
+ * pruned on the way). */
+const char idgw_acl_lua_lists[] =
+    LUA_BUMP_HELPER
+    LUA_DUMP_HELPER
+    "local ver = redis.call('GET', KEYS[1])\n"
+    "if not ver or #ver > 16 or not string.match(ver, '^[1-9]%d*$') then\n"
+    "  ver = bump(KEYS[1])\n"
+    "end\n"
+    "if ver == ARGV[1] then return { ver, 0 } end\n"
+    "local t = redis.call('TIME')\n"
+    "return { ver, dump(KEYS, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) }\n";
 
 /* The shadow refusals a request learnt only after its CHECK (a list entry
  * its node's refreshed copy revealed): KEYS the subjects' records, ARGV the
@@ -237,24 +254,22 @@ const char idgw_acl_lua_part_setup[] =
 
 const char idgw_acl_lua_part[] =
     "local r = acl_check(K, A, core, clock)\n"
-    "if r[6] == 1 then return { 'DENY', A[3], 403 } end\n"
-    "if r[2] ~= 0 then return { 'DENY', '" IDGW_ACL_RATE_CODE "', 429 } end\n"
+    "if r[1] ~= 0 then return { 'DENY', '" IDGW_ACL_RATE_CODE "', 429, r } end\n"
     "return r\n";
 
-/* core[3] says whom the session core's strike counts against
- * (idgw_lua_session.c): 1, the request proved a proven session (its chip or
- * user authenticated): terminal and address; 2, anything else: the address
- * only, so that nobody can get a victim's terminal banned by naming it, with
- * a forged token or in sessions of its own opened under that name.
- */
-const char idgw_acl_lua_strikes_part_setup[] =
+/* STRIKES, run on its own by a node whose request the session core refused
+ * with a strike (the per-request script carries nothing for it).  A[6]
+ * says whom the strike counts against (idgw_lua_session.c): 1, the request
+ * proved a proven session (its chip or user authenticated): terminal and
+ * address; 2, anything else: the address only, so that nobody can get a
+ * victim's terminal banned by naming it, with a forged token or in sessions
+ * of its own opened under that name. */
+const char idgw_acl_lua_strikes[] =
     LUA_BAN_HELPER
-    LUA_BUMP_HELPER;
-
-const char idgw_acl_lua_strikes_part[] =
+    LUA_BUMP_HELPER
+    "local K, A = KEYS, ARGV\n"
     "if tonumber(A[1]) == 0 then return 0 end\n"
-    "if type(core) ~= 'table' or core[1] ~= 'ERR' then return 0 end\n"
-    "local scope = tonumber(core[3])\n"
+    "local scope = tonumber(A[6])\n"
     "if scope ~= 1 and scope ~= 2 then return 0 end\n"
     LUA_NOW
     "local bans = 0\n"

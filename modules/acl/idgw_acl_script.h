@@ -21,59 +21,61 @@
  * All time comes from Redis (TIME), so the nodes' clocks do not matter and
  * every node applies the same limit to the same state.
  *
- * CHECK, once per request: the fleet-wide rate limits, and the lists when
- * this node's copy is out of date.  Folded into mod_idgw_session's
- * per-request script as a part that runs before the session core (so the
- * steady path costs one round trip in all), or run alone where no session
- * check runs.  Body of function(K, A, P):
- *   K[1] version key, K[2..13] the list hashes (idgw_acl_lists_keys order:
- *   blacklist, whitelist, shadow bans), then per limited dimension
- *   i = 1..n three keys:
- *     rate key, breach key, the hash a breach ban of the dimension's kind
- *     goes to (the blacklist, or the shadow bans in shadow mode),
- *   then the unproven terminal's rate key (below) when there is one, then
- *   the shadow records of the request's subjects (0..2 keys)
- *   A[1] n, A[2] the version this node holds ("-1": none), A[3] the code
- *   this node's copy of the lists refuses the request with ("" if none),
- *   then per dimension six values:
- *     T (us), tau (us), breach threshold (0: no auto-ban), breach window (ms),
- *     ban duration (ms), the value to ban
- *   then A[4 + 6n]: the dimension (1..n) that counts only a proven session's
- *   identity (the terminal's), 0: none; when set, K[14 + 3n] is its rate key
+ * Every change of the lists bumps the version and PUBLISHes it on a channel
+ * of the version key's own name (PREFIXacl:ver): each node's listener
+ * (idgw_acl_sync.h) then reloads the lists with LISTS.  No request reads the
+ * version or the lists.
+ *
+ * LISTS, run by the listener: K[1] version key, K[2..13] the list hashes
+ *   (idgw_acl_lists_keys order: blacklist, whitelist, shadow bans), A[1] the
+ *   version this node holds ("-1": none).  Reply { version, lists } where
+ *   lists is 0 when the node's version is current, else twelve flat
+ *   {field, value, ...} arrays (expired entries pruned on the way).  A
+ *   missing version key (a flush, a restart without persistence) is given a
+ *   number from the clock at once, so it never matches any node's copy.
+ *
+ * CHECK, once per request: the fleet-wide rate limits.  Folded into
+ *   mod_idgw_session's per-request script as a part that runs before the
+ *   session core (so the steady path costs one round trip in all), or run
+ *   alone where no session check runs.  Body of function(K, A, P, C):
+ *   per limited dimension i = 1..n two keys: rate key, breach key; then the
+ *   unproven terminal's rate key (below) when there is one, then the shadow
+ *   records of the request's subjects (0..2 keys).
+ *   A[1] n, then per dimension four values:
+ *     T (us), tau (us), breach threshold (0: no auto-ban), breach window (ms)
+ *   then A[2 + 4n]: the dimension (1..n) that counts only a proven session's
+ *   identity (the terminal's), 0: none; when set, K[1 + 2n] is its rate key
  *   for an unproven request (PREFIXacl:rl:terminal:TID@ADDRESS: the id as
  *   named from this client address), whose refusals earn no ban.  P (the
  *   third parameter; nil standalone: nothing is proven) says which applies.
- *   Then (absent: all 0) shadow mode: A[5 + 6n] the dimensions in shadow
+ *   Then (absent: all 0) shadow mode: A[3 + 4n] the dimensions in shadow
  *   mode (bit i-1), the number of subject keys, the number m of rules
  *   already noted, the m "LAYER:RULE" fields, and when any dimension is in
  *   shadow mode its n field names.  A dimension in shadow mode that would
- *   refuse is let through, its state not advanced, its breach counted (a
- *   breach ban then goes to the hash the node gave), and recorded with the
- *   noted rules.
- *   A missing version key (the lists were reset: a flush, a restart
- *   without persistence) is given a number from the clock at once, so it
- *   never matches any node's copy and every node reloads the (empty) lists.
+ *   refuse is let through, its state not advanced, its breach counted, and
+ *   recorded with the noted rules.
  *   Either every dimension passes and all their states advance, or none
  *   advances (a refused request costs nothing), the first refusing dimension
- *   is reported, its breach counter grows and, at the threshold, a temporary
- *   ban is written and the version bumped (as every change bumps it).
- *   When A[3] is set and the node's version is current, the lists' refusal
- *   is confirmed at once and no limit is touched.
- *   Reply: { version, refused dimension (0: none), retry after (us),
- *            banned (0/1), lists, confirmed (0/1), shadow refused (bits),
- *            shadow banned (bits) }  where lists is 0 when
- *   the node's version is current, else twelve flat {field, value, ...}
- *   arrays (expired entries pruned on the way).
- *   As a part, a confirmed refusal becomes {'DENY', A[3], 403} and a limit's
- *   {'DENY', IDGW_ACL_RATE_CODE, 429}: the session is never touched.
+ *   is reported and its breach counter grows; at the threshold the counter
+ *   starts again and the ban is reported due (the node writes it with BAN).
+ *   Reply: { refused dimension (0: none), retry after (us), ban due (0/1),
+ *            shadow refused (bits), shadow ban due (bits) }
+ *   As a part, a refusal becomes {'DENY', IDGW_ACL_RATE_CODE, 429, reply}:
+ *   the session is never touched, and the node still learns of a ban due.
  *
- * STRIKES, a part after the session core: when the core refused the request
- * with a strike (a sequence error), count it per terminal id and address and
- * ban at the threshold.  Body of function(K, A, core):
+ * BAN: K[1] version key, K[2] list hash (blacklist or shadow bans); A[1]
+ *   value, A[2] duration (ms), A[3] source, A[4] reason.  Writes a temporary
+ *   ban unless a permanent or longer one is there, bumps and announces the
+ *   version.  Reply: 1 written, 0 not.
+ *
+ * STRIKES, run on its own when the session core refused a request with a
+ *   strike (a sequence error): count it per terminal id and address and ban
+ *   at the threshold.
  *   K[1] version key, K[2] strike counter (terminal), K[3] strike counter
- *   (address), K[4] blacklist terminal hash, K[5] blacklist addr hash
+ *   (address), K[4] terminal ban hash, K[5] address ban hash
  *   A[1] threshold, A[2] window (ms), A[3] ban (ms), A[4] terminal id or "",
- *   A[5] address entry or ""
+ *   A[5] address entry or "", A[6] scope (1: terminal and address, 2: the
+ *   address only)
  *   Reply: the number of bans written.
  */
 #ifndef IDGW_ACL_SCRIPT_H
@@ -91,11 +93,12 @@
 /* Number of list hashes and the first per-dimension key in CHECK. */
 #define IDGW_ACL_LIST_KEYS (IDGW_ACL_LISTS * IDGW_ACL_KINDS)
 
+extern const char idgw_acl_lua_lists[];        /* LISTS, the listener's read */
 extern const char idgw_acl_lua_check[];        /* standalone script */
 extern const char idgw_acl_lua_part[];         /* CHECK as a "before" part */
 extern const char idgw_acl_lua_part_setup[];   /* its definitions (part setup) */
-extern const char idgw_acl_lua_strikes_part[]; /* STRIKES as an "after" part */
-extern const char idgw_acl_lua_strikes_part_setup[]; /* its helpers (part setup) */
+extern const char idgw_acl_lua_ban[];          /* BAN */
+extern const char idgw_acl_lua_strikes[];      /* STRIKES */
 extern const char idgw_acl_lua_shadow_record[]; /* SHADOW_RECORD, standalone */
 
 /* Rate-limit dimensions. */

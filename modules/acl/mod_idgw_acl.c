@@ -108,10 +108,40 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     idgw_script_init(&idgw_acl_g.check_script, "acl_check", idgw_acl_lua_check);
     idgw_script_init(&idgw_acl_g.shadow_script, "acl_shadow_record",
                      idgw_acl_lua_shadow_record);
+    idgw_script_init(&idgw_acl_g.lists_script, "acl_lists", idgw_acl_lua_lists);
     idgw_acl_g.scripts[0] = &idgw_acl_g.check_script;
     idgw_acl_g.scripts[1] = &idgw_acl_g.shadow_script;
+    idgw_acl_g.scripts[2] = &idgw_acl_g.lists_script;
+    idgw_script_init(&idgw_acl_g.ban_script, "acl_ban", idgw_acl_lua_ban);
+    idgw_script_init(&idgw_acl_g.strikes_script, "acl_strikes", idgw_acl_lua_strikes);
+    idgw_acl_g.scripts[3] = &idgw_acl_g.ban_script;
+    idgw_acl_g.scripts[4] = &idgw_acl_g.strikes_script;
     idgw_acl_g.folding = 1;
     return OK;
+}
+
+/* The copy of the lists follows Redis (idgw_acl_sync.h): without the
+ * listener the requests still keep it within IdgwAclListsMaxAge. */
+static void sync_start(apr_pool_t *pchild, server_rec *s, const idgw_acl_srv_conf *conf)
+{
+    apr_status_t rv = idgw_acl_sync_create(pchild, s, idgw_acl_g.cache, idgw_acl_g.pool,
+                                           idgw_acl_g.redis_cfg, &idgw_acl_g.lists_script,
+                                           idgw_acl_g.prefix,
+                                           idgw_acl_lists_max_age(conf), &idgw_acl_g.metrics,
+                                           &idgw_acl_g.sync);
+
+    if (rv != APR_SUCCESS) {
+        idgw_acl_g.sync = NULL;
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "IDGW0338: cannot set up the lists' "
+                     "synchronisation: requests are decided as when Redis is down");
+        return;
+    }
+    if ((rv = idgw_acl_sync_listen(idgw_acl_g.sync, pchild)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "IDGW0339: cannot start the lists "
+                     "listener thread: changes reach this child within IdgwAclListsMaxAge "
+                     "(%" APR_TIME_T_FMT " ms), read by the requests",
+                     apr_time_as_msec(idgw_acl_lists_max_age(conf)));
+    }
 }
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
@@ -140,13 +170,15 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "IDGW0305: %s", err);
         return;
     }
-    rv = idgw_redis_pool_create(pchild, idgw_acl_g.redis_cfg, idgw_acl_g.scripts, 2,
+    rv = idgw_redis_pool_create(pchild, idgw_acl_g.redis_cfg, idgw_acl_g.scripts, 5,
                                 &idgw_acl_g.pool);
     if (rv != APR_SUCCESS) {
         idgw_acl_g.pool = NULL;
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
                      "IDGW0306: cannot create the access-control Redis pool");
+        return;
     }
+    sync_start(pchild, s, conf);
 }
 
 /* idgw_acl_dir_state (mod_idgw.h): what IdgwAcl says in a section, for the

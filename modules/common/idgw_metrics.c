@@ -110,6 +110,9 @@ static const idgw_metric_desc descs[IDGW_M_COUNT] = {
         "Operations left for reconciliation that the gateway settled itself when the phone "
         "came back (docs/reconcile.md), by outcome and who settled them.",
         0, 2, { "outcome", "by" } },
+    [IDGW_M_ACL_LISTS_SYNCS] = { "idgw_acl_lists_syncs_total",
+        "Reads of the access-control lists by the children, by what triggered them "
+        "and their result.", 0, 2, { "trigger", "result" } },
 };
 
 static const apr_interval_time_t bounds[IDGW_METRICS_BUCKETS] = {

@@ -62,6 +62,7 @@ typedef enum idgw_metric {
     IDGW_M_ACL_SHADOW,       /* counter   {layer, rule}        what shadow rules would refuse */
     IDGW_M_UNSETTLED,        /* counter   {kind}               operations left for reconciliation */
     IDGW_M_UNSETTLED_SETTLED,/* counter   {outcome, by}        of those, settled by the gateway */
+    IDGW_M_ACL_LISTS_SYNCS,  /* counter   {trigger, result}    reads of the access-control lists */
     IDGW_M_COUNT
 } idgw_metric;
 

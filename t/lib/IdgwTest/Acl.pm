@@ -66,10 +66,15 @@ sub code {
 
 # Deletes every access-control key of the suite (lists, limits, counters
 # and the lists' version) as a Redis data loss would; the number deleted.
+# A data loss announces nothing: the children would keep their copies for up
+# to IdgwAclListsMaxAge (docs/directives.md, "The lists' version"; measured
+# by t/acl_lists_push.t), so for the tests that follow the drop is announced
+# on the lists' channel, and every child reloads at once.
 sub drop_keys {
     my @keys = grep { length } split /\n/,
         IdgwTest::Redis::cli('--scan', '--pattern', PREFIX . 'acl:*');
     IdgwTest::Redis::cli('DEL', @keys) if @keys;
+    IdgwTest::Redis::cli('PUBLISH', PREFIX . 'acl:ver', 'dropped');
     return scalar @keys;
 }
 
@@ -151,7 +156,8 @@ sub monitor_stop {
     waitpid $m->{pid}, 0;
     open my $fh, '<', $m->{file} or return ();
     return grep { /^\d+\.\d+ \[\d+ (?!lua\])/
-                  && !IdgwTest::Redis::new_connection_setup($_, $m->{known}) } <$fh>;
+                  && !IdgwTest::Redis::new_connection_setup($_, $m->{known})
+                  && !IdgwTest::Redis::lists_listener($_) } <$fh>;
 }
 
 # ---- the error log ---------------------------------------------------------------

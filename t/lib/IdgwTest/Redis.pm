@@ -104,6 +104,17 @@ sub new_connection_setup {
     return $line =~ /^\d+\.\d+ \[\d+ ([^\]]+)\] "([^"]+)"/ && !$known->{$1} && $SETUP{uc $2};
 }
 
+# Is this MONITOR line mod_idgw_acl's lists listener (docs/directives.md,
+# "The lists' version"): its poll (GET of the version), its reload (LISTS,
+# the one script with 13 keys, the version first) or its SUBSCRIBE?  Not a
+# request's work: counted apart as _LISTS.
+sub lists_listener {
+    my ($line) = @_;
+    return $line =~ /\] "GET" "[^"]*acl:ver"$/
+        || $line =~ /\] "(?:EVALSHA|FCALL)" "[^"]+" "13" "[^"]*acl:ver"/
+        || $line =~ /\] "SUBSCRIBE" "[^"]*acl:ver"/;
+}
+
 sub client_commands {
     my ($file, $code) = @_;
     my $known = known_clients();
@@ -126,7 +137,8 @@ sub client_commands {
         next unless $line =~ /^\d+\.\d+ \[\d+ ([^\]]+)\] "([^"]+)"/;
         my $cmd = uc $2;
         next if $1 eq 'lua';
-        $count{new_connection_setup($line, $known) ? '_CONNECT' : $cmd}++;
+        $count{new_connection_setup($line, $known) ? '_CONNECT'
+               : lists_listener($line) ? '_LISTS' : $cmd}++;
     }
     close $fh;
     return \%count;

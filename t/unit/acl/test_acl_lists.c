@@ -273,7 +273,9 @@ START_TEST(script_keys_and_codes)
     /* The scripts never print numbers with Lua's lossy %.14g. */
     ck_assert_ptr_null(strstr(idgw_acl_lua_check, "tostring("));
     ck_assert_ptr_nonnull(strstr(idgw_acl_lua_part, "'DENY', '" IDGW_ACL_RATE_CODE "', 429"));
-    ck_assert_ptr_nonnull(strstr(idgw_acl_lua_part, "'DENY', A[3], 403"));
+    /* the part denies only for a limit: the lists never reach Redis */
+    ck_assert_ptr_null(strstr(idgw_acl_lua_part, "403"));
+    ck_assert_ptr_nonnull(strstr(idgw_acl_lua_lists, "PUBLISH"));
     ck_assert_str_eq(IDGW_E_ACL_RATE.code, IDGW_ACL_RATE_CODE);
     ck_assert_int_eq(IDGW_E_ACL_RATE.http_status, 429);
 }
@@ -307,25 +309,23 @@ static redisReply *r_arr(size_t n, redisReply **elems)
     return r;
 }
 
-static redisReply *check_reply8(const char *ver, long long refused, long long retry,
-                                long long banned, redisReply *lists, long long confirmed,
+static redisReply *check_reply5(long long refused, long long retry, long long banned,
                                 long long shadow_refused, long long shadow_banned)
 {
-    redisReply *e[8] = { r_str(ver), r_int(refused), r_int(retry), r_int(banned), lists,
-                         r_int(confirmed), r_int(shadow_refused), r_int(shadow_banned) };
-    return r_arr(8, e);
+    redisReply *e[5] = { r_int(refused), r_int(retry), r_int(banned), r_int(shadow_refused),
+                         r_int(shadow_banned) };
+    return r_arr(5, e);
 }
 
-static redisReply *check_reply6(const char *ver, long long refused, long long retry,
-                                long long banned, redisReply *lists, long long confirmed)
+static redisReply *check_reply(long long refused, long long retry, long long banned)
 {
-    return check_reply8(ver, refused, retry, banned, lists, confirmed, 0, 0);
+    return check_reply5(refused, retry, banned, 0, 0);
 }
 
-static redisReply *check_reply(const char *ver, long long refused, long long retry,
-                               long long banned, redisReply *lists)
+static redisReply *lists_reply(const char *ver, redisReply *lists)
 {
-    return check_reply6(ver, refused, retry, banned, lists, 0);
+    redisReply *e[2] = { r_str(ver), lists };
+    return r_arr(2, e);
 }
 
 static redisReply *eight_lists(void)
@@ -353,26 +353,27 @@ START_TEST(check_replies_parse_strictly)
     idgw_acl_lists *l;
     idgw_acl_identity id;
     idgw_acl_kind kind;
+    const redisReply *lists;
     const char *problem = NULL;
+    int64_t version;
     int skipped = -1;
 
-    ck_assert_ptr_null(idgw_acl_reply_parse(check_reply("12", 0, 0, 0, r_int(0)), 2, &rep));
-    ck_assert_int_eq(rep.version, 12);
+    ck_assert_ptr_null(idgw_acl_reply_parse(check_reply(0, 0, 0), 2, &rep));
     ck_assert_int_eq(rep.refused, 0);
-    ck_assert_int_eq(rep.confirmed, 0);
-    ck_assert_ptr_null(rep.lists);
-    ck_assert_ptr_null(idgw_acl_reply_parse(check_reply6("12", 0, 0, 0, r_int(0), 1), 0, &rep));
-    ck_assert_int_eq(rep.confirmed, 1);
-    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply6("12", 0, 0, 0, r_int(0), 2), 0, &rep));
-
-    ck_assert_ptr_null(idgw_acl_reply_parse(check_reply("13", 2, 250000, 1, eight_lists()),
-                                            2, &rep));
+    ck_assert_ptr_null(idgw_acl_reply_parse(check_reply(2, 250000, 1), 2, &rep));
     ck_assert_int_eq(rep.refused, 2);
     ck_assert_int_eq(rep.retry_us, 250000);
     ck_assert_int_eq(rep.banned, 1);
-    ck_assert_ptr_nonnull(rep.lists);
 
-    l = idgw_acl_reply_lists(pool, rep.version, rep.lists, &skipped, &problem);
+    /* LISTS: the version alone when the copy is current, else the lists */
+    ck_assert_ptr_null(idgw_acl_reply_lists_parse(lists_reply("12", r_int(0)), &version,
+                                                  &lists));
+    ck_assert_int_eq(version, 12);
+    ck_assert_ptr_null(lists);
+    ck_assert_ptr_null(idgw_acl_reply_lists_parse(lists_reply("13", eight_lists()), &version,
+                                                  &lists));
+    ck_assert_ptr_nonnull(lists);
+    l = idgw_acl_reply_lists(pool, version, lists, &skipped, &problem);
     ck_assert_int_eq(skipped, 1);
     ck_assert_ptr_nonnull(strstr(problem, "bl:terminal"));
     ck_assert_int_eq(idgw_acl_lists_version(l), 13);
@@ -391,42 +392,44 @@ START_TEST(check_replies_parse_strictly)
 
     /* shadow masks: within the call's dimensions, a shadow ban only where a
      * shadow limit refused */
-    ck_assert_ptr_null(idgw_acl_reply_parse(check_reply8("1", 0, 0, 0, r_int(0), 0, 3, 2),
-                                            2, &rep));
+    ck_assert_ptr_null(idgw_acl_reply_parse(check_reply5(0, 0, 0, 3, 2), 2, &rep));
     ck_assert_uint_eq(rep.shadow_refused, 3);
     ck_assert_uint_eq(rep.shadow_banned, 2);
-    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply8("1", 0, 0, 0, r_int(0), 0, 4, 0),
-                                               2, &rep));
-    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply8("1", 0, 0, 0, r_int(0), 0, 1, 2),
-                                               2, &rep));
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply5(0, 0, 0, 4, 0), 2, &rep));
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply5(0, 0, 0, 1, 2), 2, &rep));
 
-    /* Shapes that are not CHECK's are errors, never guesses. */
+    /* Shapes that are not CHECK's or LISTS' are errors, never guesses. */
     ck_assert_ptr_nonnull(idgw_acl_reply_parse(NULL, 1, &rep));
     ck_assert_ptr_nonnull(idgw_acl_reply_parse(r_int(1), 1, &rep));
     {
-        redisReply *five[5] = { r_str("1"), r_int(0), r_int(0), r_int(0), r_int(0) };
-        ck_assert_ptr_nonnull(idgw_acl_reply_parse(r_arr(5, five), 1, &rep));
+        redisReply *eight[8] = { r_str("1"), r_int(0), r_int(0), r_int(0), r_int(0),
+                                 r_int(0), r_int(0), r_int(0) };
+        ck_assert_ptr_nonnull(idgw_acl_reply_parse(r_arr(8, eight), 1, &rep));
     }
-    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("x1", 0, 0, 0, r_int(0)), 1, &rep));
-    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("1", 3, 0, 0, r_int(0)), 2, &rep));
-    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("1", 0, -1, 0, r_int(0)), 2, &rep));
-    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("1", 0, 0, 2, r_int(0)), 2, &rep));
-    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("1", 0, 0, 0, r_int(1)), 2, &rep));
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply(3, 0, 0), 2, &rep));
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply(0, -1, 0), 2, &rep));
+    ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply(0, 0, 2), 2, &rep));
+    ck_assert_ptr_nonnull(idgw_acl_reply_lists_parse(NULL, &version, &lists));
+    ck_assert_ptr_nonnull(idgw_acl_reply_lists_parse(lists_reply("x1", r_int(0)), &version,
+                                                     &lists));
+    ck_assert_ptr_nonnull(idgw_acl_reply_lists_parse(lists_reply("1", r_int(1)), &version,
+                                                     &lists));
     {
         redisReply *few[2] = { r_arr(0, NULL), r_arr(0, NULL) };
-        ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("1", 0, 0, 0, r_arr(2, few)),
-                                                   2, &rep));
+        ck_assert_ptr_nonnull(idgw_acl_reply_lists_parse(lists_reply("1", r_arr(2, few)),
+                                                         &version, &lists));
     }
     {
-        redisReply *lists = eight_lists();
+        redisReply *ls = eight_lists();
         redisReply *odd[1] = { r_str("T1") };
-        lists->element[0] = r_arr(1, odd);
-        ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply("1", 0, 0, 0, lists), 2, &rep));
+        ls->element[0] = r_arr(1, odd);
+        ck_assert_ptr_nonnull(idgw_acl_reply_lists_parse(lists_reply("1", ls), &version,
+                                                         &lists));
     }
-    ck_assert(!idgw_acl_version_parse("", 0, &rep.version));
-    ck_assert(!idgw_acl_version_parse("12345678901234567", 17, &rep.version));
-    ck_assert(idgw_acl_version_parse("0", 1, &rep.version));
-    ck_assert_int_eq(rep.version, 0);
+    ck_assert(!idgw_acl_version_parse("", 0, &version));
+    ck_assert(!idgw_acl_version_parse("12345678901234567", 17, &version));
+    ck_assert(idgw_acl_version_parse("0", 1, &version));
+    ck_assert_int_eq(version, 0);
 }
 END_TEST
 

@@ -1,7 +1,7 @@
 /* Check tests of the fleet-wide Lua (modules/idgw_acl_script.c) run by a real
  * redis-server on 127.0.0.1:6403, started for the suite: the GCRA in Lua, all
  * or nothing across dimensions, breach and strike bans, the list dump with
- * pruning, the confirmation of a node's refusal. */
+ * pruning, the announcement of every change on the version's channel. */
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -154,25 +154,18 @@ typedef struct {
 
 /* One CHECK call (the standalone script) with the given dimensions and, if
  * sh is not NULL, shadow arguments. */
-static redisReply *check_ex(const char *cached, const char *pending, const dim *d, int n,
-                            const shadow_args *sh, idgw_acl_check_reply *out)
+static redisReply *check_ex(const dim *d, int n, const shadow_args *sh,
+                            idgw_acl_check_reply *out)
 {
-    const char *lists[IDGW_ACL_LIST_KEYS];
     call c;
     redisReply *r;
     const char *err;
-    int nkeys = 1 + IDGW_ACL_LIST_KEYS + 3 * n;
+    int nkeys = 2 * n;
 
-    idgw_acl_lists_keys(pool, P, lists);
     call_begin(&c, idgw_acl_lua_check);
-    push(&c, idgw_acl_key_version(pool, P));
-    for (int i = 0; i < IDGW_ACL_LIST_KEYS; i++) {
-        push(&c, lists[i]);
-    }
     for (int i = 0; i < n; i++) {
         push(&c, d[i].rate);
         push(&c, d[i].breach);
-        push(&c, d[i].ban_hash);
     }
     if (claim_dim) {
         push(&c, claim_key);
@@ -183,15 +176,11 @@ static redisReply *check_ex(const char *cached, const char *pending, const dim *
         nkeys++;
     }
     push(&c, apr_itoa(pool, n));
-    push(&c, cached);
-    push(&c, pending);
     for (int i = 0; i < n; i++) {
         push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].T)));
         push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].tau)));
         push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].threshold)));
         push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].window_ms)));
-        push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].ban_ms)));
-        push(&c, d[i].ban_value);
     }
     /* the claim dimension's slot comes before the shadow arguments */
     if (claim_dim || sh) {
@@ -214,10 +203,52 @@ static redisReply *check_ex(const char *cached, const char *pending, const dim *
     return r;
 }
 
-static redisReply *check(const char *cached, const char *pending, const dim *d, int n,
-                         idgw_acl_check_reply *out)
+static redisReply *check(const dim *d, int n, idgw_acl_check_reply *out)
 {
-    return check_ex(cached, pending, d, n, NULL, out);
+    return check_ex(d, n, NULL, out);
+}
+
+/* One LISTS call (the listener's read) from a node holding version cached:
+ * the version in Redis, and the lists when they are not cached. */
+static redisReply *lists_call(const char *cached, int64_t *version, const redisReply **lists)
+{
+    const char *keys[IDGW_ACL_LIST_KEYS];
+    call c;
+    redisReply *r;
+    const char *err;
+
+    idgw_acl_lists_keys(pool, P, keys);
+    call_begin(&c, idgw_acl_lua_lists);
+    push(&c, idgw_acl_key_version(pool, P));
+    for (int i = 0; i < IDGW_ACL_LIST_KEYS; i++) {
+        push(&c, keys[i]);
+    }
+    push(&c, cached);
+    r = call_run(&c, 1 + IDGW_ACL_LIST_KEYS);
+    err = idgw_acl_reply_lists_parse(r, version, lists);
+    ck_assert_msg(err == NULL, "reply: %s", err ? err : "");
+    return r;
+}
+
+/* One BAN call: 1 written, 0 not. */
+static long long ban_call(const char *hash, const char *value, long long ms, const char *reason)
+{
+    call c;
+    redisReply *r;
+    long long w;
+
+    call_begin(&c, idgw_acl_lua_ban);
+    push(&c, idgw_acl_key_version(pool, P));
+    push(&c, hash);
+    push(&c, value);
+    push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)ms));
+    push(&c, "auto-breaches");
+    push(&c, reason);
+    r = call_run(&c, 2);
+    ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+    w = r->integer;
+    freeReplyObject(r);
+    return w;
 }
 
 static char *get(const char *key)
@@ -301,12 +332,12 @@ START_TEST(gcra_burst_then_interval)
     char *before;
 
     for (int i = 0; i < 5; i++) {
-        freeReplyObject(check("-1", "", &d, 1, &rep));
+        freeReplyObject(check(&d, 1, &rep));
         ck_assert_int_eq(rep.refused, 0);
     }
     before = get(d.rate);
     ck_assert_ptr_nonnull(before);
-    freeReplyObject(check("-1", "", &d, 1, &rep));
+    freeReplyObject(check(&d, 1, &rep));
     ck_assert_int_eq(rep.refused, 1);
     ck_assert_int_gt(rep.retry_us, 0);
     ck_assert_int_le(rep.retry_us, 10000000);
@@ -321,53 +352,83 @@ START_TEST(dimensions_pass_together_or_not_at_all)
     idgw_acl_check_reply rep;
     char *first;
 
-    freeReplyObject(check("-1", "", d, 2, &rep));
+    freeReplyObject(check(d, 2, &rep));
     ck_assert_int_eq(rep.refused, 0);
     first = get(d[0].rate);
-    freeReplyObject(check("-1", "", d, 2, &rep));
+    freeReplyObject(check(d, 2, &rep));
     ck_assert_int_eq(rep.refused, 2);
     /* the dimension that had room was not charged for the refused request */
     ck_assert_str_eq(get(d[0].rate), first);
 }
 END_TEST
 
-START_TEST(breaches_earn_a_ban_and_a_new_version)
+/* A subscriber to the lists' channel (the version key's name), as each
+ * child's listener is (idgw_acl_sync.c). */
+static redisContext *listener(void)
+{
+    struct timeval tv = { 2, 0 };
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", PORT, tv);
+    redisReply *r;
+
+    ck_assert(c != NULL && !c->err);
+    redisSetTimeout(c, tv);
+    r = redisCommand(c, "SUBSCRIBE %s", idgw_acl_key_version(pool, P));
+    ck_assert(r != NULL && r->type == REDIS_REPLY_ARRAY);
+    freeReplyObject(r);
+    return c;
+}
+
+/* The version the next announcement on c carries (fails after 2 s). */
+static long long announced(redisContext *c)
+{
+    void *reply = NULL;
+    const redisReply *m;
+    long long v;
+
+    ck_assert_msg(redisGetReply(c, &reply) == REDIS_OK && reply, "no announcement");
+    m = reply;
+    ck_assert(m->type == REDIS_REPLY_ARRAY && m->elements == 3);
+    ck_assert_str_eq(m->element[0]->str, "message");
+    ck_assert_str_eq(m->element[1]->str, idgw_acl_key_version(pool, P));
+    v = strtoll(m->element[2]->str, NULL, 10);
+    freeReplyObject(reply);
+    return v;
+}
+
+START_TEST(breaches_make_a_ban_due_and_ban_writes_and_announces_it)
 {
     dim d = terminal_dim("T-flood", 60000000, 1);
     idgw_acl_check_reply rep;
-    redisReply *r;
+    redisContext *sub = listener();
     char *entry;
     long long exp, added, started = redis_time_us();
-    const char *held;
 
     d.threshold = 2;
-    d.ban_ms = 60000;
-    freeReplyObject(check("-1", "", &d, 1, &rep));
+    set_version("5");
+    freeReplyObject(check(&d, 1, &rep));
     ck_assert_int_eq(rep.refused, 0);
-    /* the first check gave the missing counter a number from the clock */
-    ck_assert_int_ge(rep.version, started);
-    held = apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)rep.version);
-    freeReplyObject(check(held, "", &d, 1, &rep));
+    freeReplyObject(check(&d, 1, &rep));
     ck_assert_int_eq(rep.refused, 1);
     ck_assert_int_eq(rep.banned, 0);
-    ck_assert_ptr_null(rep.lists);
-    r = check(held, "", &d, 1, &rep);
+    ck_assert_str_eq(get(d.breach), "1");
+    freeReplyObject(check(&d, 1, &rep));
     ck_assert_int_eq(rep.refused, 1);
-    ck_assert_int_eq(rep.banned, 1);
-    /* the ban moved the version on */
-    ck_assert_int_gt(rep.version, strtoll(held, NULL, 10));
-    ck_assert_int_eq(rep.version, version_now());
-    /* the new lists come back in the same reply: the ban is in them */
-    ck_assert_ptr_nonnull(rep.lists);
-    ck_assert_int_eq(rep.lists->element[IDGW_ACL_TERMINAL]->elements, 2);
-    ck_assert_str_eq(rep.lists->element[IDGW_ACL_TERMINAL]->element[0]->str, "T-flood");
-    freeReplyObject(r);
+    ck_assert_int_eq(rep.banned, 1);          /* due: the node writes it */
+    ck_assert_ptr_null(get(d.breach));        /* counting starts again */
+    /* CHECK itself never touches the lists nor their version */
+    ck_assert_str_eq(get(idgw_acl_key_version(pool, P)), "5");
+    ck_assert_ptr_null(hget(d.ban_hash, "T-flood"));
+    /* BAN writes it, moves the version on (from the clock), tells the listeners */
+    ck_assert_int_eq(ban_call(d.ban_hash, "T-flood", 60000, "2 rate-limit breaches within 60 s"),
+                     1);
+    ck_assert_int_ge(version_now(), started);
+    ck_assert_int_eq(announced(sub), version_now());
+    redisFree(sub);
     entry = hget(d.ban_hash, "T-flood");
     ck_assert_ptr_nonnull(entry);
     ck_assert_int_eq(sscanf(entry, "%lld|%lld|", &exp, &added), 2);
     ck_assert_int_eq(exp - added, 60000);
     ck_assert_ptr_nonnull(strstr(entry, "|auto-breaches|2 rate-limit breaches within 60 s"));
-    ck_assert_ptr_null(get(d.breach));
 }
 END_TEST
 
@@ -384,12 +445,12 @@ START_TEST(an_unproven_terminal_counts_as_named_and_is_never_banned)
     claim_dim = 1;
     claim_key = idgw_acl_key_rate_claim(pool, P, "T-victim", "10.6.6.6");
     ck_assert_str_eq(claim_key, P "acl:rl:terminal:T-victim@10.6.6.6");
-    freeReplyObject(check("-1", "", &d, 1, &rep));
+    freeReplyObject(check(&d, 1, &rep));
     ck_assert_int_eq(rep.refused, 0);
     ck_assert_ptr_nonnull(get(claim_key));
     ck_assert_ptr_null(get(d.rate));
     for (int i = 0; i < 4; i++) {
-        freeReplyObject(check("-1", "", &d, 1, &rep));
+        freeReplyObject(check(&d, 1, &rep));
         ck_assert_int_eq(rep.refused, 1);
         ck_assert_int_eq(rep.banned, 0);
     }
@@ -397,24 +458,23 @@ START_TEST(an_unproven_terminal_counts_as_named_and_is_never_banned)
     ck_assert_ptr_null(get(d.breach));
     claim_dim = 0;
     /* the victim's own (proven) budget is untouched */
-    freeReplyObject(check("-1", "", &d, 1, &rep));
+    freeReplyObject(check(&d, 1, &rep));
     ck_assert_int_eq(rep.refused, 0);
 }
 END_TEST
 
 START_TEST(a_ban_never_shortens_a_longer_one)
 {
-    dim d = terminal_dim("T-perm", 60000000, 1);
-    idgw_acl_check_reply rep;
+    const char *bl = idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL);
 
-    hset(d.ban_hash, "T-perm", "0|1|admin|permanent");
-    d.threshold = 1;
-    d.ban_ms = 1000;
-    freeReplyObject(check("0", "", &d, 1, &rep));
-    freeReplyObject(check("0", "", &d, 1, &rep));
-    ck_assert_int_eq(rep.refused, 1);
-    ck_assert_int_eq(rep.banned, 0);
-    ck_assert_str_eq(hget(d.ban_hash, "T-perm"), "0|1|admin|permanent");
+    set_version("5");
+    hset(bl, "T-perm", "0|1|admin|permanent");
+    ck_assert_int_eq(ban_call(bl, "T-perm", 1000, "x"), 0);
+    ck_assert_str_eq(hget(bl, "T-perm"), "0|1|admin|permanent");
+    /* nothing changed: no new version */
+    ck_assert_str_eq(get(idgw_acl_key_version(pool, P)), "5");
+    ck_assert_int_eq(ban_call(bl, "T-temp", 3600000, "x"), 1);
+    ck_assert_int_eq(ban_call(bl, "T-temp", 1000, "x"), 0);
 }
 END_TEST
 
@@ -422,43 +482,45 @@ START_TEST(lists_come_when_stale_with_expired_entries_pruned)
 {
     const char *bl_terminal = idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL);
     const char *wl_idm = idgw_acl_key_list(pool, P, IDGW_ACL_WHITELIST, IDGW_ACL_IDM);
-    idgw_acl_check_reply rep;
+    const redisReply *lists;
+    int64_t version;
     redisReply *r;
 
     hset(bl_terminal, "T-live", "0|1|admin|x");
     hset(bl_terminal, "T-gone", "1|1|admin|expired long ago");
     hset(wl_idm, "0011223344556677", "0|1|admin|pilot");
     set_version("7");
-    r = check("-1", "", NULL, 0, &rep);
-    ck_assert_int_eq(rep.version, 7);
-    ck_assert_ptr_nonnull(rep.lists);
-    ck_assert_int_eq(rep.lists->element[IDGW_ACL_TERMINAL]->elements, 2);
-    ck_assert_str_eq(rep.lists->element[IDGW_ACL_TERMINAL]->element[0]->str, "T-live");
-    ck_assert_int_eq(rep.lists->element[IDGW_ACL_KINDS + IDGW_ACL_IDM]->elements, 2);
+    r = lists_call("-1", &version, &lists);
+    ck_assert_int_eq(version, 7);
+    ck_assert_ptr_nonnull(lists);
+    ck_assert_int_eq(lists->element[IDGW_ACL_TERMINAL]->elements, 2);
+    ck_assert_str_eq(lists->element[IDGW_ACL_TERMINAL]->element[0]->str, "T-live");
+    ck_assert_int_eq(lists->element[IDGW_ACL_KINDS + IDGW_ACL_IDM]->elements, 2);
     freeReplyObject(r);
     ck_assert_ptr_null(hget(bl_terminal, "T-gone"));
     /* current version: no lists, only the number */
-    r = check("7", "", NULL, 0, &rep);
-    ck_assert_ptr_null(rep.lists);
+    r = lists_call("7", &version, &lists);
+    ck_assert_ptr_null(lists);
+    ck_assert_int_eq(version, 7);
     freeReplyObject(r);
 }
 END_TEST
 
-START_TEST(a_node_refusal_is_confirmed_only_on_a_current_copy)
+/* A reset (missing) version is replaced from the clock by the first
+ * listener that reads it, and announced: every other child reloads too. */
+START_TEST(a_reset_version_is_renumbered_and_announced)
 {
-    dim d = terminal_dim("T-pending", 60000000, 5);
-    idgw_acl_check_reply rep;
+    redisContext *sub = listener();
+    const redisReply *lists;
+    int64_t version;
+    long long started = redis_time_us();
+    redisReply *r = lists_call("12", &version, &lists);
 
-    set_version("3");
-    freeReplyObject(check("3", "IDGW-ACL-002", &d, 1, &rep));
-    ck_assert_int_eq(rep.confirmed, 1);
-    /* confirmed refusals touch no limit */
-    ck_assert_ptr_null(get(d.rate));
-    freeReplyObject(check("2", "IDGW-ACL-002", &d, 1, &rep));
-    ck_assert_int_eq(rep.confirmed, 0);
-    ck_assert_ptr_nonnull(rep.lists);
-    ck_assert_ptr_nonnull(get(d.rate));
-    ck_assert(strstr(idgw_acl_lua_part, "if r[6] == 1 then return { 'DENY', A[3], 403 }") != NULL);
+    ck_assert_int_ge(version, started);
+    ck_assert_ptr_nonnull(lists);
+    ck_assert_int_eq(announced(sub), version);
+    freeReplyObject(r);
+    redisFree(sub);
 }
 END_TEST
 
@@ -481,7 +543,7 @@ static long long calls(const char *command)
     return n;
 }
 
-START_TEST(the_steady_check_costs_two_plus_n_commands)
+START_TEST(the_steady_check_costs_two_plus_n_commands_and_reads_no_list)
 {
     dim d[2] = { terminal_dim("T-cost", 1000000, 100),
                  { idgw_acl_key_rate(pool, P, IDGW_ACL_DIM_ADDR, "10.1.2.3"),
@@ -489,45 +551,40 @@ START_TEST(the_steady_check_costs_two_plus_n_commands)
                    idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_ADDR),
                    1000000, 99000000, 0, 60000, 0, "10.1.2.3/32" } };
     idgw_acl_check_reply rep;
-    const char *cmds[] = { "mget", "time", "set", "get", "hgetall", "incr", "hget" };
-    long long before[7], after[7];
+    const char *cmds[] = { "mget", "time", "set", "get", "hgetall", "incr", "hget",
+                           "publish" };
+    long long before[8], after[8];
 
     set_version("4");
-    for (int i = 0; i < 7; i++) before[i] = calls(cmds[i]);
-    freeReplyObject(check("4", "", d, 2, &rep));
-    for (int i = 0; i < 7; i++) after[i] = calls(cmds[i]);
+    for (int i = 0; i < 8; i++) before[i] = calls(cmds[i]);
+    freeReplyObject(check(d, 2, &rep));
+    for (int i = 0; i < 8; i++) after[i] = calls(cmds[i]);
     ck_assert_int_eq(rep.refused, 0);
-    ck_assert_ptr_null(rep.lists);
-    ck_assert_int_eq(after[0] - before[0], 1);     /* one MGET reads all */
+    ck_assert_int_eq(after[0] - before[0], 1);     /* one MGET reads the limits */
     ck_assert_int_eq(after[1] - before[1], 1);     /* the clock */
     ck_assert_int_eq(after[2] - before[2], 2);     /* one SET per dimension */
-    for (int i = 3; i < 7; i++) {
+    for (int i = 3; i < 8; i++) {                  /* no version, no lists */
         ck_assert_msg(after[i] == before[i], "unexpected %s", cmds[i]);
     }
-    /* where no limit applies and the copy is current: the MGET alone */
-    for (int i = 0; i < 7; i++) before[i] = calls(cmds[i]);
-    freeReplyObject(check("4", "", NULL, 0, &rep));
-    for (int i = 0; i < 7; i++) after[i] = calls(cmds[i]);
-    ck_assert_int_eq(after[0] - before[0], 1);
-    for (int i = 1; i < 7; i++) {
+    /* where no limit applies: nothing at all */
+    for (int i = 0; i < 8; i++) before[i] = calls(cmds[i]);
+    freeReplyObject(check(NULL, 0, &rep));
+    for (int i = 0; i < 8; i++) after[i] = calls(cmds[i]);
+    for (int i = 0; i < 8; i++) {
         ck_assert_msg(after[i] == before[i], "unexpected %s", cmds[i]);
     }
 }
 END_TEST
 
-/* The strikes part as mod_idgw_session runs it: function(K, A, core). */
-static long long strikes_for(const char *terminal, const char *core_status, long long struck,
-                             long long threshold)
+/* STRIKES as mod_idgw_acl runs it after a strike (idgw_acl_bans.c); a
+ * scope of 0 stands for a request the session core did not strike. */
+static long long strikes_for(const char *terminal, long long scope, long long threshold)
 {
-    const char *script = apr_pstrcat(pool,
-        idgw_acl_lua_strikes_part_setup,
-        "local function part(K, A, core)\n", idgw_acl_lua_strikes_part, "\nend\n"
-        "return part(KEYS, ARGV, { ARGV[6], 'IDGW-SES-001', tonumber(ARGV[7]), 0 })\n", NULL);
     call c;
     redisReply *r;
     long long bans;
 
-    call_begin(&c, script);
+    call_begin(&c, idgw_acl_lua_strikes);
     push(&c, idgw_acl_key_version(pool, P));
     push(&c, idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, terminal));
     push(&c, idgw_acl_key_strike(pool, P, IDGW_ACL_ADDR, "10.0.0.9/32"));
@@ -538,8 +595,7 @@ static long long strikes_for(const char *terminal, const char *core_status, long
     push(&c, "3600000");
     push(&c, terminal);
     push(&c, "10.0.0.9/32");
-    push(&c, core_status);
-    push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(struck)));
+    push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(scope)));
     r = call_run(&c, 5);
     ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
     bans = r->integer;
@@ -547,9 +603,9 @@ static long long strikes_for(const char *terminal, const char *core_status, long
     return bans;
 }
 
-static long long strikes(const char *core_status, long long struck, long long threshold)
+static long long strikes(long long scope, long long threshold)
 {
-    return strikes_for("T-seq", core_status, struck, threshold);
+    return strikes_for("T-seq", scope, threshold);
 }
 
 START_TEST(strikes_earn_bans_for_terminal_and_address)
@@ -558,18 +614,23 @@ START_TEST(strikes_earn_bans_for_terminal_and_address)
     const char *bl_a = idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_ADDR);
     long long started = redis_time_us();
 
-    /* an accepted request or a refusal without a strike counts nothing */
-    ck_assert_int_eq(strikes("OK", 0, 3), 0);
-    ck_assert_int_eq(strikes("ERR", 0, 3), 0);
+    /* no strike scope counts nothing */
+    ck_assert_int_eq(strikes(0, 3), 0);
     ck_assert_ptr_null(get(idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, "T-seq")));
     /* auto-ban off: counts nothing either */
-    ck_assert_int_eq(strikes("ERR", 1, 0), 0);
+    ck_assert_int_eq(strikes(1, 0), 0);
     ck_assert_ptr_null(get(idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, "T-seq")));
+    /* an unproven request strikes the address only */
+    ck_assert_int_eq(strikes(2, 3), 0);
+    ck_assert_ptr_null(get(idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, "T-seq")));
+    ck_assert_str_eq(get(idgw_acl_key_strike(pool, P, IDGW_ACL_ADDR, "10.0.0.9/32")), "1");
+    freeReplyObject(redisCommand(rc, "DEL %s", idgw_acl_key_strike(pool, P, IDGW_ACL_ADDR,
+                                                                   "10.0.0.9/32")));
 
-    ck_assert_int_eq(strikes("ERR", 1, 3), 0);
-    ck_assert_int_eq(strikes("ERR", 1, 3), 0);
+    ck_assert_int_eq(strikes(1, 3), 0);
+    ck_assert_int_eq(strikes(1, 3), 0);
     ck_assert_str_eq(get(idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, "T-seq")), "2");
-    ck_assert_int_eq(strikes("ERR", 1, 3), 2);
+    ck_assert_int_eq(strikes(1, 3), 2);
     ck_assert_ptr_nonnull(strstr(hget(bl_t, "T-seq"), "|auto-strikes|3 sequence errors within 600 s"));
     ck_assert_ptr_nonnull(hget(bl_a, "10.0.0.9/32"));
     ck_assert_int_ge(version_now(), started);
@@ -591,8 +652,8 @@ START_TEST(shadow_mode_costs_nothing_until_it_would_refuse)
 
     set_version("4");
     for (int i = 0; i < 6; i++) before[i] = calls(cmds[i]);
-    freeReplyObject(check_ex("4", "", &d, 1, &sh, &rep));
-    freeReplyObject(check_ex("4", "", &d, 1, &none, &rep));
+    freeReplyObject(check_ex(&d, 1, &sh, &rep));
+    freeReplyObject(check_ex(&d, 1, &none, &rep));
     for (int i = 0; i < 6; i++) after[i] = calls(cmds[i]);
     ck_assert_uint_eq(rep.shadow_refused, 0);
     ck_assert_int_eq(after[0] - before[0], 2);
@@ -615,7 +676,7 @@ START_TEST(a_shadow_limit_lets_through_charges_nothing_and_records)
     char *state, *ok_state;
     redisReply *r;
 
-    freeReplyObject(check_ex("-1", "", d, 2, &sh, &rep));
+    freeReplyObject(check_ex(d, 2, &sh, &rep));
     ck_assert_int_eq(rep.refused, 0);
     ck_assert_uint_eq(rep.shadow_refused, 0);
     ck_assert_ptr_null(hget(rec_t, "ratelimit:terminal"));    /* nothing to record */
@@ -623,12 +684,12 @@ START_TEST(a_shadow_limit_lets_through_charges_nothing_and_records)
     ok_state = get(d[1].rate);
     /* over the limit: let through, the limit's state is not charged (as a
      * refusal would not), the other dimension is, both subjects record it */
-    freeReplyObject(check_ex("-1", "", d, 2, &sh, &rep));
+    freeReplyObject(check_ex(d, 2, &sh, &rep));
     ck_assert_int_eq(rep.refused, 0);
     ck_assert_uint_eq(rep.shadow_refused, 1);
     ck_assert_str_eq(get(d[0].rate), state);
     ck_assert_str_ne(get(d[1].rate), ok_state);
-    freeReplyObject(check_ex("-1", "", d, 2, &sh, &rep));
+    freeReplyObject(check_ex(d, 2, &sh, &rep));
     ck_assert_str_eq(hget(rec_t, "ratelimit:terminal"), "2");
     ck_assert_str_eq(hget(rec_a, "ratelimit:terminal"), "2");
     ck_assert_ptr_nonnull(hget(rec_a, "ratelimit:terminal:last"));
@@ -636,64 +697,52 @@ START_TEST(a_shadow_limit_lets_through_charges_nothing_and_records)
     ck_assert_int_gt(r->integer, 6LL * 86400 * 1000);
     freeReplyObject(r);
     /* the same limit enforced refuses */
-    freeReplyObject(check("-1", "", d, 2, &rep));
+    freeReplyObject(check(d, 2, &rep));
     ck_assert_int_eq(rep.refused, 1);
 }
 END_TEST
 
-START_TEST(shadow_breaches_ban_into_the_shadow_hash)
+START_TEST(shadow_breaches_make_a_shadow_ban_due)
 {
     dim d = terminal_dim("T-shb", 60000000, 1);
     const char *rec = apr_pstrcat(pool, P, "acl:sr:terminal:T-shb", NULL);
     shadow_args sh = { 1, 1, { rec }, 0, { NULL }, { "ratelimit:terminal" } };
     idgw_acl_check_reply rep;
-    long long v0;
 
     d.threshold = 2;
-    d.ban_ms = 60000;
-    d.ban_hash = idgw_acl_key_list(pool, P, IDGW_ACL_SHADOWBANS, IDGW_ACL_TERMINAL);
-    set_version("5");
-    freeReplyObject(check_ex("5", "", &d, 1, &sh, &rep));
-    freeReplyObject(check_ex("5", "", &d, 1, &sh, &rep));
+    freeReplyObject(check_ex(&d, 1, &sh, &rep));
+    freeReplyObject(check_ex(&d, 1, &sh, &rep));
     ck_assert_uint_eq(rep.shadow_banned, 0);
-    v0 = version_now();
-    freeReplyObject(check_ex("5", "", &d, 1, &sh, &rep));
+    freeReplyObject(check_ex(&d, 1, &sh, &rep));
     ck_assert_int_eq(rep.refused, 0);
-    ck_assert_uint_eq(rep.shadow_banned, 1);
-    ck_assert_int_gt(version_now(), v0);     /* the nodes reload: they see it */
-    ck_assert_ptr_nonnull(strstr(hget(d.ban_hash, "T-shb"), "|auto-breaches|"));
-    ck_assert_ptr_null(hget(idgw_acl_key_list(pool, P, IDGW_ACL_BLACKLIST, IDGW_ACL_TERMINAL),
-                            "T-shb"));
+    ck_assert_uint_eq(rep.shadow_refused, 1);
+    ck_assert_uint_eq(rep.shadow_banned, 1);   /* due: the node writes it to the shadow bans */
+    ck_assert_ptr_null(get(d.breach));
 }
 END_TEST
 
-START_TEST(noted_rules_are_recorded_even_on_a_confirmed_refusal)
+START_TEST(noted_rules_are_recorded_without_any_limit)
 {
     const char *rec = apr_pstrcat(pool, P, "acl:sr:addr:192.0.2.7/32", NULL);
     shadow_args sh = { 0, 1, { rec }, 2, { "carrier:networks", "whitelist:mode" }, { NULL } };
     idgw_acl_check_reply rep;
 
-    set_version("9");
-    freeReplyObject(check_ex("9", "IDGW-ACL-002", NULL, 0, &sh, &rep));
-    ck_assert_int_eq(rep.confirmed, 1);
+    freeReplyObject(check_ex(NULL, 0, &sh, &rep));
+    ck_assert_int_eq(rep.refused, 0);
     ck_assert_str_eq(hget(rec, "carrier:networks"), "1");
     ck_assert_str_eq(hget(rec, "whitelist:mode"), "1");
-    freeReplyObject(check_ex("9", "", NULL, 0, &sh, &rep));
+    freeReplyObject(check_ex(NULL, 0, &sh, &rep));
     ck_assert_str_eq(hget(rec, "carrier:networks"), "2");
 }
 END_TEST
 
 START_TEST(shadow_strikes_ban_into_the_shadow_hash)
 {
-    const char *script = apr_pstrcat(pool,
-        idgw_acl_lua_strikes_part_setup,
-        "local function part(K, A, core)\n", idgw_acl_lua_strikes_part, "\nend\n"
-        "return part(KEYS, ARGV, { 'ERR', 'IDGW-SEQ-001', 1, 0 })\n", NULL);
     const char *sb_t = idgw_acl_key_list(pool, P, IDGW_ACL_SHADOWBANS, IDGW_ACL_TERMINAL);
     call c;
     redisReply *r;
 
-    call_begin(&c, script);
+    call_begin(&c, idgw_acl_lua_strikes);
     push(&c, idgw_acl_key_version(pool, P));
     push(&c, idgw_acl_key_strike(pool, P, IDGW_ACL_TERMINAL, "T-shs"));
     push(&c, idgw_acl_key_strike(pool, P, IDGW_ACL_ADDR, "10.0.0.8/32"));
@@ -704,6 +753,7 @@ START_TEST(shadow_strikes_ban_into_the_shadow_hash)
     push(&c, "3600000");
     push(&c, "T-shs");
     push(&c, "10.0.0.8/32");
+    push(&c, "1");
     r = call_run(&c, 5);
     ck_assert_int_eq(r->integer, 2);
     freeReplyObject(r);
@@ -741,14 +791,15 @@ static void child_make(child *ch)
     ck_assert_msg(err == NULL, "%s", err ? err : "");
 }
 
-/* One request's fleet-wide check (no limits); 1 if the copy was replaced. */
+/* One LISTS of the child's listener; 1 if the copy was replaced. */
 static int child_request(child *ch)
 {
     const char *cached = apr_psprintf(pool, "%" APR_INT64_T_FMT,
                                       (apr_int64_t)idgw_acl_cache_version(ch->cache));
-    idgw_acl_check_reply rep;
-    redisReply *r = check(cached, "", NULL, 0, &rep);
-    int refreshed = rep.lists != NULL;
+    const redisReply *lists;
+    int64_t version;
+    redisReply *r = lists_call(cached, &version, &lists);
+    int refreshed = lists != NULL;
 
     if (refreshed) {
         apr_pool_t *owner;
@@ -756,13 +807,13 @@ static int child_request(child *ch)
         idgw_acl_lists *l;
 
         ck_assert_int_eq(apr_pool_create_unmanaged(&owner), APR_SUCCESS);
-        l = idgw_acl_reply_lists(owner, rep.version, rep.lists, &skipped, NULL);
+        l = idgw_acl_reply_lists(owner, version, lists, &skipped, NULL);
         ck_assert_ptr_nonnull(l);
         ck_assert_int_eq(skipped, 0);
         idgw_acl_cache_install(ch->cache, l, owner);
         ch->owner = owner;
     }
-    ck_assert_int_eq(idgw_acl_cache_version(ch->cache), rep.version);
+    ck_assert_int_eq(idgw_acl_cache_version(ch->cache), version);
     freeReplyObject(r);
     return refreshed;
 }
@@ -788,12 +839,12 @@ START_TEST(a_child_sees_a_ban_written_after_a_flush)
     child ch;
 
     child_make(&ch);
-    ck_assert_int_eq(strikes_for("T-before", "ERR", 1, 1), 2);
+    ck_assert_int_eq(strikes_for("T-before", 1, 1), 2);
     ck_assert_int_eq(child_request(&ch), 1);
     ck_assert(child_blocks_terminal(&ch, "T-before"));
 
     flushall();
-    ck_assert_int_eq(strikes_for("T-after", "ERR", 1, 1), 2);
+    ck_assert_int_eq(strikes_for("T-after", 1, 1), 2);
 
     ck_assert_msg(child_request(&ch) == 1, "the child kept its stale lists (version %lld)",
                   (long long)idgw_acl_cache_version(ch.cache));
@@ -851,18 +902,18 @@ START_TEST(every_bump_is_above_the_counter_and_the_clock)
     long long started;
 
     set_version(apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)ahead));
-    ck_assert_int_ge(strikes_for("T-bump1", "ERR", 1, 1), 1);
+    ck_assert_int_ge(strikes_for("T-bump1", 1, 1), 1);
     ck_assert_int_eq(version_now(), ahead + 1);
 
     set_version("5");
     started = redis_time_us();
-    ck_assert_int_ge(strikes_for("T-bump2", "ERR", 1, 1), 1);
+    ck_assert_int_ge(strikes_for("T-bump2", 1, 1), 1);
     ck_assert_int_ge(version_now(), started);
 
     /* a value that is not a number is replaced by the clock, not kept */
     set_version("garbage");
     started = redis_time_us();
-    ck_assert_int_ge(strikes_for("T-bump3", "ERR", 1, 1), 1);
+    ck_assert_int_ge(strikes_for("T-bump3", 1, 1), 1);
     ck_assert_int_ge(version_now(), started);
 }
 END_TEST
@@ -878,17 +929,17 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, gcra_burst_then_interval);
     tcase_add_test(tc, dimensions_pass_together_or_not_at_all);
-    tcase_add_test(tc, breaches_earn_a_ban_and_a_new_version);
+    tcase_add_test(tc, breaches_make_a_ban_due_and_ban_writes_and_announces_it);
     tcase_add_test(tc, an_unproven_terminal_counts_as_named_and_is_never_banned);
     tcase_add_test(tc, a_ban_never_shortens_a_longer_one);
     tcase_add_test(tc, lists_come_when_stale_with_expired_entries_pruned);
-    tcase_add_test(tc, a_node_refusal_is_confirmed_only_on_a_current_copy);
+    tcase_add_test(tc, a_reset_version_is_renumbered_and_announced);
     tcase_add_test(tc, strikes_earn_bans_for_terminal_and_address);
-    tcase_add_test(tc, the_steady_check_costs_two_plus_n_commands);
+    tcase_add_test(tc, the_steady_check_costs_two_plus_n_commands_and_reads_no_list);
     tcase_add_test(tc, shadow_mode_costs_nothing_until_it_would_refuse);
     tcase_add_test(tc, a_shadow_limit_lets_through_charges_nothing_and_records);
-    tcase_add_test(tc, shadow_breaches_ban_into_the_shadow_hash);
-    tcase_add_test(tc, noted_rules_are_recorded_even_on_a_confirmed_refusal);
+    tcase_add_test(tc, shadow_breaches_make_a_shadow_ban_due);
+    tcase_add_test(tc, noted_rules_are_recorded_without_any_limit);
     tcase_add_test(tc, shadow_strikes_ban_into_the_shadow_hash);
     tcase_add_test(tc, a_child_sees_a_ban_written_after_a_flush);
     tcase_add_test(tc, a_missing_version_never_matches_a_copy);
