@@ -8,12 +8,13 @@ use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use IdgwTest::Acl;
 use IdgwTest::Client;
 use IdgwTest::Httpd;
 use IdgwTest::RedisNodes;
 use Time::HiRes qw(sleep time);
 
-plan tests => 9;
+plan tests => 11;
 
 my ($MASTER, $SENTINEL, $REPLICA) = (6391, 6392, 6393);
 my $nodes = IdgwTest::RedisNodes->new('redis-sentinel');
@@ -30,6 +31,8 @@ ok wait_for(sub { cli($SENTINEL, 'SENTINEL', 'replicas', 'idgwtest') =~ /$REPLIC
 
 my $gw = IdgwTest::Httpd::start(name => 'sentinel-httpd', port => 8561, edit => sub {
     $_[0] =~ s/^IdgwRedisServer .*$/IdgwRedisSentinels 127.0.0.1:$SENTINEL 127.0.0.1:6399\nIdgwRedisMasterName idgwtest/m;
+    # access control too: its lists must follow the failover
+    $_[0] .= qq{\nInclude "} . Apache::Test::vars('t_dir') . qq{/conf/acl.conf"\n};
 }) or die "cannot start the httpd using Sentinel";
 
 my $c = IdgwTest::Client->new(base => $gw->base_url);
@@ -55,5 +58,21 @@ while (time < $end) {
 ok t_cmp($res->{status}, 200, 'session goes on after the failover');
 ok !grep { !/^(200|503):(|IDGW-SRV-001|IDGW-SEQ-004)$/ } @seen or print STDERR "# seen: @seen\n";
 ok t_cmp(cli($REPLICA, 'HGET', $c->session_key, 'seq'), '3', 'written to the new master');
+
+# The access-control lists follow the new master: a ban written there is
+# in force on every child within IdgwAclListsMaxAge (2 s; the listeners
+# subscribed to the old master, now its replica, or resubscribe).
+my $t = IdgwTest::Acl::terminal();
+my %who = (xff => '10.0.0.1', terminal => $t, base => $gw->base_url);
+ok t_cmp(IdgwTest::Acl::open_session('/acl/net', %who)->{status}, 200, 'the terminal passes');
+IdgwTest::Acl::admin('--port', $REPLICA, 'add', 'terminal', $t);
+my $t0 = time;
+my $status = 0;
+while (time - $t0 < 3 && ($status = IdgwTest::Acl::open_session('/acl/net', %who)->{status}) != 403) {
+    sleep 0.05;
+}
+printf STDERR "# ban on the new master applied after %.0f ms\n", (time - $t0) * 1000;
+ok t_cmp($status == 403 && time - $t0 < 2.5 ? 'banned' : "status $status", 'banned',
+         'a ban on the new master applies within IdgwAclListsMaxAge');
 
 $gw->stop;
