@@ -11,6 +11,8 @@ use warnings FATAL => 'all';
 use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
 use Digest::SHA qw(sha256_hex);
+use File::Basename qw(dirname);
+use HTTP::Tiny;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use IdgwTest::Client;
@@ -19,7 +21,7 @@ use IdgwTest::RedisNodes;
 use IdgwTest::Acl ();
 use Time::HiRes qw(sleep time);
 
-plan tests => 30;
+plan tests => 32;
 
 my @PORTS = (17110 .. 17115);
 my $nodes = IdgwTest::RedisNodes->new('redis-cluster');
@@ -35,7 +37,21 @@ ok($nodes->cluster(\@PORTS, 1));    # 3 masters + 3 replicas
 
 $gw = IdgwTest::Httpd::start(name => 'cluster-httpd', port => 8575, edit => sub {
     $_[0] =~ s/^IdgwRedisServer .*$/IdgwRedisCluster 127.0.0.1:17110 127.0.0.1:17111/m;
+    # the router's counters (idgw_redis_cluster_events_total)
+    my $libs = dirname(Apache::Test::vars('t_dir')) . '/modules/.libs';
+    $_[0] .= "\n<IfModule !idgw_status_module>\n"
+           . "    LoadModule idgw_status_module $libs/mod_idgw_status.so\n</IfModule>\n"
+           . "<Location /idgw-status>\n    SetHandler idgw-status\n</Location>\n";
 }) or die "cannot start the httpd using the Cluster";
+
+# idgw_redis_cluster_events_total by event, from the gateway's status page
+my $http = HTTP::Tiny->new(timeout => 10);
+sub events {
+    my %m;
+    my $page = $http->get($gw->base_url . '/idgw-status?format=prometheus')->{content} // '';
+    $m{$1} = $2 while $page =~ /^idgw_redis_cluster_events_total\{event="(\w+)"\} (\d+)$/mg;
+    return \%m;
+}
 
 # a session's keys in the Cluster layout: the tag of its reaper shard
 sub skey {
@@ -98,6 +114,7 @@ my ($dst) = grep { $_ != $src && cli($_, 'ROLE') =~ /^master/ } @PORTS[0 .. 2];
 my ($res, @seen);
 my ($src_id, $dst_id) = ($nodes->node_id($src), $nodes->node_id($dst));
 my ($ask0, $moved0) = (errorstat($src, 'ASK'), errorstat($src, 'MOVED'));
+my $ev0 = events();
 cli($dst, 'CLUSTER', 'SETSLOT', $slot, 'IMPORTING', $src_id);
 cli($src, 'CLUSTER', 'SETSLOT', $slot, 'MIGRATING', $dst_id);
 my @keys = split /\n/, cli($src, 'CLUSTER', 'GETKEYSINSLOT', $slot, 100);
@@ -117,6 +134,9 @@ ok(errorstat($src, 'ASK') > $ask0 && cmdstat($dst, 'asking') > $asking0);
 cli($_, 'CLUSTER', 'SETSLOT', $slot, 'NODE', $dst_id) for $dst, $src, grep { $_ != $src && $_ != $dst } @PORTS[0 .. 2];
 ok t_cmp($c->step('store_card', 'relay')->{status}, 200, 'step after the move (MOVED), sent again if it was refused');
 ok(errorstat($src, 'MOVED') > $moved0);    # the old master answered MOVED
+my $ev1 = events();
+ok t_cmp(join(' ', map { ($ev1->{$_} // 0) > ($ev0->{$_} // 0) ? "$_+" : "$_=" } qw(ask moved)),
+         'ask+ moved+', 'the gateway counted the redirections it followed');
 ok t_cmp(cli($dst, 'HGET', $key, 'seq'), $c->seq, 'written on the new master');
 
 # ---- kill the session's master, its replica takes over -------------------------
@@ -141,6 +161,8 @@ ok !grep({ !/^(200:|503:IDGW-SRV-001)$/ } @seen) or print STDERR "# seen: @seen\
 ok t_cmp(cli($replica, 'HGET', $key, 'seq'), $c->seq, 'written on the promoted replica');
 ok t_cmp($c->step('store_card', 'complete')->{status}, 200, 'the operation completes');
 ok t_cmp($c->close_session->{status}, 200, 'close');
+ok t_cmp((events()->{map_refreshed} // 0) > ($ev1->{map_refreshed} // 0) ? 'refreshed' : 'not',
+         'refreshed', 'the promotion was learnt from a new slot map (counted)');
 
 # the operator's reconciliation tool on the Cluster (--cluster: redis-cli -c):
 # a record, its time index and its chip's index lie on three slots

@@ -113,6 +113,9 @@ static const idgw_metric_desc descs[IDGW_M_COUNT] = {
     [IDGW_M_ACL_LISTS_SYNCS] = { "idgw_acl_lists_syncs_total",
         "Reads of the access-control lists by the children, by what triggered them "
         "and their result.", 0, 2, { "trigger", "result" } },
+    [IDGW_M_CLUSTER_EVENTS] = { "idgw_redis_cluster_events_total",
+        "What the Redis Cluster router met: redirections (moved, ask), tryagain, "
+        "clusterdown, and slot maps installed (map_refreshed).", 0, 1, { "event" } },
 };
 
 static const apr_interval_time_t bounds[IDGW_METRICS_BUCKETS] = {

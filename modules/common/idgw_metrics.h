@@ -63,6 +63,7 @@ typedef enum idgw_metric {
     IDGW_M_UNSETTLED,        /* counter   {kind}               operations left for reconciliation */
     IDGW_M_UNSETTLED_SETTLED,/* counter   {outcome, by}        of those, settled by the gateway */
     IDGW_M_ACL_LISTS_SYNCS,  /* counter   {trigger, result}    reads of the access-control lists */
+    IDGW_M_CLUSTER_EVENTS,   /* counter   {event}              Redis Cluster redirections, map refreshes */
     IDGW_M_COUNT
 } idgw_metric;
 

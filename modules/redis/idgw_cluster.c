@@ -182,6 +182,7 @@ static int install(idgw_cluster *cl, const idgw_cluster_map *m, char *err, size_
     cl->generation++;
     cl->stats.refreshes++;
     apr_thread_mutex_unlock(cl->lock);
+    idgw_metrics_count_lookup(IDGW_M_CLUSTER_EVENTS, "map_refreshed", NULL, NULL, 1); /* metrics */
     return 0;
 }
 
@@ -291,15 +292,19 @@ void idgw_cluster_refresh_after(idgw_cluster *cl, unsigned long gen)
 
 void idgw_cluster_note(idgw_cluster *cl, idgw_cluster_event ev)
 {
+    const char *name = NULL;
+
     apr_thread_mutex_lock(cl->lock);
     switch (ev) {
-    case IDGW_CLUSTER_EV_MOVED: cl->stats.moved++; break;
-    case IDGW_CLUSTER_EV_ASK: cl->stats.ask++; break;
-    case IDGW_CLUSTER_EV_TRYAGAIN: cl->stats.tryagain++; break;
-    case IDGW_CLUSTER_EV_CLUSTERDOWN: cl->stats.clusterdown++; break;
-    case IDGW_CLUSTER_EV_LOST: cl->stats.lost++; break;
+    case IDGW_CLUSTER_EV_MOVED: cl->stats.moved++; name = "moved"; break;
+    case IDGW_CLUSTER_EV_ASK: cl->stats.ask++; name = "ask"; break;
+    case IDGW_CLUSTER_EV_TRYAGAIN: cl->stats.tryagain++; name = "tryagain"; break;
+    case IDGW_CLUSTER_EV_CLUSTERDOWN: cl->stats.clusterdown++; name = "clusterdown"; break;
+    case IDGW_CLUSTER_EV_LOST: cl->stats.lost++; break;   /* idgw_redis_errors_total */
     }
     apr_thread_mutex_unlock(cl->lock);
+    if (name)
+        idgw_metrics_count_lookup(IDGW_M_CLUSTER_EVENTS, name, NULL, NULL, 1);   /* metrics */
 }
 
 void idgw_cluster_get_stats(idgw_cluster *cl, idgw_cluster_stats *st)
