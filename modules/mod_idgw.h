@@ -407,4 +407,19 @@ APR_DECLARE_OPTIONAL_FN(const idgw_redis_cfg *, idgw_session_redis,
  */
 APR_DECLARE_OPTIONAL_FN(int, idgw_session_redis_cluster, (server_rec *s));
 
+/*
+ * On a Redis Cluster, a partner's script or command through the child's
+ * router (MOVED, ASK, TRYAGAIN, a promoted replica followed; NOSCRIPT
+ * loads the script): the script's keys must share one slot, a command is
+ * routed by its argument key_arg.  Any thread (mod_idgw_acl's listener runs
+ * its own).  The reply (the caller frees it), or NULL with why in err: not
+ * run, or run with its answer lost.  NULL too outside Cluster mode.
+ */
+APR_DECLARE_OPTIONAL_FN(struct redisReply *, idgw_session_cluster_eval_script,
+                        (apr_pool_t *owner, const idgw_script *s, idgw_script_args *a,
+                         char *err, size_t errlen));
+APR_DECLARE_OPTIONAL_FN(struct redisReply *, idgw_session_cluster_key_command,
+                        (apr_pool_t *owner, int key_arg, int argc, const char **argv,
+                         const size_t *lens, char *err, size_t errlen));
+
 #endif

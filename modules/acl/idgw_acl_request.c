@@ -393,6 +393,8 @@ int idgw_acl_access(request_rec *r)
     if ((rc = local_limits(r, q)) != OK || (rc = current_lists(r, q)) != OK) {
         return rc;
     }
+    /* on a Cluster nothing fleet-wide runs per request (no limit there) */
+    q->fleet_done = idgw_acl_g.cluster;
     ap_add_output_filter(IDGW_ACL_OUT_FILTER, q, r, r->connection);
     /* DECLINED, not OK: OK from check_access_ex would skip authn/authz, and
      * the operator's Require rules must still apply. */

@@ -45,6 +45,7 @@ typedef struct {
     idgw_script strikes_script;
     const idgw_script *scripts[5];
     int folding;                      /* parts registered with the session script */
+    int cluster;                      /* IdgwRedisCluster: the lists only (mod_idgw_acl.c) */
     /* per child */
     idgw_limiter *limiter;
     idgw_acl_cache *cache;

@@ -315,15 +315,30 @@ int idgw_acl_dim_ban_kind(idgw_acl_dim dim)
     }
 }
 
+/* Set once, before the children fork (post_config); read-only after. */
+static int cluster_layout;
+
+void idgw_acl_keys_cluster_layout(int on)
+{
+    cluster_layout = on;
+}
+
+/* The lists and their version share one slot on a Redis Cluster (BAN and
+ * LISTS touch them together): PREFIXacl:{lists}:... */
+static const char *lists_base(void)
+{
+    return cluster_layout ? "acl:{lists}:" : "acl:";
+}
+
 const char *idgw_acl_key_version(apr_pool_t *p, const char *prefix)
 {
-    return apr_pstrcat(p, prefix, "acl:ver", NULL);
+    return apr_pstrcat(p, prefix, lists_base(), "ver", NULL);
 }
 
 const char *idgw_acl_key_list(apr_pool_t *p, const char *prefix,
                               idgw_acl_list list, idgw_acl_kind kind)
 {
-    return apr_pstrcat(p, prefix, "acl:", idgw_acl_list_name(list), ":",
+    return apr_pstrcat(p, prefix, lists_base(), idgw_acl_list_name(list), ":",
                        idgw_acl_kind_name(kind), NULL);
 }
 

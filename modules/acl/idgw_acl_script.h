@@ -115,6 +115,11 @@ int idgw_acl_dim_parse(const char *name);          /* -1 when unknown */
 /* The list kind a breach of dim bans, or -1 (an endpoint is never banned). */
 int idgw_acl_dim_ban_kind(idgw_acl_dim dim);
 
+/* The Redis Cluster key layout (IdgwRedisCluster): the version and the
+ * list hashes become PREFIXacl:{lists}:ver, PREFIXacl:{lists}:bl:KIND, ...,
+ * one slot.  Set in post_config, before any key is named. */
+void idgw_acl_keys_cluster_layout(int on);
+
 /* Key names (allocated from p). */
 const char *idgw_acl_key_version(apr_pool_t *p, const char *prefix);
 const char *idgw_acl_key_list(apr_pool_t *p, const char *prefix,

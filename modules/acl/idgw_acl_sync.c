@@ -32,6 +32,8 @@ struct idgw_acl_sync {
     volatile apr_uint64_t confirmed_at;          /* apr_time_t; 0: never */
     idgw_acl_sync_stats stats;                   /* under lock */
     const idgw_metrics_fns *metrics;             /* mod_idgw_status's, if loaded */
+    idgw_acl_cluster_script_fn *cl_script;       /* a Redis Cluster: the session's router */
+    idgw_acl_cluster_command_fn *cl_command;
     /* the listener */
     apr_pool_t *tpool;
     apr_thread_t *thread;
@@ -66,7 +68,62 @@ apr_status_t idgw_acl_sync_create(apr_pool_t *pchild, server_rec *s, idgw_acl_ca
     return APR_SUCCESS;
 }
 
+void idgw_acl_sync_use_cluster(idgw_acl_sync *sy, idgw_acl_cluster_script_fn *script,
+                               idgw_acl_cluster_command_fn *command)
+{
+    sy->cl_script = script;
+    sy->cl_command = command;
+}
+
 /* ---- LISTS ------------------------------------------------------------------- */
+
+/* A script (plain KEYS/ARGV) through the pool or, on a Cluster, the router;
+ * NULL with why in err. */
+static redisReply *call_script(idgw_acl_sync *sy, apr_pool_t *owner, idgw_script_args *a,
+                               char *err, size_t errlen)
+{
+    idgw_redis_conn *c = NULL;
+    const char **argv;
+    size_t *lens;
+    int argc;
+    apr_status_t rv;
+    redisReply *reply;
+
+    if (sy->cl_script) {
+        return sy->cl_script(owner, sy->script, a, err, errlen);
+    }
+    argc = idgw_script_args_argv(a, sy->script, 0, &argv, &lens);
+    if ((rv = idgw_redis_pool_acquire_for(sy->pool, owner, &c, err, errlen)) != APR_SUCCESS) {
+        if (rv == APR_EAGAIN) {
+            apr_cpystrn(err, "failing fast after a recent failure", errlen);
+        }
+        return NULL;
+    }
+    if ((reply = idgw_redis_evalsha(c, sy->script, argc, argv, lens)) == NULL) {
+        apr_cpystrn(err, "connection lost", errlen);
+    }
+    return reply;
+}
+
+/* GET of the version, the same ways. */
+static redisReply *call_get(idgw_acl_sync *sy, apr_pool_t *owner, char *err, size_t errlen)
+{
+    idgw_redis_conn *c = NULL;
+    const char *argv[2] = { "GET", sy->keys[0] };
+    size_t lens[2] = { 3, strlen(sy->keys[0]) };
+    redisReply *reply;
+
+    if (sy->cl_command) {
+        return sy->cl_command(owner, 1, 2, argv, lens, err, errlen);
+    }
+    if (idgw_redis_pool_acquire_for(sy->pool, owner, &c, err, errlen) != APR_SUCCESS) {
+        return NULL;
+    }
+    if ((reply = idgw_redis_command(c, 2, argv, lens)) == NULL) {
+        apr_cpystrn(err, "connection lost", errlen);
+    }
+    return reply;
+}
 
 /* Builds the snapshot LISTS sent and installs it. */
 static void install(idgw_acl_sync *sy, int64_t version, const redisReply *lists)
@@ -101,34 +158,23 @@ static apr_status_t run_lists(idgw_acl_sync *sy, apr_pool_t *owner, int *reloade
                               char *err, size_t errlen)
 {
     idgw_script_args a;
-    idgw_redis_conn *c = NULL;
     redisReply *reply;
     const redisReply *lists;
-    const char **argv, *perr;
-    size_t *lens;
+    const char *perr;
     int64_t version;
-    int argc;
-    apr_status_t rv;
 
     idgw_script_args_init(&a, owner);
     for (int i = 0; i < 1 + IDGW_ACL_LIST_KEYS; i++) {
         idgw_script_args_key(&a, sy->keys[i]);
     }
     idgw_script_args_int(&a, idgw_acl_cache_version(sy->cache));
-    argc = idgw_script_args_argv(&a, sy->script, 0, &argv, &lens);
-    if ((rv = idgw_redis_pool_acquire_for(sy->pool, owner, &c, err, errlen)) != APR_SUCCESS) {
-        if (rv == APR_EAGAIN) {
-            apr_cpystrn(err, "failing fast after a recent failure", errlen);
-        }
-        return rv;
-    }
-    reply = idgw_redis_evalsha(c, sy->script, argc, argv, lens);
+    reply = call_script(sy, owner, &a, err, errlen);
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        apr_snprintf(err, errlen, "%.120s", reply ? reply->str : "connection lost");
-        if (reply && idgw_redis_classify(reply) == IDGW_REDIS_UNAVAILABLE) {
-            idgw_redis_pool_trip(sy->pool);
-        }
         if (reply) {
+            apr_snprintf(err, errlen, "%.120s", reply->str);
+            if (sy->pool && idgw_redis_classify(reply) == IDGW_REDIS_UNAVAILABLE) {
+                idgw_redis_pool_trip(sy->pool);
+            }
             freeReplyObject(reply);
         }
         return APR_EGENERAL;
@@ -153,18 +199,11 @@ static apr_status_t run_lists(idgw_acl_sync *sy, apr_pool_t *owner, int *reloade
  * command statistics), 0 when LISTS must run, -1 on failure (err). */
 static int version_unchanged(idgw_acl_sync *sy, apr_pool_t *owner, char *err, size_t errlen)
 {
-    idgw_redis_conn *c = NULL;
-    redisReply *reply;
-    const char *argv[2] = { "GET", sy->keys[0] };
-    size_t lens[2] = { 3, strlen(sy->keys[0]) };
+    redisReply *reply = call_get(sy, owner, err, errlen);
     int64_t held = idgw_acl_cache_version(sy->cache), v;
     int same;
 
-    if (idgw_redis_pool_acquire_for(sy->pool, owner, &c, err, errlen) != APR_SUCCESS) {
-        return -1;
-    }
-    if ((reply = idgw_redis_command(c, 2, argv, lens)) == NULL) {
-        apr_cpystrn(err, "connection lost", errlen);
+    if (reply == NULL) {
         return -1;
     }
     same = held >= 0 && reply->type == REDIS_REPLY_STRING &&
@@ -275,15 +314,29 @@ static idgw_redis_conn *subscribe(idgw_acl_sync *sy, char *err, size_t errlen)
     const char *argv[2] = { "SUBSCRIBE", sy->keys[0] };
     size_t lens[2] = { 9, strlen(sy->keys[0]) };
 
-    if (sy->cfg->nsentinels > 0) {
-        if (idgw_redis_sentinel_resolve(sy->cfg, 0, host, sizeof(host), &addr.port,
-                                        &answered, err, errlen) != APR_SUCCESS) {
+    if (sy->cfg->nseeds > 0) {
+        /* a Cluster's bus carries PUBLISH to every node: any seed will do */
+        for (int i = 0; i < sy->cfg->nseeds && c == NULL; i++) {
+            if (idgw_redis_connect(sy->cfg, &sy->cfg->seeds[i], 0, NULL, 0, &c, err, errlen)
+                != APR_SUCCESS) {
+                c = NULL;
+            }
+        }
+        if (c == NULL) {
             return NULL;
         }
-        addr.host = host;
     }
-    if (idgw_redis_connect(sy->cfg, &addr, 0, NULL, 0, &c, err, errlen) != APR_SUCCESS) {
-        return NULL;
+    else {
+        if (sy->cfg->nsentinels > 0) {
+            if (idgw_redis_sentinel_resolve(sy->cfg, 0, host, sizeof(host), &addr.port,
+                                            &answered, err, errlen) != APR_SUCCESS) {
+                return NULL;
+            }
+            addr.host = host;
+        }
+        if (idgw_redis_connect(sy->cfg, &addr, 0, NULL, 0, &c, err, errlen) != APR_SUCCESS) {
+            return NULL;
+        }
     }
     reply = idgw_redis_command(c, 2, argv, lens);
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {

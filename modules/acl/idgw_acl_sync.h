@@ -46,6 +46,19 @@ apr_status_t idgw_acl_sync_create(apr_pool_t *pchild, server_rec *s, idgw_acl_ca
                                   apr_interval_time_t max_age,
                                   const idgw_metrics_fns *metrics, idgw_acl_sync **out);
 
+/* On a Redis Cluster: LISTS and the polls' GET go through the session
+ * module's router (mod_idgw.h: idgw_session_cluster_eval_script and
+ * idgw_session_cluster_key_command), and the listener subscribes at a seed
+ * node (the Cluster bus carries PUBLISH to every node). */
+typedef struct redisReply *idgw_acl_cluster_script_fn(apr_pool_t *owner, const idgw_script *s,
+                                                     idgw_script_args *a, char *err,
+                                                     size_t errlen);
+typedef struct redisReply *idgw_acl_cluster_command_fn(apr_pool_t *owner, int key_arg, int argc,
+                                                      const char **argv, const size_t *lens,
+                                                      char *err, size_t errlen);
+void idgw_acl_sync_use_cluster(idgw_acl_sync *sy, idgw_acl_cluster_script_fn *script,
+                               idgw_acl_cluster_command_fn *command);
+
 /* Starts the listener thread (stopped and joined by pchild's pre-cleanup).
  * Without it the copy is still kept within max_age by the requests. */
 apr_status_t idgw_acl_sync_listen(idgw_acl_sync *sy, apr_pool_t *pchild);

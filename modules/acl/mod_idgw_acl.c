@@ -79,11 +79,15 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                              "bans live in its Redis (LoadModule idgw_session_module "
                              "before idgw_acl_module)");
     }
-    if (idgw_acl_config_in_use() && on_cluster(s)) {
-        return fail_start(s, "IdgwAcl On is not supported with IdgwRedisCluster yet (its "
-                             "checks read keys on other slots than the session's, in one "
-                             "script): set IdgwAcl Off everywhere or use IdgwRedisServer / "
-                             "IdgwRedisSentinels");
+    if (idgw_acl_config_in_use() && on_cluster(s) && idgw_acl_config_fleet_wide() != NULL) {
+        return fail_start(s, apr_psprintf(ptemp, "with IdgwRedisCluster, access control "
+                                          "keeps to the carrier networks, the lists and "
+                                          "the per-process limiter for now: the fleet-wide "
+                                          "limits, auto-bans and shadow rules (%s) run in "
+                                          "the session's script, whose slot their keys do "
+                                          "not share; remove them or use IdgwRedisServer / "
+                                          "IdgwRedisSentinels",
+                                          idgw_acl_config_fleet_wide()));
     }
     return OK;
 }
@@ -95,6 +99,15 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
     if (!idgw_acl_config_in_use()) {
         return OK;      /* loaded but not used: no cost per request */
+    }
+    idgw_acl_g.cluster = on_cluster(s);
+    idgw_acl_keys_cluster_layout(idgw_acl_g.cluster);
+    idgw_script_init(&idgw_acl_g.lists_script, "acl_lists", idgw_acl_lua_lists);
+    if (idgw_acl_g.cluster) {
+        /* nothing fleet-wide per request (check_config refused it): only the
+         * lists, read by each child's listener through the session's router */
+        idgw_acl_g.folding = 1;
+        return OK;
     }
     /* check_config made sure mod_idgw_session is there */
     register_part = APR_RETRIEVE_OPTIONAL_FN(idgw_script_part_register);
@@ -108,7 +121,6 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     idgw_script_init(&idgw_acl_g.check_script, "acl_check", idgw_acl_lua_check);
     idgw_script_init(&idgw_acl_g.shadow_script, "acl_shadow_record",
                      idgw_acl_lua_shadow_record);
-    idgw_script_init(&idgw_acl_g.lists_script, "acl_lists", idgw_acl_lua_lists);
     idgw_acl_g.scripts[0] = &idgw_acl_g.check_script;
     idgw_acl_g.scripts[1] = &idgw_acl_g.shadow_script;
     idgw_acl_g.scripts[2] = &idgw_acl_g.lists_script;
@@ -135,6 +147,11 @@ static void sync_start(apr_pool_t *pchild, server_rec *s, const idgw_acl_srv_con
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "IDGW0338: cannot set up the lists' "
                      "synchronisation: requests are decided as when Redis is down");
         return;
+    }
+    if (idgw_acl_g.cluster) {
+        idgw_acl_sync_use_cluster(idgw_acl_g.sync,
+                                  APR_RETRIEVE_OPTIONAL_FN(idgw_session_cluster_eval_script),
+                                  APR_RETRIEVE_OPTIONAL_FN(idgw_session_cluster_key_command));
     }
     if ((rv = idgw_acl_sync_listen(idgw_acl_g.sync, pchild)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "IDGW0339: cannot start the lists "
@@ -168,6 +185,10 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
         (err = idgw_acl_cache_create(&idgw_acl_g.cache, pchild)) != NULL) {
         idgw_acl_g.limiter = NULL;
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "IDGW0305: %s", err);
+        return;
+    }
+    if (idgw_acl_g.cluster) {
+        sync_start(pchild, s, conf);
         return;
     }
     rv = idgw_redis_pool_create(pchild, idgw_acl_g.redis_cfg, idgw_acl_g.scripts, 5,

@@ -155,6 +155,9 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
 
 /* A plain command on the master of argv[1]'s slot (owner: the request's pool
  * or a pool the caller destroys); NULL with the reason in err. */
+/* A partner's script through the router (mod_idgw.h). */
+redisReply *idgw_session_cluster_eval_script(apr_pool_t *owner, const idgw_script *s,
+                                             idgw_script_args *a, char *err, size_t errlen);
 redisReply *idgw_session_cluster_command(apr_pool_t *owner, int argc, const char **argv,
                                          const size_t *lens, char *err, size_t errlen);
 

@@ -97,6 +97,28 @@ redisReply *idgw_session_cluster_command_at(apr_pool_t *owner, int key_arg, int 
     return call.reply;
 }
 
+redisReply *idgw_session_cluster_eval_script(apr_pool_t *owner, const idgw_script *s,
+                                             idgw_script_args *a, char *err, size_t errlen)
+{
+    idgw_cluster_call call;
+
+    if (!idgw_g.cluster) {
+        apr_snprintf(err, errlen, "no Redis Cluster router in this child");
+        return NULL;
+    }
+    if (idgw_cluster_call_prepare(&call, a, s, 0) < 0) {
+        apr_snprintf(err, errlen, "script %s: its keys are not in one slot", s->name);
+        return NULL;
+    }
+    idgw_cluster_eval(idgw_g.cluster, owner, &call);
+    if (call.outcome != IDGW_CLUSTER_DONE) {
+        apr_snprintf(err, errlen, "%s (slot %d): %s", call.outcome == IDGW_CLUSTER_LOST
+                     ? "connection lost, it may have run" : "not run", call.slot, call.err);
+        return NULL;
+    }
+    return call.reply;
+}
+
 /* One counter's call: the count script on the counter's key. */
 static void counter_call(request_rec *r, idgw_cluster_call *call, const char *key)
 {

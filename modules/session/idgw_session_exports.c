@@ -467,6 +467,13 @@ static int idgw_session_redis_cluster(server_rec *s)
     return c && c->redis.nseeds > 0;
 }
 
+static redisReply *idgw_session_cluster_key_command(apr_pool_t *owner, int key_arg, int argc,
+                                                    const char **argv, const size_t *lens,
+                                                    char *err, size_t errlen)
+{
+    return idgw_session_cluster_command_at(owner, key_arg, argc, argv, lens, err, errlen);
+}
+
 static const idgw_redis_cfg *idgw_session_redis(const char **key_prefix)
 {
     if (!idgw_g.srv)
@@ -491,6 +498,8 @@ void idgw_session_register_exports(void)
     APR_REGISTER_OPTIONAL_FN(idgw_script_part_register);
     APR_REGISTER_OPTIONAL_FN(idgw_session_redis);
     APR_REGISTER_OPTIONAL_FN(idgw_session_redis_cluster);
+    APR_REGISTER_OPTIONAL_FN(idgw_session_cluster_eval_script);
+    APR_REGISTER_OPTIONAL_FN(idgw_session_cluster_key_command);
     APR_REGISTER_OPTIONAL_FN(idgw_session_step_budget);
     idgw_session_unsettled_register();
     idgw_session_settle_register();

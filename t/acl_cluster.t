@@ -1,0 +1,188 @@
+# Access control on a Redis Cluster (3 masters + 3 replicas the test starts,
+# ports 17160-17165, httpd 8577): the carrier networks, the blacklist and the
+# whitelist, kept by each child's listener through the session's router
+# (docs/redis-cluster.md).  The lists and their version share one slot
+# (PREFIXacl:{lists}:...), idgw-acl --cluster writes them there, and a
+# change is in force within IdgwAclListsMaxAge, also after the lists'
+# master is killed and its replica promoted.  What needs the fleet-wide
+# per-request check (limits, auto-bans, shadow rules) is refused at
+# configtest, not ignored.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use File::Basename qw(dirname);
+use FindBin;
+use HTTP::Tiny;
+use lib "$FindBin::Bin/lib";
+use IdgwTest::Acl ();
+use IdgwTest::Httpd;
+use IdgwTest::RedisNodes;
+use Time::HiRes qw(sleep time);
+
+sub diag { print STDERR map { "# $_\n" } split /\n/, join('', @_) }
+
+plan tests => 17;
+
+my @PORTS = (17160 .. 17165);
+my $nodes = IdgwTest::RedisNodes->new('redis-acl-cluster');
+sub cli { $nodes->cli(@_) }
+sub wait_for { IdgwTest::RedisNodes::wait_for(@_) }
+
+$nodes->stop(@PORTS);    # leftovers of an interrupted run
+my $gw;
+END { $gw->stop if $gw; $nodes->stop(@PORTS) if $nodes }
+
+ok($nodes->cluster(\@PORTS, 1));    # 3 masters + 3 replicas
+
+my $libs = dirname(Apache::Test::vars('t_dir')) . '/modules/.libs';
+my $acl = <<"EOT";
+<IfModule !idgw_acl_module>
+    LoadModule idgw_acl_module $libs/mod_idgw_acl.so
+</IfModule>
+<IfModule !idgw_status_module>
+    LoadModule idgw_status_module $libs/mod_idgw_status.so
+</IfModule>
+<Location /idgw-status>
+    SetHandler idgw-status
+</Location>
+<Location /aclc>
+    IdgwSession On
+    SetHandler idgw-session
+    IdgwAcl On
+    IdgwAclCarrierNetworks 10.0.0.0/8
+</Location>
+<Location /aclc-wl>
+    IdgwSession On
+    SetHandler idgw-session
+    IdgwAcl On
+    IdgwAclCarrierNetworks 10.0.0.0/8
+    IdgwAclWhitelistMode On
+</Location>
+EOT
+my $cluster = 'IdgwRedisCluster 127.0.0.1:17160 127.0.0.1:17161';
+
+# configtest refuses what a Cluster cannot run yet, saying where it is
+my $bad = IdgwTest::Httpd::start(name => 'acl-cluster-bad', port => 8578, config_only => 1,
+                                 edit => sub {
+    $_[0] =~ s/^IdgwRedisServer .*$/$cluster/m;
+    $_[0] .= $acl . "<Location /aclc-rate>\n    IdgwAcl On\n    IdgwAclCarrierNetworks any\n"
+           . "    IdgwAclRateLimit addr 10/s\n</Location>\n";
+});
+my $out = `@{[Apache::Test::vars('httpd')]} -t -f @{[$bad->conf]} 2>&1`;
+ok t_cmp($? != 0 && $out =~ /IDGW0300: .*IdgwRedisCluster.*fleet-wide limits.*\.conf:\d+/s
+         ? 'refused' : $out, 'refused', 'configtest refuses a rate limit with a Cluster');
+
+$gw = IdgwTest::Httpd::start(name => 'acl-cluster-httpd', port => 8577, edit => sub {
+    $_[0] =~ s/^IdgwRedisServer .*$/$cluster/m;
+    $_[0] .= $acl;
+}) or die "cannot start the httpd using the Cluster with access control";
+my %base = (base => $gw->base_url, xff => '10.0.0.1');
+
+sub acl_admin {
+    my @cmd = ($^X, IdgwTest::Acl::admin_path(), '--cluster', '--host', '127.0.0.1',
+               '--port', $PORTS[0], '--prefix', IdgwTest::Acl::PREFIX, @_);
+    my $pid = open(my $fh, '-|') // die "fork: $!";
+    if (!$pid) {
+        open STDERR, '>&', \*STDOUT or die;
+        exec @cmd or die "exec: $!";
+    }
+    my $o = do { local $/; <$fh> };
+    close $fh;
+    return ($? >> 8, $o);
+}
+
+# Seconds until open_session under path for terminal t answers `want`.
+sub until_status {
+    my ($path, $t, $want, $limit) = @_;
+    my $t0 = time;
+    while (time - $t0 < $limit) {
+        my $res = IdgwTest::Acl::open_session($path, %base, terminal => $t);
+        return time - $t0 if $res->{status} == $want;
+        sleep 0.02;
+    }
+    return undef;
+}
+my $ms = sub { defined $_[0] ? sprintf('%.0f ms', $_[0] * 1000) : 'never' };
+
+my $t = IdgwTest::Acl::terminal();
+ok t_cmp(until_status('/aclc', $t, 200, 5) // 'never' ne 'never' ? 'served' : 'not',
+         'served', 'a session opens through the Cluster with access control on');
+ok t_cmp(IdgwTest::Acl::open_session('/aclc', base => $gw->base_url, xff => '192.0.2.9',
+                                     terminal => $t)->{status}, 403,
+         'a client off the carrier networks is refused');
+
+# the lists and their version on one slot, named as the gateway names them
+my $ver = IdgwTest::Acl::PREFIX . 'acl:{lists}:ver';
+ok(wait_for(sub { cli($PORTS[0], '-c', 'EXISTS', $ver) eq '1' }, 5));    # the listeners wrote it
+ok t_cmp(cli($PORTS[0], 'CLUSTER', 'KEYSLOT', $ver),
+         cli($PORTS[0], 'CLUSTER', 'KEYSLOT', IdgwTest::Acl::PREFIX . 'acl:{lists}:bl:terminal'),
+         'the version and a list share a slot');
+
+my ($rc, $o) = acl_admin('add', 'terminal', $t, '--reason', 'cluster test');
+ok t_cmp($rc, 0, 'idgw-acl --cluster adds a ban') or diag $o;
+my $banned = until_status('/aclc', $t, 403, 5);
+diag 'ban applied after ', $ms->($banned);
+ok t_cmp(defined $banned && $banned < 2 ? 'in force' : $ms->($banned), 'in force',
+         'the ban is in force within IdgwAclListsMaxAge');
+($rc, $o) = acl_admin('remove', 'terminal', $t);
+my $lifted = until_status('/aclc', $t, 200, 5);
+ok t_cmp(defined $lifted && $lifted < 2 ? 'lifted' : $ms->($lifted), 'lifted', 'and lifted');
+
+# whitelist mode: a terminal passes once listed
+my $w = IdgwTest::Acl::terminal();
+ok t_cmp(IdgwTest::Acl::open_session('/aclc-wl', %base, terminal => $w)->{status}, 403,
+         'whitelist mode refuses a terminal not listed');
+acl_admin('add', '--list', 'white', 'terminal', $w);
+my $listed = until_status('/aclc-wl', $w, 200, 5);
+ok t_cmp(defined $listed && $listed < 2 ? 'passes' : $ms->($listed), 'passes',
+         'and lets it pass once listed');
+
+# reloads came from the announcements
+my $http = HTTP::Tiny->new(timeout => 10);
+my $page = $http->get($gw->base_url . '/idgw-status?format=prometheus')->{content} // '';
+my ($ann) = $page =~ /^idgw_acl_lists_syncs_total\{trigger="announcement",result="reloaded"\} (\d+)$/m;
+ok t_cmp(($ann // 0) >= 3 ? 'announced' : 'not', 'announced',
+         'the children reloaded on the announcements (counted)');
+
+# a status request costs the session's one script: the lists add nothing
+sub scripts_run {
+    my $n = 0;
+    for my $p (@PORTS) {
+        next unless cli($p, 'ROLE') =~ /^master/;
+        for my $cmd ('fcall', 'evalsha') {
+            $n += $1 if cli($p, 'INFO', 'commandstats') =~ /cmdstat_$cmd:calls=(\d+)/;
+        }
+    }
+    return $n;
+}
+my %who = (%base, terminal => $w, idm => IdgwTest::Acl::idm());
+my ($open, $token) = IdgwTest::Acl::open_session('/aclc', %who);
+my $before = scripts_run();
+my $ok = grep { IdgwTest::Acl::request(path => '/aclc/session/status', %who,
+                                       token => $token)->{status} == 200 } 1 .. 10;
+my $ran = scripts_run() - $before;
+ok t_cmp($ran, 10, "$ok status requests, one script each");
+
+# the lists' master killed, its replica promoted: a ban still gets through
+my $slot = cli($PORTS[0], 'CLUSTER', 'KEYSLOT', $ver);
+my $owner = $nodes->slot_owner($PORTS[0], $slot);
+kill 'KILL', $nodes->pid_of($owner);
+my @alive = grep { $_ != $owner } @PORTS;
+ok(wait_for(sub { my $o = $nodes->slot_owner($alive[0], $slot); $o && $o != $owner }, 20));
+my $t2 = IdgwTest::Acl::terminal();
+my $added = 0;
+for (1 .. 50) {       # the CLI's own redirections settle with the map
+    ($rc, $o) = acl_admin('--port', $alive[0], 'add', 'terminal', $t2);
+    last if ($added = $rc == 0);
+    sleep 0.2;
+}
+ok($added) or diag $o;
+my $after = until_status('/aclc', $t2, 403, 6);
+diag 'after the promotion, ban applied after ', $ms->($after);
+ok t_cmp(defined $after && $after < 4 ? 'in force' : $ms->($after), 'in force',
+         'a ban written on the promoted replica is in force');
+
+my $log = $gw->log_text;
+ok $log !~ /AH00052|segfault|IDGW0338|IDGW0339/;
