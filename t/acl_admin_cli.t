@@ -187,8 +187,12 @@ ok t_cmp(cli('HEXISTS', $BL, $t2), 1, 'json dry-run removed nothing');
 
 # ---- and the gateway enforces what it adds ------------------------------------------------
 ($rc) = acl('add', 'terminal', $t2, '--ttl', '1h');
-ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::open_session('/acl/net', xff => '10.0.0.1', terminal => $t2)),
+ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::eventually(
+        sub { IdgwTest::Acl::open_session('/acl/net', xff => '10.0.0.1', terminal => $t2) },
+        sub { IdgwTest::Acl::code($_[0]) eq 'IDGW-ACL-002' })),
          'IDGW-ACL-002', 'the gateway refuses the terminal');
 acl('remove', 'terminal', $t2);
-ok t_cmp(IdgwTest::Acl::open_session('/acl/net', xff => '10.0.0.1', terminal => $t2)->{status}, 200,
+ok t_cmp(IdgwTest::Acl::eventually(
+             sub { IdgwTest::Acl::open_session('/acl/net', xff => '10.0.0.1', terminal => $t2) },
+             sub { $_[0]{status} == 200 })->{status}, 200,
          'and serves it once removed');

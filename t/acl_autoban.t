@@ -82,7 +82,9 @@ for (1 .. 3) {
     IdgwTest::Acl::request(path => '/acl/strikes/session/status', xff => '2001:db8:10:5::1',
                            terminal => $t6, token => '0' x 32);
 }
-ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::open_session('/acl/strikes', xff => '2001:db8:10:5::abcd')),
+ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::eventually(
+        sub { IdgwTest::Acl::open_session('/acl/strikes', xff => '2001:db8:10:5::abcd') },
+        sub { IdgwTest::Acl::code($_[0]) eq 'IDGW-ACL-002' })),
          'IDGW-ACL-002', 'another address of the same /64 is banned');
 ok t_cmp(IdgwTest::Acl::open_session('/acl/strikes', xff => '2001:db8:10:6::1')->{status},
          200, 'the next /64 is not');

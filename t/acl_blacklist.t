@@ -30,10 +30,11 @@ for my $kind (qw(terminal idm addr)) {
     my ($field, $value) = @{ $who{$kind} };
     my ($rc) = IdgwTest::Acl::admin('add', $kind, $value, '--reason', "test $kind");
     ok t_cmp($rc, 0, "admin add $kind");
-    my $res = opens($field => $value);
+    my $res = IdgwTest::Acl::eventually(sub { opens($field => $value) },
+                                        sub { IdgwTest::Acl::code($_[0]) eq 'IDGW-ACL-002' });
     ok t_cmp(IdgwTest::Acl::code($res), 'IDGW-ACL-002', "blacklisted $kind refused");
     IdgwTest::Acl::admin('remove', $kind, $value);
-    $res = opens($field => $value);
+    $res = IdgwTest::Acl::eventually(sub { opens($field => $value) }, sub { $_[0]{status} == 200 });
     ok t_cmp($res->{status}, 200, "$kind served after removal");
 }
 
@@ -49,7 +50,9 @@ for my $kind (qw(terminal idm addr)) {
 
 # a whole network
 IdgwTest::Acl::admin('add', 'addr', '10.5.0.0/16');
-ok t_cmp(IdgwTest::Acl::code(opens(xff => '10.5.200.7')), 'IDGW-ACL-002', 'address inside a listed network');
+ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::eventually(sub { opens(xff => '10.5.200.7') },
+                                  sub { IdgwTest::Acl::code($_[0]) eq 'IDGW-ACL-002' })),
+         'IDGW-ACL-002', 'address inside a listed network');
 ok t_cmp(opens(xff => '10.6.0.1')->{status}, 200, 'address outside it');
 
 my @lines = IdgwTest::Acl::log_lines(qr/IDGW0312: refused: terminal ACL-\S+ is blacklisted \(admin, permanent: test terminal\)/,
@@ -59,7 +62,8 @@ ok t_cmp(scalar @lines, 1, 'blacklist refusal logged with kind, source and reaso
 # a temporary ban ends on time, without anyone touching the lists
 my $t = IdgwTest::Acl::terminal();
 IdgwTest::Acl::admin('add', '--ttl', '2', 'terminal', $t, '--reason', 'cool down');
-ok t_cmp(opens(terminal => $t)->{status}, 403, 'temporary ban in force');
+ok t_cmp(IdgwTest::Acl::eventually(sub { opens(terminal => $t) }, sub { $_[0]{status} == 403 })->{status}, 403,
+         'temporary ban in force');
 my ($rc, $out) = IdgwTest::Acl::admin('explain', '--terminal', $t, '--addr', '10.5.1.1');
 ok $out =~ /terminal \Q$t\E: blacklist entry: temporary, \d s left .* by admin: cool down  => REFUSED/;
 ok $out =~ /addr 10\.5\.1\.1\/32: blacklist entry 10\.5\.0\.0\/16: permanent/;

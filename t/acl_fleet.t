@@ -25,9 +25,13 @@ ok t_cmp(IdgwTest::Acl::open_session('/acl/net', %o)->{status}, 200, 'first inst
 
 my ($rc) = IdgwTest::Acl::admin('add', 'terminal', $t, '--reason', 'fleet test');
 ok t_cmp($rc, 0, 'ban added by the admin command');
-ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::open_session('/acl/net', %o, base => $second)),
-         'IDGW-ACL-002', 'in force on the second instance at once');
-ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::open_session('/acl/net', %o)),
+my $banned = sub { IdgwTest::Acl::code($_[0]) eq 'IDGW-ACL-002' };
+ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::eventually(sub { IdgwTest::Acl::open_session('/acl/net', %o,
+                                                                          base => $second) },
+                                                      $banned)),
+         'IDGW-ACL-002', 'in force on the second instance within IdgwAclListsMaxAge');
+ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::eventually(sub { IdgwTest::Acl::open_session('/acl/net', %o) },
+                                                      $banned)),
          'IDGW-ACL-002', 'and on the first');
 
 # 10 per hour per terminal, requests alternating between the instances
@@ -50,23 +54,26 @@ ok t_cmp($status{429} // 0, 4, 'the rest is refused with 429');
 IdgwTest::Acl::drop_keys();
 my $before = IdgwTest::Acl::terminal();
 IdgwTest::Acl::admin('add', 'terminal', $before, '--reason', 'before the loss');
-my $held = 0;
-for (1 .. 12) {    # every child of the second instance reloads the lists
-    $held++ if IdgwTest::Acl::code(IdgwTest::Acl::open_session(
-        '/acl/net', xff => '10.7.0.3', terminal => $before, base => $second)) eq 'IDGW-ACL-002';
-}
+# every child of the second instance reloads the lists (12 requests in a row
+# refused, within IdgwAclListsMaxAge)
+my $held = IdgwTest::Acl::eventually(sub {
+    scalar grep { IdgwTest::Acl::code(IdgwTest::Acl::open_session(
+        '/acl/net', xff => '10.7.0.3', terminal => $before, base => $second)) eq 'IDGW-ACL-002' }
+        1 .. 12 }, sub { $_[0] == 12 });
 ok t_cmp($held, 12, 'the second instance holds the lists with the first ban');
 IdgwTest::Acl::drop_keys();
 my $after = IdgwTest::Acl::terminal();
 ($rc) = IdgwTest::Acl::admin('add', 'terminal', $after, '--reason', 'after the loss');
 ok t_cmp($rc, 0, 'ban added after the keys were lost');
-my ($missed, $stale) = (0, 0);
-for (1 .. 12) {
-    $missed++ if IdgwTest::Acl::code(IdgwTest::Acl::open_session(
-        '/acl/net', xff => '10.7.0.3', terminal => $after, base => $second)) ne 'IDGW-ACL-002';
-    $stale++ if IdgwTest::Acl::open_session(
-        '/acl/net', xff => '10.7.0.3', terminal => $before, base => $second)->{status} != 200;
-}
+my ($missed, $stale) = @{ IdgwTest::Acl::eventually(sub {
+    my ($m, $s) = (0, 0);
+    for (1 .. 12) {
+        $m++ if IdgwTest::Acl::code(IdgwTest::Acl::open_session(
+            '/acl/net', xff => '10.7.0.3', terminal => $after, base => $second)) ne 'IDGW-ACL-002';
+        $s++ if IdgwTest::Acl::open_session(
+            '/acl/net', xff => '10.7.0.3', terminal => $before, base => $second)->{status} != 200;
+    }
+    [$m, $s] }, sub { $_[0][0] == 0 && $_[0][1] == 0 }) };
 ok t_cmp($missed, 0, 'no child of the second instance misses the new ban');
 ok t_cmp($stale, 0, 'and none keeps the ban Redis lost');
 

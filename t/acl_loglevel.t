@@ -75,6 +75,9 @@ if ($procs == 1) {
 # a blacklisted client: IDGW0312 at warn
 my ($rc) = IdgwTest::Acl::admin('add', 'addr', '10.4.77.7', '--reason', 'log level test');
 ok t_cmp($rc, 0, 'admin add addr');
+# in force (within IdgwAclListsMaxAge) before the measured second
+IdgwTest::Acl::eventually(sub { IdgwTest::Acl::open_session('/acl/net', xff => '10.4.77.7') },
+                          sub { IdgwTest::Acl::code($_[0]) eq 'IDGW-ACL-002' });
 $from = IdgwTest::Acl::log_size();
 next_second();
 IdgwTest::Acl::open_session('/acl/warn', xff => '10.4.77.7');

@@ -88,8 +88,10 @@ for (1 .. 3) {
 }
 ok t_cmp("@codes", '200 IDGW-SEQ-001 200 IDGW-SEQ-001 200 IDGW-SEQ-001',
          'the attacker proves its chip, then errs');
-ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::open_session('/acl/nat', xff => '10.20.0.2',
-                                                         terminal => $t, idm => $m)),
+ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::eventually(
+        sub { IdgwTest::Acl::open_session('/acl/nat', xff => '10.20.0.2',
+                                                         terminal => $t, idm => $m) },
+        sub { IdgwTest::Acl::code($_[0]) eq 'IDGW-ACL-002' })),
          'IDGW-ACL-002', 'its proven terminal is banned, from any address');
 ok scalar IdgwTest::Acl::log_lines(
     qr{IDGW0330: auto-ban for 3600 s: terminal \Q$t\E after 3 sequence errors \(address \Q$nat\E is a carrier NAT address: not banned\)},

@@ -77,8 +77,10 @@ for my $i (1 .. 3) {
 }
 ok t_cmp("@codes", '200 IDGW-SEQ-001 200 IDGW-SEQ-001 200 IDGW-SEQ-001',
          'proven sessions, then sequence errors');
-ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::open_session('/acl/proof', xff => '10.9.7.99',
-                                                         terminal => $h)),
+ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::eventually(
+        sub { IdgwTest::Acl::open_session('/acl/proof', xff => '10.9.7.99',
+                                                         terminal => $h) },
+        sub { IdgwTest::Acl::code($_[0]) eq 'IDGW-ACL-002' })),
          'IDGW-ACL-002', 'the proven terminal that erred is banned everywhere');
 ($rc, $out) = IdgwTest::Acl::admin('explain', '--terminal', $h);
 ok $out =~ /terminal \Q$h\E: blacklist entry: temporary.* by auto-strikes: 3 sequence errors/
@@ -101,8 +103,10 @@ ok t_cmp($step->{status}, 200, 'the flooder proves its chip');
                            terminal => $f, idm => $fm, token => $token // '')->{status}
 } 1 .. 5;
 ok t_cmp("@status", '200 200 429 429 429', 'its proven terminal id reaches the limit');
-ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::open_session('/acl/proof', xff => '10.9.8.2',
-                                                         terminal => $f)),
+ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::eventually(
+        sub { IdgwTest::Acl::open_session('/acl/proof', xff => '10.9.8.2',
+                                                         terminal => $f) },
+        sub { IdgwTest::Acl::code($_[0]) eq 'IDGW-ACL-002' })),
          'IDGW-ACL-002', 'and is banned everywhere');
 ($rc, $out) = IdgwTest::Acl::admin('explain', '--terminal', $f);
 ok $out =~ /by auto-breaches: 3 rate-limit breaches/ or diag $out;

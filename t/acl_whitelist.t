@@ -26,13 +26,16 @@ ok t_cmp($res->{status}, 200, 'IdgwAclWhitelist entry passes');
 my ($rc, $out) = IdgwTest::Acl::admin('add', '--list', 'white', 'terminal', $t,
                                       '--reason', 'pilot handset');
 ok t_cmp($rc, 0, 'admin add to the whitelist');
-$res = IdgwTest::Acl::open_session('/acl/wl', xff => $xff, terminal => $t, idm => $idm);
-ok t_cmp($res->{status}, 200, 'whitelisted in Redis: passes at once');
+$res = IdgwTest::Acl::eventually(sub { IdgwTest::Acl::open_session('/acl/wl', xff => $xff, terminal => $t,
+                                                                idm => $idm) },
+                                  sub { $_[0]{status} == 200 });
+ok t_cmp($res->{status}, 200, 'whitelisted in Redis: passes within IdgwAclListsMaxAge');
 
 # listing the chip is enough for any terminal id carrying it
 my $idm2 = IdgwTest::Acl::idm();
 IdgwTest::Acl::admin('add', '--list', 'white', 'idm', lc $idm2);
-$res = IdgwTest::Acl::open_session('/acl/wl', xff => $xff, idm => $idm2);
+$res = IdgwTest::Acl::eventually(sub { IdgwTest::Acl::open_session('/acl/wl', xff => $xff, idm => $idm2) },
+                                  sub { $_[0]{status} == 200 });
 ok t_cmp($res->{status}, 200, 'whitelisted IDm (listed in lower case) passes');
 
 ($rc, $out) = IdgwTest::Acl::admin('list', '--list', 'white');
@@ -41,7 +44,9 @@ ok $out =~ /white idm\s+\Q$idm2\E/;
 
 ($rc, $out) = IdgwTest::Acl::admin('remove', '--list', 'white', 'terminal', $t);
 ok t_cmp($rc, 0, 'admin remove from the whitelist');
-$res = IdgwTest::Acl::open_session('/acl/wl', xff => $xff, terminal => $t, idm => $idm);
+$res = IdgwTest::Acl::eventually(sub { IdgwTest::Acl::open_session('/acl/wl', xff => $xff, terminal => $t,
+                                                                idm => $idm) },
+                                  sub { $_[0]{status} == 403 });
 ok t_cmp($res->{status}, 403, 'removed: refused again');
 
 # whitelist mode off: the same terminal passes elsewhere

@@ -89,6 +89,22 @@ sub reset_keys {
     return $n;
 }
 
+# A change of the lists reaches every child within IdgwAclListsMaxAge (2 s
+# here; by the announcement usually within a millisecond or two, longer on
+# a loaded machine: docs/directives.md, "The lists' version").  The first
+# result of $send->() that $ok->(result) accepts, tried again for up to
+# $secs (default 2.5); the last result otherwise.
+sub eventually {
+    my ($send, $ok, $secs) = @_;
+    my $t0 = time;
+    my $res;
+    while (1) {
+        $res = $send->();
+        return $res if $ok->($res) || time - $t0 > ($secs // 2.5);
+        sleep 0.02;
+    }
+}
+
 # ---- the admin command --------------------------------------------------------
 
 # scripts/idgw-acl from the source tree (the build tree's Makefile names it).
