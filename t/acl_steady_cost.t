@@ -74,6 +74,9 @@ for my $cmd ('evalsha', 'fcall') {
 }
 printf STDERR "# steady cost: %.2f commands, script %.1f us per request; %s "
     . "(%d listener polls left out)\n", $calls / $N, $script / $N, join('; ', @per), $polls;
-my $max = $ENV{IDGW_STEADY_MAX_COMMANDS} // 8;
+# 5 for the session core (FCALL, TIME, HMGET, 2 PEXPIRE); the limiter's
+# MGET and 2 SET only when a lease of its tokens runs out (idgw_acl_lease.h):
+# about once in 17 requests here, where every request paid them before.
+my $max = $ENV{IDGW_STEADY_MAX_COMMANDS} // 5.5;
 ok t_cmp($calls / $N <= $max ? 'ok' : sprintf('%.2f', $calls / $N), 'ok',
          "at most $max Redis commands per steady request, script's included");

@@ -25,7 +25,7 @@ IDGW_ITEST_FILES = t/TEST.PL t/conf/extra.conf.in t/conf/httpd-base.conf \
 	t/conf/shed.conf.in t/session_shed.t \
 	t/conf/acl.conf.in t/lib/IdgwTest/Acl.pm \
 	t/acl_network.t t/acl_whitelist.t t/acl_blacklist.t t/acl_fleet.t \
-	t/acl_rate.t t/acl_steady_cost.t t/acl_lists_push.t t/acl_cluster.t t/acl_autoban.t t/acl_proven.t t/acl_natpool.t t/acl_redis_down.t t/acl_config.t t/acl_admin_cli.t \
+	t/acl_rate.t t/acl_steady_cost.t t/acl_lease.t t/acl_lists_push.t t/acl_cluster.t t/acl_autoban.t t/acl_proven.t t/acl_natpool.t t/acl_redis_down.t t/acl_config.t t/acl_admin_cli.t \
 	t/acl_shadow.t \
 	t/conf/status.conf.in t/status_handler.t \
 	t/status_counting.t t/status_fleet.t t/status_gateway.t t/status_restart.t \

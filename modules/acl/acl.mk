@@ -17,6 +17,7 @@ modules_acl_libidgw_acl_la_SOURCES = \
 	modules/acl/idgw_acl_request.c modules/acl/idgw_acl_request.h \
 	modules/acl/idgw_acl_sync.c modules/acl/idgw_acl_sync.h \
 	modules/acl/idgw_acl_bans.c modules/acl/idgw_acl_bans.h \
+	modules/acl/idgw_acl_lease.c modules/acl/idgw_acl_lease.h \
 	modules/acl/idgw_conncap.c modules/acl/idgw_conncap.h \
 	modules/acl/idgw_acl_conncap.c modules/acl/idgw_acl_conncap.h
 

@@ -2,6 +2,7 @@
  * mod_idgw_acl (see idgw_acl_config.h and docs/directives.md (mod_idgw_acl)). */
 #include "idgw_acl_config.h"
 #include "idgw_acl_conncap.h"
+#include "idgw_acl_lease.h"
 #include "idgw_acl_natpool.h"
 #include "idgw_conf_parse.h"
 
@@ -137,6 +138,7 @@ void *idgw_acl_create_srv_conf(apr_pool_t *p, server_rec *s)
 
     c->local_slots = IDGW_UNSET;
     c->lists_max_age = IDGW_UNSET;
+    c->local_share = IDGW_UNSET;
     return c;
 }
 
@@ -147,6 +149,7 @@ void *idgw_acl_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 
     c->local_slots = idgw_merge_int(base->local_slots, add->local_slots);
     c->lists_max_age = idgw_merge_time(base->lists_max_age, add->lists_max_age);
+    c->local_share = idgw_merge_int(base->local_share, add->local_share);
     return c;
 }
 
@@ -201,6 +204,11 @@ int idgw_acl_local_slots(const idgw_acl_srv_conf *c)
 apr_interval_time_t idgw_acl_lists_max_age(const idgw_acl_srv_conf *c)
 {
     return idgw_default_time(c->lists_max_age, IDGW_ACL_DEFAULT_LISTS_MAX_AGE);
+}
+
+int idgw_acl_local_share(const idgw_acl_srv_conf *c)
+{
+    return idgw_default_int(c->local_share, IDGW_ACL_DEFAULT_LOCAL_SHARE);
 }
 
 int idgw_acl_shadowed(const idgw_acl_dir_conf *c, idgw_acl_shadow_rule rule)
@@ -502,6 +510,24 @@ static const char *set_lists_max_age(cmd_parms *cmd, void *mconfig, const char *
     return NULL;
 }
 
+static const char *set_local_share(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    idgw_acl_srv_conf *c = ap_get_module_config(cmd->server->module_config,
+                                                &idgw_acl_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    long n;
+
+    if (err) {
+        return err;
+    }
+    if (idgw_parse_int(arg, 0, IDGW_ACL_LEASE_MAX, &n)) {
+        return apr_psprintf(cmd->pool, "IdgwAclLocalShare: must be an integer between 0 "
+                            "and %u", IDGW_ACL_LEASE_MAX);
+    }
+    c->local_share = (int)n;
+    return NULL;
+}
+
 const command_rec idgw_acl_cmds[] = {
     AP_INIT_FLAG("IdgwAcl", set_enabled, NULL, RSRC_CONF | ACCESS_CONF,
                  "On|Off: apply idgw access control here (default Off)"),
@@ -545,6 +571,11 @@ const command_rec idgw_acl_cmds[] = {
                   "DURATION: the longest a child decides on its copy of the lists "
                   "without having confirmed it in Redis (200ms..60s, default 2s); "
                   "changes are pushed at once, this bounds them when the push fails"),
+    AP_INIT_TAKE1("IdgwAclLocalShare", set_local_share, NULL, RSRC_CONF,
+                  "N: the most tokens of a fleet-wide rate limit a child takes at once "
+                  "beyond the request's own, spent on the next requests of the same "
+                  "client without asking Redis (0..1024, default 16; 0: ask Redis "
+                  "every time)"),
     IDGW_ACL_CONNCAP_CMDS,
     { NULL }
 };

@@ -62,11 +62,13 @@ typedef struct {
 typedef struct {
     int local_slots;                      /* IdgwAclLocalTableSize */
     apr_interval_time_t lists_max_age;    /* IdgwAclListsMaxAge */
+    int local_share;                      /* IdgwAclLocalShare */
 } idgw_acl_srv_conf;
 
 /* Defaults. */
 #define IDGW_ACL_DEFAULT_LOCAL_SLOTS 65536
 #define IDGW_ACL_DEFAULT_LISTS_MAX_AGE apr_time_from_sec(2)
+#define IDGW_ACL_DEFAULT_LOCAL_SHARE 16
 
 extern const command_rec idgw_acl_cmds[];
 
@@ -85,6 +87,8 @@ const idgw_acl_autoban *idgw_acl_autoban_get(const idgw_acl_dir_conf *c, int str
 int idgw_acl_any_limit(const idgw_acl_dir_conf *c);
 int idgw_acl_local_slots(const idgw_acl_srv_conf *c);
 apr_interval_time_t idgw_acl_lists_max_age(const idgw_acl_srv_conf *c);
+/* The most tokens a lease holds beyond its request's (0: no leases). */
+int idgw_acl_local_share(const idgw_acl_srv_conf *c);
 /* 1 if rule is in shadow mode here: named by IdgwAclShadow, or its
  * IdgwAclRateLimit / IdgwAclAutoBan line ends in "shadow". */
 int idgw_acl_shadowed(const idgw_acl_dir_conf *c, idgw_acl_shadow_rule rule);

@@ -5,6 +5,7 @@
 
 #include <apr_strings.h>
 
+#include "idgw_acl_lease.h"
 #include "idgw_acl_script.h"
 
 int idgw_acl_version_parse(const char *s, size_t len, int64_t *out)
@@ -34,6 +35,24 @@ static int get_int(const redisReply *e, long long min, long long max, long long 
     return 1;
 }
 
+/* The tokens granted per dimension: one integer each, none when refused. */
+static const char *parse_extra(const redisReply *e, int ndims, idgw_acl_check_reply *out)
+{
+    long long v;
+
+    /* Lua turns an empty table into an empty array: so it comes with no dimension */
+    if (e == NULL || e->type != REDIS_REPLY_ARRAY || (int)e->elements != ndims) {
+        return "tokens granted: not one per dimension";
+    }
+    for (int i = 0; i < ndims; i++) {
+        if (!get_int(e->element[i], 0, IDGW_ACL_LEASE_MAX, &v) || (out->refused && v)) {
+            return "tokens granted out of range";
+        }
+        out->extra[i] = (unsigned)v;
+    }
+    return NULL;
+}
+
 const char *idgw_acl_reply_parse(const redisReply *reply, int ndims,
                                  idgw_acl_check_reply *out)
 {
@@ -41,8 +60,11 @@ const char *idgw_acl_reply_parse(const redisReply *reply, int ndims,
     long long dims_mask;
 
     memset(out, 0, sizeof(*out));
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 5) {
-        return "reply is not a five-element array";
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 6) {
+        return "reply is not a six-element array";
+    }
+    if (ndims < 0 || ndims > IDGW_ACL_DIMS) {
+        return "more dimensions than there are";
     }
     dims_mask = (1LL << (ndims < 0 ? 0 : ndims > 30 ? 30 : ndims)) - 1;
     if (!get_int(reply->element[0], 0, ndims, &refused) ||
@@ -57,7 +79,7 @@ const char *idgw_acl_reply_parse(const redisReply *reply, int ndims,
     out->banned = (int)banned;
     out->shadow_refused = (unsigned)sref;
     out->shadow_banned = (unsigned)sban;
-    return NULL;
+    return parse_extra(reply->element[5], ndims, out);
 }
 
 const char *idgw_acl_reply_lists_parse(const redisReply *reply, int64_t *version,

@@ -11,6 +11,7 @@
 #include <hiredis/hiredis.h>
 
 #include "idgw_acl_lists.h"
+#include "idgw_acl_script.h"
 
 typedef struct {
     int refused;                /* 0, or the 1-based refusing dimension of the call */
@@ -18,6 +19,8 @@ typedef struct {
     int banned;                 /* the refusal just earned an auto-ban */
     unsigned shadow_refused;    /* dimensions in shadow mode that would refuse (bit i-1) */
     unsigned shadow_banned;     /* ... whose breaches just earned a shadow ban */
+    unsigned extra[IDGW_ACL_DIMS]; /* tokens granted beyond the request's own, per
+                                      dimension of the call (idgw_acl_lease.h) */
 } idgw_acl_check_reply;
 
 /* Parses CHECK's reply; ndims is how many dimensions the call carried.

@@ -212,6 +212,17 @@ static idgw_gcra local_gcra(const idgw_acl_req *q, const idgw_acl_limit *l,
     return g;
 }
 
+/* The key of dims[i] in this child's tables (the per-process limiter, the
+ * leases): a terminal id counts where it comes from, since whether it is
+ * proven only the fleet-wide check knows. */
+static const char *dim_key(apr_pool_t *p, const idgw_acl_req *q, int i)
+{
+    int terminal = q->dims[i] == IDGW_ACL_DIM_TERMINAL;
+
+    return apr_pstrcat(p, idgw_acl_dim_name(q->dims[i]), ":", q->dim_values[i],
+                       terminal ? "@" : "", terminal ? q->limit_addr : "", NULL);
+}
+
 static int local_limits(request_rec *r, idgw_acl_req *q)
 {
     apr_time_t now = apr_time_now();
@@ -220,13 +231,7 @@ static int local_limits(request_rec *r, idgw_acl_req *q)
     for (int i = 0; i < q->ndims; i++) {
         const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, q->dims[i]);
         idgw_gcra g = local_gcra(q, l, q->dims[i]);
-        /* a terminal id counts here where it comes from: whether it is
-         * proven, only the fleet-wide check knows */
-        const char *key = apr_pstrcat(r->pool, idgw_acl_dim_name(q->dims[i]), ":",
-                                      q->dim_values[i],
-                                      q->dims[i] == IDGW_ACL_DIM_TERMINAL ? "@" : "",
-                                      q->dims[i] == IDGW_ACL_DIM_TERMINAL ? q->limit_addr
-                                                                          : "", NULL);
+        const char *key = dim_key(r->pool, q, i);
         int64_t retry = 0;
 
         /* a limit in shadow mode refuses nothing: the fleet-wide check
@@ -313,6 +318,65 @@ static const idgw_error_def *lists_verdict(request_rec *r, idgw_acl_req *q)
     return NULL;
 }
 
+/* The most tokens a lease of dims[i] may hold: IdgwAclLocalShare, and no
+ * more than an eighth of the limit's burst, so that the tokens the children
+ * hold unspent stay a small part of what a client may use. */
+static unsigned lease_cap(const idgw_acl_req *q, int i)
+{
+    idgw_gcra g = dim_gcra(q, idgw_acl_limit_get(q->conf, q->dims[i]), q->dims[i]);
+    int64_t eighth = (g.tolerance / g.interval + 1) / 8;
+
+    return eighth < (int64_t)idgw_acl_g.share ? (unsigned)eighth : idgw_acl_g.share;
+}
+
+static void count_rate_decision(idgw_acl_dim d, const char *where)
+{
+    IDGW_METRIC_COUNT(&idgw_acl_g.metrics, IDGW_M_ACL_RATE_DECISIONS, idgw_acl_dim_name(d),
+                      where, NULL, 1);
+}
+
+/* A dimension whose token this child holds (idgw_acl_lease.h) is decided
+ * here and leaves the fleet-wide check; the others stay, each with how many
+ * tokens to ask for.  Not for a limit in shadow mode: only the fleet-wide
+ * check can say what it would have refused. */
+static void take_leases(request_rec *r, idgw_acl_req *q)
+{
+    unsigned shadow = idgw_acl_shadow_dims(q->conf, q->ndims, q->dims);
+    apr_time_t now = apr_time_now();
+    int kept = 0;
+
+    for (int i = 0; i < q->ndims; i++) {
+        const char *key = dim_key(r->pool, q, i);
+        unsigned want = 1;
+
+        if (idgw_acl_g.leases != NULL && !(shadow & (1u << i)) &&
+            idgw_acl_lease_take(idgw_acl_g.leases, key, strlen(key), now, lease_cap(q, i),
+                                &want)) {
+            count_rate_decision(q->dims[i], "lease");
+            continue;
+        }
+        q->dims[kept] = q->dims[i];
+        q->dim_values[kept] = q->dim_values[i];
+        q->lease_keys[kept] = key;
+        q->want[kept++] = want;
+    }
+    q->ndims = kept;
+}
+
+/* The tokens the fleet-wide check granted beyond this request's own. */
+static void keep_leases(idgw_acl_req *q, const idgw_acl_check_reply *rep)
+{
+    apr_time_t now = apr_time_now();
+
+    for (int i = 0; i < q->ndims; i++) {
+        count_rate_decision(q->dims[i], "redis");
+        if (q->want[i] > 1 && idgw_acl_g.leases != NULL && q->lease_keys[i] != NULL) {
+            idgw_acl_lease_grant(idgw_acl_g.leases, q->lease_keys[i],
+                                 strlen(q->lease_keys[i]), rep->extra[i], now);
+        }
+    }
+}
+
 static int check_lists(request_rec *r, idgw_acl_req *q)
 {
     const idgw_error_def *e = lists_verdict(r, q);
@@ -393,6 +457,7 @@ int idgw_acl_access(request_rec *r)
     if ((rc = local_limits(r, q)) != OK || (rc = current_lists(r, q)) != OK) {
         return rc;
     }
+    take_leases(r, q);
     /* on a Cluster nothing fleet-wide runs per request (no limit there) */
     q->fleet_done = idgw_acl_g.cluster;
     ap_add_output_filter(IDGW_ACL_OUT_FILTER, q, r, r->connection);
@@ -522,6 +587,7 @@ static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
         idgw_script_args_int(a, g.tolerance);
         idgw_script_args_int(a, autoban ? breaches->count : 0);
         idgw_script_args_int(a, autoban ? breaches->window_us / 1000 : 1000);
+        idgw_script_args_int(a, q->want[i] ? q->want[i] : 1);
     }
     claim_args(r, q, a);
     if (q) {
@@ -560,7 +626,10 @@ static int apply_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_rep
     q->fleet_done = 1;
     shadow_reply(r, q, rep);
     idgw_acl_breach_bans(r, &idgw_acl_g, q, rep);
-    if (rep->refused) {
+    if (!rep->refused) {
+        keep_leases(q, rep);
+    }
+    else {
         int i = rep->refused - 1;
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "IDGW0321: fleet-wide rate limit %s reached by %s",
@@ -620,8 +689,10 @@ int idgw_acl_fixups_late(request_rec *r)
                                     &idgw_acl_g.shadow_script, idgw_acl_g.prefix,
                                     q->id.v[IDGW_ACL_TERMINAL], q->ban_addr);
     }
-    /* Only where no session check folded CHECK into its script. */
-    if (q == NULL || q->fleet_done || r->main || r->prev) {
+    /* Only where no session check folded CHECK into its script, and only
+     * when leases left it something to decide or record. */
+    if (q == NULL || q->fleet_done || r->main || r->prev ||
+        (q->ndims == 0 && (q->shadow.noted & ~q->shadow.sent) == 0)) {
         return DECLINED;
     }
     if (idgw_acl_g.pool == NULL) {

@@ -23,6 +23,7 @@
 
 #include "idgw_acl_cache.h"
 #include "idgw_acl_config.h"
+#include "idgw_acl_lease.h"
 #include "idgw_acl_sync.h"
 #include "idgw_xml_error.h"
 #include "idgw_limiter.h"
@@ -48,6 +49,8 @@ typedef struct {
     int cluster;                      /* IdgwRedisCluster: the lists only (mod_idgw_acl.c) */
     /* per child */
     idgw_limiter *limiter;
+    idgw_acl_leases *leases;          /* local shares of the fleet-wide limits (NULL: off) */
+    unsigned share;                   /* IdgwAclLocalShare */
     idgw_acl_cache *cache;
     idgw_redis_pool *pool;            /* for the standalone CHECK and LISTS */
     idgw_acl_sync *sync;              /* keeps the cache current */
@@ -68,9 +71,11 @@ typedef struct {
     const char *ban_addr;             /* what an automatic ban lists: a.b.c.d/32 or x::/64 */
     uint32_t nat_subscribers;         /* IdgwAclNatPool: phones behind the address (0: none);
                                          no automatic address ban there */
-    int ndims;
+    int ndims;                        /* the dimensions the fleet-wide check decides */
     idgw_acl_dim dims[IDGW_ACL_DIMS];
     const char *dim_values[IDGW_ACL_DIMS];
+    const char *lease_keys[IDGW_ACL_DIMS]; /* their keys in the lease table */
+    unsigned want[IDGW_ACL_DIMS];     /* the tokens to ask for (idgw_acl_lease.h) */
     int fleet_done;                   /* CHECK ran for this request */
     int counted;                      /* the denial was counted */
     int degraded;                     /* decided without Redis (counted once) */

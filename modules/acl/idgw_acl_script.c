@@ -105,9 +105,10 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
 
 /* Body of function(K, A): K and A are this check's KEYS and ARGV (the whole
  * of them standalone, its slice when folded into the session script).  It is
- * on every request's path, so it reads the limits' states with one MGET,
- * asks for the clock only when a limit needs it, and writes one SET per
- * limited dimension: 2 + n commands on the steady path.  It neither reads
+ * on the path of every request no lease covers (idgw_acl_lease.h), so it
+ * reads the limits' states with one MGET, asks for the clock only when a
+ * limit needs it (folded: the session core's), and writes one SET per
+ * limited dimension.  It neither reads
  * nor carries the lists: they reach the node through its listener
  * (idgw_acl_sync.h), and a ban the breaches earn is only reported (the node
  * writes it with BAN: one more round trip, paid by the banned request).
@@ -131,23 +132,23 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
     "local n = tonumber(A[1])\n" \
     "local rk = {}\n" \
     "for i = 1, n do rk[i] = K[" LUA_DIM_KEY0 " + (i - 1) * 2] end\n" \
-    "local g = tonumber(A[2 + n * 4] or '') or 0\n" \
+    "local g = tonumber(A[2 + n * 5] or '') or 0\n" \
     "local subk = " LUA_DIM_KEY0 " - 1 + n * 2 + (g > 0 and 1 or 0)\n" \
     "if g > 0 and not (P and P()) then rk[g] = K[" LUA_DIM_KEY0 " + n * 2] else g = 0 end\n" \
-    "local x = 3 + n * 4\n" \
+    "local x = 3 + n * 5\n" \
     "local smask = tonumber(A[x] or '0') or 0\n" \
     "local nsub = tonumber(A[x + 1] or '0') or 0\n" \
     "local nfield = tonumber(A[x + 2] or '0') or 0\n" \
     "local fields = {}\n" \
     "for f = 1, nfield do fields[f] = A[x + 2 + f] end\n" \
-    "if n == 0 and nfield == 0 then return { 0, 0, 0, 0, 0 } end\n" \
+    "if n == 0 and nfield == 0 then return { 0, 0, 0, 0, 0, {} } end\n" \
     "local got = n > 0 and redis.call('MGET', unpack(rk)) or {}\n" \
     "local t = C and C() or redis.call('TIME')\n" \
     "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n" \
     "local now_ms = math.floor(now / 1000)\n" \
     "local function shadowed(i) return math.floor(smask / 2 ^ (i - 1)) % 2 == 1 end\n" \
     "local function breach(i)\n" \
-    "  local a, k = 2 + (i - 1) * 4, " LUA_DIM_KEY0 " + (i - 1) * 2\n" \
+    "  local a, k = 2 + (i - 1) * 5, " LUA_DIM_KEY0 " + (i - 1) * 2\n" \
     "  local threshold = tonumber(A[a + 2])\n" \
     "  if threshold <= 0 or i == g then return 0 end\n" \
     "  local count = redis.call('INCR', K[k + 1])\n" \
@@ -157,9 +158,10 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
     "  return 1\n" \
     "end\n" \
     "local refused, retry, due, sref, sdue = 0, 0, 0, 0, 0\n" \
-    "local new = {}\n" \
+    "local new, extra = {}, {}\n" \
+    "for i = 1, n do extra[i] = 0 end\n" \
     "for i = 1, n do\n" \
-    "  local a = 2 + (i - 1) * 4\n" \
+    "  local a = 2 + (i - 1) * 5\n" \
     "  local T, tau = tonumber(A[a]), tonumber(A[a + 1])\n" \
     "  local tat = tonumber(got[i] or '0') or 0\n" \
     "  local ceiling = now + tau + T\n" \
@@ -167,7 +169,12 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
     "  local base = tat\n" \
     "  if base < now then base = now end\n" \
     "  if base - now <= tau then\n" \
-    "    new[i] = base + T\n" \
+    "    local want = tonumber(A[a + 4]) or 1\n" \
+    "    if want > 1 then\n" \
+    "      local room = math.floor((tau / 2 - (base - now)) / T)\n" \
+    "      if room > 0 then extra[i] = math.min(room, want - 1) end\n" \
+    "    end\n" \
+    "    new[i] = base + (1 + extra[i]) * T\n" \
     "  elseif shadowed(i) then\n" \
     "    sref = sref + 2 ^ (i - 1)\n" \
     "    fields[#fields + 1] = A[x + 2 + nfield + i]\n" \
@@ -183,6 +190,7 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
     "  end\n" \
     "else\n" \
     "  due = breach(refused)\n" \
+    "  for i = 1, n do extra[i] = 0 end\n" \
     "end\n" \
     "for i = 1, n do\n" \
     "  if math.floor(sref / 2 ^ (i - 1)) % 2 == 1 and breach(i) == 1 then\n" \
@@ -190,7 +198,7 @@ _Static_assert(IDGW_ACL_SHADOW_RECORD_DAYS == 7, "LUA_SHADOW_RECORD_MS is 7 days
     "  end\n" \
     "end\n" \
     "shadow_record(K, subk, nsub, fields, now_ms)\n" \
-    "return { refused, retry, due, sref, sdue }\n"
+    "return { refused, retry, due, sref, sdue, extra }\n"
 
 /* BAN: writes one temporary ban and announces the lists' new version.
  * K[1] version key, K[2] the list hash; A[1] the value, A[2] the duration

@@ -41,14 +41,15 @@
  *   per limited dimension i = 1..n two keys: rate key, breach key; then the
  *   unproven terminal's rate key (below) when there is one, then the shadow
  *   records of the request's subjects (0..2 keys).
- *   A[1] n, then per dimension four values:
- *     T (us), tau (us), breach threshold (0: no auto-ban), breach window (ms)
- *   then A[2 + 4n]: the dimension (1..n) that counts only a proven session's
+ *   A[1] n, then per dimension five values:
+ *     T (us), tau (us), breach threshold (0: no auto-ban), breach window (ms),
+ *     tokens wanted (1: the request's own; more: a lease, idgw_acl_lease.h)
+ *   then A[2 + 5n]: the dimension (1..n) that counts only a proven session's
  *   identity (the terminal's), 0: none; when set, K[1 + 2n] is its rate key
  *   for an unproven request (PREFIXacl:rl:terminal:TID@ADDRESS: the id as
  *   named from this client address), whose refusals earn no ban.  P (the
  *   third parameter; nil standalone: nothing is proven) says which applies.
- *   Then (absent: all 0) shadow mode: A[3 + 4n] the dimensions in shadow
+ *   Then (absent: all 0) shadow mode: A[3 + 5n] the dimensions in shadow
  *   mode (bit i-1), the number of subject keys, the number m of rules
  *   already noted, the m "LAYER:RULE" fields, and when any dimension is in
  *   shadow mode its n field names.  A dimension in shadow mode that would
@@ -58,8 +59,13 @@
  *   advances (a refused request costs nothing), the first refusing dimension
  *   is reported and its breach counter grows; at the threshold the counter
  *   starts again and the ban is reported due (the node writes it with BAN).
+ *   A dimension that passes may take up to wanted - 1 tokens more at once
+ *   (its state advances by all of them), but only while the bucket stays
+ *   at most half full after them: near its limit a client gets one token
+ *   per request, as without leases.
  *   Reply: { refused dimension (0: none), retry after (us), ban due (0/1),
- *            shadow refused (bits), shadow ban due (bits) }
+ *            shadow refused (bits), shadow ban due (bits),
+ *            { extra tokens granted per dimension (all 0 when refused) } }
  *   As a part, a refusal becomes {'DENY', IDGW_ACL_RATE_CODE, 429, reply}:
  *   the session is never touched, and the node still learns of a ban due.
  *

@@ -161,6 +161,19 @@ static void sync_start(apr_pool_t *pchild, server_rec *s, const idgw_acl_srv_con
     }
 }
 
+/* The leases (idgw_acl_lease.h): a quarter of the limiter's entries, since
+ * only the clients that come back within a second keep one. */
+static const char *leases_create(apr_pool_t *pchild, const idgw_acl_srv_conf *conf)
+{
+    idgw_acl_g.share = (unsigned)idgw_acl_local_share(conf);
+    idgw_acl_g.leases = NULL;
+    if (idgw_acl_g.share == 0) {
+        return NULL;
+    }
+    return idgw_acl_leases_create(&idgw_acl_g.leases, pchild,
+                                  (unsigned)idgw_acl_local_slots(conf) / 4);
+}
+
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     idgw_acl_srv_conf *conf = ap_get_module_config(s->module_config, &idgw_acl_module);
@@ -182,7 +195,8 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     }
     if ((err = idgw_limiter_create(&idgw_acl_g.limiter, pchild,
                                    (unsigned)idgw_acl_local_slots(conf))) != NULL ||
-        (err = idgw_acl_cache_create(&idgw_acl_g.cache, pchild)) != NULL) {
+        (err = idgw_acl_cache_create(&idgw_acl_g.cache, pchild)) != NULL ||
+        (err = leases_create(pchild, conf)) != NULL) {
         idgw_acl_g.limiter = NULL;
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "IDGW0305: %s", err);
         return;

@@ -116,6 +116,10 @@ static const idgw_metric_desc descs[IDGW_M_COUNT] = {
     [IDGW_M_CLUSTER_EVENTS] = { "idgw_redis_cluster_events_total",
         "What the Redis Cluster router met: redirections (moved, ask), tryagain, "
         "clusterdown, and slot maps installed (map_refreshed).", 0, 1, { "event" } },
+    [IDGW_M_ACL_RATE_DECISIONS] = { "idgw_acl_rate_decisions_total",
+        "Fleet-wide rate-limit admissions by dimension and where they were decided: "
+        "redis (the fleet-wide check) or lease (a token this child held).",
+        0, 2, { "dimension", "where" } },
 };
 
 static const apr_interval_time_t bounds[IDGW_METRICS_BUCKETS] = {

@@ -26,3 +26,9 @@ TESTS += t/unit/acl/test_natpool
 t_unit_acl_test_natpool_SOURCES = t/unit/acl/test_natpool.c
 t_unit_acl_test_natpool_CFLAGS = $(ACL_UNIT_CFLAGS)
 t_unit_acl_test_natpool_LDADD = $(ACL_UNIT_LIBS)
+# the leases of the fleet-wide limits (no Redis)
+check_PROGRAMS += t/unit/acl/test_acl_lease
+TESTS += t/unit/acl/test_acl_lease
+t_unit_acl_test_acl_lease_SOURCES = t/unit/acl/test_acl_lease.c
+t_unit_acl_test_acl_lease_CFLAGS = $(ACL_UNIT_CFLAGS)
+t_unit_acl_test_acl_lease_LDADD = $(ACL_UNIT_LIBS)

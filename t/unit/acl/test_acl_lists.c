@@ -10,6 +10,7 @@
 
 #include "idgw_acl_cache.h"
 #include "idgw_acl_errors.h"
+#include "idgw_acl_lease.h"
 #include "idgw_acl_reply.h"
 #include "idgw_acl_lists.h"
 #include "idgw_acl_script.h"
@@ -309,12 +310,14 @@ static redisReply *r_arr(size_t n, redisReply **elems)
     return r;
 }
 
+/* CHECK's reply for two dimensions, no tokens granted beyond the request's */
 static redisReply *check_reply5(long long refused, long long retry, long long banned,
                                 long long shadow_refused, long long shadow_banned)
 {
-    redisReply *e[5] = { r_int(refused), r_int(retry), r_int(banned), r_int(shadow_refused),
-                         r_int(shadow_banned) };
-    return r_arr(5, e);
+    redisReply *extra[2] = { r_int(0), r_int(0) };
+    redisReply *e[6] = { r_int(refused), r_int(retry), r_int(banned), r_int(shadow_refused),
+                         r_int(shadow_banned), r_arr(2, extra) };
+    return r_arr(6, e);
 }
 
 static redisReply *check_reply(long long refused, long long retry, long long banned)
@@ -397,6 +400,29 @@ START_TEST(check_replies_parse_strictly)
     ck_assert_uint_eq(rep.shadow_banned, 2);
     ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply5(0, 0, 0, 4, 0), 2, &rep));
     ck_assert_ptr_nonnull(idgw_acl_reply_parse(check_reply5(0, 0, 0, 1, 2), 2, &rep));
+
+    /* the tokens granted: one count per dimension of the call, none for a
+     * refused request, at most a lease's */
+    {
+        redisReply *two[2] = { r_int(7), r_int(0) };
+        redisReply *one[1] = { r_int(7) };
+        redisReply *big[2] = { r_int(IDGW_ACL_LEASE_MAX + 1), r_int(0) };
+        redisReply *e[6] = { r_int(0), r_int(0), r_int(0), r_int(0), r_int(0), r_arr(2, two) };
+
+        ck_assert_ptr_null(idgw_acl_reply_parse(r_arr(6, e), 2, &rep));
+        ck_assert_uint_eq(rep.extra[0], 7);
+        ck_assert_uint_eq(rep.extra[1], 0);
+        e[5] = r_arr(1, one);
+        ck_assert_ptr_nonnull(idgw_acl_reply_parse(r_arr(6, e), 2, &rep));
+        e[5] = r_arr(2, big);
+        ck_assert_ptr_nonnull(idgw_acl_reply_parse(r_arr(6, e), 2, &rep));
+        e[0] = r_int(1);
+        e[5] = r_arr(2, two);
+        ck_assert_ptr_nonnull(idgw_acl_reply_parse(r_arr(6, e), 2, &rep));
+        e[5] = r_int(0);
+        e[0] = r_int(0);
+        ck_assert_ptr_nonnull(idgw_acl_reply_parse(r_arr(6, e), 2, &rep));
+    }
 
     /* Shapes that are not CHECK's or LISTS' are errors, never guesses. */
     ck_assert_ptr_nonnull(idgw_acl_reply_parse(NULL, 1, &rep));

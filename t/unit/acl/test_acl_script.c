@@ -133,6 +133,7 @@ typedef struct {
     const char *rate, *breach, *ban_hash;
     long long T, tau, threshold, window_ms, ban_ms;
     const char *ban_value;
+    long long want;             /* tokens asked for (0: 1, the request's own) */
 } dim;
 
 /* When set, the dimension (1..n) that counts only proven identities and its
@@ -181,6 +182,7 @@ static redisReply *check_ex(const dim *d, int n, const shadow_args *sh,
         push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].tau)));
         push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].threshold)));
         push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].window_ms)));
+        push(&c, apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)(d[i].want ? d[i].want : 1)));
     }
     /* the claim dimension's slot comes before the shadow arguments */
     if (claim_dim || sh) {
@@ -359,6 +361,40 @@ START_TEST(dimensions_pass_together_or_not_at_all)
     ck_assert_int_eq(rep.refused, 2);
     /* the dimension that had room was not charged for the refused request */
     ck_assert_str_eq(get(d[0].rate), first);
+}
+END_TEST
+
+/* A lease (idgw_acl_lease.h) takes extra tokens only while the bucket stays
+ * at most half full after them; from then on one per request; and the
+ * admissions of all calls together never exceed the burst. */
+START_TEST(extra_tokens_only_below_half_and_never_past_the_burst)
+{
+    dim d = terminal_dim("T-lease", 1000000, 100);    /* 1 a second, burst 100 */
+    idgw_acl_check_reply rep;
+    long long admitted = 0;
+    unsigned extras[8] = { 0 };
+    int calls = 0;
+
+    d.want = 20;
+    for (;;) {
+        freeReplyObject(check(&d, 1, &rep));
+        if (rep.refused) {
+            ck_assert_msg(calls > 0, "refused at once: retry %lld", (long long)rep.retry_us);
+            ck_assert_uint_eq(rep.extra[0], 0);
+            break;
+        }
+        if (calls < 8) {
+            extras[calls] = rep.extra[0];
+        }
+        admitted += 1 + rep.extra[0];
+        ck_assert_int_lt(++calls, 200);
+    }
+    ck_assert_uint_eq(extras[0], 19);
+    ck_assert_uint_eq(extras[1], 19);
+    ck_assert_uint_eq(extras[2], 9);      /* the bucket reaches half: 50 of 100 */
+    ck_assert_uint_eq(extras[3], 0);
+    ck_assert_int_eq(admitted, 100);
+    ck_assert_int_eq(calls, 3 + 50);
 }
 END_TEST
 
@@ -929,6 +965,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, gcra_burst_then_interval);
     tcase_add_test(tc, dimensions_pass_together_or_not_at_all);
+    tcase_add_test(tc, extra_tokens_only_below_half_and_never_past_the_burst);
     tcase_add_test(tc, breaches_make_a_ban_due_and_ban_writes_and_announces_it);
     tcase_add_test(tc, an_unproven_terminal_counts_as_named_and_is_never_banned);
     tcase_add_test(tc, a_ban_never_shortens_a_longer_one);
