@@ -418,6 +418,15 @@ APR_DECLARE_OPTIONAL_FN(int, idgw_session_redis_cluster, (server_rec *s));
 APR_DECLARE_OPTIONAL_FN(struct redisReply *, idgw_session_cluster_eval_script,
                         (apr_pool_t *owner, const idgw_script *s, idgw_script_args *a,
                          char *err, size_t errlen));
+/*
+ * The same for n scripts of one kind, each on the master of its own keys'
+ * slot, all sent before any is read: the caller waits one round trip.
+ * replies[i] is the reply of args[i] (the caller frees it), or NULL with why
+ * in err (the first failure).  Returns how many came back.
+ */
+APR_DECLARE_OPTIONAL_FN(int, idgw_session_cluster_eval_scripts,
+                        (apr_pool_t *owner, const idgw_script *s, idgw_script_args *const *args,
+                         int n, struct redisReply **replies, char *err, size_t errlen));
 APR_DECLARE_OPTIONAL_FN(struct redisReply *, idgw_session_cluster_key_command,
                         (apr_pool_t *owner, int key_arg, int argc, const char **argv,
                          const size_t *lens, char *err, size_t errlen));

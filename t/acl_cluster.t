@@ -4,9 +4,10 @@
 # (docs/redis-cluster.md).  The lists and their version share one slot
 # (PREFIXacl:{lists}:...), idgw-acl --cluster writes them there, and a
 # change is in force within IdgwAclListsMaxAge, also after the lists'
-# master is killed and its replica promoted.  What needs the fleet-wide
-# per-request check (limits, auto-bans, shadow rules) is refused at
-# configtest, not ignored.
+# master is killed and its replica promoted.  The fleet-wide rate limits run
+# one CHECK per dimension on its own slot (PREFIXacl:rl:{addr:V}), mostly
+# spared by the children's leases.  What needs the session's script too
+# (auto-bans, shadow rules) is refused at configtest, not ignored.
 use strict;
 use warnings FATAL => 'all';
 
@@ -23,7 +24,7 @@ use Time::HiRes qw(sleep time);
 
 sub diag { print STDERR map { "# $_\n" } split /\n/, join('', @_) }
 
-plan tests => 17;
+plan tests => 23;
 
 my @PORTS = (17160 .. 17165);
 my $nodes = IdgwTest::RedisNodes->new('redis-acl-cluster');
@@ -53,6 +54,22 @@ my $acl = <<"EOT";
     IdgwAcl On
     IdgwAclCarrierNetworks 10.0.0.0/8
 </Location>
+<Location /aclc-rate>
+    IdgwSession On
+    SetHandler idgw-session
+    IdgwAcl On
+    IdgwAclCarrierNetworks 10.0.0.0/8
+    IdgwAclRateLimit addr 20/m 5
+    IdgwAclRateLimit terminal 600/m 200
+</Location>
+<Location /aclc-lease>
+    IdgwSession On
+    SetHandler idgw-session
+    IdgwAcl On
+    IdgwAclCarrierNetworks 10.0.0.0/8
+    IdgwAclRateLimit addr 100000/s
+    IdgwAclRateLimit terminal 100000/s
+</Location>
 <Location /aclc-wl>
     IdgwSession On
     SetHandler idgw-session
@@ -67,12 +84,12 @@ my $cluster = 'IdgwRedisCluster 127.0.0.1:17160 127.0.0.1:17161';
 my $bad = IdgwTest::Httpd::start(name => 'acl-cluster-bad', port => 8578, config_only => 1,
                                  edit => sub {
     $_[0] =~ s/^IdgwRedisServer .*$/$cluster/m;
-    $_[0] .= $acl . "<Location /aclc-rate>\n    IdgwAcl On\n    IdgwAclCarrierNetworks any\n"
-           . "    IdgwAclRateLimit addr 10/s\n</Location>\n";
+    $_[0] .= $acl . "<Location /aclc-ban>\n    IdgwAcl On\n    IdgwAclCarrierNetworks any\n"
+           . "    IdgwAclRateLimit addr 10/s\n    IdgwAclAutoBan breaches 3 1m 1h\n</Location>\n";
 });
 my $out = `@{[Apache::Test::vars('httpd')]} -t -f @{[$bad->conf]} 2>&1`;
-ok t_cmp($? != 0 && $out =~ /IDGW0300: .*IdgwRedisCluster.*fleet-wide limits.*\.conf:\d+/s
-         ? 'refused' : $out, 'refused', 'configtest refuses a rate limit with a Cluster');
+ok t_cmp($? != 0 && $out =~ /IDGW0300: .*IdgwRedisCluster.*not yet auto-bans and shadow rules.*\.conf:\d+/s
+         ? 'refused' : $out, 'refused', 'configtest refuses an auto-ban with a Cluster');
 
 $gw = IdgwTest::Httpd::start(name => 'acl-cluster-httpd', port => 8577, edit => sub {
     $_[0] =~ s/^IdgwRedisServer .*$/$cluster/m;
@@ -164,6 +181,38 @@ my $ok = grep { IdgwTest::Acl::request(path => '/aclc/session/status', %who,
                                        token => $token)->{status} == 200 } 1 .. 10;
 my $ran = scripts_run() - $before;
 ok t_cmp($ran, 10, "$ok status requests, one script each");
+
+# the fleet-wide limits: 5 at once per address here (burst 5: too small for
+# a lease, so every request asks), each dimension on its own slot
+my $addr = '10.0.0.' . (100 + $$ % 100);
+my %rate = (0 => 0);
+for (1 .. 8) {
+    my $res = IdgwTest::Acl::open_session('/aclc-rate', base => $gw->base_url, xff => $addr,
+                                          terminal => IdgwTest::Acl::terminal());
+    $rate{ $res->{status} }++;
+}
+ok t_cmp(($rate{200} // 0) . '/' . ($rate{429} // 0), '5/3',
+         'the address limit holds on a Cluster: 5 pass, 3 are refused');
+my $rkey = IdgwTest::Acl::PREFIX . "acl:rl:{addr:$addr}";
+ok t_cmp(cli($PORTS[0], '-c', 'EXISTS', $rkey), '1', 'its state is tagged by the address');
+ok t_cmp(cli($PORTS[0], 'CLUSTER', 'KEYSLOT', $rkey),
+         cli($PORTS[0], 'CLUSTER', 'KEYSLOT', IdgwTest::Acl::PREFIX . "acl:br:{addr:$addr}"),
+         'and shares its slot with the breach counter');
+my $res429 = IdgwTest::Acl::open_session('/aclc-rate', base => $gw->base_url, xff => $addr);
+ok t_cmp(($res429->{headers}{'retry-after'} // '') =~ /^\d+$/ ? 'retry' : 'none', 'retry',
+         'a refusal says when to retry');
+
+# a busy client's limits cost the Cluster little: its children hold leases
+my %lw = (%base, terminal => IdgwTest::Acl::terminal(), idm => IdgwTest::Acl::idm());
+my ($lopen, $ltoken) = IdgwTest::Acl::open_session('/aclc-lease', %lw);
+my $lbefore = scripts_run();
+my $lok = grep { IdgwTest::Acl::request(path => '/aclc-lease/session/status', %lw,
+                                        token => $ltoken)->{status} == 200 } 1 .. 120;
+my $lran = scripts_run() - $lbefore;
+diag "120 status requests with two limits: $lran scripts";
+ok t_cmp($lok, 120, 'served');
+ok t_cmp($lran <= 120 + 40 ? 'few' : $lran, 'few',
+         'their limits took at most 40 checks besides the 120 session scripts (240 without leases)');
 
 # the lists' master killed, its replica promoted: a ban still gets through
 my $slot = cli($PORTS[0], 'CLUSTER', 'KEYSLOT', $ver);

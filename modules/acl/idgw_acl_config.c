@@ -25,7 +25,7 @@ extern module AP_MODULE_DECLARE_DATA idgw_acl_module;
 static apr_array_header_t *enabled_at;     /* const char* "file:line" */
 static int carriers_seen;
 static apr_array_header_t *open_at;        /* IdgwAclRedisDown open */
-static apr_array_header_t *fleet_at;       /* a fleet-wide limit, auto-ban or shadow rule */
+static apr_array_header_t *fleet_at;       /* an auto-ban or shadow rule (not on a Cluster) */
 static int limits_seen;
 
 void idgw_acl_config_reset(void)
@@ -384,7 +384,9 @@ static const char *set_rate_limit(cmd_parms *cmd, void *mconfig, int argc,
     /* a limit in shadow mode bounds nothing: IdgwAclRedisDown open needs
      * an enforced one */
     limits_seen |= !shadow;
-    remember(&fleet_at, cmd);
+    if (shadow) {
+        remember(&fleet_at, cmd);
+    }
     return NULL;
 }
 

@@ -406,6 +406,90 @@ static int current_lists(request_rec *r, idgw_acl_req *q)
     return check_lists(r, q);
 }
 
+/* ---- the fleet-wide limits on a Redis Cluster -------------------------------------- */
+
+/* One dimension's CHECK, alone on the slot of its value.  A terminal counts
+ * as named from this address (its claim key): whether its session is proven
+ * lives on the session's slot, which this call cannot read. */
+static idgw_script_args *cluster_check_args(request_rec *r, const idgw_acl_req *q, int i)
+{
+    idgw_script_args *a = apr_palloc(r->pool, sizeof(*a));
+    idgw_acl_dim d = q->dims[i];
+    idgw_gcra g = dim_gcra(q, idgw_acl_limit_get(q->conf, d), d);
+    const char *value = d == IDGW_ACL_DIM_TERMINAL
+        ? apr_pstrcat(r->pool, q->dim_values[i], "@", q->limit_addr, NULL) : q->dim_values[i];
+
+    idgw_script_args_init(a, r->pool);
+    idgw_script_args_key(a, idgw_acl_key_rate(r->pool, idgw_acl_g.prefix, d, value));
+    idgw_script_args_key(a, idgw_acl_key_breach(r->pool, idgw_acl_g.prefix, d, value));
+    idgw_script_args_int(a, 1);
+    idgw_script_args_int(a, g.interval);
+    idgw_script_args_int(a, g.tolerance);
+    idgw_script_args_int(a, 0);             /* no auto-ban on a Cluster (check_config) */
+    idgw_script_args_int(a, 1000);
+    idgw_script_args_int(a, q->want[i] ? q->want[i] : 1);
+    return a;
+}
+
+/* The dimensions no lease covered, each on its own slot, all in one round
+ * trip.  They are decided apart: a request one dimension refuses may have
+ * been charged by another (on a single Redis they pass together or not at
+ * all).  Any refusal refuses; a check that did not come back is decided by
+ * IdgwAclRedisDown. */
+static int cluster_limits(request_rec *r, idgw_acl_req *q)
+{
+    idgw_script_args *args[IDGW_ACL_DIMS] = { NULL };
+    redisReply *replies[IDGW_ACL_DIMS] = { NULL };
+    idgw_acl_check_reply rep[IDGW_ACL_DIMS];
+    char err[256] = "";
+    const char *failure = NULL;
+    int n = q->ndims, refused = -1;
+
+    if (n == 0) {
+        return OK;
+    }
+    if (idgw_acl_g.cluster_eval == NULL) {
+        return degraded(r, q, "no Redis Cluster router in this process");
+    }
+    for (int i = 0; i < n; i++) {
+        args[i] = cluster_check_args(r, q, i);
+    }
+    idgw_acl_g.cluster_eval(r->pool, &idgw_acl_g.check_script, args, n, replies, err,
+                            sizeof(err));
+    for (int i = 0; i < n; i++) {
+        const char *perr = replies[i] ? idgw_acl_reply_parse(replies[i], 1, &rep[i])
+                                      : "not run";
+
+        if (perr != NULL) {
+            failure = replies[i] ? perr : apr_pstrdup(r->pool, err);
+        }
+        else if (rep[i].refused && (refused < 0 || rep[i].retry_us > rep[refused].retry_us)) {
+            refused = i;
+        }
+        else if (!rep[i].refused && q->want[i] > 1 && idgw_acl_g.leases != NULL) {
+            idgw_acl_lease_grant(idgw_acl_g.leases, q->lease_keys[i],
+                                 strlen(q->lease_keys[i]), rep[i].extra[0], apr_time_now());
+        }
+        if (replies[i]) {
+            freeReplyObject(replies[i]);
+        }
+    }
+    apr_atomic_inc32(&idgw_acl_g.fleet_checks);
+    if (refused >= 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "IDGW0321: fleet-wide rate limit %s reached by %s",
+                      idgw_acl_dim_name(q->dims[refused]), q->dim_values[refused]);
+        return refuse_rate(r, q, rep[refused].retry_us);
+    }
+    if (failure != NULL) {
+        return degraded(r, q, failure);
+    }
+    for (int i = 0; i < n; i++) {
+        count_rate_decision(q->dims[i], "redis");
+    }
+    return OK;
+}
+
 int idgw_acl_access(request_rec *r)
 {
     idgw_acl_dir_conf *conf = ap_get_module_config(r->per_dir_config, &idgw_acl_module);
@@ -458,8 +542,12 @@ int idgw_acl_access(request_rec *r)
         return rc;
     }
     take_leases(r, q);
-    /* on a Cluster nothing fleet-wide runs per request (no limit there) */
-    q->fleet_done = idgw_acl_g.cluster;
+    if (idgw_acl_g.cluster) {
+        q->fleet_done = 1;
+        if ((rc = cluster_limits(r, q)) != OK) {
+            return rc;
+        }
+    }
     ap_add_output_filter(IDGW_ACL_OUT_FILTER, q, r, r->connection);
     /* DECLINED, not OK: OK from check_access_ex would skip authn/authz, and
      * the operator's Require rules must still apply. */

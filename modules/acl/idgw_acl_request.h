@@ -46,7 +46,9 @@ typedef struct {
     idgw_script strikes_script;
     const idgw_script *scripts[5];
     int folding;                      /* parts registered with the session script */
-    int cluster;                      /* IdgwRedisCluster: the lists only (mod_idgw_acl.c) */
+    int cluster;                      /* IdgwRedisCluster: the lists and the rate limits
+                                         (mod_idgw_acl.c) */
+    APR_OPTIONAL_FN_TYPE(idgw_session_cluster_eval_scripts) *cluster_eval;  /* per child */
     /* per child */
     idgw_limiter *limiter;
     idgw_acl_leases *leases;          /* local shares of the fleet-wide limits (NULL: off) */

@@ -350,22 +350,33 @@ const char *idgw_acl_key_list(apr_pool_t *p, const char *prefix,
                        idgw_acl_kind_name(kind), NULL);
 }
 
+/* A limit's keys: on a Redis Cluster each dimension and value is a slot of
+ * its own, its rate and breach keys tagged alike (PREFIXacl:rl:{addr:V} and
+ * PREFIXacl:br:{addr:V}), so one CHECK per dimension runs there. */
+static const char *limit_key(apr_pool_t *p, const char *prefix, const char *what,
+                             idgw_acl_dim dim, const char *value)
+{
+    return apr_pstrcat(p, prefix, what, cluster_layout ? "{" : "", idgw_acl_dim_name(dim),
+                       ":", value, cluster_layout ? "}" : "", NULL);
+}
+
 const char *idgw_acl_key_rate(apr_pool_t *p, const char *prefix,
                               idgw_acl_dim dim, const char *value)
 {
-    return apr_pstrcat(p, prefix, "acl:rl:", idgw_acl_dim_name(dim), ":", value, NULL);
+    return limit_key(p, prefix, "acl:rl:", dim, value);
 }
 
 const char *idgw_acl_key_rate_claim(apr_pool_t *p, const char *prefix,
                                     const char *terminal, const char *addr)
 {
-    return apr_pstrcat(p, prefix, "acl:rl:terminal:", terminal, "@", addr, NULL);
+    return limit_key(p, prefix, "acl:rl:", IDGW_ACL_DIM_TERMINAL,
+                     apr_pstrcat(p, terminal, "@", addr, NULL));
 }
 
 const char *idgw_acl_key_breach(apr_pool_t *p, const char *prefix,
                                 idgw_acl_dim dim, const char *value)
 {
-    return apr_pstrcat(p, prefix, "acl:br:", idgw_acl_dim_name(dim), ":", value, NULL);
+    return limit_key(p, prefix, "acl:br:", dim, value);
 }
 
 const char *idgw_acl_key_strike(apr_pool_t *p, const char *prefix,

@@ -81,12 +81,12 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     }
     if (idgw_acl_config_in_use() && on_cluster(s) && idgw_acl_config_fleet_wide() != NULL) {
         return fail_start(s, apr_psprintf(ptemp, "with IdgwRedisCluster, access control "
-                                          "keeps to the carrier networks, the lists and "
-                                          "the per-process limiter for now: the fleet-wide "
-                                          "limits, auto-bans and shadow rules (%s) run in "
-                                          "the session's script, whose slot their keys do "
-                                          "not share; remove them or use IdgwRedisServer / "
-                                          "IdgwRedisSentinels",
+                                          "runs the carrier networks, the lists, the "
+                                          "per-process limiter and the fleet-wide rate "
+                                          "limits, but not yet auto-bans and shadow rules "
+                                          "(%s): they count in the session's script, whose "
+                                          "slot their keys do not share; remove them or use "
+                                          "IdgwRedisServer / IdgwRedisSentinels",
                                           idgw_acl_config_fleet_wide()));
     }
     return OK;
@@ -103,9 +103,11 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     idgw_acl_g.cluster = on_cluster(s);
     idgw_acl_keys_cluster_layout(idgw_acl_g.cluster);
     idgw_script_init(&idgw_acl_g.lists_script, "acl_lists", idgw_acl_lua_lists);
+    idgw_script_init(&idgw_acl_g.check_script, "acl_check", idgw_acl_lua_check);
     if (idgw_acl_g.cluster) {
-        /* nothing fleet-wide per request (check_config refused it): only the
-         * lists, read by each child's listener through the session's router */
+        /* the lists, read by each child's listener through the session's
+         * router, and the rate limits, one CHECK per dimension on its own
+         * slot (idgw_acl_request.c); check_config refused the rest */
         idgw_acl_g.folding = 1;
         return OK;
     }
@@ -118,7 +120,6 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         register_part(pconf, &idgw_acl_strikes_part) != APR_SUCCESS) {
         return fail_start(s, "mod_idgw_session refused the access-control script parts");
     }
-    idgw_script_init(&idgw_acl_g.check_script, "acl_check", idgw_acl_lua_check);
     idgw_script_init(&idgw_acl_g.shadow_script, "acl_shadow_record",
                      idgw_acl_lua_shadow_record);
     idgw_acl_g.scripts[0] = &idgw_acl_g.check_script;
@@ -202,6 +203,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
         return;
     }
     if (idgw_acl_g.cluster) {
+        idgw_acl_g.cluster_eval = APR_RETRIEVE_OPTIONAL_FN(idgw_session_cluster_eval_scripts);
         sync_start(pchild, s, conf);
         return;
     }

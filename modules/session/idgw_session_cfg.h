@@ -158,6 +158,9 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
 /* A partner's script through the router (mod_idgw.h). */
 redisReply *idgw_session_cluster_eval_script(apr_pool_t *owner, const idgw_script *s,
                                              idgw_script_args *a, char *err, size_t errlen);
+int idgw_session_cluster_eval_scripts(apr_pool_t *owner, const idgw_script *s,
+                                      idgw_script_args *const *args, int n,
+                                      redisReply **replies, char *err, size_t errlen);
 redisReply *idgw_session_cluster_command(apr_pool_t *owner, int argc, const char **argv,
                                          const size_t *lens, char *err, size_t errlen);
 

@@ -31,6 +31,13 @@ static int call_failed(request_rec *r, const char *what, const idgw_cluster_call
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
+/* Why a call did not come back DONE, for a partner's err. */
+static void call_error(const idgw_cluster_call *call, char *err, size_t errlen)
+{
+    apr_snprintf(err, errlen, "%s (slot %d): %s", call->outcome == IDGW_CLUSTER_LOST
+                 ? "connection lost, it may have run" : "not run", call->slot, call->err);
+}
+
 int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
                              int parts_header, redisReply **reply, int wait_replicas,
                              int *acked)
@@ -90,8 +97,7 @@ redisReply *idgw_session_cluster_command_at(apr_pool_t *owner, int key_arg, int 
     call.lens = lens;
     idgw_cluster_eval(idgw_g.cluster, owner, &call);
     if (call.outcome != IDGW_CLUSTER_DONE) {
-        apr_snprintf(err, errlen, "%s (slot %d): %s", call.outcome == IDGW_CLUSTER_LOST
-                     ? "connection lost, it may have run" : "not run", call.slot, call.err);
+        call_error(&call, err, errlen);
         return NULL;
     }
     return call.reply;
@@ -112,11 +118,44 @@ redisReply *idgw_session_cluster_eval_script(apr_pool_t *owner, const idgw_scrip
     }
     idgw_cluster_eval(idgw_g.cluster, owner, &call);
     if (call.outcome != IDGW_CLUSTER_DONE) {
-        apr_snprintf(err, errlen, "%s (slot %d): %s", call.outcome == IDGW_CLUSTER_LOST
-                     ? "connection lost, it may have run" : "not run", call.slot, call.err);
+        call_error(&call, err, errlen);
         return NULL;
     }
     return call.reply;
+}
+
+int idgw_session_cluster_eval_scripts(apr_pool_t *owner, const idgw_script *s,
+                                      idgw_script_args *const *args, int n,
+                                      redisReply **replies, char *err, size_t errlen)
+{
+    idgw_cluster_call *calls;
+    int i, done = 0;
+
+    *err = '\0';
+    if (!idgw_g.cluster || n <= 0) {
+        apr_snprintf(err, errlen, !idgw_g.cluster ? "no Redis Cluster router in this child"
+                     : "no script to run");
+        return 0;
+    }
+    calls = apr_pcalloc(owner, sizeof(*calls) * (apr_size_t)n);
+    for (i = 0; i < n; i++) {
+        replies[i] = NULL;
+        if (idgw_cluster_call_prepare(&calls[i], args[i], s, 0) < 0) {
+            apr_snprintf(err, errlen, "script %s: its keys are not in one slot", s->name);
+            return 0;
+        }
+    }
+    idgw_cluster_run(idgw_g.cluster, owner, calls, n);
+    for (i = 0; i < n; i++) {
+        if (calls[i].outcome == IDGW_CLUSTER_DONE) {
+            replies[i] = calls[i].reply;
+            done++;
+        }
+        else if (*err == '\0') {
+            call_error(&calls[i], err, errlen);
+        }
+    }
+    return done;
 }
 
 /* One counter's call: the count script on the counter's key. */
