@@ -651,14 +651,18 @@ static void claim_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
     idgw_script_args_int(a, 0);
 }
 
-/* Pushes CHECK's KEYS and ARGV (idgw_acl_script.h); q may be NULL where
- * access control is off (the call then only keeps the lists current). */
+/* Pushes CHECK's KEYS and ARGV (idgw_acl_script.h).  Nothing at all when
+ * there is nothing to decide or record: access control off here (q NULL),
+ * or every dimension decided on a lease; the folded part is then not run. */
 static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
 {
     const char *prefix = idgw_acl_g.prefix;
     const idgw_acl_autoban *breaches = q ? idgw_acl_autoban_get(q->conf, 0) : NULL;
     int n = q ? q->ndims : 0;
 
+    if (q == NULL || (n == 0 && (q->shadow.noted & ~q->shadow.sent) == 0)) {
+        return;
+    }
     idgw_script_args_int(a, n);
     for (int i = 0; i < n; i++) {
         idgw_acl_dim d = q->dims[i];
@@ -835,7 +839,16 @@ static int check_part_result(request_rec *r, const struct redisReply *result)
 {
     idgw_acl_req *q = idgw_acl_req_get(r);
     idgw_acl_check_reply rep;
-    const char *perr = idgw_acl_reply_parse(result, q ? q->ndims : 0, &rep);
+    const char *perr;
+
+    if (result == NULL && (q == NULL || q->ndims == 0)) {
+        /* nothing was sent (check_args): leases decided every dimension */
+        if (q != NULL) {
+            q->fleet_done = 1;
+        }
+        return OK;
+    }
+    perr = idgw_acl_reply_parse(result, q ? q->ndims : 0, &rep);
 
     apr_atomic_inc32(&idgw_acl_g.fleet_checks);
     if (perr != NULL) {

@@ -29,19 +29,34 @@ void idgw_script_init(idgw_script *s, const char *name, const char *text)
     s->lib_len = 0;
     memcpy(s->fname, "idgw_", 5);
     memcpy(s->fname + 5, s->sha1, 41);
+    memcpy(s->core_fname, s->fname, 45);
+    memcpy(s->core_fname + 45, "_c", 3);
 }
 
 /* Runs the parts and the core (part 0) on their slices of KEYS and ARGV
  * (layout in idgw_script.h): the "before" parts first, any of which may DENY
  * (they get the core's core_proven as a function of no arguments), then the
- * core, then the "after" parts, which see the core's result.  Defined as a
- * function: a library registers it, the EVAL text calls it.  core_begin()
- * first: in a library the core's locals outlive the call. */
+ * core, then the "after" parts, which see the core's result.  A part whose
+ * slice is empty (no key, no argument: it has nothing to do for this
+ * request) is not run; its result is false.  Defined as a function: a
+ * library registers it, the EVAL text calls it.  core_begin() first: in a
+ * library the core's locals outlive the call.
+ *
+ * core_only: the same call when no part has anything to do (the caller
+ * knows: every part's slice is empty), registered beside the dispatcher in
+ * a library.  It skips the slicing, the parts' loop and their closures,
+ * about a third of a steady status call's script time, and answers
+ * {core's result}. */
 static const char dispatch[] =
 "-- one table built in C (unpack), not grown element by element: a third of\n"
 "-- the dispatcher's cost with the access-control parts' 60-odd arguments\n"
 "local function take(t, from, n)\n"
 "  return {unpack(t, from, from + n - 1)}\n"
+"end\n"
+"local function core_only(KEYS, ARGV)\n"
+"  core_begin()\n"
+"  local ai = 2 + 2 * (tonumber(ARGV[1]) + 1)\n"
+"  return {core(KEYS, take(ARGV, ai, tonumber(ARGV[3])))}\n"
 "end\n"
 "local function dispatch(KEYS, ARGV)\n"
 "core_begin()\n"
@@ -56,8 +71,11 @@ static const char dispatch[] =
 "-- before the core, a part learns whether the request's session is proven\n"
 "local function proven() return core_proven(slices[0][1], slices[0][2]) end\n"
 "local out = {}\n"
+"local function idle(i) return #slices[i][1] == 0 and #slices[i][2] == 0 end\n"
 "for i = 1, nparts do\n"
-"  if not P[i].after then\n"
+"  if not P[i].after and idle(i) then\n"
+"    out[i + 1] = false\n"
+"  elseif not P[i].after then\n"
 "    local r = P[i].fn(slices[i][1], slices[i][2], proven, script_time)\n"
 "    if type(r) == 'table' and r[1] == 'DENY' then\n"
 "      return {{'DENY', i, tostring(r[2]), tonumber(r[3]) or 403, r[4]}}\n"
@@ -68,7 +86,9 @@ static const char dispatch[] =
 "local result = core(slices[0][1], slices[0][2])\n"
 "out[1] = result\n"
 "for i = 1, nparts do\n"
-"  if P[i].after then out[i + 1] = P[i].fn(slices[i][1], slices[i][2], result) or false end\n"
+"  if P[i].after then\n"
+"    out[i + 1] = not idle(i) and P[i].fn(slices[i][1], slices[i][2], result) or false\n"
+"  end\n"
 "end\n"
 "return out\n"
 "end\n";
@@ -156,7 +176,8 @@ int idgw_script_compose(idgw_script *s, apr_pool_t *p, const char *name, const c
     idgw_script_init(s, name, eval_text(p, defs));
     /* named after the EVAL text's SHA: another build is another library */
     s->lib = apr_pstrcat(p, "#!lua name=", s->fname, "\n", defs,
-                         "redis.register_function('", s->fname, "', dispatch)\n", NULL);
+                         "redis.register_function('", s->fname, "', dispatch)\n",
+                         "redis.register_function('", s->core_fname, "', core_only)\n", NULL);
     s->lib_len = strlen(s->lib);
     return 1;
 }
@@ -227,6 +248,19 @@ void idgw_script_args_int(idgw_script_args *a, apr_int64_t val)
     idgw_script_args_str(a, apr_psprintf(a->pool, "%" APR_INT64_T_FMT, (apr_int64_t)val));
 }
 
+int idgw_script_args_core_only(const idgw_script_args *a)
+{
+    int i;
+
+    if (a->nparts < 2)
+        return 0;
+    for (i = 1; i < a->nparts; i++) {
+        if (a->nkeys[i] || a->nargs[i])
+            return 0;
+    }
+    return 1;
+}
+
 int idgw_script_args_argv(const idgw_script_args *a, const idgw_script *s, int parts_header,
                           const char ***argv_out, size_t **lens_out)
 {
@@ -239,7 +273,12 @@ int idgw_script_args_argv(const idgw_script_args *a, const idgw_script *s, int p
 
 #define PUT(str, len) do { argv[k] = (str); lens[k] = (len); k++; } while (0)
 #define PUTS(str) do { const char *s_ = (str); PUT(s_, strlen(s_)); } while (0)
-    if (s->lib && !functions_off) {
+    if (s->lib && !functions_off && parts_header && idgw_script_args_core_only(a)) {
+        /* the same arguments: EVALSHA of the whole script still takes them
+         * should FCALL turn out unusable (idgw_redis.c, evalsha_instead) */
+        PUTS("FCALL");
+        PUT(s->core_fname, 47);
+    } else if (s->lib && !functions_off) {
         PUTS("FCALL");
         PUT(s->fname, 45);
     } else {

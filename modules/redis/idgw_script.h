@@ -58,6 +58,8 @@ typedef struct idgw_script {
     const char *lib;       /* the same as a function library, or NULL (EVALSHA only) */
     size_t lib_len;
     char fname[46];        /* "idgw_" + sha1: library and function name (FCALL) */
+    char core_fname[48];   /* fname + "_c": the core alone, for a call whose parts
+                              have nothing to do (composed scripts only) */
 } idgw_script;
 
 /* Fill s from text and compute its SHA-1. */
@@ -128,5 +130,10 @@ void idgw_script_args_int(idgw_script_args *a, apr_int64_t val);
  */
 int idgw_script_args_argv(const idgw_script_args *a, const idgw_script *s, int parts_header,
                           const char ***argv, size_t **lens);
+
+/* 1 when the call has parts and none of them has a key or an argument: a
+ * composed script is then called as its core alone (core_fname), whose
+ * reply is {core's result} with no part results. */
+int idgw_script_args_core_only(const idgw_script_args *a);
 
 #endif

@@ -200,12 +200,14 @@ static void add_parts_args(request_rec *r, idgw_script_args *a)
     }
 }
 
+/* Every part hears of the call, also one that had nothing to do in it (no
+ * result: NULL), e.g. when the call was the core alone. */
 static int run_parts_results(request_rec *r, const idgw_session_result *res)
 {
     int i, rc;
 
-    for (i = 0; i < idgw_g.nparts && i < res->nparts; i++) {
-        const redisReply *pr = res->parts[i];
+    for (i = 0; i < idgw_g.nparts; i++) {
+        const redisReply *pr = i < res->nparts ? res->parts[i] : NULL;
 
         if (!idgw_g.parts[i]->on_result)
             continue;

@@ -404,6 +404,81 @@ START_TEST(function_library_loaded_reloaded_and_given_up)
 }
 END_TEST
 
+/* A part with no key and no argument has nothing to do in this call: the
+ * dispatcher does not run it (false), and when no part has anything to do
+ * the call goes to the core alone (core_fname), whose reply is {core's};
+ * EVALSHA of the whole script takes the same arguments. */
+static redisReply *parts_call(idgw_redis_conn *c, const idgw_script *s, const char *p1,
+                              const char **fname, int as_evalsha)
+{
+    idgw_script_args a;
+    const char **argv;
+    size_t *lens;
+    int argc;
+
+    idgw_script_args_init(&a, pool);
+    idgw_script_args_part(&a);
+    idgw_script_args_key(&a, "k-core");
+    idgw_script_args_str(&a, "core-arg");
+    idgw_script_args_part(&a);
+    if (p1)
+        idgw_script_args_str(&a, p1);
+    idgw_script_args_part(&a);
+    argc = idgw_script_args_argv(&a, s, 1, &argv, &lens);
+    *fname = argv[1];
+    if (as_evalsha) {   /* as idgw_redis.c's evalsha_instead rewrites a call */
+        argv[0] = "EVALSHA"; lens[0] = 7;
+        argv[1] = s->sha1; lens[1] = 40;
+    }
+    return idgw_redis_evalsha(c, s, argc, argv, lens);
+}
+
+START_TEST(parts_with_nothing_to_do_are_not_run)
+{
+    idgw_redis_addr addr = { "127.0.0.1", PORT };
+    idgw_redis_conn *c;
+    char err[256];
+    idgw_script fs;
+    const idgw_script *fss[1] = { &fs };
+    idgw_script_part_text parts[2] = { { "before", "return {'before', #K, A[1]}", 0 },
+                                       { "after", "return 'after'", 1 } };
+    const char *fname;
+    redisReply *r;
+
+    ck_assert(idgw_script_compose(&fs, pool, "fn", FN_CORE, parts, 2, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(fs.lib, fs.core_fname));
+    ck_assert_int_eq(idgw_redis_connect(&cfg, &addr, 0, fss, 1, &c, err, sizeof(err)),
+                     APR_SUCCESS);
+    /* part 1 has an argument: the dispatcher; part 2 (empty) is not run */
+    r = parts_call(c, &fs, "p1-arg", &fname, 0);
+    ck_assert_str_eq(fname, fs.fname);
+    ck_assert_msg(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3,
+                  "reply: %s", r && r->type == REDIS_REPLY_ERROR ? r->str : "?");
+    ck_assert_str_eq(r->element[0]->str, "core-arg");
+    ck_assert_int_eq(r->element[1]->type, REDIS_REPLY_ARRAY);
+    ck_assert_str_eq(r->element[1]->element[2]->str, "p1-arg");
+    ck_assert_int_eq(r->element[2]->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+    /* nothing for either part: the core alone */
+    r = parts_call(c, &fs, NULL, &fname, 0);
+    ck_assert_str_eq(fname, fs.core_fname);
+    ck_assert_msg(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1,
+                  "reply: %s", r && r->type == REDIS_REPLY_ERROR ? r->str : "?");
+    ck_assert_str_eq(r->element[0]->str, "core-arg");
+    freeReplyObject(r);
+    /* EVALSHA of the whole script with the same arguments: parts not run */
+    r = parts_call(c, &fs, NULL, &fname, 1);
+    ck_assert_msg(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3,
+                  "reply: %s", r && r->type == REDIS_REPLY_ERROR ? r->str : "?");
+    ck_assert_str_eq(r->element[0]->str, "core-arg");
+    ck_assert_int_eq(r->element[1]->type, REDIS_REPLY_NIL);
+    ck_assert_int_eq(r->element[2]->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+    idgw_redis_close(c);
+    free(c);
+}
+END_TEST
+
 START_TEST(readonly_replica_classified)
 {
     idgw_redis_addr addr = { "127.0.0.1", PORT };
@@ -672,6 +747,8 @@ int main(void)
     tcase_add_test(tc, many_closed_connections_skipped);
     tcase_add_test(tc, auth_and_select);
     tcase_add_test(tc, readonly_replica_classified);
+    /* before the test that turns functions off for the whole process */
+    tcase_add_test(tc, parts_with_nothing_to_do_are_not_run);
     tcase_add_test(tc, function_library_loaded_reloaded_and_given_up);
     tcase_add_test(tc, pipelined_replies_drained);
     tcase_add_test(tc, owner_asking_twice_gets_the_same_connection);
