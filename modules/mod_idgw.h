@@ -427,6 +427,30 @@ APR_DECLARE_OPTIONAL_FN(struct redisReply *, idgw_session_cluster_eval_script,
 APR_DECLARE_OPTIONAL_FN(int, idgw_session_cluster_eval_scripts,
                         (apr_pool_t *owner, const idgw_script *s, idgw_script_args *const *args,
                          int n, struct redisReply **replies, char *err, size_t errlen));
+/*
+ * On a Redis Cluster a partner's per-request scripts cannot be folded into
+ * the session's (their keys are on other slots).  A companion hands them to
+ * mod_idgw_session instead, which sends them with its own script in one
+ * round trip where that is safe (session/status only reads the session and
+ * keeps it alive: if a companion refuses, its reply is dropped) and in the
+ * round trip just before otherwise (open and steps must not advance a
+ * request a companion refuses).
+ *
+ * calls: the request's scripts, each on one slot, at most max; 0: none (a
+ *   companion that handed its calls over must not hand them again).
+ * results: their replies in the same order (NULL: not run or answer lost,
+ *   err says why); OK to go on, or the status of a refusal the companion
+ *   has sent (DONE).
+ */
+typedef struct idgw_cluster_companion {
+    const char *name;
+    int (*calls)(request_rec *r, const idgw_script **scripts, idgw_script_args **args,
+                 int max);
+    int (*results)(request_rec *r, struct redisReply **replies, int n, const char *err);
+} idgw_cluster_companion;
+#define IDGW_CLUSTER_COMPANION_CALLS 4   /* per companion and request */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_session_cluster_companion_register,
+                        (apr_pool_t *pconf, const idgw_cluster_companion *c));
 APR_DECLARE_OPTIONAL_FN(struct redisReply *, idgw_session_cluster_key_command,
                         (apr_pool_t *owner, int key_arg, int argc, const char **argv,
                          const size_t *lens, char *err, size_t errlen));

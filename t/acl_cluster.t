@@ -24,7 +24,7 @@ use Time::HiRes qw(sleep time);
 
 sub diag { print STDERR map { "# $_\n" } split /\n/, join('', @_) }
 
-plan tests => 23;
+plan tests => 24;
 
 my @PORTS = (17160 .. 17165);
 my $nodes = IdgwTest::RedisNodes->new('redis-acl-cluster');
@@ -201,6 +201,22 @@ ok t_cmp(cli($PORTS[0], 'CLUSTER', 'KEYSLOT', $rkey),
 my $res429 = IdgwTest::Acl::open_session('/aclc-rate', base => $gw->base_url, xff => $addr);
 ok t_cmp(($res429->{headers}{'retry-after'} // '') =~ /^\d+$/ ? 'retry' : 'none', 'retry',
          'a refusal says when to retry');
+# the checks of an open go in the round trip before the session's script: a
+# refused open leaves no session behind
+sub sessions {
+    my $n = 0;
+    for my $p (@PORTS) {
+        next unless cli($p, 'ROLE') =~ /^master/;
+        $n += () = cli($p, '--scan', '--pattern', IdgwTest::Acl::PREFIX . 's:{*') =~ /\n|\S$/g;
+    }
+    return $n;
+}
+my $sessions = sessions();
+my $refused = grep { IdgwTest::Acl::open_session('/aclc-rate', base => $gw->base_url,
+                                                 xff => $addr)->{status} == 429 } 1 .. 3;
+ok t_cmp($sessions > 0 ? "$refused refused, " . (sessions() - $sessions) . ' new sessions'
+                         : 'no session seen at all',
+         '3 refused, 0 new sessions', 'a refused open writes no session');
 
 # a busy client's limits cost the Cluster little: its children hold leases
 my %lw = (%base, terminal => IdgwTest::Acl::terminal(), idm => IdgwTest::Acl::idm());

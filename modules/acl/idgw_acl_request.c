@@ -431,31 +431,18 @@ static idgw_script_args *cluster_check_args(request_rec *r, const idgw_acl_req *
     return a;
 }
 
-/* The dimensions no lease covered, each on its own slot, all in one round
- * trip.  They are decided apart: a request one dimension refuses may have
- * been charged by another (on a single Redis they pass together or not at
- * all).  Any refusal refuses; a check that did not come back is decided by
- * IdgwAclRedisDown. */
-static int cluster_limits(request_rec *r, idgw_acl_req *q)
+/* The replies of the dimensions' checks (NULL: not run or lost, err says
+ * why), in q->dims order.  They are decided apart: a request one dimension
+ * refuses may have been charged by another (on a single Redis they pass
+ * together or not at all).  Any refusal refuses; a check that did not come
+ * back is decided by IdgwAclRedisDown. */
+static int cluster_judge(request_rec *r, idgw_acl_req *q, redisReply **replies,
+                         const char *err)
 {
-    idgw_script_args *args[IDGW_ACL_DIMS] = { NULL };
-    redisReply *replies[IDGW_ACL_DIMS] = { NULL };
     idgw_acl_check_reply rep[IDGW_ACL_DIMS];
-    char err[256] = "";
     const char *failure = NULL;
     int n = q->ndims, refused = -1;
 
-    if (n == 0) {
-        return OK;
-    }
-    if (idgw_acl_g.cluster_eval == NULL) {
-        return degraded(r, q, "no Redis Cluster router in this process");
-    }
-    for (int i = 0; i < n; i++) {
-        args[i] = cluster_check_args(r, q, i);
-    }
-    idgw_acl_g.cluster_eval(r->pool, &idgw_acl_g.check_script, args, n, replies, err,
-                            sizeof(err));
     for (int i = 0; i < n; i++) {
         const char *perr = replies[i] ? idgw_acl_reply_parse(replies[i], 1, &rep[i])
                                       : "not run";
@@ -469,9 +456,6 @@ static int cluster_limits(request_rec *r, idgw_acl_req *q)
         else if (!rep[i].refused && q->want[i] > 1 && idgw_acl_g.leases != NULL) {
             idgw_acl_lease_grant(idgw_acl_g.leases, q->lease_keys[i],
                                  strlen(q->lease_keys[i]), rep[i].extra[0], apr_time_now());
-        }
-        if (replies[i]) {
-            freeReplyObject(replies[i]);
         }
     }
     apr_atomic_inc32(&idgw_acl_g.fleet_checks);
@@ -489,6 +473,68 @@ static int cluster_limits(request_rec *r, idgw_acl_req *q)
     }
     return OK;
 }
+
+/* Where no session check took the checks along (idgw_acl_cluster_companion):
+ * on their own, one round trip. */
+static int cluster_limits(request_rec *r, idgw_acl_req *q)
+{
+    idgw_script_args *args[IDGW_ACL_DIMS] = { NULL };
+    redisReply *replies[IDGW_ACL_DIMS] = { NULL };
+    char err[256] = "";
+    int rc;
+
+    q->cluster_pending = 0;
+    if (q->ndims == 0) {
+        return OK;
+    }
+    if (idgw_acl_g.cluster_eval == NULL) {
+        return degraded(r, q, "no Redis Cluster router in this process");
+    }
+    for (int i = 0; i < q->ndims; i++) {
+        args[i] = cluster_check_args(r, q, i);
+    }
+    idgw_acl_g.cluster_eval(r->pool, &idgw_acl_g.check_script, args, q->ndims, replies, err,
+                            sizeof(err));
+    rc = cluster_judge(r, q, replies, err);
+    for (int i = 0; i < q->ndims; i++) {
+        if (replies[i]) {
+            freeReplyObject(replies[i]);
+        }
+    }
+    return rc;
+}
+
+/* The session module's companion: the checks go with its script (status)
+ * or in the round trip just before it (open, steps). */
+static int companion_calls(request_rec *r, const idgw_script **scripts,
+                           idgw_script_args **args, int max)
+{
+    idgw_acl_req *q = idgw_acl_req_get(r);
+
+    if (q == NULL || !q->cluster_pending || q->ndims > max) {
+        return 0;
+    }
+    q->cluster_pending = 0;
+    for (int i = 0; i < q->ndims; i++) {
+        scripts[i] = &idgw_acl_g.check_script;
+        args[i] = cluster_check_args(r, q, i);
+    }
+    return q->ndims;
+}
+
+static int companion_results(request_rec *r, redisReply **replies, int n, const char *err)
+{
+    idgw_acl_req *q = idgw_acl_req_get(r);
+
+    if (q == NULL || n != q->ndims) {
+        return OK;
+    }
+    return cluster_judge(r, q, replies, err);
+}
+
+const idgw_cluster_companion idgw_acl_cluster_companion = {
+    "acl_check", companion_calls, companion_results
+};
 
 int idgw_acl_access(request_rec *r)
 {
@@ -543,10 +589,9 @@ int idgw_acl_access(request_rec *r)
     }
     take_leases(r, q);
     if (idgw_acl_g.cluster) {
+        /* sent with the session's script (companion) or in fixups_late */
         q->fleet_done = 1;
-        if ((rc = cluster_limits(r, q)) != OK) {
-            return rc;
-        }
+        q->cluster_pending = q->ndims > 0;
     }
     ap_add_output_filter(IDGW_ACL_OUT_FILTER, q, r, r->connection);
     /* DECLINED, not OK: OK from check_access_ex would skip authn/authz, and
@@ -776,6 +821,10 @@ int idgw_acl_fixups_late(request_rec *r)
     int argc, rc;
     apr_status_t rv;
 
+    if (q != NULL && q->cluster_pending && !r->main && !r->prev &&
+        (rc = cluster_limits(r, q)) != OK) {
+        return rc;
+    }
     if (q != NULL && q->fleet_done && !r->main && !r->prev) {
         idgw_acl_shadow_late_record(r, &q->shadow, idgw_acl_g.pool,
                                     &idgw_acl_g.shadow_script, idgw_acl_g.prefix,

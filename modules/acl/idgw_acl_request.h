@@ -79,6 +79,7 @@ typedef struct {
     const char *lease_keys[IDGW_ACL_DIMS]; /* their keys in the lease table */
     unsigned want[IDGW_ACL_DIMS];     /* the tokens to ask for (idgw_acl_lease.h) */
     int fleet_done;                   /* CHECK ran for this request */
+    int cluster_pending;              /* Cluster: its checks are still to be sent */
     int counted;                      /* the denial was counted */
     int degraded;                     /* decided without Redis (counted once) */
     idgw_acl_shadow_req shadow;       /* what shadow rules would have refused */
@@ -95,6 +96,8 @@ apr_status_t idgw_acl_out_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 /* The parts folded into mod_idgw_session's per-request script. */
 extern const idgw_script_part idgw_acl_check_part;
 extern const idgw_script_part idgw_acl_strikes_part;
+/* On a Redis Cluster: the checks handed to the session module. */
+extern const idgw_cluster_companion idgw_acl_cluster_companion;
 
 /* Exported to mod_idgw_convert (mod_idgw.h). */
 int idgw_acl_identity_check(request_rec *r, const char *kind, const char *value,

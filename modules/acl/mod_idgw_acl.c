@@ -107,7 +107,15 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     if (idgw_acl_g.cluster) {
         /* the lists, read by each child's listener through the session's
          * router, and the rate limits, one CHECK per dimension on its own
-         * slot (idgw_acl_request.c); check_config refused the rest */
+         * slot, sent with the session's script (idgw_acl_request.c);
+         * check_config refused the rest */
+        APR_OPTIONAL_FN_TYPE(idgw_session_cluster_companion_register) *companion =
+            APR_RETRIEVE_OPTIONAL_FN(idgw_session_cluster_companion_register);
+
+        if (companion == NULL || companion(pconf, &idgw_acl_cluster_companion) != APR_SUCCESS) {
+            return fail_start(s, "mod_idgw_session refused the access-control checks "
+                                 "for a Redis Cluster");
+        }
         idgw_acl_g.folding = 1;
         return OK;
     }

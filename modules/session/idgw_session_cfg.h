@@ -153,6 +153,14 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
                              int parts_header, redisReply **reply, int wait_replicas,
                              int *acked);
 
+/* Partners' per-request scripts on a Cluster (mod_idgw.h, companions): sent
+ * with the per-request script by idgw_session_cluster_run (parts_header), or
+ * here on their own first, for a request that must not advance when one of
+ * them refuses.  OK, or the status of a refusal (sent by the companion). */
+apr_status_t idgw_session_cluster_companion_register(apr_pool_t *pconf,
+                                                     const idgw_cluster_companion *c);
+int idgw_session_cluster_companions_first(request_rec *r);
+
 /* A plain command on the master of argv[1]'s slot (owner: the request's pool
  * or a pool the caller destroys); NULL with the reason in err. */
 /* A partner's script through the router (mod_idgw.h). */

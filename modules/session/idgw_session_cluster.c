@@ -38,37 +38,143 @@ static void call_error(const idgw_cluster_call *call, char *err, size_t errlen)
                  ? "connection lost, it may have run" : "not run", call->slot, call->err);
 }
 
+/* ---- companions: partners' per-request scripts (mod_idgw.h) ---------------- */
+
+#define MAX_COMPANIONS 4
+#define MAX_COMPANION_CALLS (MAX_COMPANIONS * IDGW_CLUSTER_COMPANION_CALLS)
+
+static const idgw_cluster_companion *companions[MAX_COMPANIONS];
+static int ncompanions;
+
+apr_status_t idgw_session_cluster_companion_register(apr_pool_t *pconf,
+                                                     const idgw_cluster_companion *c)
+{
+    (void)pconf;
+    if (!c || !c->calls || !c->results)
+        return APR_EINVAL;
+    for (int i = 0; i < ncompanions; i++) {
+        if (companions[i] == c)
+            return APR_SUCCESS;     /* a second post_config (restart) */
+    }
+    if (ncompanions == MAX_COMPANIONS)
+        return APR_ENOSPC;
+    companions[ncompanions++] = c;
+    return APR_SUCCESS;
+}
+
+typedef struct {
+    int n;
+    idgw_cluster_call calls[MAX_COMPANION_CALLS + 1];   /* and the session's, last */
+    int count[MAX_COMPANIONS];                         /* calls per companion */
+} companion_calls;
+
+/* The companions' calls for r, first in cc->calls; -1 on a key layout error
+ * (logged: a companion's script whose keys span slots). */
+static int gather(request_rec *r, companion_calls *cc)
+{
+    cc->n = 0;
+    for (int i = 0; i < ncompanions; i++) {
+        const idgw_script *scripts[IDGW_CLUSTER_COMPANION_CALLS];
+        idgw_script_args *args[IDGW_CLUSTER_COMPANION_CALLS];
+        int k = companions[i]->calls(r, scripts, args, IDGW_CLUSTER_COMPANION_CALLS);
+
+        cc->count[i] = k < 0 ? 0 : k > IDGW_CLUSTER_COMPANION_CALLS
+                                 ? IDGW_CLUSTER_COMPANION_CALLS : k;
+        for (int j = 0; j < cc->count[i]; j++) {
+            if (idgw_cluster_call_prepare(&cc->calls[cc->n++], args[j], scripts[j], 0) < 0) {
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0190: script %s of %s: its "
+                              "keys are not all in one Redis Cluster slot", scripts[j]->name,
+                              companions[i]->name);
+                return -1;
+            }
+        }
+    }
+    return cc->n;
+}
+
+/* Hands each companion its replies (freed here): OK, or the first refusal. */
+static int deliver(request_rec *r, companion_calls *cc)
+{
+    int at = 0, rc = OK;
+
+    for (int i = 0; i < ncompanions; i++) {
+        redisReply *replies[IDGW_CLUSTER_COMPANION_CALLS];
+        char err[256] = "";
+
+        for (int j = 0; j < cc->count[i]; j++) {
+            idgw_cluster_call *c = &cc->calls[at + j];
+
+            replies[j] = c->outcome == IDGW_CLUSTER_DONE ? c->reply : NULL;
+            if (!replies[j] && !*err)
+                call_error(c, err, sizeof(err));
+        }
+        if (cc->count[i] > 0 && rc == OK)
+            rc = companions[i]->results(r, replies, cc->count[i], err);
+        for (int j = 0; j < cc->count[i]; j++) {
+            if (replies[j])
+                freeReplyObject(replies[j]);
+        }
+        at += cc->count[i];
+    }
+    return rc;
+}
+
+int idgw_session_cluster_companions_first(request_rec *r)
+{
+    companion_calls cc;
+    int n = gather(r, &cc);
+
+    if (n <= 0)
+        return n < 0 ? HTTP_INTERNAL_SERVER_ERROR : OK;
+    idgw_cluster_run(idgw_g.cluster, r->pool, cc.calls, n);
+    return deliver(r, &cc);
+}
+
 int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
                              int parts_header, redisReply **reply, int wait_replicas,
                              int *acked)
 {
-    idgw_cluster_call call;
+    companion_calls cc;
+    idgw_cluster_call *call;
     apr_time_t started;
-    int status;
+    int status, n = 0;
 
     *reply = NULL;
     *acked = -1;
-    if (idgw_cluster_call_prepare(&call, a, s, parts_header) < 0) {
+    /* the per-request script: what the companions have left is sent with it
+     * (call_script handed them over first where that is not safe) */
+    if (parts_header && (n = gather(r, &cc)) < 0)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    call = &cc.calls[n];
+    if (idgw_cluster_call_prepare(call, a, s, parts_header) < 0) {
         /* a key layout error, not a Redis failure: Redis would say CROSSSLOT */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0190: script %s: its %d key(s) are "
                       "not all in one Redis Cluster slot (a script part registered by "
                       "another module?)", s->name, a->keys_used);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    call.wait_replicas = wait_replicas;
-    call.wait_timeout = idgw_g.srv->wait_timeout;
+    call->wait_replicas = wait_replicas;
+    call->wait_timeout = idgw_g.srv->wait_timeout;
     started = apr_time_now();
-    idgw_cluster_eval(idgw_g.cluster, r->pool, &call);
+    if (n > 0)
+        idgw_cluster_run(idgw_g.cluster, r->pool, cc.calls, n + 1);
+    else
+        idgw_cluster_eval(idgw_g.cluster, r->pool, call);
     idgw_shed_observe(apr_time_now() - started);
-    *acked = call.acked;
-    if (call.outcome != IDGW_CLUSTER_DONE)
-        return call_failed(r, s->name, &call);
-    status = idgw_session_reply_status(r, s, NULL, call.reply);
-    if (status != OK) {
-        freeReplyObject(call.reply);
+    if (n > 0 && (status = deliver(r, &cc)) != OK) {
+        if (call->outcome == IDGW_CLUSTER_DONE)
+            freeReplyObject(call->reply);
         return status;
     }
-    *reply = call.reply;
+    *acked = call->acked;
+    if (call->outcome != IDGW_CLUSTER_DONE)
+        return call_failed(r, s->name, call);
+    status = idgw_session_reply_status(r, s, NULL, call->reply);
+    if (status != OK) {
+        freeReplyObject(call->reply);
+        return status;
+    }
+    *reply = call->reply;
     return OK;
 }
 

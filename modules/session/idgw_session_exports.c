@@ -500,6 +500,7 @@ void idgw_session_register_exports(void)
     APR_REGISTER_OPTIONAL_FN(idgw_session_redis_cluster);
     APR_REGISTER_OPTIONAL_FN(idgw_session_cluster_eval_script);
     APR_REGISTER_OPTIONAL_FN(idgw_session_cluster_eval_scripts);
+    APR_REGISTER_OPTIONAL_FN(idgw_session_cluster_companion_register);
     APR_REGISTER_OPTIONAL_FN(idgw_session_cluster_key_command);
     APR_REGISTER_OPTIONAL_FN(idgw_session_step_budget);
     idgw_session_unsettled_register();

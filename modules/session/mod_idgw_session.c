@@ -235,6 +235,11 @@ static int call_script(request_rec *r, idgw_session_request *rq,
     char err[200];
     int rc;
 
+    /* Cluster: partners' scripts a refused open or step must not outrun go
+     * first; a status takes them along in its own round trip */
+    if (idgw_g.cluster && rq->mode != IDGW_MODE_STATUS &&
+        (rc = idgw_session_cluster_companions_first(r)) != OK)
+        return rc;
     idgw_script_args_init(&a, r->pool);
     idgw_session_history_args(r, rq);
     idgw_session_core_args(&a, &idgw_g.limits, rq);
