@@ -24,7 +24,7 @@ use Time::HiRes qw(sleep time);
 
 sub diag { print STDERR map { "# $_\n" } split /\n/, join('', @_) }
 
-plan tests => 24;
+plan tests => 27;
 
 my @PORTS = (17160 .. 17165);
 my $nodes = IdgwTest::RedisNodes->new('redis-acl-cluster');
@@ -62,6 +62,14 @@ my $acl = <<"EOT";
     IdgwAclRateLimit addr 20/m 5
     IdgwAclRateLimit terminal 600/m 200
 </Location>
+<Location /aclc-ban>
+    IdgwSession On
+    SetHandler idgw-session
+    IdgwAcl On
+    IdgwAclCarrierNetworks 10.0.0.0/8
+    IdgwAclRateLimit addr 20/m 2
+    IdgwAclAutoBan breaches 3 1m 1h
+</Location>
 <Location /aclc-lease>
     IdgwSession On
     SetHandler idgw-session
@@ -85,11 +93,11 @@ my $bad = IdgwTest::Httpd::start(name => 'acl-cluster-bad', port => 8578, config
                                  edit => sub {
     $_[0] =~ s/^IdgwRedisServer .*$/$cluster/m;
     $_[0] .= $acl . "<Location /aclc-ban>\n    IdgwAcl On\n    IdgwAclCarrierNetworks any\n"
-           . "    IdgwAclRateLimit addr 10/s\n    IdgwAclAutoBan breaches 3 1m 1h\n</Location>\n";
+           . "    IdgwAclRateLimit addr 10/s\n    IdgwAclAutoBan strikes 3 1m 1h\n</Location>\n";
 });
 my $out = `@{[Apache::Test::vars('httpd')]} -t -f @{[$bad->conf]} 2>&1`;
-ok t_cmp($? != 0 && $out =~ /IDGW0300: .*IdgwRedisCluster.*not yet auto-bans and shadow rules.*\.conf:\d+/s
-         ? 'refused' : $out, 'refused', 'configtest refuses an auto-ban with a Cluster');
+ok t_cmp($? != 0 && $out =~ /IDGW0300: .*IdgwRedisCluster.*not yet strike auto-bans and shadow rules.*\.conf:\d+/s
+         ? 'refused' : $out, 'refused', 'configtest refuses a strikes auto-ban with a Cluster');
 
 $gw = IdgwTest::Httpd::start(name => 'acl-cluster-httpd', port => 8577, edit => sub {
     $_[0] =~ s/^IdgwRedisServer .*$/$cluster/m;
@@ -217,6 +225,20 @@ my $refused = grep { IdgwTest::Acl::open_session('/aclc-rate', base => $gw->base
 ok t_cmp($sessions > 0 ? "$refused refused, " . (sessions() - $sessions) . ' new sessions'
                          : 'no session seen at all',
          '3 refused, 0 new sessions', 'a refused open writes no session');
+
+# breaches of the address limit ban the address, on the lists' slot
+my $baddr = '10.0.1.' . (100 + $$ % 100);
+my @codes = map { IdgwTest::Acl::open_session('/aclc-ban', base => $gw->base_url,
+                                              xff => $baddr)->{status} } 1 .. 5;
+ok t_cmp("@codes", '200 200 429 429 429', 'two pass, three breaches');
+my $hash = IdgwTest::Acl::PREFIX . 'acl:{lists}:bl:addr';
+ok t_cmp((cli($PORTS[0], '-c', 'HGET', $hash, "$baddr/32") // '') =~ /\|auto-breaches\|/
+         ? 'banned' : 'not', 'banned', 'the third breach wrote an automatic ban');
+# (where it has no limit: under /aclc-ban the per-process limiter answers
+# it first, 429)
+my $res403 = IdgwTest::Acl::open_session('/aclc', base => $gw->base_url, xff => $baddr);
+ok t_cmp($res403->{status} . ' ' . IdgwTest::Acl::code($res403), '403 IDGW-ACL-002',
+         'and the address is refused as blacklisted');
 
 # a busy client's limits cost the Cluster little: its children hold leases
 my %lw = (%base, terminal => IdgwTest::Acl::terminal(), idm => IdgwTest::Acl::idm());

@@ -24,7 +24,16 @@ static int run(request_rec *r, const idgw_acl_globals *g, const idgw_script *s, 
     char err[256] = "";
     int argc = idgw_script_args_argv(a, s, 0, &argv, &lens);
 
-    if (g->pool == NULL) {
+    if (g->cluster) {
+        /* BAN's keys share the lists' slot (PREFIXacl:{lists}:...) */
+        if (g->cluster_eval == NULL) {
+            apr_cpystrn(err, "no Redis Cluster router in this process", sizeof(err));
+        }
+        else {
+            g->cluster_eval(r->pool, s, &a, 1, &reply, err, sizeof(err));
+        }
+    }
+    else if (g->pool == NULL) {
         apr_cpystrn(err, "no Redis connection pool in this process", sizeof(err));
     }
     else if (idgw_redis_pool_acquire_for(g->pool, r->pool, &c, err, sizeof(err))

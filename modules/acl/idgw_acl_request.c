@@ -416,6 +416,8 @@ static idgw_script_args *cluster_check_args(request_rec *r, const idgw_acl_req *
     idgw_script_args *a = apr_palloc(r->pool, sizeof(*a));
     idgw_acl_dim d = q->dims[i];
     idgw_gcra g = dim_gcra(q, idgw_acl_limit_get(q->conf, d), d);
+    const idgw_acl_autoban *breaches = idgw_acl_autoban_get(q->conf, 0);
+    int autoban = breaches != NULL && d == IDGW_ACL_DIM_ADDR && q->nat_subscribers == 0;
     const char *value = d == IDGW_ACL_DIM_TERMINAL
         ? apr_pstrcat(r->pool, q->dim_values[i], "@", q->limit_addr, NULL) : q->dim_values[i];
 
@@ -425,8 +427,10 @@ static idgw_script_args *cluster_check_args(request_rec *r, const idgw_acl_req *
     idgw_script_args_int(a, 1);
     idgw_script_args_int(a, g.interval);
     idgw_script_args_int(a, g.tolerance);
-    idgw_script_args_int(a, 0);             /* no auto-ban on a Cluster (check_config) */
-    idgw_script_args_int(a, 1000);
+    /* breaches ban an address (never a carrier NAT one), not a terminal: here
+     * it counts as merely named, and a claim earns no ban */
+    idgw_script_args_int(a, autoban ? breaches->count : 0);
+    idgw_script_args_int(a, autoban ? breaches->window_us / 1000 : 1000);
     idgw_script_args_int(a, q->want[i] ? q->want[i] : 1);
     return a;
 }
@@ -450,8 +454,18 @@ static int cluster_judge(request_rec *r, idgw_acl_req *q, redisReply **replies,
         if (perr != NULL) {
             failure = replies[i] ? perr : apr_pstrdup(r->pool, err);
         }
-        else if (rep[i].refused && (refused < 0 || rep[i].retry_us > rep[refused].retry_us)) {
-            refused = i;
+        else if (rep[i].refused) {
+            if (rep[i].banned) {
+                /* this dimension's refusal earned its ban (its breach
+                 * counter started again): written whichever refusal the
+                 * request is answered with */
+                idgw_acl_check_reply one = { .refused = i + 1, .banned = 1 };
+
+                idgw_acl_breach_bans(r, &idgw_acl_g, q, &one);
+            }
+            if (refused < 0 || rep[i].retry_us > rep[refused].retry_us) {
+                refused = i;
+            }
         }
         else if (!rep[i].refused && q->want[i] > 1 && idgw_acl_g.leases != NULL) {
             idgw_acl_lease_grant(idgw_acl_g.leases, q->lease_keys[i],

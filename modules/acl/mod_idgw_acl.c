@@ -82,11 +82,12 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     if (idgw_acl_config_in_use() && on_cluster(s) && idgw_acl_config_fleet_wide() != NULL) {
         return fail_start(s, apr_psprintf(ptemp, "with IdgwRedisCluster, access control "
                                           "runs the carrier networks, the lists, the "
-                                          "per-process limiter and the fleet-wide rate "
-                                          "limits, but not yet auto-bans and shadow rules "
-                                          "(%s): they count in the session's script, whose "
-                                          "slot their keys do not share; remove them or use "
-                                          "IdgwRedisServer / IdgwRedisSentinels",
+                                          "per-process limiter, the fleet-wide rate limits "
+                                          "and their breach auto-bans, but not yet strike "
+                                          "auto-bans and shadow rules (%s): they count in "
+                                          "the session's script, whose slot their keys do "
+                                          "not share; remove them or use IdgwRedisServer / "
+                                          "IdgwRedisSentinels",
                                           idgw_acl_config_fleet_wide()));
     }
     return OK;
@@ -104,6 +105,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     idgw_acl_keys_cluster_layout(idgw_acl_g.cluster);
     idgw_script_init(&idgw_acl_g.lists_script, "acl_lists", idgw_acl_lua_lists);
     idgw_script_init(&idgw_acl_g.check_script, "acl_check", idgw_acl_lua_check);
+    idgw_script_init(&idgw_acl_g.ban_script, "acl_ban", idgw_acl_lua_ban);
     if (idgw_acl_g.cluster) {
         /* the lists, read by each child's listener through the session's
          * router, and the rate limits, one CHECK per dimension on its own
@@ -133,7 +135,6 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     idgw_acl_g.scripts[0] = &idgw_acl_g.check_script;
     idgw_acl_g.scripts[1] = &idgw_acl_g.shadow_script;
     idgw_acl_g.scripts[2] = &idgw_acl_g.lists_script;
-    idgw_script_init(&idgw_acl_g.ban_script, "acl_ban", idgw_acl_lua_ban);
     idgw_script_init(&idgw_acl_g.strikes_script, "acl_strikes", idgw_acl_lua_strikes);
     idgw_acl_g.scripts[3] = &idgw_acl_g.ban_script;
     idgw_acl_g.scripts[4] = &idgw_acl_g.strikes_script;
