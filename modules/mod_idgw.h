@@ -441,12 +441,16 @@ APR_DECLARE_OPTIONAL_FN(int, idgw_session_cluster_eval_scripts,
  * results: their replies in the same order (NULL: not run or answer lost,
  *   err says why); OK to go on, or the status of a refusal the companion
  *   has sent (DONE).
+ * struck (may be NULL): the session check refused the request with a
+ *   strike (IDGW_NOTE_STRIKE says whom it counts against), after the
+ *   session module counted its own; before the refusal is sent.
  */
 typedef struct idgw_cluster_companion {
     const char *name;
     int (*calls)(request_rec *r, const idgw_script **scripts, idgw_script_args **args,
                  int max);
     int (*results)(request_rec *r, struct redisReply **replies, int n, const char *err);
+    void (*struck)(request_rec *r);
 } idgw_cluster_companion;
 #define IDGW_CLUSTER_COMPANION_CALLS 4   /* per companion and request */
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_session_cluster_companion_register,

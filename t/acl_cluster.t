@@ -24,7 +24,7 @@ use Time::HiRes qw(sleep time);
 
 sub diag { print STDERR map { "# $_\n" } split /\n/, join('', @_) }
 
-plan tests => 27;
+plan tests => 29;
 
 my @PORTS = (17160 .. 17165);
 my $nodes = IdgwTest::RedisNodes->new('redis-acl-cluster');
@@ -70,6 +70,13 @@ my $acl = <<"EOT";
     IdgwAclRateLimit addr 20/m 2
     IdgwAclAutoBan breaches 3 1m 1h
 </Location>
+<Location /aclc-strike>
+    IdgwSession On
+    SetHandler idgw-session
+    IdgwAcl On
+    IdgwAclCarrierNetworks 10.0.0.0/8
+    IdgwAclAutoBan strikes 3 1m 1h
+</Location>
 <Location /aclc-lease>
     IdgwSession On
     SetHandler idgw-session
@@ -93,11 +100,11 @@ my $bad = IdgwTest::Httpd::start(name => 'acl-cluster-bad', port => 8578, config
                                  edit => sub {
     $_[0] =~ s/^IdgwRedisServer .*$/$cluster/m;
     $_[0] .= $acl . "<Location /aclc-ban>\n    IdgwAcl On\n    IdgwAclCarrierNetworks any\n"
-           . "    IdgwAclRateLimit addr 10/s\n    IdgwAclAutoBan strikes 3 1m 1h\n</Location>\n";
+           . "    IdgwAclRateLimit addr 10/s\n    IdgwAclShadow blacklist:addr\n</Location>\n";
 });
 my $out = `@{[Apache::Test::vars('httpd')]} -t -f @{[$bad->conf]} 2>&1`;
-ok t_cmp($? != 0 && $out =~ /IDGW0300: .*IdgwRedisCluster.*not yet strike auto-bans and shadow rules.*\.conf:\d+/s
-         ? 'refused' : $out, 'refused', 'configtest refuses a strikes auto-ban with a Cluster');
+ok t_cmp($? != 0 && $out =~ /IDGW0300: .*IdgwRedisCluster.*not yet shadow rules.*\.conf:\d+/s
+         ? 'refused' : $out, 'refused', 'configtest refuses a shadow rule with a Cluster');
 
 $gw = IdgwTest::Httpd::start(name => 'acl-cluster-httpd', port => 8577, edit => sub {
     $_[0] =~ s/^IdgwRedisServer .*$/$cluster/m;
@@ -239,6 +246,18 @@ ok t_cmp((cli($PORTS[0], '-c', 'HGET', $hash, "$baddr/32") // '') =~ /\|auto-bre
 my $res403 = IdgwTest::Acl::open_session('/aclc', base => $gw->base_url, xff => $baddr);
 ok t_cmp($res403->{status} . ' ' . IdgwTest::Acl::code($res403), '403 IDGW-ACL-002',
          'and the address is refused as blacklisted');
+
+# sequence errors: each counter on its own slot, the ban on the lists' slot
+my $saddr = '10.0.2.' . (100 + $$ % 100);
+my @sc = map { IdgwTest::Acl::request(path => '/aclc-strike/session/status', base => $gw->base_url,
+                                      xff => $saddr, token => sprintf('%032x', $_))->{status} } 1 .. 3;
+ok t_cmp(IdgwTest::Acl::code(IdgwTest::Acl::request(path => '/aclc-strike/session/status',
+                                                    base => $gw->base_url, xff => $saddr,
+                                                    token => sprintf('%032x', 9)))
+         . ' after ' . join(' ', @sc), 'IDGW-ACL-002 after 403 403 403',
+         'three unknown tokens from one address: struck three times, then banned');
+ok t_cmp((cli($PORTS[0], '-c', 'HGET', $hash, "$saddr/32") // '') =~ /\|auto-strikes\|/
+         ? 'banned' : 'not', 'banned', 'the ban is on the lists\' slot');
 
 # a busy client's limits cost the Cluster little: its children hold leases
 my %lw = (%base, terminal => IdgwTest::Acl::terminal(), idm => IdgwTest::Acl::idm());

@@ -41,8 +41,8 @@ my @bad = (
     # by httpd -t, before any start, naming the line (t/acl_cluster.t runs
     # the lists there)
     [ "IdgwRedisCluster 127.0.0.1:17110\n<Location /idgw>\nIdgwAcl On\nIdgwAclCarrierNetworks any\n"
-      . "IdgwAclAutoBan strikes 3 10m 1h\n</Location>",
-      qr/IDGW0300: .*IdgwRedisCluster.*auto-bans.*:\d+\)/ ],
+      . "IdgwAclShadow blacklist:addr\n</Location>",
+      qr/IDGW0300: .*IdgwRedisCluster.*shadow rules.*:\d+\)/ ],
 );
 my @startup = (
     [ "<Location /idgw>\nIdgwAcl On\n</Location>", qr/IDGW0300: .*no IdgwAclCarrierNetworks anywhere/, 0 ],

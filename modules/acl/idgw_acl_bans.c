@@ -186,6 +186,82 @@ static void log_strike_bans(request_rec *r, idgw_acl_req *q, int proven)
                   count);
 }
 
+/* BAN of a value a strike counter reached the threshold for. */
+static long long strike_ban(request_rec *r, const idgw_acl_globals *g, idgw_acl_req *q,
+                            idgw_acl_kind kind, const char *value, long long count)
+{
+    const idgw_acl_autoban *ab = idgw_acl_autoban_get(q->conf, 1);
+    idgw_acl_list list = idgw_acl_shadow_ban_list(q->conf, IDGW_ACL_SH_STRIKES,
+                                                  IDGW_ACL_SH_RULES);
+    idgw_script_args a;
+    long long written = 0;
+
+    idgw_script_args_init(&a, r->pool);
+    idgw_script_args_key(&a, idgw_acl_key_version(r->pool, g->prefix));
+    idgw_script_args_key(&a, idgw_acl_key_list(r->pool, g->prefix, list, kind));
+    idgw_script_args_str(&a, value);
+    idgw_script_args_int(&a, ab->ban_us / 1000);
+    idgw_script_args_str(&a, "auto-strikes");
+    idgw_script_args_str(&a, apr_psprintf(r->pool, "%lld sequence errors within %"
+                                          APR_INT64_T_FMT " s", count,
+                                          ab->window_us / 1000000));
+    return run(r, g, &g->ban_script, &a, "an automatic ban after sequence errors",
+               &written) == 0 ? written : 0;
+}
+
+/* On a Redis Cluster STRIKES' keys span slots: each counter counts on its
+ * own slot (COUNT_STRIKE, both in one round trip), and a ban due is written
+ * by BAN on the lists' slot.  The number of bans written. */
+static long long cluster_strikes(request_rec *r, const idgw_acl_globals *g, idgw_acl_req *q,
+                                 int proven)
+{
+    const idgw_acl_autoban *ab = idgw_acl_autoban_get(q->conf, 1);
+    const char *tid = q->id.v[IDGW_ACL_TERMINAL];
+    const char *values[2];
+    idgw_acl_kind kinds[2];
+    idgw_script_args *args[2];
+    redisReply *replies[2] = { NULL, NULL };
+    char err[256] = "";
+    int n = 0;
+    long long bans = 0;
+
+    if (proven && tid) {
+        values[n] = tid;
+        kinds[n++] = IDGW_ACL_TERMINAL;
+    }
+    if (!q->nat_subscribers && q->ban_addr) {
+        values[n] = q->ban_addr;
+        kinds[n++] = IDGW_ACL_ADDR;
+    }
+    if (n == 0 || g->cluster_eval == NULL) {
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        args[i] = apr_palloc(r->pool, sizeof(*args[i]));
+        idgw_script_args_init(args[i], r->pool);
+        idgw_script_args_key(args[i], idgw_acl_key_strike(r->pool, g->prefix, kinds[i],
+                                                          values[i]));
+        idgw_script_args_int(args[i], ab->count);
+        idgw_script_args_int(args[i], ab->window_us / 1000);
+    }
+    g->cluster_eval(r->pool, &g->count_strike_script, args, n, replies, err, sizeof(err));
+    for (int i = 0; i < n; i++) {
+        if (replies[i] == NULL || replies[i]->type != REDIS_REPLY_INTEGER) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0323: a sequence-error strike "
+                          "not counted: %s", replies[i] == NULL ? err
+                          : replies[i]->type == REDIS_REPLY_ERROR ? replies[i]->str
+                          : "unexpected reply");
+        }
+        else if (replies[i]->integer > 0) {
+            bans += strike_ban(r, g, q, kinds[i], values[i], replies[i]->integer);
+        }
+        if (replies[i]) {
+            freeReplyObject(replies[i]);
+        }
+    }
+    return bans;
+}
+
 void idgw_acl_strike(request_rec *r, const idgw_acl_globals *g, idgw_acl_req *q)
 {
     const char *scope = apr_table_get(r->notes, IDGW_NOTE_STRIKE);
@@ -198,9 +274,17 @@ void idgw_acl_strike(request_rec *r, const idgw_acl_globals *g, idgw_acl_req *q)
     if (scope == NULL || ab == NULL) {
         return;
     }
-    strikes_args(r, g, q, proven, &a);
-    if (run(r, g, &g->strikes_script, &a, "a sequence-error strike (and its ban)",
-            &bans) != 0 || bans <= 0) {
+    if (g->cluster) {
+        bans = cluster_strikes(r, g, q, proven);
+    }
+    else {
+        strikes_args(r, g, q, proven, &a);
+        if (run(r, g, &g->strikes_script, &a, "a sequence-error strike (and its ban)",
+                &bans) != 0) {
+            return;
+        }
+    }
+    if (bans <= 0) {
         return;
     }
     log_strike_bans(r, q, proven);

@@ -25,7 +25,7 @@ extern module AP_MODULE_DECLARE_DATA idgw_acl_module;
 static apr_array_header_t *enabled_at;     /* const char* "file:line" */
 static int carriers_seen;
 static apr_array_header_t *open_at;        /* IdgwAclRedisDown open */
-static apr_array_header_t *fleet_at;       /* a strikes auto-ban or shadow rule (not on a Cluster) */
+static apr_array_header_t *fleet_at;       /* a shadow rule (not on a Cluster) */
 static int limits_seen;
 
 void idgw_acl_config_reset(void)
@@ -435,9 +435,9 @@ static const char *set_autoban(cmd_parms *cmd, void *mconfig, int argc,
     a->count = (int)count;
     a->shadow = shadow;
     a->set = 1;
-    /* breaches ban from the limits' own checks, which run on a Cluster too;
-     * strikes count in the session's script */
-    if (a == &c->strikes || shadow) {
+    /* on a Cluster breaches count in the limits' own checks and strikes by
+     * COUNT_STRIKE; shadow bans are refused there with the shadow rules */
+    if (shadow) {
         remember(&fleet_at, cmd);
     }
     return NULL;

@@ -546,8 +546,18 @@ static int companion_results(request_rec *r, redisReply **replies, int n, const 
     return cluster_judge(r, q, replies, err);
 }
 
+/* The session check refused with a strike: count it (idgw_acl_bans.h). */
+static void companion_struck(request_rec *r)
+{
+    idgw_acl_req *q = idgw_acl_req_get(r);
+
+    if (q != NULL) {
+        idgw_acl_strike(r, &idgw_acl_g, q);
+    }
+}
+
 const idgw_cluster_companion idgw_acl_cluster_companion = {
-    "acl_check", companion_calls, companion_results
+    "acl_check", companion_calls, companion_results, companion_struck
 };
 
 int idgw_acl_access(request_rec *r)

@@ -44,6 +44,7 @@ typedef struct {
     idgw_script lists_script;         /* LISTS, the lists' reload (idgw_acl_sync.h) */
     idgw_script ban_script;           /* BAN and STRIKES (idgw_acl_bans.h) */
     idgw_script strikes_script;
+    idgw_script count_strike_script;  /* COUNT_STRIKE, on a Cluster */
     const idgw_script *scripts[5];
     int folding;                      /* parts registered with the session script */
     int cluster;                      /* IdgwRedisCluster: the lists and the rate limits

@@ -297,6 +297,17 @@ const char idgw_acl_lua_strikes[] =
     "if bans > 0 then bump(K[1]) end\n"
     "return bans\n";
 
+/* COUNT_STRIKE, on a Redis Cluster where STRIKES' keys span slots: one
+ * counter, K[1]; A[1] threshold, A[2] window (ms).  Reply: the count when
+ * it reached the threshold (the counter starts again: the caller writes the
+ * ban with BAN), else 0. */
+const char idgw_acl_lua_count_strike[] =
+    "local c = redis.call('INCR', KEYS[1])\n"
+    "if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end\n"
+    "if c < tonumber(ARGV[1]) then return 0 end\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "return c\n";
+
 static const char *const dim_names[IDGW_ACL_DIMS] = { "addr", "terminal", "endpoint" };
 
 const char *idgw_acl_dim_name(idgw_acl_dim dim)
@@ -382,7 +393,9 @@ const char *idgw_acl_key_breach(apr_pool_t *p, const char *prefix,
 const char *idgw_acl_key_strike(apr_pool_t *p, const char *prefix,
                                 idgw_acl_kind kind, const char *value)
 {
-    return apr_pstrcat(p, prefix, "acl:st:", idgw_acl_kind_name(kind), ":", value, NULL);
+    /* on a Cluster each counter is a slot of its own (COUNT_STRIKE) */
+    return apr_pstrcat(p, prefix, "acl:st:", cluster_layout ? "{" : "",
+                       idgw_acl_kind_name(kind), ":", value, cluster_layout ? "}" : "", NULL);
 }
 
 void idgw_acl_lists_keys(apr_pool_t *p, const char *prefix,

@@ -105,6 +105,7 @@ extern const char idgw_acl_lua_part[];         /* CHECK as a "before" part */
 extern const char idgw_acl_lua_part_setup[];   /* its definitions (part setup) */
 extern const char idgw_acl_lua_ban[];          /* BAN */
 extern const char idgw_acl_lua_strikes[];      /* STRIKES */
+extern const char idgw_acl_lua_count_strike[]; /* COUNT_STRIKE (Redis Cluster) */
 extern const char idgw_acl_lua_shadow_record[]; /* SHADOW_RECORD, standalone */
 
 /* Rate-limit dimensions. */

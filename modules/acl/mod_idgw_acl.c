@@ -83,11 +83,10 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         return fail_start(s, apr_psprintf(ptemp, "with IdgwRedisCluster, access control "
                                           "runs the carrier networks, the lists, the "
                                           "per-process limiter, the fleet-wide rate limits "
-                                          "and their breach auto-bans, but not yet strike "
-                                          "auto-bans and shadow rules (%s): they count in "
-                                          "the session's script, whose slot their keys do "
-                                          "not share; remove them or use IdgwRedisServer / "
-                                          "IdgwRedisSentinels",
+                                          "and the auto-bans, but not yet shadow rules "
+                                          "(%s): they record in the session's script, whose "
+                                          "slot their keys do not share; remove them or use "
+                                          "IdgwRedisServer / IdgwRedisSentinels",
                                           idgw_acl_config_fleet_wide()));
     }
     return OK;
@@ -106,6 +105,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     idgw_script_init(&idgw_acl_g.lists_script, "acl_lists", idgw_acl_lua_lists);
     idgw_script_init(&idgw_acl_g.check_script, "acl_check", idgw_acl_lua_check);
     idgw_script_init(&idgw_acl_g.ban_script, "acl_ban", idgw_acl_lua_ban);
+    idgw_script_init(&idgw_acl_g.count_strike_script, "acl_count_strike",
+                     idgw_acl_lua_count_strike);
     if (idgw_acl_g.cluster) {
         /* the lists, read by each child's listener through the session's
          * router, and the rate limits, one CHECK per dimension on its own

@@ -160,6 +160,8 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
 apr_status_t idgw_session_cluster_companion_register(apr_pool_t *pconf,
                                                      const idgw_cluster_companion *c);
 int idgw_session_cluster_companions_first(request_rec *r);
+/* A refusal with a strike: the companions count theirs (mod_idgw.h). */
+void idgw_session_cluster_companions_struck(request_rec *r);
 
 /* A plain command on the master of argv[1]'s slot (owner: the request's pool
  * or a pool the caller destroys); NULL with the reason in err. */

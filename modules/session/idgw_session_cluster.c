@@ -119,6 +119,14 @@ static int deliver(request_rec *r, companion_calls *cc)
     return rc;
 }
 
+void idgw_session_cluster_companions_struck(request_rec *r)
+{
+    for (int i = 0; i < ncompanions; i++) {
+        if (companions[i]->struck)
+            companions[i]->struck(r);
+    }
+}
+
 int idgw_session_cluster_companions_first(request_rec *r)
 {
     companion_calls cc;

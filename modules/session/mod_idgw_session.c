@@ -423,9 +423,11 @@ static int check_session(request_rec *r, const idgw_session_dir *d)
                            res.strike_scope == IDGW_STRIKE_SESSION ? "session" : "address");
         /* Cluster: the script left the counters (other slots) to us; a second
          * round trip, on refusals only (IDGW0193 when it fails) */
-        if (res.struck && idgw_g.cluster)
+        if (res.struck && idgw_g.cluster) {
             idgw_session_cluster_strikes(r, rq.terminal_id, rq.client_addr,
                                          res.strike_scope == IDGW_STRIKE_SESSION);
+            idgw_session_cluster_companions_struck(r);
+        }
         if ((rc = run_parts_results(r, &res)) != OK)
             return rc;
         return answer_refusal(r, &rq, &res);
