@@ -202,9 +202,9 @@ static long long strike_ban(request_rec *r, const idgw_acl_globals *g, idgw_acl_
     idgw_script_args_str(&a, value);
     idgw_script_args_int(&a, ab->ban_us / 1000);
     idgw_script_args_str(&a, "auto-strikes");
-    idgw_script_args_str(&a, apr_psprintf(r->pool, "%lld sequence errors within %"
-                                          APR_INT64_T_FMT " s", count,
-                                          ab->window_us / 1000000));
+    idgw_script_args_str(&a, apr_psprintf(r->pool, "%" APR_INT64_T_FMT " sequence errors "
+                                          "within %" APR_INT64_T_FMT " s",
+                                          (apr_int64_t)count, ab->window_us / 1000000));
     return run(r, g, &g->ban_script, &a, "an automatic ban after sequence errors",
                &written) == 0 ? written : 0;
 }
