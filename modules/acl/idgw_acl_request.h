@@ -5,10 +5,14 @@
  *    blacklist and whitelist.  The copy of the lists is kept current by the
  *    child's listener (idgw_acl_sync.h); only when it is older than
  *    IdgwAclListsMaxAge does a request read the lists itself here.
- *  fleet-wide check (CHECK in idgw_acl_script.h):
+ *  leases (idgw_acl_lease.h): a dimension whose token this child holds is
+ *    decided here and leaves the fleet-wide check.
+ *  fleet-wide check (CHECK in idgw_acl_script.h), for the other dimensions:
  *    folded into mod_idgw_session's per-request script where a session check
- *    runs (one round trip in all), else run alone from a late fixups hook;
- *    it applies the fleet-wide limits.
+ *    runs (one round trip in all; nothing at all when leases decided every
+ *    dimension), else run alone from a late fixups hook.  On a Redis Cluster
+ *    one CHECK per dimension on its own slot, handed to the session module
+ *    as a companion (mod_idgw.h) or sent from the late fixups hook.
  *  strikes and breach bans: written by scripts of their own (idgw_acl_bans.h),
  *    on the refused request only.
  *
