@@ -65,6 +65,25 @@ static void own_change(request_rec *r, const idgw_acl_globals *g)
     }
 }
 
+/* BAN: value into list (of its kind) for ban_ms; 1 written, 0 not (a
+ * longer ban stands, or the write failed: logged as what). */
+static int write_ban(request_rec *r, const idgw_acl_globals *g, idgw_acl_list list,
+                     idgw_acl_kind kind, const char *value, int64_t ban_ms,
+                     const char *source, const char *reason, const char *what)
+{
+    idgw_script_args a;
+    long long written = 0;
+
+    idgw_script_args_init(&a, r->pool);
+    idgw_script_args_key(&a, idgw_acl_key_version(r->pool, g->prefix));
+    idgw_script_args_key(&a, idgw_acl_key_list(r->pool, g->prefix, list, kind));
+    idgw_script_args_str(&a, value);
+    idgw_script_args_int(&a, ban_ms);
+    idgw_script_args_str(&a, source);
+    idgw_script_args_str(&a, reason);
+    return run(r, g, &g->ban_script, &a, what, &written) == 0 && written == 1;
+}
+
 /* BAN of dimension i's value; 1 written, 0 not (a longer ban stands, or
  * the write failed: logged). */
 static int breach_ban(request_rec *r, const idgw_acl_globals *g, idgw_acl_req *q, int i, idgw_acl_list *list)
@@ -74,29 +93,17 @@ static int breach_ban(request_rec *r, const idgw_acl_globals *g, idgw_acl_req *q
     int kind = idgw_acl_dim_ban_kind(d);
     const char *value = kind == IDGW_ACL_ADDR ? q->ban_addr
                       : kind >= 0 ? q->id.v[kind] : NULL;
-    idgw_script_args a;
-    long long written = 0;
 
     if (ab == NULL || value == NULL) {
         return 0;
     }
     *list = idgw_acl_shadow_ban_list(q->conf, IDGW_ACL_SH_BREACHES,
                                      (idgw_acl_shadow_rule)(IDGW_ACL_SH_RATELIMIT + d));
-    idgw_script_args_init(&a, r->pool);
-    idgw_script_args_key(&a, idgw_acl_key_version(r->pool, g->prefix));
-    idgw_script_args_key(&a, idgw_acl_key_list(r->pool, g->prefix, *list,
-                                               (idgw_acl_kind)kind));
-    idgw_script_args_str(&a, value);
-    idgw_script_args_int(&a, ab->ban_us / 1000);
-    idgw_script_args_str(&a, "auto-breaches");
-    idgw_script_args_str(&a, apr_psprintf(r->pool, "%d rate-limit breaches within %"
-                                          APR_INT64_T_FMT " s", ab->count,
-                                          ab->window_us / 1000000));
-    if (run(r, g, &g->ban_script, &a, "an automatic ban after limit breaches",
-            &written) != 0) {
-        return 0;
-    }
-    return written == 1;
+    return write_ban(r, g, *list, (idgw_acl_kind)kind, value, ab->ban_us / 1000,
+                     "auto-breaches",
+                     apr_psprintf(r->pool, "%d rate-limit breaches within %" APR_INT64_T_FMT
+                                  " s", ab->count, ab->window_us / 1000000),
+                     "an automatic ban after limit breaches");
 }
 
 void idgw_acl_breach_bans(request_rec *r, const idgw_acl_globals *g, idgw_acl_req *q,
@@ -191,22 +198,14 @@ static long long strike_ban(request_rec *r, const idgw_acl_globals *g, idgw_acl_
                             idgw_acl_kind kind, const char *value, long long count)
 {
     const idgw_acl_autoban *ab = idgw_acl_autoban_get(q->conf, 1);
-    idgw_acl_list list = idgw_acl_shadow_ban_list(q->conf, IDGW_ACL_SH_STRIKES,
-                                                  IDGW_ACL_SH_RULES);
-    idgw_script_args a;
-    long long written = 0;
 
-    idgw_script_args_init(&a, r->pool);
-    idgw_script_args_key(&a, idgw_acl_key_version(r->pool, g->prefix));
-    idgw_script_args_key(&a, idgw_acl_key_list(r->pool, g->prefix, list, kind));
-    idgw_script_args_str(&a, value);
-    idgw_script_args_int(&a, ab->ban_us / 1000);
-    idgw_script_args_str(&a, "auto-strikes");
-    idgw_script_args_str(&a, apr_psprintf(r->pool, "%" APR_INT64_T_FMT " sequence errors "
-                                          "within %" APR_INT64_T_FMT " s",
-                                          (apr_int64_t)count, ab->window_us / 1000000));
-    return run(r, g, &g->ban_script, &a, "an automatic ban after sequence errors",
-               &written) == 0 ? written : 0;
+    return write_ban(r, g, idgw_acl_shadow_ban_list(q->conf, IDGW_ACL_SH_STRIKES,
+                                                    IDGW_ACL_SH_RULES),
+                     kind, value, ab->ban_us / 1000, "auto-strikes",
+                     apr_psprintf(r->pool, "%" APR_INT64_T_FMT " sequence errors within %"
+                                  APR_INT64_T_FMT " s", (apr_int64_t)count,
+                                  ab->window_us / 1000000),
+                     "an automatic ban after sequence errors");
 }
 
 /* On a Redis Cluster STRIKES' keys span slots: each counter counts on its

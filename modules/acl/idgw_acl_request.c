@@ -156,7 +156,19 @@ static int read_identities(request_rec *r, idgw_acl_req *q)
     return OK;
 }
 
-static void collect_dims(idgw_acl_req *q)
+/* The key of a dimension's value in this child's tables (the per-process
+ * limiter, the leases): a terminal id counts where it comes from, since
+ * whether it is proven only the fleet-wide check knows. */
+static const char *dim_key(apr_pool_t *p, const idgw_acl_req *q, idgw_acl_dim dim,
+                           const char *value)
+{
+    int terminal = dim == IDGW_ACL_DIM_TERMINAL;
+
+    return apr_pstrcat(p, idgw_acl_dim_name(dim), ":", value, terminal ? "@" : "",
+                       terminal ? q->limit_addr : "", NULL);
+}
+
+static void collect_dims(apr_pool_t *p, idgw_acl_req *q)
 {
     for (int d = 0; d < IDGW_ACL_DIMS; d++) {
         const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, (idgw_acl_dim)d);
@@ -172,7 +184,8 @@ static void collect_dims(idgw_acl_req *q)
         }
         if (value != NULL) {
             q->dims[q->ndims] = (idgw_acl_dim)d;
-            q->dim_values[q->ndims++] = value;
+            q->dim_values[q->ndims] = value;
+            q->dim_keys[q->ndims++] = dim_key(p, q, (idgw_acl_dim)d, value);
         }
     }
 }
@@ -212,17 +225,6 @@ static idgw_gcra local_gcra(const idgw_acl_req *q, const idgw_acl_limit *l,
     return g;
 }
 
-/* The key of dims[i] in this child's tables (the per-process limiter, the
- * leases): a terminal id counts where it comes from, since whether it is
- * proven only the fleet-wide check knows. */
-static const char *dim_key(apr_pool_t *p, const idgw_acl_req *q, int i)
-{
-    int terminal = q->dims[i] == IDGW_ACL_DIM_TERMINAL;
-
-    return apr_pstrcat(p, idgw_acl_dim_name(q->dims[i]), ":", q->dim_values[i],
-                       terminal ? "@" : "", terminal ? q->limit_addr : "", NULL);
-}
-
 static int local_limits(request_rec *r, idgw_acl_req *q)
 {
     apr_time_t now = apr_time_now();
@@ -231,7 +233,7 @@ static int local_limits(request_rec *r, idgw_acl_req *q)
     for (int i = 0; i < q->ndims; i++) {
         const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, q->dims[i]);
         idgw_gcra g = local_gcra(q, l, q->dims[i]);
-        const char *key = dim_key(r->pool, q, i);
+        const char *key = q->dim_keys[i];
         int64_t retry = 0;
 
         /* a limit in shadow mode refuses nothing: the fleet-wide check
@@ -346,7 +348,7 @@ static void take_leases(request_rec *r, idgw_acl_req *q)
     int kept = 0;
 
     for (int i = 0; i < q->ndims; i++) {
-        const char *key = dim_key(r->pool, q, i);
+        const char *key = q->dim_keys[i];
         unsigned want = 1;
 
         if (idgw_acl_g.leases != NULL && !(shadow & (1u << i)) &&
@@ -357,24 +359,28 @@ static void take_leases(request_rec *r, idgw_acl_req *q)
         }
         q->dims[kept] = q->dims[i];
         q->dim_values[kept] = q->dim_values[i];
-        q->lease_keys[kept] = key;
+        q->dim_keys[kept] = key;
         q->want[kept++] = want;
     }
     q->ndims = kept;
 }
 
-/* The tokens the fleet-wide check granted beyond this request's own. */
-static void keep_leases(idgw_acl_req *q, const idgw_acl_check_reply *rep)
+/* The `extra` tokens the fleet-wide check granted dims[i] beyond the
+ * request's own, kept for the next requests (a grant of none is recorded
+ * too: the next ask is smaller). */
+static void keep_tokens(idgw_acl_req *q, int i, unsigned extra, apr_time_t now)
 {
-    apr_time_t now = apr_time_now();
-
-    for (int i = 0; i < q->ndims; i++) {
-        count_rate_decision(q->dims[i], "redis");
-        if (q->want[i] > 1 && idgw_acl_g.leases != NULL && q->lease_keys[i] != NULL) {
-            idgw_acl_lease_grant(idgw_acl_g.leases, q->lease_keys[i],
-                                 strlen(q->lease_keys[i]), rep->extra[i], now);
-        }
+    if (q->want[i] > 1 && idgw_acl_g.leases != NULL) {
+        idgw_acl_lease_grant(idgw_acl_g.leases, q->dim_keys[i], strlen(q->dim_keys[i]),
+                             extra, now);
     }
+}
+
+/* Nothing for the fleet-wide check to decide or record: leases decided
+ * every dimension and no shadow refusal waits to be recorded. */
+static int fleet_check_idle(const idgw_acl_req *q)
+{
+    return q->ndims == 0 && (q->shadow.noted & ~q->shadow.sent) == 0;
 }
 
 static int check_lists(request_rec *r, idgw_acl_req *q)
@@ -431,7 +437,7 @@ static idgw_script_args *cluster_check_args(request_rec *r, const idgw_acl_req *
      * it counts as merely named, and a claim earns no ban */
     idgw_script_args_int(a, autoban ? breaches->count : 0);
     idgw_script_args_int(a, autoban ? breaches->window_us / 1000 : 1000);
-    idgw_script_args_int(a, q->want[i] ? q->want[i] : 1);
+    idgw_script_args_int(a, q->want[i]);
     return a;
 }
 
@@ -445,6 +451,7 @@ static int cluster_judge(request_rec *r, idgw_acl_req *q, redisReply **replies,
 {
     idgw_acl_check_reply rep[IDGW_ACL_DIMS];
     const char *failure = NULL;
+    apr_time_t now = apr_time_now();
     int n = q->ndims, refused = -1;
 
     for (int i = 0; i < n; i++) {
@@ -467,9 +474,9 @@ static int cluster_judge(request_rec *r, idgw_acl_req *q, redisReply **replies,
                 refused = i;
             }
         }
-        else if (!rep[i].refused && q->want[i] > 1 && idgw_acl_g.leases != NULL) {
-            idgw_acl_lease_grant(idgw_acl_g.leases, q->lease_keys[i],
-                                 strlen(q->lease_keys[i]), rep[i].extra[0], apr_time_now());
+        else {
+            /* charged whatever the other dimensions say: its tokens are this child's */
+            keep_tokens(q, i, rep[i].extra[0], now);
         }
     }
     apr_atomic_inc32(&idgw_acl_g.fleet_checks);
@@ -605,7 +612,7 @@ int idgw_acl_access(request_rec *r)
     if ((rc = read_identities(r, q)) != OK) {
         return rc;
     }
-    collect_dims(q);
+    collect_dims(r->pool, q);
     /* the per-process limiter first, as before the lists: a flood costs
      * neither a look-up nor, with an old copy, a read of the lists */
     if ((rc = local_limits(r, q)) != OK || (rc = current_lists(r, q)) != OK) {
@@ -729,7 +736,7 @@ static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
     const idgw_acl_autoban *breaches = q ? idgw_acl_autoban_get(q->conf, 0) : NULL;
     int n = q ? q->ndims : 0;
 
-    if (q == NULL || (n == 0 && (q->shadow.noted & ~q->shadow.sent) == 0)) {
+    if (q == NULL || fleet_check_idle(q)) {
         return;
     }
     idgw_script_args_int(a, n);
@@ -748,7 +755,7 @@ static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
         idgw_script_args_int(a, g.tolerance);
         idgw_script_args_int(a, autoban ? breaches->count : 0);
         idgw_script_args_int(a, autoban ? breaches->window_us / 1000 : 1000);
-        idgw_script_args_int(a, q->want[i] ? q->want[i] : 1);
+        idgw_script_args_int(a, q->want[i]);
     }
     claim_args(r, q, a);
     if (q) {
@@ -788,7 +795,12 @@ static int apply_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_rep
     shadow_reply(r, q, rep);
     idgw_acl_breach_bans(r, &idgw_acl_g, q, rep);
     if (!rep->refused) {
-        keep_leases(q, rep);
+        apr_time_t now = apr_time_now();
+
+        for (int i = 0; i < q->ndims; i++) {
+            count_rate_decision(q->dims[i], "redis");
+            keep_tokens(q, i, rep->extra[i], now);
+        }
     }
     else {
         int i = rep->refused - 1;
@@ -856,8 +868,7 @@ int idgw_acl_fixups_late(request_rec *r)
     }
     /* Only where no session check folded CHECK into its script, and only
      * when leases left it something to decide or record. */
-    if (q == NULL || q->fleet_done || r->main || r->prev ||
-        (q->ndims == 0 && (q->shadow.noted & ~q->shadow.sent) == 0)) {
+    if (q == NULL || q->fleet_done || r->main || r->prev || fleet_check_idle(q)) {
         return DECLINED;
     }
     if (idgw_acl_g.pool == NULL) {

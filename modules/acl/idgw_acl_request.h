@@ -81,7 +81,8 @@ typedef struct {
     int ndims;                        /* the dimensions the fleet-wide check decides */
     idgw_acl_dim dims[IDGW_ACL_DIMS];
     const char *dim_values[IDGW_ACL_DIMS];
-    const char *lease_keys[IDGW_ACL_DIMS]; /* their keys in the lease table */
+    const char *dim_keys[IDGW_ACL_DIMS]; /* their keys in this child's tables (the
+                                         per-process limiter, the leases) */
     unsigned want[IDGW_ACL_DIMS];     /* the tokens to ask for (idgw_acl_lease.h) */
     int fleet_done;                   /* CHECK ran for this request */
     int cluster_pending;              /* Cluster: its checks are still to be sent */
