@@ -26,3 +26,9 @@ TESTS += t/unit/redis/test_cluster_live
 t_unit_redis_test_cluster_live_SOURCES = t/unit/redis/test_cluster_live.c
 t_unit_redis_test_cluster_live_CFLAGS = $(REDIS_UNIT_CFLAGS)
 t_unit_redis_test_cluster_live_LDADD = $(REDIS_UNIT_LIBS)
+# the batcher: concurrent callers sharing round trips (port 6394)
+check_PROGRAMS += t/unit/redis/test_redis_batch
+TESTS += t/unit/redis/test_redis_batch
+t_unit_redis_test_redis_batch_SOURCES = t/unit/redis/test_redis_batch.c $(REDIS_FIXTURE)
+t_unit_redis_test_redis_batch_CFLAGS = $(REDIS_UNIT_CFLAGS)
+t_unit_redis_test_redis_batch_LDADD = $(REDIS_UNIT_LIBS) -lpthread
