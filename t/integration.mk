@@ -21,7 +21,7 @@ IDGW_ITEST_FILES = t/TEST.PL t/conf/extra.conf.in t/conf/httpd-base.conf \
 	t/session_roundtrip.t t/session_function.t t/session_redis_outage.t t/session_redis_stale_pool.t t/session_restart.t \
 	t/session_two_instances.t t/session_config.t t/session_sentinel.t t/session_cluster.t t/session_cluster_wait.t \
 	t/session_load.t t/session_body.t t/session_methods.t \
-	t/session_lifetime.t t/session_commit_confirm.t t/session_tls.t \
+	t/session_lifetime.t t/session_status_read.t t/session_commit_confirm.t t/session_tls.t \
 	t/conf/shed.conf.in t/session_shed.t \
 	t/conf/acl.conf.in t/lib/IdgwTest/Acl.pm \
 	t/acl_network.t t/acl_whitelist.t t/acl_blacklist.t t/acl_fleet.t \

@@ -120,6 +120,9 @@ static const idgw_metric_desc descs[IDGW_M_COUNT] = {
         "Fleet-wide rate-limit admissions by dimension and where they were decided: "
         "redis (the fleet-wide check) or lease (a token this child held).",
         0, 2, { "dimension", "where" } },
+    [IDGW_M_SESSION_STATUS] = { "idgw_session_status_checks_total",
+        "Session status checks by how Redis answered them: read (one pipelined read, "
+        "no script) or script (the session script).", 0, 1, { "path" } },
 };
 
 static const apr_interval_time_t bounds[IDGW_METRICS_BUCKETS] = {

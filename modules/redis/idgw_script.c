@@ -248,17 +248,20 @@ void idgw_script_args_int(idgw_script_args *a, apr_int64_t val)
     idgw_script_args_str(a, apr_psprintf(a->pool, "%" APR_INT64_T_FMT, (apr_int64_t)val));
 }
 
-int idgw_script_args_core_only(const idgw_script_args *a)
+int idgw_script_args_parts_idle(const idgw_script_args *a)
 {
     int i;
 
-    if (a->nparts < 2)
-        return 0;
     for (i = 1; i < a->nparts; i++) {
         if (a->nkeys[i] || a->nargs[i])
             return 0;
     }
     return 1;
+}
+
+int idgw_script_args_core_only(const idgw_script_args *a)
+{
+    return a->nparts >= 2 && idgw_script_args_parts_idle(a);
 }
 
 int idgw_script_args_argv(const idgw_script_args *a, const idgw_script *s, int parts_header,

@@ -135,5 +135,8 @@ int idgw_script_args_argv(const idgw_script_args *a, const idgw_script *s, int p
  * composed script is then called as its core alone (core_fname), whose
  * reply is {core's result} with no part results. */
 int idgw_script_args_core_only(const idgw_script_args *a);
+/* 1 when no part but the core has a key or an argument (also when the
+ * script has no other parts): only the core has work in this call. */
+int idgw_script_args_parts_idle(const idgw_script_args *a);
 
 #endif

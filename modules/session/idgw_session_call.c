@@ -40,9 +40,23 @@ void idgw_session_core_args(idgw_script_args *a, const idgw_session_limits *lim,
     idgw_script_args_int(a, (apr_int64_t)apr_time_as_msec(lim->strike_window));
     idgw_script_args_int(a, (apr_int64_t)apr_time_as_msec(lim->pending_lease));
     idgw_script_args_str(a, rq->correlation_id ? rq->correlation_id : "");
+    /* (at CORE_ARG_REPLID: idgw_session_core_args_history) */
     idgw_script_args_str(a, rq->replid ? rq->replid : "");
     idgw_script_args_str(a, rq->replid2 ? rq->replid2 : "");
     idgw_script_args_str(a, idgw_keys_cluster() ? "1" : "0");
+}
+
+/* A[16] and A[17] of the core: the master's replid and replid2. */
+#define CORE_ARG_REPLID 15
+
+void idgw_session_core_args_history(idgw_script_args *a, const idgw_session_request *rq)
+{
+    const char *id = rq->replid ? rq->replid : "", *id2 = rq->replid2 ? rq->replid2 : "";
+
+    a->args[CORE_ARG_REPLID] = id;
+    a->arg_lens[CORE_ARG_REPLID] = strlen(id);
+    a->args[CORE_ARG_REPLID + 1] = id2;
+    a->arg_lens[CORE_ARG_REPLID + 1] = strlen(id2);
 }
 
 static int is_str(const redisReply *r, const char *s)

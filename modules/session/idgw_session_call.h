@@ -57,6 +57,9 @@ typedef struct idgw_session_request {
 /* Keys and arguments of the core part (part 0) of the per-request script. */
 void idgw_session_core_args(idgw_script_args *a, const idgw_session_limits *lim,
                             const idgw_session_request *rq);
+/* Set the master's history (rq->replid, replid2) in core arguments made
+ * before it was known (the status read declined: idgw_status_read.h). */
+void idgw_session_core_args_history(idgw_script_args *a, const idgw_session_request *rq);
 
 typedef enum idgw_session_outcome {
     IDGW_SESSION_ACCEPTED,     /* the step is this request's to run */

@@ -11,8 +11,10 @@
 #include "idgw_conf.h"
 
 #include "idgw_cluster.h"
+#include "idgw_redis_batch.h"
 #include "idgw_redis_pool.h"
 #include "idgw_session_call.h"
+#include "idgw_session_touch.h"
 #include "idgw_session_shed.h"
 #include "idgw_vault.h"
 #include "mod_idgw.h"
@@ -75,6 +77,10 @@ typedef struct idgw_session_globals {
     apr_interval_time_t reaper_grace, reaper_interval;
     idgw_redis_pool *pool;            /* per child (single server or Sentinel) */
     idgw_cluster *cluster;            /* per child, IdgwRedisCluster (pool is then NULL) */
+    /* per child with a pool: the status read's batcher and the sessions this
+     * child refreshed a moment ago (idgw_session_read.c; NULL: reads off) */
+    idgw_redis_batch *batch;
+    idgw_touch_table *touched;
     /* the longest a step may take, declared by the content handler's module
      * (idgw_session_step_budget, post_config; 0: none declared) */
     apr_interval_time_t step_worst;
@@ -116,6 +122,18 @@ apr_status_t idgw_session_unwatch(request_rec *r);
  * their log id; the return value is OK, HTTP_SERVICE_UNAVAILABLE or
  * HTTP_INTERNAL_SERVER_ERROR.
  */
+/* The status read (idgw_session_read.c, idgw_status_read.h): OK with res
+ * filled when one pipelined read answered the status, DECLINED when the
+ * script must (it was not fresh, found something only the script may
+ * answer, or the breaker is open), HTTP_SERVICE_UNAVAILABLE when Redis
+ * failed (logged).  The upkeep of the touch table after a script. */
+int idgw_session_status_read(request_rec *r, const idgw_session_request *rq,
+                             idgw_session_result *res);
+int idgw_session_read_fresh(const idgw_session_request *rq);
+void idgw_session_read_after_script(const idgw_session_request *rq,
+                                    const idgw_session_result *res, apr_time_t sent);
+void idgw_session_read_child_init(apr_pool_t *pchild, server_rec *s);
+
 /* Detected rollback (idgw_session_history.c): the master's history into rq
  * from the request's connection; the IDGW0165 line of a rolled-back session. */
 void idgw_session_history_args(request_rec *r, idgw_session_request *rq);

@@ -19,6 +19,7 @@
  */
 #include "idgw_session_cfg.h"
 #include "idgw_lua_session.h"
+#include "idgw_metrics.h"
 #include "idgw_reaper.h"
 
 #include <apr_strings.h>
@@ -184,6 +185,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
                      : "IDGW0106: cannot create the Redis connection pool");
         return;
     }
+    idgw_session_read_child_init(pchild, s);
     idgw_reaper_start(pchild, s);
 }
 
@@ -224,6 +226,25 @@ static apr_status_t free_reply(void *reply)
     return APR_SUCCESS;
 }
 
+/* A status whose parts have nothing to do, of a session this child
+ * refreshed a moment ago, is answered by one read when it can be
+ * (idgw_status_read.h): OK (res filled), DECLINED (the script decides) or
+ * an error. */
+static int try_status_read(request_rec *r, idgw_session_request *rq, idgw_script_args *a,
+                           int fresh, idgw_session_result *res)
+{
+    int rc;
+
+    if (!fresh || !idgw_script_args_parts_idle(a))
+        return DECLINED;
+    if ((rc = idgw_session_status_read(r, rq, res)) != DECLINED)
+        return rc;
+    /* the script needs the history of the connection it runs on */
+    idgw_session_history_args(r, rq);
+    idgw_session_core_args_history(a, rq);
+    return DECLINED;
+}
+
 /* One script call: core + parts.  Fills res (reply kept alive in r->pool).
  * Every request but status advances the session: its write is confirmed by
  * the replicas when IdgwSessionWaitReplicas asks for it (*confirmed). */
@@ -233,7 +254,8 @@ static int call_script(request_rec *r, idgw_session_request *rq,
     idgw_script_args a;
     redisReply *reply;
     char err[200];
-    int rc;
+    int rc, fresh = idgw_session_read_fresh(rq);
+    apr_time_t sent;
 
     /* Cluster: partners' scripts a refused open or step must not outrun go
      * first; a status takes them along in its own round trip */
@@ -241,14 +263,20 @@ static int call_script(request_rec *r, idgw_session_request *rq,
         (rc = idgw_session_cluster_companions_first(r)) != OK)
         return rc;
     idgw_script_args_init(&a, r->pool);
-    idgw_session_history_args(r, rq);
+    if (!fresh)
+        idgw_session_history_args(r, rq);
     idgw_session_core_args(&a, &idgw_g.limits, rq);
     add_parts_args(r, &a);
     *confirmed = 1;
-    if (rq->mode == IDGW_MODE_STATUS)
+    if ((rc = try_status_read(r, rq, &a, fresh, res)) != DECLINED)
+        return rc;
+    sent = apr_time_now();
+    if (rq->mode == IDGW_MODE_STATUS) {
+        idgw_metrics_count_lookup(IDGW_M_SESSION_STATUS, "script", NULL, NULL, 1);
         rc = idgw_session_run(r, &idgw_g.request_script, &a, 1, &reply);
-    else
+    } else {
         rc = idgw_session_run_confirmed(r, &idgw_g.request_script, &a, 1, &reply, confirmed);
+    }
     if (rc != OK)
         return rc;
     apr_pool_cleanup_register(r->pool, reply, free_reply, apr_pool_cleanup_null);
@@ -256,6 +284,7 @@ static int call_script(request_rec *r, idgw_session_request *rq,
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0113: %s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    idgw_session_read_after_script(rq, res, sent);
     return OK;
 }
 

@@ -17,3 +17,9 @@ t_unit_session_test_session_script_LDADD = $(SESSION_UNIT_LIBS)
 t_unit_session_test_session_lua_SOURCES = t/unit/session/test_session_lua.c
 t_unit_session_test_session_lua_CFLAGS = $(SESSION_UNIT_CFLAGS)
 t_unit_session_test_session_lua_LDADD = $(SESSION_UNIT_LIBS)
+# the table of sessions a child refreshed a moment ago (no Redis)
+check_PROGRAMS += t/unit/session/test_session_touch
+TESTS += t/unit/session/test_session_touch
+t_unit_session_test_session_touch_SOURCES = t/unit/session/test_session_touch.c
+t_unit_session_test_session_touch_CFLAGS = $(SESSION_UNIT_CFLAGS)
+t_unit_session_test_session_touch_LDADD = $(SESSION_UNIT_LIBS)

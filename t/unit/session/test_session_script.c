@@ -15,6 +15,7 @@
 #include "idgw_script.h"
 #include "idgw_lua_session.h"
 #include "idgw_session_call.h"
+#include "idgw_status_read.h"
 #include "redis_fixture.h"
 
 #define PORT 6398
@@ -284,6 +285,133 @@ START_TEST(full_write_operation)
     expect_ok(step(IDGW_OP_CLOSE, IDGW_STEP_REQUEST, 6, ""), IDGW_PHASE_CLOSED);
     ck_assert_str_eq(hget("st"), "closed");
     ck_assert_str_eq(hget("seq"), "6");
+}
+END_TEST
+
+/* ---- the status read (idgw_status_read.h) agrees with the script ---------- */
+
+/* A new connection, FLUSHALL, a new session id, the session opened. */
+static void fresh_session(void)
+{
+    teardown();
+    setup();
+    open_session();
+}
+
+/* The read as mod_idgw_session sends it (HMGET + TIME, pipelined), judged. */
+static int read_status(const msg *m, const char *replid, const char *replid2,
+                       idgw_session_result *out)
+{
+    idgw_status_read_cmds cmds;
+    idgw_session_request rq;
+    redisReply *hm, *tm;
+    int decided;
+
+    memset(&rq, 0, sizeof(rq));
+    rq.mode = IDGW_MODE_STATUS;
+    rq.sid = sid;
+    rq.terminal_id = m->tid ? m->tid : TID;
+    rq.idm = m->idm ? m->idm : IDM;
+    rq.client_addr = m->addr ? m->addr : ADDR;
+    idgw_status_read_cmds_make(pool, lim.prefix, sid, &cmds);
+    ck_assert_int_eq(idgw_redis_send(conn, 2 + IDGW_SR_NFIELDS, cmds.hmget, cmds.hmget_lens),
+                     APR_SUCCESS);
+    ck_assert_int_eq(idgw_redis_send(conn, 1, cmds.time, cmds.time_lens), APR_SUCCESS);
+    hm = idgw_redis_read(conn);
+    tm = idgw_redis_read(conn);
+    ck_assert_msg(hm != NULL, "pending %d err %d %s", conn->pending, conn->ctx->err, conn->ctx->errstr);
+    ck_assert_ptr_nonnull(tm);
+    decided = idgw_status_read_judge(hm, tm, &rq, &lim, replid, replid2, out);
+    if (decided)
+        out->correlation_id = apr_pstrdup(pool, out->correlation_id);
+    freeReplyObject(hm);
+    freeReplyObject(tm);
+    return decided;
+}
+
+/* The read first (it writes nothing), then the script: when the read
+ * decides, every field of its answer is the script's; whether it decides
+ * is what the case expects. */
+static idgw_session_result read_agrees(const msg *m, int expect_decided)
+{
+    idgw_session_result rd, sc;
+    int decided = read_status(m, NULL, NULL, &rd);
+
+    sc = run(m);
+    ck_assert_int_eq(decided, expect_decided);
+    if (!decided)
+        return sc;
+    ck_assert_int_eq(sc.outcome, IDGW_SESSION_ACCEPTED);
+    ck_assert_int_eq(rd.outcome, sc.outcome);
+    ck_assert_int_eq(rd.kind, sc.kind);
+    ck_assert_int_eq(rd.from.phase, sc.from.phase);
+    ck_assert_int_eq(rd.from.op, sc.from.op);
+    ck_assert_int_eq(rd.to.phase, sc.to.phase);
+    ck_assert_int_eq(rd.to.op, sc.to.op);
+    ck_assert_int_eq(rd.seq, sc.seq);
+    ck_assert_int_eq(rd.relays, sc.relays);
+    ck_assert_int_eq(rd.created_ms, sc.created_ms);
+    ck_assert_int_eq(rd.deadline_ms, sc.deadline_ms);
+    ck_assert_int_eq(rd.addr_mismatch, sc.addr_mismatch);
+    ck_assert_int_eq(rd.attempt, sc.attempt);
+    ck_assert_str_eq(rd.correlation_id, sc.correlation_id);
+    return sc;
+}
+
+START_TEST(status_read_agrees_on_live_sessions)
+{
+    msg st = { IDGW_MODE_STATUS, IDGW_OP_STATUS, IDGW_STEP_NONE, 0, NULL };
+    msg moved = st;
+
+    moved.addr = "198.51.100.7";
+    open_session();
+    read_agrees(&st, 1);
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    read_agrees(&st, 1);
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 2, "<r/>"), IDGW_PHASE_RELAYING);
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 3, "<r2/>"), IDGW_PHASE_RELAYING);
+    ck_assert_int_eq(read_agrees(&st, 1).relays, 2);
+    /* another address under the log policy: answered, flagged */
+    ck_assert_int_eq(read_agrees(&moved, 1).addr_mismatch, 1);
+}
+END_TEST
+
+START_TEST(status_read_leaves_refusals_to_the_script)
+{
+    msg st = { IDGW_MODE_STATUS, IDGW_OP_STATUS, IDGW_STEP_NONE, 0, NULL };
+    msg moved = st, other_chip = st;
+    idgw_session_result rd;
+
+    moved.addr = "198.51.100.7";
+    other_chip.idm = "FEDCBA9876543210";
+    /* unknown */
+    expect_error(read_agrees(&st, 0), &IDGW_E_SES_UNKNOWN, 0);
+    open_session();
+    /* another address under enforce: the script refuses and ends it */
+    lim.addr_policy = IDGW_ADDR_POLICY_ENFORCE;
+    expect_error(read_agrees(&moved, 0), &IDGW_E_SES_ADDRESS, 1);
+    /* dead from then on */
+    lim.addr_policy = IDGW_ADDR_POLICY_LOG;
+    expect_error(read_agrees(&st, 0), &IDGW_E_SES_DEAD, 0);
+    /* a binding mismatch ends a fresh session */
+    fresh_session();
+    expect_error(read_agrees(&other_chip, 0), &IDGW_E_SES_BINDING, 1);
+    /* past the deadline */
+    fresh_session();
+    int_command("HSET t:s:{%s} dl 1", sid);
+    expect_error(read_agrees(&st, 0), &IDGW_E_SES_EXPIRED, 1);
+    /* closed */
+    fresh_session();
+    expect_ok(step(IDGW_OP_CLOSE, IDGW_STEP_REQUEST, 1, ""), IDGW_PHASE_CLOSED);
+    commit(1, "ok", "200 x\n<closed/>", 0);
+    expect_error(read_agrees(&st, 0), &IDGW_E_SES_CLOSED, 0);
+    /* written under another history: declined; under the master's replid2
+     * (written before the last failover it survived): answered */
+    fresh_session();
+    int_command("HSET t:s:{%s} rid aaaa", sid);
+    ck_assert_int_eq(read_status(&st, "bbbb", "cccc", &rd), 0);
+    ck_assert_int_eq(read_status(&st, "bbbb", "aaaa", &rd), 1);
+    ck_assert_int_eq(read_status(&st, "", "", &rd), 1);
 }
 END_TEST
 
@@ -928,6 +1056,8 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, full_write_operation);
     tcase_add_test(tc, status_reads_without_transition);
+    tcase_add_test(tc, status_read_agrees_on_live_sessions);
+    tcase_add_test(tc, status_read_leaves_refusals_to_the_script);
     tcase_add_test(tc, retransmission_gets_stored_answer);
     tcase_add_test(tc, repeat_with_other_body_invalidates);
     tcase_add_test(tc, skip_is_sequence_error);

@@ -1,0 +1,98 @@
+/*
+ * idgw_session_read.c - the status read on the child's batcher (when and
+ * why: idgw_status_read.h), and the upkeep of the table of sessions this
+ * child refreshed a moment ago (idgw_session_touch.h).
+ */
+#include "idgw_session_cfg.h"
+#include "idgw_metrics.h"
+#include "idgw_status_read.h"
+
+#include <http_log.h>
+
+APLOG_USE_MODULE(idgw_session);
+
+/* Sessions a child remembers having refreshed (a busy child polls fewer). */
+#define TOUCH_SLOTS 8192
+
+void idgw_session_read_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    const char *msg;
+
+    idgw_g.batch = NULL;
+    idgw_g.touched = NULL;
+    if (!idgw_g.pool)
+        return;     /* a Cluster, or no pool: statuses go to the script */
+    if ((msg = idgw_touch_table_create(&idgw_g.touched, pchild, TOUCH_SLOTS)) != NULL
+        || idgw_redis_batch_create(pchild, idgw_g.pool, &idgw_g.batch) != APR_SUCCESS) {
+        idgw_g.batch = NULL;
+        idgw_g.touched = NULL;
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "IDGW0169: status reads off in this "
+                     "child (%s): every status runs the session script",
+                     msg ? msg : "cannot create the batcher");
+    }
+}
+
+int idgw_session_read_fresh(const idgw_session_request *rq)
+{
+    return rq->mode == IDGW_MODE_STATUS && idgw_g.batch && idgw_g.touched
+           && idgw_touch_recent(idgw_g.touched, rq->sid, apr_time_now(),
+                                IDGW_TOUCH_FRESH(idgw_g.limits.idle));
+}
+
+/* What the script did to the session's idle timer: an accepted request or
+ * a retransmission refreshed it (as of when it was sent, at the latest);
+ * a refusal may have ended the session. */
+void idgw_session_read_after_script(const idgw_session_request *rq,
+                                    const idgw_session_result *res, apr_time_t sent)
+{
+    if (!idgw_g.touched)
+        return;
+    if (res->outcome == IDGW_SESSION_ACCEPTED || res->outcome == IDGW_SESSION_RETRANSMIT)
+        idgw_touch_record(idgw_g.touched, rq->sid, sent);
+    else if (res->outcome == IDGW_SESSION_REFUSED)
+        idgw_touch_forget(idgw_g.touched, rq->sid);
+}
+
+static apr_status_t free_reply(void *reply)
+{
+    freeReplyObject(reply);
+    return APR_SUCCESS;
+}
+
+int idgw_session_status_read(request_rec *r, const idgw_session_request *rq,
+                             idgw_session_result *res)
+{
+    idgw_status_read_cmds cmds;
+    idgw_redis_batch_cmd bc[2];
+    redisReply *replies[2];
+    idgw_redis_batch_origin origin;
+    char err[300];
+    apr_time_t started = apr_time_now();
+    apr_status_t rv;
+    int i;
+
+    idgw_status_read_cmds_make(r->pool, idgw_g.limits.prefix, rq->sid, &cmds);
+    bc[0].argc = 2 + IDGW_SR_NFIELDS;
+    bc[0].argv = cmds.hmget;
+    bc[0].lens = cmds.hmget_lens;
+    bc[1].argc = 1;
+    bc[1].argv = cmds.time;
+    bc[1].lens = cmds.time_lens;
+    rv = idgw_redis_batch_call(idgw_g.batch, 2, bc, replies, &origin, err, sizeof(err));
+    /* the latency load shedding watches, as for a script */
+    idgw_shed_observe(apr_time_now() - started);
+    if (APR_STATUS_IS_EAGAIN(rv))
+        return DECLINED;    /* the breaker: the script path answers and logs it */
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "IDGW0111: Redis command failed "
+                      "(status read): %s", err);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    for (i = 0; i < 2; i++)
+        apr_pool_cleanup_register(r->pool, replies[i], free_reply, apr_pool_cleanup_null);
+    if (!idgw_status_read_judge(replies[0], replies[1], rq, &idgw_g.limits, origin.replid,
+                                origin.replid2, res))
+        return DECLINED;
+    idgw_metrics_count_lookup(IDGW_M_SESSION_STATUS, "read", NULL, NULL, 1);
+    return OK;
+}
