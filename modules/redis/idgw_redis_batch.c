@@ -2,10 +2,10 @@
  * idgw_redis_batch.c - a child's concurrent commands in one round trip (see
  * idgw_redis_batch.h for why and what may go through it).
  *
- * The state under the lock: the commands queued for the next batch (one
- * buffer, already in the wire format), the callers that queued them, and
- * whether a batch is on the wire.  Only the leader of a batch touches its
- * connection, and it does so without the lock, so callers keep queueing
+ * The state under the lock: the callers queued for the next batch (each
+ * with its commands already in the wire format), whether a batch is on the
+ * wire, and the history of the connection last used.  Only the leader of a
+ * batch touches its connection, and it does so without the lock, so callers keep queueing
  * while it waits for Redis.  Each caller sleeps on its own condition
  * variable: it is woken when its replies are in, or to lead the next batch.
  */
@@ -19,6 +19,9 @@
 
 typedef struct waiter {
     struct waiter *next;
+    const char *wire;              /* the caller's commands in the wire format */
+    size_t len;
+    const char *expect;            /* the history the commands were made for (NULL: any) */
     int n;
     redisReply **replies;
     idgw_redis_batch_origin *origin;
@@ -32,9 +35,8 @@ typedef struct waiter {
 struct idgw_redis_batch {
     idgw_redis_pool *pool;
     pthread_mutex_t lock;
-    char *queued;                  /* wire format of the queued callers' commands */
-    size_t queued_len, queued_cap;
     waiter *head, *tail;           /* callers queued for the next batch */
+    char replid[41], replid2[41];  /* the history of the connection last used ("": none yet) */
     int on_wire;                   /* a leader is talking to Redis */
     idgw_redis_batch_stats stats;
 };
@@ -43,7 +45,6 @@ static apr_status_t destroy(void *data)
 {
     idgw_redis_batch *b = data;
 
-    free(b->queued);
     pthread_mutex_destroy(&b->lock);
     return APR_SUCCESS;
 }
@@ -59,25 +60,6 @@ apr_status_t idgw_redis_batch_create(apr_pool_t *p, idgw_redis_pool *pl,
     apr_pool_cleanup_register(p, b, destroy, apr_pool_cleanup_null);
     *out = b;
     return APR_SUCCESS;
-}
-
-/* The caller's commands in the wire format, appended to the queue (lock held). */
-static int queue_append(idgw_redis_batch *b, const char *cmd, size_t len)
-{
-    if (b->queued_len + len > b->queued_cap) {
-        size_t cap = b->queued_cap ? b->queued_cap : 4096;
-        char *grown;
-
-        while (cap < b->queued_len + len)
-            cap *= 2;
-        if (!(grown = realloc(b->queued, cap)))
-            return 0;
-        b->queued = grown;
-        b->queued_cap = cap;
-    }
-    memcpy(b->queued + b->queued_len, cmd, len);
-    b->queued_len += len;
-    return 1;
 }
 
 static void fail_waiter(waiter *w, apr_status_t rv, const char *why)
@@ -102,6 +84,8 @@ static int read_replies(idgw_redis_conn *c, waiter *batch)
     int i;
 
     for (w = batch; w; w = w->next) {
+        if (w->rv != APR_SUCCESS)
+            continue;   /* not sent: made for another history */
         for (i = 0; i < w->n; i++) {
             void *reply = NULL;
 
@@ -117,14 +101,36 @@ static int read_replies(idgw_redis_conn *c, waiter *batch)
     return 1;
 }
 
+/* The callers' commands onto the connection's output buffer; those made for
+ * another master's history are left out (IDGW_REDIS_BATCH_OTHER_HISTORY).
+ * Returns how many callers were queued, -1 on failure. */
+static int append_batch(idgw_redis_conn *c, waiter *batch)
+{
+    waiter *w;
+    int sent = 0;
+
+    for (w = batch; w; w = w->next) {
+        if (w->expect && *w->expect && strcmp(w->expect, c->replid) != 0) {
+            w->rv = IDGW_REDIS_BATCH_OTHER_HISTORY;
+            apr_cpystrn(w->err, "the connection's master has another history", w->errlen);
+            apr_cpystrn(w->origin->replid, c->replid, sizeof(w->origin->replid));
+            apr_cpystrn(w->origin->replid2, c->replid2, sizeof(w->origin->replid2));
+            continue;
+        }
+        if (redisAppendFormattedCommand(c->ctx, w->wire, w->len) != REDIS_OK)
+            return -1;
+        sent++;
+    }
+    return sent;
+}
+
 /* One round trip for the whole batch: write it, read every reply. */
-static apr_status_t send_batch(idgw_redis_batch *b, const char *wire, size_t len,
-                               waiter *batch, char *err, size_t errlen)
+static apr_status_t send_batch(idgw_redis_batch *b, waiter *batch, char *err, size_t errlen)
 {
     idgw_redis_conn *c;
     apr_status_t rv = idgw_redis_pool_acquire(b->pool, &c, err, errlen);
     char drain_err[160];
-    int done = 0, drained;
+    int done = 0, drained, sent = 0;
 
     if (rv != APR_SUCCESS)
         return rv;
@@ -132,17 +138,23 @@ static apr_status_t send_batch(idgw_redis_batch *b, const char *wire, size_t len
     drained = idgw_redis_drain(c, drain_err, sizeof(drain_err));
     if (drained > 0 && c->drained_errors++ == 0)
         apr_cpystrn(c->drain_error, drain_err, sizeof(c->drain_error));
-    if (drained < 0 || redisAppendFormattedCommand(c->ctx, wire, len) != REDIS_OK)
+    if (drained < 0 || (sent = append_batch(c, batch)) < 0)
         rv = APR_EGENERAL;
-    while (rv == APR_SUCCESS && !done) {
+    while (rv == APR_SUCCESS && sent > 0 && !done) {
         if (redisBufferWrite(c->ctx, &done) != REDIS_OK)
             rv = APR_EGENERAL;
     }
-    if (rv == APR_SUCCESS && !read_replies(c, batch))
+    if (rv == APR_SUCCESS && sent > 0 && !read_replies(c, batch))
         rv = APR_EGENERAL;
     if (rv != APR_SUCCESS)
         apr_snprintf(err, errlen, "Redis connection failed during a batch: %s",
                      c->ctx && c->ctx->errstr[0] ? c->ctx->errstr : "write failed");
+    else if (c->replid[0]) {
+        pthread_mutex_lock(&b->lock);
+        apr_cpystrn(b->replid, c->replid, sizeof(b->replid));
+        apr_cpystrn(b->replid2, c->replid2, sizeof(b->replid2));
+        pthread_mutex_unlock(&b->lock);
+    }
     idgw_redis_pool_release(b->pool, c);
     return rv;
 }
@@ -152,21 +164,16 @@ static apr_status_t send_batch(idgw_redis_batch *b, const char *wire, size_t len
 static void lead(idgw_redis_batch *b)
 {
     waiter *batch = b->head, *w;
-    char *wire = b->queued;
-    size_t len = b->queued_len;
     unsigned long callers = 0;
     char err[300];
     apr_status_t rv;
 
     b->head = b->tail = NULL;
-    b->queued = NULL;
-    b->queued_len = b->queued_cap = 0;
     b->on_wire = 1;
     pthread_mutex_unlock(&b->lock);
 
     err[0] = '\0';
-    rv = send_batch(b, wire, len, batch, err, sizeof(err));
-    free(wire);
+    rv = send_batch(b, batch, err, sizeof(err));
 
     for (w = batch; w; w = w->next)
         callers++;
@@ -174,7 +181,7 @@ static void lead(idgw_redis_batch *b)
     /* every caller of the batch sleeps on this lock until it is dropped,
      * so their waiters stay valid through the loop */
     for (w = batch; w; w = w->next) {
-        if (rv != APR_SUCCESS)
+        if (rv != APR_SUCCESS && w->rv == APR_SUCCESS)
             fail_waiter(w, rv, err);
         w->origin->batch_callers = (int)callers;
         w->done = 1;
@@ -219,8 +226,8 @@ static char *format_cmds(int n, const idgw_redis_batch_cmd *cmds, size_t *len)
 }
 
 apr_status_t idgw_redis_batch_call(idgw_redis_batch *b, int n, const idgw_redis_batch_cmd *cmds,
-                                   redisReply **replies, idgw_redis_batch_origin *origin,
-                                   char *err, size_t errlen)
+                                   const char *expect_replid, redisReply **replies,
+                                   idgw_redis_batch_origin *origin, char *err, size_t errlen)
 {
     waiter w;
     size_t len = 0;
@@ -233,6 +240,9 @@ apr_status_t idgw_redis_batch_call(idgw_redis_batch *b, int n, const idgw_redis_
         return APR_ENOMEM;
     }
     memset(&w, 0, sizeof(w));
+    w.wire = wire;
+    w.len = len;
+    w.expect = expect_replid;
     w.n = n;
     w.replies = replies;
     w.origin = origin;
@@ -242,13 +252,6 @@ apr_status_t idgw_redis_batch_call(idgw_redis_batch *b, int n, const idgw_redis_
     pthread_cond_init(&w.wake, NULL);
 
     pthread_mutex_lock(&b->lock);
-    if (!queue_append(b, wire, len)) {
-        pthread_mutex_unlock(&b->lock);
-        pthread_cond_destroy(&w.wake);
-        free(wire);
-        apr_cpystrn(err, "out of memory queueing the commands", errlen);
-        return APR_ENOMEM;
-    }
     if (b->tail)
         b->tail->next = &w;
     else
@@ -264,6 +267,18 @@ apr_status_t idgw_redis_batch_call(idgw_redis_batch *b, int n, const idgw_redis_
     pthread_cond_destroy(&w.wake);
     free(wire);
     return w.rv;
+}
+
+int idgw_redis_batch_history(idgw_redis_batch *b, char replid[41], char replid2[41])
+{
+    int known;
+
+    pthread_mutex_lock(&b->lock);
+    known = b->replid[0] != '\0';
+    apr_cpystrn(replid, b->replid, 41);
+    apr_cpystrn(replid2, b->replid2, 41);
+    pthread_mutex_unlock(&b->lock);
+    return known;
 }
 
 void idgw_redis_batch_get_stats(idgw_redis_batch *b, idgw_redis_batch_stats *st)

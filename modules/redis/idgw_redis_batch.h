@@ -20,9 +20,9 @@
  * StackExchange.Redis's multiplexer.)
  *
  * What may go through it: commands that never block the connection (no
- * WAIT, no blocking pops) and need no reload (no EVALSHA/FCALL: a NOSCRIPT
- * would have to be handled by the batch for every caller), because a batch
- * waits for its slowest command.  A failure of the connection fails every
+ * WAIT, no blocking pops), because a batch waits for its slowest command.
+ * A script call's NOSCRIPT or READONLY comes back as its reply (the script
+ * did not run or wrote nothing): the caller runs it again by the pool.  A failure of the connection fails every
  * caller of the batch (none is sent again: whether Redis ran them is not
  * known; read-only callers may ask again by another path).
  */
@@ -50,16 +50,27 @@ typedef struct idgw_redis_batch_origin {
 apr_status_t idgw_redis_batch_create(apr_pool_t *p, idgw_redis_pool *pl,
                                      idgw_redis_batch **out);
 
+/* The commands were made for another master's history: not sent. */
+#define IDGW_REDIS_BATCH_OTHER_HISTORY (APR_OS_START_USERERR + 4711)
+
 /*
  * Send n commands (kept together and in order) and wait for their replies:
  * APR_SUCCESS with replies[0..n-1] set (the caller frees them; error replies
  * included).  Otherwise every reply is NULL and err says why: APR_EAGAIN
- * when the pool's breaker is open, another status when no connection could
- * be had or it failed during the batch.
+ * when the pool's breaker is open, IDGW_REDIS_BATCH_OTHER_HISTORY when
+ * expect_replid (the master's replid the commands carry, e.g. the session
+ * script's history rule; NULL or "": any) is not the replid of the
+ * connection the batch took (nothing sent; origin tells the one it met:
+ * make the commands again), another status when no connection could be had
+ * or it failed during the batch.
  */
 apr_status_t idgw_redis_batch_call(idgw_redis_batch *b, int n, const idgw_redis_batch_cmd *cmds,
-                                   redisReply **replies, idgw_redis_batch_origin *origin,
-                                   char *err, size_t errlen);
+                                   const char *expect_replid, redisReply **replies,
+                                   idgw_redis_batch_origin *origin, char *err, size_t errlen);
+
+/* The history (INFO replication's master_replid, master_replid2) of the
+ * connection the last batch used: 1, or 0 when none is known yet. */
+int idgw_redis_batch_history(idgw_redis_batch *b, char replid[41], char replid2[41]);
 
 /* Counters for tests and status pages. */
 typedef struct idgw_redis_batch_stats {

@@ -155,6 +155,15 @@ redisReply *idgw_unsettled_run(idgw_redis_conn *conn, int argc, const char **arg
 const char *idgw_unsettled_chip_key(apr_pool_t *p, const char *idm);
 void idgw_session_settle_register(void);
 
+/* A script through the child's batcher (idgw_session_redis.c): OK, an
+ * error (logged), DECLINED (not run: the pool should run it), or
+ * IDGW_SESSION_RUN_OTHER_HISTORY (not sent: made for another master's
+ * history; origin tells the one the batch met). */
+#define IDGW_SESSION_RUN_OTHER_HISTORY (-4711)
+int idgw_session_run_batched(request_rec *r, const idgw_script *s, idgw_script_args *a,
+                             int parts_header, const char *expect_replid, redisReply **reply,
+                             idgw_redis_batch_origin *origin);
+
 int idgw_session_run(request_rec *r, const idgw_script *s, idgw_script_args *a,
                      int parts_header, redisReply **reply);
 

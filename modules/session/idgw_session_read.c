@@ -78,7 +78,7 @@ int idgw_session_status_read(request_rec *r, const idgw_session_request *rq,
     bc[1].argc = 1;
     bc[1].argv = cmds.time;
     bc[1].lens = cmds.time_lens;
-    rv = idgw_redis_batch_call(idgw_g.batch, 2, bc, replies, &origin, err, sizeof(err));
+    rv = idgw_redis_batch_call(idgw_g.batch, 2, bc, NULL, replies, &origin, err, sizeof(err));
     /* the latency load shedding watches, as for a script */
     idgw_shed_observe(apr_time_now() - started);
     if (APR_STATUS_IS_EAGAIN(rv))

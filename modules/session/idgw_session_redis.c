@@ -86,6 +86,57 @@ static int run_cluster(request_rec *r, const idgw_script *s, idgw_script_args *a
 }
 
 /*
+ * A script without WAIT behind it goes through the child's batcher
+ * (idgw_redis_batch.h): it shares a round trip with what the other threads
+ * send at the same moment.  OK with *reply, or an error answered and
+ * logged as run_script would; DECLINED when the script did not run and the
+ * pool should run it: not sent (the breaker is open; expect_replid is not
+ * the connection's history, *origin tells which it met:
+ * IDGW_SESSION_RUN_OTHER_HISTORY), NOSCRIPT (the pool loads it) or READONLY
+ * (the batch's connection is replaced; the pool finds the master).
+ */
+int idgw_session_run_batched(request_rec *r, const idgw_script *s, idgw_script_args *a,
+                             int parts_header, const char *expect_replid, redisReply **reply,
+                             idgw_redis_batch_origin *origin)
+{
+    const char **argv;
+    size_t *lens;
+    int argc = idgw_script_args_argv(a, s, parts_header, &argv, &lens);
+    idgw_redis_batch_cmd cmd = { argc, argv, lens };
+    apr_time_t started = apr_time_now();
+    char err[300];
+    apr_status_t rv = idgw_redis_batch_call(idgw_g.batch, 1, &cmd, expect_replid, reply, origin,
+                                            err, sizeof(err));
+
+    idgw_shed_observe(apr_time_now() - started);
+    if (rv == IDGW_REDIS_BATCH_OTHER_HISTORY)
+        return IDGW_SESSION_RUN_OTHER_HISTORY;
+    if (APR_STATUS_IS_EAGAIN(rv))
+        return DECLINED;
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "IDGW0111: Redis command failed "
+                      "(script %s): %s", s->name, err);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    switch (idgw_redis_classify(*reply)) {
+    case IDGW_REDIS_NOSCRIPT:
+    case IDGW_REDIS_READONLY:
+        freeReplyObject(*reply);
+        *reply = NULL;
+        return DECLINED;
+    case IDGW_REDIS_OK:
+        return OK;
+    default: {
+        int status = idgw_session_reply_status(r, s, NULL, *reply);
+
+        freeReplyObject(*reply);
+        *reply = NULL;
+        return status;
+    }
+    }
+}
+
+/*
  * Retry policy: a command is sent at most once per connection attempt.
  * After an I/O error or a timeout nobody knows whether Redis ran the script,
  * so it is NOT sent again (the terminal retransmits; the script recognises
@@ -106,6 +157,15 @@ static int run_script(request_rec *r, const idgw_script *s, idgw_script_args *a,
     *confirmed = 1;
     if (idgw_g.cluster)
         return run_cluster(r, s, a, parts_header, reply, wait_replicas, confirmed);
+    /* (the session script's own call, which carries a history, batches in
+     * call_script; the others carry none) */
+    if (!wait_replicas && idgw_g.batch && s != &idgw_g.request_script) {
+        idgw_redis_batch_origin origin;
+        int rc = idgw_session_run_batched(r, s, a, parts_header, NULL, reply, &origin);
+
+        if (rc != DECLINED)
+            return rc;
+    }
     if (!idgw_g.pool) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0110: no Redis pool in this child");
         return HTTP_SERVICE_UNAVAILABLE;

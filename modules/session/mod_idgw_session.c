@@ -226,23 +226,51 @@ static apr_status_t free_reply(void *reply)
     return APR_SUCCESS;
 }
 
-/* A status whose parts have nothing to do, of a session this child
- * refreshed a moment ago, is answered by one read when it can be
- * (idgw_status_read.h): OK (res filled), DECLINED (the script decides) or
- * an error. */
-static int try_status_read(request_rec *r, idgw_session_request *rq, idgw_script_args *a,
-                           int fresh, idgw_session_result *res)
+/* The session script through the child's batcher, made for the history of
+ * the connection the batcher last used; once more when the batch met
+ * another (a failover, a restart).  DECLINED: the pool should run it. */
+static int run_batched(request_rec *r, idgw_session_request *rq, idgw_script_args *a,
+                       redisReply **reply)
 {
-    int rc;
+    idgw_redis_batch_origin origin;
+    char *replid = apr_pcalloc(r->pool, 41), *replid2 = apr_pcalloc(r->pool, 41);
+    int rc, tries;
 
-    if (!fresh || !idgw_script_args_parts_idle(a))
-        return DECLINED;
-    if ((rc = idgw_session_status_read(r, rq, res)) != DECLINED)
-        return rc;
-    /* the script needs the history of the connection it runs on */
-    idgw_session_history_args(r, rq);
-    idgw_session_core_args_history(a, rq);
+    if (!idgw_redis_batch_history(idgw_g.batch, replid, replid2))
+        return DECLINED;    /* nothing known yet: the pool's connection tells */
+    for (tries = 0; tries < 2; tries++) {
+        rq->replid = replid;
+        rq->replid2 = replid2;
+        idgw_session_core_args_history(a, rq);
+        rc = idgw_session_run_batched(r, &idgw_g.request_script, a, 1, replid, reply, &origin);
+        if (rc != IDGW_SESSION_RUN_OTHER_HISTORY)
+            return rc;
+        replid = apr_pstrdup(r->pool, origin.replid);
+        replid2 = apr_pstrdup(r->pool, origin.replid2);
+    }
     return DECLINED;
+}
+
+/* The session script: through the batcher when nothing waits behind it
+ * (a status, or any request while IdgwSessionWaitReplicas is 0), else (or
+ * when the batch declined) on the request's connection, confirmed by the
+ * replicas when IdgwSessionWaitReplicas asks for it (*confirmed). */
+static int run_request_script(request_rec *r, idgw_session_request *rq, idgw_script_args *a,
+                              redisReply **reply, int *confirmed)
+{
+    int rc = DECLINED;
+
+    if (idgw_g.batch && (rq->mode == IDGW_MODE_STATUS || !idgw_g.srv->wait_replicas)
+        && (rc = run_batched(r, rq, a, reply)) != DECLINED)
+        return rc;
+    if (idgw_g.batch) {
+        /* the history of the connection the pool lends this request */
+        idgw_session_history_args(r, rq);
+        idgw_session_core_args_history(a, rq);
+    }
+    if (rq->mode == IDGW_MODE_STATUS)
+        return idgw_session_run(r, &idgw_g.request_script, a, 1, reply);
+    return idgw_session_run_confirmed(r, &idgw_g.request_script, a, 1, reply, confirmed);
 }
 
 /* One script call: core + parts.  Fills res (reply kept alive in r->pool).
@@ -254,7 +282,7 @@ static int call_script(request_rec *r, idgw_session_request *rq,
     idgw_script_args a;
     redisReply *reply;
     char err[200];
-    int rc, fresh = idgw_session_read_fresh(rq);
+    int rc;
     apr_time_t sent;
 
     /* Cluster: partners' scripts a refused open or step must not outrun go
@@ -263,21 +291,21 @@ static int call_script(request_rec *r, idgw_session_request *rq,
         (rc = idgw_session_cluster_companions_first(r)) != OK)
         return rc;
     idgw_script_args_init(&a, r->pool);
-    if (!fresh)
+    /* with a batcher the history is known once the call's path is */
+    if (!idgw_g.batch)
         idgw_session_history_args(r, rq);
     idgw_session_core_args(&a, &idgw_g.limits, rq);
     add_parts_args(r, &a);
     *confirmed = 1;
-    if ((rc = try_status_read(r, rq, &a, fresh, res)) != DECLINED)
+    /* a status whose parts have nothing to do, of a session this child
+     * refreshed a moment ago: one read when it can (idgw_status_read.h) */
+    if (idgw_session_read_fresh(rq) && idgw_script_args_parts_idle(&a)
+        && (rc = idgw_session_status_read(r, rq, res)) != DECLINED)
         return rc;
-    sent = apr_time_now();
-    if (rq->mode == IDGW_MODE_STATUS) {
+    if (rq->mode == IDGW_MODE_STATUS)
         idgw_metrics_count_lookup(IDGW_M_SESSION_STATUS, "script", NULL, NULL, 1);
-        rc = idgw_session_run(r, &idgw_g.request_script, &a, 1, &reply);
-    } else {
-        rc = idgw_session_run_confirmed(r, &idgw_g.request_script, &a, 1, &reply, confirmed);
-    }
-    if (rc != OK)
+    sent = apr_time_now();
+    if ((rc = run_request_script(r, rq, &a, &reply, confirmed)) != OK)
         return rc;
     apr_pool_cleanup_register(r->pool, reply, free_reply, apr_pool_cleanup_null);
     if (idgw_session_parse_reply(r->pool, reply, res, err, sizeof(err)) != APR_SUCCESS) {

@@ -4,8 +4,8 @@
  * and stopped here): every caller gets its own replies, in order, however
  * many threads ask at once and however large their commands; concurrent
  * callers share round trips (the server processed fewer socket reads than
- * there were calls); a failed connection fails its callers and the next
- * call works again.
+ * there were calls); commands made for another master's history are not
+ * sent; a failed connection fails its callers and the next call works again.
  */
 #include <check.h>
 #include <apr_general.h>
@@ -63,7 +63,7 @@ static int echo_pair(const char *key, const char *what, size_t len, int *callers
     char err[300];
     int ok;
 
-    if (idgw_redis_batch_call(batch, 3, cmds, replies, &origin, err, sizeof(err))
+    if (idgw_redis_batch_call(batch, 3, cmds, NULL, replies, &origin, err, sizeof(err))
         != APR_SUCCESS)
         return 0;
     ok = replies[0]->type == REDIS_REPLY_STRING && replies[0]->len == len
@@ -164,6 +164,38 @@ START_TEST(concurrent_callers_share_round_trips)
 }
 END_TEST
 
+START_TEST(commands_for_another_history_are_not_sent)
+{
+    const char *argv[] = { "INCR", "counted" };
+    size_t lens[] = { 4, 7 };
+    idgw_redis_batch_cmd cmd = { 2, argv, lens };
+    redisReply *reply;
+    idgw_redis_batch_origin origin;
+    char err[300], replid[41], replid2[41];
+
+    /* nothing known before the first batch */
+    ck_assert_int_eq(idgw_redis_batch_history(batch, replid, replid2), 0);
+    ck_assert_int_eq(idgw_redis_batch_call(batch, 1, &cmd, NULL, &reply, &origin, err,
+                                           sizeof(err)), APR_SUCCESS);
+    ck_assert_int_eq(reply->integer, 1);
+    freeReplyObject(reply);
+    ck_assert_int_eq(idgw_redis_batch_history(batch, replid, replid2), 1);
+    ck_assert_int_eq((int)strlen(replid), 40);
+    ck_assert_str_eq(origin.replid, replid);
+    /* made for another master: refused before sending, and told which */
+    ck_assert_int_eq(idgw_redis_batch_call(batch, 1, &cmd, "0123456789012345678901234567890123456789",
+                                           &reply, &origin, err, sizeof(err)),
+                     IDGW_REDIS_BATCH_OTHER_HISTORY);
+    ck_assert_ptr_null(reply);
+    ck_assert_str_eq(origin.replid, replid);
+    /* made for this one: sent; the refused INCR never ran */
+    ck_assert_int_eq(idgw_redis_batch_call(batch, 1, &cmd, replid, &reply, &origin, err,
+                                           sizeof(err)), APR_SUCCESS);
+    ck_assert_int_eq(reply->integer, 2);
+    freeReplyObject(reply);
+}
+END_TEST
+
 static void *work_large(void *data)
 {
     worker *w = data;
@@ -216,7 +248,7 @@ START_TEST(failed_connection_fails_its_callers_only)
     apr_pool_create(&pool, NULL);
     ck_assert_int_eq(idgw_redis_pool_create(pool, &cfg, NULL, 0, &rpool), APR_SUCCESS);
     ck_assert_int_eq(idgw_redis_batch_create(pool, rpool, &batch), APR_SUCCESS);
-    rv = idgw_redis_batch_call(batch, 1, &cmd, &reply, &origin, err, sizeof(err));
+    rv = idgw_redis_batch_call(batch, 1, &cmd, NULL, &reply, &origin, err, sizeof(err));
     ck_assert_int_ne(rv, APR_SUCCESS);
     ck_assert_ptr_null(reply);
     ck_assert_msg(strstr(err, "failed during a batch") != NULL, "%s", err);
@@ -239,6 +271,7 @@ static Suite *suite(void)
     tcase_add_test(tc, one_caller_gets_its_replies);
     tcase_add_test(tc, concurrent_callers_share_round_trips);
     tcase_add_test(tc, large_commands_keep_their_order);
+    tcase_add_test(tc, commands_for_another_history_are_not_sent);
     tcase_add_test(tc, failed_connection_fails_its_callers_only);
     suite_add_tcase(s, tc);
     return s;
