@@ -123,6 +123,9 @@ static const idgw_metric_desc descs[IDGW_M_COUNT] = {
     [IDGW_M_SESSION_STATUS] = { "idgw_session_status_checks_total",
         "Session status checks by how Redis answered them: read (one pipelined read, "
         "no script) or script (the session script).", 0, 1, { "path" } },
+    [IDGW_M_REDIS_BATCH] = { "idgw_redis_batched_total",
+        "The per-child Redis batcher: round_trips it made and the calls they served "
+        "(calls / round_trips: how many requests shared a round trip).", 0, 1, { "count" } },
 };
 
 static const apr_interval_time_t bounds[IDGW_METRICS_BUCKETS] = {

@@ -66,6 +66,7 @@ typedef enum idgw_metric {
     IDGW_M_CLUSTER_EVENTS,   /* counter   {event}              Redis Cluster redirections, map refreshes */
     IDGW_M_ACL_RATE_DECISIONS,/* counter  {dimension, where}   fleet-wide limits: in Redis or on a lease */
     IDGW_M_SESSION_STATUS,   /* counter   {path}               session status checks: read or script */
+    IDGW_M_REDIS_BATCH,      /* counter   {count}              the batcher: round trips and the calls they served */
     IDGW_M_COUNT
 } idgw_metric;
 

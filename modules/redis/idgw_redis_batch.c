@@ -17,6 +17,8 @@
 
 #include <apr_strings.h>
 
+#include "idgw_metrics.h"
+
 typedef struct waiter {
     struct waiter *next;
     const char *wire;              /* the caller's commands in the wire format */
@@ -177,6 +179,8 @@ static void lead(idgw_redis_batch *b)
 
     for (w = batch; w; w = w->next)
         callers++;
+    idgw_metrics_count_lookup(IDGW_M_REDIS_BATCH, "round_trips", NULL, NULL, 1);  /* metrics */
+    idgw_metrics_count_lookup(IDGW_M_REDIS_BATCH, "calls", NULL, NULL, callers);  /* metrics */
     pthread_mutex_lock(&b->lock);
     /* every caller of the batch sleeps on this lock until it is dropped,
      * so their waiters stay valid through the loop */
@@ -189,6 +193,7 @@ static void lead(idgw_redis_batch *b)
     }
     b->stats.batches++;
     b->stats.callers += callers;
+
     if (callers > b->stats.largest)
         b->stats.largest = callers;
     if (rv != APR_SUCCESS)
