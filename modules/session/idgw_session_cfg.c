@@ -474,7 +474,10 @@ const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_s
     if (c->redis.pool_max == IDGW_UNSET) {
         if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1)
             threads = 1;
-        c->redis.pool_max = threads;
+        /* one a request may hold to its end, and two that never wait for a
+         * request: the batch on the wire (idgw_redis_batch.h: one leader at
+         * a time, whose callers may be holding theirs) and the reaper */
+        c->redis.pool_max = threads + 2;
     }
     if (!c->key_prefix)
         c->key_prefix = D_PREFIX;
