@@ -50,14 +50,12 @@ sub shed_total {
          ? $1 : 0;
 }
 
-# One attacker: opens a session at $prefix from $addr, then alternates
-# status requests and steps with a wrong sequence number.  Prints
+# One attacker, its session open ($c, at the prefix, from its address):
+# alternates status requests and steps with a wrong sequence number.  Prints
 # "sent ok refused_local other retry_after_missing" to $wfh.
 sub flooder {
-    my ($prefix, $addr, $wfh) = @_;
-    my $c = IdgwTest::Client->new(base => IdgwTest::Client::base_url() . $prefix, xff => $addr);
+    my ($c, $wfh) = @_;
     my %n = (sent => 1, local => 0, other => 0, noretry => 0);
-    $c->open_session;
     for my $i (1 .. $PER_FLOODER) {
         my $res = $i % 2 ? $c->status : $c->step('list_cards', 'relay', seq => 7);
         $n{sent}++;
@@ -79,12 +77,20 @@ sub flood {
     my (@pids, @rfh);
     my $before = evalsha();
     my $t0 = time;
+    # every attacker has its session before any floods: a flood that began
+    # first would spend the address's burst on another attacker's open
+    my @c = map {
+        my $c = IdgwTest::Client->new(base => IdgwTest::Client::base_url() . $prefix,
+                                      xff => $addr_of->($_));
+        $c->open_session;
+        $c;
+    } 1 .. $FLOODERS;
     for my $i (1 .. $FLOODERS) {
         pipe(my $r, my $w) or die "pipe: $!";
         my $pid = fork // die "fork: $!";
         if (!$pid) {
             close $r;
-            flooder($prefix, $addr_of->($i), $w);
+            flooder($c[$i - 1], $w);
             exit 0;
         }
         close $w;

@@ -122,6 +122,9 @@ cli($MASTER, 'CONFIG', 'SET', 'min-replicas-max-lag', 1);   # the test does not 
 my $seq_before = cli($MASTER, 'HGET', $c->session_key, 'seq');
 kill 'STOP', $rpid;
 sleep 2.5;
+# the master counts its good replicas once a second (replicationCron), on
+# whole seconds of lag: on a loaded machine 2.5 s may not be enough yet
+wait_for(sub { cli($MASTER, 'INFO', 'replication') =~ /min_slaves_good_slaves:0\b/ }, 10);
 $res = $c->step('store_card', 'request');
 kill 'CONT', $rpid;
 ok t_cmp("$res->{status} " . IdgwTest::Client::error_code($res), '503 IDGW-SRV-001',
