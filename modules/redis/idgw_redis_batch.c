@@ -131,16 +131,13 @@ static apr_status_t send_batch(idgw_redis_batch *b, waiter *batch, char *err, si
 {
     idgw_redis_conn *c;
     apr_status_t rv = idgw_redis_pool_acquire(b->pool, &c, err, errlen);
-    char drain_err[160];
-    int done = 0, drained, sent = 0;
+    int done = 0, sent = 0;
 
+    /* (the pool lends a connection with the replies of commands pipelined
+     * on it earlier already read: check_conn) */
     if (rv != APR_SUCCESS)
         return rv;
-    /* replies of commands pipelined earlier on this connection come first */
-    drained = idgw_redis_drain(c, drain_err, sizeof(drain_err));
-    if (drained > 0 && c->drained_errors++ == 0)
-        apr_cpystrn(c->drain_error, drain_err, sizeof(c->drain_error));
-    if (drained < 0 || (sent = append_batch(c, batch)) < 0)
+    if ((sent = append_batch(c, batch)) < 0)
         rv = APR_EGENERAL;
     while (rv == APR_SUCCESS && sent > 0 && !done) {
         if (redisBufferWrite(c->ctx, &done) != REDIS_OK)
@@ -193,7 +190,6 @@ static void lead(idgw_redis_batch *b)
     }
     b->stats.batches++;
     b->stats.callers += callers;
-
     if (callers > b->stats.largest)
         b->stats.largest = callers;
     if (rv != APR_SUCCESS)

@@ -22,9 +22,10 @@
  * What may go through it: commands that never block the connection (no
  * WAIT, no blocking pops), because a batch waits for its slowest command.
  * A script call's NOSCRIPT or READONLY comes back as its reply (the script
- * did not run or wrote nothing): the caller runs it again by the pool.  A failure of the connection fails every
- * caller of the batch (none is sent again: whether Redis ran them is not
- * known; read-only callers may ask again by another path).
+ * did not run or wrote nothing): the caller runs it again by the pool.
+ * A failure of the connection fails every caller of the batch (none is
+ * sent again: whether Redis ran them is not known; read-only callers may
+ * ask again by another path).
  */
 #ifndef IDGW_REDIS_BATCH_H
 #define IDGW_REDIS_BATCH_H

@@ -160,6 +160,16 @@ void idgw_session_settle_register(void);
  * IDGW_SESSION_RUN_OTHER_HISTORY (not sent: made for another master's
  * history; origin tells the one the batch met). */
 #define IDGW_SESSION_RUN_OTHER_HISTORY (-4711)
+/* n commands through the child's batcher, timed for load shedding: OK
+ * (replies set), DECLINED (not sent: the breaker is open; the pool path
+ * answers and logs it), IDGW_SESSION_RUN_OTHER_HISTORY (not sent: made for
+ * another master's history, origin tells which) or HTTP_SERVICE_UNAVAILABLE
+ * (the connection failed: IDGW0111 names what and name). */
+int idgw_session_batch(request_rec *r, const char *what, const char *name, int n,
+                       const idgw_redis_batch_cmd *cmds, const char *expect_replid,
+                       redisReply **replies, idgw_redis_batch_origin *origin);
+/* A reply that lives as long as the request (freed with r->pool). */
+void idgw_session_keep_reply(request_rec *r, redisReply *reply);
 int idgw_session_run_batched(request_rec *r, const idgw_script *s, idgw_script_args *a,
                              int parts_header, const char *expect_replid, redisReply **reply,
                              idgw_redis_batch_origin *origin);

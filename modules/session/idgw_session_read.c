@@ -53,12 +53,6 @@ void idgw_session_read_after_script(const idgw_session_request *rq,
         idgw_touch_forget(idgw_g.touched, rq->sid);
 }
 
-static apr_status_t free_reply(void *reply)
-{
-    freeReplyObject(reply);
-    return APR_SUCCESS;
-}
-
 int idgw_session_status_read(request_rec *r, const idgw_session_request *rq,
                              idgw_session_result *res)
 {
@@ -66,10 +60,7 @@ int idgw_session_status_read(request_rec *r, const idgw_session_request *rq,
     idgw_redis_batch_cmd bc[2];
     redisReply *replies[2];
     idgw_redis_batch_origin origin;
-    char err[300];
-    apr_time_t started = apr_time_now();
-    apr_status_t rv;
-    int i;
+    int rc;
 
     idgw_status_read_cmds_make(r->pool, idgw_g.limits.prefix, rq->sid, &cmds);
     bc[0].argc = 2 + IDGW_SR_NFIELDS;
@@ -78,18 +69,11 @@ int idgw_session_status_read(request_rec *r, const idgw_session_request *rq,
     bc[1].argc = 1;
     bc[1].argv = cmds.time;
     bc[1].lens = cmds.time_lens;
-    rv = idgw_redis_batch_call(idgw_g.batch, 2, bc, NULL, replies, &origin, err, sizeof(err));
-    /* the latency load shedding watches, as for a script */
-    idgw_shed_observe(apr_time_now() - started);
-    if (APR_STATUS_IS_EAGAIN(rv))
-        return DECLINED;    /* the breaker: the script path answers and logs it */
-    if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "IDGW0111: Redis command failed "
-                      "(status read): %s", err);
-        return HTTP_SERVICE_UNAVAILABLE;
-    }
-    for (i = 0; i < 2; i++)
-        apr_pool_cleanup_register(r->pool, replies[i], free_reply, apr_pool_cleanup_null);
+    /* DECLINED when the breaker is open: the script path answers and logs it */
+    if ((rc = idgw_session_batch(r, "status read", NULL, 2, bc, NULL, replies, &origin)) != OK)
+        return rc;
+    idgw_session_keep_reply(r, replies[0]);
+    idgw_session_keep_reply(r, replies[1]);
     if (!idgw_status_read_judge(replies[0], replies[1], rq, &idgw_g.limits, origin.replid,
                                 origin.replid2, res))
         return DECLINED;

@@ -95,6 +95,39 @@ static int run_cluster(request_rec *r, const idgw_script *s, idgw_script_args *a
  * IDGW_SESSION_RUN_OTHER_HISTORY), NOSCRIPT (the pool loads it) or READONLY
  * (the batch's connection is replaced; the pool finds the master).
  */
+int idgw_session_batch(request_rec *r, const char *what, const char *name, int n,
+                       const idgw_redis_batch_cmd *cmds, const char *expect_replid,
+                       redisReply **replies, idgw_redis_batch_origin *origin)
+{
+    apr_time_t started = apr_time_now();
+    char err[300];
+    apr_status_t rv = idgw_redis_batch_call(idgw_g.batch, n, cmds, expect_replid, replies,
+                                            origin, err, sizeof(err));
+
+    /* the latency load shedding watches, as for the pool's calls */
+    idgw_shed_observe(apr_time_now() - started);
+    if (rv == APR_SUCCESS)
+        return OK;
+    if (rv == IDGW_REDIS_BATCH_OTHER_HISTORY)
+        return IDGW_SESSION_RUN_OTHER_HISTORY;
+    if (APR_STATUS_IS_EAGAIN(rv))
+        return DECLINED;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "IDGW0111: Redis command failed (%s%s%s): %s",
+                  what, name ? " " : "", name ? name : "", err);
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
+static apr_status_t free_reply(void *reply)
+{
+    freeReplyObject(reply);
+    return APR_SUCCESS;
+}
+
+void idgw_session_keep_reply(request_rec *r, redisReply *reply)
+{
+    apr_pool_cleanup_register(r->pool, reply, free_reply, apr_pool_cleanup_null);
+}
+
 int idgw_session_run_batched(request_rec *r, const idgw_script *s, idgw_script_args *a,
                              int parts_header, const char *expect_replid, redisReply **reply,
                              idgw_redis_batch_origin *origin)
@@ -103,21 +136,10 @@ int idgw_session_run_batched(request_rec *r, const idgw_script *s, idgw_script_a
     size_t *lens;
     int argc = idgw_script_args_argv(a, s, parts_header, &argv, &lens);
     idgw_redis_batch_cmd cmd = { argc, argv, lens };
-    apr_time_t started = apr_time_now();
-    char err[300];
-    apr_status_t rv = idgw_redis_batch_call(idgw_g.batch, 1, &cmd, expect_replid, reply, origin,
-                                            err, sizeof(err));
+    int rc = idgw_session_batch(r, "script", s->name, 1, &cmd, expect_replid, reply, origin);
 
-    idgw_shed_observe(apr_time_now() - started);
-    if (rv == IDGW_REDIS_BATCH_OTHER_HISTORY)
-        return IDGW_SESSION_RUN_OTHER_HISTORY;
-    if (APR_STATUS_IS_EAGAIN(rv))
-        return DECLINED;
-    if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "IDGW0111: Redis command failed "
-                      "(script %s): %s", s->name, err);
-        return HTTP_SERVICE_UNAVAILABLE;
-    }
+    if (rc != OK)
+        return rc;
     switch (idgw_redis_classify(*reply)) {
     case IDGW_REDIS_NOSCRIPT:
     case IDGW_REDIS_READONLY:

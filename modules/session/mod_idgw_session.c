@@ -220,12 +220,6 @@ static int run_parts_results(request_rec *r, const idgw_session_result *res)
     return OK;
 }
 
-static apr_status_t free_reply(void *reply)
-{
-    freeReplyObject(reply);
-    return APR_SUCCESS;
-}
-
 /* The session script through the child's batcher, made for the history of
  * the connection the batcher last used; once more when the batch met
  * another (a failover, a restart).  DECLINED: the pool should run it. */
@@ -307,7 +301,7 @@ static int call_script(request_rec *r, idgw_session_request *rq,
     sent = apr_time_now();
     if ((rc = run_request_script(r, rq, &a, &reply, confirmed)) != OK)
         return rc;
-    apr_pool_cleanup_register(r->pool, reply, free_reply, apr_pool_cleanup_null);
+    idgw_session_keep_reply(r, reply);
     if (idgw_session_parse_reply(r->pool, reply, res, err, sizeof(err)) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0113: %s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
