@@ -226,6 +226,20 @@ typedef int (*idgw_reaper_fn)(apr_pool_t *p, server_rec *s, const idgw_reaped_op
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_put_reaped,
                         (request_rec *r, const char *name, const void *data, apr_size_t len));
 /*
+ * idgw_vault_put or (reaped) idgw_vault_put_reaped, written by this step's
+ * commit instead of a script of its own: the item is sealed now, and the
+ * commit that answers the step (outcome OK) writes it first, refused the same
+ * ways, so the answer and the item land together or not at all, in the
+ * commit's one round trip.  For what a step stores just before it answers (an
+ * operation's context): idgw_vault_get in the same request does not see it,
+ * and a failed commit is the item's failure (the handler aborts as for any
+ * commit it lost).  APR_EINVAL outside a claimed step, after its commit, or
+ * for a bad name; another error: the item could not be sealed (logged).
+ */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_stage,
+                        (request_rec *r, idgw_vault_scope scope, const char *name,
+                         const void *data, apr_size_t len, int reaped));
+/*
  * Before a handler tells the backends about its operation itself (an abort,
  * a completion's notices), it takes the reaper's watch: whoever removes the
  * watch tells them, once.  APR_SUCCESS: the reaper will not (no watch was

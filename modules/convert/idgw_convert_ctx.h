@@ -6,7 +6,7 @@
  * server's operation id, the chip command being relayed).  The context holds
  * card data, so it exists in clear only in request pools (wiped when the pool
  * goes) and is otherwise kept sealed in the session vault
- * (mod_idgw_session's idgw_vault_put, operation scope, item "ctx").
+ * (mod_idgw_session's idgw_vault_stage, operation scope, item "ctx", reaped).
  *
  * Names are short ASCII; values are UTF-8 without NUL.  Serialised form:
  * "IC1\n" then name NUL value NUL ... (no escaping needed).

@@ -37,10 +37,9 @@
 static APR_OPTIONAL_FN_TYPE(idgw_session_get) *session_get;
 static APR_OPTIONAL_FN_TYPE(idgw_session_commit) *session_commit;
 static APR_OPTIONAL_FN_TYPE(idgw_session_body) *session_body;
-static APR_OPTIONAL_FN_TYPE(idgw_vault_put) *vault_put;
+static APR_OPTIONAL_FN_TYPE(idgw_vault_stage) *vault_stage;
 static APR_OPTIONAL_FN_TYPE(idgw_vault_get) *vault_get;
 static APR_OPTIONAL_FN_TYPE(idgw_session_strike) *session_strike;
-static APR_OPTIONAL_FN_TYPE(idgw_vault_put_reaped) *vault_put_reaped;
 static APR_OPTIONAL_FN_TYPE(idgw_reaper_register) *reaper_register;
 static APR_OPTIONAL_FN_TYPE(idgw_session_unwatch) *session_unwatch;
 static APR_OPTIONAL_FN_TYPE(idgw_session_step_budget) *step_budget;
@@ -344,14 +343,17 @@ static int ctx_need(conv_req *c, int *rc)
 }
 
 /* The card part only: display data stays out of the sealed card context
- * that every relay step rewrites (display_save). */
+ * that every relay step rewrites (display_save).  Written by the step's
+ * commit, with the answer that leads to it (no round trip of its own); a
+ * commit that fails is handled in answer(). */
 static int ctx_save(conv_req *c)
 {
     size_t len;
     const char *blob = idgw_ctx_encode_part(c->r->pool, c->env.ctx, 0, &len);
 
-    /* reaped: if the app vanishes now, the reaper aborts the operation */
-    return blob && vault_put_reaped(c->r, CTX_ITEM, blob, len) == APR_SUCCESS;
+    /* reaped: if the app vanishes after this step, the reaper aborts the operation */
+    return blob && vault_stage(c->r, IDGW_VAULT_OPERATION, CTX_ITEM, blob, len, 1)
+        == APR_SUCCESS;
 }
 
 /* The display part, when the request stage fetched one: an item of its own,
@@ -363,7 +365,8 @@ static int display_save(conv_req *c)
 
     if (!idgw_ctx_has_display(c->env.ctx))
         return 1;
-    return blob && vault_put(c->r, IDGW_VAULT_OPERATION, DISPLAY_ITEM, blob, len) == APR_SUCCESS;
+    return blob && vault_stage(c->r, IDGW_VAULT_OPERATION, DISPLAY_ITEM, blob, len, 0)
+        == APR_SUCCESS;
 }
 
 /* The display part into the loaded context; none stored is no error. */
@@ -533,10 +536,10 @@ static int step_close(conv_req *c)
     return answer(c, IDGW_COMMIT_OK, idgw_ans_closed(c->r->pool, cancelled));
 }
 
-/* The operation's context could not be stored: the step lost its claim
- * (the session was ended meanwhile, e.g. by another message with the same
- * sequence number, or a retry took the step over) or Redis failed.  Abort
- * what this step started and answer the reason, never a 500. */
+/* The operation's context could not be sealed for the commit to store.
+ * Abort what this step started and answer the reason, never a 500.  (When
+ * the commit that stores it fails, the step lost its claim or Redis failed:
+ * answer() aborts.) */
 static int context_lost(conv_req *c)
 {
     idgw_conv_fail f;
@@ -753,11 +756,10 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     session_get = APR_RETRIEVE_OPTIONAL_FN(idgw_session_get);
     session_commit = APR_RETRIEVE_OPTIONAL_FN(idgw_session_commit);
     session_body = APR_RETRIEVE_OPTIONAL_FN(idgw_session_body);
-    vault_put = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_put);
+    vault_stage = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_stage);
     vault_get = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_get);
     session_strike = APR_RETRIEVE_OPTIONAL_FN(idgw_session_strike);
     session_prove = APR_RETRIEVE_OPTIONAL_FN(idgw_session_prove);
-    vault_put_reaped = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_put_reaped);
     reaper_register = APR_RETRIEVE_OPTIONAL_FN(idgw_reaper_register);
     session_unwatch = APR_RETRIEVE_OPTIONAL_FN(idgw_session_unwatch);
     acl_identity_check = APR_RETRIEVE_OPTIONAL_FN(idgw_acl_identity_check);
@@ -766,8 +768,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     settle_fns.claim = APR_RETRIEVE_OPTIONAL_FN(idgw_unsettled_claim);
     settle_fns.release = APR_RETRIEVE_OPTIONAL_FN(idgw_unsettled_release);
     settle_fns.settle = APR_RETRIEVE_OPTIONAL_FN(idgw_unsettled_settle);
-    if (!session_get || !session_commit || !session_body || !vault_put || !vault_get
-        || !session_strike || !session_prove || !vault_put_reaped || !reaper_register
+    if (!session_get || !session_commit || !session_body || !vault_stage || !vault_get
+        || !session_strike || !session_prove || !reaper_register
         || !session_unwatch
         || !unsettled_record || !settle_fns.of_chip || !settle_fns.claim
         || !settle_fns.release || !settle_fns.settle) {

@@ -224,21 +224,52 @@ const char idgw_lua_session_core[] =
  *       5 reaper record of this session: mod_idgw_session always passes them]
  * ARGV: 1 seq, 2 outcome (ok|abort), 3 answer, 4 drop operation vault (0|1),
  *       5 session id (the reaper set's member), 6 attempt number,
- *       7 what proved the session in this step ('chip', 'user' or '': pv)
+ *       7 what proved the session in this step ('chip', 'user' or '': pv),
+ *       8 the number n of vault items the step stored with its commit
+ *       (idgw_vault_stage; absent: 0), then 4 per item: scope ('o' the
+ *       operation's, KEYS 2; 's' the session's, KEYS 3), name, sealed blob,
+ *       '1' when the reaper keeps a copy (idgw_vault_put_reaped's record);
+ *       then, when an item is reaped: hold ms, session id, operation, IDm,
+ *       correlation id, virtual host (as idgw_lua_vault_put's ARGV 4-9)
  * Returns 1, or the code of why the step lost its claim: the session is gone
  * (IDGW-SES-001), was ended meanwhile (the code that ended it, e.g.
  * IDGW-SEQ-003 when another message took the same sequence number), or the
  * step was taken over by a retry after the lease (IDGW-SEQ-006: this attempt
  * is fenced out).  Only the attempt that holds the claim may commit, once.
+ * The items stored with the commit are written first, as idgw_lua_vault_put
+ * writes them (refused the same way: IDGW-SES-003 closed, IDGW-SES-004 the
+ * session's time is up), so the answer and the context it leads to land
+ * together or not at all, in one round trip.
  * When the operation ends here (abort, completion, close) its vault items go
  * and the reaper stops watching it: its handler has told the backends.  The
  * commit of close drops the session's vault items too (close keeps them
  * until now so that its handler can read an open operation's context). */
 const char idgw_lua_commit[] =
-"local s = redis.call('HMGET', KEYS[1], 'seq', 'st', 'ans', 'at', 'why', 'pv')\n"
+"local s = redis.call('HMGET', KEYS[1], 'seq', 'st', 'ans', 'at', 'why', 'pv', 'dl')\n"
 "if not s[1] then return 'IDGW-SES-001' end\n"
 "if s[2] == 'dead' then return s[5] or 'IDGW-SES-002' end\n"
 "if s[4] ~= ARGV[6] or s[1] ~= ARGV[1] or s[3] ~= '' then return 'IDGW-SEQ-006' end\n"
+"local n = tonumber(ARGV[8] or '0')\n"
+"if n > 0 then\n"
+"  if s[2] == 'closed' then return 'IDGW-SES-003' end\n"
+"  local t = redis.call('TIME')\n"
+"  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"  local ttl = math.min(redis.call('PTTL', KEYS[1]), tonumber(s[7]) - now)\n"
+"  if ttl <= 0 then return 'IDGW-SES-004' end\n"
+"  local r = 9 + 4 * n\n"
+"  for i = 9, 8 + 4 * n, 4 do\n"
+"    local vault = ARGV[i] == 's' and KEYS[3] or KEYS[2]\n"
+"    redis.call('HSET', vault, ARGV[i + 1], ARGV[i + 2])\n"
+"    redis.call('PEXPIRE', vault, ttl)\n"
+"    if ARGV[i + 3] == '1' then\n"
+"      local hold = tonumber(ARGV[r])\n"
+"      redis.call('HSET', KEYS[5], 'op', ARGV[r + 2], 'item', ARGV[i + 1], 'blob', ARGV[i + 2],\n"
+"                 'idm', ARGV[r + 3], 'cid', ARGV[r + 4], 'vhost', ARGV[r + 5])\n"
+"      redis.call('PEXPIRE', KEYS[5], 2 * hold)\n"
+"      redis.call('ZADD', KEYS[4], string.format('%.0f', now + hold), ARGV[5])\n"
+"    end\n"
+"  end\n"
+"end\n"
 "redis.call('HSET', KEYS[1], 'ans', ARGV[3])\n"
 "-- the first proof stays: later relay steps prove the same chip again\n"
 "if ARGV[7] and ARGV[7] ~= '' and not s[6] then redis.call('HSET', KEYS[1], 'pv', ARGV[7]) end\n"

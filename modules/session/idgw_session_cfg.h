@@ -92,6 +92,15 @@ typedef struct idgw_session_globals {
 extern idgw_session_globals idgw_g;
 
 /* Per-request state (r->request_config). */
+/* A sealed vault item written by the step's commit (idgw_vault_stage). */
+typedef struct idgw_vault_staged {
+    int session_scope;                /* IDGW_VAULT_SESSION (else the operation's) */
+    const char *name;
+    const char *blob;                 /* sealed */
+    size_t len;
+    int reaped;                       /* the reaper keeps a copy (idgw_vault_put_reaped) */
+} idgw_vault_staged;
+
 typedef struct idgw_session_req {
     idgw_session_info info;
     const char *body;
@@ -101,6 +110,8 @@ typedef struct idgw_session_req {
     int committed;
     const char *proof;                /* what proved the session's identities in this
                                          request ("chip", "user"): the commit records it */
+    apr_array_header_t *staged;       /* idgw_vault_staged: vault items the commit
+                                         writes (idgw_vault_stage); NULL: none */
     /* retransmission: the stored answer */
     int replay;
     int replay_status;

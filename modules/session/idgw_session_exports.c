@@ -31,6 +31,28 @@ static apr_status_t idgw_session_body(request_rec *r, const char **body, apr_siz
     return APR_SUCCESS;
 }
 
+static void reaper_record_args(request_rec *r, idgw_script_args *a,
+                               const idgw_session_info *in);
+
+/* The items the step stores with its commit (ARGV 8 on: idgw_lua_commit). */
+static void staged_args(request_rec *r, idgw_script_args *a, const idgw_session_req *req)
+{
+    const idgw_vault_staged *it = req->staged ? (const idgw_vault_staged *)req->staged->elts
+                                              : NULL;
+    int i, n = req->staged ? req->staged->nelts : 0, reaped = 0;
+
+    idgw_script_args_int(a, n);
+    for (i = 0; i < n; i++) {
+        idgw_script_args_str(a, it[i].session_scope ? "s" : "o");
+        idgw_script_args_str(a, it[i].name);
+        idgw_script_args_arg(a, it[i].blob, it[i].len);
+        idgw_script_args_str(a, it[i].reaped ? "1" : "0");
+        reaped |= it[i].reaped;
+    }
+    if (reaped)
+        reaper_record_args(r, a, &req->info);
+}
+
 static void commit_args(request_rec *r, idgw_script_args *a, const idgw_session_req *req,
                         idgw_commit_outcome outcome, const char *blob, size_t blob_len)
 {
@@ -52,6 +74,9 @@ static void commit_args(request_rec *r, idgw_script_args *a, const idgw_session_
     idgw_script_args_str(a, in->sid);
     idgw_script_args_int(a, req->attempt);
     idgw_script_args_str(a, req->proof ? req->proof : "");
+    /* an abort ends the operation: what the step meant to store goes unwritten */
+    if (outcome != IDGW_COMMIT_ABORT)
+        staged_args(r, a, req);
 }
 
 /* A write of the step was refused (reply: the code of why) or failed: note
@@ -167,6 +192,40 @@ static const idgw_session_info *vault_session(request_rec *r, const char *name)
     return in;
 }
 
+static apr_status_t seal_item(request_rec *r, const idgw_session_info *in,
+                              idgw_vault_scope scope, const char *name, const void *data,
+                              apr_size_t len, unsigned char **blob, size_t *blob_len)
+{
+    apr_status_t rv = idgw_vault_seal(r->pool, idgw_g.vault_keys, in->sid,
+                                      aad_name(r, scope, name), data, len, blob, blob_len);
+
+    if (rv != APR_SUCCESS)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "IDGW0133: vault: cannot seal item %s",
+                      name);
+    return rv;
+}
+
+/* What the reaper's record needs, in the order idgw_lua_vault_put and
+ * idgw_lua_commit both take it: hold ms, session id, operation, IDm,
+ * correlation id, virtual host.  The record keeps the same sealed bytes as
+ * the vault: the reaper unseals them with the same AAD. */
+static void reaper_record_args(request_rec *r, idgw_script_args *a,
+                               const idgw_session_info *in)
+{
+    idgw_script_args_int(a, (apr_int64_t)apr_time_as_msec(idgw_g.limits.idle
+                                                          + idgw_g.reaper_grace));
+    idgw_script_args_str(a, in->sid);
+    idgw_script_args_str(a, idgw_op_name(in->op));
+    idgw_script_args_str(a, in->idm);
+    idgw_script_args_str(a, in->correlation_id);
+    idgw_script_args_str(a, idgw_reaper_vhost_id(r->pool, r->server));
+}
+
+static int reaper_on(void)
+{
+    return idgw_g.reaper_fn != NULL && idgw_g.reaper_interval > 0;
+}
+
 static apr_status_t vault_put(request_rec *r, idgw_vault_scope scope, const char *name,
                               const void *data, apr_size_t len, int reaped)
 {
@@ -180,13 +239,9 @@ static apr_status_t vault_put(request_rec *r, idgw_vault_scope scope, const char
 
     if (!in)
         return APR_EINVAL;
-    rv = idgw_vault_seal(r->pool, idgw_g.vault_keys, in->sid, aad_name(r, scope, name),
-                         data, len, &blob, &blob_len);
-    if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "IDGW0133: vault: cannot seal item %s",
-                      name);
+    rv = seal_item(r, in, scope, name, data, len, &blob, &blob_len);
+    if (rv != APR_SUCCESS)
         return rv;
-    }
     idgw_script_args_init(&a, r->pool);
     idgw_script_args_key(&a, idgw_key_session(r->pool, idgw_g.limits.prefix, in->sid));
     idgw_script_args_key(&a, vault_key(r, scope, in->sid));
@@ -194,16 +249,9 @@ static apr_status_t vault_put(request_rec *r, idgw_vault_scope scope, const char
     idgw_script_args_arg(&a, (const char *)blob, blob_len);
     idgw_script_args_int(&a, req->attempt);
     if (reaped) {
-        /* the same sealed bytes: the reaper unseals them with the same AAD */
         idgw_script_args_key(&a, idgw_key_reap_set(r->pool, idgw_g.limits.prefix, in->sid));
         idgw_script_args_key(&a, idgw_key_reap_record(r->pool, idgw_g.limits.prefix, in->sid));
-        idgw_script_args_int(&a, (apr_int64_t)apr_time_as_msec(idgw_g.limits.idle
-                                                               + idgw_g.reaper_grace));
-        idgw_script_args_str(&a, in->sid);
-        idgw_script_args_str(&a, idgw_op_name(in->op));
-        idgw_script_args_str(&a, in->idm);
-        idgw_script_args_str(&a, in->correlation_id);
-        idgw_script_args_str(&a, idgw_reaper_vhost_id(r->pool, r->server));
+        reaper_record_args(r, &a, in);
     }
     if (idgw_session_run(r, &idgw_g.vault_put_script, &a, 0, &reply) != OK)
         return step_lost(r, req, "vault write", NULL);
@@ -224,8 +272,35 @@ static apr_status_t idgw_vault_put(request_rec *r, idgw_vault_scope scope, const
 static apr_status_t idgw_vault_put_reaped(request_rec *r, const char *name, const void *data,
                                           apr_size_t len)
 {
-    return vault_put(r, IDGW_VAULT_OPERATION, name, data, len,
-                     idgw_g.reaper_fn != NULL && idgw_g.reaper_interval > 0);
+    return vault_put(r, IDGW_VAULT_OPERATION, name, data, len, reaper_on());
+}
+
+/* Sealed now, written by the commit (staged_args). */
+static apr_status_t idgw_vault_stage(request_rec *r, idgw_vault_scope scope, const char *name,
+                                     const void *data, apr_size_t len, int reaped)
+{
+    const idgw_session_info *in = vault_session(r, name);
+    idgw_session_req *req = idgw_session_req_get(r);
+    idgw_vault_staged *it;
+    unsigned char *blob;
+    size_t blob_len;
+    apr_status_t rv;
+
+    if (!in || !req->claimed || req->committed
+        || (reaped && scope != IDGW_VAULT_OPERATION))
+        return APR_EINVAL;
+    rv = seal_item(r, in, scope, name, data, len, &blob, &blob_len);
+    if (rv != APR_SUCCESS)
+        return rv;
+    if (!req->staged)
+        req->staged = apr_array_make(r->pool, 2, sizeof(idgw_vault_staged));
+    it = apr_array_push(req->staged);
+    it->session_scope = scope == IDGW_VAULT_SESSION;
+    it->name = name;
+    it->blob = (const char *)blob;
+    it->len = blob_len;
+    it->reaped = reaped && reaper_on();
+    return APR_SUCCESS;
 }
 
 static apr_status_t idgw_reaper_register(apr_pool_t *pconf, idgw_reaper_fn fn)
@@ -493,6 +568,7 @@ void idgw_session_register_exports(void)
     APR_REGISTER_OPTIONAL_FN(idgw_session_strike);
     APR_REGISTER_OPTIONAL_FN(idgw_session_prove);
     APR_REGISTER_OPTIONAL_FN(idgw_vault_put_reaped);
+    APR_REGISTER_OPTIONAL_FN(idgw_vault_stage);
     APR_REGISTER_OPTIONAL_FN(idgw_reaper_register);
     APR_REGISTER_OPTIONAL_FN(idgw_session_unwatch);
     APR_REGISTER_OPTIONAL_FN(idgw_script_part_register);

@@ -232,6 +232,46 @@ static const char *commit_as(apr_int64_t at, apr_int64_t seq, const char *outcom
     return run_write(&commit_script, &a);
 }
 
+/* The same with vault items stored by the commit (idgw_vault_stage): items
+ * holds scope ("o" or "s"), name, sealed blob and reaped ("1" or "0") per
+ * item, NULL-terminated; reaped items add the reaper's record arguments. */
+static const char *commit_items(apr_int64_t at, apr_int64_t seq, const char *answer,
+                                const char *const *items)
+{
+    idgw_script_args a;
+    int n = 0, reaped = 0, i;
+
+    while (items[4 * n])
+        n++;
+    idgw_script_args_init(&a, pool);
+    idgw_script_args_key(&a, idgw_key_session(pool, lim.prefix, sid));
+    idgw_script_args_key(&a, idgw_key_vault_operation(pool, lim.prefix, sid));
+    idgw_script_args_key(&a, idgw_key_vault_session(pool, lim.prefix, sid));
+    idgw_script_args_key(&a, idgw_key_reap_set(pool, lim.prefix, sid));
+    idgw_script_args_key(&a, idgw_key_reap_record(pool, lim.prefix, sid));
+    idgw_script_args_int(&a, seq);
+    idgw_script_args_str(&a, "ok");
+    idgw_script_args_str(&a, answer);
+    idgw_script_args_str(&a, "0");
+    idgw_script_args_str(&a, sid);
+    idgw_script_args_int(&a, at);
+    idgw_script_args_str(&a, commit_proof);
+    idgw_script_args_int(&a, n);
+    for (i = 0; i < 4 * n; i++) {
+        idgw_script_args_str(&a, items[i]);
+        reaped |= i % 4 == 3 && strcmp(items[i], "1") == 0;
+    }
+    if (reaped) {
+        idgw_script_args_int(&a, 60000);
+        idgw_script_args_str(&a, sid);
+        idgw_script_args_str(&a, "add_card");
+        idgw_script_args_str(&a, IDM);
+        idgw_script_args_str(&a, CID);
+        idgw_script_args_str(&a, "gw.example:443");
+    }
+    return run_write(&commit_script, &a);
+}
+
 static void commit(apr_int64_t seq, const char *outcome, const char *answer, int drop)
 {
     ck_assert_str_eq(commit_as(attempt, seq, outcome, answer, drop), "1");
@@ -858,6 +898,99 @@ START_TEST(completion_drops_operation_vault)
 }
 END_TEST
 
+/* The step's context stored by its commit: the answer, the items, the
+ * reaper's record and watch land in one script, as idgw_lua_vault_put
+ * would have written them. */
+START_TEST(commit_stores_staged_items)
+{
+    const char *vo = idgw_key_vault_operation(pool, lim.prefix, sid);
+    const char *rec = idgw_key_reap_record(pool, lim.prefix, sid);
+    const char *items[] = { "o", "ctx", "sealed-ctx", "1", "o", "display", "sealed-disp", "0",
+                            "s", "pw", "sealed-pw", "0", NULL };
+    redisReply *r;
+    apr_int64_t score;
+
+    lim.idle = apr_time_from_sec(30);
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    ck_assert_str_eq(commit_items(attempt, 1, "200 x\n<relay/>", items), "1");
+    ck_assert_str_eq(hget("ans"), "200 x\n<relay/>");
+    r = redisCommand(conn->ctx, "HMGET %s ctx display", vo);
+    ck_assert_str_eq(r->element[0]->str, "sealed-ctx");
+    ck_assert_str_eq(r->element[1]->str, "sealed-disp");
+    freeReplyObject(r);
+    r = redisCommand(conn->ctx, "HGET %s pw", idgw_key_vault_session(pool, lim.prefix, sid));
+    ck_assert_str_eq(r->str, "sealed-pw");
+    freeReplyObject(r);
+    /* the vault expires with the session at the latest */
+    ck_assert_int_gt(int_command("PTTL %s", vo), 0);
+    ck_assert_int_le(int_command("PTTL %s", vo),
+                     int_command("PTTL %s", idgw_key_session(pool, lim.prefix, sid)));
+    /* the reaper's record holds the reaped item only, for twice the hold */
+    r = redisCommand(conn->ctx, "HMGET %s op item blob idm cid vhost", rec);
+    ck_assert_str_eq(r->element[0]->str, "add_card");
+    ck_assert_str_eq(r->element[1]->str, "ctx");
+    ck_assert_str_eq(r->element[2]->str, "sealed-ctx");
+    ck_assert_str_eq(r->element[3]->str, IDM);
+    ck_assert_str_eq(r->element[4]->str, CID);
+    ck_assert_str_eq(r->element[5]->str, "gw.example:443");
+    freeReplyObject(r);
+    ck_assert_int_gt(int_command("PTTL %s", rec), 60000);
+    r = redisCommand(conn->ctx, "ZSCORE %s %s", idgw_key_reap_set(pool, lim.prefix, sid), sid);
+    ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+    score = atoll(r->str);
+    freeReplyObject(r);
+    ck_assert_int_gt(score, (apr_int64_t)(apr_time_now() / 1000) + 50000);
+    /* a second commit of the step, items and all, is refused */
+    ck_assert_str_eq(commit_items(attempt, 1, "200 x\n<other/>", items), "IDGW-SEQ-006");
+}
+END_TEST
+
+/* Refused like the puts: a fenced-out attempt, a closed session, a session
+ * past its deadline; then nothing of the commit is written. */
+START_TEST(commit_items_refused_like_puts)
+{
+    const char *vo = idgw_key_vault_operation(pool, lim.prefix, sid);
+    const char *items[] = { "o", "ctx", "late", "1", NULL };
+    idgw_session_result res;
+    apr_int64_t first;
+
+    lim.pending_lease = apr_time_from_msec(150);
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    first = attempt;
+    usleep(200000);
+    res = step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>");
+    ck_assert_int_eq(res.kind, IDGW_ACCEPT_RECLAIM);
+    ck_assert_str_eq(commit_items(first, 1, "200 x\n<late/>", items), "IDGW-SEQ-006");
+    ck_assert_int_eq(int_command("EXISTS %s", vo), 0);
+    ck_assert_int_eq(int_command("EXISTS %s", idgw_key_reap_record(pool, lim.prefix, sid)), 0);
+    ck_assert_str_eq(hget("ans"), "");
+
+    /* closed: the close step's commit may not store items */
+    ck_assert_str_eq(commit_as(res.attempt, 1, "abort", "409 x\n<restart/>", 0), "1");
+    expect_ok(step(IDGW_OP_CLOSE, IDGW_STEP_REQUEST, 2, ""), IDGW_PHASE_CLOSED);
+    ck_assert_str_eq(commit_items(attempt, 2, "200 x\n<closed/>", items), "IDGW-SES-003");
+    ck_assert_str_eq(hget("ans"), "");
+    ck_assert_int_eq(int_command("EXISTS %s", vo), 0);
+}
+END_TEST
+
+START_TEST(commit_items_refused_past_deadline)
+{
+    const char *items[] = { "o", "ctx", "x", "0", NULL };
+
+    lim.lifetime = apr_time_from_msec(200);
+    lim.idle = apr_time_from_msec(5000);
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    usleep(250000);
+    ck_assert_str_eq(commit_items(attempt, 1, "200 x\n", items), "IDGW-SES-004");
+    ck_assert_str_eq(hget("ans"), "");
+    ck_assert_int_eq(int_command("EXISTS %s", idgw_key_vault_operation(pool, lim.prefix, sid)), 0);
+}
+END_TEST
+
 START_TEST(vault_refused_without_live_session)
 {
     const char *vo = idgw_key_vault_operation(pool, lim.prefix, sid);
@@ -1084,6 +1217,9 @@ int main(void)
     tcase_add_test(tc, correlation_id_kept);
     tcase_add_test(tc, completion_drops_operation_vault);
     tcase_add_test(tc, vault_refused_without_live_session);
+    tcase_add_test(tc, commit_stores_staged_items);
+    tcase_add_test(tc, commit_items_refused_like_puts);
+    tcase_add_test(tc, commit_items_refused_past_deadline);
     tcase_add_test(tc, relay_limit);
     tcase_add_test(tc, every_key_expires);
     tcase_add_test(tc, noscript_recovered);
