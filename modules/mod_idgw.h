@@ -236,6 +236,21 @@ APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_put_reaped,
  * commit it lost).  APR_EINVAL outside a claimed step, after its commit, or
  * for a bad name; another error: the item could not be sealed (logged).
  */
+/*
+ * The handler of every step of kind step (IDGW_STEP_REQUEST, _RELAY or
+ * _COMPLETE; close is a request step) reads the operation-scope item name:
+ * the session script that claims such a step reads it too, and
+ * idgw_vault_get of it in that step then costs no round trip of its own.
+ * The value is the one the claim found (the claim fences every other attempt
+ * out, so only this request could change it before its commit; its own
+ * idgw_vault_put or idgw_vault_delete of the item sends the next get to
+ * Redis).  Ask only for what the step reads every time: each name adds an
+ * HMGET field, and its value travels in the claim's reply.  From a
+ * post_config hook, before APR_HOOK_REALLY_LAST; APR_EINVAL for a bad step
+ * or name.
+ */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_prefetch,
+                        (apr_pool_t *pconf, idgw_step step, const char *name));
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_vault_stage,
                         (request_rec *r, idgw_vault_scope scope, const char *name,
                          const void *data, apr_size_t len, int reaped));

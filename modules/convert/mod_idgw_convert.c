@@ -38,6 +38,7 @@ static APR_OPTIONAL_FN_TYPE(idgw_session_get) *session_get;
 static APR_OPTIONAL_FN_TYPE(idgw_session_commit) *session_commit;
 static APR_OPTIONAL_FN_TYPE(idgw_session_body) *session_body;
 static APR_OPTIONAL_FN_TYPE(idgw_vault_stage) *vault_stage;
+static APR_OPTIONAL_FN_TYPE(idgw_vault_prefetch) *vault_prefetch;
 static APR_OPTIONAL_FN_TYPE(idgw_vault_get) *vault_get;
 static APR_OPTIONAL_FN_TYPE(idgw_session_strike) *session_strike;
 static APR_OPTIONAL_FN_TYPE(idgw_reaper_register) *reaper_register;
@@ -757,6 +758,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     session_commit = APR_RETRIEVE_OPTIONAL_FN(idgw_session_commit);
     session_body = APR_RETRIEVE_OPTIONAL_FN(idgw_session_body);
     vault_stage = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_stage);
+    vault_prefetch = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_prefetch);
     vault_get = APR_RETRIEVE_OPTIONAL_FN(idgw_vault_get);
     session_strike = APR_RETRIEVE_OPTIONAL_FN(idgw_session_strike);
     session_prove = APR_RETRIEVE_OPTIONAL_FN(idgw_session_prove);
@@ -769,6 +771,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     settle_fns.release = APR_RETRIEVE_OPTIONAL_FN(idgw_unsettled_release);
     settle_fns.settle = APR_RETRIEVE_OPTIONAL_FN(idgw_unsettled_settle);
     if (!session_get || !session_commit || !session_body || !vault_stage || !vault_get
+        || !vault_prefetch
         || !session_strike || !session_prove || !reaper_register
         || !session_unwatch
         || !unsettled_record || !settle_fns.of_chip || !settle_fns.claim
@@ -782,6 +785,15 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
      * explicit "IdgwAcl Off" locations in the error log at every start */
     if ((err = idgw_convert_acl_startup(ptemp, s, 1))) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* every relay and completion reads the context, a completion the
+     * display data: read with the step's claim (one round trip less) */
+    if (vault_prefetch(pconf, IDGW_STEP_RELAY, CTX_ITEM) != APR_SUCCESS
+        || vault_prefetch(pconf, IDGW_STEP_COMPLETE, CTX_ITEM) != APR_SUCCESS
+        || vault_prefetch(pconf, IDGW_STEP_COMPLETE, DISPLAY_ITEM) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "IDGW0400: mod_idgw_convert: the session "
+                     "module refused the vault items its steps read");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (reaper_register(pconf, reap_abandoned) != APR_SUCCESS) {

@@ -28,9 +28,11 @@
  *    the history rule is then off; see idgw_session_history.c),
  *    18 '1' when the strike counters (K 4, 5) live on other slots (Redis
  *    Cluster): the script then only reports the strike's scope and the
- *    caller counts it (idgw_session_cluster.c); '0' otherwise
+ *    caller counts it (idgw_session_cluster.c); '0' otherwise,
+ *    19 the operation vault's items the step's handler reads, space-separated
+ *    (idgw_vault_prefetch; '' or absent: none)
  * Results: {'OK', from, to, seq, relays, created_ms, deadline_ms, addr_mismatch, kind,
- *           attempt, correlation id}
+ *           attempt, correlation id[, the items of A[19] (HMGET of K 2)]}
  *          {'RETX', answer, addr_mismatch}
  *          {'ERR', code, strike, invalidated}
  *          {'COLLIDE'}                                  (open: id in use)
@@ -146,6 +148,15 @@ const char idgw_lua_session_core[] =
 "  return s[1] ~= false and s[1] ~= 'dead' and s[1] ~= 'closed' and s[3] == A[6]\n"
 "    and s[4] == A[7] and (s[15] or '') ~= ''\n"
 "end\n"
+"-- what the step's handler will read of the operation vault, read with its\n"
+"-- claim: the claim fences every other attempt out, so nothing but this\n"
+"-- request can change them until it commits (nil: nothing asked)\n"
+"local function prefetch(K, A)\n"
+"  if not A[19] or A[19] == '' then return nil end\n"
+"  local names = {}\n"
+"  for n in string.gmatch(A[19], '[^ ]+') do names[#names + 1] = n end\n"
+"  return redis.call('HMGET', K[2], unpack(names))\n"
+"end\n"
 "local function core(K, A)\n"
 "  local now = now_ms()\n"
 "  if A[1] == 'open' then return session_open(K, A, now) end\n"
@@ -188,7 +199,7 @@ const char idgw_lua_session_core[] =
 "    at = at + 1\n"
 "    redis.call('HSET', K[1], 'pt', fmt(now), 'at', at)\n"
 "    if st ~= 'closed' then touch(K, now, dl, idle) end\n"
-"    return {'OK', s[12], st, seq, nr, ct, dl, amis, 'RECLAIM', at, cid}\n"
+"    return {'OK', s[12], st, seq, nr, ct, dl, amis, 'RECLAIM', at, cid, prefetch(K, A)}\n"
 "  end\n"
 "  if st == 'closed' then strike(K, A, 2); return {'ERR', 'IDGW-SES-003', 2, 0} end\n"
 "  -- the phone is ahead of Redis: the gateway answered seq - 1, which this\n"
@@ -213,7 +224,7 @@ const char idgw_lua_session_core[] =
 "  -- close keeps the vault items until its commit drops them: the close\n"
 "  -- handler reads an open operation's context to tell the backends\n"
 "  touch(K, now, dl, idle)\n"
-"  return {'OK', st, nxt, seq, nr, ct, dl, amis, 'NEW', at, cid}\n"
+"  return {'OK', st, nxt, seq, nr, ct, dl, amis, 'NEW', at, cid, prefetch(K, A)}\n"
 "end\n";
 
 /* Runs the parts and the core; P (the parts) and T (the table) are defined

@@ -44,6 +44,7 @@ void idgw_session_core_args(idgw_script_args *a, const idgw_session_limits *lim,
     idgw_script_args_str(a, rq->replid ? rq->replid : "");
     idgw_script_args_str(a, rq->replid2 ? rq->replid2 : "");
     idgw_script_args_str(a, idgw_keys_cluster() ? "1" : "0");
+    idgw_script_args_str(a, rq->prefetch ? rq->prefetch : "");
 }
 
 /* A[16] and A[17] of the core: the master's replid and replid2. */
@@ -88,7 +89,7 @@ static apr_status_t parse_accepted(const redisReply *c, idgw_session_result *out
 {
     apr_int64_t relays, amis;
 
-    if (c->elements != 11 || !get_int(c->element[9], &out->attempt)
+    if (c->elements < 11 || c->elements > 12 || !get_int(c->element[9], &out->attempt)
         || c->element[10]->type != REDIS_REPLY_STRING || !parse_state(c->element[1], &out->from)
         || !parse_state(c->element[2], &out->to) || !get_int(c->element[3], &out->seq)
         || !get_int(c->element[4], &relays) || !get_int(c->element[5], &out->created_ms)
@@ -99,6 +100,12 @@ static apr_status_t parse_accepted(const redisReply *c, idgw_session_result *out
     out->relays = (int)relays;
     out->addr_mismatch = amis != 0;
     out->correlation_id = c->element[10]->str;
+    out->prefetched = NULL;
+    if (c->elements == 12) {
+        if (c->element[11]->type != REDIS_REPLY_ARRAY)
+            return bad(err, errlen, "OK prefetch");
+        out->prefetched = c->element[11];
+    }
     if (is_str(c->element[8], "NEW"))
         out->kind = IDGW_ACCEPT_NEW;
     else if (is_str(c->element[8], "RECLAIM"))

@@ -52,6 +52,8 @@ typedef struct idgw_session_request {
     const char *client_addr;
     const char *correlation_id;           /* open: the new session's (random); else NULL */
     const char *replid, *replid2;         /* the master's history (NULL: unknown, rule off) */
+    const char *prefetch;                 /* step: operation vault items read with the
+                                             claim, space-separated (NULL: none) */
 } idgw_session_request;
 
 /* Keys and arguments of the core part (part 0) of the per-request script. */
@@ -96,6 +98,8 @@ typedef struct idgw_session_result {
     int addr_mismatch;
     apr_int64_t attempt;       /* the claim's attempt number (fencing token) */
     const char *correlation_id;
+    const redisReply *prefetched; /* NEW, RECLAIM: the items of rq->prefetch in its
+                                     order (nil: none stored), or NULL */
     /* RETRANSMIT */
     const char *answer;
     size_t answer_len;

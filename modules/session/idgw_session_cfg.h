@@ -87,6 +87,9 @@ typedef struct idgw_session_globals {
     const char *step_worst_by;
     const idgw_script_part *parts[IDGW_SCRIPT_MAX_PARTS];
     int nparts;
+    /* per step kind: the operation vault's items its handler reads, read
+     * with the claim (idgw_vault_prefetch, post_config; NULL: none) */
+    const char *prefetch[IDGW_STEP_COUNT];
 } idgw_session_globals;
 
 extern idgw_session_globals idgw_g;
@@ -101,6 +104,13 @@ typedef struct idgw_vault_staged {
     int reaped;                       /* the reaper keeps a copy (idgw_vault_put_reaped) */
 } idgw_vault_staged;
 
+/* An operation vault item as the step's claim read it (idgw_vault_prefetch). */
+typedef struct idgw_vault_prefetched {
+    const char *name;                 /* NULL: forgotten (this request wrote it) */
+    const char *blob;                 /* sealed; NULL: none stored */
+    size_t len;
+} idgw_vault_prefetched;
+
 typedef struct idgw_session_req {
     idgw_session_info info;
     const char *body;
@@ -112,6 +122,8 @@ typedef struct idgw_session_req {
                                          request ("chip", "user"): the commit records it */
     apr_array_header_t *staged;       /* idgw_vault_staged: vault items the commit
                                          writes (idgw_vault_stage); NULL: none */
+    apr_array_header_t *prefetched;   /* idgw_vault_prefetched: operation vault items
+                                         the claim read (NULL: none) */
     /* retransmission: the stored answer */
     int replay;
     int replay_status;

@@ -192,6 +192,33 @@ static const idgw_session_info *vault_session(request_rec *r, const char *name)
     return in;
 }
 
+/* The item as this step's claim read it (idgw_vault_prefetch), or NULL when
+ * the claim did not read it (or this request wrote it since). */
+static idgw_vault_prefetched *prefetched(request_rec *r, idgw_vault_scope scope,
+                                         const char *name)
+{
+    const idgw_session_req *req = idgw_session_req_get(r);
+    idgw_vault_prefetched *it;
+    int i;
+
+    if (scope != IDGW_VAULT_OPERATION || !req || !req->prefetched)
+        return NULL;
+    it = (idgw_vault_prefetched *)req->prefetched->elts;
+    for (i = 0; i < req->prefetched->nelts; i++)
+        if (it[i].name && strcmp(it[i].name, name) == 0)
+            return &it[i];
+    return NULL;
+}
+
+/* This request writes the item: the next get asks Redis. */
+static void prefetch_forget(request_rec *r, idgw_vault_scope scope, const char *name)
+{
+    idgw_vault_prefetched *it = prefetched(r, scope, name);
+
+    if (it)
+        it->name = NULL;
+}
+
 static apr_status_t seal_item(request_rec *r, const idgw_session_info *in,
                               idgw_vault_scope scope, const char *name, const void *data,
                               apr_size_t len, unsigned char **blob, size_t *blob_len)
@@ -242,6 +269,7 @@ static apr_status_t vault_put(request_rec *r, idgw_vault_scope scope, const char
     rv = seal_item(r, in, scope, name, data, len, &blob, &blob_len);
     if (rv != APR_SUCCESS)
         return rv;
+    prefetch_forget(r, scope, name);
     idgw_script_args_init(&a, r->pool);
     idgw_script_args_key(&a, idgw_key_session(r->pool, idgw_g.limits.prefix, in->sid));
     idgw_script_args_key(&a, vault_key(r, scope, in->sid));
@@ -300,6 +328,26 @@ static apr_status_t idgw_vault_stage(request_rec *r, idgw_vault_scope scope, con
     it->blob = (const char *)blob;
     it->len = blob_len;
     it->reaped = reaped && reaper_on();
+    return APR_SUCCESS;
+}
+
+/* Appended to the step kind's list, once per name and configuration cycle
+ * (pre_config clears the lists). */
+static apr_status_t idgw_vault_prefetch(apr_pool_t *pconf, idgw_step step, const char *name)
+{
+    const char *have;
+    size_t n;
+
+    if (step <= IDGW_STEP_NONE || step >= IDGW_STEP_COUNT || !idgw_vault_item_name_valid(name))
+        return APR_EINVAL;
+    have = idgw_g.prefetch[step];
+    n = strlen(name);
+    for (; have && *have; have += strcspn(have, " "), have += *have == ' ')
+        if (strncmp(have, name, n) == 0 && (have[n] == ' ' || have[n] == '\0'))
+            return APR_SUCCESS;
+    idgw_g.prefetch[step] = idgw_g.prefetch[step]
+        ? apr_pstrcat(pconf, idgw_g.prefetch[step], " ", name, NULL)
+        : apr_pstrdup(pconf, name);
     return APR_SUCCESS;
 }
 
@@ -387,23 +435,37 @@ static apr_status_t idgw_vault_get(request_rec *r, idgw_vault_scope scope, const
                               const unsigned char **data, apr_size_t *len)
 {
     const idgw_session_info *in = vault_session(r, name);
-    redisReply *reply;
+    const idgw_vault_prefetched *pre;
+    redisReply *reply = NULL;
+    const char *blob;
+    size_t blob_len;
     unsigned char *plain;
     size_t plain_len;
     apr_status_t rv;
 
     if (!in)
         return APR_EINVAL;
-    reply = vault_field_command(r, "HGET", scope, in, name);
-    if (!reply)
-        return APR_EGENERAL;
-    if (reply->type != REDIS_REPLY_STRING) {
-        freeReplyObject(reply);
-        return APR_ENOENT;
+    if ((pre = prefetched(r, scope, name)) != NULL) {
+        /* read with the step's claim: no round trip */
+        if (!pre->blob)
+            return APR_ENOENT;
+        blob = pre->blob;
+        blob_len = pre->len;
+    } else {
+        reply = vault_field_command(r, "HGET", scope, in, name);
+        if (!reply)
+            return APR_EGENERAL;
+        if (reply->type != REDIS_REPLY_STRING) {
+            freeReplyObject(reply);
+            return APR_ENOENT;
+        }
+        blob = reply->str;
+        blob_len = reply->len;
     }
     rv = idgw_vault_unseal(r->pool, idgw_g.vault_keys, in->sid, aad_name(r, scope, name),
-                           (const unsigned char *)reply->str, reply->len, &plain, &plain_len);
-    freeReplyObject(reply);
+                           (const unsigned char *)blob, blob_len, &plain, &plain_len);
+    if (reply)
+        freeReplyObject(reply);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "IDGW0134: vault item %s of sid=%s does "
                       "not unseal (%s)", name, in->sid_log,
@@ -422,6 +484,7 @@ static apr_status_t idgw_vault_delete(request_rec *r, idgw_vault_scope scope, co
 
     if (!in)
         return APR_EINVAL;
+    prefetch_forget(r, scope, name);
     reply = vault_field_command(r, "HDEL", scope, in, name);
     if (!reply)
         return APR_EGENERAL;
@@ -569,6 +632,7 @@ void idgw_session_register_exports(void)
     APR_REGISTER_OPTIONAL_FN(idgw_session_prove);
     APR_REGISTER_OPTIONAL_FN(idgw_vault_put_reaped);
     APR_REGISTER_OPTIONAL_FN(idgw_vault_stage);
+    APR_REGISTER_OPTIONAL_FN(idgw_vault_prefetch);
     APR_REGISTER_OPTIONAL_FN(idgw_reaper_register);
     APR_REGISTER_OPTIONAL_FN(idgw_session_unwatch);
     APR_REGISTER_OPTIONAL_FN(idgw_script_part_register);

@@ -41,6 +41,7 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     idgw_g.reaper_fn = NULL;
     idgw_g.step_worst = 0;       /* the handler declares it again */
     idgw_g.step_worst_by = NULL;
+    memset(idgw_g.prefetch, 0, sizeof(idgw_g.prefetch));   /* asked for again */
     return OK;
 }
 
@@ -352,6 +353,29 @@ static void fill_info(request_rec *r, idgw_session_req *req, const idgw_session_
     req->attempt = res->attempt;
 }
 
+/* The items the claim read for the handler (rq->prefetch, in its order);
+ * they point into the reply, which lives as long as the request. */
+static void keep_prefetched(request_rec *r, idgw_session_req *req,
+                            const idgw_session_request *rq, const idgw_session_result *res)
+{
+    char *names, *name, *last;
+    size_t i = 0;
+
+    if (!rq->prefetch || !res->prefetched)
+        return;
+    req->prefetched = apr_array_make(r->pool, 2, sizeof(idgw_vault_prefetched));
+    names = apr_pstrdup(r->pool, rq->prefetch);
+    for (name = apr_strtok(names, " ", &last); name && i < res->prefetched->elements;
+         name = apr_strtok(NULL, " ", &last), i++) {
+        const redisReply *v = res->prefetched->element[i];
+        idgw_vault_prefetched *it = apr_array_push(req->prefetched);
+
+        it->name = name;
+        it->blob = v->type == REDIS_REPLY_STRING ? v->str : NULL;
+        it->len = v->type == REDIS_REPLY_STRING ? v->len : 0;
+    }
+}
+
 static int answer_refusal(request_rec *r, const idgw_session_request *rq,
                           const idgw_session_result *res)
 {
@@ -426,6 +450,8 @@ static int check_session(request_rec *r, const idgw_session_dir *d)
     if ((rc = idgw_shed_check(r, &d->shed, &rq, tok_in)) != OK)
         return rc;
     rq.sid = sid;
+    if (rq.mode == IDGW_MODE_STEP && rq.step > IDGW_STEP_NONE && rq.step < IDGW_STEP_COUNT)
+        rq.prefetch = idgw_g.prefetch[rq.step];
     for (tries = 0; tries < 3; tries++) {
         if (rq.mode == IDGW_MODE_OPEN) {
             token = apr_palloc(r->pool, IDGW_TOKEN_HEX + 1);
@@ -498,6 +524,7 @@ static int check_session(request_rec *r, const idgw_session_dir *d)
     }
     fill_info(r, req, &rq, &res, token);
     req->claimed = rq.mode == IDGW_MODE_STEP;
+    keep_prefetched(r, req, &rq, &res);
     if (!confirmed)
         return answer_unconfirmed(r, req, &rq);
     if (res.addr_mismatch && idgw_g.limits.addr_policy == IDGW_ADDR_POLICY_LOG)

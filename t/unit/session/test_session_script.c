@@ -89,6 +89,7 @@ typedef struct msg {
     apr_int64_t seq;
     const char *body;
     const char *tid, *idm, *addr;
+    const char *prefetch;        /* operation vault items read with the claim */
 } msg;
 
 static idgw_session_result run(const msg *m)
@@ -112,6 +113,7 @@ static idgw_session_result run(const msg *m)
     rq.idm = m->idm ? m->idm : IDM;
     rq.client_addr = m->addr ? m->addr : ADDR;
     rq.correlation_id = m->mode == IDGW_MODE_OPEN ? CID : NULL;
+    rq.prefetch = m->prefetch;
     idgw_message_digest(idgw_op_name(m->op), idgw_step_name(m->step), m->body,
                         m->body ? strlen(m->body) : 0, rq.digest);
     idgw_script_args_init(&a, pool);
@@ -991,6 +993,52 @@ START_TEST(commit_items_refused_past_deadline)
 }
 END_TEST
 
+/* The items a step's handler reads come back with its claim (NEW and
+ * RECLAIM), in the order asked, nil for one not stored; nothing else does. */
+START_TEST(claim_reads_asked_items)
+{
+    const char *items[] = { "o", "ctx", "sealed-ctx", "1", "o", "display", "logo", "0", NULL };
+    msg relay = { IDGW_MODE_STEP, IDGW_OP_ADD_CARD, IDGW_STEP_RELAY, 2, "<r/>", NULL, NULL, NULL,
+                  "display nothing ctx" };
+    msg again = relay;
+    idgw_session_result res;
+
+    lim.pending_lease = apr_time_from_msec(150);
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    ck_assert_ptr_null(run(&(msg){ IDGW_MODE_STATUS, IDGW_OP_STATUS, IDGW_STEP_REQUEST, 0, NULL,
+                                   NULL, NULL, NULL, "ctx" }).prefetched);
+    ck_assert_str_eq(commit_items(attempt, 1, "200 x\n<relay/>", items), "1");
+    res = run(&relay);
+    expect_ok(res, IDGW_PHASE_RELAYING);
+    ck_assert_ptr_nonnull(res.prefetched);
+    ck_assert_uint_eq(res.prefetched->elements, 3);
+    ck_assert_str_eq(res.prefetched->element[0]->str, "logo");
+    ck_assert_int_eq(res.prefetched->element[1]->type, REDIS_REPLY_NIL);
+    ck_assert_str_eq(res.prefetched->element[2]->str, "sealed-ctx");
+    /* a retransmission gets the stored answer, not the items */
+    ck_assert_str_eq(commit_items(attempt, 2, "200 x\n<r2/>", (const char *[]){ NULL }), "1");
+    res = run(&relay);
+    ck_assert_int_eq(res.outcome, IDGW_SESSION_RETRANSMIT);
+    ck_assert_ptr_null(res.prefetched);
+    /* a takeover reads them too */
+    again.seq = 3;
+    expect_ok(run(&again), IDGW_PHASE_RELAYING);
+    usleep(200000);
+    res = run(&again);
+    ck_assert_int_eq(res.kind, IDGW_ACCEPT_RECLAIM);
+    ck_assert_ptr_nonnull(res.prefetched);
+    ck_assert_str_eq(res.prefetched->element[2]->str, "sealed-ctx");
+    /* asking for nothing: the reply has no item list */
+    again.seq = 4;
+    again.prefetch = NULL;
+    ck_assert_str_eq(commit_as(attempt, 3, "ok", "200 x\n", 0), "1");
+    res = run(&again);
+    expect_ok(res, IDGW_PHASE_RELAYING);
+    ck_assert_ptr_null(res.prefetched);
+}
+END_TEST
+
 START_TEST(vault_refused_without_live_session)
 {
     const char *vo = idgw_key_vault_operation(pool, lim.prefix, sid);
@@ -1220,6 +1268,7 @@ int main(void)
     tcase_add_test(tc, commit_stores_staged_items);
     tcase_add_test(tc, commit_items_refused_like_puts);
     tcase_add_test(tc, commit_items_refused_past_deadline);
+    tcase_add_test(tc, claim_reads_asked_items);
     tcase_add_test(tc, relay_limit);
     tcase_add_test(tc, every_key_expires);
     tcase_add_test(tc, noscript_recovered);
