@@ -212,11 +212,15 @@ static const char *run_write(const idgw_script *s, idgw_script_args *a)
 /* What the next commits record as the session's proof (idgw_session_prove). */
 static const char *commit_proof = "";
 
-/* The commit of attempt at, as mod_idgw_session sends it (reply read back). */
-static const char *commit_as(apr_int64_t at, apr_int64_t seq, const char *outcome,
-                             const char *answer, int drop)
+/* The commit of attempt at, as mod_idgw_session sends it (reply read back),
+ * with vault items stored by the commit (idgw_vault_stage) when items is not
+ * NULL: scope ("o" or "s"), name, sealed blob and reaped ("1" or "0") per
+ * item, NULL-terminated; reaped items add the reaper's record arguments. */
+static const char *commit_with(apr_int64_t at, apr_int64_t seq, const char *outcome,
+                               const char *answer, int drop, const char *const *items)
 {
     idgw_script_args a;
+    int n = 0, reaped = 0, i;
 
     idgw_script_args_init(&a, pool);
     idgw_script_args_key(&a, idgw_key_session(pool, lim.prefix, sid));
@@ -231,33 +235,10 @@ static const char *commit_as(apr_int64_t at, apr_int64_t seq, const char *outcom
     idgw_script_args_str(&a, sid);
     idgw_script_args_int(&a, at);
     idgw_script_args_str(&a, commit_proof);
-    return run_write(&commit_script, &a);
-}
-
-/* The same with vault items stored by the commit (idgw_vault_stage): items
- * holds scope ("o" or "s"), name, sealed blob and reaped ("1" or "0") per
- * item, NULL-terminated; reaped items add the reaper's record arguments. */
-static const char *commit_items(apr_int64_t at, apr_int64_t seq, const char *answer,
-                                const char *const *items)
-{
-    idgw_script_args a;
-    int n = 0, reaped = 0, i;
-
+    if (!items)
+        return run_write(&commit_script, &a);
     while (items[4 * n])
         n++;
-    idgw_script_args_init(&a, pool);
-    idgw_script_args_key(&a, idgw_key_session(pool, lim.prefix, sid));
-    idgw_script_args_key(&a, idgw_key_vault_operation(pool, lim.prefix, sid));
-    idgw_script_args_key(&a, idgw_key_vault_session(pool, lim.prefix, sid));
-    idgw_script_args_key(&a, idgw_key_reap_set(pool, lim.prefix, sid));
-    idgw_script_args_key(&a, idgw_key_reap_record(pool, lim.prefix, sid));
-    idgw_script_args_int(&a, seq);
-    idgw_script_args_str(&a, "ok");
-    idgw_script_args_str(&a, answer);
-    idgw_script_args_str(&a, "0");
-    idgw_script_args_str(&a, sid);
-    idgw_script_args_int(&a, at);
-    idgw_script_args_str(&a, commit_proof);
     idgw_script_args_int(&a, n);
     for (i = 0; i < 4 * n; i++) {
         idgw_script_args_str(&a, items[i]);
@@ -272,6 +253,18 @@ static const char *commit_items(apr_int64_t at, apr_int64_t seq, const char *ans
         idgw_script_args_str(&a, "gw.example:443");
     }
     return run_write(&commit_script, &a);
+}
+
+static const char *commit_as(apr_int64_t at, apr_int64_t seq, const char *outcome,
+                             const char *answer, int drop)
+{
+    return commit_with(at, seq, outcome, answer, drop, NULL);
+}
+
+static const char *commit_items(apr_int64_t at, apr_int64_t seq, const char *answer,
+                                const char *const *items)
+{
+    return commit_with(at, seq, "ok", answer, 0, items);
 }
 
 static void commit(apr_int64_t seq, const char *outcome, const char *answer, int drop)
