@@ -786,6 +786,26 @@ START_TEST(unanswered_step_reclaimed_after_lease)
 }
 END_TEST
 
+/* A request step claimed under a short retry lease; its attempt number. */
+static apr_int64_t claim_under_short_lease(void)
+{
+    lim.pending_lease = apr_time_from_msec(150);
+    open_session();
+    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
+    return attempt;
+}
+
+/* Its retry after the lease: the takeover. */
+static idgw_session_result take_over(void)
+{
+    idgw_session_result res;
+
+    usleep(200000);
+    res = step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>");
+    ck_assert_int_eq(res.kind, IDGW_ACCEPT_RECLAIM);
+    return res;
+}
+
 /* A retry after the lease takes the step over with a new attempt number;
  * the first attempt, finishing late, can neither commit nor write the vault. */
 START_TEST(takeover_fences_late_attempt)
@@ -794,14 +814,9 @@ START_TEST(takeover_fences_late_attempt)
     idgw_session_result res;
     apr_int64_t first;
 
-    lim.pending_lease = apr_time_from_msec(150);
-    open_session();
-    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
-    first = attempt;
+    first = claim_under_short_lease();
     ck_assert_str_eq(vault_put_as(first, vo, "ctx", "first", 0), "1");
-    usleep(200000);
-    res = step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>");
-    ck_assert_int_eq(res.kind, IDGW_ACCEPT_RECLAIM);
+    res = take_over();
     ck_assert_int_eq(res.attempt, first + 1);
     /* the late first attempt is fenced out */
     ck_assert_str_eq(vault_put_as(first, vo, "ctx", "late", 0), "IDGW-SEQ-006");
@@ -952,13 +967,8 @@ START_TEST(commit_items_refused_like_puts)
     idgw_session_result res;
     apr_int64_t first;
 
-    lim.pending_lease = apr_time_from_msec(150);
-    open_session();
-    expect_ok(step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>"), IDGW_PHASE_REQUESTED);
-    first = attempt;
-    usleep(200000);
-    res = step(IDGW_OP_ADD_CARD, IDGW_STEP_REQUEST, 1, "<a/>");
-    ck_assert_int_eq(res.kind, IDGW_ACCEPT_RECLAIM);
+    first = claim_under_short_lease();
+    res = take_over();
     ck_assert_str_eq(commit_items(first, 1, "200 x\n<late/>", items), "IDGW-SEQ-006");
     ck_assert_int_eq(int_command("EXISTS %s", vo), 0);
     ck_assert_int_eq(int_command("EXISTS %s", idgw_key_reap_record(pool, lim.prefix, sid)), 0);
