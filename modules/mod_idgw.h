@@ -481,7 +481,7 @@ typedef struct idgw_cluster_companion {
     int (*results)(request_rec *r, struct redisReply **replies, int n, const char *err);
     void (*struck)(request_rec *r);
 } idgw_cluster_companion;
-#define IDGW_CLUSTER_COMPANION_CALLS 4   /* per companion and request */
+#define IDGW_CLUSTER_COMPANION_CALLS 6   /* per companion and request */
 APR_DECLARE_OPTIONAL_FN(apr_status_t, idgw_session_cluster_companion_register,
                         (apr_pool_t *pconf, const idgw_cluster_companion *c));
 APR_DECLARE_OPTIONAL_FN(struct redisReply *, idgw_session_cluster_key_command,

@@ -6,8 +6,11 @@
 # change is in force within IdgwAclListsMaxAge, also after the lists'
 # master is killed and its replica promoted.  The fleet-wide rate limits run
 # one CHECK per dimension on its own slot (PREFIXacl:rl:{addr:V}), mostly
-# spared by the children's leases.  What needs the session's script too
-# (auto-bans, shadow rules) is refused at configtest, not ignored.
+# spared by the children's leases; auto-bans from breaches and strikes.
+# Shadow rules: what they would refuse is let through, recorded against the
+# terminal and the address (one SHADOW_RECORD per subject, each its own
+# slot) and explained by idgw-acl --cluster; their bans go to the shadow
+# bans.
 use strict;
 use warnings FATAL => 'all';
 
@@ -24,7 +27,7 @@ use Time::HiRes qw(sleep time);
 
 sub diag { print STDERR map { "# $_\n" } split /\n/, join('', @_) }
 
-plan tests => 29;
+plan tests => 40;
 
 my @PORTS = (17160 .. 17165);
 my $nodes = IdgwTest::RedisNodes->new('redis-acl-cluster');
@@ -85,6 +88,17 @@ my $acl = <<"EOT";
     IdgwAclRateLimit addr 100000/s
     IdgwAclRateLimit terminal 100000/s
 </Location>
+<Location /aclc-shadow>
+    IdgwSession On
+    SetHandler idgw-session
+    IdgwAcl On
+    IdgwAclCarrierNetworks 10.0.0.0/8
+    IdgwAclShadow carrier blacklist:addr
+    IdgwAclRateLimit terminal 2/h 2 shadow
+    IdgwAclRateLimit addr 2/h 2 shadow
+    IdgwAclAutoBan breaches 2 10m 1h
+    IdgwAclAutoBan strikes 2 10m 1h shadow
+</Location>
 <Location /aclc-wl>
     IdgwSession On
     SetHandler idgw-session
@@ -95,22 +109,14 @@ my $acl = <<"EOT";
 EOT
 my $cluster = 'IdgwRedisCluster 127.0.0.1:17160 127.0.0.1:17161';
 
-# configtest refuses what a Cluster cannot run yet, saying where it is
-my $bad = IdgwTest::Httpd::start(name => 'acl-cluster-bad', port => 8578, config_only => 1,
-                                 edit => sub {
-    $_[0] =~ s/^IdgwRedisServer .*$/$cluster/m;
-    $_[0] .= $acl . "<Location /aclc-ban>\n    IdgwAcl On\n    IdgwAclCarrierNetworks any\n"
-           . "    IdgwAclRateLimit addr 10/s\n    IdgwAclShadow blacklist:addr\n</Location>\n";
-});
-my $out = `@{[Apache::Test::vars('httpd')]} -t -f @{[$bad->conf]} 2>&1`;
-ok t_cmp($? != 0 && $out =~ /IDGW0300: .*IdgwRedisCluster.*not yet shadow rules.*\.conf:\d+/s
-         ? 'refused' : $out, 'refused', 'configtest refuses a shadow rule with a Cluster');
-
 $gw = IdgwTest::Httpd::start(name => 'acl-cluster-httpd', port => 8577, edit => sub {
     $_[0] =~ s/^IdgwRedisServer .*$/$cluster/m;
     $_[0] .= $acl;
 }) or die "cannot start the httpd using the Cluster with access control";
 my %base = (base => $gw->base_url, xff => '10.0.0.1');
+my $out = `@{[Apache::Test::vars('httpd')]} -t -f @{[$gw->conf]} 2>&1`;
+ok t_cmp($? == 0 ? 'accepted' : $out, 'accepted',
+         'configtest accepts shadow rules with a Cluster');
 
 sub acl_admin {
     my @cmd = ($^X, IdgwTest::Acl::admin_path(), '--cluster', '--host', '127.0.0.1',
@@ -261,6 +267,51 @@ ok t_cmp(IdgwTest::Acl::code($struck_then) . ' after ' . join(' ', @sc), 'IDGW-A
 ok t_cmp((cli($PORTS[0], '-c', 'HGET', $hash, "$saddr/32") // '') =~ /\|auto-strikes\|/
          ? 'banned' : 'not', 'banned', 'the ban is on the lists\' slot');
 
+# shadow rules: let through, logged, recorded on each subject's own slot
+my $P = IdgwTest::Acl::PREFIX;
+sub record { cli($PORTS[0], '-c', 'HGET', "${P}acl:sr:$_[0]", $_[1]) // '' }
+my $off = '192.0.2.' . (100 + $$ % 100);
+ok t_cmp(IdgwTest::Acl::open_session('/aclc-shadow', base => $gw->base_url,
+                                     xff => $off)->{status}, 200,
+         'carrier in shadow: an address off the carrier networks passes');
+ok t_cmp(record("addr:$off/32", 'carrier:networks'), '1',
+         'and is recorded against the address');
+my $sh_addr = '10.0.3.' . (100 + $$ % 100);
+my $sh_t = IdgwTest::Acl::terminal();
+my @sh = map { IdgwTest::Acl::open_session('/aclc-shadow', base => $gw->base_url,
+                                           xff => $sh_addr, terminal => $sh_t)->{status} } 1 .. 4;
+ok t_cmp("@sh", '200 200 200 200', 'limits of 2/h in shadow refuse none of 4');
+ok t_cmp(record("addr:$sh_addr/32", 'ratelimit:addr') . ' ' . record("terminal:$sh_t",
+                                                                     'ratelimit:terminal'),
+         '2 2', 'each limit would have refused two, recorded against address and terminal');
+# the address's two breaches reached the (enforced) breach threshold: the
+# ban is a shadow ban, on the lists' slot, and refuses nobody
+ok t_cmp((cli($PORTS[0], '-c', 'HGET', "${P}acl:{lists}:sb:addr", "$sh_addr/32") // '')
+         =~ /\|auto-breaches\|/ ? 'shadow-banned' : 'not', 'shadow-banned',
+         'the breaches earned a shadow ban');
+ok t_cmp(cli($PORTS[0], '-c', 'HEXISTS', "${P}acl:{lists}:bl:addr", "$sh_addr/32"), '0',
+         'and no ban');
+ok t_cmp(IdgwTest::Acl::open_session('/aclc', %base, xff => $sh_addr)->{status}, 200,
+         'the shadow-banned address is served');
+my ($xrc, $xout) = acl_admin('explain', $sh_addr, '--terminal', $sh_t);
+ok t_cmp($xout =~ m{addr \Q$sh_addr\E/32: shadow ratelimit:addr would have refused it 2 time}
+         && $xout =~ m{terminal \Q$sh_t\E: shadow ratelimit:terminal would have refused it 2 time}
+         && $xout =~ m{shadow ban \Q$sh_addr\E/32: temporary.*auto-breaches} ? 'explained' : $xout,
+         'explained', 'idgw-acl --cluster explain shows them');
+# sequence errors with strikes in shadow: a shadow ban, the address still served
+my $ss_addr = '10.0.4.' . (100 + $$ % 100);
+my @ss = map { IdgwTest::Acl::request(path => '/aclc-shadow/session/status', base => $gw->base_url,
+                                      xff => $ss_addr, token => sprintf('%032x', $_))->{status} } 1 .. 3;
+ok t_cmp("@ss", '403 403 403', 'unknown tokens refused by the session check, not banned');
+ok t_cmp((cli($PORTS[0], '-c', 'HGET', "${P}acl:{lists}:sb:addr", "$ss_addr/32") // '')
+         =~ /\|auto-strikes\|/ ? 'shadow-banned' : 'not', 'shadow-banned',
+         'the strikes earned a shadow ban');
+my $after_strikes = IdgwTest::Acl::open_session('/aclc', %base, xff => $ss_addr);
+ok t_cmp($after_strikes->{status}, 200, 'and the address is served');
+my $glog = $gw->log_text;
+diag 'shadow lines: ', scalar(() = $glog =~ /IDGW0370/g), ' IDGW0370, ',
+     scalar(() = $glog =~ /IDGW0372/g), ' IDGW0372, ', scalar(() = $glog =~ /IDGW0373/g), ' IDGW0373';
+
 # a busy client's limits cost the Cluster little: its children hold leases
 my %lw = (%base, terminal => IdgwTest::Acl::terminal(), idm => IdgwTest::Acl::idm());
 my ($lopen, $ltoken) = IdgwTest::Acl::open_session('/aclc-lease', %lw);
@@ -293,4 +344,4 @@ ok t_cmp(defined $after && $after < 4 ? 'in force' : $ms->($after), 'in force',
          'a ban written on the promoted replica is in force');
 
 my $log = $gw->log_text;
-ok $log !~ /AH00052|segfault|IDGW0338|IDGW0339/;
+ok $log !~ /AH00052|segfault|IDGW0338|IDGW0339|IDGW0373/;

@@ -37,12 +37,6 @@ my @bad = (
     [ 'IdgwAclRateLimit terminal off shadow', qr/IdgwAclRateLimit: 'off' takes no burst and no shadow/ ],
     [ 'IdgwAclRateLimit terminal 20/s 5 shadow extra', qr/IdgwAclRateLimit: usage/ ],
     [ 'IdgwAclAutoBan strikes off shadow', qr/IdgwAclAutoBan: 'off' takes no shadow/ ],
-    # the fleet-wide per-request check not (yet) on a Redis Cluster: refused
-    # by httpd -t, before any start, naming the line (t/acl_cluster.t runs
-    # the lists there)
-    [ "IdgwRedisCluster 127.0.0.1:17110\n<Location /idgw>\nIdgwAcl On\nIdgwAclCarrierNetworks any\n"
-      . "IdgwAclShadow blacklist:addr\n</Location>",
-      qr/IDGW0300: .*IdgwRedisCluster.*shadow rules.*:\d+\)/ ],
 );
 my @startup = (
     [ "<Location /idgw>\nIdgwAcl On\n</Location>", qr/IDGW0300: .*no IdgwAclCarrierNetworks anywhere/, 0 ],

@@ -25,14 +25,12 @@ extern module AP_MODULE_DECLARE_DATA idgw_acl_module;
 static apr_array_header_t *enabled_at;     /* const char* "file:line" */
 static int carriers_seen;
 static apr_array_header_t *open_at;        /* IdgwAclRedisDown open */
-static apr_array_header_t *fleet_at;       /* a shadow rule (not on a Cluster) */
 static int limits_seen;
 
 void idgw_acl_config_reset(void)
 {
     enabled_at = NULL;
     open_at = NULL;
-    fleet_at = NULL;
     carriers_seen = 0;
     limits_seen = 0;
 }
@@ -52,11 +50,6 @@ static void remember(apr_array_header_t **arr, cmd_parms *cmd)
         *arr = apr_array_make(cmd->pool, 4, sizeof(const char *));
     }
     APR_ARRAY_PUSH(*arr, const char *) = where(cmd);
-}
-
-const char *idgw_acl_config_fleet_wide(void)
-{
-    return fleet_at && fleet_at->nelts > 0 ? APR_ARRAY_IDX(fleet_at, 0, const char *) : NULL;
 }
 
 int idgw_acl_config_in_use(void)
@@ -384,9 +377,6 @@ static const char *set_rate_limit(cmd_parms *cmd, void *mconfig, int argc,
     /* a limit in shadow mode bounds nothing: IdgwAclRedisDown open needs
      * an enforced one */
     limits_seen |= !shadow;
-    if (shadow) {
-        remember(&fleet_at, cmd);
-    }
     return NULL;
 }
 
@@ -435,11 +425,6 @@ static const char *set_autoban(cmd_parms *cmd, void *mconfig, int argc,
     a->count = (int)count;
     a->shadow = shadow;
     a->set = 1;
-    /* on a Cluster breaches count in the limits' own checks and strikes by
-     * COUNT_STRIKE; shadow bans are refused there with the shadow rules */
-    if (shadow) {
-        remember(&fleet_at, cmd);
-    }
     return NULL;
 }
 
@@ -461,7 +446,6 @@ static const char *add_shadow(cmd_parms *cmd, void *mconfig, const char *arg)
     if ((err = idgw_acl_shadow_parse(cmd->pool, arg, &c->shadow)) != NULL) {
         return apr_pstrcat(cmd->pool, "IdgwAclShadow: ", err, NULL);
     }
-    remember(&fleet_at, cmd);
     return NULL;
 }
 

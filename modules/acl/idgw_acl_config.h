@@ -101,11 +101,6 @@ int idgw_acl_shadowed(const idgw_acl_dir_conf *c, idgw_acl_shadow_rule rule);
  * Returns NULL or the message to log before refusing to start. */
 const char *idgw_acl_config_validate(apr_pool_t *p);
 
-/* Where the first IdgwAclRateLimit, IdgwAclAutoBan or IdgwAclShadow (not
- * "off") of the configuration is, or NULL: what needs the fleet-wide
- * per-request check, which a Redis Cluster does not run yet. */
-const char *idgw_acl_config_fleet_wide(void);
-
 /* 1 if "IdgwAcl On" appears anywhere in the configuration. */
 int idgw_acl_config_in_use(void);
 

@@ -391,6 +391,7 @@ static int check_lists(request_rec *r, idgw_acl_req *q)
 }
 
 static int degraded(request_rec *r, idgw_acl_req *q, const char *why);
+static void note_shadow_limit(request_rec *r, idgw_acl_req *q, int i, int recorded);
 
 /* The lists' verdict on a copy confirmed within IdgwAclListsMaxAge: when the
  * listener has fallen behind, this request reads them first; when that
@@ -413,6 +414,20 @@ static int current_lists(request_rec *r, idgw_acl_req *q)
 }
 
 /* ---- the fleet-wide limits on a Redis Cluster -------------------------------------- */
+
+/* The replies of SHADOW_RECORD calls (the caller frees them): failures
+ * logged. */
+static void record_replies(request_rec *r, redisReply **replies, int n, const char *err)
+{
+    for (int i = 0; i < n; i++) {
+        if (replies[i] == NULL || replies[i]->type == REDIS_REPLY_ERROR) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "IDGW0373: shadow refusal not "
+                          "recorded in Redis: %s",
+                          replies[i] ? apr_pstrndup(r->pool, replies[i]->str, 120)
+                                     : *err ? err : "not run");
+        }
+    }
+}
 
 /* One dimension's CHECK, alone on the slot of its value.  A terminal counts
  * as named from this address (its claim key): whether its session is proven
@@ -438,7 +453,62 @@ static idgw_script_args *cluster_check_args(request_rec *r, const idgw_acl_req *
     idgw_script_args_int(a, autoban ? breaches->count : 0);
     idgw_script_args_int(a, autoban ? breaches->window_us / 1000 : 1000);
     idgw_script_args_int(a, q->want[i]);
+    if (idgw_acl_shadow_dims(q->conf, 1, &d)) {
+        /* a limit in shadow mode: CHECK lets the request through and says
+         * so; the records are written apart (cluster_records: each
+         * subject's is a slot of its own) */
+        idgw_script_args_int(a, 0);     /* no dimension counts proven ids only */
+        idgw_script_args_int(a, 1);     /* this dimension is in shadow mode */
+        idgw_script_args_int(a, 0);     /* no subject keys */
+        idgw_script_args_int(a, 0);     /* no rules noted */
+        idgw_script_args_str(a, idgw_acl_shadow_field(r->pool, (idgw_acl_shadow_rule)
+                                                      (IDGW_ACL_SH_RATELIMIT + d)));
+    }
     return a;
+}
+
+/* The shadow refusals noted and not yet recorded, written now: one
+ * SHADOW_RECORD per subject, each on its own slot, in one round trip.  Only
+ * a request a shadow rule would refuse pays it.  Failures are logged
+ * (IDGW0373), never fatal, as with one server. */
+static void cluster_records(request_rec *r, idgw_acl_req *q)
+{
+    idgw_script_args *args[2];
+    redisReply *replies[2] = { NULL, NULL };
+    char err[256] = "";
+    int n = idgw_acl_shadow_record_calls(r->pool, &q->shadow, idgw_acl_g.prefix,
+                                         q->id.v[IDGW_ACL_TERMINAL], q->ban_addr, args);
+
+    if (n == 0) {
+        return;
+    }
+    if (idgw_acl_g.cluster_eval == NULL) {
+        apr_cpystrn(err, "no Redis Cluster router in this process", sizeof(err));
+    }
+    else {
+        idgw_acl_g.cluster_eval(r->pool, &idgw_acl_g.shadow_script, args, n, replies, err,
+                                sizeof(err));
+    }
+    record_replies(r, replies, n, err);
+    for (int i = 0; i < n; i++) {
+        if (replies[i]) {
+            freeReplyObject(replies[i]);
+        }
+    }
+}
+
+/* dims[i]'s limit is in shadow mode and would have refused: noted (the
+ * record follows in cluster_records), and the shadow ban its breaches
+ * earned written (idgw_acl_bans.c picks the shadow bans' hash). */
+static void cluster_shadow_refused(request_rec *r, idgw_acl_req *q, int i,
+                                   const idgw_acl_check_reply *rep)
+{
+    note_shadow_limit(r, q, i, 0);
+    if (rep->shadow_banned) {
+        idgw_acl_check_reply one = { .shadow_banned = 1u << i };
+
+        idgw_acl_breach_bans(r, &idgw_acl_g, q, &one);
+    }
 }
 
 /* The replies of the dimensions' checks (NULL: not run or lost, err says
@@ -460,8 +530,12 @@ static int cluster_judge(request_rec *r, idgw_acl_req *q, redisReply **replies,
 
         if (perr != NULL) {
             failure = replies[i] ? perr : apr_pstrdup(r->pool, err);
+            continue;
         }
-        else if (rep[i].refused) {
+        if (rep[i].shadow_refused) {
+            cluster_shadow_refused(r, q, i, &rep[i]);
+        }
+        if (rep[i].refused) {
             if (rep[i].banned) {
                 /* this dimension's refusal earned its ban (its breach
                  * counter started again): written whichever refusal the
@@ -480,6 +554,7 @@ static int cluster_judge(request_rec *r, idgw_acl_req *q, redisReply **replies,
         }
     }
     apr_atomic_inc32(&idgw_acl_g.fleet_checks);
+    cluster_records(r, q);
     if (refused >= 0) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "IDGW0321: fleet-wide rate limit %s reached by %s",
@@ -506,6 +581,7 @@ static int cluster_limits(request_rec *r, idgw_acl_req *q)
 
     q->cluster_pending = 0;
     if (q->ndims == 0) {
+        cluster_records(r, q);
         return OK;
     }
     if (idgw_acl_g.cluster_eval == NULL) {
@@ -532,7 +608,9 @@ static int companion_calls(request_rec *r, const idgw_script **scripts,
 {
     idgw_acl_req *q = idgw_acl_req_get(r);
 
-    if (q == NULL || !q->cluster_pending || q->ndims > max) {
+    /* the shadow refusals the lists revealed are recorded in the same
+     * round trip, whatever the session check answers */
+    if (q == NULL || !q->cluster_pending || q->ndims + 2 > max) {
         return 0;
     }
     q->cluster_pending = 0;
@@ -540,14 +618,24 @@ static int companion_calls(request_rec *r, const idgw_script **scripts,
         scripts[i] = &idgw_acl_g.check_script;
         args[i] = cluster_check_args(r, q, i);
     }
-    return q->ndims;
+    q->cluster_records = idgw_acl_shadow_record_calls(r->pool, &q->shadow, idgw_acl_g.prefix,
+                                                      q->id.v[IDGW_ACL_TERMINAL], q->ban_addr,
+                                                      args + q->ndims);
+    for (int i = 0; i < q->cluster_records; i++) {
+        scripts[q->ndims + i] = &idgw_acl_g.shadow_script;
+    }
+    return q->ndims + q->cluster_records;
 }
 
 static int companion_results(request_rec *r, redisReply **replies, int n, const char *err)
 {
     idgw_acl_req *q = idgw_acl_req_get(r);
 
-    if (q == NULL || n != q->ndims) {
+    if (q == NULL || n != q->ndims + q->cluster_records) {
+        return OK;
+    }
+    record_replies(r, replies + q->ndims, q->cluster_records, err);
+    if (q->ndims == 0) {
         return OK;
     }
     return cluster_judge(r, q, replies, err);
@@ -622,7 +710,7 @@ int idgw_acl_access(request_rec *r)
     if (idgw_acl_g.cluster) {
         /* sent with the session's script (companion) or in fixups_late */
         q->fleet_done = 1;
-        q->cluster_pending = q->ndims > 0;
+        q->cluster_pending = q->ndims > 0 || (q->shadow.noted & ~q->shadow.sent) != 0;
     }
     ap_add_output_filter(IDGW_ACL_OUT_FILTER, q, r, r->connection);
     /* DECLINED, not OK: OK from check_access_ex would skip authn/authz, and
@@ -765,24 +853,35 @@ static void check_args(request_rec *r, idgw_acl_req *q, idgw_script_args *a)
     }
 }
 
+/* The limit of dims[i], in shadow mode, would have refused the request:
+ * logged and counted (idgw_acl_shadow_note); recorded already when
+ * recorded is set (CHECK on one server), else by cluster_records. */
+static void note_shadow_limit(request_rec *r, idgw_acl_req *q, int i, int recorded)
+{
+    const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, q->dims[i]);
+    idgw_acl_shadow_rule rule = (idgw_acl_shadow_rule)(IDGW_ACL_SH_RATELIMIT + q->dims[i]);
+
+    if (l == NULL) {
+        return;
+    }
+    if (recorded) {
+        q->shadow.sent |= 1u << rule;
+    }
+    idgw_acl_shadow_note(r, &q->shadow, &idgw_acl_g.metrics, rule,
+                         apr_psprintf(r->pool, "fleet-wide rate limit %s %u/%"
+                                      APR_INT64_T_FMT "s burst %u reached by %s",
+                                      idgw_acl_dim_name(q->dims[i]), l->count,
+                                      l->period_us / 1000000, l->burst, q->dim_values[i]));
+}
+
 /* The limits in shadow mode that would have refused (CHECK recorded them
  * already); the shadow bans their breaches earned are idgw_acl_bans.c's. */
 static void shadow_reply(request_rec *r, idgw_acl_req *q, const idgw_acl_check_reply *rep)
 {
     for (int i = 0; i < q->ndims; i++) {
-        const idgw_acl_limit *l = idgw_acl_limit_get(q->conf, q->dims[i]);
-        idgw_acl_shadow_rule rule = (idgw_acl_shadow_rule)(IDGW_ACL_SH_RATELIMIT + q->dims[i]);
-
-        if (!(rep->shadow_refused & (1u << i)) || l == NULL) {
-            continue;
+        if (rep->shadow_refused & (1u << i)) {
+            note_shadow_limit(r, q, i, 1);
         }
-        q->shadow.sent |= 1u << rule;
-        idgw_acl_shadow_note(r, &q->shadow, &idgw_acl_g.metrics, rule,
-                             apr_psprintf(r->pool, "fleet-wide rate limit %s %u/%"
-                                          APR_INT64_T_FMT "s burst %u reached by %s",
-                                          idgw_acl_dim_name(q->dims[i]), l->count,
-                                          l->period_us / 1000000, l->burst,
-                                          q->dim_values[i]));
     }
 }
 
@@ -862,9 +961,14 @@ int idgw_acl_fixups_late(request_rec *r)
         return rc;
     }
     if (q != NULL && q->fleet_done && !r->main && !r->prev) {
-        idgw_acl_shadow_late_record(r, &q->shadow, idgw_acl_g.pool,
-                                    &idgw_acl_g.shadow_script, idgw_acl_g.prefix,
-                                    q->id.v[IDGW_ACL_TERMINAL], q->ban_addr);
+        if (idgw_acl_g.cluster) {
+            cluster_records(r, q);
+        }
+        else {
+            idgw_acl_shadow_late_record(r, &q->shadow, idgw_acl_g.pool,
+                                        &idgw_acl_g.shadow_script, idgw_acl_g.prefix,
+                                        q->id.v[IDGW_ACL_TERMINAL], q->ban_addr);
+        }
     }
     /* Only where no session check folded CHECK into its script, and only
      * when leases left it something to decide or record. */

@@ -85,7 +85,10 @@ typedef struct {
                                          per-process limiter, the leases) */
     unsigned want[IDGW_ACL_DIMS];     /* the tokens to ask for (idgw_acl_lease.h) */
     int fleet_done;                   /* CHECK ran for this request */
-    int cluster_pending;              /* Cluster: its checks are still to be sent */
+    int cluster_pending;              /* Cluster: its checks (or shadow records) are
+                                         still to be sent */
+    int cluster_records;              /* ... of which SHADOW_RECORD calls handed to
+                                         the session module (after the checks) */
     int counted;                      /* the denial was counted */
     int degraded;                     /* decided without Redis (counted once) */
     idgw_acl_shadow_req shadow;       /* what shadow rules would have refused */

@@ -4,9 +4,11 @@
  * A shadow rule that would refuse a request is logged (IDGW0370), counted
  * (idgw_acl_shadow_refusals_total{layer,rule}) and, when the request reaches
  * its one Redis script, recorded against the terminal id and the address it
- * came from (PREFIXacl:sr:KIND:VALUE, read by `idgw-acl explain`).  Only a
- * request a shadow rule would refuse writes anything: the steady path costs
- * what it cost before.
+ * came from (PREFIXacl:sr:KIND:VALUE, read by `idgw-acl explain`).  On a
+ * Redis Cluster each record is a slot of its own: one SHADOW_RECORD per
+ * subject (idgw_acl_shadow_record_calls), sent with the request's checks.
+ * Only a request a shadow rule would refuse writes anything: the steady
+ * path costs what it cost before.
  *
  * Rules (LAYER:RULE, also the counter's labels):
  *   carrier:networks                       IdgwAclCarrierNetworks

@@ -127,6 +127,43 @@ void idgw_acl_shadow_check_args(apr_pool_t *p, idgw_acl_shadow_req *s,
     }
 }
 
+/* SHADOW_RECORD's ARGV: the "LAYER:RULE" fields of the rules in bits. */
+static void push_fields(apr_pool_t *p, unsigned bits, idgw_script_args *a)
+{
+    for (int rule = 0; rule < IDGW_ACL_SH_RULES; rule++) {
+        if (bits & (1u << rule)) {
+            idgw_script_args_str(a, idgw_acl_shadow_field(p, (idgw_acl_shadow_rule)rule));
+        }
+    }
+}
+
+int idgw_acl_shadow_record_calls(apr_pool_t *p, idgw_acl_shadow_req *s, const char *prefix,
+                                 const char *terminal, const char *addr,
+                                 idgw_script_args **args)
+{
+    unsigned late = s->noted & ~s->sent;
+    const char *keys[2];
+    int n = 0;
+
+    if (late == 0) {
+        return 0;
+    }
+    if (terminal) {
+        keys[n++] = idgw_acl_key_shadow_record(p, prefix, IDGW_ACL_TERMINAL, terminal);
+    }
+    if (addr) {
+        keys[n++] = idgw_acl_key_shadow_record(p, prefix, IDGW_ACL_ADDR, addr);
+    }
+    for (int i = 0; i < n; i++) {
+        args[i] = apr_palloc(p, sizeof(*args[i]));
+        idgw_script_args_init(args[i], p);
+        idgw_script_args_key(args[i], keys[i]);
+        push_fields(p, late, args[i]);
+    }
+    s->sent |= late;
+    return n;
+}
+
 void idgw_acl_shadow_late_record(request_rec *r, idgw_acl_shadow_req *s,
                                  idgw_redis_pool *pool, const idgw_script *script,
                                  const char *prefix, const char *terminal,
@@ -154,11 +191,7 @@ void idgw_acl_shadow_late_record(request_rec *r, idgw_acl_shadow_req *s,
         idgw_script_args_key(&a, idgw_acl_key_shadow_record(r->pool, prefix, IDGW_ACL_ADDR,
                                                             addr));
     }
-    for (int rule = 0; rule < IDGW_ACL_SH_RULES; rule++) {
-        if (late & (1u << rule)) {
-            idgw_script_args_str(&a, idgw_acl_shadow_field(r->pool, (idgw_acl_shadow_rule)rule));
-        }
-    }
+    push_fields(r->pool, late, &a);
     argc = idgw_script_args_argv(&a, script, 0, &argv, &lens);
     if (idgw_redis_pool_acquire_for(pool, r->pool, &c, err, sizeof(err)) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "IDGW0373: shadow refusal not "

@@ -55,4 +55,14 @@ void idgw_acl_shadow_late_record(request_rec *r, idgw_acl_shadow_req *s,
                                  const char *prefix, const char *terminal,
                                  const char *addr);
 
+/* The same records on a Redis Cluster, where each subject's record is a
+ * slot of its own: one SHADOW_RECORD call per subject (the terminal id,
+ * the address entry; either may be NULL) for the rules noted and not yet
+ * sent, its args in args[0..1] (from p), for the caller to send in one
+ * round trip.  Marks those rules as sent.  Returns the number of calls
+ * (0: nothing to record). */
+int idgw_acl_shadow_record_calls(apr_pool_t *p, idgw_acl_shadow_req *s, const char *prefix,
+                                 const char *terminal, const char *addr,
+                                 idgw_script_args **args);
+
 #endif /* IDGW_ACL_SHADOW_CHECK_H */

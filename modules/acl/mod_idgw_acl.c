@@ -79,16 +79,6 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                              "bans live in its Redis (LoadModule idgw_session_module "
                              "before idgw_acl_module)");
     }
-    if (idgw_acl_config_in_use() && on_cluster(s) && idgw_acl_config_fleet_wide() != NULL) {
-        return fail_start(s, apr_psprintf(ptemp, "with IdgwRedisCluster, access control "
-                                          "runs the carrier networks, the lists, the "
-                                          "per-process limiter, the fleet-wide rate limits "
-                                          "and the auto-bans, but not yet shadow rules "
-                                          "(%s): they record in the session's script, whose "
-                                          "slot their keys do not share; remove them or use "
-                                          "IdgwRedisServer / IdgwRedisSentinels",
-                                          idgw_acl_config_fleet_wide()));
-    }
     return OK;
 }
 
@@ -107,11 +97,13 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     idgw_script_init(&idgw_acl_g.ban_script, "acl_ban", idgw_acl_lua_ban);
     idgw_script_init(&idgw_acl_g.count_strike_script, "acl_count_strike",
                      idgw_acl_lua_count_strike);
+    idgw_script_init(&idgw_acl_g.shadow_script, "acl_shadow_record",
+                     idgw_acl_lua_shadow_record);
     if (idgw_acl_g.cluster) {
         /* the lists, read by each child's listener through the session's
-         * router, and the rate limits, one CHECK per dimension on its own
-         * slot, sent with the session's script (idgw_acl_request.c);
-         * check_config refused the rest */
+         * router; the rate limits, one CHECK per dimension on its own slot,
+         * and the shadow records, one SHADOW_RECORD per subject, sent with
+         * the session's script (idgw_acl_request.c) */
         APR_OPTIONAL_FN_TYPE(idgw_session_cluster_companion_register) *companion =
             APR_RETRIEVE_OPTIONAL_FN(idgw_session_cluster_companion_register);
 
@@ -131,8 +123,6 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         register_part(pconf, &idgw_acl_strikes_part) != APR_SUCCESS) {
         return fail_start(s, "mod_idgw_session refused the access-control script parts");
     }
-    idgw_script_init(&idgw_acl_g.shadow_script, "acl_shadow_record",
-                     idgw_acl_lua_shadow_record);
     idgw_acl_g.scripts[0] = &idgw_acl_g.check_script;
     idgw_acl_g.scripts[1] = &idgw_acl_g.shadow_script;
     idgw_acl_g.scripts[2] = &idgw_acl_g.lists_script;
