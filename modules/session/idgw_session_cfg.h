@@ -220,6 +220,14 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
 apr_status_t idgw_session_cluster_companion_register(apr_pool_t *pconf,
                                                      const idgw_cluster_companion *c);
 int idgw_session_cluster_companions_first(request_rec *r);
+/* The status read's commands on a Cluster (idgw_status_read.h): HMGET and
+ * TIME on the session's slot, with the companions' scripts, in one round
+ * trip.  OK with the replies (NULL: that command did not come back; the
+ * caller frees them), or the status of a companion's refusal (sent).  The
+ * companions have had their replies either way. */
+struct idgw_status_read_cmds;
+int idgw_session_cluster_read(request_rec *r, struct idgw_status_read_cmds *cmds,
+                              redisReply **hm_reply, redisReply **tm_reply);
 /* A refusal with a strike: the companions count theirs (mod_idgw.h). */
 void idgw_session_cluster_companions_struck(request_rec *r);
 

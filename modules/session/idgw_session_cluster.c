@@ -11,6 +11,7 @@
  */
 #include "idgw_session_cfg.h"
 #include "idgw_metrics.h"
+#include "idgw_status_read.h"
 
 #include <apr_strings.h>
 #include <http_log.h>
@@ -64,7 +65,8 @@ apr_status_t idgw_session_cluster_companion_register(apr_pool_t *pconf,
 
 typedef struct {
     int n;
-    idgw_cluster_call calls[MAX_COMPANION_CALLS + 1];   /* and the session's, last */
+    idgw_cluster_call calls[MAX_COMPANION_CALLS + 2];   /* and the session's, last (the
+                                                           status read: two) */
     int count[MAX_COMPANIONS];                         /* calls per companion */
 } companion_calls;
 
@@ -184,6 +186,59 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
     }
     *reply = call->reply;
     return OK;
+}
+
+/* A plain command on the session's slot (argv from the status read's
+ * commands, kept alive by the caller). */
+static void read_call(idgw_cluster_call *call, int slot, int argc, const char **argv,
+                      const size_t *lens)
+{
+    memset(call, 0, sizeof(*call));
+    call->slot = slot;
+    call->script = NULL;        /* a plain command: nothing to load */
+    call->argc = argc;
+    call->argv = argv;
+    call->lens = lens;
+}
+
+int idgw_session_cluster_read(request_rec *r, idgw_status_read_cmds *cmds,
+                              redisReply **hm_reply, redisReply **tm_reply)
+{
+    companion_calls cc;
+    idgw_cluster_call *hm, *tm;
+    apr_time_t started;
+    int n, slot, status = OK;
+
+    *hm_reply = *tm_reply = NULL;
+    if ((n = gather(r, &cc)) < 0)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    /* HMGET and TIME on the session's slot: the same master, one connection,
+     * pipelined behind the companions' scripts (idgw_cluster_run) */
+    slot = idgw_cluster_key_slot(cmds->hmget[1], cmds->hmget_lens[1]);
+    hm = &cc.calls[n];
+    tm = &cc.calls[n + 1];
+    read_call(hm, slot, 2 + IDGW_SR_NFIELDS, cmds->hmget, cmds->hmget_lens);
+    read_call(tm, slot, 1, cmds->time, cmds->time_lens);
+    started = apr_time_now();
+    idgw_cluster_run(idgw_g.cluster, r->pool, cc.calls, n + 2);
+    idgw_shed_observe(apr_time_now() - started);
+    /* the companions' verdicts stand whatever the read found: a refusal is
+     * sent, and the checks are not sent again on the script's path */
+    if (n > 0)
+        status = deliver(r, &cc);
+    if (hm->outcome == IDGW_CLUSTER_DONE) {
+        if (status == OK)
+            *hm_reply = hm->reply;
+        else
+            freeReplyObject(hm->reply);
+    }
+    if (tm->outcome == IDGW_CLUSTER_DONE) {
+        if (status == OK)
+            *tm_reply = tm->reply;
+        else
+            freeReplyObject(tm->reply);
+    }
+    return status;
 }
 
 redisReply *idgw_session_cluster_command(apr_pool_t *owner, int argc, const char **argv,

@@ -1,6 +1,6 @@
 /*
- * idgw_session_read.c - the status read on the child's batcher (when and
- * why: idgw_status_read.h), and the upkeep of the table of sessions this
+ * idgw_session_read.c - the status read on the child's batcher, or on a
+ * Cluster through its router (when and why: idgw_status_read.h), and the upkeep of the table of sessions this
  * child refreshed a moment ago (idgw_session_touch.h).
  */
 #include "idgw_session_cfg.h"
@@ -20,10 +20,12 @@ void idgw_session_read_child_init(apr_pool_t *pchild, server_rec *s)
 
     idgw_g.batch = NULL;
     idgw_g.touched = NULL;
-    if (!idgw_g.pool)
-        return;     /* a Cluster, or no pool: statuses go to the script */
+    if (!idgw_g.pool && !idgw_g.cluster)
+        return;     /* no pool: statuses go to the script */
+    /* a Cluster reads through its router (idgw_session_cluster_status_read) */
     if ((msg = idgw_touch_table_create(&idgw_g.touched, pchild, TOUCH_SLOTS)) != NULL
-        || idgw_redis_batch_create(pchild, idgw_g.pool, &idgw_g.batch) != APR_SUCCESS) {
+        || (idgw_g.pool
+            && idgw_redis_batch_create(pchild, idgw_g.pool, &idgw_g.batch) != APR_SUCCESS)) {
         idgw_g.batch = NULL;
         idgw_g.touched = NULL;
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "IDGW0169: status reads off in this "
@@ -34,7 +36,7 @@ void idgw_session_read_child_init(apr_pool_t *pchild, server_rec *s)
 
 int idgw_session_read_fresh(const idgw_session_request *rq)
 {
-    return rq->mode == IDGW_MODE_STATUS && idgw_g.batch && idgw_g.touched
+    return rq->mode == IDGW_MODE_STATUS && (idgw_g.batch || idgw_g.cluster) && idgw_g.touched
            && idgw_touch_recent(idgw_g.touched, rq->sid, apr_time_now(),
                                 IDGW_TOUCH_FRESH(idgw_g.limits.idle));
 }
@@ -59,23 +61,36 @@ int idgw_session_status_read(request_rec *r, const idgw_session_request *rq,
     idgw_status_read_cmds cmds;
     idgw_redis_batch_cmd bc[2];
     redisReply *replies[2];
-    idgw_redis_batch_origin origin;
+    idgw_redis_batch_origin origin = { "", "", 0 };
     int rc;
 
     idgw_status_read_cmds_make(r->pool, idgw_g.limits.prefix, rq->sid, &cmds);
-    bc[0].argc = 2 + IDGW_SR_NFIELDS;
-    bc[0].argv = cmds.hmget;
-    bc[0].lens = cmds.hmget_lens;
-    bc[1].argc = 1;
-    bc[1].argv = cmds.time;
-    bc[1].lens = cmds.time_lens;
-    /* DECLINED when the breaker is open: the script path answers and logs it */
-    if ((rc = idgw_session_batch(r, "status read", NULL, 2, bc, NULL, replies, &origin)) != OK)
-        return rc;
-    idgw_session_keep_reply(r, replies[0]);
-    idgw_session_keep_reply(r, replies[1]);
-    if (!idgw_status_read_judge(replies[0], replies[1], rq, &idgw_g.limits, origin.replid,
-                                origin.replid2, res))
+    if (idgw_g.cluster) {
+        /* with the companions' checks; no history there (the rule is off);
+         * a command that did not come back is left to the script, which
+         * answers and logs what Redis said */
+        if ((rc = idgw_session_cluster_read(r, &cmds, &replies[0], &replies[1])) != OK)
+            return rc;
+    }
+    else {
+        bc[0].argc = 2 + IDGW_SR_NFIELDS;
+        bc[0].argv = cmds.hmget;
+        bc[0].lens = cmds.hmget_lens;
+        bc[1].argc = 1;
+        bc[1].argv = cmds.time;
+        bc[1].lens = cmds.time_lens;
+        /* DECLINED when the breaker is open: the script path answers and logs it */
+        if ((rc = idgw_session_batch(r, "status read", NULL, 2, bc, NULL, replies, &origin))
+            != OK)
+            return rc;
+    }
+    if (replies[0])
+        idgw_session_keep_reply(r, replies[0]);
+    if (replies[1])
+        idgw_session_keep_reply(r, replies[1]);
+    if (!replies[0] || !replies[1]
+        || !idgw_status_read_judge(replies[0], replies[1], rq, &idgw_g.limits, origin.replid,
+                                   origin.replid2, res))
         return DECLINED;
     idgw_metrics_count_lookup(IDGW_M_SESSION_STATUS, "read", NULL, NULL, 1);
     return OK;

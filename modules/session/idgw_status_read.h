@@ -9,7 +9,9 @@
  *
  * When: only for a status whose script parts have nothing to do (access
  * control decided locally) and whose idle timer this child refreshed a
- * moment ago (idgw_session_touch.h), and never with a Redis Cluster.
+ * moment ago (idgw_session_touch.h).  On a Redis Cluster both commands go
+ * to the session's slot through the router, with the partners' checks
+ * (idgw_session_cluster_status_read): still one round trip.
  *
  * The judgement is the session core's for a status (idgw_lua_session.c),
  * on the same fields and the same clock (Redis's TIME): a live session,
