@@ -13,6 +13,7 @@ use Apache::TestUtil qw(t_cmp);
 use Digest::SHA qw(sha256_hex);
 use File::Basename qw(dirname);
 use HTTP::Tiny;
+use POSIX ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use IdgwTest::Client;
@@ -21,7 +22,7 @@ use IdgwTest::RedisNodes;
 use IdgwTest::Acl ();
 use Time::HiRes qw(sleep time);
 
-plan tests => 33;
+plan tests => 35;
 
 my @PORTS = (17110 .. 17115);
 my $nodes = IdgwTest::RedisNodes->new('redis-cluster');
@@ -107,6 +108,54 @@ my $slot = cli(17110, 'CLUSTER', 'KEYSLOT', $key);
 my $src = $nodes->slot_owner(17110, $slot);
 ok t_cmp(cli($src, 'HGET', $key, 'seq'), 2 + $N, "session hash on the master of slot $slot");
 ok t_cmp(cli($src, 'CLUSTER', 'KEYSLOT', skey($c, 'vo')), $slot, 'its keys share the slot');
+
+# concurrent polls of four sessions (spread over the masters): each gets its
+# own session's answer, and the reads go by the batchers of the masters
+# (idgw_redis_batched_total), whose round trips the polls that arrive
+# together in a child share
+sub batched {
+    my %m;
+    my $page = $http->get($gw->base_url . '/idgw-status?format=prometheus')->{content} // '';
+    $m{$1} = $2 while $page =~ /^idgw_redis_batched_total\{count="(\w+)"\} (\d+)$/mg;
+    return \%m;
+}
+my @polled;
+for my $i (0 .. 3) {
+    my $x = IdgwTest::Client->new(base => $gw->base_url);
+    $x->open_session;
+    $x->step('store_card', 'request');
+    $x->step('store_card', 'relay') for 1 .. $i;
+    push @polled, $x;
+}
+my $b0 = batched();
+my @pids;
+for my $i (0 .. 3) {
+    for (1 .. 3) {
+        my $pid = fork // die "fork: $!";
+        if (!$pid) {
+            my $x = $polled[$i];
+            $x->{http} = HTTP::Tiny->new(timeout => 10, keep_alive => 1);
+            my $want = $i + 1;
+            # _exit: the parent's END block (which stops the gateway and the
+            # Cluster) must not run in a poller
+            for (1 .. 30) {
+                my $res = $x->status;
+                POSIX::_exit(1) unless $res->{status} == 200
+                                    && $res->{content} =~ m{<seq>$want</seq>};
+            }
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+}
+my $failed = 0;
+for (@pids) { waitpid $_, 0; $failed++ if $? }
+ok t_cmp($failed, 0, '12 pollers x 30 polls: every answer 200 with its own session\'s seq');
+my $b1 = batched();
+my ($bcalls, $btrips) = map { ($b1->{$_} // 0) - ($b0->{$_} // 0) } qw(calls round_trips);
+print STDERR "# concurrent polls on the Cluster: $bcalls batched reads in $btrips round trips\n";
+ok t_cmp($bcalls >= 180 && $btrips > 0 && $btrips <= $bcalls ? 'carried' : "$bcalls in $btrips",
+         'carried', 'the masters\' batchers carried most of the 360 polls');
 
 # a refusal: the strike counter is counted on its own slot
 my $other = IdgwTest::Client->new(base => $gw->base_url);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "idgw_metrics.h"   /* Redis errors, for mod_idgw_status */
+#include "idgw_redis_batch.h"
 
 /* Addresses ever named: masters come and go with failovers (a promoted
  * replica is a new address), so there is room for twice the map's limit. */
@@ -19,6 +20,7 @@ typedef struct cluster_node {
     idgw_cluster_node_addr addr;
     idgw_redis_cfg cfg;             /* the base settings, server = addr */
     idgw_redis_pool *pool;
+    idgw_redis_batch *batch;        /* made by the first idgw_cluster_slot_batch */
 } cluster_node;
 
 struct idgw_cluster {
@@ -150,6 +152,24 @@ idgw_redis_pool *idgw_cluster_pool(idgw_cluster *cl, int idx)
     pl = cl->nodes[idx]->pool;
     apr_thread_mutex_unlock(cl->lock);
     return pl;
+}
+
+idgw_redis_batch *idgw_cluster_slot_batch(idgw_cluster *cl, int slot)
+{
+    idgw_redis_batch *b = NULL;
+    cluster_node *n;
+
+    if (slot < 0 || slot >= IDGW_CLUSTER_SLOTS)
+        return NULL;
+    apr_thread_mutex_lock(cl->lock);
+    if (cl->owner[slot] >= 0) {
+        n = cl->nodes[cl->owner[slot]];
+        if (!n->batch && idgw_redis_batch_create(cl->p, n->pool, &n->batch) != APR_SUCCESS)
+            n->batch = NULL;
+        b = n->batch;
+    }
+    apr_thread_mutex_unlock(cl->lock);
+    return b;
 }
 
 const char *idgw_cluster_host(idgw_cluster *cl, int idx)

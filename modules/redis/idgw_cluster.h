@@ -117,6 +117,17 @@ typedef struct idgw_cluster_stats {
 
 void idgw_cluster_get_stats(idgw_cluster *cl, idgw_cluster_stats *st);
 
+/*
+ * The batcher (idgw_redis_batch.h) of the master the map names for slot,
+ * made on first use over that master's pool and kept with it; NULL when
+ * the map names none (or the batcher could not be made): use the calls
+ * above.  For commands that may go to a master the map no longer names
+ * (a read: a MOVED comes back as its error reply, and the caller asks
+ * again by idgw_cluster_run, which follows it and corrects the map).
+ */
+struct idgw_redis_batch;
+struct idgw_redis_batch *idgw_cluster_slot_batch(idgw_cluster *cl, int slot);
+
 /* The address of the master the map names for slot (for tests and logs); 0 when none. */
 int idgw_cluster_slot_master(idgw_cluster *cl, int slot, idgw_cluster_node_addr *out);
 

@@ -40,6 +40,9 @@ EOT
     close $fh;
     my $self = bless { dir => $dir, conf => $conf, port => $opt{port} }, __PACKAGE__;
     return $self if $opt{config_only};
+    # this start's log only: a test that looks for crashes must not find
+    # those of an earlier run left in the same directory
+    unlink "$dir/error_log";
     system(Apache::Test::vars('httpd'), '-f', $conf, '-k', 'start') == 0 or return;
     my $http = HTTP::Tiny->new(timeout => 2);
     my $deadline = time + 10;
