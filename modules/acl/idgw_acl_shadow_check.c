@@ -137,23 +137,34 @@ static void push_fields(apr_pool_t *p, unsigned bits, idgw_script_args *a)
     }
 }
 
-int idgw_acl_shadow_record_calls(apr_pool_t *p, idgw_acl_shadow_req *s, const char *prefix,
-                                 const char *terminal, const char *addr,
-                                 idgw_script_args **args)
+/* The records of a request's subjects (the terminal id, the address
+ * entry; either may be NULL) into keys[0..1]; how many. */
+static int record_keys(apr_pool_t *p, const char *prefix, const char *terminal,
+                       const char *addr, const char *keys[2])
 {
-    unsigned late = s->noted & ~s->sent;
-    const char *keys[2];
     int n = 0;
 
-    if (late == 0) {
-        return 0;
-    }
     if (terminal) {
         keys[n++] = idgw_acl_key_shadow_record(p, prefix, IDGW_ACL_TERMINAL, terminal);
     }
     if (addr) {
         keys[n++] = idgw_acl_key_shadow_record(p, prefix, IDGW_ACL_ADDR, addr);
     }
+    return n;
+}
+
+int idgw_acl_shadow_record_calls(apr_pool_t *p, idgw_acl_shadow_req *s, const char *prefix,
+                                 const char *terminal, const char *addr,
+                                 idgw_script_args **args)
+{
+    unsigned late = s->noted & ~s->sent;
+    const char *keys[2];
+    int n;
+
+    if (late == 0) {
+        return 0;
+    }
+    n = record_keys(p, prefix, terminal, addr, keys);
     for (int i = 0; i < n; i++) {
         args[i] = apr_palloc(p, sizeof(*args[i]));
         idgw_script_args_init(args[i], p);
@@ -176,20 +187,17 @@ void idgw_acl_shadow_late_record(request_rec *r, idgw_acl_shadow_req *s,
     const char **argv;
     size_t *lens;
     char err[256] = "";
-    int argc;
+    const char *keys[2];
+    int argc, nkeys;
 
     if (late == 0 || pool == NULL || (terminal == NULL && addr == NULL)) {
         return;
     }
     s->sent |= late;
     idgw_script_args_init(&a, r->pool);
-    if (terminal) {
-        idgw_script_args_key(&a, idgw_acl_key_shadow_record(r->pool, prefix,
-                                                            IDGW_ACL_TERMINAL, terminal));
-    }
-    if (addr) {
-        idgw_script_args_key(&a, idgw_acl_key_shadow_record(r->pool, prefix, IDGW_ACL_ADDR,
-                                                            addr));
+    nkeys = record_keys(r->pool, prefix, terminal, addr, keys);
+    for (int i = 0; i < nkeys; i++) {
+        idgw_script_args_key(&a, keys[i]);
     }
     push_fields(r->pool, late, &a);
     argc = idgw_script_args_argv(&a, script, 0, &argv, &lens);

@@ -32,6 +32,19 @@ static int call_failed(request_rec *r, const char *what, const idgw_cluster_call
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
+/* A plain command (no script to load) on slot's master; argv is kept
+ * alive by the caller. */
+static void command_call(idgw_cluster_call *call, int slot, int argc, const char **argv,
+                         const size_t *lens)
+{
+    memset(call, 0, sizeof(*call));
+    call->slot = slot;
+    call->script = NULL;        /* a plain command: nothing to load */
+    call->argc = argc;
+    call->argv = argv;
+    call->lens = lens;
+}
+
 /* Why a call did not come back DONE, for a partner's err. */
 static void call_error(const idgw_cluster_call *call, char *err, size_t errlen)
 {
@@ -188,18 +201,6 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
     return OK;
 }
 
-/* A plain command on the session's slot (argv from the status read's
- * commands, kept alive by the caller). */
-static void read_call(idgw_cluster_call *call, int slot, int argc, const char **argv,
-                      const size_t *lens)
-{
-    memset(call, 0, sizeof(*call));
-    call->slot = slot;
-    call->script = NULL;        /* a plain command: nothing to load */
-    call->argc = argc;
-    call->argv = argv;
-    call->lens = lens;
-}
 
 /*
  * The read alone, on the batcher of the session's master: the reads of this
@@ -212,23 +213,33 @@ static void read_call(idgw_cluster_call *call, int slot, int argc, const char **
 static int batched_read(idgw_redis_batch *b, idgw_status_read_cmds *cmds,
                         redisReply **hm_reply, redisReply **tm_reply)
 {
-    idgw_redis_batch_cmd bc[2] = {
-        { 2 + IDGW_SR_NFIELDS, cmds->hmget, cmds->hmget_lens },
-        { 1, cmds->time, cmds->time_lens }
-    };
+    idgw_redis_batch_cmd bc[2];
     redisReply *replies[2];
     idgw_redis_batch_origin origin;
     char err[200];
     apr_time_t started = apr_time_now();
-    apr_status_t rv = idgw_redis_batch_call(b, 2, bc, NULL, replies, &origin, err,
-                                            sizeof(err));
+    apr_status_t rv;
 
+    idgw_status_read_batch_cmds(cmds, bc);
+    rv = idgw_redis_batch_call(b, 2, bc, NULL, replies, &origin, err, sizeof(err));
     idgw_shed_observe(apr_time_now() - started);
     if (rv == APR_SUCCESS) {
         *hm_reply = replies[0];
         *tm_reply = replies[1];
     }
     return OK;
+}
+
+/* A read's reply for the caller (NULL: it did not come back), freed here
+ * when a companion refused the request (status not OK). */
+static redisReply *keep_read(idgw_cluster_call *call, int status)
+{
+    if (call->outcome != IDGW_CLUSTER_DONE)
+        return NULL;
+    if (status == OK)
+        return call->reply;
+    freeReplyObject(call->reply);
+    return NULL;
 }
 
 int idgw_session_cluster_read(request_rec *r, idgw_status_read_cmds *cmds,
@@ -251,8 +262,8 @@ int idgw_session_cluster_read(request_rec *r, idgw_status_read_cmds *cmds,
      * (idgw_cluster_run) */
     hm = &cc.calls[n];
     tm = &cc.calls[n + 1];
-    read_call(hm, slot, 2 + IDGW_SR_NFIELDS, cmds->hmget, cmds->hmget_lens);
-    read_call(tm, slot, 1, cmds->time, cmds->time_lens);
+    command_call(hm, slot, 2 + IDGW_SR_NFIELDS, cmds->hmget, cmds->hmget_lens);
+    command_call(tm, slot, 1, cmds->time, cmds->time_lens);
     started = apr_time_now();
     idgw_cluster_run(idgw_g.cluster, r->pool, cc.calls, n + 2);
     idgw_shed_observe(apr_time_now() - started);
@@ -260,18 +271,8 @@ int idgw_session_cluster_read(request_rec *r, idgw_status_read_cmds *cmds,
      * sent, and the checks are not sent again on the script's path */
     if (n > 0)
         status = deliver(r, &cc);
-    if (hm->outcome == IDGW_CLUSTER_DONE) {
-        if (status == OK)
-            *hm_reply = hm->reply;
-        else
-            freeReplyObject(hm->reply);
-    }
-    if (tm->outcome == IDGW_CLUSTER_DONE) {
-        if (status == OK)
-            *tm_reply = tm->reply;
-        else
-            freeReplyObject(tm->reply);
-    }
+    *hm_reply = keep_read(hm, status);
+    *tm_reply = keep_read(tm, status);
     return status;
 }
 
@@ -287,17 +288,12 @@ redisReply *idgw_session_cluster_command_at(apr_pool_t *owner, int key_arg, int 
 {
     idgw_cluster_call call;
 
-    memset(&call, 0, sizeof(call));
     if (!idgw_g.cluster || key_arg < 1 || key_arg >= argc) {
         apr_snprintf(err, errlen, !idgw_g.cluster ? "no Redis Cluster router in this child"
                      : "no key to route the command by");
         return NULL;
     }
-    call.slot = idgw_cluster_key_slot(argv[key_arg], lens[key_arg]);
-    call.script = NULL;     /* a plain command: nothing to load */
-    call.argc = argc;
-    call.argv = argv;
-    call.lens = lens;
+    command_call(&call, idgw_cluster_key_slot(argv[key_arg], lens[key_arg]), argc, argv, lens);
     idgw_cluster_eval(idgw_g.cluster, owner, &call);
     if (call.outcome != IDGW_CLUSTER_DONE) {
         call_error(&call, err, errlen);

@@ -73,12 +73,7 @@ int idgw_session_status_read(request_rec *r, const idgw_session_request *rq,
             return rc;
     }
     else {
-        bc[0].argc = 2 + IDGW_SR_NFIELDS;
-        bc[0].argv = cmds.hmget;
-        bc[0].lens = cmds.hmget_lens;
-        bc[1].argc = 1;
-        bc[1].argv = cmds.time;
-        bc[1].lens = cmds.time_lens;
+        idgw_status_read_batch_cmds(&cmds, bc);
         /* DECLINED when the breaker is open: the script path answers and logs it */
         if ((rc = idgw_session_batch(r, "status read", NULL, 2, bc, NULL, replies, &origin))
             != OK)

@@ -30,6 +30,16 @@ void idgw_status_read_cmds_make(apr_pool_t *p, const char *prefix, const char *s
     cmds->time_lens[0] = 4;
 }
 
+void idgw_status_read_batch_cmds(idgw_status_read_cmds *cmds, idgw_redis_batch_cmd bc[2])
+{
+    bc[0].argc = 2 + IDGW_SR_NFIELDS;
+    bc[0].argv = cmds->hmget;
+    bc[0].lens = cmds->hmget_lens;
+    bc[1].argc = 1;
+    bc[1].argv = cmds->time;
+    bc[1].lens = cmds->time_lens;
+}
+
 /* A field as a string (NULL: absent). */
 static const char *field(const redisReply *hm, int i)
 {

@@ -23,6 +23,7 @@
 #ifndef IDGW_STATUS_READ_H
 #define IDGW_STATUS_READ_H
 
+#include "idgw_redis_batch.h"
 #include "idgw_session_call.h"
 
 /* The session hash fields read, in HMGET order. */
@@ -42,6 +43,9 @@ typedef struct idgw_status_read_cmds {
 /* Fill cmds for session sid under the key prefix (the key from p). */
 void idgw_status_read_cmds_make(apr_pool_t *p, const char *prefix, const char *sid,
                                 idgw_status_read_cmds *cmds);
+
+/* The two commands as a batcher's (idgw_redis_batch.h), pointing into cmds. */
+void idgw_status_read_batch_cmds(idgw_status_read_cmds *cmds, idgw_redis_batch_cmd bc[2]);
 
 /*
  * What the read found (hm: HMGET's reply, tm: TIME's), judged as the core
