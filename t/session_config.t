@@ -40,8 +40,6 @@ my @startup = (
     ['sentinels without a master name',
      sub { $_[0] =~ s/^IdgwRedisServer .*$/IdgwRedisSentinels 127.0.0.1:6392/m },
      qr/IDGW0101: .*IdgwRedisSentinels needs IdgwRedisMasterName/],
-    ['WAIT as long as the command timeout', sub { $_[0] .= "\nIdgwSessionWaitReplicas 1 300ms\n" },
-     qr/IDGW0101: .*IdgwSessionWaitReplicas: its timeout \(300ms\) must be below IdgwRedisTimeout \(300ms\)/],
     ['idle longer than the lifetime', sub { $_[0] .= "\nIdgwSessionIdleTimeout 2h\n" },
      qr/IDGW0101: .*IdgwSessionIdleTimeout must not exceed IdgwSessionMaxLifetime/],
     # Redis Cluster (t/session_cluster.t): one Redis mode, what a Cluster cannot do

@@ -19,7 +19,7 @@ use IdgwTest::RedisNodes;
 use POSIX ();
 use Time::HiRes qw(sleep time);
 
-plan tests => 35;
+plan tests => 41;
 
 my ($MASTER, $REPLICA) = (6431, 6432);
 my $nodes = IdgwTest::RedisNodes->new('redis-wait');
@@ -150,6 +150,45 @@ my $log = substr($gw->log_text, $log_at);
 ok $log =~ /IDGW0166: script \S+ not confirmed: 0 of 1 replica\(s\)/ or print STDERR "# log: $log\n";
 ok $log !~ /exit signal/;   # no child died
 $gw->stop;
+
+# ---- 5b. a WAIT answer that comes after IdgwRedisTimeout (300 ms in the
+# suite): Redis answers a WAIT whose replicas are late at its first cron tick
+# after the timeout, and later still when something else holds it.  Here a
+# 350 ms script runs on the master while the open's 250 ms WAIT is blocked,
+# so the answer comes 350-450 ms after it was asked for.  Read under the
+# plain 300 ms, that answer was a dead connection (503 IDGW-SRV-001) and the
+# child's breaker then failed its next requests too; read under 300 ms plus
+# the WAIT's own, it is "not confirmed" (IDGW-SRV-006).
+my $gw2 = IdgwTest::Httpd::start(name => 'wait-tick-httpd', port => 8578, edit => sub {
+    $_[0] =~ s/^IdgwRedisServer .*$/IdgwRedisServer 127.0.0.1:$MASTER\nIdgwSessionWaitReplicas 1 250ms/m;
+}) or die "cannot start the httpd with a 250 ms WAIT";
+my $tick_at = length($gw2->log_text);
+IdgwTest::Client->new(base => $gw2->base_url, terminal => 'T-WAIT-0003')->open_session;  # scripts loaded
+kill 'STOP', $rpid;
+my $busy = fork // die;
+if (!$busy) {       # as soon as the WAIT blocks, hold the master for 350 ms
+    my $until = time + 5;
+    sleep 0.002 until cli($MASTER, 'INFO', 'clients') =~ /blocked_clients:[1-9]/ || time > $until;
+    cli($MASTER, 'EVAL', q('local t0 = redis.call("TIME") repeat local t = redis.call("TIME") until (t[1] - t0[1]) * 1e6 + t[2] - t0[2] > 350000 return 1'), 0);
+    POSIX::_exit(0);
+}
+my $t1 = time;
+my $late = IdgwTest::Client->new(base => $gw2->base_url, terminal => 'T-WAIT-0011')->open_session;
+my $late_took = time - $t1;
+waitpid $busy, 0;
+my $next_open = IdgwTest::Client->new(base => $gw2->base_url, terminal => 'T-WAIT-0012')->open_session;
+kill 'CONT', $rpid;
+ok t_cmp("$late->{status} " . IdgwTest::Client::error_code($late), '503 IDGW-SRV-006',
+         'a WAIT answered after IdgwRedisTimeout is "not confirmed", not a lost connection');
+ok $late_took > 0.3 or print STDERR "# the open took $late_took s: the master was not held\n";
+ok t_cmp("$next_open->{status} " . IdgwTest::Client::error_code($next_open), '503 IDGW-SRV-006',
+         'the next open asks Redis again: no breaker was tripped');
+ok wait_for(sub { cli($REPLICA, 'INFO', 'replication') =~ /master_link_status:up/ }, 10);
+my $after = IdgwTest::Client->new(base => $gw2->base_url, terminal => 'T-WAIT-0020')->open_session;
+ok t_cmp($after->{status}, 200, 'confirmed again once the replica is back');
+$log = substr($gw2->log_text, $tick_at);
+ok $log !~ /Resource temporarily unavailable|exit signal/ or print STDERR "# log: $log\n";
+$gw2->stop;
 
 # ---- 6. the default (0): the suite's gateway sends no WAIT
 my $main = $ENV{IDGW_TEST_REDIS_PORT} || 6390;

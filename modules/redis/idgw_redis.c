@@ -115,6 +115,7 @@ static int prepare(const idgw_redis_cfg *cfg, idgw_redis_conn *c, int verify_mas
         apr_snprintf(err, errlen, "setting timeout/keepalive: %s", c->ctx->errstr);
         return 0;
     }
+    c->timeout = cfg->command_timeout;
     if (cfg->password) {
         const char *argv[] = { "AUTH", cfg->password };
         size_t lens[] = { 4, strlen(cfg->password) };
@@ -297,14 +298,28 @@ apr_status_t idgw_redis_send_wait(idgw_redis_conn *c, int replicas,
     lens[0] = 4;
     lens[1] = strlen(nbuf);
     lens[2] = strlen(tbuf);
-    return idgw_redis_send(c, 3, argv, lens);
+    if (idgw_redis_send(c, 3, argv, lens) != APR_SUCCESS)
+        return APR_EGENERAL;
+    c->waiting = timeout;
+    return APR_SUCCESS;
+}
+
+/* The socket's timeout for the next reads; 0 when it could not be set. */
+static int set_read_timeout(idgw_redis_conn *c, apr_interval_time_t t)
+{
+    return !idgw_redis_dead(c) && redisSetTimeout(c->ctx, to_timeval(t)) == REDIS_OK;
 }
 
 int idgw_redis_read_wait(idgw_redis_conn *c)
 {
+    int longer = c->timeout > 0 && c->waiting > 0
+                 && set_read_timeout(c, c->timeout + c->waiting);
     redisReply *w = idgw_redis_read(c);
     int n = w && w->type == REDIS_REPLY_INTEGER ? (int)w->integer : -1;
 
+    c->waiting = 0;
+    if (longer)
+        set_read_timeout(c, c->timeout);
     if (w)
         freeReplyObject(w);
     return n;

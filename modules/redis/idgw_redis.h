@@ -50,6 +50,8 @@ typedef struct idgw_redis_conn {
     int drained_errors;           /* error replies among pipelined commands, not yet logged */
     char drain_error[160];        /* the first one's text */
     char replid[41], replid2[41]; /* the master's replication history at connect ("": unknown) */
+    apr_interval_time_t timeout;  /* each read's and write's (IdgwRedisTimeout); 0: hiredis's */
+    apr_interval_time_t waiting;  /* a WAIT sent and not read yet: its timeout */
 } idgw_redis_conn;
 
 /* Classification of an error reply. */
@@ -141,7 +143,11 @@ apr_status_t idgw_redis_send_wait(idgw_redis_conn *c, int replicas,
                                   apr_interval_time_t timeout);
 
 /* The reply of that WAIT: replicas that acknowledged, -1 when none came
- * (connection lost, an error reply such as a replica's refusal). */
+ * (connection lost, an error reply such as a replica's refusal).  Read
+ * under the connection's timeout plus the WAIT's own: Redis answers a WAIT
+ * whose replicas are late at its next cron tick after the timeout (up to
+ * 100 ms later at hz 10), and a late answer read as a dead connection would
+ * trip the pool's breaker for every request of the child. */
 int idgw_redis_read_wait(idgw_redis_conn *c);
 
 /*

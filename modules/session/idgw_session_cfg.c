@@ -494,13 +494,9 @@ const char *idgw_session_cfg_finish(apr_pool_t *p, server_rec *s, idgw_session_s
     if (c->idle > c->lifetime)
         return "IdgwSessionIdleTimeout must not exceed IdgwSessionMaxLifetime";
     c->wait_replicas = idgw_default_int(c->wait_replicas, 0);
+    /* a WAIT's answer is read under IdgwRedisTimeout plus this timeout
+     * (idgw_redis_read_wait): any pair works */
     c->wait_timeout = idgw_default_time(c->wait_timeout, D_WAIT_TIMEOUT);
-    /* WAIT blocks for up to its timeout: the command timeout must outlast
-     * it, or a slow replica would read as a failed connection */
-    if (c->wait_replicas && c->wait_timeout >= c->redis.command_timeout)
-        return apr_psprintf(p, "IdgwSessionWaitReplicas: its timeout (%s) must be below "
-                            "IdgwRedisTimeout (%s)", duration_text(p, c->wait_timeout),
-                            duration_text(p, c->redis.command_timeout));
     return NULL;
 }
 
