@@ -65,8 +65,9 @@ static server_rec *vhost_of(idgw_reaper *rp, apr_pool_t *p, const char *id,
 }
 
 /* One claimed entry {sid, 'reap', op, item, blob, idm, cid, vhost}: tell the
- * backends of the virtual host the operation ran under. */
-static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
+ * backends of the virtual host the operation ran under.  acked: replicas
+ * that confirmed the claim (-1: IdgwSessionWaitReplicas off). */
+static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e, int acked)
 {
     const char *sid = str_of(p, e->element[0]);
     const char *op_name = str_of(p, e->element[2]);
@@ -113,11 +114,12 @@ static void reap_one(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
     sent = idgw_g.reaper_fn(p, s, &op);
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "IDGW0151: abandoned %s of sid=%s "
                  "reaped: its app never came back; %d backend notice(s) sent (reaped by "
-                 "this child: %u)", op_name, op.sid_log, sent,
-                 apr_atomic_inc32(&rp->reaped) + 1);
+                 "this child: %u%s)", op_name, op.sid_log, sent,
+                 apr_atomic_inc32(&rp->reaped) + 1,
+                 acked >= 0 ? apr_psprintf(p, "; claim confirmed by %d replica(s)", acked) : "");
 }
 
-static void handle_entry(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
+static void handle_entry(idgw_reaper *rp, apr_pool_t *p, const redisReply *e, int acked)
 {
     const char *verdict;
 
@@ -131,7 +133,7 @@ static void handle_entry(idgw_reaper *rp, apr_pool_t *p, const redisReply *e)
         /* the plaintext lives in q and is wiped when q goes */
         if (apr_pool_create(&q, p) != APR_SUCCESS)
             return;
-        reap_one(rp, q, e);
+        reap_one(rp, q, e, acked);
         apr_pool_destroy(q);
     } else if (verdict && strcmp(verdict, "drop") == 0) {
         const char *sid = str_of(p, e->element[0]);
@@ -156,27 +158,24 @@ static void claim_args(idgw_script_args *a, apr_pool_t *p, int shard)
         idgw_script_args_str(a, apr_psprintf(p, "%d", shard));   /* the keys' tag */
 }
 
-static void handle_claimed(idgw_reaper *rp, apr_pool_t *p, const redisReply *reply)
+static void handle_claimed(idgw_reaper *rp, apr_pool_t *p, const redisReply *reply, int acked)
 {
     for (size_t i = 0; i < reply->elements; i++)
-        handle_entry(rp, p, reply->element[i]);
+        handle_entry(rp, p, reply->element[i], acked);
 }
 
 /* The claim's script, and WAIT behind it when IdgwSessionWaitReplicas asks
- * for replicas: *confirmed is 0 when they did not acknowledge it in time. */
+ * for replicas: *acked is what WAIT answered (-1: not asked, or no answer). */
 static redisReply *run_claim(idgw_redis_conn *conn, int argc, const char **argv,
-                             const size_t *lens, int *confirmed)
+                             const size_t *lens, int *acked)
 {
-    int want = idgw_g.srv->wait_replicas, acked;
-    redisReply *reply;
+    int want = idgw_g.srv->wait_replicas;
 
-    *confirmed = 1;
+    *acked = -1;
     if (want <= 0)
         return idgw_redis_evalsha(conn, &idgw_g.reap_claim_script, argc, argv, lens);
-    reply = idgw_redis_evalsha_confirmed(conn, &idgw_g.reap_claim_script, argc, argv, lens,
-                                         want, idgw_g.srv->wait_timeout, &acked);
-    *confirmed = acked >= want;
-    return reply;
+    return idgw_redis_evalsha_confirmed(conn, &idgw_g.reap_claim_script, argc, argv, lens,
+                                        want, idgw_g.srv->wait_timeout, acked);
 }
 
 /* An entry the reaper would act on: {sid, 'reap', op, item, blob, ...} with
@@ -307,7 +306,7 @@ static void claim(idgw_reaper *rp)
     idgw_script_args a;
     const char **argv;
     size_t *lens;
-    int argc, confirmed;
+    int argc, acked;
     idgw_redis_conn *conn;
     redisReply *reply;
     char err[300];
@@ -328,7 +327,7 @@ static void claim(idgw_reaper *rp)
         apr_pool_destroy(p);
         return;
     }
-    reply = run_claim(conn, argc, argv, lens, &confirmed);
+    reply = run_claim(conn, argc, argv, lens, &acked);
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, rp->s, "IDGW0154: reaper: claim failed "
                      "(%.120s): trying again in the next interval",
@@ -336,12 +335,12 @@ static void claim(idgw_reaper *rp)
                      : conn->ctx ? conn->ctx->errstr : "no connection");
         if (reply && idgw_redis_classify(reply) == IDGW_REDIS_UNAVAILABLE)
             idgw_redis_pool_trip(idgw_g.pool);
-    } else if (!confirmed) {
+    } else if (idgw_g.srv->wait_replicas > 0 && acked < idgw_g.srv->wait_replicas) {
         put_back_unconfirmed(rp, p, held, conn, reply);
     }
     apr_pool_destroy(held);
     if (reply && reply->type == REDIS_REPLY_ARRAY)
-        handle_claimed(rp, p, reply);
+        handle_claimed(rp, p, reply, acked);
     if (reply)
         freeReplyObject(reply);
     apr_pool_destroy(p);
@@ -382,7 +381,7 @@ static void claim_shards(idgw_reaper *rp, int first, int n)
         const redisReply *reply = calls[i].reply;
 
         if (calls[i].outcome == IDGW_CLUSTER_DONE && reply->type == REDIS_REPLY_ARRAY)
-            handle_claimed(rp, p, reply);
+            handle_claimed(rp, p, reply, want > 0 ? calls[i].acked : -1);
         else if (failed++ == 0)
             first_failed = i;
     }
