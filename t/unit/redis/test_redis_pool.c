@@ -546,6 +546,51 @@ START_TEST(pipelined_replies_drained)
 }
 END_TEST
 
+/*
+ * WAIT answers at the server's first cron tick after its timeout (every
+ * 100 ms at hz 10): a master without the replicas asked for answers a
+ * 250 ms WAIT after 250-350 ms.  Read under a 100 ms command timeout that
+ * answer was a timed-out read and a dead connection (the pool's breaker);
+ * it is read under the command timeout plus the WAIT's own, then the
+ * connection's own timeout holds again.
+ */
+START_TEST(late_wait_answer_read_in_full)
+{
+    idgw_redis_addr addr = { "127.0.0.1", PORT };
+    idgw_redis_conn *c;
+    char err[256];
+    redisReply *r;
+    apr_time_t t0;
+    int acked;
+    const char *set[] = { "SET", "idgw-test:wait", "1" };
+    size_t set_lens[] = { 3, 14, 1 };
+    const char *block[] = { "BLPOP", "idgw-test:never", "0.5" };
+    size_t block_lens[] = { 5, 15, 3 };
+
+    cfg.command_timeout = apr_time_from_msec(100);
+    ck_assert_int_eq(idgw_redis_connect(&cfg, &addr, 0, scripts, 1, &c, err, sizeof(err)),
+                     APR_SUCCESS);
+    t0 = apr_time_now();
+    r = idgw_redis_command_confirmed(c, 3, set, set_lens, 1, apr_time_from_msec(250), &acked);
+    ck_assert_ptr_nonnull(r);
+    freeReplyObject(r);
+    ck_assert_int_ge(apr_time_now() - t0, apr_time_from_msec(240));
+    ck_assert_int_eq(acked, 0);             /* no replica: not confirmed, not lost */
+    ck_assert(!idgw_redis_dead(c));
+    ck_assert_int_eq(c->pending, 0);
+    r = echo(c, "still in step");
+    ck_assert_str_eq(r->str, "still in step");
+    freeReplyObject(r);
+    /* the plain timeout is back: a 500 ms block is cut at 100 ms */
+    t0 = apr_time_now();
+    ck_assert_ptr_null(idgw_redis_command(c, 3, block, block_lens));
+    ck_assert_int_lt(apr_time_now() - t0, apr_time_from_msec(400));
+    ck_assert(idgw_redis_dead(c));
+    idgw_redis_close(c);
+    free(c);
+}
+END_TEST
+
 /* ---- connections tied to an owner pool (a request's) --------------------- */
 
 /* CLIENT KILL for the connection itself (SKIPME no): it dies under the caller. */
@@ -751,6 +796,7 @@ int main(void)
     tcase_add_test(tc, parts_with_nothing_to_do_are_not_run);
     tcase_add_test(tc, function_library_loaded_reloaded_and_given_up);
     tcase_add_test(tc, pipelined_replies_drained);
+    tcase_add_test(tc, late_wait_answer_read_in_full);
     tcase_add_test(tc, owner_asking_twice_gets_the_same_connection);
     tcase_add_test(tc, owner_destroyed_gives_the_connection_back);
     tcase_add_test(tc, dead_connection_dropped_at_cleanup);
