@@ -20,6 +20,7 @@ use IdgwTest::Stack;
 use IdgwTest::Terminal;
 use IdgwTest::RedisNodes;
 use Time::HiRes qw(sleep time);
+use POSIX ();
 
 my @PORTS = (17150 .. 17155);
 my $stack = IdgwTest::Stack->up;
@@ -41,6 +42,19 @@ my $url = $stack->extra_gateway('convert-cluster', 6,
     'IdgwSessionIdleTimeout 120s' => 'IdgwSessionIdleTimeout 2s',
     'IdgwSessionReaper 30s 5s' => 'IdgwSessionReaper 5s 200ms');
 sub slurp { open my $fh, '<', $_[0] or return ''; local $/; return scalar <$fh> }
+# the lines of a "time state" log whose state differs from the line before
+# (lags blanked: they grow every second; a stopped replica's acked offset
+# must not move)
+sub changes {
+    my ($last, @out) = ('');
+    for (split /\n/, $_[0]) {
+        my ($t, $state) = /^(\S+) (.*)$/ or next;
+        (my $shape = $state) =~ s/lag=\d+/lag=N/g;
+        push @out, $_ if $shape ne $last;
+        $last = $shape;
+    }
+    return join("\n", @out) . "\n";
+}
 my $log = "$run/convert-cluster.error.log";
 
 my $c101 = $stack->card('C101');
@@ -98,6 +112,21 @@ ok($replica, "the replica of the shard's master $master");
 my ($sid) = cli($master, 'ZRANGE', $shard, 0, -1) =~ /^([0-9a-f]+)$/m;
 $log0 = length slurp($log);
 kill 'STOP', $nodes->pid_of($replica);     # before it is due (idle 2 s + grace 5 s)
+# the master's replicas as it counts them, every 50 ms while the replica is
+# stopped: shown when the put-back check fails (see below)
+my $watch = "$run/convert-cluster/repl-watch.log";
+my $watcher = fork // die "fork: $!";
+if (!$watcher) {
+    open my $w, '>', $watch or POSIX::_exit(1);
+    select((select($w), $| = 1)[0]);
+    my $until = time + 15;
+    while (time < $until) {
+        my @l = grep { /^(connected_slaves|slave\d+):/ } split /\r?\n/, cli($master, 'INFO', 'replication');
+        printf {$w} "%.3f %s\n", time, join(' ', @l);
+        sleep 0.05;
+    }
+    POSIX::_exit(0);    # not the test's END: it would stop the Cluster
+}
 ok(wait_for(sub { substr(slurp($log), $log0) =~ /IDGW0157: [^\n]*not confirmed/ }, 20),
    'the unconfirmed claim is logged (IDGW0157)');
 sleep 1;      # several more claims
@@ -109,8 +138,11 @@ ok(wait_for(sub { cli($master, 'ZSCORE', $shard, $sid) ne '' }, 2),
     my ($state) = (slurp("/proc/$rpid/stat") =~ /^\d+ \(.*?\) (\S)/);
     diag "replica $replica pid $rpid state " . ($state // '?') . "\n"
          . cli($master, 'INFO', 'replication') . "\n" . cli($master, 'CLUSTER', 'NODES') . "\n"
-         . join("\n", grep { /IDGW015[1-8]/ } split /\n/, substr(slurp($log), $log0));
+         . join("\n", grep { /IDGW015[1-8]/ } split /\n/, substr(slurp($log), $log0)) . "\n"
+         . "the master's replicas while stopped (changes only):\n" . changes(slurp($watch));
 };
+kill 'TERM', $watcher;
+waitpid $watcher, 0;
 kill 'CONT', $nodes->pid_of($replica);
 ok(wait_for(sub { ng_count() > $ng0 }, 20), 'reaped once the replica is back');
 # (the notice is out before the reaping is logged)
