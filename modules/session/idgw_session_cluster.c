@@ -201,7 +201,6 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
     return OK;
 }
 
-
 /*
  * The read alone, on the batcher of the session's master: the reads of this
  * child's threads to that master that arrive together share one round trip,
@@ -210,8 +209,8 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
  * error reply, which the judge refuses, and the script's call corrects the
  * map.
  */
-static int batched_read(idgw_redis_batch *b, idgw_status_read_cmds *cmds,
-                        redisReply **hm_reply, redisReply **tm_reply)
+static void batched_read(idgw_redis_batch *b, idgw_status_read_cmds *cmds,
+                         redisReply **hm_reply, redisReply **tm_reply)
 {
     idgw_redis_batch_cmd bc[2];
     redisReply *replies[2];
@@ -227,7 +226,6 @@ static int batched_read(idgw_redis_batch *b, idgw_status_read_cmds *cmds,
         *hm_reply = replies[0];
         *tm_reply = replies[1];
     }
-    return OK;
 }
 
 /* A read's reply for the caller (NULL: it did not come back), freed here
@@ -255,8 +253,10 @@ int idgw_session_cluster_read(request_rec *r, idgw_status_read_cmds *cmds,
     if ((n = gather(r, &cc)) < 0)
         return HTTP_INTERNAL_SERVER_ERROR;
     slot = idgw_cluster_key_slot(cmds->hmget[1], cmds->hmget_lens[1]);
-    if (n == 0 && (b = idgw_cluster_slot_batch(idgw_g.cluster, slot)) != NULL)
-        return batched_read(b, cmds, hm_reply, tm_reply);
+    if (n == 0 && (b = idgw_cluster_slot_batch(idgw_g.cluster, slot)) != NULL) {
+        batched_read(b, cmds, hm_reply, tm_reply);
+        return OK;      /* nothing refused: a read that failed goes to the script */
+    }
     /* with the companions' scripts: HMGET and TIME on the session's slot,
      * the same master, one connection, pipelined behind the scripts
      * (idgw_cluster_run) */
