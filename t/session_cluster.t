@@ -22,7 +22,7 @@ use IdgwTest::RedisNodes;
 use IdgwTest::Acl ();
 use Time::HiRes qw(sleep time);
 
-plan tests => 35;
+plan tests => 36;
 
 my @PORTS = (17110 .. 17115);
 my $nodes = IdgwTest::RedisNodes->new('redis-cluster');
@@ -69,6 +69,13 @@ sub cmdstat {
     return cli($port, 'INFO', 'commandstats') =~ /cmdstat_$cmd:calls=(\d+)/ ? $1 : 0;
 }
 sub code { IdgwTest::Client::error_code($_[0]) }
+# the batchers' counters (idgw_redis_batched_total on the status page)
+sub batched {
+    my %m;
+    my $page = $http->get($gw->base_url . '/idgw-status?format=prometheus')->{content} // '';
+    $m{$1} = $2 while $page =~ /^idgw_redis_batched_total\{count="(\w+)"\} (\d+)$/mg;
+    return \%m;
+}
 
 # ---- the story ---------------------------------------------------------------
 my $c = IdgwTest::Client->new(base => $gw->base_url);
@@ -100,8 +107,15 @@ ok t_cmp($hmgets, $N, "$ok status requests ($scripts by script), one round trip 
 ok t_cmp($scripts <= $N / 2 ? 'mostly reads' : "$scripts scripts", 'mostly reads',
          'a fresh session\'s status is read, not scripted, on a Cluster too');
 $before = scripts_run();
+my $sb0 = batched();
 $ok = grep { $c->step('store_card', 'relay')->{status} == 200 } 1 .. $N;
 ok t_cmp(scripts_run() - $before, 2 * $N, "$ok relay steps, session script + commit each");
+# both went through the batcher of the session's master (a step's scripts
+# share round trips with the child's other calls to it, as on one server)
+my $sb1 = batched();
+my $step_batched = ($sb1->{calls} // 0) - ($sb0->{calls} // 0);
+ok t_cmp($step_batched >= 2 * $N ? 'batched' : "$step_batched batched calls", 'batched',
+         'the steps\' scripts went through the masters\' batchers');
 
 my $key = skey($c);
 my $slot = cli(17110, 'CLUSTER', 'KEYSLOT', $key);
@@ -113,12 +127,6 @@ ok t_cmp(cli($src, 'CLUSTER', 'KEYSLOT', skey($c, 'vo')), $slot, 'its keys share
 # own session's answer, and the reads go by the batchers of the masters
 # (idgw_redis_batched_total), whose round trips the polls that arrive
 # together in a child share
-sub batched {
-    my %m;
-    my $page = $http->get($gw->base_url . '/idgw-status?format=prometheus')->{content} // '';
-    $m{$1} = $2 while $page =~ /^idgw_redis_batched_total\{count="(\w+)"\} (\d+)$/mg;
-    return \%m;
-}
 my @polled;
 for my $i (0 .. 3) {
     my $x = IdgwTest::Client->new(base => $gw->base_url);

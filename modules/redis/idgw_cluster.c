@@ -154,22 +154,34 @@ idgw_redis_pool *idgw_cluster_pool(idgw_cluster *cl, int idx)
     return pl;
 }
 
-idgw_redis_batch *idgw_cluster_slot_batch(idgw_cluster *cl, int slot)
+idgw_redis_batch *idgw_cluster_slot_batch_of(idgw_cluster *cl, int slot, int *node,
+                                             unsigned long *gen)
 {
     idgw_redis_batch *b = NULL;
     cluster_node *n;
 
+    *node = -1;
     if (slot < 0 || slot >= IDGW_CLUSTER_SLOTS)
         return NULL;
     apr_thread_mutex_lock(cl->lock);
+    *gen = cl->generation;
     if (cl->owner[slot] >= 0) {
         n = cl->nodes[cl->owner[slot]];
         if (!n->batch && idgw_redis_batch_create(cl->p, n->pool, &n->batch) != APR_SUCCESS)
             n->batch = NULL;
-        b = n->batch;
+        if ((b = n->batch) != NULL)
+            *node = cl->owner[slot];
     }
     apr_thread_mutex_unlock(cl->lock);
     return b;
+}
+
+idgw_redis_batch *idgw_cluster_slot_batch(idgw_cluster *cl, int slot)
+{
+    unsigned long gen;
+    int node;
+
+    return idgw_cluster_slot_batch_of(cl, slot, &node, &gen);
 }
 
 const char *idgw_cluster_host(idgw_cluster *cl, int idx)

@@ -100,6 +100,17 @@ int idgw_cluster_call_prepare(idgw_cluster_call *call, const idgw_script_args *a
 void idgw_cluster_eval(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *call);
 
 /*
+ * The same, sharing a round trip with what this child's other threads send
+ * that master at the same moment: through the master's batcher
+ * (idgw_cluster_slot_batch), as one server's scripts go through the child's.
+ * A call with wait_replicas (a batch must not wait), and one the batch
+ * could not send or that came back redirected, TRYAGAIN, NOSCRIPT or
+ * READONLY (it did not run), goes on as idgw_cluster_eval; a connection
+ * lost once the batch was sent is LOST, as there.
+ */
+void idgw_cluster_eval_shared(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *call);
+
+/*
  * Several scripts, each on its slot's master: all sent, then all read, so
  * the caller waits one round trip; a call redirected (MOVED, ASK, TRYAGAIN,
  * NOSCRIPT) is then finished alone by idgw_cluster_eval.  Calls asking for

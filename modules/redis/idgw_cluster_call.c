@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "idgw_metrics.h"   /* Redis errors, for mod_idgw_status */
+#include "idgw_redis_batch.h"
 
 int idgw_cluster_call_prepare(idgw_cluster_call *call, const idgw_script_args *a,
                               const idgw_script *s, int parts_header)
@@ -233,6 +234,53 @@ static void eval_from(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *ca
 void idgw_cluster_eval(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *call)
 {
     eval_from(cl, owner, call, -1);
+}
+
+/*
+ * Through the batcher of the slot's master; 1 when that settled the call,
+ * 0 when it is still to be run (*ask_node: an ASK named that node).  What
+ * a batch cannot follow did not run and is left to the router: a
+ * redirection (MOVED re-points the slot first), TRYAGAIN, NOSCRIPT (the
+ * router loads the script), READONLY, and a batch that could not be sent.
+ */
+static int eval_batched(idgw_cluster *cl, idgw_cluster_call *call, int *ask_node)
+{
+    idgw_redis_batch_cmd cmd = { call->argc, call->argv, call->lens };
+    idgw_redis_batch_origin origin;
+    unsigned long gen;
+    int node, tries = 0;
+    redisReply *r = NULL;
+    char err[200];
+    idgw_redis_batch *b = idgw_cluster_slot_batch_of(cl, call->slot, &node, &gen);
+    apr_status_t rv;
+
+    if (!b)
+        return 0;
+    rv = idgw_redis_batch_call(b, 1, &cmd, NULL, &r, &origin, err, sizeof(err));
+    if (rv == IDGW_REDIS_BATCH_LOST) {
+        idgw_cluster_note(cl, IDGW_CLUSTER_EV_LOST);
+        fail(call, IDGW_CLUSTER_LOST, "connection lost: the script may have run");
+        idgw_cluster_refresh_after(cl, gen);
+        return 1;
+    }
+    if (rv != APR_SUCCESS)
+        return 0;
+    switch (idgw_redis_classify(r)) {
+    case IDGW_REDIS_NOSCRIPT:
+    case IDGW_REDIS_READONLY:
+        freeReplyObject(r);
+        return 0;
+    default:
+        return react(cl, call, r, node, ask_node, &tries) == NEXT_DONE;
+    }
+}
+
+void idgw_cluster_eval_shared(idgw_cluster *cl, apr_pool_t *owner, idgw_cluster_call *call)
+{
+    int ask_node = -1;
+
+    if (call->wait_replicas > 0 || !eval_batched(cl, call, &ask_node))
+        eval_from(cl, owner, call, ask_node);
 }
 
 /* Per call of a batch: where it went and what comes next. */

@@ -21,6 +21,11 @@ int idgw_cluster_node(idgw_cluster *cl, const idgw_cluster_node_addr *a);
 void idgw_cluster_point(idgw_cluster *cl, int slot, int idx);
 
 idgw_redis_pool *idgw_cluster_pool(idgw_cluster *cl, int idx);
+
+/* idgw_cluster_slot_batch, with the master it belongs to (*node, -1 with
+ * no batcher) and the map's generation it was found in. */
+struct idgw_redis_batch *idgw_cluster_slot_batch_of(idgw_cluster *cl, int slot, int *node,
+                                                    unsigned long *gen);
 const char *idgw_cluster_host(idgw_cluster *cl, int idx);
 
 typedef enum idgw_cluster_event {

@@ -137,14 +137,15 @@ static apr_status_t send_batch(idgw_redis_batch *b, waiter *batch, char *err, si
      * on it earlier already read: check_conn) */
     if (rv != APR_SUCCESS)
         return rv;
+    /* from here on a failure may leave the commands run or not: LOST */
     if ((sent = append_batch(c, batch)) < 0)
-        rv = APR_EGENERAL;
+        rv = IDGW_REDIS_BATCH_LOST;
     while (rv == APR_SUCCESS && sent > 0 && !done) {
         if (redisBufferWrite(c->ctx, &done) != REDIS_OK)
-            rv = APR_EGENERAL;
+            rv = IDGW_REDIS_BATCH_LOST;
     }
     if (rv == APR_SUCCESS && sent > 0 && !read_replies(c, batch))
-        rv = APR_EGENERAL;
+        rv = IDGW_REDIS_BATCH_LOST;
     if (rv != APR_SUCCESS)
         apr_snprintf(err, errlen, "Redis connection failed during a batch: %s",
                      c->ctx && c->ctx->errstr[0] ? c->ctx->errstr : "write failed");

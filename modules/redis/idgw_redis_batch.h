@@ -53,6 +53,9 @@ apr_status_t idgw_redis_batch_create(apr_pool_t *p, idgw_redis_pool *pl,
 
 /* The commands were made for another master's history: not sent. */
 #define IDGW_REDIS_BATCH_OTHER_HISTORY (APR_OS_START_USERERR + 4711)
+/* The connection failed once the commands were being written: they may have
+ * run (any other failure status: nothing was sent). */
+#define IDGW_REDIS_BATCH_LOST (APR_OS_START_USERERR + 4712)
 
 /*
  * Send n commands (kept together and in order) and wait for their replies:
@@ -62,8 +65,9 @@ apr_status_t idgw_redis_batch_create(apr_pool_t *p, idgw_redis_pool *pl,
  * expect_replid (the master's replid the commands carry, e.g. the session
  * script's history rule; NULL or "": any) is not the replid of the
  * connection the batch took (nothing sent; origin tells the one it met:
- * make the commands again), another status when no connection could be had
- * or it failed during the batch.
+ * make the commands again), IDGW_REDIS_BATCH_LOST when the connection
+ * failed during the batch (the commands may have run), another status when
+ * no connection could be had (nothing sent).
  */
 apr_status_t idgw_redis_batch_call(idgw_redis_batch *b, int n, const idgw_redis_batch_cmd *cmds,
                                    const char *expect_replid, redisReply **replies,

@@ -179,10 +179,12 @@ int idgw_session_cluster_run(request_rec *r, const idgw_script *s, idgw_script_a
     call->wait_replicas = wait_replicas;
     call->wait_timeout = idgw_g.srv->wait_timeout;
     started = apr_time_now();
+    /* alone, it shares a round trip with the other threads' calls to its
+     * master, as one server's scripts do (unless it waits for replicas) */
     if (n > 0)
         idgw_cluster_run(idgw_g.cluster, r->pool, cc.calls, n + 1);
     else
-        idgw_cluster_eval(idgw_g.cluster, r->pool, call);
+        idgw_cluster_eval_shared(idgw_g.cluster, r->pool, call);
     idgw_shed_observe(apr_time_now() - started);
     if (n > 0 && (status = deliver(r, &cc)) != OK) {
         if (call->outcome == IDGW_CLUSTER_DONE)

@@ -4,6 +4,10 @@
  * 127.0.0.1:17100-17105, bus ports 27100-27105, no persistence):
  *   - routing: each script lands on its slot's master, no redirection;
  *   - several slots in one round trip (idgw_cluster_run sends all, then reads);
+ *   - a call through its master's batcher (idgw_cluster_eval_shared): calls
+ *     arriving together share a round trip; NOSCRIPT, a call that waits for
+ *     replicas and MOVED go on by the router; a connection lost under a
+ *     batch is LOST;
  *   - a slot migrated by hand: ASK (ASKING, once) while MIGRATING, TRYAGAIN
  *     for a script whose keys are split, MOVED once the slot has moved;
  *   - CLUSTER FAILOVER on a replica: MOVED from the old master, then routing;
@@ -23,6 +27,7 @@
 #include <unistd.h>
 
 #include "idgw_cluster.h"
+#include "idgw_redis_batch.h"
 
 #define BASE 17100
 /* every node requires it: the map and the pools go through AUTH */
@@ -336,11 +341,140 @@ START_TEST(parallel_calls_wait_one_round_trip)
 }
 END_TEST
 
+/* One call through idgw_cluster_eval_shared; its reply's integer or string
+ * in *out ("" when not DONE). */
+static idgw_cluster_outcome shared(apr_pool_t *owner, const idgw_script *script, const char *key,
+                                   const char *arg, int wait_replicas, const char **out)
+{
+    idgw_cluster_call call;
+
+    call_of(&call, script, &key, 1, arg);
+    call.wait_replicas = wait_replicas;
+    call.wait_timeout = apr_time_from_msec(200);
+    idgw_cluster_eval_shared(cl, owner, &call);
+    *out = "";
+    if (call.reply) {
+        *out = call.reply->type == REDIS_REPLY_INTEGER
+               ? apr_psprintf(pool, "%" APR_INT64_T_FMT, (apr_int64_t)call.reply->integer)
+               : call.reply->type == REDIS_REPLY_STRING ? apr_pstrdup(pool, call.reply->str)
+               : apr_pstrcat(pool, "ERR:", call.reply->str ? call.reply->str : "", NULL);
+        freeReplyObject(call.reply);
+    }
+    return call.outcome;
+}
+
+static void batch_stats(const char *key, idgw_redis_batch_stats *st)
+{
+    idgw_redis_batch *b = idgw_cluster_slot_batch(cl, idgw_cluster_key_slot(key, strlen(key)));
+
+    ck_assert_ptr_nonnull(b);
+    idgw_redis_batch_get_stats(b, st);
+}
+
+typedef struct sharer {
+    const char *key, *ms, *got;
+    idgw_cluster_outcome outcome;
+} sharer;
+
+static void *share(void *data)
+{
+    sharer *sh = data;
+    apr_pool_t *req;
+
+    apr_pool_create(&req, NULL);
+    sh->outcome = shared(req, &sleeper, sh->key, sh->ms, 0, &sh->got);
+    apr_pool_destroy(req);
+    return NULL;
+}
+
+START_TEST(shared_calls_take_the_masters_batcher)
+{
+    idgw_cluster_node_addr a;
+    idgw_redis_batch_stats b0, b1;
+    idgw_cluster_stats st;
+    const char *k, *kc, *got;
+    apr_pool_t *req;
+    pthread_t t[3];
+    sharer sh[3];
+    long long loads;
+    int i;
+
+    ck_assert(idgw_cluster_slot_master(cl, 0, &a));
+    k = key_on(a.port, 1, "shared");
+    kc = apr_pstrcat(pool, k, ".n", NULL);       /* same tag: the sleeper's counter */
+    ok_at(a.port, "DEL %s", kc, NULL);
+    apr_pool_create(&req, pool);
+    ck_assert_int_eq(shared(req, &set_get, k, "s1", 0, &got), IDGW_CLUSTER_DONE);
+    ck_assert_str_eq(got, "s1");
+    batch_stats(k, &b0);
+    ck_assert_uint_eq(b0.batches, 1);
+    ck_assert_uint_eq(b0.callers, 1);
+
+    /* three threads: the first leads a batch of its own (a 300 ms script),
+     * the two that ask meanwhile go together in the next one */
+    for (i = 0; i < 3; i++) {
+        sh[i].key = kc;
+        sh[i].ms = i == 0 ? "300" : "0";
+        ck_assert_int_eq(pthread_create(&t[i], NULL, share, &sh[i]), 0);
+        if (i == 0)
+            apr_sleep(apr_time_from_msec(100));
+    }
+    for (i = 0; i < 3; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(sh[i].outcome, IDGW_CLUSTER_DONE);
+    }
+    batch_stats(k, &b1);
+    ck_assert_uint_eq(b1.callers - b0.callers, 3);
+    ck_assert_uint_eq(b1.batches - b0.batches, 2);
+    ck_assert_uint_ge(b1.largest, 2);
+
+    /* the master forgot its scripts: NOSCRIPT through the batch, then the
+     * router loads the script and runs it, once (the counter moves by one) */
+    ok_at(a.port, "SCRIPT FLUSH", NULL, NULL);
+    loads = cmd_calls(a.port, "script|load");
+    ck_assert_int_eq(shared(req, &sleeper, kc, "0", 0, &got), IDGW_CLUSTER_DONE);
+    ck_assert_str_eq(got, "4");
+    ck_assert_int_eq(cmd_calls(a.port, "script|load"), loads + 1);
+    batch_stats(k, &b0);
+    ck_assert_uint_eq(b0.batches, b1.batches + 1);
+
+    /* a call that waits for replicas does not take the batcher */
+    ck_assert_int_eq(shared(req, &sleeper, kc, "0", 1, &got), IDGW_CLUSTER_DONE);
+    ck_assert_str_eq(got, "5");
+    batch_stats(k, &b1);
+    ck_assert_uint_eq(b1.batches, b0.batches);
+
+    /* a router whose commands time out after 150 ms, under a 400 ms script
+     * (the node timeout is 1 s: the master is not failed over): its batch's
+     * connection gives up, LOST, never run again, though it did run */
+    {
+        idgw_redis_cfg quick = cfg;
+        idgw_redis_addr seed = { "127.0.0.1", BASE };
+        idgw_cluster *main_cl = cl;
+        char err[200];
+
+        quick.command_timeout = apr_time_from_msec(150);
+        ck_assert_int_eq(idgw_cluster_create(pool, &quick, &seed, 1, scripts, 2, &cl),
+                         APR_SUCCESS);
+        ck_assert_int_eq(idgw_cluster_refresh(cl, 1, err, sizeof(err)), APR_SUCCESS);
+        ck_assert_int_eq(shared(req, &sleeper, kc, "400", 0, &got), IDGW_CLUSTER_LOST);
+        idgw_cluster_get_stats(cl, &st);
+        ck_assert_uint_eq(st.lost, 1);
+        cl = main_cl;
+    }
+    apr_sleep(apr_time_from_msec(400));     /* the master is free again */
+    ck_assert_int_eq(shared(req, &sleeper, kc, "0", 0, &got), IDGW_CLUSTER_DONE);
+    ck_assert_str_eq(got, "7");
+    apr_pool_destroy(req);
+}
+END_TEST
+
 START_TEST(migrated_slot_gives_ask_then_moved)
 {
     idgw_cluster_node_addr a, b;
     idgw_cluster_stats st;
     idgw_cluster_outcome o;
+    idgw_cluster *stale;
     const char *k, *k2, *ida, *idb, *bport;
     char slot[16], why[200];
     apr_pool_t *req;
@@ -357,6 +491,15 @@ START_TEST(migrated_slot_gives_ask_then_moved)
     apr_pool_create(&req, pool);
     ck_assert_str_eq(eval(req, k, "before", &o, NULL), "before");
     ck_assert_str_eq(eval(req, k2, "before2", &o, NULL), "before2");
+    /* a router of its own keeps the map of before the migration (below) */
+    {
+        idgw_redis_addr seed = { "127.0.0.1", BASE };
+        char err[200];
+
+        ck_assert_int_eq(idgw_cluster_create(pool, &cfg, &seed, 1, scripts, 2, &stale),
+                         APR_SUCCESS);
+        ck_assert_int_eq(idgw_cluster_refresh(stale, 1, err, sizeof(err)), APR_SUCCESS);
+    }
 
     /* the slot starts moving from a to b; k goes, k2 stays */
     ok_at(b.port, "CLUSTER SETSLOT %s IMPORTING %s", slot, ida);
@@ -402,6 +545,24 @@ START_TEST(migrated_slot_gives_ask_then_moved)
     ck_assert_str_eq(eval(req, k, "after", &o, why), "after");
     idgw_cluster_get_stats(cl, &st);
     ck_assert_uint_eq(st.moved, 1);
+
+    /* the other router still names a: its call through a's batcher comes
+     * back MOVED, the slot is re-pointed and b answers */
+    {
+        idgw_cluster_call call;
+        idgw_cluster_node_addr now;
+
+        prepare(&call, k, "");
+        idgw_cluster_eval_shared(stale, req, &call);
+        ck_assert_int_eq(call.outcome, IDGW_CLUSTER_DONE);
+        ck_assert_int_eq(call.reply->type, REDIS_REPLY_STRING);
+        ck_assert_str_eq(call.reply->str, "after");
+        freeReplyObject(call.reply);
+        idgw_cluster_get_stats(stale, &st);
+        ck_assert_uint_eq(st.moved, 1);
+        ck_assert(idgw_cluster_slot_master(stale, atoi(slot), &now));
+        ck_assert_int_eq(now.port, b.port);
+    }
     apr_pool_destroy(req);
 }
 END_TEST
@@ -734,6 +895,7 @@ int main(void)
     tcase_add_test(tc, parallel_calls_wait_one_round_trip);
     tcase_add_test(tc, confirmed_calls_wait_on_their_master);
     tcase_add_test(tc, threads_share_the_router);
+    tcase_add_test(tc, shared_calls_take_the_masters_batcher);
     tcase_add_test(tc, migrated_slot_gives_ask_then_moved);
     tcase_add_test(tc, manual_failover_followed);
     tcase_add_test(tc, killed_master_replaced_by_its_replica);
