@@ -12,8 +12,10 @@
 #include "idgw_metrics.h"   /* Redis errors, for mod_idgw_status */
 #include "idgw_redis_batch.h"
 
-/* Addresses ever named: masters come and go with failovers (a promoted
- * replica is a new address), so there is room for twice the map's limit. */
+/* Masters known at once: they come and go with failovers (a promoted
+ * replica is a new address), so there is room for twice the map's limit;
+ * when it is full a master the map no longer names gives its place up
+ * (replace_locked). */
 #define MAX_KNOWN (2 * IDGW_CLUSTER_MAX_NODES)
 
 typedef struct cluster_node {
@@ -89,12 +91,33 @@ static int find_locked(idgw_cluster *cl, const idgw_cluster_node_addr *a)
     return -1;
 }
 
-/* A new master: its own pool with the base settings (no sentinels). */
-static int add_locked(idgw_cluster *cl, const idgw_cluster_node_addr *a)
+/* The first master of the table not marked in keep (-1: all are). */
+static int victim_locked(const idgw_cluster *cl, const char *keep)
+{
+    int i;
+
+    for (i = 0; i < cl->nnodes; i++)
+        if (!keep[i])
+            return i;
+    return -1;
+}
+
+/*
+ * A new master: its own pool with the base settings (no sentinels), at the
+ * end of the table, or, when the table is full, in the place of a master
+ * not marked in keep (NULL: none may go).  The master replaced keeps its
+ * struct, pool and batcher (a thread may hold them); its pool is handed
+ * back in *retired, to be retired once the lock is dropped (closing its
+ * idle connections must not hold up routing).  -1 when there is no room.
+ */
+static int add_locked(idgw_cluster *cl, const idgw_cluster_node_addr *a, const char *keep,
+                      idgw_redis_pool **retired)
 {
     cluster_node *n;
+    int idx = cl->nnodes;
 
-    if (cl->nnodes == MAX_KNOWN)
+    *retired = NULL;
+    if (idx == MAX_KNOWN && (!keep || (idx = victim_locked(cl, keep)) < 0))
         return -1;
     n = apr_pcalloc(cl->p, sizeof(*n));
     n->addr = *a;
@@ -106,20 +129,43 @@ static int add_locked(idgw_cluster *cl, const idgw_cluster_node_addr *a)
     if (idgw_redis_pool_create(cl->p, &n->cfg, cl->scripts, cl->nscripts, &n->pool)
         != APR_SUCCESS)
         return -1;
-    cl->nodes[cl->nnodes] = n;
-    cl->stats.nodes = cl->nnodes + 1;
-    return cl->nnodes++;
+    if (idx < cl->nnodes) {
+        *retired = cl->nodes[idx]->pool;
+        cl->stats.retired++;
+    } else {
+        cl->nnodes++;
+    }
+    cl->nodes[idx] = n;
+    cl->stats.nodes++;
+    return idx;
+}
+
+/* The masters that serve a slot now (kept when a place is needed). */
+static void owners_locked(const idgw_cluster *cl, char *keep)
+{
+    int i;
+
+    memset(keep, 0, MAX_KNOWN);
+    for (i = 0; i < IDGW_CLUSTER_SLOTS; i++)
+        if (cl->owner[i] >= 0)
+            keep[cl->owner[i]] = 1;
 }
 
 int idgw_cluster_node(idgw_cluster *cl, const idgw_cluster_node_addr *a)
 {
+    idgw_redis_pool *retired = NULL;
+    char keep[MAX_KNOWN];
     int idx;
 
     apr_thread_mutex_lock(cl->lock);
     idx = find_locked(cl, a);
-    if (idx < 0)
-        idx = add_locked(cl, a);
+    if (idx < 0) {
+        owners_locked(cl, keep);
+        idx = add_locked(cl, a, keep, &retired);
+    }
     apr_thread_mutex_unlock(cl->lock);
+    if (retired)
+        idgw_redis_pool_retire(retired);
     return idx;
 }
 
@@ -194,26 +240,46 @@ const char *idgw_cluster_host(idgw_cluster *cl, int idx)
     return h;
 }
 
-/* Install a parsed map: its masters become (or already are) ours. */
+/*
+ * Install a parsed map: its masters become (or already are) ours.  A new
+ * one finds room in the place of a master the map does not name, when the
+ * table is full (several failovers to new addresses).
+ */
 static int install(idgw_cluster *cl, const idgw_cluster_map *m, char *err, size_t errlen)
 {
-    int local[IDGW_CLUSTER_MAX_NODES], i;
+    int local[IDGW_CLUSTER_MAX_NODES], i, nretired = 0, rc = 0;
+    idgw_redis_pool *retired[IDGW_CLUSTER_MAX_NODES];
+    char keep[MAX_KNOWN];
 
+    memset(keep, 0, sizeof(keep));
     apr_thread_mutex_lock(cl->lock);
-    for (i = 0; i < m->nnodes; i++) {
-        local[i] = find_locked(cl, &m->nodes[i]);
-        if (local[i] < 0 && (local[i] = add_locked(cl, &m->nodes[i])) < 0) {
-            apr_thread_mutex_unlock(cl->lock);
+    for (i = 0; i < m->nnodes; i++)
+        if ((local[i] = find_locked(cl, &m->nodes[i])) >= 0)
+            keep[local[i]] = 1;
+    for (i = 0; i < m->nnodes && rc == 0; i++) {
+        if (local[i] >= 0)
+            continue;
+        if ((local[i] = add_locked(cl, &m->nodes[i], keep, &retired[nretired])) < 0) {
             apr_snprintf(err, errlen, "no room for master %s:%d", m->nodes[i].host,
                          m->nodes[i].port);
-            return -1;
+            rc = -1;
+            break;
         }
+        keep[local[i]] = 1;
+        if (retired[nretired])
+            nretired++;
     }
-    for (i = 0; i < IDGW_CLUSTER_SLOTS; i++)
-        cl->owner[i] = (short)(m->owner[i] < 0 ? -1 : local[m->owner[i]]);
-    cl->generation++;
-    cl->stats.refreshes++;
+    if (rc == 0) {
+        for (i = 0; i < IDGW_CLUSTER_SLOTS; i++)
+            cl->owner[i] = (short)(m->owner[i] < 0 ? -1 : local[m->owner[i]]);
+        cl->generation++;
+        cl->stats.refreshes++;
+    }
     apr_thread_mutex_unlock(cl->lock);
+    for (i = 0; i < nretired; i++)
+        idgw_redis_pool_retire(retired[i]);
+    if (rc < 0)
+        return rc;
     idgw_metrics_count_lookup(IDGW_M_CLUSTER_EVENTS, "map_refreshed", NULL, NULL, 1); /* metrics */
     return 0;
 }

@@ -11,6 +11,8 @@
  *   - one idgw_redis_pool per master and child, made the first time the
  *     master is named and kept (a master that failed keeps its pool: its
  *     breaker makes the next tries fail fast until the map forgets it);
+ *     once 128 masters are known, a new one takes the place of one the map
+ *     no longer names, whose pool is retired (its connections closed);
  *   - MOVED: the slot is re-pointed at once (the reply is authoritative) and
  *     the command sent there (the script did not run);
  *   - ASK: ASKING then the command on the named node, once;
@@ -124,6 +126,7 @@ typedef struct idgw_cluster_stats {
     unsigned long refresh_failures;
     unsigned long moved, ask, tryagain, clusterdown, lost;
     int nodes;                      /* masters ever known (pools made) */
+    unsigned long retired;          /* of them, given up for a new one (table full) */
 } idgw_cluster_stats;
 
 void idgw_cluster_get_stats(idgw_cluster *cl, idgw_cluster_stats *st);

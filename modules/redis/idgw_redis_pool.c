@@ -32,6 +32,8 @@ struct idgw_redis_pool {
     unsigned long fail_epoch;       /* bumped whenever Redis failed */
     idgw_redis_pool_stats stats;
     const char *owner_key;          /* user data key of the binding in an owner pool */
+    int made;                       /* connections alive (made, not yet destroyed) */
+    int retired;                    /* idgw_redis_pool_retire: lend nothing more */
 };
 
 /* The connection an owner pool (a request's) holds, released by its cleanup. */
@@ -123,6 +125,7 @@ static apr_status_t conn_construct(void **res, void *params, apr_pool_t *p)
     apr_thread_mutex_lock(pl->lock);
     if (rv == APR_SUCCESS) {
         pl->stats.connects++;
+        pl->made++;
         c->generation = generation;
         c->epoch = pl->fail_epoch;
         c->last_used = apr_time_now();
@@ -138,7 +141,12 @@ static apr_status_t conn_construct(void **res, void *params, apr_pool_t *p)
 
 static apr_status_t conn_destruct(void *res, void *params, apr_pool_t *p)
 {
+    idgw_redis_pool *pl = params;
     idgw_redis_conn *c = res;
+
+    apr_thread_mutex_lock(pl->lock);
+    pl->made--;
+    apr_thread_mutex_unlock(pl->lock);
 
     idgw_redis_close(c);
     free(c);
@@ -286,7 +294,17 @@ static apr_status_t lend(idgw_redis_pool *pl, idgw_redis_conn *first, idgw_redis
         idgw_redis_conn *c;
         apr_status_t rv;
         enum conn_check found;
+        int retired;
 
+        apr_thread_mutex_lock(pl->lock);
+        retired = pl->retired;
+        apr_thread_mutex_unlock(pl->lock);
+        if (retired) {
+            if (first)
+                invalidate(pl, first, 0);
+            apr_snprintf(err, errlen, "no longer used (a master that left the Cluster's map)");
+            return IDGW_REDIS_POOL_RETIRED;
+        }
         if (breaker_open(pl)) {
             if (first)
                 apr_reslist_release(pl->list, first);
@@ -357,7 +375,8 @@ static int settle(idgw_redis_pool *pl, idgw_redis_conn *c)
         return 0;
     }
     apr_thread_mutex_lock(pl->lock);
-    stale = pl->cfg->nsentinels > 0 && (!pl->master_known || c->generation != pl->generation);
+    stale = (pl->cfg->nsentinels > 0 && (!pl->master_known || c->generation != pl->generation))
+            || pl->retired;
     apr_thread_mutex_unlock(pl->lock);
     if (c->readonly_seen || stale) {
         invalidate(pl, c, 0);
@@ -410,6 +429,28 @@ apr_status_t idgw_redis_pool_acquire_for(idgw_redis_pool *pl, apr_pool_t *owner,
     if (rv == APR_SUCCESS)
         b->conn = *out;
     return rv;
+}
+
+void idgw_redis_pool_retire(idgw_redis_pool *pl)
+{
+    int made, idle, i;
+
+    apr_thread_mutex_lock(pl->lock);
+    pl->retired = 1;
+    made = pl->made;
+    apr_thread_mutex_unlock(pl->lock);
+    /* (the list's own lock is never taken under ours: the list calls
+     * conn_construct and conn_destruct with its lock held, and they take ours) */
+    idle = made - (int)apr_reslist_acquired_count(pl->list);
+    /* the idle ones, taken from the list one by one and destroyed (while
+     * some are idle the list makes none; bounded should one be made anyway) */
+    for (i = 0; i < idle && i <= pl->cfg->pool_max; i++) {
+        void *res;
+
+        if (apr_reslist_acquire(pl->list, &res) != APR_SUCCESS)
+            break;
+        apr_reslist_invalidate(pl->list, res);
+    }
 }
 
 void idgw_redis_pool_trip(idgw_redis_pool *pl)

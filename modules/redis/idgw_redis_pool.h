@@ -57,6 +57,18 @@ apr_status_t idgw_redis_pool_acquire_for(idgw_redis_pool *pl, apr_pool_t *owner,
 /* Note that Redis failed without a connection to blame (e.g. a reply said LOADING). */
 void idgw_redis_pool_trip(idgw_redis_pool *pl);
 
+/* What acquire answers once the pool is retired. */
+#define IDGW_REDIS_POOL_RETIRED (APR_OS_START_USERERR + 4720)
+
+/*
+ * The server is no longer used (a Cluster master that left the slot map):
+ * its idle connections are closed now, a connection given back later is
+ * closed then, and every acquire answers IDGW_REDIS_POOL_RETIRED.  The pool
+ * itself stays (a thread may still hold a pointer to it), so it costs its
+ * small struct and nothing else.
+ */
+void idgw_redis_pool_retire(idgw_redis_pool *pl);
+
 /* Counters for tests and status pages. */
 typedef struct idgw_redis_pool_stats {
     unsigned long connects;        /* connections made */

@@ -4,6 +4,8 @@
  * 127.0.0.1:17100-17105, bus ports 27100-27105, no persistence):
  *   - routing: each script lands on its slot's master, no redirection;
  *   - several slots in one round trip (idgw_cluster_run sends all, then reads);
+ *   - a full table of masters: one the map no longer names gives its place
+ *     up, its connections closed, the masters of the map kept;
  *   - a call through its master's batcher (idgw_cluster_eval_shared): calls
  *     arriving together share a round trip; NOSCRIPT, a call that waits for
  *     replicas and MOVED go on by the router; a connection lost under a
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "idgw_cluster.h"
+#include "idgw_cluster_int.h"      /* the masters' table, for the full-table test */
 #include "idgw_redis_batch.h"
 
 #define BASE 17100
@@ -469,6 +472,93 @@ START_TEST(shared_calls_take_the_masters_batcher)
 }
 END_TEST
 
+/* connected_clients of a node (INFO clients), the asking connection included */
+static long long clients_on(int port)
+{
+    redisReply *r;
+    const char *p;
+    long long n;
+
+    apr_sleep(apr_time_from_msec(50));     /* a close a moment ago is seen by the server */
+    r = at(port, "INFO clients");
+    p = strstr(r->str, "connected_clients:");
+    ck_assert_ptr_nonnull(p);
+    n = atoll(p + strlen("connected_clients:"));
+    freeReplyObject(r);
+    return n;
+}
+
+START_TEST(full_table_gives_up_a_departed_master)
+{
+    idgw_cluster_node_addr a, alias, fake;
+    idgw_cluster_stats st;
+    idgw_cluster_outcome o;
+    idgw_redis_pool *old;
+    idgw_redis_conn *c;
+    apr_pool_t *req;
+    char err[200];
+    long long before;
+    int i, idx, m;
+
+    /* a master under a name the map does not use: a place of its own, with
+     * a connection made and given back (idle in its pool) */
+    ck_assert(idgw_cluster_slot_master(cl, 0, &a));
+    alias = a;
+    apr_cpystrn(alias.host, "localhost", sizeof(alias.host));
+    idx = idgw_cluster_node(cl, &alias);
+    ck_assert_int_eq(idx, 3);
+    apr_pool_create(&req, pool);
+    ck_assert_int_eq(idgw_redis_pool_acquire_for(idgw_cluster_pool(cl, idx), req, &c, err,
+                                                 sizeof(err)), APR_SUCCESS);
+    apr_pool_destroy(req);
+    old = idgw_cluster_pool(cl, idx);      /* as a thread in the middle of a call holds it */
+    before = clients_on(a.port);
+
+    /* addresses nobody serves, named one after the other (as MOVED would
+     * name new masters), fill the table: 128 places */
+    for (i = 0; i < 124; i++) {
+        apr_cpystrn(fake.host, "127.0.0.1", sizeof(fake.host));
+        fake.port = 30000 + i;
+        ck_assert_int_ge(idgw_cluster_node(cl, &fake), 0);
+    }
+    idgw_cluster_get_stats(cl, &st);
+    ck_assert_int_eq(st.nodes, 128);
+    ck_assert_uint_eq(st.retired, 0);
+    /* one more takes the place of the first master that serves no slot:
+     * the alias, whose idle connection is closed */
+    fake.port = 31000;
+    ck_assert_int_eq(idgw_cluster_node(cl, &fake), idx);
+    idgw_cluster_get_stats(cl, &st);
+    ck_assert_uint_eq(st.retired, 1);
+    ck_assert_int_eq(clients_on(a.port), before - 1);
+    ck_assert_ptr_ne(idgw_cluster_pool(cl, idx), old);
+    ck_assert_int_eq(idgw_redis_pool_acquire(old, &c, err, sizeof(err)), IDGW_REDIS_POOL_RETIRED);
+    /* and 200 more, each in the place of an earlier one; the masters of
+     * the map keep theirs and still answer, and the map is asked again */
+    for (i = 0; i < 200; i++) {
+        fake.port = 31001 + i;
+        ck_assert_int_ge(idgw_cluster_node(cl, &fake), 3);
+    }
+    idgw_cluster_get_stats(cl, &st);
+    ck_assert_uint_eq(st.retired, 201);
+    ck_assert_int_eq(st.nodes, 329);
+    ck_assert_int_eq(idgw_cluster_refresh(cl, 1, err, sizeof(err)), APR_SUCCESS);
+    for (m = 0; m < 3; m++) {
+        idgw_cluster_node_addr owner;
+        const char *k;
+
+        ck_assert(idgw_cluster_slot_master(cl, m * 6000, &owner));
+        ck_assert_str_eq(owner.host, "127.0.0.1");
+        k = key_on(owner.port, 1, "full");
+        apr_pool_create(&req, pool);
+        ck_assert_str_eq(eval(req, k, "kept", &o, NULL), "kept");
+        apr_pool_destroy(req);
+    }
+    idgw_cluster_get_stats(cl, &st);
+    ck_assert_uint_eq(st.moved, 0);
+}
+END_TEST
+
 START_TEST(migrated_slot_gives_ask_then_moved)
 {
     idgw_cluster_node_addr a, b;
@@ -896,6 +986,7 @@ int main(void)
     tcase_add_test(tc, confirmed_calls_wait_on_their_master);
     tcase_add_test(tc, threads_share_the_router);
     tcase_add_test(tc, shared_calls_take_the_masters_batcher);
+    tcase_add_test(tc, full_table_gives_up_a_departed_master);
     tcase_add_test(tc, migrated_slot_gives_ask_then_moved);
     tcase_add_test(tc, manual_failover_followed);
     tcase_add_test(tc, killed_master_replaced_by_its_replica);

@@ -635,6 +635,63 @@ static idgw_redis_pool_stats stats(idgw_redis_pool *pl)
     return st;
 }
 
+/* connected_clients of the server (INFO clients), this admin connection included */
+static long long server_clients(void)
+{
+    idgw_redis_addr addr = { "127.0.0.1", PORT };
+    idgw_redis_conn *admin;
+    char err[256];
+    const char *argv[] = { "INFO", "clients" };
+    size_t lens[] = { 4, 7 };
+    redisReply *r;
+    const char *p;
+    long long n;
+
+    usleep(50000);      /* a connection closed a moment ago is gone on the server too */
+    ck_assert_int_eq(idgw_redis_connect(&cfg, &addr, 0, NULL, 0, &admin, err, sizeof(err)),
+                     APR_SUCCESS);
+    r = idgw_redis_command(admin, 2, argv, lens);
+    ck_assert_ptr_nonnull(r);
+    p = strstr(r->str, "connected_clients:");
+    ck_assert_ptr_nonnull(p);
+    n = atoll(p + strlen("connected_clients:"));
+    freeReplyObject(r);
+    idgw_redis_close(admin);
+    free(admin);
+    return n;
+}
+
+/* A Cluster master that left the map: its pool closes what it has and lends nothing more. */
+START_TEST(retired_pool_closes_its_connections)
+{
+    idgw_redis_pool *pl;
+    apr_pool_t *owner;
+    idgw_redis_conn *held, *b, *c;
+    char err[256];
+    long long before;
+
+    cfg.pool_max = 3;
+    held = first_for_new_owner(&pl, &owner);
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &b, err, sizeof(err)), APR_SUCCESS);
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &c, err, sizeof(err)), APR_SUCCESS);
+    idgw_redis_pool_release(pl, b);
+    idgw_redis_pool_release(pl, c);
+    ck_assert_uint_eq(stats(pl).connects, 3);
+    before = server_clients();
+    idgw_redis_pool_retire(pl);
+    ck_assert_int_eq(server_clients(), before - 2);      /* the two idle ones */
+    ck_assert_int_eq(idgw_redis_pool_acquire(pl, &b, err, sizeof(err)), IDGW_REDIS_POOL_RETIRED);
+    ck_assert_msg(strstr(err, "left the Cluster's map") != NULL, "%s", err);
+    ck_assert_uint_eq(stats(pl).connects, 3);            /* nothing made */
+    ck_assert_uint_eq(stats(pl).fast_failures, 0);       /* not the breaker */
+    /* the one held meanwhile is closed when it comes back */
+    ck_assert_int_eq(ask(pl, owner, &b), IDGW_REDIS_POOL_RETIRED);
+    ck_assert_int_eq(server_clients(), before - 3);
+    apr_pool_destroy(owner);
+    (void)held;
+}
+END_TEST
+
 START_TEST(owner_asking_twice_gets_the_same_connection)
 {
     idgw_redis_pool *pl;
@@ -798,6 +855,7 @@ int main(void)
     tcase_add_test(tc, pipelined_replies_drained);
     tcase_add_test(tc, late_wait_answer_read_in_full);
     tcase_add_test(tc, owner_asking_twice_gets_the_same_connection);
+    tcase_add_test(tc, retired_pool_closes_its_connections);
     tcase_add_test(tc, owner_destroyed_gives_the_connection_back);
     tcase_add_test(tc, dead_connection_dropped_at_cleanup);
     tcase_add_test(tc, dead_connection_not_lent_again);
