@@ -15,7 +15,7 @@
 /* Masters known at once: they come and go with failovers (a promoted
  * replica is a new address), so there is room for twice the map's limit;
  * when it is full a master the map no longer names gives its place up
- * (replace_locked). */
+ * (add_locked). */
 #define MAX_KNOWN (2 * IDGW_CLUSTER_MAX_NODES)
 
 typedef struct cluster_node {
