@@ -178,16 +178,23 @@ apr_status_t idgw_redis_pool_create(apr_pool_t *p, const idgw_redis_cfg *cfg,
     return APR_SUCCESS;
 }
 
-static int breaker_open(idgw_redis_pool *pl)
+/* Why the pool lends nothing now, in one look under its lock (every acquire
+ * asks): retired, or its breaker open (counted as a fast failure). */
+enum lend_refusal { LEND_OK, LEND_RETIRED, LEND_BREAKER };
+
+static enum lend_refusal lend_refusal(idgw_redis_pool *pl)
 {
-    int open;
+    enum lend_refusal why = LEND_OK;
 
     apr_thread_mutex_lock(pl->lock);
-    open = apr_time_now() < pl->breaker_until;
-    if (open)
+    if (pl->retired) {
+        why = LEND_RETIRED;
+    } else if (apr_time_now() < pl->breaker_until) {
+        why = LEND_BREAKER;
         pl->stats.fast_failures++;
+    }
     apr_thread_mutex_unlock(pl->lock);
-    return open;
+    return why;
 }
 
 /*
@@ -294,18 +301,15 @@ static apr_status_t lend(idgw_redis_pool *pl, idgw_redis_conn *first, idgw_redis
         idgw_redis_conn *c;
         apr_status_t rv;
         enum conn_check found;
-        int retired;
+        enum lend_refusal why = lend_refusal(pl);
 
-        apr_thread_mutex_lock(pl->lock);
-        retired = pl->retired;
-        apr_thread_mutex_unlock(pl->lock);
-        if (retired) {
+        if (why == LEND_RETIRED) {
             if (first)
                 invalidate(pl, first, 0);
             apr_snprintf(err, errlen, "no longer used (a master that left the Cluster's map)");
             return IDGW_REDIS_POOL_RETIRED;
         }
-        if (breaker_open(pl)) {
+        if (why == LEND_BREAKER) {
             if (first)
                 apr_reslist_release(pl->list, first);
             idgw_metrics_count_lookup(IDGW_M_REDIS_ERRORS, "pool", "fail_fast", NULL, 1); /* metrics */
